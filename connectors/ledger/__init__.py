@@ -1,0 +1,312 @@
+"""The gateway ledger: the gateway's own database (SQLite file by default, PostgreSQL by URL).
+
+`Ledger` is the only way the rest of the gateway touches it. Loads are set-based: a chunk
+of changes is staged (COPY on PostgreSQL), then merged with one statement per table, and
+the watermark moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from connectors import sqlfiles
+from connectors.dburl import engine_for
+from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata, received_record
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as every ledger timestamp is stored."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class _Turn:
+    """Signals that a chunk's transaction has ended: committed (ok) or not."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.ok = False
+
+    @classmethod
+    def done(cls) -> _Turn:
+        turn = cls()
+        turn.succeed()
+        return turn
+
+    def succeed(self) -> None:
+        self.ok = True
+        self._event.set()
+
+    def fail(self) -> None:
+        if not self._event.is_set():
+            self._event.set()
+
+    def wait(self) -> None:
+        self._event.wait()
+        if not self.ok:
+            raise RuntimeError("an earlier chunk of this batch did not commit; this one is rolled back so the watermark leaves no gap")
+
+
+@dataclass(frozen=True)
+class Watermark:
+    last_seq: int
+    reread_from: datetime | None
+
+
+@dataclass(frozen=True)
+class ChunkLoaded:
+    rows_read: int
+    rows_new: int
+    max_seq: int
+
+    @property
+    def rows_known(self) -> int:
+        return self.rows_read - self.rows_new
+
+
+class Ledger:
+    """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
+
+    def __init__(self, url: str | sa.URL) -> None:
+        self.engine = engine_for(url)
+        self.dialect = self.engine.dialect.name
+
+    @classmethod
+    def from_conn_id(cls, conn_id: str) -> Ledger:
+        from connectors.dburl import url_from_conn_id
+
+        return cls(url_from_conn_id(conn_id))
+
+    # --- schema -----------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def drop_all(self) -> None:
+        """Remove every ledger table (tests and the demo's fresh start only)."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+                for table in reversed(metadata.sorted_tables):
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name} CASCADE")
+                conn.exec_driver_sql("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE")
+            else:
+                metadata.drop_all(conn)
+                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+    # --- extraction -------------------------------------------------------------------------
+
+    def watermark(self, source: str) -> Watermark:
+        query = sa.text(sqlfiles.load("ledger/select_watermark")).columns(last_seq=sa.BigInteger, reread_from=sa.DateTime)
+        with self.engine.connect() as conn:
+            row = conn.execute(query, {"source": source}).first()
+        return Watermark(int(row[0]), row[1]) if row else Watermark(0, None)
+
+    def begin_batch(self, *, run_id: str, source: str, after_seq: int, before_time: datetime) -> int:
+        with self.engine.begin() as conn:
+            batch_id = conn.execute(
+                extract_batch.insert().returning(extract_batch.c.batch_id),
+                {
+                    "run_id": run_id, "source": source, "status": "running", "started_at": utcnow(),
+                    "after_seq": after_seq, "before_time": before_time,
+                },
+            ).scalar_one()
+            self._audit(conn, run_id, "extract", "batch_started", "extract_batch", batch_id, {"after_seq": after_seq, "before_time": before_time})
+        return int(batch_id)
+
+    def load_changes(self, chunks: Iterable, *, batch_id: int, run_id: str, source: str, fresh_above: int, writers: int = 1) -> Iterator[ChunkLoaded]:
+        """Merge Arrow chunks of platform changes, each with its watermark move, atomically.
+
+        Each chunk has the columns change_seq, change_time, op and the 25 Annex 1 fields
+        (lower case). Changes above `fresh_above` (the watermark when the batch began)
+        cannot be held yet and go straight in (COPY on PostgreSQL); the others come from
+        the re-read window and are merged so that one already held is counted, not loaded
+        twice.
+
+        With `writers` > 1 (PostgreSQL only) that many chunks load at once on separate
+        connections — one backend's COPY is the bottleneck — but they *commit in order*:
+        a chunk moves the watermark only after every earlier chunk has committed, and if
+        one fails the later ones roll back. Yields one ChunkLoaded per chunk, in order.
+        """
+        if writers <= 1 or self.dialect != "postgresql":
+            for chunk in chunks:
+                yield self._load_chunk(chunk, batch_id=batch_id, run_id=run_id, source=source, fresh_above=fresh_above)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        before = _Turn.done()
+        pending: deque = deque()
+        with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ledger-load") as pool:
+            try:
+                for chunk in chunks:
+                    mine = _Turn()
+                    pending.append(pool.submit(self._load_chunk, chunk, batch_id=batch_id, run_id=run_id, source=source, fresh_above=fresh_above, after=before, mine=mine))
+                    before = mine
+                    while len(pending) >= writers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                before.fail()  # nothing queued after an error may commit
+                for future in pending:
+                    future.cancel()
+
+    def _load_chunk(self, chunk, *, batch_id: int, run_id: str, source: str, fresh_above: int, after: _Turn | None = None, mine: _Turn | None = None) -> ChunkLoaded:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            if chunk.num_rows == 0:
+                if after is not None:
+                    after.wait()
+                if mine is not None:
+                    mine.succeed()
+                return ChunkLoaded(0, 0, 0)
+            now = utcnow()
+            n = chunk.num_rows
+            chunk = (
+                chunk.append_column("source", pa.array([source] * n, pa.string()))
+                .append_column("run_id", pa.array([run_id] * n, pa.string()))
+                .append_column("received_at", pa.array([now] * n, pa.timestamp("us")))
+                .select(list(RECEIVED_COLUMNS))
+            )
+            max_seq = int(pc.max(chunk["change_seq"]).as_py())
+            above = pc.greater(chunk["change_seq"], fresh_above)
+            fresh, reread = chunk.filter(above), chunk.filter(pc.invert(above))
+            with self.engine.begin() as conn:
+                self._insert(conn, "received_record", fresh)
+                new = fresh.num_rows
+                if reread.num_rows:
+                    for statement in sqlfiles.statements("ledger/create_stage", self.dialect):
+                        conn.exec_driver_sql(statement)
+                    self._insert(conn, "stage_received", reread)
+                    new += conn.execute(sa.text(sqlfiles.load("ledger/insert_received"))).rowcount
+                if after is not None:
+                    after.wait()  # commit order = chunk order: the watermark never passes a gap
+                last = self._last_seq(conn, source)
+                conn.execute(
+                    sa.text(sqlfiles.load("ledger/upsert_watermark")),
+                    {"source": source, "last_seq": max(last, max_seq), "reread_from": None, "run_id": run_id, "updated_at": now},
+                )
+                conn.execute(
+                    sa.text(sqlfiles.load("ledger/update_batch_progress")),
+                    {"batch_id": batch_id, "rows_read": n, "rows_new": new, "rows_known": n - new, "max_seq": max_seq},
+                )
+        except BaseException:
+            if mine is not None:
+                mine.fail()
+            raise
+        if mine is not None:
+            mine.succeed()
+        return ChunkLoaded(n, int(new), max_seq)
+
+    def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
+        """Close a batch: the re-read window starts at `reread_from` from now on."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.text(sqlfiles.load("ledger/upsert_watermark")),
+                {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "run_id": run_id, "updated_at": now},
+            )
+            conn.execute(extract_batch.update().where(extract_batch.c.batch_id == batch_id).values(status="success", finished_at=now))
+            row = conn.execute(sa.select(extract_batch).where(extract_batch.c.batch_id == batch_id)).mappings().one()
+            summary = {k: row[k] for k in ("batch_id", "run_id", "after_seq", "max_seq", "rows_read", "rows_new", "rows_known")}
+            self._audit(conn, run_id, "extract", "batch_finished", "extract_batch", batch_id, summary)
+        return summary
+
+    def fail_batch(self, batch_id: int, *, run_id: str, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(extract_batch.update().where(extract_batch.c.batch_id == batch_id).values(status="failed", finished_at=utcnow(), error=error[:4000]))
+            self._audit(conn, run_id, "extract", "batch_failed", "extract_batch", batch_id, {"error": error[:1000]})
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Changes received, distinct records (ROWGUIDs), and changes without a ROWGUID."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.text(sqlfiles.load("ledger/select_counts"))).mappings().one()
+        return {k: int(v) for k, v in row.items()}
+
+    def run_changes(self, run_id: str) -> int:
+        """How many changes the run `run_id` received (over all its attempts)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).where(received_record.c.run_id == run_id)).scalar_one())
+
+    def audit_trail(self, run_id: str | None = None) -> list[dict]:
+        query = sa.select(audit_log).order_by(audit_log.c.audit_id)
+        if run_id is not None:
+            query = query.where(audit_log.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _last_seq(self, conn: sa.Connection, source: str) -> int:
+        row = conn.execute(sa.text(sqlfiles.load("ledger/select_watermark")), {"source": source}).first()
+        return int(row[0]) if row else 0
+
+    def _insert(self, conn: sa.Connection, table: str, rows) -> None:
+        """Bulk-insert an Arrow table with the received_record columns into `table`."""
+        if rows.num_rows == 0:
+            return
+        columns = ", ".join(RECEIVED_COLUMNS)
+        if self.dialect == "postgresql":
+            import pyarrow.csv as pacsv
+
+            # COPY is the fast path into PostgreSQL: Arrow writes the CSV in C++, psycopg streams it.
+            # Nulls are written unquoted-empty and empty strings quoted, which COPY CSV tells apart.
+            buf = io.BytesIO()
+            pacsv.write_csv(rows, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(buf.getbuffer())
+        else:
+            marks = ", ".join("?" for _ in RECEIVED_COLUMNS)
+            values = list(zip(*(_python_column(rows[c]) for c in RECEIVED_COLUMNS)))
+            conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+
+    def audit(self, *, run_id: str | None, actor: str, action: str, object_type: str | None = None, object_id: object = None, detail: dict | None = None) -> None:
+        with self.engine.begin() as conn:
+            self._audit(conn, run_id, actor, action, object_type, object_id, detail)
+
+    @staticmethod
+    def _audit(conn, run_id, actor, action, object_type, object_id, detail) -> None:
+        conn.execute(
+            audit_log.insert(),
+            {
+                "at": utcnow(), "run_id": run_id, "actor": actor, "action": action, "object_type": object_type,
+                "object_id": None if object_id is None else str(object_id),
+                "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
+            },
+        )
+
+
+def _python_column(column) -> list:
+    """An Arrow column as Python values SQLite binds (timestamps as ISO text, like SQLAlchemy's)."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(column.type):
+        return [None if v is None else v.isoformat(sep=" ") for v in column.to_pylist()]
+    return column.to_pylist()

@@ -1,0 +1,13 @@
+"""Names shared by the DAGs, the demo and the tests (no I/O here: DAG files import it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Airflow Connection ids; the secrets behind them live only in Connections
+# (AIRFLOW_CONN_GATEWAY_PLATFORM / AIRFLOW_CONN_GATEWAY_LEDGER in dev and tests).
+PLATFORM_CONN_ID = "gateway_platform"
+LEDGER_CONN_ID = "gateway_ledger"
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"  # everything `make run` writes; git ignores it

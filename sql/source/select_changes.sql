@@ -1,0 +1,6 @@
+-- purpose: the platform's changes after a sequence number and written before a time, in sequence order.
+SELECT CHANGE_SEQ, CHANGE_TIME, OP,
+       ROWGUID, YCYWH, ZRFXM, ZRFZJZL, ZRFZJHM, ZRFLXDH, ZCFXM, ZCFZJZL, ZCFZJHM, ZCFLXDH, XZQH, FWZL, FWJZMJ, BDCQZH, DBSJ, YDHH, YSHH, GSJGBM, GSJGMC, YQHH, RQJGBM, RQJGMC, YNHH, GRJGBM, GRJGMC
+FROM BDC_SDQR_XBXX
+WHERE CHANGE_SEQ > :after_seq AND CHANGE_TIME < :before_time
+ORDER BY CHANGE_SEQ

@@ -1,0 +1,1 @@
+"""Pure transforms over pandas / Arrow tables: no Airflow, no I/O, no clock."""

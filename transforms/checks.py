@@ -1,0 +1,42 @@
+"""Check-character algorithms of DOMAIN.md §4, vectorised over numpy arrays.
+
+Used by validation (to verify) and by the synthetic platform (to make valid numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# GB 11643-1999, ISO 7064 MOD 11-2.
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+ID_CHECK_CHARS = np.array(list("10X98765432"))
+
+# GB 32100-2015: 31 characters, no I O Z S V; weights 3^i mod 31.
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = np.array([pow(3, i, 31) for i in range(17)], dtype=np.int64)
+_USCC_VALUE = np.full(128, -1, dtype=np.int64)
+for _i, _c in enumerate(USCC_CHARSET):
+    _USCC_VALUE[ord(_c)] = _i
+
+
+def id_check_chars(body_digits: np.ndarray) -> np.ndarray:
+    """Check characters for an (n, 17) int array of resident-ID body digits."""
+    return ID_CHECK_CHARS[(body_digits @ ID_WEIGHTS) % 11]
+
+
+def id_check_char(body: str) -> str:
+    """Check character for one 17-digit resident-ID body."""
+    digits = np.frombuffer(body.encode("ascii"), dtype=np.uint8).astype(np.int64) - 48
+    return str(id_check_chars(digits[None, :])[0])
+
+
+def uscc_check_chars(body_values: np.ndarray) -> np.ndarray:
+    """Check characters for an (n, 17) int array of USCC character values (0..30)."""
+    charset = np.array(list(USCC_CHARSET))
+    return charset[(31 - (body_values @ USCC_WEIGHTS) % 31) % 31]
+
+
+def uscc_values(codes: np.ndarray) -> np.ndarray:
+    """(n, 18) character values of 18-char ASCII codes; -1 where a character is not allowed."""
+    raw = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(len(codes), 18)
+    return _USCC_VALUE[raw]
