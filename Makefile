@@ -40,6 +40,7 @@ run: $(STAMP)
 
 ## make test: install the test tools and run the whole suite (unit, dags, integration).
 test: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 lint: $(TEST_STAMP)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str, dialect: str | None = None) -> str:
     """The statement in `sql/<name>.sql`, or `sql/<name>.<dialect>.sql` where one exists.
 

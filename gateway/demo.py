@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID, ROOT, VAR
 
@@ -82,7 +82,7 @@ def main() -> None:
         subprocess.run([str(ROOT / ".venv" / "bin" / "airflow") if (ROOT / ".venv" / "bin" / "airflow").exists() else "airflow", "db", "migrate"],
                        env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _step("run 1 of cohandling_daily (log: var/logs/run-1.log)")
     _run_dag(env, VAR / "logs" / "run-1.log", now)
 
@@ -94,7 +94,7 @@ def main() -> None:
     platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
 
     _step("run 2 of cohandling_daily (log: var/logs/run-2.log)")
-    _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(timezone.utc) + timedelta(seconds=1))
+    _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(seconds=1))
 
     ledger = Ledger(f"sqlite:///{ledger_path}")
     _summary(platform, ledger, time.perf_counter() - started)

@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op"
 
 def utcnow() -> datetime:
     """Naive UTC, as every ledger timestamp is stored."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class _Turn:

@@ -1,0 +1,75 @@
+"""Test tiers by folder: tests/unit (no I/O), tests/dags (Airflow), tests/integration (real
+PostgreSQL, OpenSSH, HTTP servers). An integration test whose service is missing skips on a
+laptop and fails under CI=true."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tier = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
+        if tier in ("unit", "dags", "integration"):
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def service_missing(what: str) -> None:
+    """Skip on a developer's machine; fail in CI, where every service must be there."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (CI=true) but is not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means "absent"
+        service_missing(f"PostgreSQL at {PG_URL} ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+def pg_schema_url(pg_server):
+    """Makes URLs whose search_path is a fresh schema each, dropped afterwards: tests never share tables."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_server.replace("postgresql://", "postgresql+psycopg://"))
+    schemas: list[str] = []
+
+    def make() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        schemas.append(schema)
+        return f"{pg_server}?options=-csearch_path%3D{schema}"
+
+    yield make
+    with engine.begin() as conn:
+        for schema in schemas:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_urls(request, tmp_path):
+    """(platform URL, ledger URL) on SQLite files, or on real PostgreSQL (one schema each test)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'platform.db'}", f"sqlite:///{tmp_path / 'ledger.db'}"
+    make = request.getfixturevalue("pg_schema_url")
+    return make(), make()

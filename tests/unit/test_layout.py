@@ -1,0 +1,31 @@
+"""The house layout of STYLE.md, and generic top-level names resolving inside this repo."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("package", ["transforms", "connectors", "expectations", "simulators", "gateway"])
+def test_top_level_packages_resolve_inside_the_repository(package):
+    module = importlib.import_module(package)
+    assert Path(module.__file__).resolve().parent == ROOT / package
+
+
+def test_every_dag_file_is_one_dag_named_after_its_file():
+    for path in (ROOT / "dags").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert f'dag_id="{path.stem}"' in text
+        assert 'if __name__ == "__main__":' in text and "dag.test()" in text
+
+
+def test_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-test.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith(("#", "-")):
+                assert "==" in line, f"{name}: {line} is not pinned"
