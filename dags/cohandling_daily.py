@@ -8,7 +8,13 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    (connection `gateway_ledger`): only what the ledger lacks, late rows included, each
    change exactly once. Returns counts; the rows stay in the ledger.
 
-Later stages (validate, route, deliver) are added as they are built.
+2. **validate** — every record the run received against the Annex 1 rules (a Great
+   Expectations suite plus vectorised checks): a verdict per record in the ledger
+   (passed / partial / quarantined), every failed rule with a reason in Chinese and
+   English, the quarantine list (CSV/XLSX, IDs masked) and the GX Data Docs in the
+   run's output folder. Returns counts and paths.
+
+Later stages (route, deliver) are added as they are built.
 """
 
 from __future__ import annotations
@@ -48,7 +54,20 @@ def cohandling_daily():
         until = data_interval_end.in_timezone("UTC").naive()
         return extract_changes(source, ledger, run_id=run_id, until=until).as_dict()
 
-    extract()
+    @task
+    def validate(extracted: dict, data_interval_end=None, run_id=None) -> dict:
+        """Annex 1 rules over the run's records; verdicts to the ledger, files to the run's folder."""
+        from connectors.ledger import Ledger
+        from gateway.registry import current_registry
+        from gateway.settings import run_output_dir
+        from gateway.validate import validate_run
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()  # DBSJ is Shandong local time
+        result = validate_run(ledger, run_id=run_id, as_of=as_of, registry=current_registry(), out_dir=run_output_dir(run_id))
+        return result.as_dict()
+
+    validate(extract())
 
 
 dag = cohandling_daily()

@@ -56,7 +56,7 @@ def main() -> None:
     from simulators.registry import build_registry
 
     started = time.perf_counter()
-    for name in ("platform.db", "ledger.db", "logs"):
+    for name in ("platform.db", "ledger.db", "logs", "runs"):
         target = VAR / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -103,10 +103,13 @@ def main() -> None:
 def _summary(platform, ledger, seconds: float) -> None:
     import sqlalchemy as sa
 
-    from connectors.ledger.schema import extract_batch
+    from connectors.ledger.schema import extract_batch, record_state, validation_run
+    from gateway.settings import run_output_dir
 
     with ledger.engine.connect() as conn:
         batches = conn.execute(sa.select(extract_batch).where(extract_batch.c.status == "success").order_by(extract_batch.c.batch_id)).mappings().all()
+        validations = {r["run_id"]: r for r in conn.execute(sa.select(validation_run)).mappings()}
+        states = dict(conn.execute(sa.select(record_state.c.status, sa.func.count()).group_by(record_state.c.status)).all())
     counts = ledger.counts()
     truth = platform.truth()
     platform_rows = platform.count()
@@ -123,19 +126,31 @@ def _summary(platform, ledger, seconds: float) -> None:
     for b in batches:
         lines.append(
             f"  {b['run_id']}: read {b['rows_read']}, new {b['rows_new']}, already held {b['rows_known']} "
-            f"(sequences after {b['after_seq']}, written before {b['before_time']:%Y-%m-%d %H:%M:%S} UTC)"
+            f"(re-read in the settle window, not loaded again)"
         )
+    lines += ["", "validation (附件1规则校验；进入 = 通过 + 部分通过 + 隔离 / in = passed + partial + quarantined):"]
+    for run_id, v in validations.items():
+        total = v["passed"] + v["partial"] + v["quarantined"]
+        check = "balanced" if total == v["records_in"] else "NOT BALANCED"
+        out = run_output_dir(run_id)
+        lines += [
+            f"  {run_id}: in {v['records_in']} = passed {v['passed']} + partial {v['partial']} + quarantined {v['quarantined']} ({check}); "
+            f"records with warnings {v['warnings']}",
+            f"    quarantine list  {out / 'quarantine.xlsx'}  (and .csv)",
+            f"    Data Docs        {v['docs_path']}",
+        ]
+    lines.append("  records now: " + ", ".join(f"{k} {n}" for k, n in sorted(states.items())) + "  (a corrected record replaces its quarantined version)")
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
     lines += [
         "",
         f"ledger: {counts['changes']} changes received = platform's {platform_rows} ({balanced}); "
         f"{counts['records']} distinct records (ROWGUID)",
-        "  defects by kind (validation, the next stage, will quarantine these): "
-        + ", ".join(f"{k} {v}" for k, v in defects.items()),
+        "  labelled defects injected by kind: " + ", ".join(f"{k} {v}" for k, v in defects.items()),
         "",
         "outputs:",
         f"  platform database  {VAR / 'platform.db'}",
-        f"  gateway ledger     {VAR / 'ledger.db'}  (tables received_record, extract_batch, extract_watermark, audit_log)",
+        f"  gateway ledger     {VAR / 'ledger.db'}  (received_record, record_verdict, rule_failure, record_state, audit_log, ...)",
+        f"  run folders        {VAR / 'runs'}",
         f"  run logs           {VAR / 'logs'}",
         f"  Airflow home       {VAR / 'airflow'}",
         f"done in {seconds:.0f}s",

@@ -11,3 +11,12 @@ LEDGER_CONN_ID = "gateway_ledger"
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"  # everything `make run` writes; git ignores it
+
+
+def run_output_dir(run_id: str) -> Path:
+    """Where a run's files go (quarantine list, Data Docs): $GATEWAY_OUTPUT_DIR/<run id>."""
+    import os
+    import re
+
+    base = Path(os.environ.get("GATEWAY_OUTPUT_DIR", str(VAR / "runs")))
+    return base / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)

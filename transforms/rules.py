@@ -76,7 +76,7 @@ RESIDENT_ID_TYPES = ("1", "4")  # 身份证, 户口簿 carry the resident ID num
 CERT_PATTERN = r"^鲁\((19|20)\d{2}\)[^()]{1,30}?不动产(权|证明)第\d{5,10}号(\(.{1,6}\))?$"
 LEGACY_CERT_PATTERN = r"房权证|房屋所有权证|房字第"
 MOBILE_PATTERN = r"^(\+?86)?1[3-9]\d{9}$"
-LANDLINE_PATTERN = r"^(?:(0[12]\d)-?|(0[3-9]\d{2})-?)(\d{7,8})(?:-\d{1,6})?$"
+LANDLINE_PATTERN = r"^(?:(?P<short>0[12]\d)-?|(?P<long>0[3-9]\d{2})-?)(?P<local>\d{7,8})(?:-\d{1,6})?$"
 
 
 @dataclass(frozen=True)
@@ -163,9 +163,13 @@ def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Data
     failures = f.frame()
     outcome = _outcome(n, failures, requested)
     # The value a person sees is the one the platform sent, not the normalised one.
-    originals = {c.removesuffix("__orig"): records[c].to_numpy(dtype=object) for c in records.columns if c.endswith("__orig")}
     if len(failures):
-        failures["value"] = [originals[fld][r] if fld in originals else v for r, fld, v in zip(failures["row"], failures["field"], failures["value"])]
+        values = failures["value"].to_numpy(dtype=object).copy()
+        for field, group in failures.groupby("field").groups.items():
+            if f"{field}__orig" in records:
+                rows = failures["row"].to_numpy()[np.asarray(group)]
+                values[np.asarray(group)] = records[f"{field}__orig"].iloc[rows].to_numpy(dtype=object)
+        failures["value"] = values
     return failures, outcome
 
 
@@ -191,116 +195,138 @@ def _rowguid(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
     f.add(rows, "ROWGUID_DUPLICATE", "ROWGUID", guid.to_numpy(dtype=object)[rows])
 
 
-def _explode(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(parent row, position in list, value) of a list column; null lists give nothing."""
-    arr = pa.chunked_array([column.array._pa_array.combine_chunks()]) if hasattr(column.array, "_pa_array") else pa.chunked_array([pa.array(column)])
-    arr = arr.combine_chunks()
+def _arrow(column: pd.Series) -> pa.Array:
+    """The Arrow array behind a pyarrow-backed pandas column (no copy), or one made from it."""
+    try:
+        return pa.array(column.array).combine_chunks() if not hasattr(column.array, "_pa_array") else column.array._pa_array.combine_chunks()
+    except (TypeError, pa.ArrowInvalid):
+        return pa.array(column.to_numpy(dtype=object), type=pa.string())
+
+
+def _explode(column: pd.Series) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """(parent row, position in its list, value) of a list column; null lists give nothing."""
+    arr = _arrow(column)
     parents = pc.list_parent_indices(arr).to_numpy()
-    values = pc.list_flatten(arr).to_numpy(zero_copy_only=False)
+    values = pc.list_flatten(arr)
     lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    positions = np.arange(len(values)) - starts
-    return parents, positions, values
+    return parents, np.arange(len(values)) - starts, values
 
 
 def _lengths(column: pd.Series) -> np.ndarray:
-    arr = column.array._pa_array.combine_chunks()
-    return pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
+    return pc.fill_null(pc.list_value_length(_arrow(column)), 0).to_numpy()
+
+
+def _match(values: pa.Array, pattern: str) -> np.ndarray:
+    """Where a whole value matches `pattern` (nulls never do)."""
+    return pc.fill_null(pc.match_substring_regex(values, f"^(?:{pattern})$"), False).to_numpy(zero_copy_only=False)
+
+
+def _isin(values: pa.Array, allowed) -> np.ndarray:
+    return pc.fill_null(pc.is_in(values, value_set=pa.array(list(allowed), pa.string())), False).to_numpy(zero_copy_only=False)
 
 
 def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> None:
-    id_field, type_field, phone_field, name_field = f"{prefix}ZJHM", f"{prefix}ZJZL", f"{prefix}LXDH", f"{prefix}XM"
+    id_field, type_field, phone_field = f"{prefix}ZJHM", f"{prefix}ZJZL", f"{prefix}LXDH"
     names, types, ids, phones = (_lengths(records[f"{prefix}_{k}"]) for k in ("NAMES", "TYPES", "IDS", "PHONES"))
     present = (names > 0) & (ids > 0)
     # One ID type or one phone for several owners is common and unambiguous; other mismatches are not.
     bad = present & ((names != ids) | ((types != ids) & (types != 1) & (types > 0)) | ((phones != ids) & (phones != 1) & (phones > 0)))
-    rows = np.flatnonzero(bad)
-    f.add(rows, "OWNER_COUNT", id_field, None)
+    f.add(np.flatnonzero(bad), "OWNER_COUNT", id_field, None)
 
     parents, pos, numbers = _explode(records[f"{prefix}_IDS"])
     t_parents, t_pos, t_values = _explode(records[f"{prefix}_TYPES"])
-    type_lists = records[f"{prefix}_TYPES"]
-    # The ID type of each number: the one at the same position, or the only one given.
-    first_type = pd.Series(t_values[t_pos == 0], index=t_parents[t_pos == 0])
-    by_pos = pd.Series(t_values, index=pd.MultiIndex.from_arrays([t_parents, t_pos]))
-    id_types = by_pos.reindex(pd.MultiIndex.from_arrays([parents, pos])).to_numpy(dtype=object)
-    missing = pd.isna(id_types)
-    id_types[missing] = first_type.reindex(parents[missing]).to_numpy(dtype=object)
-    del type_lists
-    numbers = numbers.astype(object)
-    numbers_s = pd.Series(numbers, dtype="str")
-    types_s = pd.Series(id_types, dtype="str")
+    # The ID type of each number: the one at the same position, or else the record's first one.
+    type_lists = _arrow(records[f"{prefix}_TYPES"])
+    first = pc.list_element(pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(type_lists), 0), 0), type_lists, pa.scalar(None, type_lists.type)), 0)
+    t_offsets = np.concatenate([[0], np.cumsum(types)])
+    same_pos = pos < types[parents]
+    take = np.where(same_pos, t_offsets[parents] + pos, 0)
+    id_types = pc.if_else(pa.array(same_pos), pc.take(t_values, pa.array(take)) if len(t_values) else pa.nulls(len(take), pa.string()), pc.take(first, pa.array(parents)))
+    del t_parents, t_pos
 
-    empty = numbers_s.fillna("").str.len().to_numpy() == 0
-    f.add(parents[empty & ~_null(records[id_field])[parents]], "REQUIRED", id_field, None)
-    known_type = types_s.isin(list(ID_TYPES)).to_numpy()
-    unknown_rows = np.unique(parents[~known_type & types_s.notna().to_numpy()])
-    f.add(unknown_rows, "ID_TYPE_UNKNOWN", type_field, records[type_field].to_numpy(dtype=object)[unknown_rows])
+    def field_values(field: str, rows: np.ndarray) -> np.ndarray:
+        return records[field].iloc[rows].to_numpy(dtype=object)
 
-    resident = types_s.isin(RESIDENT_ID_TYPES).to_numpy() & ~empty
-    permit_or_hk = (types_s == "2").to_numpy() & ~empty
-    eighteen = numbers_s.str.fullmatch(r"\d{17}[\dX]").fillna(False).to_numpy()
-    fifteen = numbers_s.str.fullmatch(r"\d{15}").fillna(False).to_numpy()
-    hk_macao_tw = numbers_s.str.fullmatch(r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}").fillna(False).to_numpy()
+    empty = pc.fill_null(pc.equal(pc.utf8_length(numbers), 0), True).to_numpy(zero_copy_only=False)
+    rows = np.unique(parents[empty & ~_null(records[id_field])[parents]])
+    f.add(rows, "REQUIRED", id_field, None)
+    known_type = _isin(id_types, ID_TYPES)
+    given = pc.is_valid(id_types).to_numpy(zero_copy_only=False)
+    rows = np.unique(parents[~known_type & given])
+    f.add(rows, "ID_TYPE_UNKNOWN", type_field, field_values(type_field, rows))
+
+    resident = _isin(id_types, RESIDENT_ID_TYPES) & ~empty
+    permit_or_hk = _isin(id_types, ["2"]) & ~empty
+    eighteen = _match(numbers, r"\d{17}[\dX]")
+    fifteen = _match(numbers, r"\d{15}")
+    hk_macao_tw = _match(numbers, r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}")
     shape_bad = (resident & ~eighteen & ~fifteen) | (permit_or_hk & ~eighteen & ~hk_macao_tw)
-    passport = (types_s == "3").to_numpy() & ~empty
-    shape_bad |= passport & ~numbers_s.str.fullmatch(r"[A-Z0-9]{5,17}").fillna(False).to_numpy()
-    company = types_s.isin(["6", "7", "8"]).to_numpy() & ~empty
-    uscc_shape = numbers_s.str.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}").fillna(False).to_numpy()
-    org_code = numbers_s.str.fullmatch(r"[0-9A-Z]{8}-?[0-9X]").fillna(False).to_numpy()
-    old_licence = numbers_s.str.fullmatch(r"\d{15}").fillna(False).to_numpy()
-    shape_bad |= company & ~uscc_shape & ~((types_s == "6").to_numpy() & org_code) & ~((types_s == "7").to_numpy() & old_licence)
-    f.add(np.unique(parents[shape_bad]), "ID_FORMAT", id_field, records[id_field].to_numpy(dtype=object)[np.unique(parents[shape_bad])])
+    shape_bad |= _isin(id_types, ["3"]) & ~empty & ~_match(numbers, r"[A-Z0-9]{5,17}")
+    company = _isin(id_types, ["6", "7", "8"]) & ~empty
+    uscc_shape = _match(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")
+    shape_bad |= company & ~uscc_shape & ~(_isin(id_types, ["6"]) & _match(numbers, r"[0-9A-Z]{8}-?[0-9X]")) & ~(_isin(id_types, ["7"]) & fifteen)
+    rows = np.unique(parents[shape_bad])
+    f.add(rows, "ID_FORMAT", id_field, field_values(id_field, rows))
 
     # Resident IDs (and 18-digit residence permits): check character, birth date, province.
-    check = (resident | permit_or_hk) & eighteen
-    idx = np.flatnonzero(check)
+    idx = np.flatnonzero((resident | permit_or_hk) & eighteen)
     if len(idx):
-        raw = numbers_s.to_numpy(dtype=object)[idx].astype("U18").astype("S18").view(np.uint8).reshape(len(idx), 18)
+        chosen = pc.take(numbers, pa.array(idx))
+        raw = _ascii_matrix(chosen, 18)
         body = raw[:, :17].astype(np.int64) - 48
-        expected = ID_CHECK_CHARS[(body @ ID_WEIGHTS) % 11]
-        actual = raw[:, 17].view("S1").astype("U1")
-        wrong = expected != actual
-        rows = np.unique(parents[idx[wrong]])
-        f.add(rows, "ID_CHECKSUM", id_field, records[id_field].to_numpy(dtype=object)[rows])
-        births = pd.to_datetime(pd.Series(numbers_s.to_numpy(dtype=object)[idx]).str.slice(6, 14), format="%Y%m%d", errors="coerce")
+        expected = np.frombuffer("".join(ID_CHECK_CHARS).encode("ascii"), dtype=np.uint8)[(body @ ID_WEIGHTS) % 11]
+        rows = np.unique(parents[idx[expected != raw[:, 17]]])
+        f.add(rows, "ID_CHECKSUM", id_field, field_values(id_field, rows))
+        births = pd.to_datetime(pd.Series(pc.utf8_slice_codeunits(chosen, 6, 14).to_numpy(zero_copy_only=False)), format="%Y%m%d", errors="coerce")
         bad_birth = births.isna().to_numpy() | (births > pd.Timestamp(ctx.as_of)).to_numpy() | (births < pd.Timestamp("1880-01-01")).to_numpy()
         rows = np.unique(parents[idx[bad_birth]])
-        f.add(rows, "ID_BIRTH_DATE", id_field, records[id_field].to_numpy(dtype=object)[rows])
-        province = pd.Series(numbers_s.to_numpy(dtype=object)[idx]).str.slice(0, 2).isin(PROVINCE_PREFIXES).to_numpy()
+        f.add(rows, "ID_BIRTH_DATE", id_field, field_values(id_field, rows))
+        province = _isin(pc.utf8_slice_codeunits(chosen, 0, 2), PROVINCE_PREFIXES)
         rows = np.unique(parents[idx[~province]])
-        f.add(rows, "ID_PROVINCE", id_field, records[id_field].to_numpy(dtype=object)[rows])
-    legacy = resident & fifteen
-    rows = np.unique(parents[legacy])
-    f.add(rows, "ID_LEGACY_15", id_field, records[id_field].to_numpy(dtype=object)[rows])
+        f.add(rows, "ID_PROVINCE", id_field, field_values(id_field, rows))
+    rows = np.unique(parents[resident & fifteen])
+    f.add(rows, "ID_LEGACY_15", id_field, field_values(id_field, rows))
 
     # Companies: the USCC check character (type 8, or 6/7 given as an 18-char code).
     idx = np.flatnonzero(company & uscc_shape)
     if len(idx):
-        values = uscc_values(numbers_s.to_numpy(dtype=object)[idx].astype("U18"))
-        wrong = uscc_check_chars(values[:, :17]) != numbers_s.to_numpy(dtype=object)[idx].astype("U18").astype("<U18").view("<U1").reshape(len(idx), 18)[:, 17]
+        raw = _ascii_matrix(pc.take(numbers, pa.array(idx)), 18)
+        values = uscc_values(raw.view("S18").ravel().astype("U18"))
+        wrong = uscc_check_chars(values[:, :17]) != raw[:, 17].view("S1").astype("U1")
         rows = np.unique(parents[idx[wrong]])
-        f.add(rows, "USCC_CHECKSUM", id_field, records[id_field].to_numpy(dtype=object)[rows])
+        f.add(rows, "USCC_CHECKSUM", id_field, field_values(id_field, rows))
 
     # Phones: every listed phone must be a mobile or a landline (Shandong local lengths).
     p_parents, _, p_values = _explode(records[f"{prefix}_PHONES"])
-    bad = ~_phone_ok(pd.Series(p_values.astype(object), dtype="str"), ctx)
-    optional = prefix == "ZCF"
-    rows = np.unique(p_parents[bad])
-    if optional:
+    rows = np.unique(p_parents[~_phone_ok(p_values, ctx)])
+    if prefix == "ZCF":  # the seller's phone is optional; when given it must be right
         rows = rows[~_null(records[phone_field])[rows]]
-    f.add(rows, "PHONE", phone_field, records[phone_field].to_numpy(dtype=object)[rows])
-    del name_field
+    f.add(rows, "PHONE", phone_field, field_values(phone_field, rows))
 
 
-def _phone_ok(phones: pd.Series, ctx: Context) -> np.ndarray:
-    mobile = phones.str.fullmatch(MOBILE_PATTERN).fillna(False).to_numpy()
-    parts = phones.str.extract(LANDLINE_PATTERN)
-    area = parts[0].fillna(parts[1])
-    local = parts[2]
-    is_landline = local.notna().to_numpy()
-    need = area.map(ctx.area_code_digits)
-    length_ok = need.isna().to_numpy() | (local.str.len().to_numpy(dtype=float, na_value=0) == need.to_numpy(dtype=float, na_value=-1))
+def _ascii_matrix(values: pa.Array, width: int) -> np.ndarray:
+    """(n, width) uint8 matrix of fixed-width ASCII strings (already checked by a pattern)."""
+    data = values.cast(pa.large_string()) if not isinstance(values, pa.ChunkedArray) else values.combine_chunks().cast(pa.large_string())
+    offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
+    buffer = np.frombuffer(data.buffers()[2], dtype=np.uint8)
+    index = offsets[:-1, None] + np.arange(width)[None, :]
+    return buffer[index]
+
+
+def _phone_ok(phones: pa.Array, ctx: Context) -> np.ndarray:
+    mobile = _match(phones, MOBILE_PATTERN.strip("^$"))
+    parts = pc.extract_regex(phones, LANDLINE_PATTERN)
+    short = pc.struct_field(parts, [0])
+    area = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(short), 0), False), short, pc.struct_field(parts, [1]))
+    local_len = pc.utf8_length(pc.struct_field(parts, [2])).to_numpy(zero_copy_only=False)
+    is_landline = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    codes = list(ctx.area_code_digits)
+    need_idx = pc.index_in(area, value_set=pa.array(codes, pa.string())).to_numpy(zero_copy_only=False)
+    digits = np.array([ctx.area_code_digits[c] for c in codes] + [-1])
+    need = digits[np.where(np.isnan(need_idx.astype(float)), len(codes), need_idx).astype(np.int64)] if len(need_idx) else np.array([], dtype=np.int64)
+    local_len = np.where(np.isnan(local_len.astype(float)), 0, local_len).astype(np.int64) if len(local_len) else local_len
+    length_ok = (need == -1) | (local_len == need)
     return mobile | (is_landline & length_ok)
 
 

@@ -251,6 +251,80 @@ class Ledger:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).where(received_record.c.run_id == run_id)).scalar_one())
 
+    # --- validation ---------------------------------------------------------------------------
+
+    def run_range(self, run_id: str, source: str) -> tuple[int, int] | None:
+        """(low, high]: the change-sequence range a run's batches covered, or None if it extracted nothing."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.text(sqlfiles.load("ledger/select_run_range")), {"run_id": run_id, "source": source}).first()
+        if row is None or row[0] is None or row[1] is None:
+            return None
+        return int(row[0]), int(row[1])
+
+    def run_changes_table(self, run_id: str, source: str):
+        """The changes run `run_id` received, in change order, as an Arrow table (upper-case Annex 1 names)."""
+        import pyarrow as pa
+
+        names = ["change_seq", "OP", *(c.upper() for c in ANNEX1_COLUMNS)]
+        span = self.run_range(run_id, source)
+        if span is None:
+            return pa.table({n: pa.array([], pa.int64() if n == "change_seq" else pa.string()) for n in names})
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_run_changes")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]})
+            rows = result.fetchall()
+        columns = list(zip(*rows)) if rows else [[] for _ in names]
+        return pa.table({n: pa.array(list(c), pa.int64() if n == "change_seq" else pa.string()) for n, c in zip(names, columns)})
+
+    def prior_states(self, run_id: str, source: str) -> dict[str, tuple[int, str, str]]:
+        """ROWGUID -> (change_seq, op, status) left by earlier runs, for the ROWGUIDs run `run_id` received."""
+        span = self.run_range(run_id, source)
+        if span is None:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_prior_states")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]})
+            return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
+
+    def save_validation(self, *, run_id: str, source: str, verdicts, failures, summary: dict) -> None:
+        """Write a run's verdicts, failures and counts, and move record states — one transaction.
+
+        `verdicts` (Arrow): change_seq, rowguid, status, requested, blocked; `failures`
+        (Arrow): change_seq, rule_id, field, utility, severity, value, message_zh,
+        message_en. Validating the same run again replaces what it wrote before.
+        """
+        import pyarrow as pa
+
+        from connectors.ledger.schema import record_verdict, rule_failure, validation_run
+
+        now = utcnow()
+
+        def stamp(table, **constants):
+            for name, value in constants.items():
+                typ = pa.timestamp("us") if isinstance(value, datetime) else pa.string()
+                table = table.append_column(name, pa.array([value] * table.num_rows, typ))
+            return table
+
+        verdicts = stamp(verdicts, source=source, run_id=run_id, validated_at=now)
+        failures = stamp(failures, source=source, run_id=run_id)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(sqlfiles.load("ledger/delete_run_verdicts")), {"run_id": run_id})
+            conn.execute(sa.text(sqlfiles.load("ledger/delete_run_failures")), {"run_id": run_id})
+            self._insert(conn, "record_verdict", verdicts, [c.name for c in record_verdict.columns])
+            self._insert(conn, "rule_failure", failures, [c.name for c in rule_failure.columns])
+            conn.execute(sa.text(sqlfiles.load("ledger/upsert_record_state")), {"run_id": run_id, "updated_at": now})
+            conn.execute(validation_run.delete().where(validation_run.c.run_id == run_id))
+            conn.execute(validation_run.insert(), {**summary, "run_id": run_id, "validated_at": now})
+            self._audit(conn, run_id, "validate", "run_validated", "validation_run", run_id, summary)
+
+    def quarantine(self, run_id: str | None = None):
+        """Quarantined record versions with every failure (all runs, or one run's), as a pandas frame."""
+        import pandas as pd
+
+        where = "AND v.run_id = :run_id" if run_id is not None else ""
+        query = sa.text(sqlfiles.load("ledger/select_quarantine").replace("/*run_filter*/", where))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"run_id": run_id}).mappings().all()
+        return pd.DataFrame(rows)
+
     def audit_trail(self, run_id: str | None = None) -> list[dict]:
         query = sa.select(audit_log).order_by(audit_log.c.audit_id)
         if run_id is not None:
@@ -267,11 +341,12 @@ class Ledger:
         row = conn.execute(sa.text(sqlfiles.load("ledger/select_watermark")), {"source": source}).first()
         return int(row[0]) if row else 0
 
-    def _insert(self, conn: sa.Connection, table: str, rows) -> None:
-        """Bulk-insert an Arrow table with the received_record columns into `table`."""
+    def _insert(self, conn: sa.Connection, table: str, rows, names: tuple[str, ...] | list[str] = RECEIVED_COLUMNS) -> None:
+        """Bulk-insert the columns `names` of an Arrow table into `table`."""
         if rows.num_rows == 0:
             return
-        columns = ", ".join(RECEIVED_COLUMNS)
+        rows = rows.select(list(names))
+        columns = ", ".join(names)
         if self.dialect == "postgresql":
             import pyarrow.csv as pacsv
 
@@ -283,8 +358,8 @@ class Ledger:
             with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(buf.getbuffer())
         else:
-            marks = ", ".join("?" for _ in RECEIVED_COLUMNS)
-            values = list(zip(*(_python_column(rows[c]) for c in RECEIVED_COLUMNS)))
+            marks = ", ".join("?" for _ in names)
+            values = list(zip(*(_python_column(rows[c]) for c in names)))
             conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
 
     def audit(self, *, run_id: str | None, actor: str, action: str, object_type: str | None = None, object_id: object = None, detail: dict | None = None) -> None:

@@ -82,3 +82,60 @@ audit_log = sa.Table(
     sa.Column("object_id", sa.String(250)),
     sa.Column("detail", sa.Text, comment="JSON"),
 )
+
+# --- validation (migration 0002) ---------------------------------------------------------
+
+validation_run = sa.Table(
+    "validation_run",
+    metadata,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("validated_at", sa.DateTime, nullable=False),
+    sa.Column("as_of", sa.DateTime, nullable=False, comment="the clock the rules used (the run's data_interval_end)"),
+    sa.Column("records_in", sa.BigInteger, nullable=False),
+    sa.Column("passed", sa.BigInteger, nullable=False),
+    sa.Column("partial", sa.BigInteger, nullable=False, comment="some utilities blocked, others go on"),
+    sa.Column("quarantined", sa.BigInteger, nullable=False),
+    sa.Column("warnings", sa.BigInteger, nullable=False),
+    sa.Column("docs_path", sa.Text, comment="the run's Great Expectations Data Docs"),
+)
+
+record_verdict = sa.Table(
+    "record_verdict",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("rowguid", sa.String(64)),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="passed | partial | quarantined"),
+    sa.Column("requested", sa.String(64), nullable=False, comment="utilities asked for, comma-joined"),
+    sa.Column("blocked", sa.String(64), nullable=False, comment="utilities stopped by an error"),
+    sa.Column("validated_at", sa.DateTime, nullable=False),
+)
+
+rule_failure = sa.Table(
+    "rule_failure",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("rule_id", sa.String(40), primary_key=True),
+    sa.Column("field", sa.String(16), primary_key=True),
+    sa.Column("utility", sa.String(16), primary_key=True, comment="'' for a record-level rule"),
+    sa.Column("severity", sa.String(8), nullable=False),
+    sa.Column("value", sa.Text, comment="as the platform sent it"),
+    sa.Column("message_zh", sa.Text, nullable=False),
+    sa.Column("message_en", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+)
+
+record_state = sa.Table(
+    "record_state",
+    metadata,
+    sa.Column("rowguid", sa.String(64), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("change_seq", sa.BigInteger, nullable=False, comment="the version in force"),
+    sa.Column("op", sa.String(1), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="passed | partial | quarantined | withdrawn"),
+    sa.Column("blocked", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

@@ -1,0 +1,10 @@
+-- purpose: quarantined record versions (whole records, duplicates, blocked utilities) with every error that stopped them.
+SELECT v.run_id, v.change_seq, v.rowguid, v.status, v.blocked, r.ycywh, r.xzqh, r.zrfxm, r.zrfzjhm, r.zrflxdh,
+       f.rule_id, f.severity, f.field, f.utility, f.value, f.message_zh, f.message_en
+FROM record_verdict v
+JOIN received_record r ON r.source = v.source AND r.change_seq = v.change_seq
+JOIN rule_failure f ON f.source = v.source AND f.change_seq = v.change_seq
+WHERE f.severity = 'error'
+  AND (v.status IN ('quarantined', 'duplicate') OR (v.status = 'partial' AND f.utility <> ''))
+  /*run_filter*/
+ORDER BY v.change_seq, f.rule_id, f.field
