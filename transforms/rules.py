@@ -134,7 +134,8 @@ class _Failures:
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            return pd.DataFrame({"row": pd.Series([], dtype=np.int64), "rule_id": [], "field": [], "utility": [], "value": []})
+            empty = pd.Series([], dtype=object)
+            return pd.DataFrame({"row": pd.Series([], dtype=np.int64), **{c: empty for c in ("rule_id", "field", "utility", "value", "severity", "scope")}})
         out = pd.concat(self.parts, ignore_index=True)
         rules = out["rule_id"].map(RULES)
         out["severity"] = rules.map(lambda r: r.severity)
