@@ -90,6 +90,11 @@ def gx_frame(records: pd.DataFrame, *, registry: pd.DataFrame) -> pd.DataFrame:
     frame["FWJZMJ_NUM"] = records["FWJZMJ_NUM"].astype(float)
     frame["DBSJ_TS"] = records["DBSJ_TS"]
     for side in ("ZRF", "ZCF"):
+        # Numbers by the kind of party their ID type says (single-type records; mixed lists stay with the person check).
+        types = records[f"{side}ZJZL"].astype(object)
+        company = types.isin(["6", "7", "8"]).to_numpy()
+        frame[f"{side}_PERSON_IDS"] = records[f"{side}ZJHM"].astype(object).where(~company, None)
+        frame[f"{side}_COMPANY_IDS"] = records[f"{side}ZJHM"].astype(object).where(company, None)
         for part in ("NAMES", "IDS"):
             frame[f"{side}_N_{part}"] = records[f"{side}_{part}"].list.len().astype("float").to_numpy()
     for utility, code, name in (("water", "GSJGBM", "GSJGMC"), ("gas", "RQJGBM", "RQJGMC"), ("heat", "GRJGBM", "GRJGMC")):
@@ -118,16 +123,19 @@ def build_suite(*, ctx: Context, registry: pd.DataFrame):
     add(gxe.ExpectColumnValuesToMatchRegex(column="BDCQZH", regex=CERT_PATTERN), "CERT_FORMAT")
     add(gxe.ExpectColumnValuesToBeBetween(column="DBSJ_TS", max_value=pd.Timestamp(ctx.as_of).isoformat()), "DBSJ_FUTURE")
     for side in ("ZRF", "ZCF"):
-        add(custom(column=f"{side}ZJHM", scheme="gb11643"), "ID_CHECKSUM")
-        add(custom(column=f"{side}ZJHM", scheme="gb32100"), "USCC_CHECKSUM")
+        add(custom(column=f"{side}_PERSON_IDS", scheme="gb11643"), "ID_CHECKSUM")
+        add(custom(column=f"{side}_COMPANY_IDS", scheme="gb32100"), "USCC_CHECKSUM")
         add(gxe.ExpectColumnPairValuesToBeEqual(column_A=f"{side}_N_NAMES", column_B=f"{side}_N_IDS"), "OWNER_COUNT")
     for name in ("GSJGMC", "RQJGMC", "GRJGMC"):
         add(gxe.ExpectColumnPairValuesToBeEqual(column_A=name, column_B=f"{name}_REGISTERED", ignore_row_if="either_value_is_missing"), "INSTITUTION_NAME")
     return suite
 
 
-def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, docs_dir: Path, run_name: str) -> str:
-    """Validate the run's records on an ephemeral context; write Data Docs; return the index path."""
+def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, docs_dir: Path, run_name: str) -> dict:
+    """Validate the run's records on an ephemeral context and write Data Docs.
+
+    Returns {"docs": index path, "success": bool, "failed_rules": rule ids of failed expectations}.
+    """
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")
@@ -152,5 +160,6 @@ def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, do
             result_format="SUMMARY",
         )
     )
-    checkpoint.run(batch_parameters={"dataframe": gx_frame(records, registry=registry)}, run_id=gx.RunIdentifier(run_name=run_name))
-    return str(docs_dir / "index.html")
+    result = checkpoint.run(batch_parameters={"dataframe": gx_frame(records, registry=registry)}, run_id=gx.RunIdentifier(run_name=run_name))
+    failed = sorted({r.expectation_config.meta["rule_id"] for v in result.run_results.values() for r in v.results if not r.success})
+    return {"docs": str(docs_dir / "index.html"), "success": bool(result.success), "failed_rules": failed}

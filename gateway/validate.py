@@ -107,7 +107,7 @@ def validate_run(
     if data_docs and len(records):
         from expectations.cohandling import run_suite
 
-        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=out_dir / "data_docs", run_name=run_id)
+        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=out_dir / "data_docs", run_name=run_id)["docs"]
     summary["docs_path"] = docs
     ledger.save_validation(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
     csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)

@@ -445,7 +445,10 @@ def corrections(frame: pd.DataFrame, *, seed: int, registry: pd.DataFrame | None
     bad = bad[rng.random(len(bad)) < fraction]
     fixed = generate(len(bad), seed=seed, defect_rate=0.0, oddity_rate=0.0, registry=registry)
     fixed["ROWGUID"] = bad["ROWGUID"].to_numpy()
-    fixed["YCYWH"] = bad["YCYWH"].to_numpy()
+    # Same business number, unless its absence was the defect being corrected.
+    original = bad["YCYWH"].astype(object).to_numpy()
+    blank = pd.isna(original) | (pd.Series(original).astype(str).str.strip() == "").to_numpy()
+    fixed["YCYWH"] = np.where(blank, fixed["YCYWH"].to_numpy(dtype=object), original)
     fixed["OP"] = "U"
     fixed["defect"] = ""
     fixed["defect_field"] = ""
