@@ -11,7 +11,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run test venv lint bench-extract clean
+.PHONY: run test venv lint bench-extract bench-validate clean
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -48,6 +48,9 @@ lint: $(TEST_STAMP)
 
 bench-extract: $(STAMP)
 	$(PY) bench/bench_extract.py
+
+bench-validate: $(STAMP)
+	$(PY) bench/bench_validate.py
 
 clean:
 	rm -rf var .pytest_cache
