@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms.checks import ID_CHECK_CHARS, ID_WEIGHTS, uscc_check_chars, uscc_values
+from transforms.checks import ascii_matrix, id_check_ok, uscc_check_ok
 from transforms.rules import CERT_PATTERN, REQUIRED_FIELDS, Context
 
 OWNER_SPLIT = r"[,，、/;；]"
@@ -34,22 +34,14 @@ def check_characters_ok(values: pd.Series, scheme: str) -> pd.Series:
     """
     parts = values.astype("str").str.split(OWNER_SPLIT, regex=True).explode()
     parts = parts[parts.notna()].astype(str)
-    if scheme == "gb11643":
-        mask = parts.str.fullmatch(r"\d{17}[\dX]").to_numpy(dtype=bool)
-        chosen = parts[mask].to_numpy(dtype="U18")
-        ok = np.ones(len(parts), dtype=bool)
-        if len(chosen):
-            raw = chosen.astype("S18").view(np.uint8).reshape(len(chosen), 18)
-            body = raw[:, :17].astype(np.int64) - 48
-            ok[mask] = np.frombuffer("".join(ID_CHECK_CHARS).encode(), dtype=np.uint8)[(body @ ID_WEIGHTS) % 11] == raw[:, 17]
-    elif scheme == "gb32100":
-        mask = parts.str.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}").to_numpy(dtype=bool)
-        chosen = parts[mask].to_numpy(dtype="U18")
-        ok = np.ones(len(parts), dtype=bool)
-        if len(chosen):
-            ok[mask] = uscc_check_chars(uscc_values(chosen)[:, :17]) == chosen.view("U1").reshape(len(chosen), 18)[:, 17]
-    else:
+    shapes = {"gb11643": (r"\d{17}[\dX]", id_check_ok), "gb32100": (r"[0-9A-HJ-NPQRTUWXY]{18}", uscc_check_ok)}
+    if scheme not in shapes:
         raise ValueError(f"unknown check scheme {scheme!r}")
+    pattern, check_ok = shapes[scheme]
+    mask = parts.str.fullmatch(pattern).to_numpy(dtype=bool)
+    ok = np.ones(len(parts), dtype=bool)
+    if mask.any():
+        ok[mask] = check_ok(ascii_matrix(parts[mask].to_numpy(dtype=object).astype("U18"), 18))
     per_value = pd.Series(ok, index=parts.index).groupby(level=0).all()
     return per_value.reindex(values.index, fill_value=True)
 

@@ -83,7 +83,7 @@ def extract_changes(
         ledger.fail_batch(batch_id, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
     ledger.finish_batch(batch_id, run_id=run_id, source=source.name, reread_from=before - settle)
-    return ExtractResult(run_id, batch_id, after, before, read, new, read - new, ledger.run_changes(run_id))
+    return ExtractResult(run_id, batch_id, after, before, read, new, read - new, ledger.run_changes(run_id, source.name))
 
 
 _DONE = object()

@@ -58,7 +58,7 @@ def validate_run(
 
     table = ledger.run_changes_table(run_id, source)
     prior = ledger.prior_states(run_id, source)
-    known = frozenset(g for g, (_, op, _) in prior.items())
+    known = frozenset(prior)
     ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=as_of, known_rowguids=known)
     records = normalize_records(table)
     withdrawn = (records["OP"] == "D").to_numpy()

@@ -38,5 +38,24 @@ def uscc_check_chars(body_values: np.ndarray) -> np.ndarray:
 
 def uscc_values(codes: np.ndarray) -> np.ndarray:
     """(n, 18) character values of 18-char ASCII codes; -1 where a character is not allowed."""
-    raw = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(len(codes), 18)
-    return _USCC_VALUE[raw]
+    return _USCC_VALUE[ascii_matrix(codes, 18)]
+
+
+def ascii_matrix(codes: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) uint8 matrix of n ASCII strings of exactly `width` characters."""
+    return np.asarray(codes).astype(f"S{width}").view(np.uint8).reshape(len(codes), width)
+
+
+_ID_CHECK_BYTES = np.frombuffer("10X98765432".encode("ascii"), dtype=np.uint8)
+
+
+def id_check_ok(matrix: np.ndarray) -> np.ndarray:
+    """Per row of an (n, 18) uint8 matrix of `\\d{17}[\\dX]` resident IDs: is the check character right?"""
+    body = matrix[:, :17].astype(np.int64) - 48
+    return _ID_CHECK_BYTES[(body @ ID_WEIGHTS) % 11] == matrix[:, 17]
+
+
+def uscc_check_ok(matrix: np.ndarray) -> np.ndarray:
+    """Per row of an (n, 18) uint8 matrix of USCC-charset codes: is the check character right?"""
+    values = _USCC_VALUE[matrix]
+    return (31 - (values[:, :17] @ USCC_WEIGHTS) % 31) % 31 == values[:, 17]

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
-from transforms.checks import ID_CHECK_CHARS, ID_WEIGHTS, uscc_check_chars, uscc_values
+from transforms.checks import id_check_ok, uscc_check_ok
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class _Failures:
     def __init__(self) -> None:
         self.parts: list[pd.DataFrame] = []
 
-    def add(self, rows: np.ndarray, rule: str, field: str, values, utility: str = "") -> None:
+    def add(self, rows: np.ndarray, rule: str, field: str | np.ndarray, values, utility: str = "") -> None:
         rows = np.asarray(rows)
         if len(rows) == 0:
             return
@@ -197,11 +197,11 @@ def _rowguid(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
 
 
 def _arrow(column: pd.Series) -> pa.Array:
-    """The Arrow array behind a pyarrow-backed pandas column (no copy), or one made from it."""
-    try:
-        return pa.array(column.array).combine_chunks() if not hasattr(column.array, "_pa_array") else column.array._pa_array.combine_chunks()
-    except (TypeError, pa.ArrowInvalid):
-        return pa.array(column.to_numpy(dtype=object), type=pa.string())
+    """The Arrow array behind a pyarrow-backed pandas column (no copy), or one made from its values."""
+    backing = getattr(column.array, "_pa_array", None)
+    if backing is not None:
+        return backing.combine_chunks()
+    return pa.array(column.to_numpy(dtype=object), type=pa.string())
 
 
 def _explode(column: pd.Series) -> tuple[np.ndarray, np.ndarray, pa.Array]:
@@ -236,7 +236,7 @@ def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> 
     f.add(np.flatnonzero(bad), "OWNER_COUNT", id_field, None)
 
     parents, pos, numbers = _explode(records[f"{prefix}_IDS"])
-    t_parents, t_pos, t_values = _explode(records[f"{prefix}_TYPES"])
+    _, _, t_values = _explode(records[f"{prefix}_TYPES"])
     # The ID type of each number: the one at the same position, or else the record's first one.
     type_lists = _arrow(records[f"{prefix}_TYPES"])
     first = pc.list_element(pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(type_lists), 0), 0), type_lists, pa.scalar(None, type_lists.type)), 0)
@@ -244,7 +244,6 @@ def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> 
     same_pos = pos < types[parents]
     take = np.where(same_pos, t_offsets[parents] + pos, 0)
     id_types = pc.if_else(pa.array(same_pos), pc.take(t_values, pa.array(take)) if len(t_values) else pa.nulls(len(take), pa.string()), pc.take(first, pa.array(parents)))
-    del t_parents, t_pos
 
     def field_values(field: str, rows: np.ndarray) -> np.ndarray:
         return records[field].iloc[rows].to_numpy(dtype=object)
@@ -274,10 +273,7 @@ def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> 
     idx = np.flatnonzero((resident | permit_or_hk) & eighteen)
     if len(idx):
         chosen = pc.take(numbers, pa.array(idx))
-        raw = _ascii_matrix(chosen, 18)
-        body = raw[:, :17].astype(np.int64) - 48
-        expected = np.frombuffer("".join(ID_CHECK_CHARS).encode("ascii"), dtype=np.uint8)[(body @ ID_WEIGHTS) % 11]
-        rows = np.unique(parents[idx[expected != raw[:, 17]]])
+        rows = np.unique(parents[idx[~id_check_ok(_arrow_ascii_matrix(chosen, 18))]])
         f.add(rows, "ID_CHECKSUM", id_field, field_values(id_field, rows))
         births = pd.to_datetime(pd.Series(pc.utf8_slice_codeunits(chosen, 6, 14).to_numpy(zero_copy_only=False)), format="%Y%m%d", errors="coerce")
         bad_birth = births.isna().to_numpy() | (births > pd.Timestamp(ctx.as_of)).to_numpy() | (births < pd.Timestamp("1880-01-01")).to_numpy()
@@ -292,10 +288,7 @@ def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> 
     # Companies: the USCC check character (type 8, or 6/7 given as an 18-char code).
     idx = np.flatnonzero(company & uscc_shape)
     if len(idx):
-        raw = _ascii_matrix(pc.take(numbers, pa.array(idx)), 18)
-        values = uscc_values(raw.view("S18").ravel().astype("U18"))
-        wrong = uscc_check_chars(values[:, :17]) != raw[:, 17].view("S1").astype("U1")
-        rows = np.unique(parents[idx[wrong]])
+        rows = np.unique(parents[idx[~uscc_check_ok(_arrow_ascii_matrix(pc.take(numbers, pa.array(idx)), 18))]])
         f.add(rows, "USCC_CHECKSUM", id_field, field_values(id_field, rows))
 
     # Phones: every listed phone must be a mobile or a landline (Shandong local lengths).
@@ -306,7 +299,7 @@ def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> 
     f.add(rows, "PHONE", phone_field, field_values(phone_field, rows))
 
 
-def _ascii_matrix(values: pa.Array, width: int) -> np.ndarray:
+def _arrow_ascii_matrix(values: pa.Array, width: int) -> np.ndarray:
     """(n, width) uint8 matrix of fixed-width ASCII strings (already checked by a pattern)."""
     data = values.cast(pa.large_string()) if not isinstance(values, pa.ChunkedArray) else values.combine_chunks().cast(pa.large_string())
     offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
@@ -320,13 +313,12 @@ def _phone_ok(phones: pa.Array, ctx: Context) -> np.ndarray:
     parts = pc.extract_regex(phones, LANDLINE_PATTERN)
     short = pc.struct_field(parts, [0])
     area = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(short), 0), False), short, pc.struct_field(parts, [1]))
-    local_len = pc.utf8_length(pc.struct_field(parts, [2])).to_numpy(zero_copy_only=False)
+    local_len = pc.fill_null(pc.utf8_length(pc.struct_field(parts, [2])), 0).to_numpy(zero_copy_only=False)
     is_landline = pc.is_valid(parts).to_numpy(zero_copy_only=False)
     codes = list(ctx.area_code_digits)
-    need_idx = pc.index_in(area, value_set=pa.array(codes, pa.string())).to_numpy(zero_copy_only=False)
+    # Local-number length per Shandong area code; -1 (any length the pattern allows) elsewhere.
     digits = np.array([ctx.area_code_digits[c] for c in codes] + [-1])
-    need = digits[np.where(np.isnan(need_idx.astype(float)), len(codes), need_idx).astype(np.int64)] if len(need_idx) else np.array([], dtype=np.int64)
-    local_len = np.where(np.isnan(local_len.astype(float)), 0, local_len).astype(np.int64) if len(local_len) else local_len
+    need = digits[pc.fill_null(pc.index_in(area, value_set=pa.array(codes, pa.string())), len(codes)).to_numpy(zero_copy_only=False)]
     length_ok = (need == -1) | (local_len == need)
     return mobile | (is_landline & length_ok)
 
@@ -402,9 +394,7 @@ def _utilities(records: pd.DataFrame, ctx: Context, f: _Failures) -> dict[str, n
         incomplete = requested[utility] & ~(has_account & has_code & has_name)
         missing_field = np.where(~has_code, code, np.where(~has_name, name, account))
         rows = np.flatnonzero(incomplete)
-        f.add(rows, "ACCOUNT_INSTITUTION", "", None, utility)
-        if len(rows):
-            f.parts[-1]["field"] = missing_field[rows]
+        f.add(rows, "ACCOUNT_INSTITUTION", missing_field[rows], None, utility)
         registered = np.array([ctx.institutions.get((utility, c)) for c in records[code].to_numpy(dtype=object)], dtype=object)
         unknown = has_code & pd.isna(registered)
         rows = np.flatnonzero(unknown)
@@ -427,11 +417,10 @@ def _outcome(n: int, failures: pd.DataFrame, requested: dict[str, np.ndarray]) -
         b = np.zeros(n, dtype=bool)
         b[errors.loc[(errors["scope"] == "utility") & (errors["utility"] == utility), "row"].to_numpy(dtype=np.int64)] = True
         blocked_by[utility] = (b | record_error) & wanted
-    wanted_any = np.logical_or.reduce(list(requested.values()))
     clear_any = np.logical_or.reduce([requested[u] & ~blocked_by[u] for u in requested])
     blocked_any = np.logical_or.reduce(list(blocked_by.values()))
+    # A record asking for no utility has nothing clear: quarantined (UTILITY_NONE says why).
     status = np.where(record_error | ~clear_any, "quarantined", np.where(blocked_any, "partial", "passed"))
-    status = np.where(~wanted_any, "quarantined", status)
 
     def joined(masks: dict[str, np.ndarray]) -> np.ndarray:
         out = np.full(n, "", dtype=object)
@@ -442,7 +431,7 @@ def _outcome(n: int, failures: pd.DataFrame, requested: dict[str, np.ndarray]) -
     return pd.DataFrame({"status": status, "requested": joined(requested), "blocked": joined(blocked_by)})
 
 
-def message(rule_id: str, field: str, utility: str = "") -> tuple[str, str]:
+def message(rule_id: str, field: str) -> tuple[str, str]:
     """(Chinese, English) text a person can act on: which field, what is wrong with it."""
     rule = RULES[rule_id]
     label = LABELS.get(field, field) if field else ""

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
-from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata, received_record
+from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
@@ -171,7 +171,6 @@ class Ledger:
                     future.cancel()
 
     def _load_chunk(self, chunk, *, batch_id: int, run_id: str, source: str, fresh_above: int, after: _Turn | None = None, mine: _Turn | None = None) -> ChunkLoaded:
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         try:
@@ -183,12 +182,7 @@ class Ledger:
                 return ChunkLoaded(0, 0, 0)
             now = utcnow()
             n = chunk.num_rows
-            chunk = (
-                chunk.append_column("source", pa.array([source] * n, pa.string()))
-                .append_column("run_id", pa.array([run_id] * n, pa.string()))
-                .append_column("received_at", pa.array([now] * n, pa.timestamp("us")))
-                .select(list(RECEIVED_COLUMNS))
-            )
+            chunk = _with_constants(chunk, source=source, run_id=run_id, received_at=now).select(list(RECEIVED_COLUMNS))
             max_seq = int(pc.max(chunk["change_seq"]).as_py())
             above = pc.greater(chunk["change_seq"], fresh_above)
             fresh, reread = chunk.filter(above), chunk.filter(pc.invert(above))
@@ -246,10 +240,17 @@ class Ledger:
             row = conn.execute(sa.text(sqlfiles.load("ledger/select_counts"))).mappings().one()
         return {k: int(v) for k, v in row.items()}
 
-    def run_changes(self, run_id: str) -> int:
-        """How many changes the run `run_id` received (over all its attempts)."""
+    def run_changes(self, run_id: str, source: str) -> int:
+        """How many changes the run `run_id` received (over all its attempts).
+
+        Counted inside the key range its batches covered: received_record has no run_id
+        index (it would slow every load), and a scan of the whole ledger grows with it.
+        """
+        span = self.run_range(run_id, source)
+        if span is None:
+            return 0
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).where(received_record.c.run_id == run_id)).scalar_one())
+            return int(conn.execute(sa.text(sqlfiles.load("ledger/count_run_changes")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]}).scalar_one())
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -291,20 +292,11 @@ class Ledger:
         (Arrow): change_seq, rule_id, field, utility, severity, value, message_zh,
         message_en. Validating the same run again replaces what it wrote before.
         """
-        import pyarrow as pa
-
         from connectors.ledger.schema import record_verdict, rule_failure, validation_run
 
         now = utcnow()
-
-        def stamp(table, **constants):
-            for name, value in constants.items():
-                typ = pa.timestamp("us") if isinstance(value, datetime) else pa.string()
-                table = table.append_column(name, pa.array([value] * table.num_rows, typ))
-            return table
-
-        verdicts = stamp(verdicts, source=source, run_id=run_id, validated_at=now)
-        failures = stamp(failures, source=source, run_id=run_id)
+        verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
+        failures = _with_constants(failures, source=source, run_id=run_id)
         with self.engine.begin() as conn:
             conn.execute(sa.text(sqlfiles.load("ledger/delete_run_verdicts")), {"run_id": run_id})
             conn.execute(sa.text(sqlfiles.load("ledger/delete_run_failures")), {"run_id": run_id})
@@ -376,6 +368,16 @@ class Ledger:
                 "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
             },
         )
+
+
+def _with_constants(table, **constants):
+    """An Arrow table with one more column per keyword, each holding that value on every row."""
+    import pyarrow as pa
+
+    for name, value in constants.items():
+        kind = pa.timestamp("us") if isinstance(value, datetime) else pa.string()
+        table = table.append_column(name, pa.array([value] * table.num_rows, kind))
+    return table
 
 
 def _python_column(column) -> list:

@@ -158,7 +158,7 @@ def test_a_run_killed_mid_way_loses_and_duplicates_nothing(setup, registry):
     done = subprocess.run(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert _ledger_changes(ledger) == _platform_changes(platform)
-    assert ledger.run_changes("run-1") == 60_000
+    assert ledger.run_changes("run-1", source.name) == 60_000
 
 
 def test_the_audit_log_is_append_only(setup):
