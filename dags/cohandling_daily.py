@@ -3,6 +3,10 @@
 
 Every day at 06:00 Asia/Shanghai, for the day that just ended:
 
+0. **load_forms** — institution forms (Annex 2 / Annex 3) waiting in the registry inbox
+   are loaded first, so what a county sent before the run is in force for it (the
+   `registry_forms` DAG loads them during the day as well).
+
 1. **extract** — the platform's new changes to co-handling records (Annex 1) from the
    exchange database (connection `gateway_platform`) into the gateway ledger
    (connection `gateway_ledger`): only what the ledger lacks, late rows included, each
@@ -14,7 +18,13 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    English, the quarantine list (CSV/XLSX, IDs masked) and the GX Data Docs in the
    run's output folder. Returns counts and paths.
 
-Later stages (route, deliver) are added as they are built.
+3. **route** — every record that passed (or passed in part) becomes one work order per
+   requested utility, by the registry version in force on the run's day: electricity to
+   the grid, water / gas / heat to the institution's SFTP drop (account mode) or the
+   county system (system mode). Work orders of counties not yet open for account mode
+   wait and are released by the first run on or after the opening date. Returns counts.
+
+Later stages (deliver) are added as they are built.
 """
 
 from __future__ import annotations
@@ -42,7 +52,18 @@ from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
 )
 def cohandling_daily():
     @task
-    def extract(data_interval_end=None, run_id=None) -> dict:
+    def load_forms() -> list[str]:
+        """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
+        from connectors.ledger import Ledger
+        from gateway.registry import load_inbox
+        from gateway.settings import registry_inbox
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        ledger.migrate()
+        return [s.line() for s in load_inbox(ledger, registry_inbox())]
+
+    @task
+    def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:
         """New platform changes up to the interval's end into the ledger; returns counts."""
         from connectors.ledger import Ledger
         from connectors.platform import PlatformSource
@@ -64,10 +85,20 @@ def cohandling_daily():
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()  # DBSJ is Shandong local time
-        result = validate_run(ledger, run_id=run_id, as_of=as_of, registry=current_registry(), out_dir=run_output_dir(run_id))
+        result = validate_run(ledger, run_id=run_id, as_of=as_of, registry=current_registry(ledger, as_of), out_dir=run_output_dir(run_id))
         return result.as_dict()
 
-    validate(extract())
+    @task
+    def route(validated: dict, data_interval_end=None, run_id=None) -> dict:
+        """Work orders for the run's valid records (and those waiting), by the registry in force."""
+        from connectors.ledger import Ledger
+        from gateway.route import route_run
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
+        return route_run(ledger, run_id=run_id, as_of=as_of).as_dict()
+
+    route(validate(extract(load_forms())))
 
 
 dag = cohandling_daily()

@@ -52,11 +52,12 @@ def _run_dag(env: dict[str, str], log_path, logical_date: datetime) -> None:
 
 def main() -> None:
     from connectors.ledger import Ledger
+    from simulators.forms import annex3_lines, late_counties, write_annex3
     from simulators.platform import PlatformDB, corrections, default_period, fill, generate
     from simulators.registry import build_registry
 
     started = time.perf_counter()
-    for name in ("platform.db", "ledger.db", "logs", "runs"):
+    for name in ("platform.db", "ledger.db", "logs", "runs", "inbox"):
         target = VAR / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -77,6 +78,16 @@ def main() -> None:
     start, end = default_period(30)
     fill(platform, INITIAL_ROWS, seed=2021, start=start, end=end)
 
+    inbox = VAR / "inbox" / "registry"
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    inbox.mkdir(parents=True)
+    samples = sorted((ROOT / "forms" / "samples").iterdir())
+    for form in samples:
+        shutil.copy(form, inbox / form.name)
+    env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
+    _step(f"dropping the counties' {len(samples)} sample Annex 2 / Annex 3 forms (forms/samples) into the registry inbox: {inbox}")
+
     _step("preparing the Airflow home (var/airflow) and its metadata database")
     with open(VAR / "logs" / "airflow-db-migrate.log", "w", encoding="utf-8") as log:
         subprocess.run([str(ROOT / ".venv" / "bin" / "airflow") if (ROOT / ".venv" / "bin" / "airflow").exists() else "airflow", "db", "migrate"],
@@ -93,8 +104,16 @@ def main() -> None:
     platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=INITIAL_ROWS + APPEND_ROWS))
     platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
 
-    _step("run 2 of cohandling_daily (log: var/logs/run-2.log)")
-    _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(seconds=1))
+    tomorrow = (datetime.now(UTC) + timedelta(hours=8, days=1)).date()  # Shandong's tomorrow
+    late = late_counties(registry)
+    for city in sorted({code[:4] + "00" for code in late}):
+        lines = annex3_lines(registry, city, open_dates={x: tomorrow.isoformat() for x in late})
+        lines = [line for line in lines if line["xzqh"] in late]
+        write_annex3(lines, city, inbox / f"附件3_{city}_补充开通申请.xlsx", letter=False, applied=f"{tomorrow.year}年{tomorrow.month}月{tomorrow.day}日")
+    _step(f"two counties that had not applied ({', '.join(late)}) send their Annex 3: account mode opens tomorrow, {tomorrow}")
+
+    _step("run 2 of cohandling_daily, for tomorrow (log: var/logs/run-2.log): the two counties' waiting work orders are released")
+    _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(days=1))
 
     ledger = Ledger(f"sqlite:///{ledger_path}")
     _summary(platform, ledger, time.perf_counter() - started)
@@ -103,13 +122,23 @@ def main() -> None:
 def _summary(platform, ledger, seconds: float) -> None:
     import sqlalchemy as sa
 
-    from connectors.ledger.schema import extract_batch, record_state, validation_run
+    from connectors.ledger.schema import audit_log, county_opening, extract_batch, institution, record_state, registry_form, validation_run
     from gateway.settings import run_output_dir
 
     with ledger.engine.connect() as conn:
+        forms = conn.execute(sa.select(registry_form).order_by(registry_form.c.form_id)).mappings().all()
+        routes = conn.execute(sa.select(audit_log).where(audit_log.c.action == "run_routed").order_by(audit_log.c.audit_id)).mappings().all()
+        live = institution.c.valid_to.is_(None)
+        registry_counts = {
+            "institutions": conn.execute(sa.select(sa.func.count()).where(live)).scalar_one(),
+            "account": conn.execute(sa.select(sa.func.count()).where(live, institution.c.channel == "account")).scalar_one(),
+            "system": conn.execute(sa.select(sa.func.count()).where(live, institution.c.channel == "system")).scalar_one(),
+            "open_counties": conn.execute(sa.select(sa.func.count()).where(county_opening.c.valid_to.is_(None))).scalar_one(),
+        }
         batches = conn.execute(sa.select(extract_batch).where(extract_batch.c.status == "success").order_by(extract_batch.c.batch_id)).mappings().all()
         validations = {r["run_id"]: r for r in conn.execute(sa.select(validation_run)).mappings()}
         states = dict(conn.execute(sa.select(record_state.c.status, sa.func.count()).group_by(record_state.c.status)).all())
+    orders = ledger.work_order_counts()
     counts = ledger.counts()
     truth = platform.truth()
     platform_rows = platform.count()
@@ -140,6 +169,26 @@ def _summary(platform, ledger, seconds: float) -> None:
             f"    Data Docs        {v['docs_path']}",
         ]
     lines.append("  records now: " + ", ".join(f"{k} {n}" for k, n in sorted(states.items())) + "  (a corrected record replaces its quarantined version)")
+    lines += ["", "registry (附件2 机构名录 / 附件3 开通申请, loaded from the inbox; history kept):"]
+    for f in forms:
+        lines.append(f"  {f['file_name']}: {f['rows_loaded']} rows — added {f['added']}, changed {f['changed']}, unchanged {f['unchanged']}; "
+                     f"errors {f['errors']}, warnings {f['warnings']}")
+    lines.append(f"  institutions in force: {registry_counts['institutions']} ({registry_counts['account']} account mode, "
+                 f"{registry_counts['system']} system mode); counties open for account mode: {registry_counts['open_counties']}")
+    lines += ["", "routing (工单: one per requested utility; by channel and status, versions in force):"]
+    for run in routes:
+        d = json.loads(run["detail"])
+        lines.append(f"  {run['run_id']}: {d['records']} records routed → {d['work_orders_written']} work orders written "
+                     f"(new {d['new']}, corrections {d['corrections']}, released from held {d['released']}); "
+                     + ", ".join(f"{k} {v}" for k, v in sorted(d["by_status"].items())))
+    channel_names = {"grid": "grid (国网营销系统, 总对总)", "account": "account (SFTP drops, 配置账号)", "system": "system (county endpoints, 系统对接)",
+                     "": "none (not routable)"}
+    lines.append("  in force by channel:")
+    for channel in sorted({c for c, _ in orders}):
+        per = {s: n for (c, s), n in orders.items() if c == channel}
+        lines.append(f"    {channel_names.get(channel, channel)}: " + ", ".join(f"{s} {n}" for s, n in sorted(per.items())))
+    held = sum(n for (c, s), n in orders.items() if s == "held")
+    lines.append(f"  work orders in force: {sum(orders.values())}; waiting for a county's opening: {held}")
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
     lines += [
         "",
@@ -149,7 +198,8 @@ def _summary(platform, ledger, seconds: float) -> None:
         "",
         "outputs:",
         f"  platform database  {VAR / 'platform.db'}",
-        f"  gateway ledger     {VAR / 'ledger.db'}  (received_record, record_verdict, rule_failure, record_state, audit_log, ...)",
+        f"  gateway ledger     {VAR / 'ledger.db'}  (received_record, record_verdict, rule_failure, record_state, institution, county_opening, work_order, work_order_version, audit_log, ...)",
+        f"  registry inbox     {VAR / 'inbox' / 'registry'}  (processed/<date>/<form> with <form>.issues.csv)",
         f"  run folders        {VAR / 'runs'}",
         f"  run logs           {VAR / 'logs'}",
         f"  Airflow home       {VAR / 'airflow'}",

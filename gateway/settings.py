@@ -20,3 +20,10 @@ def run_output_dir(run_id: str) -> Path:
 
     base = Path(os.environ.get("GATEWAY_OUTPUT_DIR", str(VAR / "runs")))
     return base / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+
+
+def registry_inbox() -> Path:
+    """Where counties' Annex 2 / Annex 3 forms are dropped: $GATEWAY_REGISTRY_INBOX, default var/inbox/registry."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_REGISTRY_INBOX", str(VAR / "inbox" / "registry")))

@@ -39,7 +39,7 @@ def uscc_codes(rng: np.random.Generator, county_codes: np.ndarray, *, kind: str 
 
 
 def build_registry(seed: int = 2021) -> pd.DataFrame:
-    """One row per institution: xzqh, county, city, utility, code, name, phones, channel, opening date.
+    """One row per institution: xzqh, county, city, utility, code, name, phones, channel, opening date, file format.
 
     Counts per county: water 1–2, gas 1–3, heat 0–2 (about 600 in the province). About one
     county in six is in system mode (系统对接); the others open account mode (配置账号) on a
@@ -83,4 +83,8 @@ def build_registry(seed: int = 2021) -> pd.DataFrame:
                 )
     frame = pd.DataFrame(rows)
     frame.insert(4, "code", uscc_codes(rng, frame["xzqh"].to_numpy()))
+    # The file format an account-mode institution asked for (its own generator, so adding it
+    # changed nothing else): mostly the default CSV, some GB18030 CSV, JSON Lines, Parquet.
+    choice = np.random.default_rng(seed + 1).random(len(frame))
+    frame["file_format"] = np.select([choice < 0.8, choice < 0.9, choice < 0.95], ["csv", "csv_gb18030", "jsonl"], "parquet")
     return frame

@@ -20,7 +20,9 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
+from connectors.ledger.registry import RegistryStore
 from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata
+from connectors.ledger.workorders import WorkOrderStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
@@ -75,7 +77,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new
 
 
-class Ledger:
+class Ledger(RegistryStore, WorkOrderStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
 
     def __init__(self, url: str | sa.URL) -> None:

@@ -1,0 +1,51 @@
+"""
+### registry_forms — the institution registry's inbox (水气热机构名录)
+
+Every 30 minutes: the Annex 2 (水气热机构信息摸底表) and Annex 3 (开通申请) forms dropped
+into the registry inbox (`$GATEWAY_REGISTRY_INBOX`, default `var/inbox/registry`), as
+`.xlsx` or `.csv`, are loaded into the ledger's registry — a changed institution becomes a
+new version from the form's 生效日期 (or the load time), history kept — and filed under
+`processed/<date>/` beside `<file>.issues.csv`, the list of every row that could not be
+loaded or deserves a look (file, sheet, row, column, reason). A form already loaded is
+skipped; a file that is not a form goes to `rejected/` with the reason.
+
+The daily push (`cohandling_daily`) loads the inbox too, before it extracts, so a form
+dropped before 06:00 is in force for that day's routing.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import dag, task
+
+from gateway.settings import LEDGER_CONN_ID
+
+
+@dag(
+    dag_id="registry_forms",
+    schedule="*/30 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["cohandling", "registry"],
+    doc_md=__doc__,
+)
+def registry_forms():
+    @task
+    def load_inbox() -> list[str]:
+        """Load every waiting form; one summary line per form (added / changed / unchanged, errors)."""
+        from connectors.ledger import Ledger
+        from gateway.registry import load_inbox as load
+        from gateway.settings import registry_inbox
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        ledger.migrate()
+        return [s.line() for s in load(ledger, registry_inbox())]
+
+    load_inbox()
+
+
+dag = registry_forms()
+
+if __name__ == "__main__":
+    dag.test()

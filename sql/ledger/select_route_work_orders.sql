@@ -1,0 +1,8 @@
+-- purpose: the work orders in force for the records a routing run looks at (same selection as select_route_records).
+SELECT rowguid, utility, version, source, change_seq, correction, account_no, institution_code, institution_version_id, xzqh, channel, destination, file_format, status, hold_until, reason_code, reason, run_id, routed_at
+FROM work_order w
+WHERE w.rowguid IN (SELECT s.rowguid FROM record_state s WHERE s.run_id = :run_id)
+   OR w.rowguid IN (
+       SELECT h.rowguid FROM work_order h
+       WHERE h.status = 'held' OR (h.status = 'quarantined' AND h.reason_code IN ('INSTITUTION_UNKNOWN', 'INSTITUTION_OTHER_TYPE', 'INSTITUTION_RETIRED'))
+   )
