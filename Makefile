@@ -11,7 +11,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run test venv lint bench-extract bench-validate clean
+.PHONY: run test venv lint bench-extract bench-validate bench-route clean
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -51,6 +51,9 @@ bench-extract: $(STAMP)
 
 bench-validate: $(STAMP)
 	$(PY) bench/bench_validate.py
+
+bench-route: $(STAMP)
+	$(PY) bench/bench_route.py
 
 clean:
 	rm -rf var .pytest_cache

@@ -56,10 +56,16 @@ WORK_ORDER_COLUMNS = (
 )
 
 
-def _code(arr) -> pa.ChunkedArray:
-    """Code-like text as validation normalises it: NFKC (full width → half), no spaces, upper case, blank → null."""
-    arr = pc.utf8_upper(pc.replace_substring_regex(pc.utf8_normalize(arr.cast(pa.string()), "NFKC"), r"\s+", ""))
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+def _code(arr) -> pa.Array:
+    """Code-like text as validation normalises it: NFKC (full width → half), no spaces, upper case, blank → null.
+
+    Computed once per distinct value (a day's records name a few hundred institutions).
+    """
+    arr = arr.cast(pa.string())
+    encoded = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).dictionary_encode()
+    values = pc.utf8_upper(pc.replace_substring_regex(pc.utf8_normalize(encoded.dictionary, "NFKC"), r"\s+", ""))
+    values = pc.if_else(pc.equal(pc.utf8_length(values), 0), pa.scalar(None, pa.string()), values)
+    return values.take(encoded.indices)
 
 
 def _column(table: pa.Table, name: str) -> pa.Array:
@@ -77,22 +83,25 @@ def route_work_orders(records, registry: pd.DataFrame, *, as_of: date) -> pa.Tab
     """
     table = records if isinstance(records, pa.Table) else pa.Table.from_pandas(records, preserve_index=False)
     status = _column(table, "status").cast(pa.string())
-    requested = pc.fill_null(_column(table, "requested").cast(pa.string()), "")
-    blocked = pc.fill_null(_column(table, "blocked").cast(pa.string()), "")
+    withdrawn_all = _is(status, "withdrawn")
+    quarantined_all = _is(status, "quarantined")
+    requested = _column(table, "requested").cast(pa.string())
+    blocked = _column(table, "blocked").cast(pa.string())
+    xzqh = _code(_column(table, "XZQH"))
     reg = _Registry(registry)
     parts = []
     for utility, (account_field, code_field, _name_field) in UTILITIES.items():
-        rows = pa.array(np.flatnonzero(_contains(requested, utility)))
+        picked = np.flatnonzero(_contains(requested, utility))
+        rows = pa.array(picked)
         if len(rows) == 0:
             continue
         n = len(rows)
         code = _code(_column(table, code_field).take(rows)) if code_field else pa.nulls(n, pa.string())
-        st = np.asarray(status.take(rows).to_numpy(zero_copy_only=False), dtype=object)
         routed = _grid(n) if utility == "electricity" else reg.resolve(code, utility, as_of)
         overrides = [
-            (st == "withdrawn", STATUS.index("withdrawn"), "RECORD_WITHDRAWN"),
-            (st == "quarantined", STATUS.index("quarantined"), "VALIDATION_RECORD"),
-            (_contains(blocked.take(rows), utility), STATUS.index("quarantined"), "VALIDATION_BLOCKED"),
+            (withdrawn_all[picked], STATUS.index("withdrawn"), "RECORD_WITHDRAWN"),
+            (quarantined_all[picked], STATUS.index("quarantined"), "VALIDATION_RECORD"),
+            (_contains(blocked, utility)[picked], STATUS.index("quarantined"), "VALIDATION_BLOCKED"),
         ]
         done = np.zeros(n, dtype=bool)
         for mask, new_status, reason in overrides:
@@ -109,7 +118,7 @@ def route_work_orders(records, registry: pd.DataFrame, *, as_of: date) -> pa.Tab
             "account_no": _column(table, account_field).take(rows).cast(pa.string()),
             "institution_code": code,
             "institution_version_id": routed["version_id"],
-            "xzqh": _code(_column(table, "XZQH").take(rows)),
+            "xzqh": xzqh.take(rows),
             "channel": routed["channel"],
             "destination": routed["destination"],
             "file_format": routed["file_format"],
@@ -124,7 +133,7 @@ def route_work_orders(records, registry: pd.DataFrame, *, as_of: date) -> pa.Tab
         return pa.table({c: pa.array([], pa.int64() if c in ("change_seq", "institution_version_id") else pa.date32() if c == "hold_until" else pa.string())
                          for c in WORK_ORDER_COLUMNS})
     orders = pa.concat_tables(parts)
-    orders = orders.set_column(orders.schema.get_field_index("reason"), "reason", pa.array(reason_texts(orders), pa.string()))
+    orders = orders.set_column(orders.schema.get_field_index("reason"), "reason", reason_texts(orders))
     return orders.select(list(WORK_ORDER_COLUMNS))
 
 
@@ -139,8 +148,15 @@ def _decode(codes: np.ndarray, labels: tuple[str, ...]) -> pa.Array:
 
 
 def _contains(joined: pa.Array, utility: str) -> np.ndarray:
-    """Which comma-joined utility lists name `utility`."""
-    return np.asarray(pc.fill_null(pc.match_substring_regex(joined, rf"(^|,){utility}(,|$)"), False))
+    """Which comma-joined utility lists name `utility` (matched once per distinct list)."""
+    encoded = joined.dictionary_encode()
+    hit = np.asarray(pc.fill_null(pc.match_substring_regex(encoded.dictionary, rf"(^|,){utility}(,|$)"), False), dtype=bool)
+    indices = np.asarray(pc.fill_null(encoded.indices, -1))
+    return np.append(hit, False)[indices]  # a null list (index -1) names nothing
+
+
+def _is(values: pa.Array, label: str) -> np.ndarray:
+    return np.asarray(pc.fill_null(pc.equal(values, label), False), dtype=bool)
 
 
 def _grid(n: int) -> dict:
@@ -240,21 +256,20 @@ def _unknown_reasons(code: pa.Array) -> np.ndarray:
     return np.where(missing, REASON_CODES.index("INSTITUTION_MISSING"), REASON_CODES.index("INSTITUTION_UNKNOWN")).astype(np.int8)
 
 
-def reason_texts(orders: pa.Table) -> list:
-    """The Chinese reason of each work order that has a reason code (English in REASONS); one format per distinct case."""
-    out: list = [None] * orders.num_rows
-    rows = np.flatnonzero(np.asarray(pc.is_valid(orders["reason_code"])))
-    if not len(rows):
-        return out
-    picked = orders.take(pa.array(rows))
-    cache: dict = {}
-    for i, code, inst, other, successor, hold in zip(rows, picked["reason_code"].to_pylist(), picked["institution_code"].to_pylist(),
-                                                     picked["_other"].to_pylist(), picked["_successor"].to_pylist(), picked["hold_until"].to_pylist()):
-        key = (code, inst, other, successor, hold)
-        if key not in cache:
-            cache[key] = REASONS[code][0].format(code=inst, other=UTILITY_ZH.get(other, other), successor=successor, date=hold)
-        out[i] = cache[key]
-    return out
+def reason_texts(orders: pa.Table) -> pa.Array:
+    """The Chinese reason of each work order that has a reason code (English in REASONS).
+
+    Formatted once per distinct (reason, code, other type, successor, date) and spread back
+    by dictionary indices: a day with a whole county on hold formats one sentence, not thousands.
+    """
+    parts = [orders[c].cast(pa.string()) for c in ("reason_code", "institution_code", "_other", "_successor", "hold_until")]
+    key = pc.binary_join_element_wise(*parts, "\x1f", null_handling="replace", null_replacement="\x00")
+    encoded = key.combine_chunks().dictionary_encode() if isinstance(key, pa.ChunkedArray) else key.dictionary_encode()
+    texts = []
+    for value in encoded.dictionary.to_pylist():
+        code, inst, other, successor, hold = (None if v == "\x00" else v for v in value.split("\x1f"))
+        texts.append(None if code is None else REASONS[code][0].format(code=inst, other=UTILITY_ZH.get(other, other), successor=successor, date=hold))
+    return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(texts, pa.string())).dictionary_decode()
 
 
 def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:

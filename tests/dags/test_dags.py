@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,9 +60,19 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     env = _env(tmp_path)
     env["AIRFLOW_CONN_GATEWAY_PLATFORM"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")})
     env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
+    env["GATEWAY_OUTPUT_DIR"] = str(tmp_path / "runs")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for form in (ROOT / "forms" / "samples").iterdir():
+        shutil.copy(form, inbox / form.name)
+    env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
-    assert Ledger(f"sqlite:///{tmp_path / 'ledger.db'}").counts()["changes"] == 300
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    assert ledger.counts()["changes"] == 300
+    orders = ledger.work_order_counts()  # the forms were loaded first, then records routed by them
+    assert orders[("grid", "ready")] > 0 and orders[("account", "ready")] > 0 and orders[("system", "ready")] > 0
+    assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
