@@ -66,7 +66,7 @@ def registry_frame():
     reg["version_id"] = range(1, len(reg) + 1)
     reg["in_force"] = True
     reg["successor_code"] = None
-    reg["drop_account"] = reg["code"].str.lower().where(reg["channel"] == "account")
+    reg["drop_account"] = ("xb" + reg["code"].str.lower()).where(reg["channel"] == "account")
     reg["endpoint_conn_id"] = ("county_system_" + reg["xzqh"]).where(reg["channel"] == "system")
     reg["open_date"] = pd.to_datetime(reg["open_date"]).where(reg["channel"] == "account")
     return reg

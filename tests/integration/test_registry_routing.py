@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.ledger import Ledger
+from connectors.ledger.registry import drop_account
 from connectors.platform import PlatformSource
 from gateway.extract import extract_changes
 from gateway.registry import current_registry, load_form, load_inbox
@@ -68,7 +69,7 @@ def test_the_sample_forms_load_into_exactly_the_registry_they_describe(ledger, r
     late = want["xzqh"].isin(late_counties(registry))
     assert (opened[account & ~late] == want.loc[account & ~late, "open_date"]).all()
     assert opened[~account | late].isna().all()
-    assert set(got.loc[got["channel"] == "account", "drop_account"]) == {c.lower() for c in want[account].index}
+    assert set(got.loc[got["channel"] == "account", "drop_account"]) == {drop_account(c) for c in want[account].index}
 
     # The same file again: recognised by its hash, not loaded twice.
     shutil.copy(SAMPLES[0], inbox / SAMPLES[0].name)
@@ -182,7 +183,7 @@ def test_changes_are_new_versions_and_routing_follows_the_version_in_force(ledge
                          "YQHH": "G1", "RQJGBM": GAS, "RQJGMC": "济南港华燃气有限公司", "YNHH": None, "GRJGBM": None, "GRJGMC": None}])
     then = route_work_orders(rec, in_2022.reset_index(), as_of=datetime(2022, 6, 1).date()).to_pandas().set_index("utility")
     now = route_work_orders(rec, in_2023.reset_index(), as_of=datetime(2023, 6, 1).date()).to_pandas().set_index("utility")
-    assert then.loc["water", "destination"] == WATER.lower() and now.loc["water", "destination"] == WATER_NEW.lower()
+    assert then.loc["water", "destination"] == drop_account(WATER) and now.loc["water", "destination"] == drop_account(WATER_NEW)
     assert then.loc["gas", "institution_version_id"] == history[0]["version_id"] and now.loc["gas", "institution_version_id"] == history[1]["version_id"]
 
 
@@ -220,7 +221,7 @@ def test_daily_runs_route_hold_release_and_version_corrections_without_duplicate
     assert second.released == int((held["reason_code"] == "COUNTY_NOT_OPEN").sum())
     after = pd.DataFrame(ledger.work_orders())
     still = after[after["status"] == "held"]
-    late_drops = {c.lower() for c in registry.loc[registry["xzqh"].isin(late_counties(registry)), "code"]}
+    late_drops = {drop_account(c) for c in registry.loc[registry["xzqh"].isin(late_counties(registry)), "code"]}
     assert len(still) > 0 and set(still["reason_code"]) == {"COUNTY_NOT_APPLIED"} and set(still["destination"]) <= late_drops
     assert len(after) == len(orders) and len(pd.DataFrame(ledger.work_orders(history=True))) == len(orders)  # released in place
 
