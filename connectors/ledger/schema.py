@@ -253,3 +253,42 @@ work_order_version = sa.Table(
     *_work_order_columns(),
     comment="every version of every work order, as last routed",
 )
+
+# --- delivery (migration 0004) -----------------------------------------------------------
+
+delivery_batch = sa.Table(
+    "delivery_batch",
+    metadata,
+    sa.Column("batch_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(250), nullable=False, comment="the run that planned it"),
+    sa.Column("channel", sa.String(8), nullable=False, comment="account | system | grid"),
+    sa.Column("destination", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False, comment="account: the batch directory; HTTP: the batch_id sent"),
+    sa.Column("file_format", sa.String(16)),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), comment="account: SHA-256 of the manifest, fixed at the first render"),
+    sa.Column("status", sa.String(16), nullable=False, comment="planned | pending | delivered | failed"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("delivered_at", sa.DateTime),
+)
+
+delivery = sa.Table(
+    "delivery",
+    metadata,
+    sa.Column("rowguid", sa.String(64), primary_key=True),
+    sa.Column("utility", sa.String(16), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("destination", sa.String(64), nullable=False),
+    sa.Column("batch_id", sa.BigInteger, index=True, comment="the batch it went (or goes) out in"),
+    sa.Column("status", sa.String(16), nullable=False, comment="pending | delivered | failed | superseded"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("receipt", sa.Text, comment="account: file and SHA-256; HTTP: the receiver's receipt id (and code)"),
+    sa.Column("planned_run_id", sa.String(250), nullable=False),
+    sa.Column("delivered_at", sa.DateTime),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)

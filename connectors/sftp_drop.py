@@ -1,0 +1,254 @@
+"""Per-institution SFTP drops (account mode, 配置账号), spoken with paramiko.
+
+Layout on the drop server, as the gateway's account sees it (its root, usually a chroot):
+
+    /<drop account>/outbox/<batch>/   what the institution downloads: data file(s),
+                                      <batch>.sha256 and <batch>.manifest.json
+    /<drop account>/inbox/            where the institution uploads results (later)
+    /.staging/<drop account>/<batch>/ the gateway's work area, outside every institution's view
+
+Each institution's own account is confined to its `/<drop account>` (ChrootDirectory), so
+it sees only its outbox and inbox. A batch is uploaded into staging — pipelined writes —
+and then the whole batch directory is renamed into the outbox in one atomic step: an
+institution polling its outbox sees either nothing of a batch or all of it, manifest
+included; never a partial or unmanifested file. Names are deterministic per batch: a
+re-run that finds the batch already there compares every file's size and SHA-256 and
+skips it; a batch directory with different contents is never overwritten (it raises
+`DropConflict`).
+
+One SSH connection per host, reused for every institution; a bounded pool of SFTP
+channels on it; host keys checked against known_hosts; key authentication only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import posixpath
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+CHUNK = 32768  # paramiko's SFTP packet payload; pipelined, many are in flight at once
+
+
+class DropConflict(Exception):
+    """A batch directory with the same name but different contents is already in the outbox."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    drop: str
+    batch: str
+    files: tuple[str, ...]
+    skipped: bool  # already there and verified
+    path: str
+
+
+@dataclass(frozen=True)
+class DropJob:
+    drop: str  # the institution's drop account
+    batch: str  # batch directory name
+    files: list  # transforms.batchfiles.BatchFile, manifest last
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: DropJob
+    publication: Publication | None
+    error: str | None
+    attempts: int
+
+
+class SftpDrops:
+    """Publishes batches into institutions' drops on one SFTP server."""
+
+    def __init__(self, host: str, port: int, username: str, *, key_file: str, known_hosts: str, root: str = "/",
+                 max_workers: int = 4, max_attempts: int = 3, backoff_s: float = 0.5, timeout_s: float = 15.0) -> None:
+        self.host, self.port, self.username = host, int(port), username
+        self.key_file, self.known_hosts = key_file, known_hosts
+        self.root = root.rstrip("/") or ""
+        self.max_workers, self.max_attempts, self.backoff_s, self.timeout_s = max_workers, max_attempts, backoff_s, timeout_s
+        self._client = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.connections_opened = 0
+
+    @classmethod
+    def from_conn_id(cls, conn_id: str = "gateway_sftp", **overrides) -> SftpDrops:
+        """From an Airflow SFTP connection: host, port, login; extra: key_file, known_hosts, root, max_workers."""
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+        extra = conn.extra_dejson
+        kwargs = {
+            "key_file": extra["key_file"], "known_hosts": extra["known_hosts"], "root": extra.get("root", "/"),
+            "max_workers": int(extra.get("max_workers", 4)),
+        }
+        return cls(conn.host, conn.port or 22, conn.login, **(kwargs | overrides))
+
+    # --- connection -------------------------------------------------------------------------
+
+    def _transport(self):
+        import paramiko
+
+        with self._lock:
+            if self._client is not None and self._client.get_transport() is not None and self._client.get_transport().is_active():
+                return self._client.get_transport()
+            client = paramiko.SSHClient()
+            client.load_host_keys(self.known_hosts)
+            client.set_missing_host_key_policy(paramiko.RejectPolicy())  # an unknown host key is refused, never learnt
+            client.connect(self.host, port=self.port, username=self.username, key_filename=self.key_file, look_for_keys=False,
+                           allow_agent=False, timeout=self.timeout_s, banner_timeout=self.timeout_s, auth_timeout=self.timeout_s)
+            client.get_transport().set_keepalive(30)
+            self._client = client
+            self.connections_opened += 1
+            self._generation = getattr(self, "_generation", 0) + 1
+            return client.get_transport()
+
+    def _sftp(self):
+        """This thread's SFTP channel on the shared connection (reopened after a reconnect)."""
+        import paramiko
+
+        transport = self._transport()
+        mine = getattr(self._local, "sftp", None)
+        if mine is None or getattr(self._local, "generation", None) != self._generation:
+            mine = paramiko.SFTPClient.from_transport(transport)
+            mine.get_channel().settimeout(self.timeout_s)
+            self._local.sftp = mine
+            self._local.generation = self._generation
+        return mine
+
+    def _drop_connection(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+        self._local = threading.local()
+
+    def close(self) -> None:
+        self._drop_connection()
+
+    # --- publishing -------------------------------------------------------------------------
+
+    def publish_all(self, jobs: Iterable[DropJob], *, on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+        """Publish many institutions' batches with at most `max_workers` at once; an error stays with its job."""
+        jobs = list(jobs)
+        results: list[JobResult] = []
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="sftp-drop") as pool:
+            for result in pool.map(self._publish_with_retries, jobs):
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
+        return results
+
+    def _publish_with_retries(self, job: DropJob) -> JobResult:
+        import paramiko
+
+        error = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return JobResult(job, self.publish(job), None, attempt)
+            except DropConflict as exc:
+                return JobResult(job, None, f"DropConflict: {exc}", attempt)
+            except (OSError, EOFError, paramiko.SSHException) as exc:  # TimeoutError is an OSError
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("sftp drop %s batch %s attempt %d failed: %s", job.drop, job.batch, attempt, error)
+                self._drop_connection()
+                if attempt < self.max_attempts:
+                    time.sleep(self.backoff_s * 2 ** (attempt - 1))
+        return JobResult(job, None, error, self.max_attempts)
+
+    def publish(self, job: DropJob) -> Publication:
+        """Publish one batch atomically into `/<drop>/outbox/<batch>/`, or find it already there."""
+        sftp = self._sftp()
+        outbox = f"{self.root}/{job.drop}/outbox"
+        final = f"{outbox}/{job.batch}"
+        names = tuple(f.name for f in job.files)
+        if self._exists(sftp, final):
+            self._verify(sftp, final, job)
+            return Publication(job.drop, job.batch, names, True, final)
+        staging = f"{self.root}/.staging/{job.drop}/{job.batch}"
+        self._makedirs(sftp, posixpath.dirname(staging))
+        if self._exists(sftp, staging):  # left by an upload that was cut off: ours, start again
+            self._remove_tree(sftp, staging)
+        sftp.mkdir(staging)
+        for f in job.files:  # manifest last
+            with sftp.open(f"{staging}/{f.name}", "wb") as fh:
+                fh.set_pipelined(True)
+                view = memoryview(f.data)
+                for start in range(0, len(view), CHUNK):
+                    fh.write(view[start:start + CHUNK])
+            if sftp.stat(f"{staging}/{f.name}").st_size != f.size:
+                raise OSError(f"{f.name}: size after upload differs")
+        self._makedirs(sftp, outbox)
+        try:
+            sftp.posix_rename(staging, final)
+        except OSError:
+            if self._exists(sftp, final):  # a concurrent publisher of the same batch won: check it is ours
+                self._verify(sftp, final, job)
+                self._remove_tree(sftp, staging)
+                return Publication(job.drop, job.batch, names, True, final)
+            raise
+        return Publication(job.drop, job.batch, names, False, final)
+
+    def _verify(self, sftp, path: str, job: DropJob) -> None:
+        present = {a.filename: a.st_size for a in sftp.listdir_attr(path)}
+        wanted = {f.name: f.size for f in job.files}
+        if present != wanted:
+            raise DropConflict(f"{path} holds {sorted(present)} (sizes {present}), expected {wanted}: not overwritten")
+        for f in job.files:
+            digest = hashlib.sha256()
+            with sftp.open(f"{path}/{f.name}", "rb") as fh:
+                fh.prefetch(f.size)
+                digest.update(fh.read())
+            if digest.hexdigest() != f.sha256:
+                raise DropConflict(f"{path}/{f.name} has SHA-256 {digest.hexdigest()}, expected {f.sha256}: not overwritten")
+
+    @staticmethod
+    def _exists(sftp, path: str) -> bool:
+        try:
+            sftp.stat(path)
+            return True
+        except FileNotFoundError:
+            return False
+
+    def _makedirs(self, sftp, path: str) -> None:
+        parts = [p for p in path.split("/") if p]
+        current = ""
+        for part in parts:
+            current += "/" + part
+            try:
+                if not stat.S_ISDIR(sftp.stat(current).st_mode):
+                    raise OSError(f"{current} is not a directory")
+            except FileNotFoundError:
+                sftp.mkdir(current)
+
+    def _remove_tree(self, sftp, path: str) -> None:
+        for entry in sftp.listdir_attr(path):
+            child = f"{path}/{entry.filename}"
+            if stat.S_ISDIR(entry.st_mode):
+                self._remove_tree(sftp, child)
+            else:
+                sftp.remove(child)
+        sftp.rmdir(path)
+
+    def list_outbox(self, drop: str) -> list[str]:
+        """Batch directories in an institution's outbox (tests, operators)."""
+        sftp = self._sftp()
+        try:
+            return sorted(sftp.listdir(f"{self.root}/{drop}/outbox"))
+        except FileNotFoundError:
+            return []
+
+
+def write_known_hosts(path: str | Path, host: str, port: int, public_key_line: str) -> None:
+    """A known_hosts entry for a server on a non-standard port: `[host]:port keytype key`."""
+    name = host if int(port) == 22 else f"[{host}]:{port}"
+    kind, key = public_key_line.split()[:2]
+    Path(path).write_text(f"{name} {kind} {key}\n", encoding="ascii")

@@ -1,0 +1,134 @@
+"""Delivering work orders, exactly once in effect, on three channels:
+
+- account mode → a batch per institution (and file format) published atomically into its
+  SFTP drop (connectors/sftp_drop.py), files rendered by transforms/batchfiles.py;
+- system mode → the county system's endpoint; electricity → the grid's marketing API; both
+  over the HTTP protocol in docs/protocol/ (connectors/receivers.py).
+
+Why a retry never duplicates: deliveries are planned in the ledger *before* anything is
+sent — an account batch's contents and name are fixed then, so a retry publishes the same
+files under the same names and finds them already there (size + SHA-256) if the earlier
+attempt got through; an HTTP item carries the idempotency key of its work-order version
+(`<ROWGUID>:<utility>:v<version>`), which the receiver answers with "duplicate" and the
+original receipt. Each outcome is recorded as soon as it is known. What could not be sent
+stays pending and goes with the next run; nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from connectors.ledger import Ledger, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliverResult:
+    run_id: str
+    planned: int = 0
+    account_batches: int = 0
+    account_delivered: int = 0  # batches
+    account_pending: int = 0
+    account_failed: int = 0
+    http_delivered: int = 0  # work orders
+    http_rejected: int = 0
+    http_pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, receiver_for: Callable[[str, str], object] | None = None,
+                after_send: Callable[[str], None] | None = None) -> DeliverResult:
+    """Plan, then send every open account batch (through `drops`) and every pending HTTP item (through `receiver_for(channel, destination)`).
+
+    `after_send(label)` is called after something was sent and before it is recorded
+    (tests kill the task there to prove a retry does not duplicate).
+    """
+    from transforms.batchfiles import batch_files, work_order_key
+
+    result = DeliverResult(run_id)
+    plan = ledger.plan_deliveries(run_id=run_id, day=day, now=utcnow())
+    result.planned, result.account_batches = plan["planned"], plan["account_batches"]
+
+    batches = ledger.open_account_batches()
+    if batches and drops is None:
+        result.errors.append(f"{len(batches)} account-mode batches wait: no SFTP drop connection configured")
+    elif batches:
+        from connectors.sftp_drop import DropJob
+
+        jobs, by_name = [], {}
+        for batch in batches:
+            orders = ledger.batch_orders(batch["batch_id"])
+            files = batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
+                                batch_id=batch["batch_id"], institution=batch["destination"])
+            fixed = ledger.fix_batch_hash(batch["batch_id"], files[-1].sha256)
+            if fixed != files[-1].sha256:  # the ledger changed under a planned batch: never publish something else under its name
+                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=False, permanent=True, now=utcnow(), receipt=None,
+                                    error=f"batch contents changed since planned (manifest {files[-1].sha256} != {fixed})")
+                result.account_failed += 1
+                continue
+            job = DropJob(batch["destination"], batch["name"], files)
+            jobs.append(job)
+            by_name[(job.drop, job.batch)] = batch
+
+        def record(outcome) -> None:
+            batch = by_name[(outcome.job.drop, outcome.job.batch)]
+            if outcome.publication is not None and after_send is not None:
+                after_send(f"account:{batch['name']}")
+            if outcome.publication is not None:
+                receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
+                           "files": {f.name: f.sha256 for f in outcome.job.files}}
+                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=True, error=None, receipt=receipt, now=utcnow())
+                result.account_delivered += 1
+            else:
+                permanent = (outcome.error or "").startswith("DropConflict")
+                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=False, permanent=permanent, error=outcome.error, receipt=None, now=utcnow())
+                result.account_failed += permanent
+                result.account_pending += not permanent
+                result.errors.append(f"{batch['name']} → {batch['destination']}: {outcome.error}")
+
+        drops.publish_all(jobs, on_result=record)
+
+    pending = ledger.pending_http()
+    if pending and receiver_for is None:
+        result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
+        result.http_pending += len(pending)
+        return result
+    by_destination: dict[tuple[str, str], list[dict]] = {}
+    for item in pending:
+        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
+    for (channel, destination), items in by_destination.items():
+        payload = [
+            {"idempotency_key": work_order_key(i["rowguid"], i["utility"], i["version"]), "rowguid": i["rowguid"], "utility": i["utility"],
+             "version": int(i["version"]), "correction": bool(i["correction"]),
+             "record": {k: v for k, v in i.items() if k.isupper()}}
+            for i in items
+        ]
+        try:
+            receiver = receiver_for(channel, destination)
+            outcomes = receiver.deliver(payload)
+        except Exception as exc:  # noqa: BLE001 - a receiver we cannot even reach: everything stays pending
+            log.warning("deliver %s %s: %s", channel, destination, exc)
+            result.errors.append(f"{channel} {destination}: {type(exc).__name__}: {exc}")
+            result.http_pending += len(items)
+            continue
+        if after_send is not None:
+            after_send(f"{channel}:{destination}")
+        rows = [
+            {"rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]), "status": o.status, "receipt_id": o.receipt_id,
+             "code": o.code, "reason": o.reason, "attempts": o.attempts}
+            for i, o in zip(items, outcomes)
+        ]
+        ledger.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=f"{run_id}:{destination}", now=utcnow())
+        for o in outcomes:
+            result.http_delivered += o.status == "delivered"
+            result.http_rejected += o.status == "rejected"
+            result.http_pending += o.status == "pending"
+    log.info("deliver %s: %s", run_id, result.as_dict())
+    return result

@@ -1,0 +1,229 @@
+"""Account-mode delivery into per-institution drops on a real OpenSSH sshd: atomic batches
+with manifests, isolation between institutions, exactly once under faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.ledger import Ledger
+from connectors.platform import PlatformSource
+from connectors.sftp_drop import DropJob, SftpDrops
+from gateway.deliver import deliver_run
+from gateway.extract import extract_changes
+from gateway.registry import current_registry, load_form
+from gateway.route import route_run
+from gateway.validate import validate_run
+from simulators.platform import PlatformDB, generate
+from simulators.registry import build_registry
+from tests.conftest import service_missing
+from tests.integration import openssh
+from transforms.batchfiles import BatchFile
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = sorted((ROOT / "forms" / "samples").iterdir())
+AS_OF = datetime(2026, 11, 20, 6)
+
+
+@pytest.fixture(scope="module")
+def sshd_server():
+    why = openssh.available()
+    if why:
+        service_missing(f"OpenSSH sshd ({why})")
+    server = openssh.OpenSshServer([]).setup()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def sshd(sshd_server):
+    """The module's sshd, running, with every drop empty."""
+    if sshd_server.proc.poll() is not None:
+        sshd_server.start()
+    sshd_server.clear()
+    return sshd_server
+
+
+def _drops(server, **kw) -> SftpDrops:
+    c = server.connection()
+    return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"],
+                     backoff_s=0.05, **kw)
+
+
+def _routed_ledger(url: str, tmp_path: Path, rows: int = 250, seed: int = 51) -> Ledger:
+    """A ledger with routed work orders: sample forms loaded, records extracted, validated and routed."""
+    platform_url = f"sqlite:///{tmp_path / 'platform.db'}"
+    platform = PlatformDB(platform_url)
+    platform.create()
+    platform.write(generate(rows, seed=seed, start="2026-10-01", end="2026-11-19", as_of=AS_OF, registry=build_registry()))
+    ledger = Ledger(url)
+    ledger.migrate()
+    for form in SAMPLES:
+        load_form(ledger, form, now=datetime(2026, 1, 1))
+    extract_changes(PlatformSource(platform_url), ledger, run_id="r1")
+    validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out", data_docs=False)
+    route_run(ledger, run_id="r1", as_of=AS_OF)
+    return ledger
+
+
+def _provision(server, ledger: Ledger) -> list[str]:
+    """An account (chrooted drop) for every institution that has account-mode work orders."""
+    drops = sorted({w["destination"] for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"})
+    for drop in drops:
+        if not (server.root / drop).exists():
+            server.add_drop(drop)
+    return drops
+
+
+def _published(server, drop: str) -> dict[str, dict]:
+    """What an institution's outbox holds: batch -> manifest."""
+    out = {}
+    outbox = server.root / drop / "outbox"
+    for batch in sorted(p for p in outbox.iterdir()):
+        out[batch.name] = json.loads((batch / f"{batch.name}.manifest.json").read_text(encoding="utf-8"))
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("pg_schema_url")()
+
+
+def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, tmp_path):
+    ledger = _routed_ledger(ledger_url, tmp_path)
+    drops = _provision(sshd, ledger)
+    sftp = _drops(sshd)
+    result = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp)
+    assert result.account_pending == 0 and result.account_failed == 0 and result.account_delivered == result.account_batches > 0
+    assert sftp.connections_opened == 1  # one connection for every institution
+
+    account = [w for w in ledger.work_orders() if w["channel"] == "account"]
+    assert {w["status"] for w in account} <= {"delivered", "held", "quarantined", "cancelled"}
+    seen = []
+    for drop in drops:
+        for batch, manifest in _published(sshd, drop).items():
+            assert manifest["institution"] == drop and manifest["records"] == sum(f["records"] for f in manifest["files"])
+            for f in manifest["files"]:
+                if not f["name"].endswith(".csv"):
+                    continue
+                data = (sshd.root / drop / "outbox" / batch / f["name"]).read_bytes()
+                text = data.decode("utf-8-sig") if data[:3] == b"\xef\xbb\xbf" else data.decode("gb18030")
+                seen += [line.split(",")[0].strip('"') for line in text.splitlines()[1:]]
+    in_csv = {f"{w['rowguid']}:{w['utility']}:v{w['version']}" for w in account if w["status"] == "delivered" and (w["file_format"] or "csv").startswith("csv")}
+    assert len(seen) == len(set(seen))  # never twice
+    assert set(seen) == in_csv  # every delivered work order is in its institution's file
+
+    again = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp)  # a re-run of the same day: nothing new, nothing twice
+    assert again.planned == 0 and again.account_batches == 0 and again.account_delivered == 0
+    states = {d["status"] for d in ledger.deliveries() if d["channel"] == "account"}
+    assert states == {"delivered"}
+    sftp.close()
+
+
+def test_institutions_see_only_their_own_drop_and_county_it_can_check_a_batch_with_stock_tools(sshd, tmp_path):
+    for drop in ("xbisolation01", "xbisolation02"):
+        sshd.add_drop(drop)
+    sftp = _drops(sshd)
+    files = [BatchFile("XB_1.csv", "\ufeffGDBH,XBLX\nA:water:v1,water\n".encode()), BatchFile("XB_1.sha256", b"")]
+    import hashlib
+
+    files[1] = BatchFile("XB_1.sha256", f"{hashlib.sha256(files[0].data).hexdigest()}  XB_1.csv\n".encode())
+    sftp.publish(DropJob("xbisolation01", "XB_1", [*files, BatchFile("XB_1.manifest.json", b"{}\n")]))
+    sftp.close()
+
+    mine = sshd.sftp_batch("xbisolation01", "ls\nls outbox\nget -r outbox/XB_1\n", cwd=tmp_path)
+    assert mine.returncode == 0, mine.stderr
+    assert "XB_1" in mine.stdout
+    check = subprocess.run(["sha256sum", "-c", "XB_1.sha256"], cwd=tmp_path / "XB_1", capture_output=True, text=True)
+    assert check.returncode == 0 and "XB_1.csv: OK" in check.stdout
+
+    other = sshd.sftp_batch("xbisolation02", "ls outbox\n", cwd=tmp_path)
+    assert other.returncode == 0 and "XB_1" not in other.stdout
+    for attempt in ("ls /xbisolation01/outbox", "ls ../xbisolation01/outbox", "get /xbisolation01/outbox/XB_1/XB_1.csv",
+                    "get ../xbisolation01/outbox/XB_1/XB_1.csv", "put /etc/hostname outbox/x.csv"):
+        denied = sshd.sftp_batch("xbisolation02", attempt + "\n", cwd=tmp_path)
+        assert denied.returncode != 0, attempt
+
+
+def test_a_different_batch_under_the_same_name_is_never_overwritten(sshd):
+    sshd.add_drop("xbconflict01")
+    sftp = _drops(sshd)
+    first = DropJob("xbconflict01", "XB_9", [BatchFile("XB_9.csv", b"one\n"), BatchFile("XB_9.manifest.json", b"{}")])
+    sftp.publish(first)
+    other = DropJob("xbconflict01", "XB_9", [BatchFile("XB_9.csv", b"two\n"), BatchFile("XB_9.manifest.json", b"{}")])
+    [result] = sftp.publish_all([other])
+    assert result.publication is None and result.error.startswith("DropConflict")
+    assert (sshd.root / "xbconflict01" / "outbox" / "XB_9" / "XB_9.csv").read_bytes() == b"one\n"
+    sftp.close()
+
+
+def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes(sshd, tmp_path):
+    ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=300, seed=52)
+    drops = _provision(sshd, ledger)
+    sent = []
+
+    def outage(label: str) -> None:
+        sent.append(label)
+        if len(sent) == 3:
+            sshd.stop()
+
+    try:
+        first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=_drops(sshd, max_workers=2, max_attempts=2), after_send=outage)
+    finally:
+        if sshd.proc.poll() is not None:
+            sshd.start()
+    assert first.account_pending > 0 and first.account_delivered >= 3
+    for drop in drops:  # what an institution can see: whole batches with their manifests, nothing else
+        for batch in (sshd.root / drop / "outbox").iterdir():
+            names = sorted(p.name for p in batch.iterdir())
+            manifest = json.loads((batch / f"{batch.name}.manifest.json").read_text(encoding="utf-8"))
+            assert names == sorted([f["name"] for f in manifest["files"]] + [f"{batch.name}.sha256", f"{batch.name}.manifest.json"])
+
+    second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=_drops(sshd))
+    assert second.account_pending == 0 and second.account_delivered == first.account_pending
+    batches = [b for drop in drops for b in _published(sshd, drop)]
+    assert len(batches) == len(set(batches)) == first.account_batches  # each batch once
+    records = sum(m["records"] for drop in drops for m in _published(sshd, drop).values())
+    assert records == sum(1 for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered")
+
+
+KILL = """
+import os, sys
+from datetime import datetime
+from connectors.ledger import Ledger
+from connectors.sftp_drop import SftpDrops
+from gateway.deliver import deliver_run
+c = {c!r}
+drops = SftpDrops("127.0.0.1", c["port"], c["login"], key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"], max_workers=1)
+deliver_run(Ledger({url!r}), run_id="r1", day=datetime(2026, 11, 20), drops=drops, after_send=lambda label: os._exit(9))
+"""
+
+
+def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_duplicate(sshd, tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = _routed_ledger(url, tmp_path, rows=120, seed=53)
+    drops = _provision(sshd, ledger)
+    killed = subprocess.run([sys.executable, "-c", KILL.format(c=sshd.connection(), url=url)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == 9, killed.stderr[-2000:]
+    before = [b for drop in drops for b in _published(sshd, drop)]
+    assert len(before) == 1  # the first batch went out; the task died before writing it down
+    assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"pending"}
+
+    retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=_drops(sshd))
+    assert retry.planned == 0 and retry.account_pending == 0
+    after = [b for drop in drops for b in _published(sshd, drop)]
+    assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
+    receipts = [json.loads(d["receipt"]) for d in ledger.deliveries() if d["channel"] == "account"]
+    assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again
+    assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"delivered"}
+    shutil.rmtree(tmp_path / "out", ignore_errors=True)

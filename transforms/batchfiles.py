@@ -1,0 +1,113 @@
+"""Batch files for account-mode institutions (配置账号): the work orders of one institution,
+one run, in the format it chose — and the manifest that says what a batch holds.
+
+Columns: the gateway's work-order columns, then the 25 Annex 1 fields under their Annex 1
+codes (labels in `COLUMN_LABELS`, documented in docs/protocol/sftp-drop.md). Rows are
+sorted by (ROWGUID, utility) and nothing depends on the clock, so the same work orders
+always give the same bytes: a re-run recognises a file it already published by its hash.
+Pure: bytes out, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from transforms.annex1 import FIELD_CODES, LABELS
+
+SCHEMA_VERSION = "1"
+WORK_ORDER_FIELDS = ("GDBH", "XBLX", "BBH", "SFGZ")  # 工单编号, 协办类型, 版本号, 是否更正
+COLUMN_LABELS = {
+    "GDBH": "工单编号（ROWGUID:类型:v版本，幂等键）",
+    "XBLX": "协办类型（water 水 / gas 气 / heat 热 / electricity 电）",
+    "BBH": "工单版本号（更正后递增）",
+    "SFGZ": "是否更正（1 是，0 否）",
+    **{code: LABELS[code] for code in FIELD_CODES},
+}
+COLUMNS = (*WORK_ORDER_FIELDS, *FIELD_CODES)
+EXTENSIONS = {"csv": "csv", "csv_gb18030": "csv", "jsonl": "jsonl", "parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def work_order_key(rowguid: str, utility: str, version: int) -> str:
+    """The idempotency key of one work-order version (the same on every channel)."""
+    return f"{rowguid}:{utility}:v{version}"
+
+
+def batch_table(orders: pa.Table) -> pa.Table:
+    """The file's rows: `orders` has rowguid, utility, version, correction and the Annex 1 fields (upper-case codes)."""
+    import pyarrow.compute as pc
+
+    orders = orders.sort_by([("rowguid", "ascending"), ("utility", "ascending"), ("version", "ascending")])
+    key = pc.binary_join_element_wise(orders["rowguid"], orders["utility"], pc.binary_join_element_wise("v", orders["version"].cast(pa.string()), ""), ":")
+    columns = {
+        "GDBH": key,
+        "XBLX": orders["utility"],
+        "BBH": orders["version"].cast(pa.int64()),
+        "SFGZ": pc.if_else(orders["correction"], 1, 0).cast(pa.int8()),
+    }
+    for code in FIELD_CODES:
+        columns[code] = orders[code].cast(pa.string()) if code in orders.column_names else pa.nulls(orders.num_rows, pa.string())
+    return pa.table(columns)
+
+
+def render(table: pa.Table, file_format: str) -> bytes:
+    """One batch file's bytes in `file_format` (csv = UTF-8 with BOM, csv_gb18030, jsonl, parquet)."""
+    if file_format in ("csv", "csv_gb18030"):
+        import pyarrow.csv as pacsv
+
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+        text = buf.getvalue().decode("utf-8")
+        return ("\ufeff" + text).encode("utf-8") if file_format == "csv" else text.encode("gb18030")
+    if file_format == "jsonl":
+        lines = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in table.to_pylist())
+        return ("\n".join(lines) + ("\n" if table.num_rows else "")).encode("utf-8")
+    if file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        buf = io.BytesIO()
+        # No creation metadata that varies between runs: the same rows give the same bytes.
+        pq.write_table(table, buf, compression="zstd", write_statistics=False, store_schema=True)
+        return buf.getvalue()
+    raise ValueError(f"unknown file format {file_format!r}")
+
+
+def batch_files(orders: pa.Table, *, base_name: str, file_format: str, run_id: str, batch_id: int, institution: str,
+                rows_per_file: int = 50_000) -> list[BatchFile]:
+    """The data files of one batch, then `<base>.sha256` (for `sha256sum -c`), then `<base>.manifest.json` — publish in that order."""
+    table = batch_table(orders)
+    ext = EXTENSIONS[file_format]
+    parts = [table.slice(i, rows_per_file) for i in range(0, max(table.num_rows, 1), rows_per_file)]
+    data = [BatchFile(f"{base_name}{'' if len(parts) == 1 else f'_p{n + 1:03d}'}.{ext}", render(part, file_format)) for n, part in enumerate(parts)]
+    sums = BatchFile(f"{base_name}.sha256", "".join(f"{f.sha256}  {f.name}\n" for f in data).encode("ascii"))
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id,
+        "batch_id": batch_id,
+        "institution": institution,
+        "format": file_format,
+        "columns": list(COLUMNS),
+        "records": table.num_rows,
+        "files": [{"name": f.name, "records": p.num_rows, "size": f.size, "sha256": f.sha256} for f, p in zip(data, parts)],
+        "checksums": {"name": sums.name, "sha256": sums.sha256},
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return [*data, sums, BatchFile(f"{base_name}.manifest.json", text.encode("utf-8"))]
