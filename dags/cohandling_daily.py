@@ -24,7 +24,12 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    county system (system mode). Work orders of counties not yet open for account mode
    wait and are released by the first run on or after the opening date. Returns counts.
 
-Later stages (deliver) are added as they are built.
+4. **deliver** — every ready work order, exactly once in effect: account mode as one
+   batch per institution (its chosen format, with a manifest and SHA-256 sums) published
+   atomically into its SFTP drop (connection `gateway_sftp`); system mode and electricity
+   pushed over the documented HTTP protocol (docs/protocol/) to the county systems
+   (`county_system_<XZQH>` / `county_system_default`) and the grid (`grid_marketing`),
+   idempotent per work-order version. What cannot be sent stays pending for the next run.
 """
 
 from __future__ import annotations
@@ -98,7 +103,24 @@ def cohandling_daily():
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
         return route_run(ledger, run_id=run_id, as_of=as_of).as_dict()
 
-    route(validate(extract(load_forms())))
+    @task
+    def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
+        """Send what is ready (and what earlier runs left pending); record every outcome."""
+        from connectors.ledger import Ledger
+        from gateway.deliver import AirflowChannels, deliver_run
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        channels = AirflowChannels()
+        drops = channels.drops()
+        try:
+            day = data_interval_end.in_timezone("Asia/Shanghai").naive()
+            return deliver_run(ledger, run_id=run_id, day=day, drops=drops, receiver_for=channels.receiver_for).as_dict()
+        finally:
+            channels.close()
+            if drops is not None:
+                drops.close()
+
+    deliver(route(validate(extract(load_forms()))))
 
 
 dag = cohandling_daily()

@@ -9,7 +9,7 @@ Why a retry never duplicates: deliveries are planned in the ledger *before* anyt
 sent — an account batch's contents and name are fixed then, so a retry publishes the same
 files under the same names and finds them already there (size + SHA-256) if the earlier
 attempt got through; an HTTP item carries the idempotency key of its work-order version
-(`<ROWGUID>:<utility>:v<version>`), which the receiver answers with "duplicate" and the
+(`<ROWGUID>:<utility>:<version>`), which the receiver answers with "duplicate" and the
 original receipt. Each outcome is recorded as soon as it is known. What could not be sent
 stays pending and goes with the next run; nothing is dropped.
 """
@@ -50,7 +50,7 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
     `after_send(label)` is called after something was sent and before it is recorded
     (tests kill the task there to prove a retry does not duplicate).
     """
-    from transforms.batchfiles import batch_files, work_order_key
+    from transforms.batchfiles import batch_files
 
     result = DeliverResult(run_id)
     plan = ledger.plan_deliveries(run_id=run_id, day=day, now=utcnow())
@@ -104,15 +104,13 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
     for item in pending:
         by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
     for (channel, destination), items in by_destination.items():
-        payload = [
-            {"idempotency_key": work_order_key(i["rowguid"], i["utility"], i["version"]), "rowguid": i["rowguid"], "utility": i["utility"],
-             "version": int(i["version"]), "correction": bool(i["correction"]),
-             "record": {k: v for k, v in i.items() if k.isupper()}}
-            for i in items
-        ]
+        from connectors.receivers import make_item
+
+        payload = [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
+                             record={k: v for k, v in i.items() if k.isupper()}) for i in items]
         try:
             receiver = receiver_for(channel, destination)
-            outcomes = receiver.deliver(payload)
+            outcomes = receiver.deliver(payload, batch_id=f"{run_id}:{destination}")
         except Exception as exc:  # noqa: BLE001 - a receiver we cannot even reach: everything stays pending
             log.warning("deliver %s %s: %s", channel, destination, exc)
             result.errors.append(f"{channel} {destination}: {type(exc).__name__}: {exc}")
@@ -132,3 +130,40 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
             result.http_pending += o.status == "pending"
     log.info("deliver %s: %s", run_id, result.as_dict())
     return result
+
+
+class AirflowChannels:
+    """The delivery connectors built from Airflow Connections, at run time.
+
+    `gateway_sftp` (the drop host); `grid_marketing` (the grid); `county_system_<XZQH>`,
+    else `county_system_default` with "{xzqh}" in its base_path. A connection that is
+    missing leaves its work orders pending, with the reason, for the next run.
+    """
+
+    def __init__(self) -> None:
+        self._receivers: dict[str, object] = {}
+
+    def drops(self):
+        from connectors.sftp_drop import SftpDrops
+        from gateway.settings import SFTP_CONN_ID
+
+        try:
+            return SftpDrops.from_conn_id(SFTP_CONN_ID)
+        except Exception as exc:  # noqa: BLE001 - Airflow's "not found" differs between versions
+            log.warning("no SFTP drop connection %s: %s", SFTP_CONN_ID, exc)
+            return None
+
+    def receiver_for(self, channel: str, destination: str):
+        from connectors.receivers import receiver_for_county, receiver_for_grid
+        from gateway.settings import COUNTY_CONN_PREFIX
+
+        if destination not in self._receivers:
+            if channel == "grid":
+                self._receivers[destination] = receiver_for_grid()
+            else:
+                self._receivers[destination] = receiver_for_county(destination.removeprefix(COUNTY_CONN_PREFIX))
+        return self._receivers[destination]
+
+    def close(self) -> None:
+        for receiver in self._receivers.values():
+            receiver.close()

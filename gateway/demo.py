@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -52,12 +53,12 @@ def _run_dag(env: dict[str, str], log_path, logical_date: datetime) -> None:
 
 def main() -> None:
     from connectors.ledger import Ledger
-    from simulators.forms import annex3_lines, late_counties, write_annex3
-    from simulators.platform import PlatformDB, corrections, default_period, fill, generate
-    from simulators.registry import build_registry
+    from simulators.platform import PlatformDB, default_period, fill
+    from simulators.receivers import ReceiverProcess
+    from simulators.sftp_server import EmbeddedSftp
 
     started = time.perf_counter()
-    for name in ("platform.db", "ledger.db", "logs", "runs", "inbox"):
+    for name in ("platform.db", "ledger.db", "logs", "runs", "inbox", "drops", "receivers"):
         target = VAR / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -88,6 +89,35 @@ def main() -> None:
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
     _step(f"dropping the counties' {len(samples)} sample Annex 2 / Annex 3 forms (forms/samples) into the registry inbox: {inbox}")
 
+    drops_root, sftp_state = VAR / "drops", VAR / "sftp"
+    sftp = EmbeddedSftp(drops_root, sftp_state).start()
+    key_id, secret = "gateway-demo", secrets.token_hex(16)  # lives only in this run's Connections
+    (VAR / "receivers").mkdir(parents=True, exist_ok=True)
+    receivers = ReceiverProcess(VAR / "receivers" / "state.db", {key_id: secret}, rate_per_s=50)
+    receivers.start()
+    port = int(receivers.url.rsplit(":", 1)[1])
+    http = {"conn_type": "http", "host": "127.0.0.1", "port": port, "login": key_id, "password": secret}
+    env.update({
+        "AIRFLOW_CONN_GATEWAY_SFTP": json.dumps(sftp.connection()),
+        "AIRFLOW_CONN_COUNTY_SYSTEM_DEFAULT": json.dumps(http | {"extra": {"base_path": "/county/{xzqh}"}}),
+        "AIRFLOW_CONN_GRID_MARKETING": json.dumps(http | {"extra": {"base_path": "/grid", "rate_per_s": 40}}),
+    })
+    _step(f"started the embedded SFTP drop server (asyncssh, drops in {drops_root}) on port {sftp.port}, "
+          f"and the county-system and grid simulators on {receivers.url}")
+    try:
+        _runs(env, platform, start, end, inbox, INITIAL_ROWS)
+        ledger = Ledger(f"sqlite:///{ledger_path}")
+        _summary(platform, ledger, receivers, drops_root, time.perf_counter() - started)
+    finally:
+        receivers.stop()
+        sftp.stop()
+
+
+def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
+    from simulators.forms import annex3_lines, late_counties, write_annex3
+    from simulators.platform import corrections, fill, generate
+    from simulators.registry import build_registry
+
     _step("preparing the Airflow home (var/airflow) and its metadata database")
     with open(VAR / "logs" / "airflow-db-migrate.log", "w", encoding="utf-8") as log:
         subprocess.run([str(ROOT / ".venv" / "bin" / "airflow") if (ROOT / ".venv" / "bin" / "airflow").exists() else "airflow", "db", "migrate"],
@@ -99,9 +129,9 @@ def main() -> None:
 
     _step(f"the platform writes more: {APPEND_ROWS} new records, {LATE_ROWS} late rows with old DBSJ, and corrections")
     registry = build_registry()
-    fill(platform, APPEND_ROWS, seed=3021, start=end - timedelta(days=1), end=end, first_index=INITIAL_ROWS)
+    fill(platform, APPEND_ROWS, seed=3021, start=end - timedelta(days=1), end=end, first_index=initial_rows)
     late_start = start - timedelta(days=60)
-    platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=INITIAL_ROWS + APPEND_ROWS))
+    platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=initial_rows + APPEND_ROWS))
     platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
 
     tomorrow = (datetime.now(UTC) + timedelta(hours=8, days=1)).date()  # Shandong's tomorrow
@@ -115,11 +145,8 @@ def main() -> None:
     _step("run 2 of cohandling_daily, for tomorrow (log: var/logs/run-2.log): the two counties' waiting work orders are released")
     _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(days=1))
 
-    ledger = Ledger(f"sqlite:///{ledger_path}")
-    _summary(platform, ledger, time.perf_counter() - started)
 
-
-def _summary(platform, ledger, seconds: float) -> None:
+def _summary(platform, ledger, receivers, drops_root, seconds: float) -> None:
     import sqlalchemy as sa
 
     from connectors.ledger.schema import audit_log, county_opening, extract_batch, institution, record_state, registry_form, validation_run
@@ -189,6 +216,26 @@ def _summary(platform, ledger, seconds: float) -> None:
         lines.append(f"    {channel_names.get(channel, channel)}: " + ", ".join(f"{s} {n}" for s, n in sorted(per.items())))
     held = sum(n for (c, s), n in orders.items() if s == "held")
     lines.append(f"  work orders in force: {sum(orders.values())}; waiting for a county's opening: {held}")
+    deliveries = ledger.delivery_counts()
+    accepted = receivers.accepted()
+    by_receiver: dict[str, int] = {}
+    for item in accepted:
+        kind = "grid" if item["receiver"] == "grid" else "system"
+        by_receiver[kind] = by_receiver.get(kind, 0) + 1
+    twice = sum(1 for item in accepted if item.get("times_submitted", 1) > 1)
+    batches = sorted(drops_root.glob("*/outbox/*"))
+    published = sum(json.loads(next(b.glob("*.manifest.json")).read_text(encoding="utf-8"))["records"] for b in batches)
+    lines += ["", "delivery (投递: exactly once in effect; pending goes with the next run):"]
+    for channel in ("account", "system", "grid"):
+        per = {s: n for (c, s), n in deliveries.items() if c == channel}
+        lines.append(f"  {channel_names[channel]}: " + (", ".join(f"{s} {n}" for s, n in sorted(per.items())) or "nothing"))
+    delivered = {c: n for (c, s), n in deliveries.items() if s == "delivered"}
+    lines += [
+        f"  SFTP drops: {len(batches)} batches in {len({b.parent.parent for b in batches})} institutions' outboxes holding {published} work orders "
+        f"(ledger: {delivered.get('account', 0)} delivered) — {drops_root}/<drop>/outbox/<batch>/ (data, .sha256, .manifest.json)",
+        f"  receivers accepted: county systems {by_receiver.get('system', 0)} (ledger: {delivered.get('system', 0)}), "
+        f"grid {by_receiver.get('grid', 0)} (ledger: {delivered.get('grid', 0)}); submitted more than once and answered 'duplicate': {twice}",
+    ]
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
     lines += [
         "",
@@ -208,6 +255,8 @@ def _summary(platform, ledger, seconds: float) -> None:
     print("\n".join(lines))
     if counts["changes"] != platform_rows:
         raise SystemExit("the ledger does not hold every platform change")
+    if published != delivered.get("account", 0) or by_receiver.get("grid", 0) != delivered.get("grid", 0) or by_receiver.get("system", 0) != delivered.get("system", 0):
+        raise SystemExit("what the receivers hold differs from what the ledger says was delivered")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from transforms.annex1 import FIELD_CODES, LABELS
 SCHEMA_VERSION = "1"
 WORK_ORDER_FIELDS = ("GDBH", "XBLX", "BBH", "SFGZ")  # 工单编号, 协办类型, 版本号, 是否更正
 COLUMN_LABELS = {
-    "GDBH": "工单编号（ROWGUID:类型:v版本，幂等键）",
+    "GDBH": "工单编号（ROWGUID:类型:版本，幂等键，与HTTP接口相同）",
     "XBLX": "协办类型（water 水 / gas 气 / heat 热 / electricity 电）",
     "BBH": "工单版本号（更正后递增）",
     "SFGZ": "是否更正（1 是，0 否）",
@@ -48,7 +48,7 @@ class BatchFile:
 
 def work_order_key(rowguid: str, utility: str, version: int) -> str:
     """The idempotency key of one work-order version (the same on every channel)."""
-    return f"{rowguid}:{utility}:v{version}"
+    return f"{rowguid}:{utility}:{version}"
 
 
 def batch_table(orders: pa.Table) -> pa.Table:
@@ -56,7 +56,7 @@ def batch_table(orders: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
 
     orders = orders.sort_by([("rowguid", "ascending"), ("utility", "ascending"), ("version", "ascending")])
-    key = pc.binary_join_element_wise(orders["rowguid"], orders["utility"], pc.binary_join_element_wise("v", orders["version"].cast(pa.string()), ""), ":")
+    key = pc.binary_join_element_wise(orders["rowguid"], orders["utility"], orders["version"].cast(pa.string()), ":")
     columns = {
         "GDBH": key,
         "XBLX": orders["utility"],

@@ -8,28 +8,17 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
 from connectors.sftp_drop import DropJob, SftpDrops
 from gateway.deliver import deliver_run
-from gateway.extract import extract_changes
-from gateway.registry import current_registry, load_form
-from gateway.route import route_run
-from gateway.validate import validate_run
-from simulators.platform import PlatformDB, generate
-from simulators.registry import build_registry
 from tests.conftest import service_missing
 from tests.integration import openssh
+from tests.integration.pipeline import AS_OF, ROOT
+from tests.integration.pipeline import routed_ledger as _routed_ledger
 from transforms.batchfiles import BatchFile
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "forms" / "samples").iterdir())
-AS_OF = datetime(2026, 11, 20, 6)
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +44,6 @@ def _drops(server, **kw) -> SftpDrops:
     c = server.connection()
     return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"],
                      backoff_s=0.05, **kw)
-
-
-def _routed_ledger(url: str, tmp_path: Path, rows: int = 250, seed: int = 51) -> Ledger:
-    """A ledger with routed work orders: sample forms loaded, records extracted, validated and routed."""
-    platform_url = f"sqlite:///{tmp_path / 'platform.db'}"
-    platform = PlatformDB(platform_url)
-    platform.create()
-    platform.write(generate(rows, seed=seed, start="2026-10-01", end="2026-11-19", as_of=AS_OF, registry=build_registry()))
-    ledger = Ledger(url)
-    ledger.migrate()
-    for form in SAMPLES:
-        load_form(ledger, form, now=datetime(2026, 1, 1))
-    extract_changes(PlatformSource(platform_url), ledger, run_id="r1")
-    validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out", data_docs=False)
-    route_run(ledger, run_id="r1", as_of=AS_OF)
-    return ledger
 
 
 def _provision(server, ledger: Ledger) -> list[str]:
@@ -118,7 +91,7 @@ def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, t
                 data = (sshd.root / drop / "outbox" / batch / f["name"]).read_bytes()
                 text = data.decode("utf-8-sig") if data[:3] == b"\xef\xbb\xbf" else data.decode("gb18030")
                 seen += [line.split(",")[0].strip('"') for line in text.splitlines()[1:]]
-    in_csv = {f"{w['rowguid']}:{w['utility']}:v{w['version']}" for w in account if w["status"] == "delivered" and (w["file_format"] or "csv").startswith("csv")}
+    in_csv = {f"{w['rowguid']}:{w['utility']}:{w['version']}" for w in account if w["status"] == "delivered" and (w["file_format"] or "csv").startswith("csv")}
     assert len(seen) == len(set(seen))  # never twice
     assert set(seen) == in_csv  # every delivered work order is in its institution's file
 
@@ -133,7 +106,7 @@ def test_institutions_see_only_their_own_drop_and_county_it_can_check_a_batch_wi
     for drop in ("xbisolation01", "xbisolation02"):
         sshd.add_drop(drop)
     sftp = _drops(sshd)
-    files = [BatchFile("XB_1.csv", "\ufeffGDBH,XBLX\nA:water:v1,water\n".encode()), BatchFile("XB_1.sha256", b"")]
+    files = [BatchFile("XB_1.csv", "\ufeffGDBH,XBLX\nA:water:1,water\n".encode()), BatchFile("XB_1.sha256", b"")]
     import hashlib
 
     files[1] = BatchFile("XB_1.sha256", f"{hashlib.sha256(files[0].data).hexdigest()}  XB_1.csv\n".encode())
@@ -198,7 +171,6 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
 
 KILL = """
 import os, sys
-from datetime import datetime
 from connectors.ledger import Ledger
 from connectors.sftp_drop import SftpDrops
 from gateway.deliver import deliver_run

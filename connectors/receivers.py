@@ -1,0 +1,420 @@
+"""HTTP push of work orders to the receivers: county systems (系统对接) and the grid (总对总).
+
+The protocol is the gateway's own, documented for the receivers in docs/protocol/receivers.md
+(OpenAPI: docs/protocol/receiver-openapi.yaml). `HttpReceiver.deliver(items)` sends items in
+signed batches and returns one `ItemOutcome` per item, in order:
+
+- `delivered` — the receiver answered `accepted` (0000) or `duplicate` (0201: it already had
+  this idempotency key; the receipt id is the original one). Both mean "the receiver has it".
+- `rejected` — the receiver refused this item (0002 no such account, 0101 a required field,
+  0301 not its area): permanent for this version of the work order; a correction makes a new
+  version with a new key.
+- `pending` — not confirmed: retry on the next run. Every transport problem ends here once
+  retries are spent (timeouts, connection errors, 5xx, 503, 429 longer than we may wait), and
+  so do 400 / 401 / 403 / 404: those are the gateway's configuration or protocol at fault, not
+  the item's, so nothing is given up — the next run sends again once an operator has fixed the
+  connection. Re-sending is always safe: the receiver de-duplicates by idempotency key.
+
+Secrets come only from the Airflow Connection and are never logged; records are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from transforms.annex1 import FIELD_CODES, UTILITIES
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_ITEMS = 500  # the protocol's limit per request
+BATCH_PATH = "/v1/work-orders:batch"
+STATUS_PATH = "/v1/work-orders/{key}"
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
+_SAFE_ROWGUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
+_ITEM_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "correction", "record"})
+_HINTS = {
+    400: " — the gateway sent something the protocol does not allow (a gateway bug); kept pending",
+    401: " — check the connection's key id (login) and secret (password), and this host's clock",
+    403: " — the receiver refuses this key; check the connection with the receiver's operator",
+    404: " — check the connection's host and extra base_path",
+}
+
+
+# --- the protocol's pieces, usable on their own (tests, other clients) ------------------------
+
+
+def idempotency_key(rowguid: str, utility: str, version: int) -> str:
+    """`{ROWGUID}:{utility}:{version}` — one per work-order version, stable across runs and retries.
+
+    A ROWGUID with characters outside [A-Za-z0-9._-] (or very long) is replaced by `h` + the first
+    32 hex digits of its SHA-256, so the key is always safe in a URL path.
+    """
+    if utility not in UTILITIES:
+        raise ValueError(f"utility must be one of {', '.join(UTILITIES)}, not {utility!r}")
+    base = rowguid if _SAFE_ROWGUID.fullmatch(rowguid) else "h" + hashlib.sha256(rowguid.encode("utf-8")).hexdigest()[:32]
+    return f"{base}:{utility}:{int(version)}"
+
+
+def make_item(*, rowguid: str, utility: str, version: int, correction: bool, record: Mapping[str, object]) -> dict:
+    """One protocol item: every Annex 1 field as a string or None (NaN / NA / missing become None)."""
+    unknown = sorted(set(record) - set(FIELD_CODES))
+    if unknown:
+        raise ValueError(f"record has fields that are not Annex 1 codes: {', '.join(unknown)}")
+    return {
+        "idempotency_key": idempotency_key(rowguid, utility, version),
+        "rowguid": rowguid,
+        "utility": utility,
+        "version": int(version),
+        "correction": bool(correction),
+        "record": {code: _text(record.get(code)) for code in FIELD_CODES},
+    }
+
+
+def signature(secret: str, timestamp: str, method: str, path: str, body: bytes) -> str:
+    """hex HMAC-SHA256(secret, "{timestamp}\\n{METHOD}\\n{path}\\n{hex sha256(body)}")."""
+    canonical = f"{timestamp}\n{method.upper()}\n{path}\n{hashlib.sha256(body).hexdigest()}"
+    return hmac.new(secret.encode("utf-8"), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def signed_headers(key_id: str, secret: str, *, method: str, path: str, body: bytes, timestamp: float) -> dict[str, str]:
+    """The three auth headers for a request to `path` (the URL's path as sent, without the query)."""
+    stamp = str(int(timestamp))
+    return {"X-Gateway-Key": key_id, "X-Timestamp": stamp, "X-Signature": signature(secret, stamp, method, path, body)}
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    idempotency_key: str
+    status: str  # "delivered" (accepted or duplicate) | "rejected" (permanent) | "pending" (retry next run)
+    receipt_id: str | None
+    code: str | None  # the receiver's code: 0000, 0201, 0002, 0101, 0301; None when not answered
+    reason: str | None
+    attempts: int  # HTTP attempts spent on this item's batch (0: not attempted)
+    batch_id: str | None = None  # the batch_id sent (None: not attempted)
+
+
+class ReceiverError(RuntimeError):
+    """A status query the receiver could not answer (after retries)."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    halt: bool  # also leave the call's remaining batches for the next run
+
+
+class _BadAnswer(Exception):
+    pass
+
+
+class HttpReceiver:
+    """One receiver (a county system or the grid) at `base_url`, e.g. http://host/county/370102."""
+
+    def __init__(self, base_url: str, key_id: str, secret: str, *, timeout_s: float = 10, max_attempts: int = 4, backoff_s: float = 0.5,
+                 max_backoff_s: float = 8, rate_per_s: float | None = None, batch_size: int = 200,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+        if not 1 <= batch_size <= MAX_BATCH_ITEMS:
+            raise ValueError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, not {batch_size}")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.base_url = base_url.rstrip("/")
+        self.key_id = key_id
+        self._secret = secret
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.rate_per_s = rate_per_s
+        self.batch_size = batch_size
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = random.Random()
+        self._next_send_at = 0.0
+        # One client: keep-alive across batches and retries. No redirects: a signed request
+        # must not wander to another path.
+        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False,
+                                    headers={"User-Agent": "cohandling-gateway/1", "Accept": "application/json"})
+
+    def __repr__(self) -> str:  # never the secret
+        return f"HttpReceiver({self.base_url!r}, key_id={self.key_id!r})"
+
+    def __enter__(self) -> HttpReceiver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- construction from Airflow ------------------------------------------------------------
+
+    @classmethod
+    def from_conn_id(cls, conn_id: str, *, xzqh: str | None = None, **kw) -> HttpReceiver:
+        """From an Airflow Connection (type http): host, port, schema http|https, login = key id,
+        password = secret; extra: base_path (may contain "{xzqh}"), rate_per_s, timeout_s, batch_size,
+        max_attempts. Keyword arguments win over extra."""
+        from airflow.sdk import BaseHook
+
+        return cls._from_connection(conn_id, BaseHook.get_connection(conn_id), xzqh=xzqh, **kw)
+
+    @classmethod
+    def _from_connection(cls, conn_id: str, conn, *, xzqh: str | None = None, **kw) -> HttpReceiver:
+        if conn.conn_type not in ("http", "https"):
+            raise ValueError(f"connection {conn_id!r}: type {conn.conn_type!r} is not http")
+        if not conn.login or not conn.password:
+            raise ValueError(f"connection {conn_id!r}: login (the key id) and password (the secret) are both required")
+        extra = conn.extra_dejson or {}
+        host = conn.host or ""
+        scheme = conn.schema if conn.schema in ("http", "https") else ("https" if conn.conn_type == "https" else "http")
+        if "://" in host:  # a host written as a URL
+            parts = urlsplit(host)
+            scheme, host = parts.scheme or scheme, parts.netloc
+        if not host:
+            raise ValueError(f"connection {conn_id!r}: host is required")
+        base_path = str(extra.get("base_path") or "")
+        if "{xzqh}" in base_path:
+            if xzqh is None:
+                raise ValueError(f"connection {conn_id!r}: base_path {base_path!r} needs a county (xzqh)")
+            base_path = base_path.replace("{xzqh}", xzqh)
+        if base_path and not base_path.startswith("/"):
+            base_path = "/" + base_path
+        port = f":{conn.port}" if conn.port else ""
+        for name, convert in (("rate_per_s", float), ("timeout_s", float), ("batch_size", int), ("max_attempts", int)):
+            if extra.get(name) is not None and name not in kw:
+                kw[name] = convert(extra[name])
+        return cls(f"{scheme}://{host}{port}{base_path}", conn.login, conn.password, **kw)
+
+    # --- delivery ------------------------------------------------------------------------------
+
+    def deliver(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """One outcome per item, same order. Items as `make_item` builds them.
+
+        Items go in batches of `batch_size`, one after the other. When a batch ends in a way that
+        says the receiver is unreachable or refuses us (retries spent, 401, 404, a Retry-After
+        longer than max_backoff_s), the call's later batches are not attempted: they are
+        `pending` with attempts 0, for the next run. `batch_id` (optional) names the batches:
+        `{batch_id}` for one batch, `{batch_id}.{n}` for several; by default a random id.
+        """
+        for i, item in enumerate(items):
+            _check_item(i, item)
+        outcomes: list[ItemOutcome] = []
+        halted: str | None = None
+        chunks = [items[i:i + self.batch_size] for i in range(0, len(items), self.batch_size)]
+        for n, chunk in enumerate(chunks, start=1):
+            if halted is not None:
+                outcomes += [ItemOutcome(it["idempotency_key"], "pending", None, None, f"not attempted: {halted}", 0) for it in chunk]
+                continue
+            name = (batch_id if len(chunks) == 1 else f"{batch_id}.{n}") if batch_id else uuid.uuid4().hex
+            got, halted = self._deliver_batch(name, chunk)
+            outcomes += got
+        return outcomes
+
+    def status(self, idempotency_key: str) -> dict | None:
+        """The receiver's record of an accepted key (receipt_id, accepted_at), or None if it has none."""
+        if not KEY_PATTERN.fullmatch(idempotency_key):
+            raise ValueError(f"not an idempotency key: {idempotency_key!r}")
+        path = STATUS_PATH.format(key=quote(idempotency_key, safe=""))
+        value, _, failure = self._exchange("GET", path, b"", read=lambda r: None if r.status_code == 404 else r.json())
+        if failure is not None:
+            raise ReceiverError(f"{self.base_url}: status of {idempotency_key}: {failure.reason}")
+        return value
+
+    def close(self) -> None:
+        self._client.close()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _deliver_batch(self, batch_id: str, chunk: list[dict]) -> tuple[list[ItemOutcome], str | None]:
+        body = json.dumps({"batch_id": batch_id, "items": chunk}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        keys = [it["idempotency_key"] for it in chunk]
+        results, attempts, failure = self._exchange("POST", BATCH_PATH, body, read=lambda r: _read_results(r, keys))
+        if failure is not None:
+            log.warning("%s: batch %s (%d items) left pending after %d attempts: %s", self.base_url, batch_id, len(chunk), attempts, failure.reason)
+            return [ItemOutcome(k, "pending", None, None, failure.reason, attempts, batch_id) for k in keys], (failure.reason if failure.halt else None)
+        outcomes = []
+        for key, result in zip(keys, results):
+            if result["status"] in ("accepted", "duplicate"):
+                outcomes.append(ItemOutcome(key, "delivered", result.get("receipt_id"), result.get("code"), result.get("reason"), attempts, batch_id))
+            else:
+                outcomes.append(ItemOutcome(key, "rejected", None, result.get("code"), result.get("reason"), attempts, batch_id))
+                log.info("%s: %s rejected: %s %s", self.base_url, key, result.get("code"), result.get("reason"))
+        counts = {s: sum(o.status == s for o in outcomes) for s in ("delivered", "rejected")}
+        log.info("%s: batch %s: %d delivered, %d rejected, %d attempts", self.base_url, batch_id, counts["delivered"], counts["rejected"], attempts)
+        return outcomes, None
+
+    def _exchange(self, method: str, path: str, body: bytes, *, read: Callable[[httpx.Response], object]) -> tuple[object, int, _Failure | None]:
+        """(value, attempts, None) once `read` accepts an answer, else (None, attempts, failure).
+
+        Retried: timeouts, connection errors, 5xx and unreadable 200s with backoff, 429/503 after
+        their Retry-After. Not retried: other 4xx (a configuration or protocol fault).
+        """
+        last = ""
+        for attempt in range(1, self.max_attempts + 1):
+            self._take_token()
+            wait: float | None = None
+            try:
+                response = self._send(method, path, body)
+            except httpx.TimeoutException as exc:
+                last = f"no answer within {self.timeout_s:g} s ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                last = f"cannot reach the receiver ({type(exc).__name__}: {exc})"
+            else:
+                status = response.status_code
+                if status == 200 or (status == 404 and method == "GET" and _error_code(response) == "unknown_work_order"):
+                    try:
+                        return read(response), attempt, None
+                    except _BadAnswer as exc:
+                        last = f"unreadable answer: {exc}"
+                elif status in (429, 503):
+                    last = _describe(response)
+                    retry_after = _retry_after(response, now=self._clock())
+                    if retry_after is not None and retry_after > self.max_backoff_s:
+                        return None, attempt, _Failure(
+                            f"{last}; asked to retry after {retry_after:g} s, longer than max_backoff_s ({self.max_backoff_s:g} s): left for the next run",
+                            halt=True)
+                    wait = retry_after
+                elif status >= 500:
+                    last = _describe(response)
+                else:
+                    return None, attempt, _Failure(_describe(response) + _HINTS.get(status, " — kept pending"), halt=status != 400)
+            if attempt < self.max_attempts:
+                wait = self._backoff(attempt) if wait is None else wait
+                log.warning("%s: %s %s attempt %d/%d: %s; retrying in %.2f s", self.base_url, method, path, attempt, self.max_attempts, last, wait)
+                self._sleep(wait)
+        return None, self.max_attempts, _Failure(f"gave up after {self.max_attempts} attempts: {last}", halt=True)
+
+    def _send(self, method: str, path: str, body: bytes) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if body else {}
+        request = self._client.build_request(method, self.base_url + path, content=body or None, headers=headers)
+        # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
+        wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
+        request.headers.update(signed_headers(self.key_id, self._secret, method=method, path=wire_path, body=body, timestamp=self._clock()))
+        return self._client.send(request)
+
+    def _backoff(self, attempt: int) -> float:
+        # Exponential with "equal jitter": never less than half the step, so a recovering
+        # receiver is not hit by every client at once, and never beyond max_backoff_s.
+        step = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        return step / 2 + self._jitter.uniform(0, step / 2)
+
+    def _take_token(self) -> None:
+        """Client-side pacing: at most rate_per_s requests a second, evenly spaced (no burst), so
+        a receiver with the same or a higher limit never has to answer 429."""
+        if not self.rate_per_s:
+            return
+        now = self._clock()
+        if now < self._next_send_at:
+            self._sleep(self._next_send_at - now)
+            now = self._next_send_at
+        self._next_send_at = now + 1.0 / self.rate_per_s
+
+
+def receiver_for_county(xzqh: str, **kw) -> HttpReceiver:
+    """The county system of `xzqh`: connection `county_system_<xzqh>`, else `county_system_default`
+    (whose extra base_path holds "{xzqh}", e.g. "/county/{xzqh}")."""
+    if not re.fullmatch(r"\d{6}", xzqh or ""):
+        raise ValueError(f"not a county code: {xzqh!r}")
+    try:
+        return HttpReceiver.from_conn_id(f"county_system_{xzqh}", xzqh=xzqh, **kw)
+    except _not_found_errors():
+        return HttpReceiver.from_conn_id("county_system_default", xzqh=xzqh, **kw)
+
+
+def receiver_for_grid(**kw) -> HttpReceiver:
+    """State Grid Shandong's marketing system: connection `grid_marketing`."""
+    return HttpReceiver.from_conn_id("grid_marketing", **kw)
+
+
+def _not_found_errors() -> tuple[type[Exception], ...]:
+    errors: list[type[Exception]] = []
+    try:
+        from airflow.sdk.exceptions import AirflowNotFoundException as sdk_not_found
+
+        errors.append(sdk_not_found)
+    except ImportError:  # pragma: no cover - older task SDK
+        pass
+    try:
+        from airflow.exceptions import AirflowNotFoundException as core_not_found
+
+        errors.append(core_not_found)
+    except ImportError:  # pragma: no cover
+        pass
+    return tuple(errors)
+
+
+def _text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return str(value)
+
+
+def _check_item(i: int, item: dict) -> None:
+    """Items that break the protocol are the gateway's bug: fail loudly before sending anything."""
+    if not isinstance(item, dict) or set(item) != _ITEM_KEYS:
+        raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_ITEM_KEYS))} (build it with make_item)")
+    if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]):
+        raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} does not match {KEY_PATTERN.pattern}")
+    if item["utility"] not in UTILITIES:
+        raise ValueError(f"items[{i}].utility must be one of {', '.join(UTILITIES)}")
+    record = item["record"]
+    if not isinstance(record, dict) or set(record) - set(FIELD_CODES) or any(v is not None and not isinstance(v, str) for v in record.values()):
+        raise ValueError(f"items[{i}].record must map Annex 1 field codes to strings or None")
+
+
+def _read_results(response: httpx.Response, keys: list[str]) -> list[dict]:
+    try:
+        results = response.json()["results"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _BadAnswer(f"200 without a results list ({type(exc).__name__})") from None
+    if not isinstance(results, list) or len(results) != len(keys):
+        raise _BadAnswer(f"{len(results) if isinstance(results, list) else 'no'} results for {len(keys)} items")
+    for key, result in zip(keys, results):
+        if not isinstance(result, dict) or result.get("idempotency_key") != key:
+            raise _BadAnswer(f"results out of order: expected {key}")
+        if result.get("status") not in ("accepted", "duplicate", "rejected"):
+            raise _BadAnswer(f"unknown status {result.get('status')!r} for {key}")
+    return results
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+
+
+def _describe(response: httpx.Response) -> str:
+    """`HTTP 401 bad_signature: X-Signature does not match the request` (the receiver's own words)."""
+    try:
+        body = response.json()
+        detail = f" {body.get('error')}: {body.get('message')}"
+    except (ValueError, AttributeError):
+        detail = f" {response.text[:200]!r}" if response.text else ""
+    return f"HTTP {response.status_code}{detail}"
+
+
+def _retry_after(response: httpx.Response, *, now: float) -> float | None:
+    """Retry-After in seconds (delta-seconds or an HTTP date), None if absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
