@@ -11,7 +11,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run test venv lint bench-extract bench-validate bench-route clean
+.PHONY: run test venv lint bench-extract bench-validate bench-route bench-deliver clean
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -54,6 +54,9 @@ bench-validate: $(STAMP)
 
 bench-route: $(STAMP)
 	$(PY) bench/bench_route.py
+
+bench-deliver: $(STAMP)
+	$(PY) bench/bench_deliver.py
 
 clean:
 	rm -rf var .pytest_cache

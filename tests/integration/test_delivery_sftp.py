@@ -171,6 +171,7 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
 
 KILL = """
 import os, sys
+from datetime import datetime
 from connectors.ledger import Ledger
 from connectors.sftp_drop import SftpDrops
 from gateway.deliver import deliver_run
