@@ -77,6 +77,7 @@ class SftpDrops:
         self._client = None
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._dirs: set[str] = set()
         self.connections_opened = 0
 
     @classmethod
@@ -129,6 +130,7 @@ class SftpDrops:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            self._dirs = set()
         self._local = threading.local()
 
     def close(self) -> None:
@@ -175,17 +177,17 @@ class SftpDrops:
             return Publication(job.drop, job.batch, names, True, final)
         staging = f"{self.root}/.staging/{job.drop}/{job.batch}"
         self._makedirs(sftp, posixpath.dirname(staging))
-        if self._exists(sftp, staging):  # left by an upload that was cut off: ours, start again
+        try:
+            sftp.mkdir(staging)
+        except OSError:  # left by an upload that was cut off: ours, start again
             self._remove_tree(sftp, staging)
-        sftp.mkdir(staging)
-        for f in job.files:  # manifest last
+            sftp.mkdir(staging)
+        for f in job.files:  # manifest last; a failed pipelined write raises at close
             with sftp.open(f"{staging}/{f.name}", "wb") as fh:
                 fh.set_pipelined(True)
                 view = memoryview(f.data)
                 for start in range(0, len(view), CHUNK):
                     fh.write(view[start:start + CHUNK])
-            if sftp.stat(f"{staging}/{f.name}").st_size != f.size:
-                raise OSError(f"{f.name}: size after upload differs")
         self._makedirs(sftp, outbox)
         try:
             sftp.posix_rename(staging, final)
@@ -219,15 +221,21 @@ class SftpDrops:
             return False
 
     def _makedirs(self, sftp, path: str) -> None:
+        """Create `path` and its parents as needed; directories seen once are not asked about again."""
+        if path in self._dirs:
+            return
         parts = [p for p in path.split("/") if p]
         current = ""
         for part in parts:
             current += "/" + part
+            if current in self._dirs:
+                continue
             try:
                 if not stat.S_ISDIR(sftp.stat(current).st_mode):
                     raise OSError(f"{current} is not a directory")
             except FileNotFoundError:
                 sftp.mkdir(current)
+            self._dirs.add(current)
 
     def _remove_tree(self, sftp, path: str) -> None:
         for entry in sftp.listdir_attr(path):

@@ -56,10 +56,10 @@ def batch_table(orders: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
 
     orders = orders.sort_by([("rowguid", "ascending"), ("utility", "ascending"), ("version", "ascending")])
-    key = pc.binary_join_element_wise(orders["rowguid"], orders["utility"], orders["version"].cast(pa.string()), ":")
+    key = pc.binary_join_element_wise(orders["rowguid"].cast(pa.string()), orders["utility"].cast(pa.string()), orders["version"].cast(pa.string()), ":")
     columns = {
         "GDBH": key,
-        "XBLX": orders["utility"],
+        "XBLX": orders["utility"].cast(pa.string()),
         "BBH": orders["version"].cast(pa.int64()),
         "SFGZ": pc.if_else(orders["correction"], 1, 0).cast(pa.int8()),
     }
