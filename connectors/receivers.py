@@ -15,6 +15,11 @@ signed batches and returns one `ItemOutcome` per item, in order:
   the item's, so nothing is given up — the next run sends again once an operator has fixed the
   connection. Re-sending is always safe: the receiver de-duplicates by idempotency key.
 
+`HttpReceiver.results(after)` reads the receiver's feed of handling results (办理结果, `GET
+/v1/results`) from a cursor, page after page, and returns the results exactly as received with
+the cursor to resume from. It checks only the shape of each page; judging every result (known
+key, right receiver, dates, codes, conflicts) is the gateway's reconciliation.
+
 Secrets come only from the Airflow Connection and are never logged; records are never logged.
 """
 
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_BATCH_ITEMS = 500  # the protocol's limit per request
 BATCH_PATH = "/v1/work-orders:batch"
 STATUS_PATH = "/v1/work-orders/{key}"
+RESULTS_PATH = "/v1/results"
+MAX_RESULTS_LIMIT = 500  # the protocol's limit per page of results
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 _SAFE_ROWGUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
 _ITEM_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "correction", "record"})
@@ -108,7 +115,8 @@ class ItemOutcome:
 
 
 class ReceiverError(RuntimeError):
-    """A status query the receiver could not answer (after retries)."""
+    """A status query or a page of results the receiver could not answer (after retries), or a
+    page that is not a page of results."""
 
 
 @dataclass(frozen=True)
@@ -222,7 +230,8 @@ class HttpReceiver:
         return outcomes
 
     def status(self, idempotency_key: str) -> dict | None:
-        """The receiver's record of an accepted key (receipt_id, accepted_at), or None if it has none."""
+        """The receiver's record of an accepted key (receipt_id, accepted_at, and `result`: its latest
+        handling result or null), or None if it has none. As received: not validated."""
         if not KEY_PATTERN.fullmatch(idempotency_key):
             raise ValueError(f"not an idempotency key: {idempotency_key!r}")
         path = STATUS_PATH.format(key=quote(idempotency_key, safe=""))
@@ -230,6 +239,44 @@ class HttpReceiver:
         if failure is not None:
             raise ReceiverError(f"{self.base_url}: status of {idempotency_key}: {failure.reason}")
         return value
+
+    def results(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50) -> tuple[list[dict], str | None]:
+        """(results, cursor): the handling results after the cursor `after` (None: from the start
+        of the feed), in feed order, exactly as received, and the cursor to pass next time.
+
+        Reads pages of `limit` until the receiver says there are no more, or `max_pages` pages have
+        been read (then the rest waits for the next call from the returned cursor). The cursor is
+        the receiver's, opaque; store it only once the results are safely recorded. The results
+        are not checked at all (normally objects, but anything the receiver sent, for the gateway
+        to judge); a page that is not JSON, has no `results` list, or lacks `next` / `more` is
+        retried like an unreadable answer, and then raises ReceiverError, as do transport errors,
+        5xx and 429 / 503 once retries are spent, and 4xx. On an error nothing is returned: call
+        again with the same cursor.
+        """
+        if not 1 <= limit <= MAX_RESULTS_LIMIT:
+            raise ValueError(f"limit must be 1 to {MAX_RESULTS_LIMIT}, not {limit}")
+        if max_pages < 1:
+            raise ValueError("max_pages must be at least 1")
+        if after is not None and not isinstance(after, str):
+            raise ValueError(f"after must be a cursor string the receiver returned, or None, not {after!r}")
+        got: list = []
+        cursor = after
+        for page in range(1, max_pages + 1):
+            params = {"limit": str(limit)} if cursor is None else {"after": cursor, "limit": str(limit)}
+            value, attempts, failure = self._exchange("GET", RESULTS_PATH, b"", read=_read_page, params=params)
+            if failure is not None:
+                raise ReceiverError(f"{self.base_url}: results after {cursor!r} (page {page}): {failure.reason}")
+            results, next_cursor, more = value
+            got += results
+            if more and next_cursor == cursor:
+                raise ReceiverError(f"{self.base_url}: results after {cursor!r}: the receiver says there is more but its cursor did not move")
+            cursor = cursor if next_cursor is None else next_cursor
+            if not more:
+                break
+        else:
+            log.info("%s: read %d pages of results, more to read from the next call", self.base_url, max_pages)
+        log.info("%s: %d results read", self.base_url, len(got))
+        return got, cursor
 
     def close(self) -> None:
         self._client.close()
@@ -254,7 +301,8 @@ class HttpReceiver:
         log.info("%s: batch %s: %d delivered, %d rejected, %d attempts", self.base_url, batch_id, counts["delivered"], counts["rejected"], attempts)
         return outcomes, None
 
-    def _exchange(self, method: str, path: str, body: bytes, *, read: Callable[[httpx.Response], object]) -> tuple[object, int, _Failure | None]:
+    def _exchange(self, method: str, path: str, body: bytes, *, read: Callable[[httpx.Response], object],
+                  params: Mapping[str, str] | None = None) -> tuple[object, int, _Failure | None]:
         """(value, attempts, None) once `read` accepts an answer, else (None, attempts, failure).
 
         Retried: timeouts, connection errors, 5xx and unreadable 200s with backoff, 429/503 after
@@ -265,7 +313,7 @@ class HttpReceiver:
             self._take_token()
             wait: float | None = None
             try:
-                response = self._send(method, path, body)
+                response = self._send(method, path, body, params)
             except httpx.TimeoutException as exc:
                 last = f"no answer within {self.timeout_s:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
@@ -295,9 +343,9 @@ class HttpReceiver:
                 self._sleep(wait)
         return None, self.max_attempts, _Failure(f"gave up after {self.max_attempts} attempts: {last}", halt=True)
 
-    def _send(self, method: str, path: str, body: bytes) -> httpx.Response:
+    def _send(self, method: str, path: str, body: bytes, params: Mapping[str, str] | None = None) -> httpx.Response:
         headers = {"Content-Type": "application/json"} if body else {}
-        request = self._client.build_request(method, self.base_url + path, content=body or None, headers=headers)
+        request = self._client.build_request(method, self.base_url + path, content=body or None, headers=headers, params=params)
         # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
         wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
         request.headers.update(signed_headers(self.key_id, self._secret, method=method, path=wire_path, body=body, timestamp=self._clock()))
@@ -386,6 +434,24 @@ def _read_results(response: httpx.Response, keys: list[str]) -> list[dict]:
         if result.get("status") not in ("accepted", "duplicate", "rejected"):
             raise _BadAnswer(f"unknown status {result.get('status')!r} for {key}")
     return results
+
+
+def _read_page(response: httpx.Response) -> tuple[list, str | None, bool]:
+    """(results, next, more) of a page of the results feed; only its shape is checked."""
+    try:
+        page = response.json()
+    except ValueError as exc:  # also a body that is not UTF-8
+        raise _BadAnswer(f"results page is not JSON ({type(exc).__name__})") from None
+    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+        raise _BadAnswer("200 without a results list")
+    results, next_cursor, more = page["results"], page.get("next"), page.get("more")
+    if not isinstance(more, bool):
+        raise _BadAnswer(f"results page: more must be true or false, not {type(more).__name__}")
+    if next_cursor is None and (more or results):
+        raise _BadAnswer("results page without a next cursor")
+    if next_cursor is not None and not isinstance(next_cursor, str):
+        raise _BadAnswer(f"results page: next must be a string cursor, not {type(next_cursor).__name__}")
+    return results, next_cursor, more
 
 
 def _error_code(response: httpx.Response) -> str | None:

@@ -125,6 +125,16 @@ class SftpDrops:
             self._local.generation = self._generation
         return mine
 
+    def _reconnect_if_dead(self) -> None:
+        """Forget the shared connection only if it is really gone: other institutions' uploads are using it."""
+        with self._lock:
+            transport = self._client.get_transport() if self._client is not None else None
+            alive = transport is not None and transport.is_active()
+        if not alive:
+            self._drop_connection()
+        else:
+            self._local.sftp = None  # this thread's channel may be broken: it opens a fresh one
+
     def _drop_connection(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -158,10 +168,12 @@ class SftpDrops:
                 return JobResult(job, self.publish(job), None, attempt)
             except DropConflict as exc:
                 return JobResult(job, None, f"DropConflict: {exc}", attempt)
+            except (PermissionError, FileNotFoundError) as exc:  # the server refused this drop (not provisioned?): the next run tries again
+                return JobResult(job, None, f"{type(exc).__name__}: {exc} ({self.root}/{job.drop})", attempt)
             except (OSError, EOFError, paramiko.SSHException) as exc:  # TimeoutError is an OSError
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("sftp drop %s batch %s attempt %d failed: %s", job.drop, job.batch, attempt, error)
-                self._drop_connection()
+                self._reconnect_if_dead()
                 if attempt < self.max_attempts:
                     time.sleep(self.backoff_s * 2 ** (attempt - 1))
         return JobResult(job, None, error, self.max_attempts)
@@ -245,6 +257,37 @@ class SftpDrops:
             else:
                 sftp.remove(child)
         sftp.rmdir(path)
+
+    # --- results coming back --------------------------------------------------------------------
+
+    def list_inbox(self, drop: str) -> list[tuple[str, int]]:
+        """(file name, size) of what an institution left in its inbox; sub-folders and dot-files ignored."""
+        sftp = self._sftp()
+        try:
+            entries = sftp.listdir_attr(f"{self.root}/{drop}/inbox")
+        except FileNotFoundError:
+            return []
+        return sorted((e.filename, e.st_size) for e in entries if stat.S_ISREG(e.st_mode) and not e.filename.startswith("."))
+
+    def fetch(self, drop: str, name: str) -> bytes:
+        sftp = self._sftp()
+        path = f"{self.root}/{drop}/inbox/{name}"
+        with sftp.open(path, "rb") as fh:
+            fh.prefetch(sftp.stat(path).st_size)
+            return fh.read()
+
+    def archive(self, drop: str, name: str, folder: str) -> str:
+        """Move a processed (or refused) inbox file out of the institution's view: /.results/<drop>/<folder>/<name>."""
+        sftp = self._sftp()
+        target_dir = f"{self.root}/.results/{drop}/{folder}"
+        self._makedirs(sftp, target_dir)
+        target = f"{target_dir}/{name}"
+        n = 1
+        while self._exists(sftp, target):
+            target = f"{target_dir}/{n}.{name}"
+            n += 1
+        sftp.posix_rename(f"{self.root}/{drop}/inbox/{name}", target)
+        return target
 
     def list_outbox(self, drop: str) -> list[str]:
         """Batch directories in an institution's outbox (tests, operators)."""

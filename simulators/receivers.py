@@ -19,6 +19,17 @@ Business rejections are deterministic, so tests know the truth:
   an electricity item; the grid gets a water / gas / heat item;
 - `0002` no such account: the account number (spaces removed) ends in "0002".
 
+Handling results (办理结果) come back through `GET {base}/v1/results`, a feed ordered by `seq`.
+Every accepted item gets a fate when it is accepted, decided from a hash of (receiver,
+idempotency_key) and the configured mix (`POST /_sim/results`): done (0000), duplicate
+application (0201), no such account (0002), arrears (0003), another refusal (0009), late (0000
+after `late_days`) or silent (never anything). With `acknowledge`, a 0100 "received" result is
+dated at acceptance first. The planned results are kept in the SQLite state; each becomes
+visible, and only then takes the next `seq` of its receiver's feed, once its `handled_at` is not
+after the simulator's business clock (`POST /_sim/clock`; real Asia/Shanghai time by default).
+`GET /_sim/results` is the truth (every planned result, visible or not); `POST /_sim/inject`
+appends any JSON to a feed, to test the gateway's checks of what receivers send.
+
 Faults for tests are set through loopback control endpoints (`/_sim/...`, no auth), drawn from
 a seeded `random.Random` so a test sees the same sequence every time.
 
@@ -46,9 +57,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import Request  # at module level: FastAPI resolves handler annotations from these globals
 
@@ -61,7 +74,30 @@ COUNTY_PATTERN = re.compile(r"\d{6}")
 ACCOUNT_FIELD = {utility: fields_[0] for utility, fields_ in UTILITIES.items()}
 GRID_UTILITIES = frozenset({"electricity"})
 COUNTY_UTILITIES = frozenset({"water", "gas", "heat"})
+RECEIVER_PATTERN = re.compile(r"grid|county/\d{6}")
 ROOT = Path(__file__).resolve().parents[1]
+
+# --- handling results (办理结果) ----------------------------------------------------------------
+LOCAL = ZoneInfo("Asia/Shanghai")  # handled_at and the business clock are local time, no offset
+FEED_LIMIT_DEFAULT, FEED_LIMIT_MAX = 100, 500
+RESULT_KINDS = ("done", "duplicate", "no_account", "arrears", "other", "silent", "late")  # an item's fate
+FINAL = {  # fate -> (result, code) of its final result; "silent" has none
+    "done": ("done", "0000"),
+    "duplicate": ("done", "0201"),
+    "no_account": ("rejected", "0002"),
+    "arrears": ("rejected", "0003"),
+    "other": ("rejected", "0009"),
+    "late": ("done", "0000"),
+}
+RECEIVED = ("received", "0100", "已受理，待办理")
+REASONS = {
+    "duplicate": ["重复申请：该户过户已按此前申请办结"],
+    "no_account": ["户号不存在"],
+    "arrears": ["存在欠费未结清，请结清后办理"],
+    "other": ["产权人信息与户主信息不一致", "表计故障，需现场核验后办理", "预付费表需持卡到营业厅办理", "该户已申请销户，无法办理过户",
+              "新户主联系电话无法接通，请核实后重新申请"],
+}
+HANDLERS = ["王丽", "张伟", "李娜", "刘洋", "陈静", "杨帆", "赵敏", "孙强"]
 
 # The simulator's own table: it plays another organisation's system, so its SQL stays here
 # rather than in the gateway's sql/ folder.
@@ -74,10 +110,27 @@ CREATE TABLE IF NOT EXISTS accepted (
     utility         TEXT    NOT NULL,
     version         INTEGER NOT NULL,
     correction      INTEGER NOT NULL,
-    accepted_at     TEXT    NOT NULL,   -- UTC, ISO 8601
+    accepted_at     TEXT    NOT NULL,   -- UTC, ISO 8601 (the business clock)
     times_submitted INTEGER NOT NULL,
     PRIMARY KEY (receiver, idempotency_key)
-)
+);
+CREATE TABLE IF NOT EXISTS result (
+    id              INTEGER PRIMARY KEY,  -- planning order
+    receiver        TEXT    NOT NULL,
+    idempotency_key TEXT,                 -- null only for an injected result without a string key
+    kind            TEXT    NOT NULL,     -- acknowledged | done | duplicate | no_account | arrears | other | late | silent | injected
+    fate            TEXT    NOT NULL,     -- the item's fate (what its final result is), or injected
+    handled_at      TEXT,                 -- Asia/Shanghai local, no offset; null: silent (never) or injected
+    body            TEXT    NOT NULL,     -- the Result as served, without seq (JSON); injected: verbatim
+    seq             INTEGER,              -- null until visible; then its place in the receiver's feed
+    UNIQUE (receiver, seq)
+);
+CREATE INDEX IF NOT EXISTS result_due ON result (handled_at) WHERE seq IS NULL;
+CREATE INDEX IF NOT EXISTS result_key ON result (receiver, idempotency_key);
+CREATE TABLE IF NOT EXISTS sim_setting (
+    name  TEXT PRIMARY KEY,               -- results_config | clock
+    value TEXT NOT NULL                   -- JSON
+);
 """
 
 
@@ -94,6 +147,50 @@ class Faults:
     retry_after_s: int = 1
     fail_after_accept_rate: float = 0.0  # accept and persist, then answer 500
     receivers: list[str] | None = None  # only these ('grid', 'county/370102'); None: all
+
+
+def _default_mix() -> dict[str, float]:
+    return {"done": 0.7, "duplicate": 0.05, "no_account": 0.05, "arrears": 0.05, "other": 0.03, "silent": 0.07, "late": 0.05}
+
+
+@dataclass
+class ResultsConfig:
+    """How accepted items are handled; applies to items accepted after it is set (kept in the state)."""
+
+    mix: dict[str, float] = field(default_factory=_default_mix)  # fate -> weight (normalised)
+    delay_days: list[int] = field(default_factory=lambda: [0, 3])  # final result this many calendar days after acceptance
+    late_days: list[int] = field(default_factory=lambda: [8, 15])  # ... for "late"
+    acknowledge: bool = True  # a 0100 "received" result at acceptance, before the final one
+
+    @classmethod
+    def parse(cls, wanted: object) -> ResultsConfig:
+        """From a POST /_sim/results body; keys not given take their defaults. ValueError names what is wrong."""
+        if not isinstance(wanted, dict):
+            raise ValueError("body must be a JSON object")
+        unknown = sorted(set(wanted) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(unknown)}")
+        config = cls(**wanted)
+        if not isinstance(config.mix, dict) or not config.mix:
+            raise ValueError(f"mix must be an object of weights by kind ({', '.join(RESULT_KINDS)})")
+        odd = sorted(set(config.mix) - set(RESULT_KINDS))
+        if odd:
+            raise ValueError(f"unknown kinds in mix: {', '.join(odd)} (kinds: {', '.join(RESULT_KINDS)})")
+        for kind, weight in config.mix.items():
+            if type(weight) not in (int, float) or not 0 <= weight < math.inf:
+                raise ValueError(f"mix.{kind} must be a number >= 0")
+        total = sum(config.mix.values())
+        if total <= 0:
+            raise ValueError("mix must have a weight above 0")
+        config.mix = {kind: config.mix.get(kind, 0) / total for kind in RESULT_KINDS}
+        for name in ("delay_days", "late_days"):
+            days = getattr(config, name)
+            if (not isinstance(days, list) or len(days) != 2 or any(type(d) is not int for d in days)
+                    or not 0 <= days[0] <= days[1] <= 366):
+                raise ValueError(f"{name} must be [low, high], whole days, 0 <= low <= high <= 366")
+        if type(config.acknowledge) is not bool:
+            raise ValueError("acknowledge must be true or false")
+        return config
 
 
 class _Answer(Exception):
@@ -113,7 +210,10 @@ class ReceiverState:
         self.rate_per_s = rate_per_s
         self.db = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
-        self.db.execute(_SCHEMA)
+        self.db.executescript(_SCHEMA)
+        self.results_config = ResultsConfig.parse(json.loads(self._setting("results_config") or "{}"))
+        fixed = self._setting("clock")
+        self.fixed_now: datetime | None = None if fixed is None else datetime.fromisoformat(json.loads(fixed)).replace(tzinfo=LOCAL)
         self.faults = Faults()
         self.rng = random.Random(0)
         self.epoch = 0  # bumped by reset: a request still sleeping from before must not write afterwards
@@ -165,10 +265,40 @@ class ReceiverState:
 
     # --- the batch ---------------------------------------------------------------------------
 
+    # --- settings kept in the state: the business clock, the results mix ---------------------
+
+    def _setting(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM sim_setting WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row["value"]
+
+    def _store_setting(self, name: str, value: object | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM sim_setting WHERE name = ?", (name,))
+        else:
+            self.db.execute("INSERT INTO sim_setting (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                            (name, json.dumps(value, ensure_ascii=False)))
+
+    def now(self) -> datetime:
+        """The business clock (aware, Asia/Shanghai): fixed by POST /_sim/clock, else real time.
+        Authentication's ±300 s window always uses the real clock."""
+        return self.fixed_now if self.fixed_now is not None else datetime.now(LOCAL)
+
+    def set_clock(self, now: datetime | None) -> None:
+        self.fixed_now = None if now is None else now.astimezone(LOCAL).replace(microsecond=0)
+        self._store_setting("clock", None if self.fixed_now is None else _local_text(self.fixed_now))
+
+    def set_results_config(self, config: ResultsConfig) -> None:
+        self.results_config = config
+        self._store_setting("results_config", asdict(config))
+
+    # --- the batch ---------------------------------------------------------------------------
+
     def process(self, receiver: str, county: str | None, items: list[dict]) -> list[dict]:
-        """Every item's result, in order; accepted items persisted in one transaction."""
+        """Every item's result, in order; accepted items (and their planned handling results)
+        persisted in one transaction."""
         results = []
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        clock = self.now().replace(microsecond=0)
+        now = clock.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for item in items:
@@ -191,6 +321,7 @@ class ReceiverState:
                     "INSERT INTO accepted (receiver, idempotency_key, receipt_id, rowguid, utility, version, correction, accepted_at, times_submitted)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
                     (receiver, key, receipt, item["rowguid"], item["utility"], item["version"], int(item["correction"]), now))
+                self._plan(receiver, item, receipt, clock.replace(tzinfo=None))
                 results.append(_result(key, "accepted", receipt, "0000", None))
             self.db.execute("COMMIT")
         except BaseException:
@@ -199,10 +330,96 @@ class ReceiverState:
         self.stats.update(r["status"] for r in results)
         return results
 
+    def _plan(self, receiver: str, item: dict, receipt: str, accepted: datetime) -> None:
+        """Decide the item's fate and store the results it will produce (inside process's transaction)."""
+        key, config = item["idempotency_key"], self.results_config
+        fate = _fate(receiver, key, config.mix)
+        base = {"idempotency_key": key, "rowguid": item["rowguid"], "utility": item["utility"], "version": item["version"], "receipt_id": receipt}
+        planned: list[tuple[str, str | None, dict]] = []
+        if fate == "silent":
+            planned.append(("silent", None, {**base, "result": None, "code": None, "reason": None, "handled_at": None, "handler": None}))
+        else:
+            if config.acknowledge:
+                at = _local_text(accepted)
+                result, code, reason = RECEIVED
+                planned.append(("acknowledged", at, {**base, "result": result, "code": code, "reason": reason, "handled_at": at, "handler": None}))
+            at = _handled_at(receiver, key, accepted, config.late_days if fate == "late" else config.delay_days)
+            result, code = FINAL[fate]
+            reasons = REASONS.get(fate)
+            reason = reasons[int(_draw(receiver, key, "reason") * len(reasons))] if reasons else None
+            handler = HANDLERS[int(_draw(receiver, key, "handler") * len(HANDLERS))]
+            planned.append((fate, at, {**base, "result": result, "code": code, "reason": reason, "handled_at": at, "handler": handler}))
+        for kind, at, body in planned:
+            self.db.execute("INSERT INTO result (receiver, idempotency_key, kind, fate, handled_at, body) VALUES (?, ?, ?, ?, ?, ?)",
+                            (receiver, key, kind, fate, at, json.dumps(body, ensure_ascii=False)))
+
+    # --- handling results ------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Give every planned result that is now due (handled_at <= the business clock) the next
+        seq of its receiver's feed. A result becomes visible only here, so a cursor never skips
+        one that was planned earlier but handled later; once visible it stays (even if the clock
+        is set back)."""
+        now = _local_text(self.now())
+        due = self.db.execute("SELECT id, receiver FROM result WHERE seq IS NULL AND handled_at IS NOT NULL AND handled_at <= ?"
+                              " ORDER BY handled_at, id", (now,)).fetchall()
+        if not due:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for row in due:
+                self.db.execute("UPDATE result SET seq = ? WHERE id = ?", (self._next_seq(row["receiver"]), row["id"]))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _next_seq(self, receiver: str) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM result WHERE receiver = ?", (receiver,)).fetchone()[0]
+
+    def feed(self, receiver: str, after: int, limit: int) -> dict:
+        """One page of the receiver's feed: visible results with seq > after, in seq order."""
+        self.publish()
+        rows = self.db.execute("SELECT seq, kind, body FROM result WHERE receiver = ? AND seq > ? ORDER BY seq LIMIT ?",
+                               (receiver, after, limit + 1)).fetchall()
+        page = rows[:limit]
+        return {"results": [_served(r) for r in page], "next": str(page[-1]["seq"] if page else after), "more": len(rows) > limit}
+
+    def inject(self, receiver: str, result: object) -> int:
+        """Append `result` verbatim to the receiver's feed with the next seq (visible at once)."""
+        body = json.dumps(result, ensure_ascii=False, allow_nan=False)
+        key = result.get("idempotency_key") if isinstance(result, dict) else None
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            seq = self._next_seq(receiver)
+            self.db.execute("INSERT INTO result (receiver, idempotency_key, kind, fate, handled_at, body, seq) VALUES (?, ?, 'injected', 'injected', NULL, ?, ?)",
+                            (receiver, key if isinstance(key, str) else None, body, seq))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return seq
+
+    def truth(self, receiver: str | None) -> dict:
+        """Every planned result, visible or not, with its kind; and what was injected."""
+        self.publish()
+        where, args = (" AND receiver = ?", (receiver,)) if receiver else ("", ())
+        planned = [{"receiver": r["receiver"], "kind": r["kind"], "fate": r["fate"], **json.loads(r["body"]), "seq": r["seq"], "visible": r["seq"] is not None}
+                   for r in self.db.execute(f"SELECT * FROM result WHERE kind <> 'injected'{where} ORDER BY id", args)]
+        injected = [{"receiver": r["receiver"], "seq": r["seq"], "result": json.loads(r["body"])}
+                    for r in self.db.execute(f"SELECT * FROM result WHERE kind = 'injected'{where} ORDER BY seq", args)]
+        return {"now": _local_text(self.now()), "fixed_clock": self.fixed_now is not None, "config": asdict(self.results_config),
+                "results": planned, "injected": injected}
+
     def lookup(self, receiver: str, key: str) -> dict | None:
         row = self.db.execute(
             "SELECT idempotency_key, receipt_id, accepted_at FROM accepted WHERE receiver = ? AND idempotency_key = ?", (receiver, key)).fetchone()
-        return None if row is None else {**dict(row), "status": "accepted"}
+        if row is None:
+            return None
+        self.publish()
+        latest = self.db.execute("SELECT seq, kind, body FROM result WHERE receiver = ? AND idempotency_key = ? AND kind <> 'injected'"
+                                 " AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1", (receiver, key)).fetchone()
+        return {**dict(row), "status": "accepted", "result": None if latest is None else _served(latest)}
 
     def accepted(self, receiver: str | None) -> list[dict]:
         query = "SELECT * FROM accepted" + (" WHERE receiver = ?" if receiver else "") + " ORDER BY rowid"
@@ -217,6 +434,63 @@ class ReceiverState:
         self.buckets.clear()
         if wipe:
             self.db.execute("DELETE FROM accepted")
+            self.db.execute("DELETE FROM result")
+            self.set_results_config(ResultsConfig())
+            self.set_clock(None)
+
+
+def _local_text(moment: datetime) -> str:
+    """ISO 8601 local time without offset, whole seconds: 2026-11-23T10:15:00."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LOCAL)
+    return moment.replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def _draw(receiver: str, key: str, what: str) -> float:
+    """A number in [0, 1) fixed by (receiver, key, what): the simulator's decisions are reproducible."""
+    digest = hashlib.sha256(f"{receiver}\n{key}\n{what}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+def _fate(receiver: str, key: str, mix: dict[str, float]) -> str:
+    u, total = _draw(receiver, key, "fate"), 0.0
+    weighted = [kind for kind in RESULT_KINDS if mix.get(kind, 0) > 0]
+    for kind in weighted:
+        total += mix[kind]
+        if u < total:
+            return kind
+    return weighted[-1]  # rounding: the weights sum to 1 within a few ulps
+
+
+def _handled_at(receiver: str, key: str, accepted: datetime, days: list[int]) -> str:
+    """`days` (drawn in the range) calendar days after acceptance, in office hours 08:30-17:30; on
+    the day of acceptance never before it (then 5-59 minutes after)."""
+    low, high = days
+    day = accepted.date() + timedelta(days=min(high, low + int(_draw(receiver, key, "days") * (high - low + 1))))
+    minute = 8 * 60 + 30 + int(_draw(receiver, key, "time") * 9 * 60)
+    moment = datetime.combine(day, dtime(minute // 60, minute % 60))
+    if moment <= accepted:
+        moment = accepted.replace(second=0) + timedelta(minutes=5 + int(_draw(receiver, key, "minutes") * 55))
+    return _local_text(moment)
+
+
+def _served(row: sqlite3.Row) -> object:
+    """A feed entry as served: the stored Result with its seq; an injected one verbatim (given a seq
+    only when it is an object without one)."""
+    body = json.loads(row["body"])
+    if row["kind"] != "injected" or (isinstance(body, dict) and "seq" not in body):
+        body["seq"] = row["seq"]
+    return body
+
+
+def parse_feed_query(query) -> tuple[int, int]:
+    """(after, limit) from the query of GET /v1/results, else _Answer(400)."""
+    after, limit = query.get("after") or "0", query.get("limit") or str(FEED_LIMIT_DEFAULT)
+    if not re.fullmatch(r"\d{1,18}", after):
+        raise _Answer(400, "bad_request", "after must be a cursor this receiver returned as next")
+    if not re.fullmatch(r"\d{1,4}", limit) or not 1 <= int(limit) <= FEED_LIMIT_MAX:
+        raise _Answer(400, "bad_request", f"limit must be a whole number from 1 to {FEED_LIMIT_MAX}")
+    return int(after), int(limit)
 
 
 def _result(key: str, status: str, receipt: str | None, code: str, reason: str | None) -> dict:
@@ -342,7 +616,8 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         """Auth, the rate limit and the injected faults up to the point where work starts."""
         epoch = state.epoch
         await before(receiver)
-        state.authenticate(request.headers, request.method, request.scope["raw_path"].decode("latin-1"), body)
+        raw_path = request.scope["raw_path"].decode("latin-1").split("?", 1)[0]  # the query is not signed
+        state.authenticate(request.headers, request.method, raw_path, body)
         wait = state.take_token(receiver)
         if wait is not None:
             state.stats["rate_limited"] += 1
@@ -387,6 +662,15 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         except _Answer as exc:
             return error(exc)
 
+    async def results(request: Request, county: str | None):
+        try:
+            receiver = receiver_of(county)
+            await admitted(request, receiver, await request.body())
+            after, limit = parse_feed_query(request.query_params)
+            return answer(200, state.feed(receiver, after, limit))
+        except _Answer as exc:
+            return error(exc)
+
     async def health(county: str | None):
         try:
             receiver = receiver_of(county)
@@ -395,7 +679,7 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         except _Answer as exc:
             return error(exc)
 
-    # The same three endpoints under each base; the parameter names match the OpenAPI spec.
+    # The same four endpoints under each base; the parameter names match the OpenAPI spec.
     @app.post("/county/{xzqh}/v1/work-orders:batch")
     async def county_batch(xzqh: str, request: Request):
         return await batch(request, xzqh)
@@ -403,6 +687,10 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.get("/county/{xzqh}/v1/work-orders/{idempotency_key}")
     async def county_work_order(xzqh: str, idempotency_key: str, request: Request):
         return await work_order(request, xzqh, idempotency_key)
+
+    @app.get("/county/{xzqh}/v1/results")
+    async def county_results(xzqh: str, request: Request):
+        return await results(request, xzqh)
 
     @app.get("/county/{xzqh}/v1/health")
     async def county_health(xzqh: str):
@@ -415,6 +703,10 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.get("/grid/v1/work-orders/{idempotency_key}")
     async def grid_work_order(idempotency_key: str, request: Request):
         return await work_order(request, None, idempotency_key)
+
+    @app.get("/grid/v1/results")
+    async def grid_results(request: Request):
+        return await results(request, None)
 
     @app.get("/grid/v1/health")
     async def grid_health():
@@ -451,6 +743,69 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.get("/_sim/accepted")
     async def accepted(receiver: str | None = None):
         return {"items": state.accepted(receiver)}
+
+    def bad_request(message: str) -> JSONResponse:
+        return JSONResponse({"error": "bad_request", "message": message}, status_code=400)
+
+    async def json_body(request: Request) -> object:
+        try:
+            return json.loads((await request.body()) or b"{}")
+        except ValueError:
+            raise _Answer(400, "bad_request", "body must be JSON") from None
+
+    @app.post("/_sim/results")
+    async def set_results(request: Request):
+        try:
+            state.set_results_config(ResultsConfig.parse(await json_body(request)))
+        except _Answer as exc:
+            return bad_request(exc.message)
+        except (TypeError, ValueError) as exc:
+            return bad_request(str(exc))
+        return asdict(state.results_config)
+
+    @app.get("/_sim/results")
+    async def truth(receiver: str | None = None):
+        return state.truth(receiver)
+
+    @app.get("/_sim/clock")
+    async def get_clock():
+        return {"now": _local_text(state.now()), "fixed": state.fixed_now is not None}
+
+    @app.post("/_sim/clock")
+    async def set_clock(request: Request):
+        try:
+            wanted = await json_body(request)
+        except _Answer as exc:
+            return bad_request(exc.message)
+        if not isinstance(wanted, dict) or set(wanted) != {"now"}:
+            return bad_request('body must be {"now": "YYYY-MM-DDTHH:MM:SS"} (local time) or {"now": null} (real time)')
+        now = wanted["now"]
+        if now is None:
+            state.set_clock(None)
+        else:
+            try:
+                moment = datetime.fromisoformat(now)
+            except (TypeError, ValueError):
+                return bad_request(f"now must be an ISO 8601 local time or null, not {now!r}")
+            state.set_clock(moment if moment.tzinfo else moment.replace(tzinfo=LOCAL))
+        return await get_clock()
+
+    @app.post("/_sim/inject")
+    async def inject(request: Request):
+        try:
+            wanted = await json_body(request)
+        except _Answer as exc:
+            return bad_request(exc.message)
+        if not isinstance(wanted, dict) or set(wanted) != {"receiver", "result"}:
+            return bad_request("body must be an object with exactly the keys receiver and result")
+        receiver = wanted["receiver"]
+        if not isinstance(receiver, str) or not RECEIVER_PATTERN.fullmatch(receiver):
+            return bad_request("receiver must be 'grid' or 'county/<six digits>'")
+        try:
+            seq = state.inject(receiver, wanted["result"])
+        except ValueError as exc:
+            return bad_request(f"result cannot be served as JSON: {exc}")
+        return {"receiver": receiver, "seq": seq}
 
     @app.get("/_sim/stats")
     async def stats():
@@ -561,6 +916,29 @@ class ReceiverProcess:
 
     def stats(self) -> dict:
         return self._control("GET", "/_sim/stats")
+
+    def results_mix(self, **config) -> dict:
+        """Set how items accepted from now on are handled: mix, delay_days, late_days, acknowledge
+        (keys not given take their defaults)."""
+        return self._control("POST", "/_sim/results", json=config)
+
+    def clock(self, now: str | datetime | None) -> dict:
+        """Fix the business clock at `now` (local Asia/Shanghai time; an aware datetime is converted),
+        or None: real time again."""
+        if isinstance(now, datetime):
+            now = _local_text(now)
+        return self._control("POST", "/_sim/clock", json={"now": now})
+
+    def truth(self, receiver: str | None = None) -> list[dict]:
+        """Every planned result, visible or not, with receiver, kind, fate, seq and visible."""
+        return self._control("GET", "/_sim/results", params={"receiver": receiver} if receiver else None)["results"]
+
+    def injected(self, receiver: str | None = None) -> list[dict]:
+        return self._control("GET", "/_sim/results", params={"receiver": receiver} if receiver else None)["injected"]
+
+    def inject(self, receiver: str, result: object) -> int:
+        """Append `result` (any JSON) verbatim to the receiver's feed; returns its seq."""
+        return self._control("POST", "/_sim/inject", json={"receiver": receiver, "result": result})["seq"]
 
     def county_url(self, xzqh: str) -> str:
         return f"{self.url}/county/{xzqh}"

@@ -292,3 +292,94 @@ delivery = sa.Table(
     sa.Column("delivered_at", sa.DateTime),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
+
+# --- handling results and reconciliation (migration 0005) ------------------------------------
+
+result_source = sa.Table(
+    "result_source",
+    metadata,
+    sa.Column("source", sa.String(128), primary_key=True, comment="feed:<receiver> (HTTP results feed) or sftp:<drop>"),
+    sa.Column("cursor", sa.Text, comment="feeds: where the next poll starts"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+result_file = sa.Table(
+    "result_file",
+    metadata,
+    sa.Column("file_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(128), nullable=False, comment="sftp:<drop>"),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="processed | rejected"),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("exceptions", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, comment="why a whole file was rejected"),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("source", "sha256"),
+)
+
+handling_result = sa.Table(
+    "handling_result",
+    metadata,
+    sa.Column("result_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("rowguid", sa.String(64), nullable=False),
+    sa.Column("utility", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("source", sa.String(128), nullable=False),
+    sa.Column("result", sa.String(16), nullable=False, comment="received | done | rejected"),
+    sa.Column("code", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("handled_at", sa.DateTime, nullable=False, comment="local time"),
+    sa.Column("handler", sa.Text),
+    sa.Column("file_id", sa.BigInteger),
+    sa.Column("feed_seq", sa.BigInteger),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Index("ix_handling_result_key", "rowguid", "utility", "version"),
+)
+
+result_exception = sa.Table(
+    "result_exception",
+    metadata,
+    sa.Column("exception_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("row_number", sa.Integer),
+    sa.Column("rowguid", sa.String(64)),
+    sa.Column("utility", sa.String(16)),
+    sa.Column("reason_code", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("value", sa.Text),
+    sa.Column("file_id", sa.BigInteger),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+)
+
+work_order_outcome = sa.Table(
+    "work_order_outcome",
+    metadata,
+    sa.Column("rowguid", sa.String(64), primary_key=True),
+    sa.Column("utility", sa.String(16), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("acknowledged_at", sa.DateTime, comment="the receiver confirmed it has it (受理)"),
+    sa.Column("result", sa.String(16), comment="done | rejected (final), null while open"),
+    sa.Column("code", sa.String(8)),
+    sa.Column("reason", sa.Text),
+    sa.Column("handled_at", sa.DateTime),
+    sa.Column("handler", sa.Text),
+    sa.Column("source", sa.String(128)),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+sms_outbox = sa.Table(
+    "sms_outbox",
+    metadata,
+    sa.Column("sms_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("rowguid", sa.String(64), nullable=False),
+    sa.Column("utility", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="queued (sending is another system's job)"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("rowguid", "utility", "version"),
+)

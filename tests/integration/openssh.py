@@ -74,10 +74,11 @@ class OpenSshServer:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.base / "ssh_host_ed25519_key"))
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.client_key))
         self._user(self.gateway)
-        staging = self.root / ".staging"
-        staging.mkdir()
-        shutil.chown(staging, self.gateway, self.gateway)
-        os.chmod(staging, 0o700)
+        for private in (".staging", ".results"):  # the gateway's own areas, outside every institution's view
+            folder = self.root / private
+            folder.mkdir()
+            shutil.chown(folder, self.gateway, self.gateway)
+            os.chmod(folder, 0o700)
         for drop in self.drops:
             self.add_drop(drop)
         host_pub = (self.base / "ssh_host_ed25519_key.pub").read_text().split()
@@ -166,7 +167,7 @@ Match User *,!{self.gateway}
 
     def clear(self) -> None:
         """Empty every outbox, inbox and the staging area (between tests)."""
-        for path in [*self.root.glob("*/outbox/*"), *self.root.glob("*/inbox/*"), *(self.root / ".staging").glob("*")]:
+        for path in [*self.root.glob("*/outbox/*"), *self.root.glob("*/inbox/*"), *(self.root / ".staging").glob("*"), *(self.root / ".results").glob("*")]:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
     def cleanup(self) -> None:

@@ -89,6 +89,14 @@ def signed_post(url: str, path: str, body: bytes, *, key_id: str = "gw") -> http
     return httpx.post(url + path, content=body, headers=headers, timeout=10)
 
 
+def signed_get(url: str, path: str, *, params: dict | None = None, key_id: str = "gw") -> dict:
+    """A signed GET of `path` (the signature covers the path only, not the query)."""
+    headers = signed_headers(key_id, KEYS[key_id], method="GET", path=path, body=b"", timestamp=time.time())
+    response = httpx.get(url + path, params=params, headers=headers, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
 # --- the protocol --------------------------------------------------------------------------------
 
 
@@ -313,7 +321,8 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
             if route.path.startswith(base + "/v1/"):
                 served |= {(route.path.removeprefix(base), m.lower()) for m in route.methods - {"HEAD"}}
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
-    assert served == documented == {("/v1/work-orders:batch", "post"), ("/v1/work-orders/{idempotency_key}", "get"), ("/v1/health", "get")}
+    assert served == documented == {("/v1/work-orders:batch", "post"), ("/v1/work-orders/{idempotency_key}", "get"), ("/v1/results", "get"),
+                                    ("/v1/health", "get")}
     assert list(spec["components"]["schemas"]["Record"]["properties"]) == list(FIELD_CODES)
 
     def validate(instance, schema: str) -> None:
@@ -325,8 +334,17 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
     path = f"/county/{COUNTY}/v1/work-orders:batch"
     validate(signed_post(receivers.url, path, json.dumps({"batch_id": "b1", "items": batch}).encode()).json(), "BatchResult")
     validate(signed_post(receivers.url, path, b"[]").json(), "Error")
-    status = client(receivers.county_url(COUNTY)).status(batch[0]["idempotency_key"])
+    county = client(receivers.county_url(COUNTY))
+    status = county.status(batch[0]["idempotency_key"])
     validate(status, "WorkOrderStatus")
+    receivers.clock("2030-01-01T00:00:00")  # every planned handling result is due
+    validate(county.status(batch[0]["idempotency_key"]), "WorkOrderStatus")
+    page = signed_get(receivers.url, f"/county/{COUNTY}/v1/results", params={"limit": 500})
+    assert page["results"], "the accepted item should have handling results by then"
+    validate(page, "ResultPage")
+    validate(spec["paths"]["/v1/results"]["get"]["responses"]["200"]["content"]["application/json"]["example"], "ResultPage")
+    with pytest.raises(jsonschema.ValidationError):  # a refusal must say why
+        validate({**page["results"][0], "result": "rejected", "code": "0009", "reason": None}, "HandlingResult")
     with pytest.raises(jsonschema.ValidationError):
         validate({"batch_id": "b", "items": [{**batch[0], "utility": "telephone"}]}, "Batch")
 

@@ -1,0 +1,141 @@
+"""Handling results in the ledger (part of `Ledger`): files and feed cursors, every accepted
+result, the exceptions list, each work-order version's outcome, and the SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from connectors import sqlfiles
+from connectors.ledger.schema import (
+    handling_result,
+    result_exception,
+    result_file,
+    result_source,
+    sms_outbox,
+    work_order_outcome,
+)
+
+LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
+
+
+class ResultStore:
+    """Mixed into `Ledger`."""
+
+    engine: sa.Engine
+
+    def delivered_versions(self):
+        """Every delivered work-order version: rowguid, utility, version, channel, destination, delivered_at (local time)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_delivered_versions")))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        if len(frame):
+            frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
+            frame["version"] = frame["version"].astype(int)
+        return frame
+
+    def outcomes(self):
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(work_order_outcome)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in work_order_outcome.columns])
+
+    def result_file_seen(self, source: str, sha256: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(result_file.c.file_id).where(result_file.c.source == source, result_file.c.sha256 == sha256)).first() is not None
+
+    def cursor(self, source: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(result_source.c.cursor).where(result_source.c.source == source)).scalar_one_or_none()
+
+    def save_results(self, *, source: str, accepted, problems: list[dict], now: datetime, file: dict | None = None, cursor: str | None = None,
+                     run_id: str | None = None) -> int | None:
+        """Record one file's or one feed poll's results, exceptions and outcomes — one transaction. Returns the file id."""
+        with self.engine.begin() as conn:
+            file_id = None
+            if file is not None:
+                file_id = conn.execute(result_file.insert().returning(result_file.c.file_id), {
+                    "source": source, "name": file["name"], "sha256": file["sha256"], "size": file["size"],
+                    "status": "rejected" if file.get("reason") else "processed", "rows": file.get("rows", 0), "accepted": len(accepted),
+                    "exceptions": len(problems), "reason": file.get("reason"), "received_at": now,
+                }).scalar_one()
+            if len(accepted):
+                conn.execute(handling_result.insert(), [
+                    {"rowguid": a["rowguid"], "utility": a["utility"], "version": int(a["version"]), "source": source, "result": a["result"],
+                     "code": a["code"], "reason": a["reason"], "handled_at": a["handled_at"], "handler": a["handler"], "file_id": file_id,
+                     "feed_seq": a["row"] if file is None else None, "received_at": now}
+                    for a in accepted.to_dict("records")
+                ])
+                self._apply_outcomes(conn, accepted, source=source, now=now)
+            if problems:
+                conn.execute(result_exception.insert(), [{**p, "file_id": file_id, "received_at": now} for p in problems])
+            if cursor is not None:
+                updated = conn.execute(result_source.update().where(result_source.c.source == source).values(cursor=cursor, updated_at=now)).rowcount
+                if not updated:
+                    conn.execute(result_source.insert(), {"source": source, "cursor": cursor, "updated_at": now})
+            self._audit(conn, run_id, "results", "results_received", "result_file" if file else "result_source", file_id or source,
+                        {"source": source, "accepted": len(accepted), "exceptions": len(problems), **({"file": file["name"]} if file else {})})
+        return file_id
+
+    @staticmethod
+    def _apply_outcomes(conn, accepted, *, source: str, now: datetime) -> None:
+        """First acknowledgement and first final result of each version win; later ones were screened out as duplicates or conflicts."""
+        for a in accepted.sort_values("handled_at").to_dict("records"):
+            key = {"rowguid": a["rowguid"], "utility": a["utility"], "version": int(a["version"])}
+            current = conn.execute(sa.select(work_order_outcome).where(*(work_order_outcome.c[k] == v for k, v in key.items()))).mappings().first()
+            if current is None:
+                conn.execute(work_order_outcome.insert(), {**key, "updated_at": now})
+                current = {"acknowledged_at": None, "result": None}
+            values = {}
+            if current["acknowledged_at"] is None:
+                values["acknowledged_at"] = a["handled_at"]
+            if a["result"] != "received" and current["result"] is None:
+                values |= {"result": a["result"], "code": a["code"], "reason": a["reason"], "handled_at": a["handled_at"], "handler": a["handler"], "source": source}
+            if values:
+                conn.execute(work_order_outcome.update().where(*(work_order_outcome.c[k] == v for k, v in key.items())).values(**values, updated_at=now))
+
+    def notification_candidates(self):
+        """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_notification_candidates")))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def queue_sms(self, messages: list[dict], *, now: datetime) -> int:
+        if not messages:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(sms_outbox.insert(), [{**m, "status": "queued", "created_at": now} for m in messages])
+        return len(messages)
+
+    def result_exceptions(self, since: datetime | None = None):
+        import pandas as pd
+
+        query = sa.select(result_exception).order_by(result_exception.c.exception_id)
+        if since is not None:
+            query = query.where(result_exception.c.received_at >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns])
+
+    def reconciliation_input(self):
+        """Every work order in force with its delivery, outcome, place and applicant fields (reconciliation's input)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_reconciliation_input")))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        for column in ("delivered_at",):
+            frame[column] = pd.to_datetime(frame[column]) + LOCAL_OFFSET
+        for column in ("handled_at", "acknowledged_at"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def sms(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(sms_outbox).order_by(sms_outbox.c.sms_id)).mappings()]

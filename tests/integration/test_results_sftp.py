@@ -1,0 +1,107 @@
+"""Result files from account-mode institutions on a real sshd: every malformed kind is refused
+with its reason, the rest is processed, and nothing is processed twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from connectors.sftp_drop import SftpDrops
+from gateway.deliver import deliver_run
+from gateway.results import collect_results
+from tests.conftest import service_missing
+from tests.integration import openssh
+from tests.integration.institutions import write_inbox
+from tests.integration.pipeline import AS_OF, routed_ledger
+
+
+@pytest.fixture(scope="module")
+def sshd():
+    why = openssh.available()
+    if why:
+        service_missing(f"OpenSSH sshd ({why})")
+    server = openssh.OpenSshServer([]).setup()
+    yield server
+    server.cleanup()
+
+
+def _drops(server) -> SftpDrops:
+    c = server.connection()
+    return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"], backoff_s=0.05)
+
+
+def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processed_once(sshd, tmp_path):
+    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=300, seed=71)
+    ready = pd.DataFrame([w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
+    for drop in ready["destination"].value_counts().index[:2]:  # two institutions have accounts; the others' batches wait
+        sshd.add_drop(drop)
+    drops = _drops(sshd)
+    deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
+    delivered = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
+    by_drop: dict[str, list[dict]] = {}
+    for d in delivered:
+        by_drop.setdefault(d["destination"], []).append(d)
+    a, b = sorted(by_drop, key=lambda k: -len(by_drop[k]))[:2]
+    mine, theirs = by_drop[a], by_drop[b]
+    assert len(mine) >= 4
+    local_delivery = mine[0]["delivered_at"] + timedelta(hours=8)
+    when = (local_delivery + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
+    key = lambda d: f"{d['rowguid']}:{d['utility']}:{d['version']}"  # noqa: E731
+
+    write_inbox(sshd, a, "result_ok.csv", [
+        [key(mine[0]), "", "", "0000", "", when, "王伟"],
+        ["", mine[1]["rowguid"], {"water": "水", "gas": "气", "heat": "热"}[mine[1]["utility"]], "0003", "存在欠费未结清", when, "王伟"],
+        [key(mine[2]), "", "", "0100", "", when, ""],  # acknowledged only
+        [key(mine[0]), "", "", "0000", "", when, "王伟"],  # the same result again
+        [key(mine[3]), "", "", "0000", "", when, ""],
+        [key(mine[3]), "", "", "0002", "户号不存在", when, ""],  # contradicts the row above
+        ["nosuchguid:water:1", "", "", "0000", "", when, ""],
+        [key(theirs[0]), "", "", "0000", "", when, ""],  # another institution's work order
+        [key(mine[2]), "", "", "0000", "", (local_delivery - timedelta(days=2)).strftime("%Y-%m-%d %H:%M"), ""],  # before delivery
+        [key(mine[2]), "", "", "0000", "", "下周一", ""],
+        [key(mine[2]), "", "", "0042", "", when, ""],
+        ["garbage", "", "", "0000", "", when, ""],
+    ], encoding="gb18030")
+    write_inbox(sshd, a, "bad_encoding.csv", [], raw=b"GDBH,JGDM,BLSJ\n\x81\xff\xfe,\x80\x80\n")
+    write_inbox(sshd, a, "no_code.csv", [], raw=b"GDBH,BLSJ\nx:water:1,2026-11-23\n")
+    write_inbox(sshd, a, "$(reboot).csv", [[key(mine[1]), "", "", "0000", "", when, ""]])
+    write_inbox(sshd, a, "huge.csv", [], raw=b"GDBH,JGDM,BLSJ\n" + b"x" * (5 * 1024 * 1024 + 10))
+
+    as_of = datetime.now() + timedelta(days=10)
+    collected = collect_results(ledger, as_of=as_of, drops=drops)
+    assert collected.errors == []
+    assert (collected.files, collected.files_refused) == (1, 4)
+    problems = ledger.result_exceptions()
+    by_file = {}
+    for p in problems.to_dict("records"):
+        file_level = pd.isna(p["row_number"])
+        by_file.setdefault(p["value"] if file_level else "result_ok.csv", []).append((None if file_level else int(p["row_number"]), p["reason_code"]))
+    assert sorted(by_file["result_ok.csv"]) == [
+        (5, "RESULT_DUPLICATE"), (7, "RESULT_CONFLICT"), (8, "RESULT_UNKNOWN_WORK_ORDER"), (9, "RESULT_WRONG_SOURCE"),
+        (10, "RESULT_BEFORE_DELIVERY"), (11, "RESULT_BAD_DATE"), (12, "RESULT_UNKNOWN_CODE"), (13, "RESULT_BAD_KEY"),
+    ]
+    assert by_file["bad_encoding.csv"] == [(None, "FILE_ENCODING")]
+    assert by_file["no_code.csv"] == [(None, "FILE_COLUMNS_MISSING")]
+    assert by_file["$(reboot).csv"] == [(None, "FILE_NAME_UNSAFE")]
+    assert by_file["huge.csv"] == [(None, "FILE_TOO_LARGE")]
+    assert all(p["reason"] for p in problems.to_dict("records"))
+
+    outcomes = {(o["rowguid"], o["utility"]): o for o in ledger.outcomes().to_dict("records")}
+    assert outcomes[(mine[0]["rowguid"], mine[0]["utility"])]["result"] == "done"
+    assert outcomes[(mine[1]["rowguid"], mine[1]["utility"])]["result"] == "rejected"
+    assert outcomes[(mine[1]["rowguid"], mine[1]["utility"])]["reason"] == "存在欠费未结清"
+    assert pd.isna(outcomes[(mine[2]["rowguid"], mine[2]["utility"])]["result"])  # acknowledged, still open
+    assert pd.notna(outcomes[(mine[2]["rowguid"], mine[2]["utility"])]["acknowledged_at"])
+    assert outcomes[(mine[3]["rowguid"], mine[3]["utility"])]["result"] == "done"  # the first final result stands
+    assert list((sshd.root / a / "inbox").iterdir()) == []  # every file moved out of the institution's inbox
+    sms = ledger.sms()
+    assert len(sms) == 3 and all(s["phone"] and "【不动产登记】" in s["text"] for s in sms)
+
+    write_inbox(sshd, a, "result_ok.csv", [])  # placeholder replaced below by the same bytes as before
+    (sshd.root / a / "inbox" / "result_ok.csv").write_bytes(next((sshd.root / ".results" / a).rglob("result_ok.csv")).read_bytes())
+    again = collect_results(ledger, as_of=as_of, drops=drops)
+    assert (again.files, again.results, again.exceptions) == (0, 0, 0)  # the same file is not processed twice
+    assert len(ledger.result_exceptions()) == len(problems)
+    drops.close()

@@ -1,0 +1,205 @@
+"""Handling results coming back (办理结果): reading institutions' result files, and checking
+every result — from a file or a receiver's feed — before it counts.
+
+The result file an account-mode institution uploads to its drop's `/inbox/` (documented in
+docs/protocol/results.md): CSV, UTF-8 (with or without BOM) or GB18030, header row with
+the codes below; one row per work order handled.
+
+| code | meaning |
+|---|---|
+| GDBH | the work order's key as delivered (`ROWGUID:utility:version`); or give ROWGUID + XBLX |
+| ROWGUID | 标识码 |
+| XBLX | utility: water / gas / heat (水 / 气 / 热 accepted) |
+| JGDM | result code (RESULT_CODES) |
+| JGSM | reason (required words for a refusal) |
+| BLSJ | handled time, e.g. 2026-11-23 10:15 (local time) |
+| BLR | handler |
+
+A result that cannot count goes to the exceptions list with a reason a person can act on
+(EXCEPTIONS); the others in the same file still count. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+RESULT_CODES: dict[str, tuple[str, str]] = {
+    "0000": ("done", "办理成功"),
+    "0201": ("done", "重复申请（已办理，视为成功）"),
+    "0100": ("received", "已受理"),
+    "0002": ("rejected", "户号不存在"),
+    "0003": ("rejected", "欠费未结清"),
+    "0009": ("rejected", "其他原因不予办理"),
+}
+UTILITY_WORDS = {"water": "water", "水": "water", "供水": "water", "gas": "gas", "气": "gas", "燃气": "gas",
+                 "heat": "heat", "热": "heat", "供热": "heat", "electricity": "electricity", "电": "electricity"}
+FILE_COLUMNS = ("GDBH", "ROWGUID", "XBLX", "JGDM", "JGSM", "BLSJ", "BLR")
+MAX_RESULT_FILE_BYTES = 5 * 1024 * 1024
+SAFE_NAME = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff_.-]{0,127}\.csv", re.IGNORECASE)
+
+EXCEPTIONS: dict[str, str] = {
+    "FILE_NAME_UNSAFE": "文件名不合规（只允许字母、数字、汉字、_ . -，以 .csv 结尾，不含路径）",
+    "FILE_TOO_LARGE": "文件过大",
+    "FILE_ENCODING": "文件编码无法识别（应为 UTF-8 或 GB18030）",
+    "FILE_COLUMNS_MISSING": "缺少必需的列",
+    "FILE_EMPTY": "文件没有结果行",
+    "RESULT_BAD_KEY": "工单编号格式不对（应为 ROWGUID:类型:版本）",
+    "RESULT_UNKNOWN_WORK_ORDER": "没有这个已投递的工单",
+    "RESULT_WRONG_SOURCE": "该工单不是投递给本机构/本系统的",
+    "RESULT_UNKNOWN_CODE": "结果代码不在约定范围内",
+    "RESULT_BAD_DATE": "办理时间无法识别",
+    "RESULT_BEFORE_DELIVERY": "办理时间早于工单投递时间",
+    "RESULT_FUTURE": "办理时间晚于当前时间",
+    "RESULT_DUPLICATE": "重复的结果，已忽略",
+    "RESULT_CONFLICT": "与已收到的最终结果矛盾，未采用",
+    "RESULT_MALFORMED": "结果记录格式不对",
+}
+
+
+def exception(source: str, reason_code: str, *, row: int | None = None, rowguid=None, utility=None, value=None, detail: str = "") -> dict:
+    return {"source": source, "row_number": row, "rowguid": rowguid, "utility": utility, "reason_code": reason_code,
+            "reason": EXCEPTIONS[reason_code] + (f"：{detail}" if detail else ""), "value": None if value is None else str(value)[:500]}
+
+
+def read_result_file(name: str, data: bytes, *, source: str) -> tuple[pd.DataFrame | None, dict | None]:
+    """(rows, None) or (None, a file-level exception). Rows: row, GDBH, ROWGUID, XBLX, JGDM, JGSM, BLSJ, BLR (text)."""
+    if not SAFE_NAME.fullmatch(name) or ".." in name:
+        return None, exception(source, "FILE_NAME_UNSAFE", value=name)
+    if len(data) > MAX_RESULT_FILE_BYTES:
+        return None, exception(source, "FILE_TOO_LARGE", value=name, detail=f"{len(data)} 字节，上限 {MAX_RESULT_FILE_BYTES}")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None, exception(source, "FILE_ENCODING", value=name)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows:
+        return None, exception(source, "FILE_EMPTY", value=name)
+    header = [h.strip().upper() for h in rows[0]]
+    has_key = "GDBH" in header or ("ROWGUID" in header and "XBLX" in header)
+    missing = [c for c in ("JGDM", "BLSJ") if c not in header] + ([] if has_key else ["GDBH（或 ROWGUID + XBLX）"])
+    if missing:
+        return None, exception(source, "FILE_COLUMNS_MISSING", value=name, detail="、".join(missing))
+    records = []
+    for number, cells in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        record = {c: (cells[header.index(c)].strip() if c in header and header.index(c) < len(cells) else "") for c in FILE_COLUMNS}
+        records.append({"row": number, **record})
+    if not records:
+        return None, exception(source, "FILE_EMPTY", value=name)
+    return pd.DataFrame(records, columns=["row", *FILE_COLUMNS]), None
+
+
+def rows_from_feed(items: list) -> pd.DataFrame:
+    """A receiver's feed results in the file rows' shape (row = the feed's seq)."""
+    records = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            item = {}
+        key = item.get("idempotency_key")
+        records.append({
+            "row": item.get("seq", i), "GDBH": "" if key is None else str(key), "ROWGUID": str(item.get("rowguid") or ""),
+            "XBLX": str(item.get("utility") or ""), "JGDM": str(item.get("code") or ""), "JGSM": str(item.get("reason") or ""),
+            "BLSJ": str(item.get("handled_at") or ""), "BLR": str(item.get("handler") or ""),
+        })
+    return pd.DataFrame(records, columns=["row", *FILE_COLUMNS])
+
+
+def parse_handled_at(text: str) -> datetime | None:
+    t = (text or "").strip().replace("/", "-").replace("T", " ")
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S.%f"):
+        try:
+            return datetime.strptime(t, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def check_results(rows: pd.DataFrame, *, source: str, deliveries: pd.DataFrame, outcomes: pd.DataFrame, as_of: datetime) -> tuple[pd.DataFrame, list[dict]]:
+    """Which results count, and an exception for each that does not.
+
+    `source`: `sftp:<drop>` or `feed:<receiver>` (`feed:grid`, `feed:county/<xzqh>`).
+    `deliveries`: delivered work-order versions (rowguid, utility, version, channel,
+    destination, delivered_at in local time). `outcomes`: what is known already (rowguid,
+    utility, version, result). Accepted rows: rowguid, utility, version, result, code,
+    reason, handled_at, handler, row.
+    """
+    delivered = {(d.rowguid, d.utility, int(d.version)): d for d in deliveries.itertuples(index=False)}
+    latest = {}
+    for key in delivered:
+        latest[key[:2]] = max(latest.get(key[:2], 0), key[2])
+    known_final = {(o.rowguid, o.utility, int(o.version)): o.result for o in outcomes.itertuples(index=False) if isinstance(o.result, str)}
+    accepted, problems, final_now = [], [], {}
+    for r in rows.itertuples(index=False):
+        where = {"row": int(r.row) if str(r.row).lstrip("-").isdigit() else None, "value": r.GDBH or r.ROWGUID}
+        key = _key(r.GDBH, r.ROWGUID, r.XBLX, latest)
+        if key is None:
+            problems.append(exception(source, "RESULT_BAD_KEY", rowguid=r.ROWGUID or None, **where))
+            continue
+        rowguid, utility, version = key
+        ctx = where | {"rowguid": rowguid, "utility": utility}
+        delivery = delivered.get(key)
+        if delivery is None:
+            problems.append(exception(source, "RESULT_UNKNOWN_WORK_ORDER", **ctx, detail=f"{rowguid}:{utility}:{version}"))
+            continue
+        if not _from_its_receiver(source, delivery):
+            problems.append(exception(source, "RESULT_WRONG_SOURCE", **ctx, detail=f"投递给 {delivery.destination}"))
+            continue
+        code = (r.JGDM or "").strip()
+        if code not in RESULT_CODES:
+            problems.append(exception(source, "RESULT_UNKNOWN_CODE", **ctx, detail=code or "（空）"))
+            continue
+        handled = parse_handled_at(r.BLSJ)
+        if handled is None:
+            problems.append(exception(source, "RESULT_BAD_DATE", **ctx, detail=r.BLSJ or "（空）"))
+            continue
+        if pd.notna(delivery.delivered_at) and handled < pd.Timestamp(delivery.delivered_at).to_pydatetime() - timedelta(minutes=5):
+            problems.append(exception(source, "RESULT_BEFORE_DELIVERY", **ctx, detail=f"办理 {handled:%Y-%m-%d %H:%M}，投递 {pd.Timestamp(delivery.delivered_at):%Y-%m-%d %H:%M}"))
+            continue
+        if handled > as_of + timedelta(hours=1):
+            problems.append(exception(source, "RESULT_FUTURE", **ctx, detail=f"{handled:%Y-%m-%d %H:%M}"))
+            continue
+        result = RESULT_CODES[code][0]
+        if result != "received":
+            earlier = final_now.get(key) or known_final.get(key)
+            if earlier is not None:
+                problems.append(exception(source, "RESULT_DUPLICATE" if earlier == result else "RESULT_CONFLICT", **ctx, detail=f"已有结果：{earlier}"))
+                continue
+            final_now[key] = result
+        accepted.append({"rowguid": rowguid, "utility": utility, "version": version, "result": result, "code": code,
+                         "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
+                         "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})
+    columns = ["rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row"]
+    return pd.DataFrame(accepted, columns=columns), problems
+
+
+def _key(gdbh: str, rowguid: str, xblx: str, latest: dict) -> tuple[str, str, int] | None:
+    gdbh = (gdbh or "").strip()
+    if gdbh:
+        parts = gdbh.rsplit(":", 2)
+        if len(parts) != 3 or not parts[2].isdigit() or parts[1] not in UTILITY_WORDS.values():
+            return None
+        return parts[0], parts[1], int(parts[2])
+    utility = UTILITY_WORDS.get((xblx or "").strip().lower()) or UTILITY_WORDS.get((xblx or "").strip())
+    if not rowguid or utility is None:
+        return None
+    version = latest.get((rowguid.strip(), utility))
+    return (rowguid.strip(), utility, version) if version else (rowguid.strip(), utility, 0)
+
+
+def _from_its_receiver(source: str, delivery) -> bool:
+    kind, _, name = source.partition(":")
+    if kind == "sftp":
+        return delivery.channel == "account" and delivery.destination == name
+    if name == "grid":
+        return delivery.channel == "grid"
+    return delivery.channel == "system" and delivery.destination == "county_system_" + name.removeprefix("county/")
