@@ -140,3 +140,46 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     if calendar.uncovered_years:
         log.warning("chinese-calendar has no holidays for %s: Monday–Friday assumed", calendar.uncovered_years)
     return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
+
+
+def record_balance(ledger: Ledger) -> dict:
+    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted."""
+    import sqlalchemy as sa
+
+    with ledger.engine.connect() as conn:
+        states = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM record_state GROUP BY status")).all())
+        ordered = conn.execute(sa.text("SELECT COUNT(DISTINCT rowguid) FROM work_order")).scalar_one()
+    received = sum(states.values())
+    quarantined = states.get("quarantined", 0)
+    withdrawn = states.get("withdrawn", 0)
+    valid = states.get("passed", 0) + states.get("partial", 0)
+    balance = {"received": received, "quarantined": quarantined, "withdrawn": withdrawn, "work_ordered": valid, "records_with_work_orders": ordered}
+    assert received == quarantined + valid + withdrawn, balance
+    return balance
+
+
+def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir, deadlines: dict | None = None) -> dict:
+    """The reconciliation report for work orders delivered in [first, last] (and everything not delivered yet), as of `as_of`."""
+    import json
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from gateway.reports import write_reports
+    from transforms.quarantine import quarantine_list
+    from transforms.reconcile import daily_counts
+
+    statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
+    day = pd.to_datetime(statuses["delivered_at"]).dt.date
+    in_period = statuses["delivered_at"].isna() | ((day >= first) & (day <= last))
+    statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
+    exceptions = ledger.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
+    quarantine = quarantine_list(ledger.quarantine())
+    daily = daily_counts(statuses, first=first, last=last)
+    paths = write_reports(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of, out_dir=out_dir)
+    counts = statuses["status"].value_counts().to_dict()
+    meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
+            "records": record_balance(ledger), "exceptions": len(exceptions), "files": paths}
+    with open(f"{out_dir}/report.json", "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, ensure_ascii=False, indent=2)
+    return meta

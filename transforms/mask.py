@@ -34,4 +34,4 @@ def _mask(value: str, head: int, tail: int) -> str:
 
 def neutralise_formula(values: pd.Series) -> pd.Series:
     """A cell starting with = + - @ would be read as a formula by Excel/WPS: prefix it with '."""
-    return values.map(lambda v: "'" + v if isinstance(v, str) and v[:1] in "=+-@" else v)
+    return values.map(lambda v: "'" + v if isinstance(v, str) and v[:1] and v[:1] in "=+-@" else v)

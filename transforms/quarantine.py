@@ -43,7 +43,7 @@ def quarantine_list(rows: pd.DataFrame) -> pd.DataFrame:
     value[phones] = mask_phone(value[phones])
     out["value"] = value
     out["status"] = out["status"].map(STATUS_LABELS).fillna(out["status"])
-    out["utility"] = out["utility"].map(lambda u: f"{UTILITY_LABELS[u]}（{u}）" if u else "全部")
+    out["utility"] = out["utility"].map(lambda u: f"{UTILITY_LABELS[u]}（{u}）" if isinstance(u, str) and u in UTILITY_LABELS else "全部")
     out["field_label"] = out["field"].map(LABELS)
     out = out[list(HEADINGS)].rename(columns=HEADINGS)
     return out.apply(neutralise_formula)

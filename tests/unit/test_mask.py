@@ -12,4 +12,4 @@ def test_ids_and_phones_are_masked_per_owner():
 
 
 def test_formula_cells_are_neutralised():
-    assert neutralise_formula(pd.Series(["=HYPERLINK()", "+1", "-2", "@x", "ok"])).tolist() == ["'=HYPERLINK()", "'+1", "'-2", "'@x", "ok"]
+    assert neutralise_formula(pd.Series(["=HYPERLINK()", "+1", "-2", "@x", "ok", ""])).tolist() == ["'=HYPERLINK()", "'+1", "'-2", "'@x", "ok", ""]
