@@ -167,3 +167,23 @@ class AirflowChannels:
     def close(self) -> None:
         for receiver in self._receivers.values():
             receiver.close()
+
+
+def result_feeds(ledger, channels: AirflowChannels) -> dict:
+    """The results feeds to poll: the grid and every county system something was delivered to."""
+    deliveries = ledger.delivered_versions()
+    feeds = {}
+    if not len(deliveries):
+        return feeds
+    for channel, destination in sorted(set(zip(deliveries["channel"], deliveries["destination"]))):
+        if channel == "grid":
+            feeds["feed:grid"] = (channel, destination)
+        elif channel == "system":
+            feeds[f"feed:county/{destination.removeprefix('county_system_')}"] = (channel, destination)
+    out = {}
+    for source, (channel, destination) in feeds.items():
+        try:
+            out[source] = channels.receiver_for(channel, destination)
+        except Exception as exc:  # noqa: BLE001 - a missing connection: that feed waits
+            log.warning("no receiver for %s: %s", source, exc)
+    return out

@@ -37,10 +37,10 @@ def _step(text: str) -> None:
     print(f"[make run] {text}", flush=True)
 
 
-def _run_dag(env: dict[str, str], log_path, logical_date: datetime) -> None:
-    """One `dag.test()` of cohandling_daily in a child process; its log goes to a file."""
+def _run_dag(env: dict[str, str], log_path, logical_date: datetime, dag_file: str = "cohandling_daily") -> None:
+    """One `dag.test()` of a DAG in a child process; its log goes to a file."""
     code = (
-        "import sys, pendulum; sys.path.insert(0, 'dags'); import cohandling_daily as m; "
+        f"import sys, pendulum; sys.path.insert(0, 'dags'); import {dag_file} as m; "
         f"r = m.dag.test(logical_date=pendulum.parse({logical_date.isoformat()!r})); "
         "sys.exit(0 if str(r.state) in ('success', 'DagRunState.SUCCESS') else 1)"
     )
@@ -48,7 +48,7 @@ def _run_dag(env: dict[str, str], log_path, logical_date: datetime) -> None:
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
-        raise SystemExit("the daily DAG failed; the end of its log (" + str(log_path) + "):\n" + "\n".join(tail))
+        raise SystemExit(f"the DAG {dag_file} failed; the end of its log ({log_path}):\n" + "\n".join(tail))
 
 
 def main() -> None:
@@ -107,7 +107,8 @@ def main() -> None:
     try:
         _runs(env, platform, start, end, inbox, INITIAL_ROWS)
         ledger = Ledger(f"sqlite:///{ledger_path}")
-        _summary(platform, ledger, receivers, drops_root, time.perf_counter() - started)
+        report = _results(env, ledger, receivers, drops_root)
+        _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
     finally:
         receivers.stop()
         sftp.stop()
@@ -146,7 +147,31 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
     _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(days=1))
 
 
-def _summary(platform, ledger, receivers, drops_root, seconds: float) -> None:
+def _results(env: dict, ledger, receivers, drops_root) -> dict:
+    """Ten days on: institutions upload result files, the county systems and the grid publish
+    theirs; the results DAG collects; an on-demand report covers the demo's deliveries."""
+    from gateway.results import write_period_report
+    from simulators.institutions import answers
+
+    local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
+    later = local_now + timedelta(days=10)
+    deliveries = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
+    files, _ = answers(deliveries, seed=6021, delivered_on=local_now, late_days=8)
+    for drop, (name, data) in files.items():
+        (drops_root / drop / "inbox").mkdir(parents=True, exist_ok=True)
+        (drops_root / drop / "inbox" / name).write_bytes(data)
+    receivers.clock(later)
+    _step(f"ten days later: {len(files)} institutions upload result files to their drops' inboxes; the county systems and the grid "
+          "publish results (simulator clock moved on)")
+    _step("run of cohandling_results (log: var/logs/results.log)")
+    _run_dag(env, VAR / "logs" / "results.log", datetime.now(UTC) + timedelta(days=10), "cohandling_results")
+    first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.deliveries() if d["delivered_at"])
+    out = VAR / "reports" / "demo"
+    _step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}")
+    return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
+
+
+def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: float) -> None:
     import sqlalchemy as sa
 
     from connectors.ledger.schema import audit_log, county_opening, extract_batch, institution, record_state, registry_form, validation_run
@@ -237,6 +262,24 @@ def _summary(platform, ledger, receivers, drops_root, seconds: float) -> None:
         f"grid {by_receiver.get('grid', 0)} (ledger: {delivered.get('grid', 0)}); submitted more than once and answered 'duplicate': {twice}",
     ]
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
+    from connectors.ledger.schema import result_file
+
+    with ledger.engine.connect() as conn:
+        result_files = dict(conn.execute(sa.select(result_file.c.status, sa.func.count()).group_by(result_file.c.status)).all())
+    st = report["statuses"]
+    delivered_total = sum(st.get(k, 0) for k in ("delivered", "acknowledged", "done", "done_late", "rejected", "overdue"))
+    lines += [
+        "",
+        "results and reconciliation (办理结果与对账, deadline 5 working days):",
+        f"  result files from drops: processed {result_files.get('processed', 0)}, refused {result_files.get('refused', 0)}; "
+        f"exceptions listed {report['exceptions']}; SMS queued for applicants {len(ledger.sms())}",
+        f"  delivered {delivered_total} = done {st.get('done', 0)} + done late {st.get('done_late', 0)} + rejected {st.get('rejected', 0)} "
+        f"+ open {st.get('delivered', 0) + st.get('acknowledged', 0)} + overdue {st.get('overdue', 0)}",
+        f"  records: received {report['records']['received']} = quarantined {report['records']['quarantined']} + work-ordered "
+        f"{report['records']['work_ordered']} + withdrawn {report['records']['withdrawn']}",
+        f"  report  {report['files']['html']}",
+        f"          {report['files']['xlsx']}  (and csv/)",
+    ]
     lines += [
         "",
         f"ledger: {counts['changes']} changes received = platform's {platform_rows} ({balanced}); "

@@ -39,10 +39,11 @@ class CollectResult:
 
 def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None) -> CollectResult:
     """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS."""
-    from transforms.results import check_results, exception, rows_from_feed
+    from transforms.results import KnownWorkOrders, check_results, exception, rows_from_feed
 
     out = CollectResult()
     deliveries = ledger.delivered_versions()
+    known = KnownWorkOrders(deliveries, ledger.outcomes())
     if drops is not None:
         for drop in sorted(set(deliveries.loc[deliveries["channel"] == "account", "destination"])) if len(deliveries) else []:
             source = f"sftp:{drop}"
@@ -53,7 +54,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
                 continue
             for name, size in waiting:
                 try:
-                    _collect_file(ledger, drops, drop, name, size, source, deliveries, as_of, out, run_id)
+                    _collect_file(ledger, drops, drop, name, size, source, known, as_of, out, run_id)
                 except Exception as exc:  # noqa: BLE001
                     out.errors.append(f"{source}/{name}: {type(exc).__name__}: {exc}")
                     log.warning("result file %s/%s: %s", source, name, exc)
@@ -66,7 +67,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
         if not items:
             continue
         rows = rows_from_feed(items)
-        accepted, problems = check_results(rows, source=source, deliveries=deliveries, outcomes=ledger.outcomes(), as_of=as_of)
+        accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
         malformed = [exception(source, "RESULT_MALFORMED", value=str(i)[:300]) for i in items if not isinstance(i, dict)]
         ledger.save_results(source=source, accepted=accepted, problems=problems + malformed, now=utcnow(), cursor=cursor, run_id=run_id)
         out.results += len(accepted)
@@ -76,7 +77,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
     return out
 
 
-def _collect_file(ledger, drops, drop, name, size, source, deliveries, as_of, out: CollectResult, run_id) -> None:
+def _collect_file(ledger, drops, drop, name, size, source, known, as_of, out: CollectResult, run_id) -> None:
     from transforms.results import MAX_RESULT_FILE_BYTES, check_results, exception, read_result_file
 
     day = as_of.strftime("%Y-%m-%d")
@@ -101,7 +102,7 @@ def _collect_file(ledger, drops, drop, name, size, source, deliveries, as_of, ou
         out.files_refused += 1
         out.exceptions += 1
         return
-    accepted, problems = check_results(rows, source=source, deliveries=deliveries, outcomes=ledger.outcomes(), as_of=as_of)
+    accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
     ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
                         file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows)})
     drops.archive(drop, name, day)

@@ -30,3 +30,10 @@ def registry_inbox() -> Path:
     import os
 
     return Path(os.environ.get("GATEWAY_REGISTRY_INBOX", str(VAR / "inbox" / "registry")))
+
+
+def report_dir() -> Path:
+    """Where reconciliation reports go: $GATEWAY_REPORT_DIR, default var/reports."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_REPORT_DIR", str(VAR / "reports")))

@@ -124,30 +124,40 @@ def parse_handled_at(text: str) -> datetime | None:
     return None
 
 
-def check_results(rows: pd.DataFrame, *, source: str, deliveries: pd.DataFrame, outcomes: pd.DataFrame, as_of: datetime) -> tuple[pd.DataFrame, list[dict]]:
+class KnownWorkOrders:
+    """What results are checked against, built once per collection: delivered versions by key,
+    the latest delivered version per (ROWGUID, utility), and the final results known so far
+    (updated as results are accepted, so a second file in the same run sees the first)."""
+
+    def __init__(self, deliveries: pd.DataFrame, outcomes: pd.DataFrame) -> None:
+        self.delivered = {(d.rowguid, d.utility, int(d.version)): d for d in deliveries.itertuples(index=False)}
+        self.latest: dict[tuple[str, str], int] = {}
+        for rowguid, utility, version in self.delivered:
+            self.latest[(rowguid, utility)] = max(self.latest.get((rowguid, utility), 0), version)
+        self.final = {(o.rowguid, o.utility, int(o.version)): o.result for o in outcomes.itertuples(index=False) if isinstance(o.result, str)}
+
+
+def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: KnownWorkOrders | None = None,
+                  deliveries: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Which results count, and an exception for each that does not.
 
     `source`: `sftp:<drop>` or `feed:<receiver>` (`feed:grid`, `feed:county/<xzqh>`).
-    `deliveries`: delivered work-order versions (rowguid, utility, version, channel,
-    destination, delivered_at in local time). `outcomes`: what is known already (rowguid,
-    utility, version, result). Accepted rows: rowguid, utility, version, result, code,
-    reason, handled_at, handler, row.
+    `known` (or `deliveries` — delivered work-order versions: rowguid, utility, version,
+    channel, destination, delivered_at in local time — and `outcomes` — rowguid, utility,
+    version, result). Accepted rows: rowguid, utility, version, result, code, reason,
+    handled_at, handler, row.
     """
-    delivered = {(d.rowguid, d.utility, int(d.version)): d for d in deliveries.itertuples(index=False)}
-    latest = {}
-    for key in delivered:
-        latest[key[:2]] = max(latest.get(key[:2], 0), key[2])
-    known_final = {(o.rowguid, o.utility, int(o.version)): o.result for o in outcomes.itertuples(index=False) if isinstance(o.result, str)}
-    accepted, problems, final_now = [], [], {}
+    known = known or KnownWorkOrders(deliveries, outcomes)
+    accepted, problems = [], []
     for r in rows.itertuples(index=False):
         where = {"row": int(r.row) if str(r.row).lstrip("-").isdigit() else None, "value": r.GDBH or r.ROWGUID}
-        key = _key(r.GDBH, r.ROWGUID, r.XBLX, latest)
+        key = _key(r.GDBH, r.ROWGUID, r.XBLX, known.latest)
         if key is None:
             problems.append(exception(source, "RESULT_BAD_KEY", rowguid=r.ROWGUID or None, **where))
             continue
         rowguid, utility, version = key
         ctx = where | {"rowguid": rowguid, "utility": utility}
-        delivery = delivered.get(key)
+        delivery = known.delivered.get(key)
         if delivery is None:
             problems.append(exception(source, "RESULT_UNKNOWN_WORK_ORDER", **ctx, detail=f"{rowguid}:{utility}:{version}"))
             continue
@@ -170,11 +180,11 @@ def check_results(rows: pd.DataFrame, *, source: str, deliveries: pd.DataFrame, 
             continue
         result = RESULT_CODES[code][0]
         if result != "received":
-            earlier = final_now.get(key) or known_final.get(key)
+            earlier = known.final.get(key)
             if earlier is not None:
                 problems.append(exception(source, "RESULT_DUPLICATE" if earlier == result else "RESULT_CONFLICT", **ctx, detail=f"已有结果：{earlier}"))
                 continue
-            final_now[key] = result
+            known.final[key] = result
         accepted.append({"rowguid": rowguid, "utility": utility, "version": version, "result": result, "code": code,
                          "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
                          "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})

@@ -83,20 +83,40 @@ class ResultStore:
 
     @staticmethod
     def _apply_outcomes(conn, accepted, *, source: str, now: datetime) -> None:
-        """First acknowledgement and first final result of each version win; later ones were screened out as duplicates or conflicts."""
-        for a in accepted.sort_values("handled_at").to_dict("records"):
-            key = {"rowguid": a["rowguid"], "utility": a["utility"], "version": int(a["version"])}
-            current = conn.execute(sa.select(work_order_outcome).where(*(work_order_outcome.c[k] == v for k, v in key.items()))).mappings().first()
-            if current is None:
-                conn.execute(work_order_outcome.insert(), {**key, "updated_at": now})
-                current = {"acknowledged_at": None, "result": None}
-            values = {}
-            if current["acknowledged_at"] is None:
-                values["acknowledged_at"] = a["handled_at"]
-            if a["result"] != "received" and current["result"] is None:
-                values |= {"result": a["result"], "code": a["code"], "reason": a["reason"], "handled_at": a["handled_at"], "handler": a["handler"], "source": source}
-            if values:
-                conn.execute(work_order_outcome.update().where(*(work_order_outcome.c[k] == v for k, v in key.items())).values(**values, updated_at=now))
+        """First acknowledgement and first final result of each version win (later ones were screened
+        out as duplicates or conflicts). Set-based: one read of the versions concerned, then bulk writes."""
+        rows = accepted.sort_values("handled_at").to_dict("records")
+        keys = {(a["rowguid"], a["utility"], int(a["version"])) for a in rows}
+        current: dict[tuple, dict] = {}
+        rowguids = sorted({k[0] for k in keys})
+        for start in range(0, len(rowguids), 500):
+            for r in conn.execute(sa.select(work_order_outcome).where(work_order_outcome.c.rowguid.in_(rowguids[start:start + 500]))).mappings():
+                if (r["rowguid"], r["utility"], r["version"]) in keys:
+                    current[(r["rowguid"], r["utility"], r["version"])] = dict(r)
+        new: dict[tuple, dict] = {}
+        for a in rows:
+            key = (a["rowguid"], a["utility"], int(a["version"]))
+            state = current.get(key) or new.setdefault(key, {"rowguid": key[0], "utility": key[1], "version": key[2], "acknowledged_at": None, "result": None,
+                                                           "code": None, "reason": None, "handled_at": None, "handler": None, "source": None, "updated_at": now})
+            if state["acknowledged_at"] is None:
+                state["acknowledged_at"] = a["handled_at"]
+                state["_changed"] = True
+            if a["result"] != "received" and state["result"] is None:
+                state.update(result=a["result"], code=a["code"], reason=a["reason"], handled_at=a["handled_at"], handler=a["handler"], source=source, _changed=True)
+        columns = [c.name for c in work_order_outcome.columns]
+        if new:
+            conn.execute(work_order_outcome.insert(), [{c: s.get(c) for c in columns} | {"updated_at": now} for s in new.values()])
+        changed = [s for s in current.values() if s.pop("_changed", False)]
+        if changed:
+            c = work_order_outcome.c
+            conn.execute(
+                work_order_outcome.update()
+                .where(c.rowguid == sa.bindparam("k_rowguid"), c.utility == sa.bindparam("k_utility"), c.version == sa.bindparam("k_version"))
+                .values(**{name: sa.bindparam(f"v_{name}") for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source", "updated_at")}),
+                [{"k_rowguid": s["rowguid"], "k_utility": s["utility"], "k_version": s["version"],
+                  **{f"v_{name}": s.get(name) for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source")}, "v_updated_at": now}
+                 for s in changed],
+            )
 
     def notification_candidates(self):
         """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution)."""

@@ -1,52 +1,26 @@
-"""Institutions answering in tests: result files as an account-mode institution writes them
-into its drop's inbox (owned by the institution's account, as an SFTP upload leaves them)."""
+"""Institutions answering in tests: result files written into drops' inboxes on the test sshd,
+owned by the institution's account as an SFTP upload leaves them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-import random
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime
 
-HEADER = ["GDBH", "ROWGUID", "XBLX", "JGDM", "JGSM", "BLSJ", "BLR"]
-REASONS = {"0002": "户号不存在", "0003": "存在欠费未结清，请结清后办理", "0009": "产权人信息与户主信息不一致"}
-MIX = {"0000": 0.7, "0201": 0.05, "0002": 0.05, "0003": 0.05, "0009": 0.03, "silent": 0.07, "late": 0.05}
+from simulators.institutions import answers, result_file
 
 
 def write_inbox(server, drop: str, name: str, rows: list[list[str]], *, encoding: str = "utf-8-sig", raw: bytes | None = None) -> None:
     """A file in `drop`'s inbox, owned by the institution's account."""
     path = server.root / drop / "inbox" / name
-    if raw is None:
-        buf = io.StringIO()
-        csv.writer(buf).writerows([HEADER, *rows])
-        raw = buf.getvalue().encode(encoding)
-    path.write_bytes(raw)
+    path.write_bytes(result_file(rows, encoding) if raw is None else raw)
     shutil.chown(path, drop, server.gateway)
     os.chmod(path, 0o640)
 
 
 def answer(server, deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: dict | None = None) -> dict:
-    """Each institution answers its delivered work orders with a known mix, in one file per drop.
-
-    Returns the truth: key -> (code, handled_at) for every answer written ('silent' ones get none;
-    'late' ones are done 12 calendar days after delivery).
-    """
-    rng = random.Random(seed)
-    mix = mix or MIX
-    kinds, weights = zip(*mix.items())
-    truth: dict[str, tuple[str, datetime]] = {}
-    per_drop: dict[str, list[list[str]]] = {}
-    for d in deliveries:
-        kind = rng.choices(kinds, weights)[0]
-        if kind == "silent":
-            continue
-        key = f"{d['rowguid']}:{d['utility']}:{d['version']}"
-        code = "0000" if kind == "late" else kind
-        handled = delivered_on + timedelta(days=12 if kind == "late" else rng.randint(0, 3), hours=rng.randint(1, 8))
-        truth[key] = (code, handled)
-        per_drop.setdefault(d["destination"], []).append([key, "", "", code, REASONS.get(code, ""), handled.strftime("%Y-%m-%d %H:%M"), "李娜"])
-    for drop, rows in per_drop.items():
-        write_inbox(server, drop, f"result_{delivered_on:%Y%m%d}.csv", rows, encoding=rng.choice(["utf-8-sig", "utf-8", "gb18030"]))
+    """Every institution answers with a known mix; returns the truth (key -> (code, handled_at))."""
+    files, truth = answers(deliveries, seed=seed, delivered_on=delivered_on, mix=mix)
+    for drop, (name, data) in files.items():
+        write_inbox(server, drop, name, [], raw=data)
     return truth

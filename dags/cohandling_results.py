@@ -1,0 +1,64 @@
+"""
+### cohandling_results — handling results coming back (办理结果回收)
+
+Every hour:
+
+1. **collect** — result files the account-mode institutions uploaded to their drops'
+   `/inbox/` (connection `gateway_sftp`; format in docs/protocol/results.md) and the results
+   feeds of the county systems and the grid (`GET /v1/results`, docs/protocol/receivers.md),
+   from where the last poll stopped. Every result is checked (a known, delivered work order,
+   from the institution or system it was delivered to, a known code, a plausible time, not a
+   duplicate or a contradiction); what cannot count goes to the exceptions list with its
+   reason, the rest updates each work order's outcome, and a final outcome queues an SMS to
+   the buyer (sms_outbox). Returns counts.
+
+The daily report is `cohandling_report`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+from gateway.settings import LEDGER_CONN_ID
+
+
+@dag(
+    dag_id="cohandling_results",
+    schedule="17 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["cohandling", "results"],
+    doc_md=__doc__,
+)
+def cohandling_results():
+    @task
+    def collect(data_interval_end=None, run_id=None) -> dict:
+        """Result files and feeds into the ledger; exceptions listed; SMS queued."""
+        from connectors.ledger import Ledger
+        from gateway.deliver import AirflowChannels, result_feeds
+        from gateway.results import collect_results
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        ledger.migrate()
+        channels = AirflowChannels()
+        drops = channels.drops()
+        try:
+            as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
+            return collect_results(ledger, as_of=as_of, drops=drops, feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
+        finally:
+            channels.close()
+            if drops is not None:
+                drops.close()
+
+    collect()
+
+
+dag = cohandling_results()
+
+if __name__ == "__main__":
+    dag.test()
