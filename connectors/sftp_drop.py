@@ -28,6 +28,7 @@ import posixpath
 import stat
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -187,13 +188,11 @@ class SftpDrops:
         if self._exists(sftp, final):
             self._verify(sftp, final, job)
             return Publication(job.drop, job.batch, names, True, final)
-        staging = f"{self.root}/.staging/{job.drop}/{job.batch}"
+        # Each attempt stages in its own folder: two overlapping runs never write into each other's.
+        staging = f"{self.root}/.staging/{job.drop}/{job.batch}.{uuid.uuid4().hex[:12]}"
         self._makedirs(sftp, posixpath.dirname(staging))
-        try:
-            sftp.mkdir(staging)
-        except OSError:  # left by an upload that was cut off: ours, start again
-            self._remove_tree(sftp, staging)
-            sftp.mkdir(staging)
+        self._clear_stale(sftp, posixpath.dirname(staging), job.batch)
+        sftp.mkdir(staging)
         for f in job.files:  # manifest last; a failed pipelined write raises at close
             with sftp.open(f"{staging}/{f.name}", "wb") as fh:
                 fh.set_pipelined(True)
@@ -223,6 +222,12 @@ class SftpDrops:
                 digest.update(fh.read())
             if digest.hexdigest() != f.sha256:
                 raise DropConflict(f"{path}/{f.name} has SHA-256 {digest.hexdigest()}, expected {f.sha256}: not overwritten")
+
+    def _clear_stale(self, sftp, folder: str, batch: str, older_than_s: float = 3600) -> None:
+        """Remove this batch's staging folders left by attempts cut off more than an hour ago."""
+        for entry in sftp.listdir_attr(folder):
+            if entry.filename.startswith(batch + ".") and (entry.st_mtime or 0) < time.time() - older_than_s:
+                self._remove_tree(sftp, f"{folder}/{entry.filename}")
 
     @staticmethod
     def _exists(sftp, path: str) -> bool:
@@ -260,14 +265,14 @@ class SftpDrops:
 
     # --- results coming back --------------------------------------------------------------------
 
-    def list_inbox(self, drop: str) -> list[tuple[str, int]]:
-        """(file name, size) of what an institution left in its inbox; sub-folders and dot-files ignored."""
+    def list_inbox(self, drop: str) -> list[tuple[str, int, int]]:
+        """(file name, size, modified epoch seconds) of what an institution left in its inbox; sub-folders and dot-files ignored."""
         sftp = self._sftp()
         try:
             entries = sftp.listdir_attr(f"{self.root}/{drop}/inbox")
         except FileNotFoundError:
             return []
-        return sorted((e.filename, e.st_size) for e in entries if stat.S_ISREG(e.st_mode) and not e.filename.startswith("."))
+        return sorted((e.filename, e.st_size, int(e.st_mtime or 0)) for e in entries if stat.S_ISREG(e.st_mode) and not e.filename.startswith("."))
 
     def fetch(self, drop: str, name: str) -> bytes:
         sftp = self._sftp()

@@ -65,6 +65,8 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
         jobs, by_name = [], {}
         for batch in batches:
             orders = ledger.batch_orders(batch["batch_id"])
+            if orders.num_rows == 0:  # every work order in it was replaced before it was rendered
+                continue
             files = batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
                                 batch_id=batch["batch_id"], institution=batch["destination"])
             fixed = ledger.fix_batch_hash(batch["batch_id"], files[-1].sha256)

@@ -83,7 +83,7 @@ def main() -> None:
     if inbox.exists():
         shutil.rmtree(inbox)
     inbox.mkdir(parents=True)
-    samples = sorted((ROOT / "forms" / "samples").iterdir())
+    samples = sorted(p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file())
     for form in samples:
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
@@ -160,6 +160,8 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     for drop, (name, data) in files.items():
         (drops_root / drop / "inbox").mkdir(parents=True, exist_ok=True)
         (drops_root / drop / "inbox" / name).write_bytes(data)
+        uploaded = time.time() - 600  # uploaded a while ago, not still being written
+        os.utime(drops_root / drop / "inbox" / name, (uploaded, uploaded))
     receivers.clock(later)
     _step(f"ten days later: {len(files)} institutions upload result files to their drops' inboxes; the county systems and the grid "
           "publish results (simulator clock moved on)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -37,7 +38,7 @@ class CollectResult:
         return asdict(self)
 
 
-def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None) -> CollectResult:
+def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None, settle_s: float = 60) -> CollectResult:
     """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS."""
     from transforms.results import KnownWorkOrders, check_results, exception, rows_from_feed
 
@@ -52,7 +53,10 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
             except Exception as exc:  # noqa: BLE001 - one drop's trouble is that drop's
                 out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
                 continue
-            for name, size in waiting:
+            for name, size, modified in waiting:
+                # A file still being uploaded: a client's temporary name, or written in the last minute.
+                if name.lower().endswith((".filepart", ".part", ".tmp")) or modified > time.time() - settle_s:
+                    continue
                 try:
                     _collect_file(ledger, drops, drop, name, size, source, known, as_of, out, run_id)
                 except Exception as exc:  # noqa: BLE001
@@ -84,7 +88,8 @@ def _collect_file(ledger, drops, drop, name, size, source, known, as_of, out: Co
     if size > MAX_RESULT_FILE_BYTES:  # not even downloaded
         problem = exception(source, "FILE_TOO_LARGE", value=name, detail=f"{size} 字节，上限 {MAX_RESULT_FILE_BYTES}")
         ledger.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=run_id,
-                            file={"name": name, "sha256": f"size:{size}:{name}"[:64], "size": size, "reason": problem["reason"]})
+                            file={"name": name, "sha256": hashlib.sha256(f"oversize:{name}:{size}:{time.time()}".encode()).hexdigest(),
+                                  "size": size, "reason": problem["reason"]})
         drops.archive(drop, name, "refused")
         out.files_refused += 1
         out.exceptions += 1

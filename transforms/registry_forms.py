@@ -107,6 +107,7 @@ class ParsedForm:
     effective: date | None = None
     rows: list[dict] = field(default_factory=list)
     issues: list[FormIssue] = field(default_factory=list)
+    effective_invalid: bool = False
 
     @property
     def errors(self) -> list[FormIssue]:
@@ -162,6 +163,8 @@ def parse_annex2(sheets, *, file: str, places: Places) -> ParsedForm:
     if not found:
         form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER",
                                      "找不到附件2表头（需有“机构名称”“机构编码”等列）"))
+    if form.effective_invalid:
+        form.rows = []
     return form
 
 
@@ -186,7 +189,9 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
     if effective:
         parsed, why = parse_form_date(effective, year=None)
         if parsed is None:
-            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_DATE_INVALID", f"生效日期“{effective}”{why}"))
+            # Loading it "from today" could switch a channel or a code early: the whole form waits for a readable date.
+            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_DATE_INVALID", f"生效日期“{effective}”{why}；整张表未载入"))
+            form.effective_invalid = True
         else:
             form.effective = parsed
 
@@ -473,12 +478,9 @@ def _is_subheader(cells: list[str], columns: dict[str, int]) -> bool:
 
 def _labelled(text: str, label: str) -> str | None:
     """The value after '城市：' (up to the next label) in a form's heading line."""
-    m = re.search(label + r"\s*[:：]\s*([^\s:：]*)", unicodedata.normalize("NFKC", text))
-    if not m or not m[1]:
-        return None
-    value = m[1]
-    for stop in ("填表部门", "填表人", "电话", "生效日期", "申请日期"):
-        value = value.split(stop)[0]
+    labels = "城市|填表部门|填表人|电话|生效日期|申请日期"
+    m = re.search(label + r"\s*[:：]\s*(.*?)(?=\s{2,}|\s*(?:" + labels + r")\s*[:：]|$)", unicodedata.normalize("NFKC", text))
+    value = m[1].strip() if m else ""
     return value or None
 
 

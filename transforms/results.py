@@ -106,6 +106,8 @@ def rows_from_feed(items: list) -> pd.DataFrame:
         if not isinstance(item, dict):
             item = {}
         key = item.get("idempotency_key")
+        if item.get("rowguid") and item.get("utility") and str(item.get("version", "")).isdigit():
+            key = f"{item['rowguid']}:{item['utility']}:{item['version']}"  # the key may be a hash for odd ROWGUIDs: the fields are exact
         records.append({
             "row": item.get("seq", i), "GDBH": "" if key is None else str(key), "ROWGUID": str(item.get("rowguid") or ""),
             "XBLX": str(item.get("utility") or ""), "JGDM": str(item.get("code") or ""), "JGSM": str(item.get("reason") or ""),
@@ -189,7 +191,7 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
                          "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
                          "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})
     columns = ["rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row"]
-    return pd.DataFrame(accepted, columns=columns), problems
+    return pd.DataFrame(accepted, columns=columns, dtype=object), problems
 
 
 def _key(gdbh: str, rowguid: str, xblx: str, latest: dict) -> tuple[str, str, int] | None:

@@ -284,14 +284,17 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
     cur = current.set_index(key) if len(current) else pd.DataFrame(columns=[*WORK_ORDER_COLUMNS, "version", "correction"]).set_index(key)
     routed = routed.copy()
     # A record quarantined before it ever had a work order is not one: it is on the quarantine list.
-    joined = routed.join(cur[["version", "change_seq", "status"] + [c for c in COMPARED if c != "status"]], on=key, rsuffix="_cur")
+    if "has_delivery" not in cur:
+        cur = cur.assign(has_delivery=False)
+    joined = routed.join(cur[["version", "change_seq", "status", "correction", "has_delivery"] + [c for c in COMPARED if c != "status"]], on=key, rsuffix="_cur")
     has_cur = joined["version"].notna().to_numpy()
     cur_seq = joined["change_seq_cur"].to_numpy(dtype="float64")
     seq = joined["change_seq"].to_numpy(dtype="float64")
     first_quarantine = ~has_cur & (joined["reason_code"] == "VALIDATION_RECORD").to_numpy()
     newer = has_cur & (seq > cur_seq)
     same = has_cur & (seq == cur_seq)
-    owned = joined["status_cur"].isin(ROUTING_STATUSES).to_numpy()
+    # A work order whose delivery is planned is no longer routing's to change (its batch may be rendered).
+    owned = (joined["status_cur"].isin(ROUTING_STATUSES) & ~joined["has_delivery"].fillna(False).astype(bool)).to_numpy()
     differs = np.zeros(len(joined), dtype=bool)
     for column in COMPARED:
         a, b = joined[column], joined[f"{column}_cur"]
@@ -301,7 +304,8 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
     out = routed[take_new | take_update].copy()
     version = joined["version"].to_numpy(dtype="float64")
     out["version"] = np.where(newer, version + 1, np.where(same, version, 1))[take_new | take_update].astype(int)
-    out["correction"] = newer[take_new | take_update] | (same & joined.get("correction_cur", pd.Series(False, index=joined.index)).fillna(False).to_numpy(dtype=bool))[take_new | take_update]
+    was_correction = joined["correction_cur" if "correction_cur" in joined else "correction"].astype(object).fillna(False).astype(bool).to_numpy()
+    out["correction"] = newer[take_new | take_update] | (same & was_correction)[take_new | take_update]
     out["action"] = np.where(take_new, "new", "update")[take_new | take_update]
 
     # Work orders the newer record version no longer asks for.

@@ -27,6 +27,13 @@ class DeliveryStore:
         """Plan every ready work-order version not planned yet; batch the account-mode ones. One transaction."""
         with self.engine.begin() as conn:
             planned = conn.execute(sa.text(sqlfiles.load("ledger/insert_new_deliveries")), {"run_id": run_id, "now": now}).rowcount
+            superseded = conn.execute(sa.text(sqlfiles.load("ledger/update_superseded_deliveries")), {"now": now}).rowcount
+            emptied = conn.execute(
+                delivery_batch.update()
+                .where(delivery_batch.c.status.in_(("planned", "pending")), delivery_batch.c.sha256.is_(None), delivery_batch.c.channel == "account",
+                       ~sa.exists().where(delivery.c.batch_id == delivery_batch.c.batch_id))
+                .values(status="cancelled", updated_at=now)
+            ).rowcount
             batches = []
             for destination, file_format, records in conn.execute(sa.text(sqlfiles.load("ledger/select_unbatched_account"))).all():
                 batch_id = conn.execute(
@@ -35,12 +42,11 @@ class DeliveryStore:
                      "records": records, "status": "planned", "attempts": 0, "created_at": now, "updated_at": now},
                 ).scalar_one()
                 name = f"XB{day:%Y%m%d}_{batch_id:08d}"
-                conn.execute(delivery_batch.update().where(delivery_batch.c.batch_id == batch_id).values(name=name))
+                conn.execute(delivery_batch.update().where(delivery_batch.c.batch_id == batch_id, delivery_batch.c.status.in_(("planned", "pending"))).values(name=name))
                 conn.execute(sa.text(sqlfiles.load("ledger/update_batch_assignment")),
                              {"batch_id": batch_id, "now": now, "destination": destination, "file_format": file_format})
                 batches.append(batch_id)
-            superseded = conn.execute(sa.text(sqlfiles.load("ledger/update_superseded_deliveries")), {"now": now}).rowcount
-            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded}
+            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded, "batches_emptied": emptied}
             self._audit(conn, run_id, "deliver", "deliveries_planned", "delivery", run_id, summary)
         return summary
 

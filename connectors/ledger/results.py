@@ -64,6 +64,7 @@ class ResultStore:
                     "exceptions": len(problems), "reason": file.get("reason"), "received_at": now,
                 }).scalar_one()
             if len(accepted):
+                accepted = accepted.astype(object).where(accepted.notna(), None)  # NaN would reach PostgreSQL as the text 'NaN'
                 conn.execute(handling_result.insert(), [
                     {"rowguid": a["rowguid"], "utility": a["utility"], "version": int(a["version"]), "source": source, "result": a["result"],
                      "code": a["code"], "reason": a["reason"], "handled_at": a["handled_at"], "handler": a["handler"], "file_id": file_id,

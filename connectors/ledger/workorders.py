@@ -38,12 +38,14 @@ class WorkOrderStore:
 
         from connectors.ledger.schema import work_order
 
-        query = sa.text(sqlfiles.load("ledger/select_route_work_orders")).columns(*(sa.column(c.name, c.type) for c in work_order_version.columns))
+        query = sa.text(sqlfiles.load("ledger/select_route_work_orders")).columns(
+            *(sa.column(c.name, c.type) for c in work_order_version.columns), sa.column("has_delivery", sa.Integer))
         with self.engine.connect() as conn:
             result = conn.execute(query, {"run_id": run_id})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         frame["institution_version_id"] = frame["institution_version_id"].astype("Int64")
-        return frame[[c.name for c in work_order.columns]]
+        frame["has_delivery"] = frame["has_delivery"].fillna(0).astype(bool)
+        return frame[[c.name for c in work_order.columns] + ["has_delivery"]]
 
     def save_work_orders(self, planned, *, run_id: str, routed_at: datetime, summary: dict) -> None:
         """Write planned work-order versions (transforms.routing.plan_versions) — one transaction."""
@@ -59,7 +61,11 @@ class WorkOrderStore:
                     "change_seq": pa.array(planned["change_seq"].to_numpy(dtype="int64"), pa.int64()),
                     "correction": pa.array(planned["correction"].to_numpy(dtype=bool), pa.bool_()),
                     **{c: pa.array(_objects(planned[c]), pa.string()) for c in (
-                        "account_no", "institution_code", "xzqh", "channel", "destination", "file_format", "status", "reason_code", "reason")},
+                        "account_no", "channel", "destination", "file_format", "status", "reason_code", "reason")},
+                    # Codes as the record gave them may be anything when the work order is quarantined: the
+                    # columns are sized for real codes (the reason text keeps the whole value).
+                    "institution_code": pa.array([None if v is None else str(v)[:32] for v in _objects(planned["institution_code"])], pa.string()),
+                    "xzqh": pa.array([None if v is None else str(v)[:6] for v in _objects(planned["xzqh"])], pa.string()),
                     "institution_version_id": pa.array(_objects(planned["institution_version_id"]), pa.int64()),
                     "hold_until": pa.array(_objects(planned["hold_until"]), pa.date32()),
                     "run_id": pa.array([run_id] * len(planned), pa.string()),

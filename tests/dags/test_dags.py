@@ -63,7 +63,7 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     env["GATEWAY_OUTPUT_DIR"] = str(tmp_path / "runs")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for form in (ROOT / "forms" / "samples").iterdir():
+    for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import datetime
 
 from simulators.institutions import answers, result_file
@@ -16,6 +17,8 @@ def write_inbox(server, drop: str, name: str, rows: list[list[str]], *, encoding
     path.write_bytes(result_file(rows, encoding) if raw is None else raw)
     shutil.chown(path, drop, server.gateway)
     os.chmod(path, 0o640)
+    uploaded = time.time() - 600  # uploaded ten minutes ago: settled
+    os.utime(path, (uploaded, uploaded))
 
 
 def answer(server, deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: dict | None = None) -> dict:

@@ -15,7 +15,7 @@ from simulators.platform import PlatformDB, generate
 from simulators.registry import build_registry
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = sorted((ROOT / "forms" / "samples").iterdir())
+SAMPLES = sorted(p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file())
 AS_OF = datetime(2026, 11, 20, 6)
 
 

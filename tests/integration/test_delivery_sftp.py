@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from connectors.ledger import Ledger
 from connectors.sftp_drop import DropJob, SftpDrops
@@ -200,3 +202,35 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
     assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again
     assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"delivered"}
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
+    from connectors.platform import PlatformSource
+    from gateway.extract import extract_changes
+    from gateway.registry import current_registry
+    from gateway.route import route_run
+    from gateway.validate import validate_run
+    from simulators.platform import PlatformDB
+    from transforms.annex1 import FIELD_CODES
+
+    ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=80, seed=54)
+    drops = _provision(sshd, ledger)
+    waiting = deliver_run(ledger, run_id="r1", day=AS_OF, drops=None)  # no drop connection today: batches planned, nothing sent
+    assert waiting.account_batches > 0 and waiting.account_delivered == 0
+    gone = next(w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready")
+
+    platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
+    with platform.engine.connect() as conn:
+        fields = pd.read_sql(sa.text("SELECT * FROM BDC_SDQR_XBXX WHERE ROWGUID = :g"), conn, params={"g": gone["rowguid"]})
+    platform.write(fields[list(FIELD_CODES)].assign(OP="D", defect="", defect_field="", oddity=""))  # the platform withdraws it
+    extract_changes(PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id="r2")
+    validate_run(ledger, run_id="r2", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out2", data_docs=False)
+    route_run(ledger, run_id="r2", as_of=AS_OF)
+    assert {w["status"] for w in ledger.work_orders(gone["rowguid"])} == {"withdrawn"}
+
+    sent = deliver_run(ledger, run_id="r2", day=AS_OF, drops=_drops(sshd))
+    assert sent.account_pending == 0
+    published = [line for drop in drops for batch in (sshd.root / drop / "outbox").iterdir() for f in batch.glob("*.csv")
+                 for line in f.read_text(encoding="utf-8-sig", errors="replace").splitlines()]
+    assert not [line for line in published if gone["rowguid"] in line]
+    assert {d["status"] for d in ledger.deliveries() if d["rowguid"] == gone["rowguid"]} == {"superseded"}

@@ -23,7 +23,7 @@ from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
 from transforms.checks import USCC_CHARSET, uscc_check_chars
 
-SAMPLES = sorted((__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir())
+SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir() if p.is_file())
 
 
 def _valid(body: str) -> str:

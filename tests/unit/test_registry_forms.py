@@ -203,3 +203,11 @@ def test_contacts():
 def test_uscc_ok():
     assert uscc_ok("91110000600037341L")
     assert not uscc_ok("91110000600037341M") and not uscc_ok("91110000600037341") and not uscc_ok("9111000060003734IL")
+
+
+def test_an_effective_date_written_with_spaces_is_read_and_an_unreadable_one_stops_the_form():
+    row = ["历下区", "水", "甲公司", LIXIA_WATER, "是", "0531-86001234", "王伟 13812345678"]
+    form = parse_annex2(annex2([row], preamble=[["城市：济南市  生效日期：2026 年 12 月 1 日"]]), file="x", places=PLACES)
+    assert form.effective == date(2026, 12, 1) and len(form.rows) == 1 and form.city_code == "370100"
+    form = parse_annex2(annex2([row], preamble=[["城市：济南市", "生效日期：下个月"]]), file="x", places=PLACES)
+    assert form.rows == [] and [i.rule for i in form.issues] == ["FORM_DATE_INVALID"] and "整张表未载入" in form.issues[0].message

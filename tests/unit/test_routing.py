@@ -154,3 +154,19 @@ def test_held_work_order_released_in_place_and_quarantined_first_version_is_not_
     bad = record(rowguid="R9", status="quarantined")
     routed = route_work_orders(pa.Table.from_pylist([bad]), reg, as_of=date(2026, 11, 22)).to_pandas()
     assert plan_versions(routed.iloc[0:0].assign(version=[], correction=[]), routed, pd.DataFrame([bad])).empty
+
+
+def test_a_released_correction_stays_a_correction_and_planned_deliveries_are_not_rerouted():
+    reg = registry()
+    rec = record(requested="gas", RQJGBM=GAS_LATE, seq=3)
+    held = route_work_orders(pa.Table.from_pylist([rec]), reg, as_of=date(2026, 11, 30)).to_pandas()
+    current = held.assign(version=2, correction=True)  # a held correction
+    released = route_work_orders(pa.Table.from_pylist([rec]), reg, as_of=date(2026, 12, 1)).to_pandas()
+    plan = plan_versions(current, released, pd.DataFrame([rec]))
+    assert plan[["version", "status", "correction"]].values.tolist() == [[2, "ready", True]]
+
+    ready = released.assign(version=1, correction=False, has_delivery=True)
+    renamed = registry()
+    renamed.loc[renamed["code"] == GAS_LATE, "file_format"] = "parquet"  # a later form changes the institution
+    again = route_work_orders(pa.Table.from_pylist([rec]), renamed, as_of=date(2026, 12, 2)).to_pandas()
+    assert plan_versions(ready, again, pd.DataFrame([rec])).empty  # its delivery is planned: routing leaves it alone
