@@ -18,12 +18,16 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
 from connectors.ledger.schema import REMOTE_APPLICANT_FIELDS, REMOTE_MATERIAL_FIELDS, REMOTE_PACKAGE_FIELDS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PACKAGE_COLUMNS: tuple[str, ...] = ("change_seq", "change_time", "op", *REMOTE_PACKAGE_FIELDS)
 APPLICANT_COLUMNS: tuple[str, ...] = ("change_seq", "xh", *REMOTE_APPLICANT_FIELDS)
@@ -34,9 +38,9 @@ MATERIAL_COLUMNS: tuple[str, ...] = ("change_seq", "xh", *REMOTE_MATERIAL_FIELDS
 class PackageChunk:
     """Whole package versions (Arrow tables, lower-case ledger names) and the sequence range read."""
 
-    packages: object  # pyarrow.Table: PACKAGE_COLUMNS
-    applicants: object  # pyarrow.Table: APPLICANT_COLUMNS
-    materials: object  # pyarrow.Table: MATERIAL_COLUMNS
+    packages: pa.Table  # PACKAGE_COLUMNS
+    applicants: pa.Table  # APPLICANT_COLUMNS
+    materials: pa.Table  # MATERIAL_COLUMNS
     low: int  # exclusive
     high: int  # inclusive: the last package change read
 
@@ -117,7 +121,7 @@ def _digest(content) -> tuple[str | None, int | None]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-def _table(rows: list, names: tuple[str, ...], types: dict):
+def _table(rows: list, names: tuple[str, ...], types: dict) -> pa.Table:
     import pyarrow as pa
 
     columns = list(zip(*rows)) if rows else [[] for _ in names]

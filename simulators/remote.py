@@ -232,7 +232,6 @@ def generate(
     seed: int = 0,
     start: str | datetime = "2024-01-01",
     end: str | datetime = "2024-12-31",
-    as_of: str | datetime | None = None,
     defect_rate: float = 0.1,
     oddity_rate: float = 0.05,
     cross_province_rate: float = 0.04,
@@ -264,6 +263,7 @@ def generate(
             h = rng.choice(pool)
             if h.xzqh != county:
                 return h
+
     names = _name_pool(seed % 2)
     defect_kinds = list(DEFECT_RULES)
     not_offered = sorted({(c, t) for c in shandong for t in DEFAULT_CHECKLISTS if (c, t) not in lists})

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
+
 from transforms.registry_forms import (
     FormIssue,
     ParsedForm,
@@ -76,16 +78,10 @@ def parse_county(text: str, places: Places, city_code: str | None) -> tuple[str 
     t = _plain(text)
     m = re.match(r"(\d{6})", t)
     if m and not m[1].startswith("37"):
-        if county_code_ok(_series([m[1]]), frozenset())[0]:
+        if county_code_ok(pd.Series([m[1]], dtype="string"), frozenset())[0]:
             return m[1], None
         return None, f"“{t}”不是县级行政区划代码"
-    return places.county(m[1] if m else t, None if m else city_code)
-
-
-def _series(values):
-    import pandas as pd
-
-    return pd.Series(values, dtype="string")
+    return places.county(m[1] if m else t, city_code)
 
 
 def _yes_no(text: str) -> bool | None:
@@ -183,7 +179,7 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
         paper = _yes_no(paper_text) if _plain(paper_text) else False
         if paper is None:
             problem("paper", "FORM_YES_NO", f"是否需要纸质原件“{paper_text}”应为 是 或 否")
-        group = (xzqh, business_type) if xzqh and business_type else None
+        group = (xzqh, business_type) if xzqh and business_type in REMOTE_TYPES else None
         if group is not None:
             first_row.setdefault(group, number)
         if code and xzqh and business_type and (xzqh, business_type, code) not in seen:
