@@ -14,15 +14,23 @@ normalised under the same names, with each original kept beside it as `<FIELD>__
   `20240305101112`, ISO `T`, date only) into `DBSJ_TS`; area into `FWJZMJ_NUM` with its
   count of decimals in `FWJZMJ_DECIMALS`.
 
-Empty or blank values become null. Pure and vectorised (pyarrow.compute).
+Empty or blank values become null. Pure and vectorised (pyarrow.compute, numpy).
+
+Speed: each clean-up is exact but slow per value (NFKC, regular expressions), and most
+values need none of it. So every step finds, from the bytes (transforms/utf8.py), the rows
+it could change, runs the full clean-up on those rows only, and leaves the rest as they
+are — sharing their buffers with the originals. Columns stay `large_string`, the layout
+pandas keeps its `str` columns in, so handing them to pandas copies nothing.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms import utf8
 from transforms.annex1 import FIELD_CODES
 
 CODE_FIELDS = (
@@ -34,40 +42,169 @@ TEXT_FIELDS = ("FWZL", "GSJGMC", "RQJGMC", "GRJGMC")
 UPPER_FIELDS = ("ZRFZJHM", "ZCFZJHM", "GSJGBM", "RQJGBM", "GRJGBM", "YDHH", "YSHH", "YQHH", "YNHH")
 OWNER_SEPARATORS = r"[,，、/;；]"  # names are not NFKC-normalised, so both widths
 SIDES = {"ZRF": "buyer", "ZCF": "seller"}
+DBSJ_PATTERN = r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 
 
-def _blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.if_else(pc.equal(pc.utf8_length(arr), 0), pa.scalar(None, pa.string()), arr)
+# --- the clean-ups, exact on any value ----------------------------------------------------
 
 
-def _code(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    out = pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", "")
-    return _blank_to_null(out)
+def _code_full(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", "")
 
 
-def _text(arr: pa.ChunkedArray, *, nfkc: bool) -> pa.ChunkedArray:
+def _text_full(arr: pa.Array, *, nfkc: bool) -> pa.Array:
     out = pc.utf8_normalize(arr, "NFKC") if nfkc else arr
     # Half-width brackets and collapsed inner spaces keep institution names comparable.
     out = pc.replace_substring(pc.replace_substring(out, "（", "("), "）", ")")
-    return _blank_to_null(pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " ")))
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
 
 
-def _split(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+def _split_full(arr: pa.Array) -> pa.Array:
     """Owner lists; a null field is a null list, empty items are kept (and found by the rules)."""
     parts = pc.split_pattern_regex(pc.fill_null(arr, ""), OWNER_SEPARATORS)
     return pc.if_else(pc.is_null(arr), pa.scalar(None, parts.type), parts)
 
 
-def parse_dbsj(arr: pa.ChunkedArray) -> pd.Series:
-    """Recorded times from the forms the platform sends; NaT where none fits."""
+# --- the same, run only where the bytes say a value may change -----------------------------
+
+
+def _code(arr: pa.Array, *, upper: bool = False) -> pa.Array:
+    out = utf8.patch(arr, utf8.rows_with(arr, utf8.not_plain), _code_full)
+    if upper:
+        out = utf8.patch(out, utf8.rows_with(out, utf8.not_plain_or_lower), pc.utf8_upper)
+    return utf8.empty_to_null(out)
+
+
+def _text(arr: pa.Array, *, nfkc: bool) -> pa.Array:
+    out = utf8.patch(arr, utf8.text_needs_work(arr), lambda a: _text_full(a, nfkc=nfkc))
+    return utf8.empty_to_null(out)
+
+
+def _is_separator(data: np.ndarray) -> np.ndarray:
+    # ',' '/' ';' and the lead bytes of '，' '；' (EF) and '、' (E3): a superset of the separators.
+    return (data == 0x2C) | (data == 0x2F) | (data == 0x3B) | (data == 0xEF) | (data == 0xE3)
+
+
+def _split(arr: pa.Array) -> pa.Array:
+    """Owner lists (`_split_full`); a value without a separator is a list of itself."""
+    n = len(arr)
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.ones(n, dtype=bool)
+    split = utf8.rows_with(arr, _is_separator) & valid
+    counts = valid.astype(np.int64)
+    sources = [arr.cast(pa.string())]
+    if split.any():
+        parts = _split_full(arr.filter(pa.array(split)))
+        counts[split] = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
+        sources.append(pc.list_flatten(parts).cast(pa.string()))
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    if split.any():
+        # Where each item comes from: a row itself, or one of the split rows' parts.
+        source = np.empty(int(offsets[-1]), dtype=np.int64)
+        whole = valid & ~split
+        source[offsets[:-1][whole]] = np.flatnonzero(whole)
+        lengths = counts[split]
+        starts = np.repeat(offsets[:-1][split], lengths)
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        source[starts + within] = n + np.arange(len(within))
+        values = pc.take(pa.concat_arrays(sources), pa.array(source))
+    elif arr.null_count:
+        values = sources[0].filter(pa.array(valid))
+    else:
+        values = sources[0]
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(~valid) if arr.null_count else None)
+
+
+def _area(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(number, count of decimals) of each area, computed once per distinct value (few)."""
+    encoded = arr.dictionary_encode()
+    area = encoded.dictionary
+    numeric = pc.match_substring_regex(area, r"^-?\d+(\.\d+)?$")
+    number = pc.if_else(numeric, area, pa.scalar(None, area.type)).cast(pa.float64())
+    decimals = pc.utf8_length(pc.replace_substring_regex(area, r"^-?\d+\.?", ""))
+    decimals = pc.if_else(numeric, decimals.cast(pa.int32()), pa.scalar(None, pa.int32()))
+    return pc.take(number, encoded.indices), pc.take(decimals, encoded.indices)
+
+
+# --- DBSJ ----------------------------------------------------------------------------------
+
+
+def _parse_dbsj_full(arr: pa.Array) -> np.ndarray:
     text = pc.replace_substring(pc.replace_substring(pc.fill_null(arr, ""), "/", "-"), "T", " ")
     text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$", r"\1-\2-\3 \4:\5:\6")
     text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3")
     text = pc.replace_substring_regex(text, r"^(\d{4})-(\d)-", r"\1-0\2-")
     text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-(\d)(\D|$)", r"\1-0\2\3")
-    ok = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$")
-    text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    return pd.to_datetime(pd.Series(text.to_pandas(), dtype=object), format="ISO8601", errors="coerce")
+    ok = pc.match_substring_regex(text, DBSJ_PATTERN)
+    text = pc.if_else(ok, text, pa.scalar(None, text.type))
+    parsed = pd.to_datetime(pd.Series(text.to_numpy(zero_copy_only=False), dtype=object), format="ISO8601", errors="coerce")
+    return parsed.to_numpy().astype("datetime64[us]")
+
+
+_DIGIT_AT = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+_PUNCT_AT, _PUNCT = np.array([4, 7, 10, 13, 16]), np.frombuffer(b"-- ::", dtype=np.uint8)
+
+
+def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is `YYYY-MM-DD HH:MM:SS`, its time) for an (n, 19) byte matrix; NaT for an impossible time."""
+    shaped = ((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9).all(axis=1) & (matrix[:, _PUNCT_AT] == _PUNCT).all(axis=1)
+    d = matrix.astype(np.int64) - 48
+
+    def number(*cols: int) -> np.ndarray:
+        out = np.zeros(len(matrix), dtype=np.int64)
+        for c in cols:
+            out = out * 10 + d[:, c]
+        return out
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    month_ok = (month >= 1) & (month <= 12)
+    first = ((year - 1970) * 12 + np.where(month_ok, month - 1, 0)).astype("datetime64[M]")
+    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    ok = month_ok & (day >= 1) & (day <= days_in_month) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = (first.astype("datetime64[D]").astype(np.int64) + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    out = (seconds * 1_000_000).astype("datetime64[us]")
+    out[~ok] = np.datetime64("NaT")
+    return shaped, out
+
+
+def _parse_dbsj_chunk(arr: pa.Array) -> np.ndarray:
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[us]")
+    canonical = np.zeros(len(arr), dtype=bool)
+    nineteen = np.flatnonzero(utf8.byte_lengths(arr) == 19)
+    if arr.null_count:
+        nineteen = nineteen[pc.is_valid(arr).to_numpy(zero_copy_only=False)[nineteen]]
+    if len(nineteen):
+        shaped, times = _parse_dbsj_canonical(utf8.fixed_width_matrix(arr.take(pa.array(nineteen)), 19))
+        canonical[nineteen[shaped]] = True
+        out[nineteen[shaped]] = times[shaped]
+    rest = np.flatnonzero(~canonical)
+    if len(rest):
+        out[rest] = _parse_dbsj_full(arr.take(pa.array(rest)))
+    return out
+
+
+def parse_dbsj(arr: pa.ChunkedArray) -> pd.Series:
+    """Recorded times from the forms the platform sends; NaT where none fits.
+
+    The usual `YYYY-MM-DD HH:MM:SS` is read straight from the bytes; every other form goes
+    through the general path (rewrite to ISO 8601, then pandas).
+    """
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    parts = [_parse_dbsj_chunk(c) for c in chunks]
+    times = np.concatenate(parts) if parts else np.zeros(0, dtype="datetime64[us]")
+    if not (~np.isnat(times)).any():
+        times = times.astype("datetime64[s]")  # what pandas gives when nothing parses
+    return pd.Series(times)
+
+
+# --- the records ---------------------------------------------------------------------------
+
+
+def _as_large_string(raw: pa.ChunkedArray) -> pa.ChunkedArray:
+    if raw.type == pa.large_string():
+        return raw
+    return raw.cast(pa.string()).cast(pa.large_string())
 
 
 def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
@@ -78,37 +215,32 @@ def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
         if name not in FIELD_CODES:
             columns[name] = table[name]
     for field in FIELD_CODES:
-        raw = table[field] if field in table.column_names else pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
-        raw = raw.cast(pa.string())
+        raw = table[field] if field in table.column_names else pa.chunked_array([pa.nulls(table.num_rows, pa.large_string())])
+        raw = _as_large_string(raw)
         if field == "DBSJ":
-            value = _text(raw, nfkc=True)  # keep the space between date and time
+            value = utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)  # keep the space between date and time
         elif field in CODE_FIELDS:
-            value = _code(raw)
-            if field in UPPER_FIELDS:
-                value = pc.utf8_upper(value)
+            value = utf8.per_chunk(lambda a, up=field in UPPER_FIELDS: _code(a, upper=up), raw)
         elif field in NAME_FIELDS:
-            value = _text(raw, nfkc=False)
+            value = utf8.per_chunk(lambda a: _text(a, nfkc=False), raw)
         else:
-            value = _text(raw, nfkc=True)
+            value = utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)
         columns[field] = value
         columns[f"{field}__orig"] = raw
+    list_type = pa.list_(pa.string())
     for prefix in SIDES:
-        columns[f"{prefix}_NAMES"] = _split(columns[f"{prefix}XM"])
-        columns[f"{prefix}_TYPES"] = _split(columns[f"{prefix}ZJZL"])
-        columns[f"{prefix}_IDS"] = _split(columns[f"{prefix}ZJHM"])
-        columns[f"{prefix}_PHONES"] = _split(columns[f"{prefix}LXDH"])
-    area = columns["FWJZMJ"]
-    numeric = pc.match_substring_regex(area, r"^-?\d+(\.\d+)?$")
-    columns["FWJZMJ_NUM"] = pc.if_else(numeric, area, pa.scalar(None, pa.string())).cast(pa.float64())
-    decimals = pc.utf8_length(pc.replace_substring_regex(area, r"^-?\d+\.?", ""))
-    columns["FWJZMJ_DECIMALS"] = pc.if_else(numeric, decimals, pa.scalar(None, pa.int32()))
+        for part, field in (("NAMES", "XM"), ("TYPES", "ZJZL"), ("IDS", "ZJHM"), ("PHONES", "LXDH")):
+            columns[f"{prefix}_{part}"] = utf8.per_chunk(_split, columns[f"{prefix}{field}"], list_type)
+    areas = [_area(c) for c in columns["FWJZMJ"].chunks]
+    columns["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())
+    columns["FWJZMJ_DECIMALS"] = pa.chunked_array([a[1] for a in areas], type=pa.int32())
     out = pa.table(columns).to_pandas(types_mapper=_pandas_type)
     out["DBSJ_TS"] = parse_dbsj(columns["DBSJ"]).to_numpy()
     return out
 
 
 def _pandas_type(arrow_type: pa.DataType):
-    if arrow_type == pa.string():
+    if arrow_type in (pa.string(), pa.large_string()):
         return pd.StringDtype("pyarrow", na_value=float("nan"))
     if pa.types.is_list(arrow_type):
         return pd.ArrowDtype(arrow_type)
