@@ -68,11 +68,13 @@ def _split_full(arr: pa.Array) -> pa.Array:
 # --- the same, run only where the bytes say a value may change -----------------------------
 
 
-def _code(arr: pa.Array, *, upper: bool = False) -> pa.Array:
-    out = utf8.patch(arr, utf8.rows_with(arr, utf8.not_plain), _code_full)
-    if upper:
-        out = utf8.patch(out, utf8.rows_with(out, utf8.not_plain_or_lower), pc.utf8_upper)
-    return utf8.empty_to_null(out)
+def _code(arr: pa.Array, *, upper: bool, cjk: bool) -> pa.Array:
+    if cjk:  # certificate numbers: plain CJK text is left alone too
+        flag = utf8.not_plain
+    else:
+        flag = utf8.not_ascii_space_or_lower if upper else utf8.not_ascii_or_space
+    full = (lambda a: pc.utf8_upper(_code_full(a))) if upper else _code_full
+    return utf8.empty_to_null(utf8.patch(arr, utf8.rows_with(arr, flag), full))
 
 
 def _text(arr: pa.Array, *, nfkc: bool) -> pa.Array:
@@ -80,39 +82,62 @@ def _text(arr: pa.Array, *, nfkc: bool) -> pa.Array:
     return utf8.empty_to_null(out)
 
 
-def _is_separator(data: np.ndarray) -> np.ndarray:
-    # ',' '/' ';' and the lead bytes of '，' '；' (EF) and '、' (E3): a superset of the separators.
+def _separator_lead(data: np.ndarray) -> np.ndarray:
+    # ',' '/' ';' and the lead bytes of '，' '；' (EF) and '、' (E3): where a separator may start.
     return (data == 0x2C) | (data == 0x2F) | (data == 0x3B) | (data == 0xEF) | (data == 0xE3)
 
 
+def _separators(data: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(start, byte length) of the OWNER_SEPARATORS characters among candidate positions in data."""
+    lead = data[candidates]
+    single = lead < 0x80
+    last = len(data) - 1
+    second, third = data[np.minimum(candidates + 1, last)], data[np.minimum(candidates + 2, last)]
+    wide = (candidates + 2 <= last) & (
+        ((lead == 0xEF) & (second == 0xBC) & ((third == 0x8C) | (third == 0x9B))) | ((lead == 0xE3) & (second == 0x80) & (third == 0x81))
+    )
+    keep = single | wide
+    return candidates[keep], np.where(single, 1, 3)[keep]
+
+
 def _split(arr: pa.Array) -> pa.Array:
-    """Owner lists (`_split_full`); a value without a separator is a list of itself."""
+    """Owner lists, as `_split_full` makes them, cut straight from the bytes.
+
+    Every separator ends one item and starts the next (so `a,,b` has an empty middle item,
+    and an empty value is one empty item); a null value is a null list. The items' bytes are
+    the values' bytes without the separators: with no separator, the list shares the buffer.
+    """
     n = len(arr)
+    offsets, data = utf8.buffers(arr)
     valid = pc.is_valid(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.ones(n, dtype=bool)
-    split = utf8.rows_with(arr, _is_separator) & valid
-    counts = valid.astype(np.int64)
-    sources = [arr.cast(pa.string())]
-    if split.any():
-        parts = _split_full(arr.filter(pa.array(split)))
-        counts[split] = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
-        sources.append(pc.list_flatten(parts).cast(pa.string()))
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    if split.any():
-        # Where each item comes from: a row itself, or one of the split rows' parts.
-        source = np.empty(int(offsets[-1]), dtype=np.int64)
-        whole = valid & ~split
-        source[offsets[:-1][whole]] = np.flatnonzero(whole)
-        lengths = counts[split]
-        starts = np.repeat(offsets[:-1][split], lengths)
-        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        source[starts + within] = n + np.arange(len(within))
-        values = pc.take(pa.concat_arrays(sources), pa.array(source))
-    elif arr.null_count:
-        values = sources[0].filter(pa.array(valid))
+    start, end = int(offsets[0]), int(offsets[-1])
+    cuts, widths = _separators(data[:end], utf8.positions(data[start:end], _separator_lead) + start)
+    cut_rows = np.searchsorted(offsets, cuts, side="right") - 1
+    keep = valid[cut_rows]
+    cuts, widths, cut_rows = cuts[keep], widths[keep], cut_rows[keep]
+    items = np.where(valid, 1 + np.bincount(cut_rows, minlength=n), 0)
+    list_offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(items, out=list_offsets[1:])
+
+    # Item boundaries: each valid row's start, then its separators; then the last row's end.
+    starts = offsets[:-1][valid].astype(np.int64)
+    bounds = np.concatenate([starts, cuts])[np.argsort(np.concatenate([starts, cuts]), kind="stable")]
+    bounds = np.append(bounds, int(offsets[1:][valid][-1]) if valid.any() else start)
+    # Bytes that leave the items: the separators, and any bytes a null slot holds.
+    gone = [np.repeat(cuts, widths) + np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)]
+    gone += [np.arange(offsets[r], offsets[r + 1]) for r in np.flatnonzero(~valid & (np.diff(offsets) > 0))]
+    gone_at = np.sort(np.concatenate(gone))
+    if len(gone_at):
+        kept = np.ones(end - start, dtype=bool)
+        kept[gone_at - start] = False
+        item_data = pa.py_buffer(data[start:end][kept])
+        # Without the bytes that leave, a position moves left by the count of them before it.
+        item_offsets = bounds - start - np.searchsorted(gone_at, bounds, side="left")
     else:
-        values = sources[0]
-    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(~valid) if arr.null_count else None)
+        item_data = arr.buffers()[2]
+        item_offsets = bounds
+    items_arr = pa.Array.from_buffers(pa.string(), len(item_offsets) - 1, [None, pa.py_buffer(item_offsets.astype(np.int32)), item_data])
+    return pa.ListArray.from_arrays(pa.array(list_offsets), items_arr, mask=pa.array(~valid) if arr.null_count else None)
 
 
 def _area(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -220,7 +245,7 @@ def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
         if field == "DBSJ":
             value = utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)  # keep the space between date and time
         elif field in CODE_FIELDS:
-            value = utf8.per_chunk(lambda a, up=field in UPPER_FIELDS: _code(a, upper=up), raw)
+            value = utf8.per_chunk(lambda a, up=field in UPPER_FIELDS, cjk=field == "BDCQZH": _code(a, upper=up, cjk=cjk), raw)
         elif field in NAME_FIELDS:
             value = utf8.per_chunk(lambda a: _text(a, nfkc=False), raw)
         else:
