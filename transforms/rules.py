@@ -363,14 +363,43 @@ def _rowguid(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
     present = new & _valid(guid)
     dup = np.zeros(n, dtype=bool)
     if present.any():
-        # Dictionary codes are handed out in order of first appearance: a code no higher
-        # than the highest one before it has been seen already.
-        codes = guid.filter(pa.array(present)).dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        seen = np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]])
-        dup[present] = codes <= seen
+        dup[present] = _seen_before(guid if present.all() else guid.filter(pa.array(present)))
     if ctx.known_rowguids:
         dup |= present & pc.fill_null(pc.is_in(guid, value_set=pa.array(list(ctx.known_rowguids), guid.type)), False).to_numpy(zero_copy_only=False)
     f.add(np.flatnonzero(dup), "ROWGUID_DUPLICATE", "ROWGUID", with_value=True)
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _seen_before(values: pa.Array) -> np.ndarray:
+    """Per value (none null): does the same value come earlier in the array?"""
+    lengths = utf8.byte_lengths(values)
+    width = int(lengths[0]) if len(values) else 0
+    if not 8 <= width <= 64 or (lengths != width).any():
+        # Dictionary codes are handed out in order of first appearance: a code no higher
+        # than the highest one before it has been seen already.
+        codes = values.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes <= np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]])
+    # Values of one width (UUIDs): a 64-bit hash of each, read as overlapping 8-byte words;
+    # only values whose hash repeats are compared, exactly, in order.
+    matrix = utf8.fixed_width_matrix(values, width)
+    n = len(values)
+    h = np.zeros(n, dtype=np.uint64)
+    for at in sorted({*range(0, width - 7, 8), width - 8}):
+        h ^= np.ndarray(shape=(n,), dtype="<u8", buffer=matrix, offset=at, strides=(width,))
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    ordered = np.sort(h)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    seen = np.zeros(n, dtype=bool)
+    if len(repeated):
+        earlier: set[bytes] = set()
+        for i in np.flatnonzero(np.isin(h, repeated)):
+            key = matrix[i].tobytes()
+            seen[i] = key in earlier
+            earlier.add(key)
+    return seen
 
 
 # --- owners: ID numbers and phones ----------------------------------------------------------
@@ -645,18 +674,23 @@ def _outcome(n: int, parts: list[_Part], requested: dict[str, np.ndarray]) -> pd
     clear_any = np.logical_or.reduce([requested[u] & ~blocked_by[u] for u in requested])
     blocked_any = np.logical_or.reduce(list(blocked_by.values()))
     # A record asking for no utility has nothing clear: quarantined (UTILITY_NONE says why).
-    status = np.array(["passed", "partial", "quarantined"])[np.where(record_error | ~clear_any, 2, np.where(blocked_any, 1, 0))]
+    status = np.where(record_error | ~clear_any, 2, np.where(blocked_any, 1, 0))
+    if n == 0:  # the column types pandas gives empty results
+        empty = np.zeros(0, dtype=object)
+        return pd.DataFrame({"status": np.zeros(0, dtype="<U11"), "requested": empty, "blocked": empty})
 
-    def joined(masks: dict[str, np.ndarray]) -> np.ndarray:
+    def joined(masks: dict[str, np.ndarray]) -> pa.Array:
         # Every combination of utilities, comma-joined in UTILITIES order, picked by bit pattern.
         names = list(masks)
-        table = np.array([",".join(u for i, u in enumerate(names) if bits >> i & 1) for bits in range(1 << len(names))], dtype=object)
+        table = [",".join(u for i, u in enumerate(names) if bits >> i & 1) for bits in range(1 << len(names))]
         bits = np.zeros(n, dtype=np.int64)
         for i, u in enumerate(names):
             bits |= masks[u].astype(np.int64) << i
-        return table[bits]
+        return pa.array(table, pa.large_string()).take(pa.array(bits))
 
-    return pd.DataFrame({"status": status, "requested": joined(requested), "blocked": joined(blocked_by)})
+    # Built as Arrow strings: pandas keeps its `str` columns that way, so nothing is converted.
+    columns = {"status": pa.array(["passed", "partial", "quarantined"], pa.large_string()).take(pa.array(status)), "requested": joined(requested), "blocked": joined(blocked_by)}
+    return pa.table(columns).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow", na_value=np.nan) if t == pa.large_string() else None)
 
 
 def message(rule_id: str, field: str) -> tuple[str, str]:
