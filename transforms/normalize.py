@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import utf8
+from transforms import parallel, utf8
 from transforms.annex1 import FIELD_CODES
 
 CODE_FIELDS = (
@@ -74,12 +74,11 @@ def _code(arr: pa.Array, *, upper: bool, cjk: bool) -> pa.Array:
     else:
         flag = utf8.not_ascii_space_or_lower if upper else utf8.not_ascii_or_space
     full = (lambda a: pc.utf8_upper(_code_full(a))) if upper else _code_full
-    return utf8.empty_to_null(utf8.patch(arr, utf8.rows_with(arr, flag), full))
+    return utf8.clean(arr, utf8.rows_with(arr, flag), full)
 
 
 def _text(arr: pa.Array, *, nfkc: bool) -> pa.Array:
-    out = utf8.patch(arr, utf8.text_needs_work(arr), lambda a: _text_full(a, nfkc=nfkc))
-    return utf8.empty_to_null(out)
+    return utf8.clean(arr, utf8.text_needs_work(arr), lambda a: _text_full(a, nfkc=nfkc))
 
 
 def _separator_lead(data: np.ndarray) -> np.ndarray:
@@ -232,6 +231,14 @@ def _as_large_string(raw: pa.ChunkedArray) -> pa.ChunkedArray:
     return raw.cast(pa.string()).cast(pa.large_string())
 
 
+def _normalise_field(field: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
+    if field == "DBSJ":
+        return utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)  # keep the space between date and time
+    if field in CODE_FIELDS:
+        return utf8.per_chunk(lambda a: _code(a, upper=field in UPPER_FIELDS, cjk=field == "BDCQZH"), raw)
+    return utf8.per_chunk(lambda a: _text(a, nfkc=field not in NAME_FIELDS), raw)
+
+
 def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """Annex 1 fields normalised (same names), originals beside them as `<FIELD>__orig`, derived columns."""
     table = records if isinstance(records, pa.Table) else pa.Table.from_pandas(records, preserve_index=False)
@@ -239,28 +246,28 @@ def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
     for name in table.column_names:
         if name not in FIELD_CODES:
             columns[name] = table[name]
-    for field in FIELD_CODES:
-        raw = table[field] if field in table.column_names else pa.chunked_array([pa.nulls(table.num_rows, pa.large_string())])
-        raw = _as_large_string(raw)
-        if field == "DBSJ":
-            value = utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)  # keep the space between date and time
-        elif field in CODE_FIELDS:
-            value = utf8.per_chunk(lambda a, up=field in UPPER_FIELDS, cjk=field == "BDCQZH": _code(a, upper=up, cjk=cjk), raw)
-        elif field in NAME_FIELDS:
-            value = utf8.per_chunk(lambda a: _text(a, nfkc=False), raw)
-        else:
-            value = utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)
+    raws = {
+        field: _as_large_string(table[field]) if field in table.column_names else pa.chunked_array([pa.nulls(table.num_rows, pa.large_string())])
+        for field in FIELD_CODES
+    }
+    values = parallel.run_all(lambda f=f: _normalise_field(f, raws[f]) for f in FIELD_CODES)
+    for field, value in zip(FIELD_CODES, values):
         columns[field] = value
-        columns[f"{field}__orig"] = raw
+        columns[f"{field}__orig"] = raws[field]
+    owner_parts = [(prefix, part, field) for prefix in SIDES for part, field in (("NAMES", "XM"), ("TYPES", "ZJZL"), ("IDS", "ZJHM"), ("PHONES", "LXDH"))]
     list_type = pa.list_(pa.string())
-    for prefix in SIDES:
-        for part, field in (("NAMES", "XM"), ("TYPES", "ZJZL"), ("IDS", "ZJHM"), ("PHONES", "LXDH")):
-            columns[f"{prefix}_{part}"] = utf8.per_chunk(_split, columns[f"{prefix}{field}"], list_type)
-    areas = [_area(c) for c in columns["FWJZMJ"].chunks]
+    derived = parallel.run_all([
+        *(lambda p=p, f=f: utf8.per_chunk(_split, columns[f"{p}{f}"], list_type) for p, _, f in owner_parts),
+        lambda: [_area(c) for c in columns["FWJZMJ"].chunks],
+        lambda: parse_dbsj(columns["DBSJ"]).to_numpy(),
+    ])
+    for (prefix, part, _), lists in zip(owner_parts, derived):
+        columns[f"{prefix}_{part}"] = lists
+    areas = derived[len(owner_parts)]
     columns["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())
     columns["FWJZMJ_DECIMALS"] = pa.chunked_array([a[1] for a in areas], type=pa.int32())
     out = pa.table(columns).to_pandas(types_mapper=_pandas_type)
-    out["DBSJ_TS"] = parse_dbsj(columns["DBSJ"]).to_numpy()
+    out["DBSJ_TS"] = derived[-1]
     return out
 
 

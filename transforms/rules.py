@@ -15,10 +15,8 @@ quarantined always holds.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import utf8
+from transforms import parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
 from transforms.checks import USCC_CHARSET, id_check_ok, uscc_check_ok
 
@@ -130,7 +128,6 @@ def normalise_name(name: str) -> str:
 # ROWGUID check looks across blocks (a duplicate may sit anywhere in the run).
 
 BLOCK_ROWS = 1 << 17
-WORKERS = min(4, os.cpu_count() or 1)
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
@@ -272,16 +269,8 @@ def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Data
         return before, after, _utilities(rows, lookups, after)
 
     bounds = _block_bounds(columns["ROWGUID"], n)
-    # Arrow and numpy release the GIL in their loops: blocks (and the run-wide ROWGUID
-    # check) share the machine's cores.
-    if WORKERS > 1 and len(bounds) > 1:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            guids = pool.submit(_rowguid, records, ctx, run_wide)
-            results = list(pool.map(lambda b: block(*b), bounds))
-            guids.result()
-    else:
-        _rowguid(records, ctx, run_wide)
-        results = [block(*b) for b in bounds]
+    # The blocks, and beside them the run-wide ROWGUID check, on the thread pool.
+    results = parallel.run_all([lambda: _rowguid(records, ctx, run_wide), *(lambda b=b: block(*b) for b in bounds)])[1:]
     blocks = [(start, r[0]) for (start, _), r in zip(bounds, results)] + [(start, r[1]) for (start, _), r in zip(bounds, results)]
     requested_parts = [r[2] for r in results]
     # The rule order of the previous single pass: REQUIRED fields, ROWGUID, then the rest.

@@ -122,26 +122,31 @@ def text_needs_work(arr: pa.Array) -> np.ndarray:
     return mask
 
 
-def patch(arr: pa.Array, rows: np.ndarray, transform: Callable[[pa.Array], pa.Array]) -> pa.Array:
-    """`arr` with `transform` applied to the rows of the boolean mask `rows` only.
+def clean(arr: pa.Array, rows: np.ndarray, transform: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`arr` with `transform` applied to the rows of the boolean mask `rows` only, empty strings null.
 
-    Only the rows the transform actually changes are spliced in; when none is, `arr`
-    itself comes back (its buffers shared, nothing copied).
+    Only the rows the transform actually changes are spliced in. When every change is to
+    an empty value (a blank field), or there is none, the result shares `arr`'s buffers
+    and only its validity is new.
     """
+    offsets, _ = buffers(arr)
+    blank = np.diff(offsets) == 0
     idx = np.flatnonzero(rows)
-    if not len(idx):
-        return arr
-    before = arr.take(pa.array(idx))
-    after = transform(before).cast(arr.type)
-    same = pc.fill_null(pc.equal(before, after), False).to_numpy(zero_copy_only=False)
-    if before.null_count or after.null_count:
-        same |= (pc.is_null(before).to_numpy(zero_copy_only=False) & pc.is_null(after).to_numpy(zero_copy_only=False))
-    changed = np.flatnonzero(~same)
-    if not len(changed):
-        return arr
-    source = np.arange(len(arr))
-    source[idx[changed]] = len(arr) + np.arange(len(changed))
-    return pc.take(pa.concat_arrays([arr, after.take(pa.array(changed))]), pa.array(source))
+    if len(idx):
+        before = arr.take(pa.array(idx))
+        after = transform(before).cast(arr.type)
+        same = pc.fill_null(pc.equal(before, after), False).to_numpy(zero_copy_only=False)
+        if before.null_count or after.null_count:
+            same |= pc.is_null(before).to_numpy(zero_copy_only=False) & pc.is_null(after).to_numpy(zero_copy_only=False)
+        changed = np.flatnonzero(~same)
+        emptied = pc.fill_null(pc.equal(pc.binary_length(after), 0), True).to_numpy(zero_copy_only=False)
+        if not emptied[changed].all():
+            source = np.arange(len(arr))
+            source[idx[changed]] = len(arr) + np.arange(len(changed))
+            out = pc.take(pa.concat_arrays([arr, after.take(pa.array(changed))]), pa.array(source))
+            return with_nulls(out, np.diff(buffers(out)[0]) == 0)
+        blank[idx[changed]] = True
+    return with_nulls(arr, blank)
 
 
 def with_nulls(arr: pa.Array, nulls: np.ndarray) -> pa.Array:
@@ -155,12 +160,6 @@ def with_nulls(arr: pa.Array, nulls: np.ndarray) -> pa.Array:
     _, _, data_buf = arr.buffers()
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(arr.type, len(arr), [bitmap, pa.py_buffer(np.ascontiguousarray(offsets)), data_buf], null_count=int(len(arr) - valid.sum()))
-
-
-def empty_to_null(arr: pa.Array) -> pa.Array:
-    """Empty strings become null."""
-    offsets, _ = buffers(arr)
-    return with_nulls(arr, np.diff(offsets) == 0)
 
 
 def fixed_width_matrix(arr: pa.Array, width: int) -> np.ndarray:
