@@ -171,7 +171,7 @@ _PUNCT_AT, _PUNCT = np.array([4, 7, 10, 13, 16]), np.frombuffer(b"-- ::", dtype=
 
 def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(is `YYYY-MM-DD HH:MM:SS`, its time) for an (n, 19) byte matrix; NaT for an impossible time."""
-    shaped = ((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9).all(axis=1) & (matrix[:, _PUNCT_AT] == _PUNCT).all(axis=1)
+    shaped = utf8.rows_all((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9) & (matrix[:, _PUNCT_AT] == _PUNCT).all(axis=1)
     d = matrix.astype(np.int64) - 48
 
     def number(*cols: int) -> np.ndarray:

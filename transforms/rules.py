@@ -448,7 +448,7 @@ _USCC_ALLOWED[np.frombuffer(USCC_CHARSET.encode("ascii"), dtype=np.uint8)] = Tru
 
 def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
     """Per resident ID (n, 18 bytes): the birth date is not a real date, before 1880, or after `as_of`."""
-    d = matrix[:, 6:14].astype(np.int64) - 48
+    d = matrix[:, 6:14].astype(np.int32) - 48
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
     month_ok = (month >= 1) & (month <= 12)
@@ -497,10 +497,10 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     at18, m18 = _fixed(numbers, lengths, 18)
     eighteen, uscc_shape, fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(3))
     digits18 = _digits(m18)
-    eighteen[at18] = digits18[:, :17].all(axis=1) & (digits18[:, 17] | (m18[:, 17] == ord("X")))
-    uscc_shape[at18] = _USCC_ALLOWED[m18].all(axis=1)
+    eighteen[at18] = utf8.rows_all(digits18[:, :17]) & (digits18[:, 17] | (m18[:, 17] == ord("X")))
+    uscc_shape[at18] = utf8.rows_all(_USCC_ALLOWED[m18])
     at15, m15 = _fixed(numbers, lengths, 15)
-    fifteen[at15] = _digits(m15).all(axis=1)
+    fifteen[at15] = utf8.rows_all(_digits(m15))
 
     resident, permit = kind["resident"] & ~empty, kind["permit"] & ~empty
     passport, company = kind["passport"] & ~empty, kind["company"] & ~empty
@@ -539,7 +539,7 @@ def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
     """Mobile or landline; an 11-digit `1[3-9]…` mobile is read from the bytes, the rest by pattern."""
     ok = np.zeros(len(phones), dtype=bool)
     at11, m11 = _fixed(phones, utf8.byte_lengths(phones), 11)
-    ok[at11] = (m11[:, 0] == ord("1")) & ((m11[:, 1] - np.uint8(ord("3"))) <= 6) & _digits(m11[:, 2:]).all(axis=1)
+    ok[at11] = (m11[:, 0] == ord("1")) & ((m11[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_all(_digits(m11[:, 2:]))
     rest = np.flatnonzero(~ok)
     if len(rest):
         ok[rest] = _phone_ok_by_pattern(phones.take(pa.array(rest)), lookups)
@@ -574,7 +574,9 @@ def _place(b: _Block, ctx: Context, lookups: _Lookups, f: _Failures) -> None:
     patterns = [lookups.place_pattern.get(c) for c in dictionary] + [None]
     has_names = np.array([p is not None for p in patterns])
     rows = np.flatnonzero(has_names[codes] & ~b.null("FWZL"))
-    rows = rows[np.argsort(codes[rows], kind="stable")]
+    # Stable order by XZQH code; as 16-bit keys numpy sorts them by radix.
+    keys = codes[rows].astype(np.int16 if len(dictionary) < 2**15 else np.int64)
+    rows = rows[np.argsort(keys, kind="stable")]
     address = b.arr("FWZL").take(pa.array(rows))
     group_codes = codes[rows]
     starts = np.flatnonzero(np.diff(group_codes, prepend=-2))

@@ -162,6 +162,21 @@ def with_nulls(arr: pa.Array, nulls: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(arr.type, len(arr), [bitmap, pa.py_buffer(np.ascontiguousarray(offsets)), data_buf], null_count=int(len(arr) - valid.sum()))
 
 
+def rows_all(mask: np.ndarray) -> np.ndarray:
+    """Per row of a (k, w) boolean matrix: is every entry True? Read 8 bytes at a time.
+
+    numpy's `all(axis=1)` pays per row; over short rows this is several times faster.
+    """
+    k, w = mask.shape
+    if w < 8 or k == 0:
+        return mask.all(axis=1)
+    bad = np.ascontiguousarray(~mask)
+    any_bad = np.zeros(k, dtype=np.uint64)
+    for at in sorted({*range(0, w - 7, 8), w - 8}):
+        any_bad |= np.ndarray(shape=(k,), dtype="<u8", buffer=bad, offset=at, strides=(w,))
+    return any_bad == 0
+
+
 def fixed_width_matrix(arr: pa.Array, width: int) -> np.ndarray:
     """(n, width) uint8 matrix of an array whose values are all exactly `width` bytes long."""
     offsets, data = buffers(arr)
