@@ -118,23 +118,25 @@ def _split(arr: pa.Array) -> pa.Array:
     list_offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(items, out=list_offsets[1:])
 
-    # Item boundaries: each valid row's start, then its separators; then the last row's end.
-    starts = offsets[:-1][valid].astype(np.int64)
-    bounds = np.concatenate([starts, cuts])[np.argsort(np.concatenate([starts, cuts]), kind="stable")]
-    bounds = np.append(bounds, int(offsets[1:][valid][-1]) if valid.any() else start)
-    # Bytes that leave the items: the separators, and any bytes a null slot holds.
-    gone = [np.repeat(cuts, widths) + np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)]
-    gone += [np.arange(offsets[r], offsets[r + 1]) for r in np.flatnonzero(~valid & (np.diff(offsets) > 0))]
-    gone_at = np.sort(np.concatenate(gone))
-    if len(gone_at):
+    # Item i spans [starts[i], ends[i]): a row's items start at the row and after each of its
+    # separators, and end at each separator and at the row's end.
+    row_starts, row_ends = offsets[:-1][valid].astype(np.int64), offsets[1:][valid].astype(np.int64)
+    after = np.searchsorted(row_starts, cuts, side="right")  # just past the separator's row
+    starts = np.insert(row_starts, after, cuts + widths)
+    ends = np.insert(row_ends, after - 1, cuts)
+    item_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(ends - starts, out=item_offsets[1:])
+    nulls_with_bytes = np.flatnonzero(~valid & (np.diff(offsets) > 0))
+    if len(cuts) or len(nulls_with_bytes):
+        # The items' bytes: the values' bytes without the separators (and any bytes a null slot holds).
         kept = np.ones(end - start, dtype=bool)
-        kept[gone_at - start] = False
+        kept[np.repeat(cuts - start, widths) + np.arange(int(widths.sum())) - np.repeat(np.cumsum(widths) - widths, widths)] = False
+        for r in nulls_with_bytes:
+            kept[offsets[r] - start : offsets[r + 1] - start] = False
         item_data = pa.py_buffer(data[start:end][kept])
-        # Without the bytes that leave, a position moves left by the count of them before it.
-        item_offsets = bounds - start - np.searchsorted(gone_at, bounds, side="left")
     else:
         item_data = arr.buffers()[2]
-        item_offsets = bounds
+        item_offsets += row_starts[0] if len(row_starts) else 0
     items_arr = pa.Array.from_buffers(pa.string(), len(item_offsets) - 1, [None, pa.py_buffer(item_offsets.astype(np.int32)), item_data])
     return pa.ListArray.from_arrays(pa.array(list_offsets), items_arr, mask=pa.array(~valid) if arr.null_count else None)
 
@@ -171,22 +173,22 @@ _PUNCT_AT, _PUNCT = np.array([4, 7, 10, 13, 16]), np.frombuffer(b"-- ::", dtype=
 
 def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(is `YYYY-MM-DD HH:MM:SS`, its time) for an (n, 19) byte matrix; NaT for an impossible time."""
-    shaped = utf8.rows_all((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9) & (matrix[:, _PUNCT_AT] == _PUNCT).all(axis=1)
-    d = matrix.astype(np.int64) - 48
+    shaped = utf8.rows_all((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9) & utf8.rows_all(matrix[:, _PUNCT_AT] == _PUNCT)
 
     def number(*cols: int) -> np.ndarray:
-        out = np.zeros(len(matrix), dtype=np.int64)
+        out = np.zeros(len(matrix), dtype=np.int32)
         for c in cols:
-            out = out * 10 + d[:, c]
+            out = out * 10 + (matrix[:, c].astype(np.int32) - 48)
         return out
 
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
     month_ok = (month >= 1) & (month <= 12)
     first = ((year - 1970) * 12 + np.where(month_ok, month - 1, 0)).astype("datetime64[M]")
-    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
+    first_day = first.astype("datetime64[D]").astype(np.int64)
+    days_in_month = (first + 1).astype("datetime64[D]").astype(np.int64) - first_day
     ok = month_ok & (day >= 1) & (day <= days_in_month) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = (first.astype("datetime64[D]").astype(np.int64) + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    seconds = (first_day + day - 1) * 86400 + hour * 3600 + minute * 60 + second
     out = (seconds * 1_000_000).astype("datetime64[us]")
     out[~ok] = np.datetime64("NaT")
     return shaped, out
@@ -195,13 +197,15 @@ def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _parse_dbsj_chunk(arr: pa.Array) -> np.ndarray:
     out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[us]")
     canonical = np.zeros(len(arr), dtype=bool)
-    nineteen = np.flatnonzero(utf8.byte_lengths(arr) == 19)
+    nineteen = utf8.byte_lengths(arr) == 19
     if arr.null_count:
-        nineteen = nineteen[pc.is_valid(arr).to_numpy(zero_copy_only=False)[nineteen]]
-    if len(nineteen):
-        shaped, times = _parse_dbsj_canonical(utf8.fixed_width_matrix(arr.take(pa.array(nineteen)), 19))
-        canonical[nineteen[shaped]] = True
-        out[nineteen[shaped]] = times[shaped]
+        nineteen &= pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(nineteen)
+    if len(at):
+        values = arr if len(at) == len(arr) else arr.take(pa.array(at))
+        shaped, times = _parse_dbsj_canonical(utf8.fixed_width_matrix(values, 19))
+        canonical[at[shaped]] = True
+        out[at[shaped]] = times[shaped]
     rest = np.flatnonzero(~canonical)
     if len(rest):
         out[rest] = _parse_dbsj_full(arr.take(pa.array(rest)))
