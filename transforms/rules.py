@@ -380,11 +380,12 @@ def _seen_before(values: pa.Array) -> np.ndarray:
         h *= _MIX
         h ^= h >> np.uint64(29)
     ordered = np.sort(h)
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     seen = np.zeros(n, dtype=bool)
     if len(repeated):
+        candidates = repeated[np.minimum(np.searchsorted(repeated, h), len(repeated) - 1)] == h
         earlier: set[bytes] = set()
-        for i in np.flatnonzero(np.isin(h, repeated)):
+        for i in np.flatnonzero(candidates):
             key = matrix[i].tobytes()
             seen[i] = key in earlier
             earlier.add(key)
