@@ -447,6 +447,26 @@ _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[np.frombuffer(USCC_CHARSET.encode("ascii"), dtype=np.uint8)] = True
 
 
+class _IdShapes:
+    """Shapes of ID numbers read from their bytes, where a regular expression is not needed:
+    `\\d{17}[\\dX]` (resident ID), `[0-9A-HJ-NPQRTUWXY]{18}` (USCC), `\\d{15}`."""
+
+    def __init__(self, numbers: pa.Array, lengths: np.ndarray) -> None:
+        self._at18, self._m18 = _fixed(numbers, lengths, 18)
+        self.eighteen, self.uscc, self.fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(3))
+        digits18 = _digits(self._m18)
+        self.eighteen[self._at18] = utf8.rows_all(digits18[:, :17]) & (digits18[:, 17] | (self._m18[:, 17] == ord("X")))
+        self.uscc[self._at18] = utf8.rows_all(_USCC_ALLOWED[self._m18])
+        at15, m15 = _fixed(numbers, lengths, 15)
+        self.fifteen[at15] = utf8.rows_all(_digits(m15))
+        self._row18 = np.full(len(numbers), -1, dtype=np.int64)
+        self._row18[self._at18] = np.arange(len(self._at18))
+
+    def bytes18(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), 18) bytes of the 18-byte numbers at positions idx."""
+        return self._m18[self._row18[idx]]
+
+
 def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
     """Per resident ID (n, 18 bytes): the birth date is not a real date, before 1880, or after `as_of`."""
     d = matrix[:, 6:14].astype(np.int32) - 48
@@ -493,15 +513,8 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     f.add(_distinct(parents[empty & ~b.null(id_field)[parents]]), "REQUIRED", id_field)
     f.add(_distinct(parents[~kind["known"] & (code >= 0)]), "ID_TYPE_UNKNOWN", type_field, with_value=True)
 
-    # Shapes, from the bytes where a regular expression is not needed: 18 characters
-    # `\d{17}[\dX]` (resident ID), `[0-9A-HJ-NPQRTUWXY]{18}` (USCC), 15 digits.
-    at18, m18 = _fixed(numbers, lengths, 18)
-    eighteen, uscc_shape, fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(3))
-    digits18 = _digits(m18)
-    eighteen[at18] = utf8.rows_all(digits18[:, :17]) & (digits18[:, 17] | (m18[:, 17] == ord("X")))
-    uscc_shape[at18] = utf8.rows_all(_USCC_ALLOWED[m18])
-    at15, m15 = _fixed(numbers, lengths, 15)
-    fifteen[at15] = utf8.rows_all(_digits(m15))
+    shapes = _IdShapes(numbers, lengths)
+    eighteen, uscc_shape, fifteen = shapes.eighteen, shapes.uscc, shapes.fifteen
 
     resident, permit = kind["resident"] & ~empty, kind["permit"] & ~empty
     passport, company = kind["passport"] & ~empty, kind["company"] & ~empty
@@ -513,10 +526,8 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     f.add(_distinct(parents[shape_bad]), "ID_FORMAT", id_field, with_value=True)
 
     # Resident IDs (and 18-digit residence permits): check character, birth date, province.
-    row18 = np.full(len(numbers), -1, dtype=np.int64)
-    row18[at18] = np.arange(len(at18))
     idx = np.flatnonzero((resident | permit) & eighteen)
-    chosen = m18[row18[idx]]
+    chosen = shapes.bytes18(idx)
     f.add(_distinct(parents[idx[~id_check_ok(chosen)]]), "ID_CHECKSUM", id_field, with_value=True)
     f.add(_distinct(parents[idx[_birth_date_bad(chosen, ctx.as_of)]]), "ID_BIRTH_DATE", id_field, with_value=True)
     province = _PROVINCE[(chosen[:, 0].astype(np.int64) - 48) * 10 + chosen[:, 1] - 48]
@@ -525,7 +536,7 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
 
     # Companies: the USCC check character (type 8, or 6/7 given as an 18-char code).
     idx = np.flatnonzero(company & uscc_shape)
-    f.add(_distinct(parents[idx[~uscc_check_ok(m18[row18[idx]])]]), "USCC_CHECKSUM", id_field, with_value=True)
+    f.add(_distinct(parents[idx[~uscc_check_ok(shapes.bytes18(idx))]]), "USCC_CHECKSUM", id_field, with_value=True)
 
     # Phones: every listed phone must be a mobile or a landline (Shandong local lengths).
     phone_values = pc.list_flatten(b.arr(f"{prefix}_PHONES"))
@@ -599,16 +610,24 @@ def _area(b: _Block, dense: dict[str, np.ndarray], f: _Failures) -> None:
 _CERT = re.compile(CERT_PATTERN)
 
 
+def _cert_ok(cert: pa.Array) -> np.ndarray:
+    """Per value: does it match CERT_PATTERN (as Python's re.fullmatch; null: no)?
+
+    CERT_PATTERN is Python `re` (its \\d is any Unicode digit). On plain text (ASCII and
+    common CJK, transforms/utf8.py) RE2 reads it the same way; other values get `re` itself.
+    """
+    ok = pc.fill_null(pc.match_substring_regex(cert, CERT_PATTERN), False).to_numpy(zero_copy_only=False)
+    other = np.flatnonzero(utf8.rows_with(cert, utf8.not_plain) & _valid(cert))
+    if len(other):
+        ok[other] = [_CERT.fullmatch(v) is not None for v in cert.take(pa.array(other)).to_pylist()]
+    return ok
+
+
 def _certificate(b: _Block, f: _Failures) -> None:
     cert = b.arr("BDCQZH")
     legacy = pc.fill_null(pc.match_substring_regex(cert, LEGACY_CERT_PATTERN), False).to_numpy(zero_copy_only=False)
-    # CERT_PATTERN is Python `re` (its \d is any Unicode digit). On plain text (ASCII and
-    # common CJK, transforms/utf8.py) RE2 reads it the same way; the other rows get `re` itself.
-    ok = pc.fill_null(pc.match_substring_regex(cert, CERT_PATTERN), False).to_numpy(zero_copy_only=False)
+    ok = _cert_ok(cert)
     present = _valid(cert)
-    other = np.flatnonzero(utf8.rows_with(cert, utf8.not_plain) & present)
-    if len(other):
-        ok[other] = [_CERT.fullmatch(v) is not None for v in cert.take(pa.array(other)).to_pylist()]
     f.add(np.flatnonzero(present & ~ok & ~legacy), "CERT_FORMAT", "BDCQZH")
     f.add(np.flatnonzero(legacy), "CERT_LEGACY", "BDCQZH")
 
