@@ -183,12 +183,8 @@ def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    month_ok = (month >= 1) & (month <= 12)
-    first = ((year - 1970) * 12 + np.where(month_ok, month - 1, 0)).astype("datetime64[M]")
-    first_day = first.astype("datetime64[D]").astype(np.int64)
-    days_in_month = (first + 1).astype("datetime64[D]").astype(np.int64) - first_day
-    ok = month_ok & (day >= 1) & (day <= days_in_month) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = (first_day + day - 1) * 86400 + hour * 3600 + minute * 60 + second
+    ok = utf8.real_dates(year, month, day) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = utf8.days_since_epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
     out = (seconds * 1_000_000).astype("datetime64[us]")
     out[~ok] = np.datetime64("NaT")
     return shaped, out

@@ -305,6 +305,11 @@ class _Lookups:
         self.area_codes = list(ctx.area_code_digits)
         # Local-number length per Shandong area code; -1 (any length the pattern allows) elsewhere.
         self.area_digits = np.array([ctx.area_code_digits[c] for c in self.area_codes] + [-1])
+        # The same for the area codes `0[3-9]XX`, indexed by their last three digits.
+        self.landline_digits = np.full(1000, -1, dtype=np.int64)
+        for code, digits in ctx.area_code_digits.items():
+            if len(code) == 4 and code.isdigit() and code[0] == "0" and code[1] in "3456789":
+                self.landline_digits[int(code[1:])] = digits
         # An address naming a longer name also names any shorter one inside it: keep the shorter.
         self.place_pattern = {
             code: "|".join(re.escape(n) for n in names if not any(o != n and o in n for o in names))
@@ -472,10 +477,7 @@ def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
     d = matrix[:, 6:14].astype(np.int32) - 48
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    month_ok = (month >= 1) & (month <= 12)
-    first = ((year - 1970) * 12 + np.where(month_ok, month - 1, 0)).astype("datetime64[M]")
-    days_in_month = ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)
-    real = month_ok & (day >= 1) & (day <= days_in_month)
+    real = utf8.real_dates(year, month, day)
     ymd = year * 10000 + month * 100 + day
     # Born at midnight: later than as_of exactly when the date is after as_of's date.
     today = pd.Timestamp(as_of)
@@ -548,11 +550,34 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
 
 
 def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
-    """Mobile or landline; an 11-digit `1[3-9]…` mobile is read from the bytes, the rest by pattern."""
+    """Mobile or landline (`_phone_ok_by_pattern`). The usual shapes are read from the bytes —
+    an 11-digit mobile `1[3-9]…`, a landline `0AAA-NNNNNNN(N)` or `0AAANNNNNNN(N)` with a
+    four-digit area code — and every other phone goes through the patterns."""
+    lengths = utf8.byte_lengths(phones)
     ok = np.zeros(len(phones), dtype=bool)
-    at11, m11 = _fixed(phones, utf8.byte_lengths(phones), 11)
-    ok[at11] = (m11[:, 0] == ord("1")) & ((m11[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_all(_digits(m11[:, 2:]))
-    rest = np.flatnonzero(~ok)
+    decided = np.zeros(len(phones), dtype=bool)
+    for width in (11, 12, 13):
+        at, m = _fixed(phones, lengths, width)
+        if not len(at):
+            continue
+        digit = _digits(m)
+        if width == 11:
+            mobile = (m[:, 0] == ord("1")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_all(digit[:, 2:])
+            decided[at[mobile]] = ok[at[mobile]] = True
+        # For a `0[3-9]` area code the pattern's only reading is: four-digit area, optional
+        # dash, local number (its length checked against the Shandong area codes).
+        long_area = (m[:, 0] == ord("0")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & digit[:, 2] & digit[:, 3]
+        area = (m[:, 1].astype(np.int64) - 48) * 100 + (m[:, 2].astype(np.int64) - 48) * 10 + m[:, 3] - 48
+        need = lookups.landline_digits[np.where(long_area, area, 0)]
+        forms = []
+        if width in (11, 12):
+            forms.append((long_area & utf8.rows_all(digit[:, 4:]), width - 4))
+        if width in (12, 13):
+            forms.append((long_area & (m[:, 4] == ord("-")) & utf8.rows_all(digit[:, 5:]), width - 5))
+        for form, local in forms:
+            decided[at[form]] = True
+            ok[at[form]] = ((need == -1) | (need == local))[form]
+    rest = np.flatnonzero(~decided)
     if len(rest):
         ok[rest] = _phone_ok_by_pattern(phones.take(pa.array(rest)), lookups)
     return ok
