@@ -458,14 +458,20 @@ class _IdShapes:
 
     def __init__(self, numbers: pa.Array, lengths: np.ndarray) -> None:
         self._at18, self._m18 = _fixed(numbers, lengths, 18)
-        self.eighteen, self.uscc, self.fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(3))
+        self.eighteen, self.fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(2))
         digits18 = _digits(self._m18)
         self.eighteen[self._at18] = utf8.rows_all(digits18[:, :17]) & (digits18[:, 17] | (self._m18[:, 17] == ord("X")))
-        self.uscc[self._at18] = utf8.rows_all(_USCC_ALLOWED[self._m18])
         at15, m15 = _fixed(numbers, lengths, 15)
         self.fifteen[at15] = utf8.rows_all(_digits(m15))
         self._row18 = np.full(len(numbers), -1, dtype=np.int64)
         self._row18[self._at18] = np.arange(len(self._at18))
+
+    def uscc(self, where: np.ndarray) -> np.ndarray:
+        """USCC shape, computed at the positions of the boolean mask `where` only (False elsewhere)."""
+        out = np.zeros(len(where), dtype=bool)
+        idx = np.flatnonzero(where & (self._row18 >= 0))
+        out[idx] = utf8.rows_all(_USCC_ALLOWED[self.bytes18(idx)])
+        return out
 
     def bytes18(self, idx: np.ndarray) -> np.ndarray:
         """(len(idx), 18) bytes of the 18-byte numbers at positions idx."""
@@ -516,10 +522,11 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     f.add(_distinct(parents[~kind["known"] & (code >= 0)]), "ID_TYPE_UNKNOWN", type_field, with_value=True)
 
     shapes = _IdShapes(numbers, lengths)
-    eighteen, uscc_shape, fifteen = shapes.eighteen, shapes.uscc, shapes.fifteen
+    eighteen, fifteen = shapes.eighteen, shapes.fifteen
 
     resident, permit = kind["resident"] & ~empty, kind["permit"] & ~empty
     passport, company = kind["passport"] & ~empty, kind["company"] & ~empty
+    uscc_shape = shapes.uscc(company)  # only companies' numbers are read as USCC
     hk_macao_tw = _match_where(numbers, permit & ~eighteen, r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}")
     shape_bad = (resident & ~eighteen & ~fifteen) | (permit & ~eighteen & ~hk_macao_tw)
     shape_bad |= passport & ~_match_where(numbers, passport, r"[A-Z0-9]{5,17}")
@@ -680,9 +687,9 @@ def _utilities(b: _Block, lookups: _Lookups, f: _Failures) -> dict[str, np.ndarr
         has_name = ~b.null(name)
         requested[utility] = has_account | has_code | has_name
         incomplete = requested[utility] & ~(has_account & has_code & has_name)
-        missing_field = np.where(~has_code, code, np.where(~has_name, name, account))
         rows = np.flatnonzero(incomplete)
-        f.add(rows, "ACCOUNT_INSTITUTION", missing_field[rows].astype(object), utility=utility)
+        missing_field = np.where(~has_code[rows], code, np.where(~has_name[rows], name, account))
+        f.add(rows, "ACCOUNT_INSTITUTION", missing_field.astype(object), utility=utility)
         codes, registered_name, names = lookups.institutions[utility]
         code_at = _index_in(b.arr(code), codes)
         unknown = has_code & (code_at < 0)

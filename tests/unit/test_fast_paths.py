@@ -151,7 +151,9 @@ def test_id_shapes_read_from_bytes_agree_with_the_patterns():
     numbers = pa.array(_numbers(), pa.large_string())
     shapes = rules._IdShapes(numbers, utf8.byte_lengths(numbers))
     assert (shapes.eighteen == rules._match(numbers, r"\d{17}[\dX]")).all() and shapes.eighteen.any()
-    assert (shapes.uscc == rules._match(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")).all() and shapes.uscc.any()
+    uscc = shapes.uscc(np.ones(len(numbers), dtype=bool))
+    assert (uscc == rules._match(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")).all() and uscc.any()
+    assert not shapes.uscc(np.zeros(len(numbers), dtype=bool)).any()
     assert (shapes.fifteen == rules._match(numbers, r"\d{15}")).all() and shapes.fifteen.any()
 
 
