@@ -49,21 +49,25 @@ def ascii_matrix(codes: np.ndarray, width: int) -> np.ndarray:
 _ID_CHECK_BYTES = np.frombuffer("10X98765432".encode("ascii"), dtype=np.uint8)
 
 
-# The weighted sums are small integers (at most 17 * 9 * 10 and 17 * 30 * 30), exact in
-# float32: a BLAS matrix-vector product is several times faster than numpy's integer one.
-_ID_WEIGHTS_F = ID_WEIGHTS.astype(np.float32)
-_USCC_WEIGHTS_F = USCC_WEIGHTS.astype(np.float32)
-_USCC_VALUE_F = _USCC_VALUE.astype(np.float32)
+def _weighted_sum(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per row of an (n, k) small-integer matrix: the sum of column i times weights[i].
+
+    One column at a time in int32: faster than numpy's integer matrix product, and no BLAS
+    threads (which would compete with the transforms' own).
+    """
+    total = np.zeros(len(columns), dtype=np.int32)
+    for i, w in enumerate(weights.tolist()):
+        total += columns[:, i] * np.int32(w)
+    return total.astype(np.int64)
 
 
 def id_check_ok(matrix: np.ndarray) -> np.ndarray:
     """Per row of an (n, 18) uint8 matrix of `\\d{17}[\\dX]` resident IDs: is the check character right?"""
-    total = (matrix[:, :17].astype(np.float32) @ _ID_WEIGHTS_F).astype(np.int64) - 48 * int(ID_WEIGHTS.sum())
+    total = _weighted_sum(matrix, ID_WEIGHTS) - 48 * int(ID_WEIGHTS.sum())
     return _ID_CHECK_BYTES[total % 11] == matrix[:, 17]
 
 
 def uscc_check_ok(matrix: np.ndarray) -> np.ndarray:
     """Per row of an (n, 18) uint8 matrix of USCC-charset codes: is the check character right?"""
     values = _USCC_VALUE[matrix]
-    total = (_USCC_VALUE_F[matrix[:, :17]] @ _USCC_WEIGHTS_F).astype(np.int64)
-    return (31 - total % 31) % 31 == values[:, 17]
+    return (31 - _weighted_sum(values, USCC_WEIGHTS) % 31) % 31 == values[:, 17]
