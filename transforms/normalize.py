@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import parallel, utf8
+from transforms import dates, parallel, utf8
 from transforms.annex1 import FIELD_CODES
 
 CODE_FIELDS = (
@@ -46,6 +46,8 @@ DBSJ_PATTERN = r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 
 
 # --- the clean-ups, exact on any value ----------------------------------------------------
+# The general paths: run on the rows the byte scans flag, and the reference that
+# tests/unit/test_fast_paths.py holds every fast path to.
 
 
 def _code_full(arr: pa.Array) -> pa.Array:
@@ -183,8 +185,8 @@ def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    ok = utf8.real_dates(year, month, day) & (hour <= 23) & (minute <= 59) & (second <= 59)
-    seconds = utf8.days_since_epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    ok = dates.real_dates(year, month, day) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    seconds = dates.days_since_epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
     out = (seconds * 1_000_000).astype("datetime64[us]")
     out[~ok] = np.datetime64("NaT")
     return shaped, out

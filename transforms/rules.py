@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import parallel, utf8
+from transforms import dates, parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
 from transforms.checks import USCC_CHARSET, id_check_ok, uscc_check_ok
 
@@ -218,6 +218,7 @@ class _Block:
         self.start, self.n = start, stop - start
         self._columns = columns
         self._arrays: dict[str, pa.Array] = {}
+        self._nulls: dict[str, np.ndarray] = {}
 
     def arr(self, name: str) -> pa.Array:
         if name not in self._arrays:
@@ -225,10 +226,10 @@ class _Block:
         return self._arrays[name]
 
     def null(self, name: str) -> np.ndarray:
-        arr = self.arr(name)
-        if not arr.null_count:
-            return np.zeros(len(arr), dtype=bool)
-        return pc.is_null(arr).to_numpy(zero_copy_only=False)
+        if name not in self._nulls:
+            arr = self.arr(name)
+            self._nulls[name] = pc.is_null(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(len(arr), dtype=bool)
+        return self._nulls[name]
 
 
 def _arrow(column: pd.Series) -> pa.ChunkedArray:
@@ -489,7 +490,7 @@ def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
     d = matrix[:, 6:14].astype(np.int32) - 48
     year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    real = utf8.real_dates(year, month, day)
+    real = dates.real_dates(year, month, day)
     ymd = year * 10000 + month * 100 + day
     # Born at midnight: later than as_of exactly when the date is after as_of's date.
     today = pd.Timestamp(as_of)

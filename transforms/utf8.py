@@ -177,30 +177,6 @@ def rows_all(mask: np.ndarray) -> np.ndarray:
     return any_bad == 0
 
 
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-def leap_years(year: np.ndarray) -> np.ndarray:
-    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-
-
-def real_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Is (year, month, day) a date of the proleptic Gregorian calendar (as numpy and pandas read it)?"""
-    month_ok = (month >= 1) & (month <= 12)
-    days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap_years(year) & (month == 2))
-    return month_ok & (day >= 1) & (day <= days)
-
-
-def days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days from 1970-01-01 of real dates (proleptic Gregorian; H. Hinnant's days_from_civil)."""
-    y = year.astype(np.int64) - (month <= 2)
-    era = y // 400
-    year_of_era = y - era * 400
-    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
-
-
 def fixed_width_matrix(arr: pa.Array, width: int) -> np.ndarray:
     """(n, width) uint8 matrix of an array whose values are all exactly `width` bytes long."""
     offsets, data = buffers(arr)
