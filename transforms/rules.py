@@ -648,6 +648,8 @@ def _area(b: _Block, dense: dict[str, np.ndarray], f: _Failures) -> None:
 
 
 _CERT = re.compile(CERT_PATTERN)
+_CERT_UNBOUNDED = CERT_PATTERN.replace("[^()]{1,30}?", "[^()]+")
+assert _CERT_UNBOUNDED != CERT_PATTERN
 
 
 def _cert_ok(cert: pa.Array) -> np.ndarray:
@@ -656,7 +658,12 @@ def _cert_ok(cert: pa.Array) -> np.ndarray:
     CERT_PATTERN is Python `re` (its \\d is any Unicode digit). On plain text (ASCII and
     common CJK, transforms/utf8.py) RE2 reads it the same way; other values get `re` itself.
     """
-    ok = pc.fill_null(pc.match_substring_regex(cert, CERT_PATTERN), False).to_numpy(zero_copy_only=False)
+    # Around the place name the pattern needs at least 18 characters, so in a value of at most
+    # 48 the place name has at most 30 and its bound cannot fail: RE2 is twice as fast without it.
+    ok = pc.fill_null(pc.match_substring_regex(cert, _CERT_UNBOUNDED), False).to_numpy(zero_copy_only=False)
+    long = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(cert), 48), False).to_numpy(zero_copy_only=False))
+    if len(long):
+        ok[long] = _match(cert.take(pa.array(long)), CERT_PATTERN)
     other = np.flatnonzero(utf8.rows_with(cert, utf8.not_plain) & _valid(cert))
     if len(other):
         ok[other] = [_CERT.fullmatch(v) is not None for v in cert.take(pa.array(other)).to_pylist()]
