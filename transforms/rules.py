@@ -431,10 +431,6 @@ def _fixed(values: pa.Array, lengths: np.ndarray, width: int) -> tuple[np.ndarra
     return idx, utf8.fixed_width_matrix(values.take(pa.array(idx)), width)
 
 
-def _digits(matrix: np.ndarray) -> np.ndarray:
-    return (matrix - np.uint8(48)) <= 9
-
-
 def _type_flags(dictionary: list[str]) -> dict[str, np.ndarray]:
     """Per ID type code (and a last entry for "no type"): which kind of ID it is."""
 
@@ -460,10 +456,10 @@ class _IdShapes:
     def __init__(self, numbers: pa.Array, lengths: np.ndarray) -> None:
         self._at18, self._m18 = _fixed(numbers, lengths, 18)
         self.eighteen, self.fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(2))
-        digits18 = _digits(self._m18)
-        self.eighteen[self._at18] = utf8.rows_all(digits18[:, :17]) & (digits18[:, 17] | (self._m18[:, 17] == ord("X")))
+        last = self._m18[:, 17]
+        self.eighteen[self._at18] = utf8.rows_digits(self._m18, 0, 17) & (((last - np.uint8(48)) <= 9) | (last == ord("X")))
         at15, m15 = _fixed(numbers, lengths, 15)
-        self.fifteen[at15] = utf8.rows_all(_digits(m15))
+        self.fifteen[at15] = utf8.rows_digits(m15, 0, 15)
         self._row18 = np.full(len(numbers), -1, dtype=np.int64)
         self._row18[self._at18] = np.arange(len(self._at18))
 
@@ -575,20 +571,19 @@ def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
         at, m = _fixed(phones, lengths, width)
         if not len(at):
             continue
-        digit = _digits(m)
         if width == 11:
-            mobile = (m[:, 0] == ord("1")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_all(digit[:, 2:])
+            mobile = (m[:, 0] == ord("1")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_digits(m, 2, 11)
             decided[at[mobile]] = ok[at[mobile]] = True
         # For a `0[3-9]` area code the pattern's only reading is: four-digit area, optional
         # dash, local number (its length checked against the Shandong area codes).
-        long_area = (m[:, 0] == ord("0")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & digit[:, 2] & digit[:, 3]
+        long_area = (m[:, 0] == ord("0")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_digits(m, 2, 4)
         area = (m[:, 1].astype(np.int64) - 48) * 100 + (m[:, 2].astype(np.int64) - 48) * 10 + m[:, 3] - 48
         need = lookups.landline_digits[np.where(long_area, area, 0)]
         forms = []
         if width in (11, 12):
-            forms.append((long_area & utf8.rows_all(digit[:, 4:]), width - 4))
+            forms.append((long_area & utf8.rows_digits(m, 4, width), width - 4))
         if width in (12, 13):
-            forms.append((long_area & (m[:, 4] == ord("-")) & utf8.rows_all(digit[:, 5:]), width - 5))
+            forms.append((long_area & (m[:, 4] == ord("-")) & utf8.rows_digits(m, 5, width), width - 5))
         for form, local in forms:
             decided[at[form]] = True
             ok[at[form]] = ((need == -1) | (need == local))[form]

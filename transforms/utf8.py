@@ -177,6 +177,27 @@ def rows_all(mask: np.ndarray) -> np.ndarray:
     return any_bad == 0
 
 
+_ADD_46, _SUB_30, _HIGH = np.uint64(0x4646464646464646), np.uint64(0x3030303030303030), np.uint64(0x8080808080808080)
+
+
+def rows_digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Per row of a C-contiguous (k, w) uint8 matrix: are bytes start..stop-1 all ASCII digits?
+
+    Eight bytes at a time: in a word of digits neither `+ 0x46` nor `- 0x30` sets any byte's
+    high bit; the first byte that is not a digit sets one (carries and borrows only move
+    upwards, past it), so a word has a non-digit exactly when a high bit is set.
+    """
+    k, w = matrix.shape
+    if stop - start < 8 or k == 0:
+        return ((matrix[:, start:stop] - np.uint8(48)) <= 9).all(axis=1)
+    matrix = np.ascontiguousarray(matrix)
+    bad = np.zeros(k, dtype=np.uint64)
+    for at in sorted({*range(start, stop - 7, 8), stop - 8}):
+        word = np.ndarray(shape=(k,), dtype="<u8", buffer=matrix, offset=at, strides=(w,))
+        bad |= ((word + _ADD_46) | (word - _SUB_30)) & _HIGH
+    return bad == 0
+
+
 def fixed_width_matrix(arr: pa.Array, width: int) -> np.ndarray:
     """(n, width) uint8 matrix of an array whose values are all exactly `width` bytes long."""
     offsets, data = buffers(arr)

@@ -139,6 +139,18 @@ def test_check_characters_agree_with_integer_sums():
     assert (uscc_check_ok(codes) == expected).all() and expected.any()
 
 
+def test_digits_eight_bytes_at_a_time_agree_with_byte_by_byte():
+    rng = np.random.default_rng(5)
+    # Mostly digits, with one odd byte of any value at a random place in some rows.
+    matrix = rng.integers(48, 58, size=(20_000, 18), dtype=np.uint8)
+    rows = rng.integers(0, 20_000, size=8_000)
+    matrix[rows, rng.integers(0, 18, size=8_000)] = rng.integers(0, 256, size=8_000, dtype=np.uint8)
+    matrix[:256, 3] = np.arange(256, dtype=np.uint8)
+    for start, stop in ((0, 17), (0, 15), (2, 11), (4, 12), (5, 13), (2, 4), (9, 18)):
+        expected = ((matrix[:, start:stop] >= 48) & (matrix[:, start:stop] <= 57)).all(axis=1)
+        assert (utf8.rows_digits(matrix, start, stop) == expected).all(), (start, stop)
+
+
 def _numbers() -> list[str]:
     return [
         "11010519491231002X", "1101051949123100X2", "110105194912310021", "110105491231002", "1101054912310X2", "91110000600037341L",
