@@ -128,7 +128,6 @@ def normalise_name(name: str) -> str:
 # ROWGUID check looks across blocks (a duplicate may sit anywhere in the run).
 
 BLOCK_ROWS = 1 << 17
-_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -272,11 +271,10 @@ def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Data
     bounds = _block_bounds(columns["ROWGUID"], n)
     # The blocks, and beside them the run-wide ROWGUID check, on the thread pool.
     results = parallel.run_all([lambda: _rowguid(records, ctx, run_wide), *(lambda b=b: block(*b) for b in bounds)])[1:]
-    blocks = [(start, r[0]) for (start, _), r in zip(bounds, results)] + [(start, r[1]) for (start, _), r in zip(bounds, results)]
-    requested_parts = [r[2] for r in results]
-    # The rule order of the previous single pass: REQUIRED fields, ROWGUID, then the rest.
-    parts = _join_blocks(blocks[: len(bounds)]) + _join_blocks([(0, run_wide)]) + _join_blocks(blocks[len(bounds) :])
-    requested = {u: np.concatenate([r[u] for r in requested_parts]) for u in UTILITIES}
+    starts = [start for start, _ in bounds]
+    # The rule order of a single pass over all rows: REQUIRED fields, ROWGUID, then the rest.
+    parts = _join_blocks([(s, r[0]) for s, r in zip(starts, results)]) + _join_blocks([(0, run_wide)]) + _join_blocks([(s, r[1]) for s, r in zip(starts, results)])
+    requested = {u: np.concatenate([r[2][u] for r in results]) for u in UTILITIES}
     outcome = _outcome(n, parts, requested)
     return _failure_frame(parts, records), outcome
 
