@@ -97,10 +97,13 @@ def test_cleaning_only_flagged_rows_agrees_with_cleaning_every_row(name, fast, f
 
 def test_owner_lists_cut_from_the_bytes_agree_with_the_regex_split():
     separated = [None, "", ",", "，", "a,", ",a", "a,,b", "a，、b", "张三；李四/王五;赵六", "x、", "，，", "1,1", "a\uff0cb", "a\uff1bb", "\u3001"]
-    for arr in _arrays(AWKWARD + separated):
-        fast = normalize._split(arr)
+    arrays = _arrays(AWKWARD + separated)
+    for arr in arrays:
+        fast, _ = normalize._split(arr)
         assert fast.type == pa.list_(pa.string())
         assert fast.to_pylist() == normalize._split_full(arr).to_pylist()
+    column = normalize._split_column(pa.chunked_array(arrays))
+    assert column.to_pylist() == [x for arr in arrays for x in normalize._split_full(arr).to_pylist()]
 
 
 def test_the_usual_dbsj_form_read_from_bytes_agrees_with_the_general_parser():
