@@ -168,6 +168,15 @@ def _join_blocks(blocks: list[tuple[int, _Failures]]) -> list[_Part]:
     return joined
 
 
+def _values_at(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The column's values at rows, as pandas gives them as objects (str, NaN for missing)."""
+    taken = _arrow(column).take(pa.array(rows))
+    values = taken.to_numpy(zero_copy_only=False).astype(object)
+    if taken.null_count:
+        values[pc.is_null(taken).to_numpy(zero_copy_only=False)] = np.nan
+    return values
+
+
 def _failure_frame(parts: list[_Part], records: pd.DataFrame) -> pd.DataFrame:
     """One row per failure: row, rule, field, utility, value (as the platform sent it), severity, scope."""
     if not parts:
@@ -191,12 +200,12 @@ def _failure_frame(parts: list[_Part], records: pd.DataFrame) -> pd.DataFrame:
     at = 0
     for p, size in zip(parts, sizes):
         if isinstance(p.field, str) and f"{p.field}__orig" not in records and p.with_value:
-            values[at : at + size] = records[p.field].iloc[p.rows].to_numpy(dtype=object)
+            values[at : at + size] = _values_at(records[p.field], p.rows)
         at += size
     for name in pd.unique(field):
         if f"{name}__orig" in records:
             where = np.flatnonzero(field == name)
-            values[where] = records[f"{name}__orig"].iloc[rows[where]].to_numpy(dtype=object)
+            values[where] = _values_at(records[f"{name}__orig"], rows[where])
     out = pd.DataFrame({
         "row": rows,
         "rule_id": rule,
@@ -387,7 +396,12 @@ def _seen_before(values: pa.Array) -> np.ndarray:
     repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     seen = np.zeros(n, dtype=bool)
     if len(repeated):
-        candidates = repeated[np.minimum(np.searchsorted(repeated, h), len(repeated) - 1)] == h
+        # A table on the hashes' low bits rules out nearly every value before the exact look-up.
+        low = np.zeros(1 << 20, dtype=bool)
+        low[(repeated & np.uint64((1 << 20) - 1)).astype(np.int64)] = True
+        candidates = low[(h & np.uint64((1 << 20) - 1)).astype(np.int64)]
+        maybe = np.flatnonzero(candidates)
+        candidates[maybe] = repeated[np.minimum(np.searchsorted(repeated, h[maybe]), len(repeated) - 1)] == h[maybe]
         earlier: set[bytes] = set()
         for i in np.flatnonzero(candidates):
             key = matrix[i].tobytes()
