@@ -28,3 +28,18 @@ def days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np
     day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     return era * 146097 + day_of_era - 719468
+
+
+# Is month * 100 + day a day of the calendar (29 February counted; leap years checked apart)?
+_REAL_MONTH_DAY = np.zeros(10000, dtype=bool)
+for _month in range(1, 13):
+    _REAL_MONTH_DAY[_month * 100 + 1 : _month * 100 + 1 + (29 if _month == 2 else int(_DAYS_IN_MONTH[_month]))] = True
+
+
+def real_yyyymmdd(ymd: np.ndarray) -> np.ndarray:
+    """`real_dates` for dates packed as integers yyyymmdd (0 <= ymd < 10**8)."""
+    month_day = ymd % 10000
+    real = _REAL_MONTH_DAY[month_day]
+    feb29 = np.flatnonzero(month_day == 229)
+    real[feb29] = leap_years(ymd[feb29] // 10000)
+    return real

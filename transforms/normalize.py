@@ -203,15 +203,10 @@ def _parse_dbsj_canonical(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(is `YYYY-MM-DD HH:MM:SS`, its time) for an (n, 19) byte matrix; NaT for an impossible time."""
     shaped = utf8.rows_all((matrix[:, _DIGIT_AT] - np.uint8(48)) <= 9) & utf8.rows_all(matrix[:, _PUNCT_AT] == _PUNCT)
 
-    def number(*cols: int) -> np.ndarray:
-        out = np.zeros(len(matrix), dtype=np.int32)
-        for c in cols:
-            out = out * 10 + (matrix[:, c].astype(np.int32) - 48)
-        return out
-
-    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
-    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
-    ok = dates.real_dates(year, month, day) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    ymd = utf8.decimal(matrix, 0, 4) * 10000 + utf8.decimal(matrix, 5, 7) * 100 + utf8.decimal(matrix, 8, 10)
+    hour, minute, second = utf8.decimal(matrix, 11, 13), utf8.decimal(matrix, 14, 16), utf8.decimal(matrix, 17, 19)
+    ok = dates.real_yyyymmdd(ymd) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    year, month, day = ymd // 10000, ymd // 100 % 100, ymd % 100
     seconds = dates.days_since_epoch(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
     out = (seconds * 1_000_000).astype("datetime64[us]")
     out[~ok] = np.datetime64("NaT")

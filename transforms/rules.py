@@ -495,14 +495,10 @@ class _IdShapes:
 
 def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
     """Per resident ID (n, 18 bytes): the birth date is not a real date, before 1880, or after `as_of`."""
-    d = matrix[:, 6:14].astype(np.int32) - 48
-    year = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
-    month, day = d[:, 4] * 10 + d[:, 5], d[:, 6] * 10 + d[:, 7]
-    real = dates.real_dates(year, month, day)
-    ymd = year * 10000 + month * 100 + day
+    ymd = utf8.decimal(matrix, 6, 14)
     # Born at midnight: later than as_of exactly when the date is after as_of's date.
     today = pd.Timestamp(as_of)
-    return ~real | (ymd < 18800101) | (ymd > today.year * 10000 + today.month * 100 + today.day)
+    return ~dates.real_yyyymmdd(ymd) | (ymd < 18800101) | (ymd > today.year * 10000 + today.month * 100 + today.day)
 
 
 def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failures) -> None:

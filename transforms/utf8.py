@@ -198,6 +198,16 @@ def rows_digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
     return bad == 0
 
 
+def decimal(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Per row of a (k, w) uint8 matrix: the number in ASCII digits in columns start..stop-1 (int32)."""
+    out = np.zeros(len(matrix), dtype=np.int32)
+    for col in range(start, stop):
+        out *= 10
+        out += matrix[:, col]
+        out -= 48
+    return out
+
+
 def fixed_width_matrix(arr: pa.Array, width: int) -> np.ndarray:
     """(n, width) uint8 matrix of an array whose values are all exactly `width` bytes long."""
     offsets, data = buffers(arr)
