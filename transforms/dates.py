@@ -13,13 +13,6 @@ def leap_years(year: np.ndarray) -> np.ndarray:
     return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
 
 
-def real_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Is (year, month, day) a date of the proleptic Gregorian calendar (as numpy and pandas read it)?"""
-    month_ok = (month >= 1) & (month <= 12)
-    days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap_years(year) & (month == 2))
-    return month_ok & (day >= 1) & (day <= days)
-
-
 def days_since_epoch(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Days from 1970-01-01 of real dates (proleptic Gregorian; H. Hinnant's days_from_civil)."""
     y = year.astype(np.int64) - (month <= 2)
@@ -37,7 +30,7 @@ for _month in range(1, 13):
 
 
 def real_yyyymmdd(ymd: np.ndarray) -> np.ndarray:
-    """`real_dates` for dates packed as integers yyyymmdd (0 <= ymd < 10**8)."""
+    """Is each yyyymmdd (packed as an integer, 0 <= ymd < 10**8) a day of the calendar?"""
     month_day = ymd % 10000
     real = _REAL_MONTH_DAY[month_day]
     feb29 = np.flatnonzero(month_day == 229)
