@@ -262,34 +262,45 @@ def _normalise_field(field: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
     return utf8.per_chunk(lambda a: _text(a, nfkc=field not in NAME_FIELDS), raw)
 
 
+OWNER_LISTS = {f"{prefix}{field}": f"{prefix}_{part}" for prefix in SIDES for part, field in (("NAMES", "XM"), ("TYPES", "ZJZL"), ("IDS", "ZJHM"), ("PHONES", "LXDH"))}
+
+
+def _field_columns(field: str, raw: pa.ChunkedArray) -> dict[str, pa.ChunkedArray | np.ndarray]:
+    """A field normalised, and the columns derived from it (owner list, area, recorded time)."""
+    value = _normalise_field(field, raw)
+    out: dict[str, pa.ChunkedArray | np.ndarray] = {field: value, f"{field}__orig": raw}
+    if field in OWNER_LISTS:
+        out[OWNER_LISTS[field]] = _split_column(value)
+    elif field == "FWJZMJ":
+        areas = [_area(c) for c in value.chunks]
+        out["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())
+        out["FWJZMJ_DECIMALS"] = pa.chunked_array([a[1] for a in areas], type=pa.int32())
+    elif field == "DBSJ":
+        out["DBSJ_TS"] = parse_dbsj(value).to_numpy()
+    return out
+
+
+# The owner fields take longest: first on the thread pool, so that the others fill in around them.
+_FIELD_ORDER = sorted(FIELD_CODES, key=lambda f: (f not in OWNER_LISTS, f not in ("DBSJ", "BDCQZH", "FWZL", "FWJZMJ")))
+
+
 def normalize_records(records: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """Annex 1 fields normalised (same names), originals beside them as `<FIELD>__orig`, derived columns."""
     table = records if isinstance(records, pa.Table) else pa.Table.from_pandas(records, preserve_index=False)
-    columns: dict[str, pa.ChunkedArray] = {}
-    for name in table.column_names:
-        if name not in FIELD_CODES:
-            columns[name] = table[name]
     raws = {
         field: _as_large_string(table[field]) if field in table.column_names else pa.chunked_array([pa.nulls(table.num_rows, pa.large_string())])
         for field in FIELD_CODES
     }
-    values = parallel.run_all(lambda f=f: _normalise_field(f, raws[f]) for f in FIELD_CODES)
-    for field, value in zip(FIELD_CODES, values):
-        columns[field] = value
-        columns[f"{field}__orig"] = raws[field]
-    owner_parts = [(prefix, part, field) for prefix in SIDES for part, field in (("NAMES", "XM"), ("TYPES", "ZJZL"), ("IDS", "ZJHM"), ("PHONES", "LXDH"))]
-    derived = parallel.run_all([
-        *(lambda p=p, f=f: _split_column(columns[f"{p}{f}"]) for p, _, f in owner_parts),
-        lambda: [_area(c) for c in columns["FWJZMJ"].chunks],
-        lambda: parse_dbsj(columns["DBSJ"]).to_numpy(),
-    ])
-    for (prefix, part, _), lists in zip(owner_parts, derived):
-        columns[f"{prefix}_{part}"] = lists
-    areas = derived[len(owner_parts)]
-    columns["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())
-    columns["FWJZMJ_DECIMALS"] = pa.chunked_array([a[1] for a in areas], type=pa.int32())
+    done: dict[str, pa.ChunkedArray | np.ndarray] = {}
+    for result in parallel.run_all(lambda f=f: _field_columns(f, raws[f]) for f in _FIELD_ORDER):
+        done.update(result)
+    columns = {name: table[name] for name in table.column_names if name not in FIELD_CODES}
+    for field in FIELD_CODES:
+        columns[field], columns[f"{field}__orig"] = done[field], done[f"{field}__orig"]
+    for name in (*OWNER_LISTS.values(), "FWJZMJ_NUM", "FWJZMJ_DECIMALS"):
+        columns[name] = done[name]
     out = pa.table(columns).to_pandas(types_mapper=_pandas_type)
-    out["DBSJ_TS"] = derived[-1]
+    out["DBSJ_TS"] = done["DBSJ_TS"]
     return out
 
 
