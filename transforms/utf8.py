@@ -171,7 +171,10 @@ def rows_all(mask: np.ndarray) -> np.ndarray:
     """
     k, w = mask.shape
     if w < 8 or k == 0:
-        return mask.all(axis=1)
+        out = np.ones(k, dtype=bool)
+        for col in range(w):
+            out &= mask[:, col]
+        return out
     bad = np.ascontiguousarray(~mask)
     any_bad = np.zeros(k, dtype=np.uint64)
     for at in sorted({*range(0, w - 7, 8), w - 8}):
@@ -190,8 +193,11 @@ def rows_digits(matrix: np.ndarray, start: int, stop: int) -> np.ndarray:
     upwards, past it), so a word has a non-digit exactly when a high bit is set.
     """
     k, w = matrix.shape
-    if stop - start < 8 or k == 0:
-        return ((matrix[:, start:stop] - np.uint8(48)) <= 9).all(axis=1)
+    if stop - start < 8 or k == 0:  # a column at a time (numpy's all(axis=1) pays per row)
+        out = np.ones(k, dtype=bool)
+        for col in range(start, stop):
+            out &= (matrix[:, col] - np.uint8(48)) <= 9
+        return out
     matrix = np.ascontiguousarray(matrix)
     bad = np.zeros(k, dtype=np.uint64)
     for at in sorted({*range(start, stop - 7, 8), stop - 8}):
