@@ -235,8 +235,7 @@ class _Block:
 
     def null(self, name: str) -> np.ndarray:
         if name not in self._nulls:
-            arr = self.arr(name)
-            self._nulls[name] = pc.is_null(arr).to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(len(arr), dtype=bool)
+            self._nulls[name] = utf8.nulls(self.arr(name))
         return self._nulls[name]
 
 

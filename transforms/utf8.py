@@ -151,6 +151,14 @@ def clean(arr: pa.Array, rows: np.ndarray, transform: Callable[[pa.Array], pa.Ar
     return with_nulls(arr, blank)
 
 
+def nulls(arr: pa.Array) -> np.ndarray:
+    """Boolean mask of the null values, unpacked straight from the validity bitmap."""
+    if not arr.null_count:
+        return np.zeros(len(arr), dtype=bool)
+    bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+    return ~np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset :].astype(bool)
+
+
 def with_nulls(arr: pa.Array, nulls: np.ndarray) -> pa.Array:
     """`arr` with the rows of the boolean mask `nulls` set to null (data buffers shared, not copied)."""
     if not nulls.any():

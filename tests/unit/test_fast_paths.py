@@ -154,6 +154,14 @@ def test_digits_eight_bytes_at_a_time_agree_with_byte_by_byte():
         assert (utf8.rows_digits(matrix, start, stop) == expected).all(), (start, stop)
 
 
+def test_null_masks_read_from_the_validity_bitmap():
+    values = pa.array([None if i % 3 == 0 or i % 7 == 0 else str(i) for i in range(100)], pa.large_string())
+    for start in (0, 1, 5, 13):
+        part = values.slice(start, 60)
+        assert utf8.nulls(part).tolist() == pc.is_null(part).to_pylist()
+    assert not utf8.nulls(pa.array(["a", "b"])).any()
+
+
 def _numbers() -> list[str]:
     return [
         "11010519491231002X", "1101051949123100X2", "110105194912310021", "110105491231002", "1101054912310X2", "91110000600037341L",
