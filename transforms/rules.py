@@ -305,6 +305,11 @@ _BLOCK_COLUMNS = (
 )
 
 
+def _literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches it literally (metacharacters escaped, nothing else)."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", text)
+
+
 class _Lookups:
     """What the rules look values up in, as arrays: ID types, place names, area codes, registry."""
 
@@ -319,7 +324,7 @@ class _Lookups:
                 self.landline_digits[int(code[1:])] = digits
         # An address naming a longer name also names any shorter one inside it: keep the shorter.
         self.place_pattern = {
-            code: "|".join(re.escape(n) for n in names if not any(o != n and o in n for o in names))
+            code: "|".join(_literal(n) for n in names if not any(o != n and o in n for o in names))
             for code, names in ctx.place_names.items() if names
         }
         self.institutions: dict[str, tuple[list[str], np.ndarray, list[str]]] = {}
