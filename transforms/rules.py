@@ -15,7 +15,8 @@ quarantined always holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,8 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms import dates, parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
-from transforms.checks import id_check_ok, uscc_check_ok
+from transforms.checks import USCC_CHARSET, id_check_ok, uscc_check_ok
 
 
 @dataclass(frozen=True)
@@ -118,29 +120,131 @@ def normalise_name(name: str) -> str:
 
 
 # --- evaluation --------------------------------------------------------------------------
+#
+# The rules run over blocks of rows (BLOCK_ROWS), so that every intermediate array stays
+# small enough for the CPU caches; each block records its failures rule by rule, in the
+# same order in every block, and the blocks are then joined rule by rule. The result is
+# the same as one pass over all rows: failures ordered by rule, then by row. Only the
+# ROWGUID check looks across blocks (a duplicate may sit anywhere in the run).
+
+BLOCK_ROWS = 1 << 17
+
+
+@dataclass
+class _Part:
+    rule: str
+    field: str | np.ndarray  # one field, or one per row
+    utility: str
+    rows: np.ndarray
+    with_value: bool  # report the field's value (when there is no original to report)
 
 
 class _Failures:
+    """Failures of one block, in the order the rules add them (rows within the block)."""
+
     def __init__(self) -> None:
-        self.parts: list[pd.DataFrame] = []
+        self.parts: list[_Part] = []
 
-    def add(self, rows: np.ndarray, rule: str, field: str | np.ndarray, values, utility: str = "") -> None:
-        rows = np.asarray(rows)
-        if len(rows) == 0:
-            return
-        if values is None or np.isscalar(values):
-            values = np.full(len(rows), values, dtype=object)
-        self.parts.append(pd.DataFrame({"row": rows, "rule_id": rule, "field": field, "utility": utility, "value": values}))
+    def add(self, rows: np.ndarray, rule: str, field: str | np.ndarray, *, utility: str = "", with_value: bool = False) -> None:
+        self.parts.append(_Part(rule, field, utility, np.asarray(rows, dtype=np.int64), with_value))
 
-    def frame(self) -> pd.DataFrame:
-        if not self.parts:
-            empty = pd.Series([], dtype=object)
-            return pd.DataFrame({"row": pd.Series([], dtype=np.int64), **{c: empty for c in ("rule_id", "field", "utility", "value", "severity", "scope")}})
-        out = pd.concat(self.parts, ignore_index=True)
-        rules = out["rule_id"].map(RULES)
-        out["severity"] = rules.map(lambda r: r.severity)
-        out["scope"] = rules.map(lambda r: r.scope)
+
+def _join_blocks(blocks: list[tuple[int, _Failures]]) -> list[_Part]:
+    """One part per rule call, rows made run-wide and in order, empty parts dropped."""
+    if not blocks:
+        return []
+    joined = []
+    for i, first in enumerate(blocks[0][1].parts):
+        pieces = [(start, f.parts[i]) for start, f in blocks]
+        assert all(p.rule == first.rule and (isinstance(p.field, np.ndarray) or p.field == first.field) for _, p in pieces)
+        rows = np.concatenate([p.rows + start for start, p in pieces])
+        if not len(rows):
+            continue
+        if isinstance(first.field, np.ndarray):
+            field = np.concatenate([p.field for _, p in pieces])
+        else:
+            field = first.field
+        joined.append(_Part(first.rule, field, first.utility, rows, first.with_value))
+    return joined
+
+
+def _values_at(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The column's values at rows, as pandas gives them as objects (str, NaN for missing)."""
+    taken = _arrow(column).take(pa.array(rows))
+    values = taken.to_numpy(zero_copy_only=False).astype(object)
+    if taken.null_count:
+        values[pc.is_null(taken).to_numpy(zero_copy_only=False)] = np.nan
+    return values
+
+
+def _failure_frame(parts: list[_Part], records: pd.DataFrame) -> pd.DataFrame:
+    """One row per failure: row, rule, field, utility, value (as the platform sent it), severity, scope."""
+    if not parts:
+        empty = pd.Series([], dtype=object)
+        return pd.DataFrame({"row": pd.Series([], dtype=np.int64), **{c: empty for c in ("rule_id", "field", "utility", "value", "severity", "scope")}})
+    rows = np.concatenate([p.rows for p in parts])
+    sizes = [len(p.rows) for p in parts]
+
+    def spread(values: list) -> np.ndarray:
+        out = np.empty(len(rows), dtype=object)
+        at = 0
+        for value, size in zip(values, sizes):
+            out[at : at + size] = value
+            at += size
         return out
+
+    rule = spread([p.rule for p in parts])
+    field = spread([p.field for p in parts])
+    values = np.full(len(rows), None, dtype=object)
+    # The value a person sees is the one the platform sent, not the normalised one.
+    at = 0
+    for p, size in zip(parts, sizes):
+        if isinstance(p.field, str) and f"{p.field}__orig" not in records and p.with_value:
+            values[at : at + size] = _values_at(records[p.field], p.rows)
+        at += size
+    for name in pd.unique(field):
+        if f"{name}__orig" in records:
+            where = np.flatnonzero(field == name)
+            values[where] = _values_at(records[f"{name}__orig"], rows[where])
+    out = pd.DataFrame({
+        "row": rows,
+        "rule_id": rule,
+        "field": field,
+        "utility": spread([p.utility for p in parts]),
+        "value": np.full(len(rows), None, dtype=object),
+        "severity": spread([RULES[p.rule].severity for p in parts]),
+        "scope": spread([RULES[p.rule].scope for p in parts]),
+    })
+    out["value"] = values
+    return out
+
+
+class _Block:
+    """One range of rows of the normalised records, as Arrow arrays (sliced, not copied)."""
+
+    def __init__(self, columns: dict[str, pa.ChunkedArray], start: int, stop: int) -> None:
+        self.start, self.n = start, stop - start
+        self._columns = columns
+        self._arrays: dict[str, pa.Array] = {}
+        self._nulls: dict[str, np.ndarray] = {}
+
+    def arr(self, name: str) -> pa.Array:
+        if name not in self._arrays:
+            self._arrays[name] = self._columns[name].slice(self.start, self.n).combine_chunks()
+        return self._arrays[name]
+
+    def null(self, name: str) -> np.ndarray:
+        if name not in self._nulls:
+            self._nulls[name] = utf8.nulls(self.arr(name))
+        return self._nulls[name]
+
+
+def _arrow(column: pd.Series) -> pa.ChunkedArray:
+    """The Arrow data behind a pyarrow-backed pandas column (no copy), or made from its values."""
+    backing = getattr(column.array, "_pa_array", None)
+    if backing is not None:
+        return backing if isinstance(backing, pa.ChunkedArray) else pa.chunked_array([backing])
+    return pa.chunked_array([pa.array(column.to_numpy(dtype=object), type=pa.string())])
 
 
 def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -150,72 +254,175 @@ def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Data
     utility) with the original value; outcome has per record row `status`
     (passed / partial / quarantined), `requested` and `blocked` utilities (comma-joined).
     """
-    f = _Failures()
     n = len(records)
-    _required(records, f)
-    _rowguid(records, ctx, f)
-    for prefix in ("ZRF", "ZCF"):
-        _parties(records, prefix, ctx, f)
-    _place(records, ctx, f)
-    _area(records, f)
-    _certificate(records, f)
-    _dbsj(records, ctx, f)
-    requested = _utilities(records, ctx, f)
-    failures = f.frame()
-    outcome = _outcome(n, failures, requested)
-    # The value a person sees is the one the platform sent, not the normalised one.
-    if len(failures):
-        values = failures["value"].to_numpy(dtype=object).copy()
-        for field, group in failures.groupby("field").groups.items():
-            if f"{field}__orig" in records:
-                rows = failures["row"].to_numpy()[np.asarray(group)]
-                values[np.asarray(group)] = records[f"{field}__orig"].iloc[rows].to_numpy(dtype=object)
-        failures["value"] = values
-    return failures, outcome
+    columns = {name: _arrow(records[name]) for name in _BLOCK_COLUMNS}
+    dense = {
+        "DBSJ_TS": records["DBSJ_TS"].to_numpy(),
+        "FWJZMJ_NUM": records["FWJZMJ_NUM"].to_numpy(dtype=float, na_value=np.nan),
+        "FWJZMJ_DECIMALS": records["FWJZMJ_DECIMALS"].to_numpy(dtype=float, na_value=np.nan),
+    }
+    lookups = _Lookups(ctx)
+    run_wide = _Failures()
+
+    def block(start: int, stop: int) -> tuple[_Failures, _Failures, dict[str, np.ndarray]]:
+        rows = _Block(columns, start, stop)
+        before, after = _Failures(), _Failures()
+        _required(rows, before)
+        for prefix in ("ZRF", "ZCF"):
+            _parties(rows, prefix, ctx, lookups, after)
+        _place(rows, ctx, lookups, after)
+        _area(rows, {k: v[start:stop] for k, v in dense.items()}, after)
+        _certificate(rows, after)
+        _dbsj(rows, dense["DBSJ_TS"][start:stop], ctx, after)
+        return before, after, _utilities(rows, lookups, after)
+
+    bounds = _block_bounds(columns["ROWGUID"], n)
+    # The blocks, and beside them the run-wide ROWGUID check, on the thread pool.
+    results = parallel.run_all([lambda: _rowguid(records, ctx, run_wide), *(lambda b=b: block(*b) for b in bounds)])[1:]
+    starts = [start for start, _ in bounds]
+    # The rule order of a single pass over all rows: REQUIRED fields, ROWGUID, then the rest.
+    parts = _join_blocks([(s, r[0]) for s, r in zip(starts, results)]) + _join_blocks([(0, run_wide)]) + _join_blocks([(s, r[1]) for s, r in zip(starts, results)])
+    requested = {u: np.concatenate([r[2][u] for r in results]) for u in UTILITIES}
+    outcome = _outcome(n, parts, requested)
+    return _failure_frame(parts, records), outcome
 
 
-def _null(values: pd.Series) -> np.ndarray:
-    return values.isna().to_numpy()
+def _block_bounds(reference: pa.ChunkedArray, n: int) -> list[tuple[int, int]]:
+    """Row ranges of at most BLOCK_ROWS that do not cross the data's chunks (slices copy nothing)."""
+    bounds, at = [], 0
+    for chunk in reference.chunks:
+        for start in range(0, len(chunk), BLOCK_ROWS):
+            bounds.append((at + start, at + min(start + BLOCK_ROWS, len(chunk))))
+        at += len(chunk)
+    if at != n or not bounds:
+        bounds = [(s, min(s + BLOCK_ROWS, n)) for s in range(0, n, BLOCK_ROWS)] or [(0, 0)]
+    return bounds
 
 
-def _required(records: pd.DataFrame, f: _Failures) -> None:
+_BLOCK_COLUMNS = (
+    *REQUIRED_FIELDS, "ZRFLXDH", "ZCFLXDH", "YDHH", "YSHH", "GSJGBM", "GSJGMC", "YQHH", "RQJGBM", "RQJGMC", "YNHH", "GRJGBM", "GRJGMC",
+    *(f"{side}_{part}" for side in ("ZRF", "ZCF") for part in ("NAMES", "TYPES", "IDS", "PHONES")),
+)
+
+
+def _literal(text: str) -> str:
+    """`text` as an RE2 pattern that matches it literally (metacharacters escaped, nothing else)."""
+    return re.sub(r"([\\^$.|?*+()\[\]{}])", r"\\\1", text)
+
+
+class _Lookups:
+    """What the rules look values up in, as arrays: ID types, place names, area codes, registry."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.area_codes = list(ctx.area_code_digits)
+        # Local-number length per Shandong area code; -1 (any length the pattern allows) elsewhere.
+        self.area_digits = np.array([ctx.area_code_digits[c] for c in self.area_codes] + [-1])
+        # The same for the area codes `0[3-9]XX`, indexed by their last three digits.
+        self.landline_digits = np.full(1000, -1, dtype=np.int64)
+        for code, digits in ctx.area_code_digits.items():
+            if len(code) == 4 and code.isdigit() and code[0] == "0" and code[1] in "3456789":
+                self.landline_digits[int(code[1:])] = digits
+        # An address naming a longer name also names any shorter one inside it: keep the shorter.
+        self.place_pattern = {
+            code: "|".join(_literal(n) for n in names if not any(o != n and o in n for o in names))
+            for code, names in ctx.place_names.items() if names
+        }
+        self.institutions: dict[str, tuple[list[str], np.ndarray, list[str]]] = {}
+        for utility in UTILITIES:
+            pairs = sorted((code, name) for (u, code), name in ctx.institutions.items() if u == utility)
+            names = sorted({name for _, name in pairs})
+            index = {name: i for i, name in enumerate(names)}
+            self.institutions[utility] = ([c for c, _ in pairs], np.array([index[nm] for _, nm in pairs] + [-1], dtype=np.int64), names)
+
+
+def _valid(arr: pa.Array) -> np.ndarray:
+    if not arr.null_count:
+        return np.ones(len(arr), dtype=bool)
+    return pc.is_valid(arr).to_numpy(zero_copy_only=False)
+
+
+def _index_in(arr: pa.Array, values: list[str]) -> np.ndarray:
+    """Position of each value in `values`, -1 where absent or null."""
+    if not values:
+        return np.full(len(arr), -1, dtype=np.int64)
+    found = pc.index_in(arr, value_set=pa.array(values, arr.type))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _distinct(sorted_rows: np.ndarray) -> np.ndarray:
+    """Distinct values of an ascending array (np.unique without the sort)."""
+    if len(sorted_rows) < 2:
+        return sorted_rows
+    return sorted_rows[np.concatenate([[True], sorted_rows[1:] != sorted_rows[:-1]])]
+
+
+def _required(b: _Block, f: _Failures) -> None:
     for field in REQUIRED_FIELDS:
-        rows = np.flatnonzero(_null(records[field]))
-        f.add(rows, "REQUIRED", field, None)
+        f.add(np.flatnonzero(b.null(field)), "REQUIRED", field)
 
 
 def _rowguid(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
-    guid = records["ROWGUID"]
-    new = (records["OP"] == "I").to_numpy() if "OP" in records else np.ones(len(records), dtype=bool)
-    present = new & guid.notna().to_numpy()
-    dup = np.zeros(len(records), dtype=bool)
-    dup[present] = guid[present].duplicated(keep="first").to_numpy()
+    """A second new record under a ROWGUID (earlier in this run, or taken in an earlier run)."""
+    guid = _arrow(records["ROWGUID"]).combine_chunks()
+    n = len(guid)
+    new = pc.fill_null(pc.equal(_arrow(records["OP"]), "I"), False).to_numpy(zero_copy_only=False) if "OP" in records else np.ones(n, dtype=bool)
+    present = new & _valid(guid)
+    dup = np.zeros(n, dtype=bool)
+    if present.any():
+        dup[present] = _seen_before(guid if present.all() else guid.filter(pa.array(present)))
     if ctx.known_rowguids:
-        dup |= present & guid.isin(ctx.known_rowguids).to_numpy()
-    rows = np.flatnonzero(dup)
-    f.add(rows, "ROWGUID_DUPLICATE", "ROWGUID", guid.to_numpy(dtype=object)[rows])
+        dup |= present & pc.fill_null(pc.is_in(guid, value_set=pa.array(list(ctx.known_rowguids), guid.type)), False).to_numpy(zero_copy_only=False)
+    f.add(np.flatnonzero(dup), "ROWGUID_DUPLICATE", "ROWGUID", with_value=True)
 
 
-def _arrow(column: pd.Series) -> pa.Array:
-    """The Arrow array behind a pyarrow-backed pandas column (no copy), or one made from its values."""
-    backing = getattr(column.array, "_pa_array", None)
-    if backing is not None:
-        return backing.combine_chunks()
-    return pa.array(column.to_numpy(dtype=object), type=pa.string())
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _explode(column: pd.Series) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-    """(parent row, position in its list, value) of a list column; null lists give nothing."""
-    arr = _arrow(column)
-    parents = pc.list_parent_indices(arr).to_numpy()
-    values = pc.list_flatten(arr)
-    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy()
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return parents, np.arange(len(values)) - starts, values
+def _seen_before(values: pa.Array) -> np.ndarray:
+    """Per value (none null): does the same value come earlier in the array?"""
+    lengths = utf8.byte_lengths(values)
+    width = int(lengths[0]) if len(values) else 0
+    if not 8 <= width <= 64 or (lengths != width).any():
+        # Dictionary codes are handed out in order of first appearance: a code no higher
+        # than the highest one before it has been seen already.
+        codes = values.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes <= np.concatenate([[-1], np.maximum.accumulate(codes)[:-1]])
+    # Values of one width (UUIDs): a 64-bit hash of each, read as overlapping 8-byte words;
+    # only values whose hash repeats are compared, exactly, in order.
+    matrix = utf8.fixed_width_matrix(values, width)
+    n = len(values)
+    h = np.zeros(n, dtype=np.uint64)
+    for at in sorted({*range(0, width - 7, 8), width - 8}):
+        h ^= np.ndarray(shape=(n,), dtype="<u8", buffer=matrix, offset=at, strides=(width,))
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    ordered = np.sort(h)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    seen = np.zeros(n, dtype=bool)
+    if len(repeated):
+        # A table on the hashes' low bits rules out nearly every value before the exact look-up.
+        low = np.zeros(1 << 20, dtype=bool)
+        low[(repeated & np.uint64((1 << 20) - 1)).astype(np.int64)] = True
+        candidates = low[(h & np.uint64((1 << 20) - 1)).astype(np.int64)]
+        maybe = np.flatnonzero(candidates)
+        candidates[maybe] = repeated[np.minimum(np.searchsorted(repeated, h[maybe]), len(repeated) - 1)] == h[maybe]
+        earlier: set[bytes] = set()
+        for i in np.flatnonzero(candidates):
+            key = matrix[i].tobytes()
+            seen[i] = key in earlier
+            earlier.add(key)
+    return seen
 
 
-def _lengths(column: pd.Series) -> np.ndarray:
-    return pc.fill_null(pc.list_value_length(_arrow(column)), 0).to_numpy()
+# --- owners: ID numbers and phones ----------------------------------------------------------
+
+
+def _list_lengths(lists: pa.Array) -> np.ndarray:
+    return pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    return np.cumsum(lengths) - lengths
 
 
 def _match(values: pa.Array, pattern: str) -> np.ndarray:
@@ -223,212 +430,332 @@ def _match(values: pa.Array, pattern: str) -> np.ndarray:
     return pc.fill_null(pc.match_substring_regex(values, f"^(?:{pattern})$"), False).to_numpy(zero_copy_only=False)
 
 
-def _isin(values: pa.Array, allowed) -> np.ndarray:
-    return pc.fill_null(pc.is_in(values, value_set=pa.array(list(allowed), pa.string())), False).to_numpy(zero_copy_only=False)
+def _match_where(values: pa.Array, where: np.ndarray, pattern: str) -> np.ndarray:
+    """`_match` computed only at the positions of the boolean mask `where` (False elsewhere)."""
+    out = np.zeros(len(values), dtype=bool)
+    idx = np.flatnonzero(where)
+    if len(idx):
+        out[idx] = _match(values.take(pa.array(idx)), pattern)
+    return out
 
 
-def _parties(records: pd.DataFrame, prefix: str, ctx: Context, f: _Failures) -> None:
+def _fixed(values: pa.Array, lengths: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions, byte matrix) of the values exactly `width` bytes long."""
+    idx = np.flatnonzero(lengths == width)
+    if not len(idx):
+        return idx, np.zeros((0, width), dtype=np.uint8)
+    return idx, utf8.fixed_width_matrix(values.take(pa.array(idx)), width)
+
+
+def _type_flags(dictionary: list[str]) -> dict[str, np.ndarray]:
+    """Per ID type code (and a last entry for "no type"): which kind of ID it is."""
+
+    def flag(codes) -> np.ndarray:
+        return np.array([d in codes for d in dictionary] + [False])
+
+    return {
+        "known": flag(ID_TYPES), "resident": flag(RESIDENT_ID_TYPES), "permit": flag(("2",)), "passport": flag(("3",)),
+        "company": flag(("6", "7", "8")), "org": flag(("6",)), "licence": flag(("7",)),
+    }
+
+
+_PROVINCE = np.zeros(100, dtype=bool)
+_PROVINCE[[int(p) for p in PROVINCE_PREFIXES]] = True
+_USCC_ALLOWED = np.zeros(256, dtype=bool)
+_USCC_ALLOWED[np.frombuffer(USCC_CHARSET.encode("ascii"), dtype=np.uint8)] = True
+
+
+class _IdShapes:
+    """Shapes of ID numbers read from their bytes, where a regular expression is not needed:
+    `\\d{17}[\\dX]` (resident ID), `[0-9A-HJ-NPQRTUWXY]{18}` (USCC), `\\d{15}`."""
+
+    def __init__(self, numbers: pa.Array, lengths: np.ndarray) -> None:
+        self._at18, self._m18 = _fixed(numbers, lengths, 18)
+        self.eighteen, self.fifteen = (np.zeros(len(numbers), dtype=bool) for _ in range(2))
+        last = self._m18[:, 17]
+        self.eighteen[self._at18] = utf8.rows_digits(self._m18, 0, 17) & (((last - np.uint8(48)) <= 9) | (last == ord("X")))
+        at15, m15 = _fixed(numbers, lengths, 15)
+        self.fifteen[at15] = utf8.rows_digits(m15, 0, 15)
+        self._row18 = np.full(len(numbers), -1, dtype=np.int64)
+        self._row18[self._at18] = np.arange(len(self._at18))
+
+    def uscc(self, where: np.ndarray) -> np.ndarray:
+        """USCC shape, computed at the positions of the boolean mask `where` only (False elsewhere)."""
+        out = np.zeros(len(where), dtype=bool)
+        idx = np.flatnonzero(where & (self._row18 >= 0))
+        out[idx] = utf8.rows_all(_USCC_ALLOWED[self.bytes18(idx)])
+        return out
+
+    def over18(self, check: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """`check` over the (k, 18) bytes of every 18-byte number, spread to all numbers (False elsewhere)."""
+        out = np.zeros(len(self.eighteen), dtype=bool)
+        out[self._at18] = check(self._m18)
+        return out
+
+    def bytes18(self, idx: np.ndarray) -> np.ndarray:
+        """(len(idx), 18) bytes of the 18-byte numbers at positions idx."""
+        return self._m18[self._row18[idx]]
+
+
+def _birth_date_bad(matrix: np.ndarray, as_of: datetime) -> np.ndarray:
+    """Per resident ID (n, 18 bytes): the birth date is not a real date, before 1880, or after `as_of`."""
+    ymd = utf8.decimal(matrix, 6, 14)
+    # Born at midnight: later than as_of exactly when the date is after as_of's date.
+    today = pd.Timestamp(as_of)
+    return ~dates.real_yyyymmdd(ymd) | (ymd < 18800101) | (ymd > today.year * 10000 + today.month * 100 + today.day)
+
+
+def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failures) -> None:
     id_field, type_field, phone_field = f"{prefix}ZJHM", f"{prefix}ZJZL", f"{prefix}LXDH"
-    names, types, ids, phones = (_lengths(records[f"{prefix}_{k}"]) for k in ("NAMES", "TYPES", "IDS", "PHONES"))
+    id_lists, type_lists = b.arr(f"{prefix}_IDS"), b.arr(f"{prefix}_TYPES")
+    names, types, ids, phones = (_list_lengths(b.arr(f"{prefix}_{k}")) for k in ("NAMES", "TYPES", "IDS", "PHONES"))
     present = (names > 0) & (ids > 0)
     # One ID type or one phone for several owners is common and unambiguous; other mismatches are not.
     bad = present & ((names != ids) | ((types != ids) & (types != 1) & (types > 0)) | ((phones != ids) & (phones != 1) & (phones > 0)))
-    f.add(np.flatnonzero(bad), "OWNER_COUNT", id_field, None)
+    f.add(np.flatnonzero(bad), "OWNER_COUNT", id_field)
 
-    parents, pos, numbers = _explode(records[f"{prefix}_IDS"])
-    _, _, t_values = _explode(records[f"{prefix}_TYPES"])
-    # The ID type of each number: the one at the same position, or else the record's first one.
-    type_lists = _arrow(records[f"{prefix}_TYPES"])
-    first = pc.list_element(pc.if_else(pc.greater(pc.fill_null(pc.list_value_length(type_lists), 0), 0), type_lists, pa.scalar(None, type_lists.type)), 0)
-    t_offsets = np.concatenate([[0], np.cumsum(types)])
+    numbers = pc.list_flatten(id_lists)
+    parents = np.repeat(np.arange(b.n), ids)
+    pos = np.arange(len(numbers)) - np.repeat(_starts(ids), ids)
+    # The ID type of each number: the one at the same position, or else the record's first one
+    # (as a code into the types' dictionary; -1 for none).
+    encoded = pc.list_flatten(type_lists).dictionary_encode()
+    t_codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    t_starts = _starts(types)
+    first = np.full(b.n, -1, dtype=np.int64)
+    first[types > 0] = t_codes[t_starts[types > 0]]
     same_pos = pos < types[parents]
-    take = np.where(same_pos, t_offsets[parents] + pos, 0)
-    id_types = pc.if_else(pa.array(same_pos), pc.take(t_values, pa.array(take)) if len(t_values) else pa.nulls(len(take), pa.string()), pc.take(first, pa.array(parents)))
+    code = first[parents]
+    code[same_pos] = t_codes[t_starts[parents[same_pos]] + pos[same_pos]]
+    kind = {k: v[code] for k, v in _type_flags(encoded.dictionary.to_pylist()).items()}
 
-    def field_values(field: str, rows: np.ndarray) -> np.ndarray:
-        return records[field].iloc[rows].to_numpy(dtype=object)
+    lengths = utf8.byte_lengths(numbers)
+    empty = lengths == 0
+    if numbers.null_count:
+        empty |= pc.is_null(numbers).to_numpy(zero_copy_only=False)
+    f.add(_distinct(parents[empty & ~b.null(id_field)[parents]]), "REQUIRED", id_field)
+    f.add(_distinct(parents[~kind["known"] & (code >= 0)]), "ID_TYPE_UNKNOWN", type_field, with_value=True)
 
-    empty = pc.fill_null(pc.equal(pc.utf8_length(numbers), 0), True).to_numpy(zero_copy_only=False)
-    rows = np.unique(parents[empty & ~_null(records[id_field])[parents]])
-    f.add(rows, "REQUIRED", id_field, None)
-    known_type = _isin(id_types, ID_TYPES)
-    given = pc.is_valid(id_types).to_numpy(zero_copy_only=False)
-    rows = np.unique(parents[~known_type & given])
-    f.add(rows, "ID_TYPE_UNKNOWN", type_field, field_values(type_field, rows))
+    shapes = _IdShapes(numbers, lengths)
+    eighteen, fifteen = shapes.eighteen, shapes.fifteen
 
-    resident = _isin(id_types, RESIDENT_ID_TYPES) & ~empty
-    permit_or_hk = _isin(id_types, ["2"]) & ~empty
-    eighteen = _match(numbers, r"\d{17}[\dX]")
-    fifteen = _match(numbers, r"\d{15}")
-    hk_macao_tw = _match(numbers, r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}")
-    shape_bad = (resident & ~eighteen & ~fifteen) | (permit_or_hk & ~eighteen & ~hk_macao_tw)
-    shape_bad |= _isin(id_types, ["3"]) & ~empty & ~_match(numbers, r"[A-Z0-9]{5,17}")
-    company = _isin(id_types, ["6", "7", "8"]) & ~empty
-    uscc_shape = _match(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")
-    shape_bad |= company & ~uscc_shape & ~(_isin(id_types, ["6"]) & _match(numbers, r"[0-9A-Z]{8}-?[0-9X]")) & ~(_isin(id_types, ["7"]) & fifteen)
-    rows = np.unique(parents[shape_bad])
-    f.add(rows, "ID_FORMAT", id_field, field_values(id_field, rows))
+    resident, permit = kind["resident"] & ~empty, kind["permit"] & ~empty
+    passport, company = kind["passport"] & ~empty, kind["company"] & ~empty
+    uscc_shape = shapes.uscc(company)  # only companies' numbers are read as USCC
+    hk_macao_tw = _match_where(numbers, permit & ~eighteen, r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}")
+    shape_bad = (resident & ~eighteen & ~fifteen) | (permit & ~eighteen & ~hk_macao_tw)
+    shape_bad |= passport & ~_match_where(numbers, passport, r"[A-Z0-9]{5,17}")
+    org_code = _match_where(numbers, company & kind["org"] & ~uscc_shape, r"[0-9A-Z]{8}-?[0-9X]")
+    shape_bad |= company & ~uscc_shape & ~org_code & ~(kind["licence"] & fifteen)
+    f.add(_distinct(parents[shape_bad]), "ID_FORMAT", id_field, with_value=True)
 
     # Resident IDs (and 18-digit residence permits): check character, birth date, province.
-    idx = np.flatnonzero((resident | permit_or_hk) & eighteen)
-    if len(idx):
-        chosen = pc.take(numbers, pa.array(idx))
-        rows = np.unique(parents[idx[~id_check_ok(_arrow_ascii_matrix(chosen, 18))]])
-        f.add(rows, "ID_CHECKSUM", id_field, field_values(id_field, rows))
-        births = pd.to_datetime(pd.Series(pc.utf8_slice_codeunits(chosen, 6, 14).to_numpy(zero_copy_only=False)), format="%Y%m%d", errors="coerce")
-        bad_birth = births.isna().to_numpy() | (births > pd.Timestamp(ctx.as_of)).to_numpy() | (births < pd.Timestamp("1880-01-01")).to_numpy()
-        rows = np.unique(parents[idx[bad_birth]])
-        f.add(rows, "ID_BIRTH_DATE", id_field, field_values(id_field, rows))
-        province = _isin(pc.utf8_slice_codeunits(chosen, 0, 2), PROVINCE_PREFIXES)
-        rows = np.unique(parents[idx[~province]])
-        f.add(rows, "ID_PROVINCE", id_field, field_values(id_field, rows))
-    rows = np.unique(parents[resident & fifteen])
-    f.add(rows, "ID_LEGACY_15", id_field, field_values(id_field, rows))
+    # (Computed over every 18-byte number at once, which is cheaper than gathering the chosen
+    # ones; only the chosen ones' results are used.)
+    chosen = (resident | permit) & eighteen
+    f.add(_distinct(parents[chosen & ~shapes.over18(id_check_ok)]), "ID_CHECKSUM", id_field, with_value=True)
+    f.add(_distinct(parents[chosen & shapes.over18(lambda m: _birth_date_bad(m, ctx.as_of))]), "ID_BIRTH_DATE", id_field, with_value=True)
+    province = shapes.over18(lambda m: _PROVINCE[np.clip((m[:, 0].astype(np.int64) - 48) * 10 + m[:, 1] - 48, 0, 99)])
+    f.add(_distinct(parents[chosen & ~province]), "ID_PROVINCE", id_field, with_value=True)
+    f.add(_distinct(parents[resident & fifteen]), "ID_LEGACY_15", id_field, with_value=True)
 
     # Companies: the USCC check character (type 8, or 6/7 given as an 18-char code).
     idx = np.flatnonzero(company & uscc_shape)
-    if len(idx):
-        rows = np.unique(parents[idx[~uscc_check_ok(_arrow_ascii_matrix(pc.take(numbers, pa.array(idx)), 18))]])
-        f.add(rows, "USCC_CHECKSUM", id_field, field_values(id_field, rows))
+    f.add(_distinct(parents[idx[~uscc_check_ok(shapes.bytes18(idx))]]), "USCC_CHECKSUM", id_field, with_value=True)
 
     # Phones: every listed phone must be a mobile or a landline (Shandong local lengths).
-    p_parents, _, p_values = _explode(records[f"{prefix}_PHONES"])
-    rows = np.unique(p_parents[~_phone_ok(p_values, ctx)])
+    phone_values = pc.list_flatten(b.arr(f"{prefix}_PHONES"))
+    p_parents = np.repeat(np.arange(b.n), phones)
+    rows = _distinct(p_parents[~_phone_ok(phone_values, lookups)])
     if prefix == "ZCF":  # the seller's phone is optional; when given it must be right
-        rows = rows[~_null(records[phone_field])[rows]]
-    f.add(rows, "PHONE", phone_field, field_values(phone_field, rows))
+        rows = rows[~b.null(phone_field)[rows]]
+    f.add(rows, "PHONE", phone_field, with_value=True)
 
 
-def _arrow_ascii_matrix(values: pa.Array, width: int) -> np.ndarray:
-    """(n, width) uint8 matrix of fixed-width ASCII strings (already checked by a pattern)."""
-    data = values.cast(pa.large_string()) if not isinstance(values, pa.ChunkedArray) else values.combine_chunks().cast(pa.large_string())
-    offsets = np.frombuffer(data.buffers()[1], dtype=np.int64)[data.offset : data.offset + len(data) + 1]
-    buffer = np.frombuffer(data.buffers()[2], dtype=np.uint8)
-    index = offsets[:-1, None] + np.arange(width)[None, :]
-    return buffer[index]
+def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
+    """Mobile or landline (`_phone_ok_by_pattern`). The usual shapes are read from the bytes —
+    an 11-digit mobile `1[3-9]…`, a landline `0AAA-NNNNNNN(N)` or `0AAANNNNNNN(N)` with a
+    four-digit area code — and every other phone goes through the patterns."""
+    lengths = utf8.byte_lengths(phones)
+    ok = np.zeros(len(phones), dtype=bool)
+    decided = np.zeros(len(phones), dtype=bool)
+    for width in (11, 12, 13):
+        at, m = _fixed(phones, lengths, width)
+        if not len(at):
+            continue
+        if width == 11:
+            mobile = (m[:, 0] == ord("1")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_digits(m, 2, 11)
+            decided[at[mobile]] = ok[at[mobile]] = True
+        # For a `0[3-9]` area code the pattern's only reading is: four-digit area, optional
+        # dash, local number (its length checked against the Shandong area codes).
+        long_area = (m[:, 0] == ord("0")) & ((m[:, 1] - np.uint8(ord("3"))) <= 6) & utf8.rows_digits(m, 2, 4)
+        area = (m[:, 1].astype(np.int64) - 48) * 100 + (m[:, 2].astype(np.int64) - 48) * 10 + m[:, 3] - 48
+        need = lookups.landline_digits[np.where(long_area, area, 0)]
+        forms = []
+        if width in (11, 12):
+            forms.append((long_area & utf8.rows_digits(m, 4, width), width - 4))
+        if width in (12, 13):
+            forms.append((long_area & (m[:, 4] == ord("-")) & utf8.rows_digits(m, 5, width), width - 5))
+        for form, local in forms:
+            decided[at[form]] = True
+            ok[at[form]] = ((need == -1) | (need == local))[form]
+    rest = np.flatnonzero(~decided)
+    if len(rest):
+        ok[rest] = _phone_ok_by_pattern(phones.take(pa.array(rest)), lookups)
+    return ok
 
 
-def _phone_ok(phones: pa.Array, ctx: Context) -> np.ndarray:
+def _phone_ok_by_pattern(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
     mobile = _match(phones, MOBILE_PATTERN.strip("^$"))
     parts = pc.extract_regex(phones, LANDLINE_PATTERN)
     short = pc.struct_field(parts, [0])
     area = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(short), 0), False), short, pc.struct_field(parts, [1]))
     local_len = pc.fill_null(pc.utf8_length(pc.struct_field(parts, [2])), 0).to_numpy(zero_copy_only=False)
     is_landline = pc.is_valid(parts).to_numpy(zero_copy_only=False)
-    codes = list(ctx.area_code_digits)
-    # Local-number length per Shandong area code; -1 (any length the pattern allows) elsewhere.
-    digits = np.array([ctx.area_code_digits[c] for c in codes] + [-1])
-    need = digits[pc.fill_null(pc.index_in(area, value_set=pa.array(codes, pa.string())), len(codes)).to_numpy(zero_copy_only=False)]
+    need = lookups.area_digits[_index_in(area, lookups.area_codes)]
     length_ok = (need == -1) | (local_len == need)
     return mobile | (is_landline & length_ok)
 
 
-def _place(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
-    xzqh = records["XZQH"]
-    known_county = xzqh.isin(ctx.counties).to_numpy()
-    zone = xzqh.isin(ctx.functional_zones).to_numpy()
-    present = xzqh.notna().to_numpy()
-    rows = np.flatnonzero(present & ~known_county & ~zone)
-    f.add(rows, "XZQH_COUNTY", "XZQH", xzqh.to_numpy(dtype=object)[rows])
-    rows = np.flatnonzero(zone)
-    f.add(rows, "XZQH_ZONE", "XZQH", xzqh.to_numpy(dtype=object)[rows])
-    address = records["FWZL"]
-    misses = []
-    for code, idx in pd.Series(np.arange(len(records))).groupby(xzqh.to_numpy(dtype=object)).groups.items():
-        names = ctx.place_names.get(code)
-        if not names:
-            continue
-        rows = np.asarray(idx)
-        text = address.iloc[rows]
-        named = np.zeros(len(rows), dtype=bool)
-        for name in names:
-            named |= text.str.contains(name, regex=False).fillna(False).to_numpy()
-        misses.append(rows[~named & text.notna().to_numpy()])
-    rows = np.sort(np.concatenate(misses)) if misses else np.array([], dtype=np.int64)
-    f.add(rows, "ADDRESS_PLACE", "FWZL", address.to_numpy(dtype=object)[rows])
+# --- place, area, certificate, recorded time -----------------------------------------------
 
 
-def _area(records: pd.DataFrame, f: _Failures) -> None:
-    area = records["FWJZMJ"]
-    value = records["FWJZMJ_NUM"].to_numpy(dtype=float, na_value=np.nan)
-    decimals = records["FWJZMJ_DECIMALS"].to_numpy(dtype=float, na_value=np.nan)
-    present = area.notna().to_numpy()
-    bad_format = present & (np.isnan(value) | (decimals > 2))
-    rows = np.flatnonzero(bad_format)
-    f.add(rows, "AREA_FORMAT", "FWJZMJ", None)
-    rows = np.flatnonzero(~np.isnan(value) & (value <= 0))
-    f.add(rows, "AREA_POSITIVE", "FWJZMJ", None)
-    rows = np.flatnonzero(~np.isnan(value) & (value > 10000))
-    f.add(rows, "AREA_LARGE", "FWJZMJ", None)
+def _place(b: _Block, ctx: Context, lookups: _Lookups, f: _Failures) -> None:
+    encoded = b.arr("XZQH").dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    dictionary = encoded.dictionary.to_pylist()
+    county = np.array([c in ctx.counties for c in dictionary] + [False])[codes]
+    zone = np.array([c in ctx.functional_zones for c in dictionary] + [False])[codes]
+    f.add(np.flatnonzero((codes >= 0) & ~county & ~zone), "XZQH_COUNTY", "XZQH", with_value=True)
+    f.add(np.flatnonzero(zone), "XZQH_ZONE", "XZQH", with_value=True)
+
+    # Address names its place: rows grouped by XZQH, one search per group for any of its names.
+    patterns = [lookups.place_pattern.get(c) for c in dictionary] + [None]
+    has_names = np.array([p is not None for p in patterns])
+    rows = np.flatnonzero(has_names[codes] & ~b.null("FWZL"))
+    # Stable order by XZQH code; as 16-bit keys numpy sorts them by radix.
+    keys = codes[rows].astype(np.int16 if len(dictionary) < 2**15 else np.int64)
+    rows = rows[np.argsort(keys, kind="stable")]
+    address = b.arr("FWZL").take(pa.array(rows))
+    group_codes = codes[rows]
+    starts = np.flatnonzero(np.diff(group_codes, prepend=-2))
+    named = np.zeros(len(rows), dtype=bool)
+    for lo, hi in zip(starts, np.append(starts[1:], len(rows))):
+        matched = pc.match_substring_regex(address.slice(lo, hi - lo), patterns[group_codes[lo]])
+        named[lo:hi] = matched.to_numpy(zero_copy_only=False)
+    f.add(np.sort(rows[~named]), "ADDRESS_PLACE", "FWZL", with_value=True)
 
 
-def _certificate(records: pd.DataFrame, f: _Failures) -> None:
-    cert = records["BDCQZH"]
-    legacy = cert.str.contains(LEGACY_CERT_PATTERN).fillna(False).to_numpy()
-    ok = cert.str.fullmatch(CERT_PATTERN).fillna(False).to_numpy()
-    present = cert.notna().to_numpy()
-    f.add(np.flatnonzero(present & ~ok & ~legacy), "CERT_FORMAT", "BDCQZH", None)
-    f.add(np.flatnonzero(legacy), "CERT_LEGACY", "BDCQZH", None)
+def _area(b: _Block, dense: dict[str, np.ndarray], f: _Failures) -> None:
+    value, decimals = dense["FWJZMJ_NUM"], dense["FWJZMJ_DECIMALS"]
+    present = ~b.null("FWJZMJ")
+    f.add(np.flatnonzero(present & (np.isnan(value) | (decimals > 2))), "AREA_FORMAT", "FWJZMJ")
+    f.add(np.flatnonzero(~np.isnan(value) & (value <= 0)), "AREA_POSITIVE", "FWJZMJ")
+    f.add(np.flatnonzero(~np.isnan(value) & (value > 10000)), "AREA_LARGE", "FWJZMJ")
 
 
-def _dbsj(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
-    ts = records["DBSJ_TS"]
-    present = records["DBSJ"].notna().to_numpy()
-    parsed = ts.notna().to_numpy()
-    f.add(np.flatnonzero(present & ~parsed), "DBSJ_FORMAT", "DBSJ", None)
-    f.add(np.flatnonzero(parsed & (ts > pd.Timestamp(ctx.as_of)).to_numpy()), "DBSJ_FUTURE", "DBSJ", None)
-    f.add(np.flatnonzero(parsed & (ts < pd.Timestamp("1990-01-01")).to_numpy()), "DBSJ_OLD", "DBSJ", None)
+_CERT = re.compile(CERT_PATTERN)
+_CERT_UNBOUNDED = CERT_PATTERN.replace("[^()]{1,30}?", "[^()]+")
+assert _CERT_UNBOUNDED != CERT_PATTERN
 
 
-def _utilities(records: pd.DataFrame, ctx: Context, f: _Failures) -> dict[str, np.ndarray]:
+def _cert_ok(cert: pa.Array) -> np.ndarray:
+    """Per value: does it match CERT_PATTERN (as Python's re.fullmatch; null: no)?
+
+    CERT_PATTERN is Python `re` (its \\d is any Unicode digit). On plain text (ASCII and
+    common CJK, transforms/utf8.py) RE2 reads it the same way; other values get `re` itself.
+    """
+    # Around the place name the pattern needs at least 18 characters, so in a value of at most
+    # 48 the place name has at most 30 and its bound cannot fail: RE2 is twice as fast without it.
+    ok = pc.fill_null(pc.match_substring_regex(cert, _CERT_UNBOUNDED), False).to_numpy(zero_copy_only=False)
+    long = np.flatnonzero(pc.fill_null(pc.greater(pc.utf8_length(cert), 48), False).to_numpy(zero_copy_only=False))
+    if len(long):
+        ok[long] = _match(cert.take(pa.array(long)), CERT_PATTERN)
+    other = np.flatnonzero(utf8.rows_with(cert, utf8.not_plain) & _valid(cert))
+    if len(other):
+        ok[other] = [_CERT.fullmatch(v) is not None for v in cert.take(pa.array(other)).to_pylist()]
+    return ok
+
+
+def _certificate(b: _Block, f: _Failures) -> None:
+    cert = b.arr("BDCQZH")
+    legacy = pc.fill_null(pc.match_substring_regex(cert, LEGACY_CERT_PATTERN), False).to_numpy(zero_copy_only=False)
+    ok = _cert_ok(cert)
+    present = _valid(cert)
+    f.add(np.flatnonzero(present & ~ok & ~legacy), "CERT_FORMAT", "BDCQZH")
+    f.add(np.flatnonzero(legacy), "CERT_LEGACY", "BDCQZH")
+
+
+def _dbsj(b: _Block, ts: np.ndarray, ctx: Context, f: _Failures) -> None:
+    present = ~b.null("DBSJ")
+    parsed = ~np.isnat(ts)
+    f.add(np.flatnonzero(present & ~parsed), "DBSJ_FORMAT", "DBSJ")
+    f.add(np.flatnonzero(parsed & (ts > pd.Timestamp(ctx.as_of).to_datetime64())), "DBSJ_FUTURE", "DBSJ")
+    f.add(np.flatnonzero(parsed & (ts < np.datetime64("1990-01-01"))), "DBSJ_OLD", "DBSJ")
+
+
+# --- utilities and the outcome ------------------------------------------------------------
+
+
+def _utilities(b: _Block, lookups: _Lookups, f: _Failures) -> dict[str, np.ndarray]:
     """Checks per utility; returns which utilities each record requests."""
     requested: dict[str, np.ndarray] = {}
     for utility, (account, code, name) in UTILITIES.items():
-        has_account = records[account].notna().to_numpy()
+        has_account = ~b.null(account)
         if code is None:
             requested[utility] = has_account
             continue
-        has_code = records[code].notna().to_numpy()
-        has_name = records[name].notna().to_numpy()
+        has_code = ~b.null(code)
+        has_name = ~b.null(name)
         requested[utility] = has_account | has_code | has_name
         incomplete = requested[utility] & ~(has_account & has_code & has_name)
-        missing_field = np.where(~has_code, code, np.where(~has_name, name, account))
         rows = np.flatnonzero(incomplete)
-        f.add(rows, "ACCOUNT_INSTITUTION", missing_field[rows], None, utility)
-        registered = np.array([ctx.institutions.get((utility, c)) for c in records[code].to_numpy(dtype=object)], dtype=object)
-        unknown = has_code & pd.isna(registered)
-        rows = np.flatnonzero(unknown)
-        f.add(rows, "INSTITUTION_UNKNOWN", code, records[code].to_numpy(dtype=object)[rows], utility)
-        names = records[name].to_numpy(dtype=object)
-        mismatch = has_code & has_name & ~unknown & (registered != names)
-        rows = np.flatnonzero(mismatch)
-        f.add(rows, "INSTITUTION_NAME", name, names[rows], utility)
+        missing_field = np.where(~has_code[rows], code, np.where(~has_name[rows], name, account))
+        f.add(rows, "ACCOUNT_INSTITUTION", missing_field.astype(object), utility=utility)
+        codes, registered_name, names = lookups.institutions[utility]
+        code_at = _index_in(b.arr(code), codes)
+        unknown = has_code & (code_at < 0)
+        f.add(np.flatnonzero(unknown), "INSTITUTION_UNKNOWN", code, utility=utility, with_value=True)
+        # Names compared as positions in the registry's list of names (-1: not a registered name).
+        mismatch = has_code & has_name & ~unknown & (registered_name[code_at] != _index_in(b.arr(name), names))
+        f.add(np.flatnonzero(mismatch), "INSTITUTION_NAME", name, utility=utility, with_value=True)
     none = ~np.logical_or.reduce(list(requested.values()))
-    f.add(np.flatnonzero(none), "UTILITY_NONE", "YDHH", None)
+    f.add(np.flatnonzero(none), "UTILITY_NONE", "YDHH")
     return requested
 
 
-def _outcome(n: int, failures: pd.DataFrame, requested: dict[str, np.ndarray]) -> pd.DataFrame:
-    errors = failures[failures["severity"] == "error"]
+def _outcome(n: int, parts: list[_Part], requested: dict[str, np.ndarray]) -> pd.DataFrame:
     record_error = np.zeros(n, dtype=bool)
-    record_error[errors.loc[errors["scope"] == "record", "row"].to_numpy(dtype=np.int64)] = True
-    blocked_by: dict[str, np.ndarray] = {}
-    for utility, wanted in requested.items():
-        b = np.zeros(n, dtype=bool)
-        b[errors.loc[(errors["scope"] == "utility") & (errors["utility"] == utility), "row"].to_numpy(dtype=np.int64)] = True
-        blocked_by[utility] = (b | record_error) & wanted
+    blocked = {u: np.zeros(n, dtype=bool) for u in requested}
+    for p in parts:
+        rule = RULES[p.rule]
+        if rule.severity != "error":
+            continue
+        if rule.scope == "record":
+            record_error[p.rows] = True
+        elif p.utility in blocked:
+            blocked[p.utility][p.rows] = True
+    blocked_by = {u: (blocked[u] | record_error) & requested[u] for u in requested}
     clear_any = np.logical_or.reduce([requested[u] & ~blocked_by[u] for u in requested])
     blocked_any = np.logical_or.reduce(list(blocked_by.values()))
     # A record asking for no utility has nothing clear: quarantined (UTILITY_NONE says why).
-    status = np.where(record_error | ~clear_any, "quarantined", np.where(blocked_any, "partial", "passed"))
+    status = np.where(record_error | ~clear_any, 2, np.where(blocked_any, 1, 0))
+    if n == 0:  # the column types pandas gives empty results
+        empty = np.zeros(0, dtype=object)
+        return pd.DataFrame({"status": np.zeros(0, dtype="<U11"), "requested": empty, "blocked": empty})
 
-    def joined(masks: dict[str, np.ndarray]) -> np.ndarray:
-        out = np.full(n, "", dtype=object)
-        for utility, mask in masks.items():
-            out[mask] = np.where(out[mask] == "", utility, out[mask] + "," + utility)
-        return out
+    def joined(masks: dict[str, np.ndarray]) -> pa.Array:
+        # Every combination of utilities, comma-joined in UTILITIES order, picked by bit pattern.
+        names = list(masks)
+        table = [",".join(u for i, u in enumerate(names) if bits >> i & 1) for bits in range(1 << len(names))]
+        bits = np.zeros(n, dtype=np.int64)
+        for i, u in enumerate(names):
+            bits |= masks[u].astype(np.int64) << i
+        return pa.array(table, pa.large_string()).take(pa.array(bits))
 
-    return pd.DataFrame({"status": status, "requested": joined(requested), "blocked": joined(blocked_by)})
+    # Built as Arrow strings: pandas keeps its `str` columns that way, so nothing is converted.
+    columns = {"status": pa.array(["passed", "partial", "quarantined"], pa.large_string()).take(pa.array(status)), "requested": joined(requested), "blocked": joined(blocked_by)}
+    return pa.table(columns).to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow", na_value=np.nan) if t == pa.large_string() else None)
 
 
 def message(rule_id: str, field: str) -> tuple[str, str]:
