@@ -39,6 +39,15 @@ def route_run(ledger: Ledger, *, run_id: str, as_of: datetime) -> RouteResult:
 
     records = ledger.route_records(run_id)
     registry = ledger.registry_at(as_of)
+    # A utility blocked at validation only because its institution was not registered yet is looked up
+    # again in the registry in force now: a county's later Annex 2 form releases it without a correction.
+    recheck = ledger.registry_blocked()
+    if recheck and len(records):
+        records = records.copy()
+        records["blocked"] = [
+            ",".join(u for u in (b or "").split(",") if u and (g, u) not in recheck)
+            for g, b in zip(records["ROWGUID"], records["blocked"])
+        ]
     current = ledger.route_work_orders(run_id)
     import pandas as pd
     import pyarrow as pa

@@ -47,6 +47,11 @@ class WorkOrderStore:
         frame["has_delivery"] = frame["has_delivery"].fillna(0).astype(bool)
         return frame[[c.name for c in work_order.columns] + ["has_delivery"]]
 
+    def registry_blocked(self) -> set[tuple[str, str]]:
+        """(ROWGUID, utility) of work orders blocked at validation only by an institution code unknown then."""
+        with self.engine.connect() as conn:
+            return {(r[0], r[1]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_registry_blocked")))}
+
     def save_work_orders(self, planned, *, run_id: str, routed_at: datetime, summary: dict) -> None:
         """Write planned work-order versions (transforms.routing.plan_versions) — one transaction."""
         import pyarrow as pa

@@ -9,5 +9,8 @@ WHERE s.run_id = :run_id
    OR s.rowguid IN (
        SELECT w.rowguid FROM work_order w
        WHERE w.status = 'held' OR (w.status = 'quarantined' AND w.reason_code IN ('INSTITUTION_UNKNOWN', 'INSTITUTION_OTHER_TYPE', 'INSTITUTION_RETIRED'))
+          OR (w.status = 'quarantined' AND w.reason_code = 'VALIDATION_BLOCKED' AND EXISTS (
+              SELECT 1 FROM rule_failure f
+              WHERE f.source = w.source AND f.change_seq = w.change_seq AND f.utility = w.utility AND f.rule_id = 'INSTITUTION_UNKNOWN'))
    )
 ORDER BY s.rowguid

@@ -6,4 +6,7 @@ WHERE w.rowguid IN (SELECT s.rowguid FROM record_state s WHERE s.run_id = :run_i
    OR w.rowguid IN (
        SELECT h.rowguid FROM work_order h
        WHERE h.status = 'held' OR (h.status = 'quarantined' AND h.reason_code IN ('INSTITUTION_UNKNOWN', 'INSTITUTION_OTHER_TYPE', 'INSTITUTION_RETIRED'))
+          OR (h.status = 'quarantined' AND h.reason_code = 'VALIDATION_BLOCKED' AND EXISTS (
+              SELECT 1 FROM rule_failure f
+              WHERE f.source = h.source AND f.change_seq = h.change_seq AND f.utility = h.utility AND f.rule_id = 'INSTITUTION_UNKNOWN'))
    )

@@ -239,3 +239,30 @@ def test_daily_runs_route_hold_release_and_version_corrections_without_duplicate
     assert len(history) == len(final) + len(corrected)
     again = route_run(ledger, run_id="d3", as_of=datetime(2021, 10, 3, 6))
     assert again.work_orders_written == 0  # re-running the same day changes nothing
+
+
+def test_an_institution_registered_later_releases_the_work_orders_validation_blocked(ledger, registry, tmp_path):
+    platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
+    platform.create()
+    source = PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}")
+    jinan = [f for f in SAMPLES if "济南" in f.name and "附件2" in f.name]
+    for form in SAMPLES:
+        if form not in jinan:  # Jinan's survey form has not arrived yet
+            load_form(ledger, form, now=datetime(2021, 6, 1))
+    batch = generate(600, seed=43, start="2021-09-01", end="2021-09-30", as_of=datetime(2021, 10, 1), defect_rate=0.0, registry=registry)
+    platform.write(batch)
+    as_of = datetime(2021, 10, 2, 6)
+    extract_changes(source, ledger, run_id="d1")
+    validate_run(ledger, run_id="d1", as_of=as_of, registry=current_registry(ledger, as_of), out_dir=tmp_path / "d1", data_docs=False)
+    route_run(ledger, run_id="d1", as_of=as_of)
+    blocked = [w for w in ledger.work_orders() if w["reason_code"] == "VALIDATION_BLOCKED"]
+    assert blocked and all(w["xzqh"].startswith("3701") for w in blocked)
+
+    load_form(ledger, jinan[0], now=datetime(2021, 10, 2, 9))  # the form arrives
+    extract_changes(source, ledger, run_id="d2")
+    validate_run(ledger, run_id="d2", as_of=as_of.replace(day=3), registry=current_registry(ledger, as_of.replace(day=3)), out_dir=tmp_path / "d2", data_docs=False)
+    released = route_run(ledger, run_id="d2", as_of=as_of.replace(day=3))
+    after = {(w["rowguid"], w["utility"]): w for w in ledger.work_orders()}
+    assert all(after[(w["rowguid"], w["utility"])]["status"] == "ready" for w in blocked)
+    assert released.work_orders_written == len(blocked)
+    assert all(after[(w["rowguid"], w["utility"])]["version"] == 1 for w in blocked)  # released in place, not a new version
