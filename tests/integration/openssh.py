@@ -195,6 +195,15 @@ Match User *,!{self.gateway}
         )
 
 
+def drops_for(server: OpenSshServer, **kw):
+    """The gateway's SftpDrops on `server` (fast retries for tests)."""
+    from connectors.sftp_drop import SftpDrops
+
+    c = server.connection()
+    return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"],
+                     **({"backoff_s": 0.05} | kw))
+
+
 def _badname_ok() -> bool:
     done = subprocess.run(["useradd", "--help"], capture_output=True, text=True)
     return "--badname" in done.stdout

@@ -14,38 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.ledger import Ledger
-from connectors.sftp_drop import DropJob, SftpDrops
+from connectors.sftp_drop import DropJob
 from gateway.deliver import deliver_run
-from tests.conftest import service_missing
 from tests.integration import openssh
 from tests.integration.pipeline import AS_OF, ROOT
 from tests.integration.pipeline import routed_ledger as _routed_ledger
 from transforms.batchfiles import BatchFile
-
-
-@pytest.fixture(scope="module")
-def sshd_server():
-    why = openssh.available()
-    if why:
-        service_missing(f"OpenSSH sshd ({why})")
-    server = openssh.OpenSshServer([]).setup()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture
-def sshd(sshd_server):
-    """The module's sshd, running, with every drop empty."""
-    if sshd_server.proc.poll() is not None:
-        sshd_server.start()
-    sshd_server.clear()
-    return sshd_server
-
-
-def _drops(server, **kw) -> SftpDrops:
-    c = server.connection()
-    return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"],
-                     backoff_s=0.05, **kw)
 
 
 def _provision(server, ledger: Ledger) -> list[str]:
@@ -76,7 +50,7 @@ def ledger_url(request, tmp_path):
 def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, tmp_path):
     ledger = _routed_ledger(ledger_url, tmp_path)
     drops = _provision(sshd, ledger)
-    sftp = _drops(sshd)
+    sftp = openssh.drops_for(sshd)
     result = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp)
     assert result.account_pending == 0 and result.account_failed == 0 and result.account_delivered == result.account_batches > 0
     assert sftp.connections_opened == 1  # one connection for every institution
@@ -107,7 +81,7 @@ def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, t
 def test_institutions_see_only_their_own_drop_and_county_it_can_check_a_batch_with_stock_tools(sshd, tmp_path):
     for drop in ("xbisolation01", "xbisolation02"):
         sshd.add_drop(drop)
-    sftp = _drops(sshd)
+    sftp = openssh.drops_for(sshd)
     files = [BatchFile("XB_1.csv", "\ufeffGDBH,XBLX\nA:water:1,water\n".encode()), BatchFile("XB_1.sha256", b"")]
     import hashlib
 
@@ -131,7 +105,7 @@ def test_institutions_see_only_their_own_drop_and_county_it_can_check_a_batch_wi
 
 def test_a_different_batch_under_the_same_name_is_never_overwritten(sshd):
     sshd.add_drop("xbconflict01")
-    sftp = _drops(sshd)
+    sftp = openssh.drops_for(sshd)
     first = DropJob("xbconflict01", "XB_9", [BatchFile("XB_9.csv", b"one\n"), BatchFile("XB_9.manifest.json", b"{}")])
     sftp.publish(first)
     other = DropJob("xbconflict01", "XB_9", [BatchFile("XB_9.csv", b"two\n"), BatchFile("XB_9.manifest.json", b"{}")])
@@ -152,7 +126,7 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
             sshd.stop()
 
     try:
-        first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=_drops(sshd, max_workers=2, max_attempts=2), after_send=outage)
+        first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd, max_workers=2, max_attempts=2), after_send=outage)
     finally:
         if sshd.proc.poll() is not None:
             sshd.start()
@@ -163,7 +137,7 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
             manifest = json.loads((batch / f"{batch.name}.manifest.json").read_text(encoding="utf-8"))
             assert names == sorted([f["name"] for f in manifest["files"]] + [f"{batch.name}.sha256", f"{batch.name}.manifest.json"])
 
-    second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=_drops(sshd))
+    second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=openssh.drops_for(sshd))
     assert second.account_pending == 0 and second.account_delivered == first.account_pending
     batches = [b for drop in drops for b in _published(sshd, drop)]
     assert len(batches) == len(set(batches)) == first.account_batches  # each batch once
@@ -194,7 +168,7 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
     assert len(before) == 1  # the first batch went out; the task died before writing it down
     assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"pending"}
 
-    retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=_drops(sshd))
+    retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd))
     assert retry.planned == 0 and retry.account_pending == 0
     after = [b for drop in drops for b in _published(sshd, drop)]
     assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
@@ -228,7 +202,7 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
     route_run(ledger, run_id="r2", as_of=AS_OF)
     assert {w["status"] for w in ledger.work_orders(gone["rowguid"])} == {"withdrawn"}
 
-    sent = deliver_run(ledger, run_id="r2", day=AS_OF, drops=_drops(sshd))
+    sent = deliver_run(ledger, run_id="r2", day=AS_OF, drops=openssh.drops_for(sshd))
     assert sent.account_pending == 0
     published = [line for drop in drops for batch in (sshd.root / drop / "outbox").iterdir() for f in batch.glob("*.csv")
                  for line in f.read_text(encoding="utf-8-sig", errors="replace").splitlines()]

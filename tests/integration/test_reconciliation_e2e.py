@@ -8,14 +8,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from connectors.receivers import HttpReceiver
-from connectors.sftp_drop import SftpDrops
 from gateway.deliver import deliver_run
 from gateway.results import collect_results, write_period_report
 from simulators.receivers import ReceiverProcess
-from tests.conftest import service_missing
 from tests.integration import openssh
 from tests.integration.institutions import answer
 from tests.integration.pipeline import AS_OF, routed_ledger
@@ -26,22 +23,11 @@ from transforms.workdays import WorkdayCalendar
 KEY, SECRET = "gw-e2e", "e2e-secret"
 
 
-@pytest.fixture(scope="module")
-def sshd():
-    why = openssh.available()
-    if why:
-        service_missing(f"OpenSSH sshd ({why})")
-    server = openssh.OpenSshServer([]).setup()
-    yield server
-    server.cleanup()
-
-
 def test_statuses_and_report_numbers_equal_the_truth(sshd, tmp_path):
     ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=160, seed=81)
     for drop in sorted({w["destination"] for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"}):
         sshd.add_drop(drop)
-    c = sshd.connection()
-    drops = SftpDrops("127.0.0.1", sshd.port, sshd.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"])
+    drops = openssh.drops_for(sshd)
     with ReceiverProcess(tmp_path / "receivers.db", {KEY: SECRET}) as receivers:
         receivers.results_mix(mix={"done": 0.6, "duplicate": 0.05, "no_account": 0.05, "arrears": 0.05, "other": 0.05, "silent": 0.1, "late": 0.1},
                               delay_days=[0, 2], late_days=[9, 14], acknowledge=True)

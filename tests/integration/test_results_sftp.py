@@ -6,30 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
-import pytest
 
-from connectors.sftp_drop import SftpDrops
 from gateway.deliver import deliver_run
 from gateway.results import collect_results
-from tests.conftest import service_missing
 from tests.integration import openssh
 from tests.integration.institutions import write_inbox
 from tests.integration.pipeline import AS_OF, routed_ledger
-
-
-@pytest.fixture(scope="module")
-def sshd():
-    why = openssh.available()
-    if why:
-        service_missing(f"OpenSSH sshd ({why})")
-    server = openssh.OpenSshServer([]).setup()
-    yield server
-    server.cleanup()
-
-
-def _drops(server) -> SftpDrops:
-    c = server.connection()
-    return SftpDrops("127.0.0.1", server.port, server.gateway, key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"], backoff_s=0.05)
 
 
 def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processed_once(sshd, tmp_path):
@@ -37,7 +19,7 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     ready = pd.DataFrame([w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
     for drop in ready["destination"].value_counts().index[:2]:  # two institutions have accounts; the others' batches wait
         sshd.add_drop(drop)
-    drops = _drops(sshd)
+    drops = openssh.drops_for(sshd)
     deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
     delivered = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
     by_drop: dict[str, list[dict]] = {}
