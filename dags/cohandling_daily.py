@@ -110,15 +110,9 @@ def cohandling_daily():
         from gateway.deliver import AirflowChannels, deliver_run
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        channels = AirflowChannels()
-        drops = channels.drops()
-        try:
-            day = data_interval_end.in_timezone("Asia/Shanghai").naive()
-            return deliver_run(ledger, run_id=run_id, day=day, drops=drops, receiver_for=channels.receiver_for).as_dict()
-        finally:
-            channels.close()
-            if drops is not None:
-                drops.close()
+        day = data_interval_end.in_timezone("Asia/Shanghai").naive()
+        with AirflowChannels() as channels:
+            return deliver_run(ledger, run_id=run_id, day=day, drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
 
     deliver(route(validate(extract(load_forms()))))
 

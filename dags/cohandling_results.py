@@ -45,15 +45,9 @@ def cohandling_results():
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
-        channels = AirflowChannels()
-        drops = channels.drops()
-        try:
-            as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
-            return collect_results(ledger, as_of=as_of, drops=drops, feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
-        finally:
-            channels.close()
-            if drops is not None:
-                drops.close()
+        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
+        with AirflowChannels() as channels:
+            return collect_results(ledger, as_of=as_of, drops=channels.drops(), feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
 
     collect()
 

@@ -102,12 +102,12 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
         result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
         result.http_pending += len(pending)
         return result
+    from connectors.receivers import make_item
+
     by_destination: dict[tuple[str, str], list[dict]] = {}
     for item in pending:
         by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
     for (channel, destination), items in by_destination.items():
-        from connectors.receivers import make_item
-
         payload = [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
                              record={k: v for k, v in i.items() if k.isupper()}) for i in items]
         try:
@@ -139,21 +139,33 @@ class AirflowChannels:
 
     `gateway_sftp` (the drop host); `grid_marketing` (the grid); `county_system_<XZQH>`,
     else `county_system_default` with "{xzqh}" in its base_path. A connection that is
-    missing leaves its work orders pending, with the reason, for the next run.
+    missing leaves its work orders pending, with the reason, for the next run. Use it as a
+    context manager: leaving it closes the SSH connection and every HTTP client it opened.
     """
 
     def __init__(self) -> None:
         self._receivers: dict[str, object] = {}
+        self._drops = None
+        self._drops_tried = False
+
+    def __enter__(self) -> AirflowChannels:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def drops(self):
+        """The SFTP drops (one connection for every institution), or None without a connection."""
         from connectors.sftp_drop import SftpDrops
         from gateway.settings import SFTP_CONN_ID
 
-        try:
-            return SftpDrops.from_conn_id(SFTP_CONN_ID)
-        except Exception as exc:  # noqa: BLE001 - Airflow's "not found" differs between versions
-            log.warning("no SFTP drop connection %s: %s", SFTP_CONN_ID, exc)
-            return None
+        if not self._drops_tried:
+            self._drops_tried = True
+            try:
+                self._drops = SftpDrops.from_conn_id(SFTP_CONN_ID)
+            except Exception as exc:  # noqa: BLE001 - Airflow's "not found" differs between versions
+                log.warning("no SFTP drop connection %s: %s", SFTP_CONN_ID, exc)
+        return self._drops
 
     def receiver_for(self, channel: str, destination: str):
         from connectors.receivers import receiver_for_county, receiver_for_grid
@@ -169,6 +181,8 @@ class AirflowChannels:
     def close(self) -> None:
         for receiver in self._receivers.values():
             receiver.close()
+        if self._drops is not None:
+            self._drops.close()
 
 
 def result_feeds(ledger, channels: AirflowChannels) -> dict:

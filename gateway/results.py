@@ -119,7 +119,9 @@ def _collect_file(ledger, drops, drop, name, size, source, known, as_of, out: Co
 def _empty():
     import pandas as pd
 
-    return pd.DataFrame(columns=["rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row"])
+    from transforms.results import ACCEPTED_COLUMNS
+
+    return pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
 
 
 def queue_notifications(ledger: Ledger) -> int:

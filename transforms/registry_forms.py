@@ -438,10 +438,10 @@ def _letter(index: int) -> str:
     return letters
 
 
-def _find_header(rows, all_of: tuple[str, ...], any_of: tuple[str, ...] = ()) -> int | None:
+def _find_header(rows, all_of: tuple[str, ...]) -> int | None:
     for i, (_, cells) in enumerate(rows):
         joined = _plain("".join(cells))
-        if all(k in joined for k in all_of) and (not any_of or any(k in joined for k in any_of)):
+        if all(k in joined for k in all_of):
             return i
     return None
 

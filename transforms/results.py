@@ -39,6 +39,7 @@ RESULT_CODES: dict[str, tuple[str, str]] = {
 UTILITY_WORDS = {"water": "water", "水": "water", "供水": "water", "gas": "gas", "气": "gas", "燃气": "gas",
                  "heat": "heat", "热": "heat", "供热": "heat", "electricity": "electricity", "电": "electricity"}
 FILE_COLUMNS = ("GDBH", "ROWGUID", "XBLX", "JGDM", "JGSM", "BLSJ", "BLR")
+ACCEPTED_COLUMNS = ("rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row")  # what check_results accepts
 MAX_RESULT_FILE_BYTES = 5 * 1024 * 1024
 SAFE_NAME = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff_.-]{0,127}\.csv", re.IGNORECASE)
 
@@ -190,8 +191,7 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
         accepted.append({"rowguid": rowguid, "utility": utility, "version": version, "result": result, "code": code,
                          "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
                          "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})
-    columns = ["rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row"]
-    return pd.DataFrame(accepted, columns=columns, dtype=object), problems
+    return pd.DataFrame(accepted, columns=list(ACCEPTED_COLUMNS), dtype=object), problems
 
 
 def _key(gdbh: str, rowguid: str, xblx: str, latest: dict) -> tuple[str, str, int] | None:
