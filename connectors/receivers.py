@@ -217,6 +217,10 @@ class HttpReceiver:
         """
         for i, item in enumerate(items):
             _check_item(i, item)
+        return self._deliver_items(items, batch_id=batch_id, path=BATCH_PATH)
+
+    def _deliver_items(self, items: list[dict], *, batch_id: str | None, path: str) -> list[ItemOutcome]:
+        """`deliver` for any batch endpoint of the protocol (work orders, packages): same answers."""
         outcomes: list[ItemOutcome] = []
         halted: str | None = None
         chunks = [items[i:i + self.batch_size] for i in range(0, len(items), self.batch_size)]
@@ -225,7 +229,7 @@ class HttpReceiver:
                 outcomes += [ItemOutcome(it["idempotency_key"], "pending", None, None, f"not attempted: {halted}", 0) for it in chunk]
                 continue
             name = (batch_id if len(chunks) == 1 else f"{batch_id}.{n}") if batch_id else uuid.uuid4().hex
-            got, halted = self._deliver_batch(name, chunk)
+            got, halted = self._deliver_batch(name, chunk, path)
             outcomes += got
         return outcomes
 
@@ -253,6 +257,10 @@ class HttpReceiver:
         5xx and 429 / 503 once retries are spent, and 4xx. On an error nothing is returned: call
         again with the same cursor.
         """
+        return self._feed(RESULTS_PATH, "results", after, limit=limit, max_pages=max_pages)
+
+    def _feed(self, path: str, key: str, after: str | None, *, limit: int, max_pages: int) -> tuple[list, str | None]:
+        """A cursor feed of the protocol (`results`, `events`): see `results`."""
         if not 1 <= limit <= MAX_RESULTS_LIMIT:
             raise ValueError(f"limit must be 1 to {MAX_RESULTS_LIMIT}, not {limit}")
         if max_pages < 1:
@@ -263,19 +271,19 @@ class HttpReceiver:
         cursor = after
         for page in range(1, max_pages + 1):
             params = {"limit": str(limit)} if cursor is None else {"after": cursor, "limit": str(limit)}
-            value, attempts, failure = self._exchange("GET", RESULTS_PATH, b"", read=_read_page, params=params)
+            value, attempts, failure = self._exchange("GET", path, b"", read=lambda r: _read_page(r, key), params=params)
             if failure is not None:
-                raise ReceiverError(f"{self.base_url}: results after {cursor!r} (page {page}): {failure.reason}")
+                raise ReceiverError(f"{self.base_url}: {key} after {cursor!r} (page {page}): {failure.reason}")
             results, next_cursor, more = value
             got += results
             if more and next_cursor == cursor:
-                raise ReceiverError(f"{self.base_url}: results after {cursor!r}: the receiver says there is more but its cursor did not move")
+                raise ReceiverError(f"{self.base_url}: {key} after {cursor!r}: the receiver says there is more but its cursor did not move")
             cursor = cursor if next_cursor is None else next_cursor
             if not more:
                 break
         else:
-            log.info("%s: read %d pages of results, more to read from the next call", self.base_url, max_pages)
-        log.info("%s: %d results read", self.base_url, len(got))
+            log.info("%s: read %d pages of %s, more to read from the next call", self.base_url, max_pages, key)
+        log.info("%s: %d %s read", self.base_url, len(got), key)
         return got, cursor
 
     def close(self) -> None:
@@ -283,10 +291,10 @@ class HttpReceiver:
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _deliver_batch(self, batch_id: str, chunk: list[dict]) -> tuple[list[ItemOutcome], str | None]:
+    def _deliver_batch(self, batch_id: str, chunk: list[dict], path: str = BATCH_PATH) -> tuple[list[ItemOutcome], str | None]:
         body = json.dumps({"batch_id": batch_id, "items": chunk}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         keys = [it["idempotency_key"] for it in chunk]
-        results, attempts, failure = self._exchange("POST", BATCH_PATH, body, read=lambda r: _read_results(r, keys))
+        results, attempts, failure = self._exchange("POST", path, body, read=lambda r: _read_results(r, keys))
         if failure is not None:
             log.warning("%s: batch %s (%d items) left pending after %d attempts: %s", self.base_url, batch_id, len(chunk), attempts, failure.reason)
             return [ItemOutcome(k, "pending", None, None, failure.reason, attempts, batch_id) for k in keys], (failure.reason if failure.halt else None)
@@ -302,7 +310,7 @@ class HttpReceiver:
         return outcomes, None
 
     def _exchange(self, method: str, path: str, body: bytes, *, read: Callable[[httpx.Response], object],
-                  params: Mapping[str, str] | None = None) -> tuple[object, int, _Failure | None]:
+                  params: Mapping[str, str] | None = None, content_type: str = "application/json") -> tuple[object, int, _Failure | None]:
         """(value, attempts, None) once `read` accepts an answer, else (None, attempts, failure).
 
         Retried: timeouts, connection errors, 5xx and unreadable 200s with backoff, 429/503 after
@@ -313,7 +321,7 @@ class HttpReceiver:
             self._take_token()
             wait: float | None = None
             try:
-                response = self._send(method, path, body, params)
+                response = self._send(method, path, body, params, content_type)
             except httpx.TimeoutException as exc:
                 last = f"no answer within {self.timeout_s:g} s ({type(exc).__name__})"
             except httpx.TransportError as exc:
@@ -343,8 +351,9 @@ class HttpReceiver:
                 self._sleep(wait)
         return None, self.max_attempts, _Failure(f"gave up after {self.max_attempts} attempts: {last}", halt=True)
 
-    def _send(self, method: str, path: str, body: bytes, params: Mapping[str, str] | None = None) -> httpx.Response:
-        headers = {"Content-Type": "application/json"} if body else {}
+    def _send(self, method: str, path: str, body: bytes, params: Mapping[str, str] | None = None,
+              content_type: str = "application/json") -> httpx.Response:
+        headers = {"Content-Type": content_type} if body else {}
         request = self._client.build_request(method, self.base_url + path, content=body or None, headers=headers, params=params)
         # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
         wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
@@ -369,15 +378,17 @@ class HttpReceiver:
         self._next_send_at = now + 1.0 / self.rate_per_s
 
 
-def receiver_for_county(xzqh: str, **kw) -> HttpReceiver:
+def receiver_for_county(xzqh: str, *, kind: type[HttpReceiver] | None = None, **kw) -> HttpReceiver:
     """The county system of `xzqh`: connection `county_system_<xzqh>`, else `county_system_default`
-    (whose extra base_path holds "{xzqh}", e.g. "/county/{xzqh}")."""
+    (whose extra base_path holds "{xzqh}", e.g. "/county/{xzqh}"). `kind`: the client class
+    (HttpReceiver; connectors.registration.PackageReceiver for remote-collection packages)."""
+    kind = kind or HttpReceiver
     if not re.fullmatch(r"\d{6}", xzqh or ""):
         raise ValueError(f"not a county code: {xzqh!r}")
     try:
-        return HttpReceiver.from_conn_id(f"county_system_{xzqh}", xzqh=xzqh, **kw)
+        return kind.from_conn_id(f"county_system_{xzqh}", xzqh=xzqh, **kw)
     except _not_found_errors():
-        return HttpReceiver.from_conn_id("county_system_default", xzqh=xzqh, **kw)
+        return kind.from_conn_id("county_system_default", xzqh=xzqh, **kw)
 
 
 def receiver_for_grid(**kw) -> HttpReceiver:
@@ -436,21 +447,21 @@ def _read_results(response: httpx.Response, keys: list[str]) -> list[dict]:
     return results
 
 
-def _read_page(response: httpx.Response) -> tuple[list, str | None, bool]:
-    """(results, next, more) of a page of the results feed; only its shape is checked."""
+def _read_page(response: httpx.Response, key: str = "results") -> tuple[list, str | None, bool]:
+    """(entries, next, more) of a page of a feed (`key`: results, events); only its shape is checked."""
     try:
         page = response.json()
     except ValueError as exc:  # also a body that is not UTF-8
-        raise _BadAnswer(f"results page is not JSON ({type(exc).__name__})") from None
-    if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-        raise _BadAnswer("200 without a results list")
-    results, next_cursor, more = page["results"], page.get("next"), page.get("more")
+        raise _BadAnswer(f"{key} page is not JSON ({type(exc).__name__})") from None
+    if not isinstance(page, dict) or not isinstance(page.get(key), list):
+        raise _BadAnswer(f"200 without a {key} list")
+    results, next_cursor, more = page[key], page.get("next"), page.get("more")
     if not isinstance(more, bool):
-        raise _BadAnswer(f"results page: more must be true or false, not {type(more).__name__}")
+        raise _BadAnswer(f"{key} page: more must be true or false, not {type(more).__name__}")
     if next_cursor is None and (more or results):
-        raise _BadAnswer("results page without a next cursor")
+        raise _BadAnswer(f"{key} page without a next cursor")
     if next_cursor is not None and not isinstance(next_cursor, str):
-        raise _BadAnswer(f"results page: next must be a string cursor, not {type(next_cursor).__name__}")
+        raise _BadAnswer(f"{key} page: next must be a string cursor, not {type(next_cursor).__name__}")
     return results, next_cursor, more
 
 

@@ -75,6 +75,7 @@ ACCOUNT_FIELD = {utility: fields_[0] for utility, fields_ in UTILITIES.items()}
 GRID_UTILITIES = frozenset({"electricity"})
 COUNTY_UTILITIES = frozenset({"water", "gas", "heat"})
 RECEIVER_PATTERN = re.compile(r"grid|county/\d{6}")
+CROSS_PROVINCE = "cross-province"  # the 跨省通办 channel's receiver name and base path (packages only)
 ROOT = Path(__file__).resolve().parents[1]
 
 # --- handling results (办理结果) ----------------------------------------------------------------
@@ -574,7 +575,10 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 
+    from simulators.registration import RegistrationDesk
+
     state = ReceiverState(keys=keys, state_path=state_path, rate_per_s=rate_per_s)
+    desk = RegistrationDesk(state.db, state.now)
     app = FastAPI(title="co-handling receivers (simulated)", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.receivers = state
 
@@ -598,6 +602,8 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     def receiver_of(county: str | None) -> str:
         if county is None:
             return "grid"
+        if county == CROSS_PROVINCE:
+            return CROSS_PROVINCE
         if not COUNTY_PATTERN.fullmatch(county):
             raise _Answer(404, "not_found", f"no county receiver {county!r}: a county is six digits")
         return f"county/{county}"
@@ -712,6 +718,9 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     async def grid_health():
         return await health(None)
 
+    # --- remote collection (异地代收): packages to the property's registration system ----------
+    _package_routes(app, desk, admitted=admitted, answer=answer, error=error, receiver_of=receiver_of)
+
     # --- test controls (loopback only: the server binds 127.0.0.1) ---------------------------
 
     @app.post("/_sim/faults")
@@ -738,6 +747,8 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     async def reset(request: Request):
         wanted = json.loads((await request.body()) or b"{}")
         state.reset(wipe=bool(wanted.get("wipe", False)))
+        if wanted.get("wipe", False):
+            desk.wipe()
         return {"reset": True, "wiped": bool(wanted.get("wipe", False))}
 
     @app.get("/_sim/accepted")
@@ -814,6 +825,93 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
                 "rate_limited": state.stats["rate_limited"]}
 
     return app
+
+
+def _package_routes(app, desk, *, admitted, answer, error, receiver_of) -> None:
+    """The package endpoints (simulators/registration.py) under /county/{xzqh} and /cross-province."""
+    from fastapi.responses import JSONResponse
+
+    from simulators.registration import PackageConfig, PackageError, parse_packages
+
+    def fail(exc: PackageError):
+        return error(_Answer(exc.status, exc.error, exc.message))
+
+    async def put_file(request: Request, county: str | None, sha256: str):
+        try:
+            receiver = receiver_of(county)
+            body = await request.body()
+            await admitted(request, receiver, body)
+            return answer(200, desk.put_file(receiver, sha256, body))
+        except _Answer as exc:
+            return error(exc)
+        except PackageError as exc:
+            return fail(exc)
+
+    async def packages(request: Request, county: str | None):
+        try:
+            receiver = receiver_of(county)
+            body = await request.body()
+            await admitted(request, receiver, body)
+            batch_id, items = parse_packages(body)
+            return answer(200, {"batch_id": batch_id, "results": desk.process(receiver, None if county == CROSS_PROVINCE else county, items)})
+        except _Answer as exc:
+            return error(exc)
+        except PackageError as exc:
+            return fail(exc)
+
+    async def events(request: Request, county: str | None):
+        try:
+            receiver = receiver_of(county)
+            await admitted(request, receiver, await request.body())
+            after, limit = parse_feed_query(request.query_params)
+            return answer(200, desk.feed(receiver, after, limit))
+        except _Answer as exc:
+            return error(exc)
+
+    @app.put("/county/{xzqh}/v1/files/{sha256}")
+    async def county_file(xzqh: str, sha256: str, request: Request):
+        return await put_file(request, xzqh, sha256)
+
+    @app.post("/county/{xzqh}/v1/packages:batch")
+    async def county_packages(xzqh: str, request: Request):
+        return await packages(request, xzqh)
+
+    @app.get("/county/{xzqh}/v1/package-events")
+    async def county_events(xzqh: str, request: Request):
+        return await events(request, xzqh)
+
+    @app.put("/cross-province/v1/files/{sha256}")
+    async def cross_file(sha256: str, request: Request):
+        return await put_file(request, CROSS_PROVINCE, sha256)
+
+    @app.post("/cross-province/v1/packages:batch")
+    async def cross_packages(request: Request):
+        return await packages(request, CROSS_PROVINCE)
+
+    @app.get("/cross-province/v1/package-events")
+    async def cross_events(request: Request):
+        return await events(request, CROSS_PROVINCE)
+
+    @app.get("/_sim/packages")
+    async def package_truth():
+        return desk.truth()
+
+    @app.post("/_sim/packages")
+    async def package_config(request: Request):
+        try:
+            desk.set_config(PackageConfig.parse(json.loads((await request.body()) or b"{}")))
+        except (TypeError, ValueError) as exc:
+            return JSONResponse({"error": "bad_request", "message": str(exc)}, status_code=400)
+        return asdict(desk.config)
+
+    @app.post("/_sim/package-events")
+    async def package_inject(request: Request):
+        wanted = json.loads((await request.body()) or b"{}")
+        receiver = wanted.get("receiver") if isinstance(wanted, dict) else None
+        if not isinstance(receiver, str) or not (receiver == CROSS_PROVINCE or re.fullmatch(r"county/\d{6}", receiver)) or "event" not in wanted:
+            return JSONResponse({"error": "bad_request", "message": "body must be {receiver: 'county/<xzqh>' | 'cross-province', event: ...}"},
+                                status_code=400)
+        return {"receiver": receiver, "seq": desk.inject(receiver, wanted["event"])}
 
 
 # --- running it as a process -----------------------------------------------------------------
@@ -939,6 +1037,20 @@ class ReceiverProcess:
     def inject(self, receiver: str, result: object) -> int:
         """Append `result` (any JSON) verbatim to the receiver's feed; returns its seq."""
         return self._control("POST", "/_sim/inject", json={"receiver": receiver, "result": result})["seq"]
+
+    def packages_mix(self, **config) -> dict:
+        """How package versions accepted from now on are handled: mix, delay_days, late_days, paper_rate."""
+        return self._control("POST", "/_sim/packages", json=config)
+
+    def packages_truth(self) -> dict:
+        """Every package accepted, every status event planned (visible or not), every file held."""
+        return self._control("GET", "/_sim/packages")
+
+    def inject_package_event(self, receiver: str, event: object) -> int:
+        return self._control("POST", "/_sim/package-events", json={"receiver": receiver, "event": event})["seq"]
+
+    def cross_province_url(self) -> str:
+        return f"{self.url}/{CROSS_PROVINCE}"
 
     def county_url(self, xzqh: str) -> str:
         return f"{self.url}/county/{xzqh}"
