@@ -105,6 +105,12 @@ class RemoteSource:
                 if len(rows) < chunk_rows:
                     return
 
+    def read_file(self, wjdz: str) -> bytes | None:
+        """One electronic file as the file store holds it now (None: not there), to be hashed again before it is sent."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.text(sqlfiles.load("source/select_remote_file")), {"wjdz": wjdz}).scalar_one_or_none()
+        return None if value is None else bytes(value)
+
     def dispose(self) -> None:
         self.engine.dispose()
 

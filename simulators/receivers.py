@@ -211,6 +211,10 @@ class ReceiverState:
         self.rate_per_s = rate_per_s
         self.db = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        # WAL without a sync per commit: a killed simulator keeps every answered write (the
+        # outage tests kill it), only a machine crash could lose the last ones.
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.results_config = ResultsConfig.parse(json.loads(self._setting("results_config") or "{}"))
         fixed = self._setting("clock")
@@ -719,7 +723,7 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         return await health(None)
 
     # --- remote collection (异地代收): packages to the property's registration system ----------
-    _package_routes(app, desk, admitted=admitted, answer=answer, error=error, receiver_of=receiver_of)
+    _package_routes(app, state, desk, admitted=admitted, answer=answer, error=error, receiver_of=receiver_of)
 
     # --- test controls (loopback only: the server binds 127.0.0.1) ---------------------------
 
@@ -827,7 +831,7 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     return app
 
 
-def _package_routes(app, desk, *, admitted, answer, error, receiver_of) -> None:
+def _package_routes(app, state: ReceiverState, desk, *, admitted, answer, error, receiver_of) -> None:
     """The package endpoints (simulators/registration.py) under /county/{xzqh} and /cross-province."""
     from fastapi.responses import JSONResponse
 
@@ -853,7 +857,11 @@ def _package_routes(app, desk, *, admitted, answer, error, receiver_of) -> None:
             body = await request.body()
             await admitted(request, receiver, body)
             batch_id, items = parse_packages(body)
-            return answer(200, {"batch_id": batch_id, "results": desk.process(receiver, None if county == CROSS_PROVINCE else county, items)})
+            results = desk.process(receiver, None if county == CROSS_PROVINCE else county, items)
+            if state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
+                state.stats["fault_fail_after_accept"] += 1
+                raise _Answer(500, "server_error", "internal error after the packages were stored (simulated)")
+            return answer(200, {"batch_id": batch_id, "results": results})
         except _Answer as exc:
             return error(exc)
         except PackageError as exc:
@@ -936,6 +944,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(keys=keys, state_path=args.state, rate_per_s=args.rate)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart takes its port back at once
+    # Accepted connections inherit it: no 40 ms Nagle / delayed-ACK stall between a response's head and body.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", args.port))
     port = sock.getsockname()[1]
     # keep-alive longer than the client's idle pool, so a kept connection is not closed under it

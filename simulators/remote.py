@@ -481,6 +481,17 @@ def corrections(batch: RemoteBatch, *, seed: int, checklists: pd.DataFrame | Non
     return fixed
 
 
+def resubmissions(batch: RemoteBatch, bwids: list[str]) -> RemoteBatch:
+    """OP 'U' versions of the packages `bwids` of `batch`, as the window resubmits them after a 补正
+    request (the same applicants and materials; the files are already in the file store)."""
+    wanted = set(bwids)
+    packages = batch.packages[batch.packages["BWID"].isin(wanted)].copy()
+    packages["OP"] = "U"
+    seqs = set(packages["CHANGE_SEQ"])
+    return RemoteBatch(packages.reset_index(drop=True), batch.applicants[batch.applicants["CHANGE_SEQ"].isin(seqs)].reset_index(drop=True),
+                       batch.materials[batch.materials["CHANGE_SEQ"].isin(seqs)].reset_index(drop=True), batch.files.iloc[0:0])
+
+
 def withdrawals(bwids: list[str]) -> RemoteBatch:
     """OP 'D' rows: the module withdraws packages (BWID only, no applicants or materials)."""
     packages = pd.DataFrame({"CHANGE_SEQ": np.arange(1, len(bwids) + 1), "OP": "D", "BWID": bwids})

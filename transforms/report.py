@@ -100,8 +100,9 @@ METRIC_NOTES: dict[str, str] = {
     "handle_p90_wd": "同上，第90百分位数（线性插值）：九成工单在此用时内有结果。",
     **STATUS_NOTES,
 }
-RATES = ("completion_rate", "overdue_rate")
-WORKING_DAYS = ("handle_median_wd", "handle_p90_wd", "overdue_working_days")
+# Codes shown as % / as working days with one decimal, here and in the remote-collection report (transforms/remote_report.py).
+RATES = ("completion_rate", "overdue_rate", "acceptance_rate", "correction_rate")
+WORKING_DAYS = ("handle_median_wd", "handle_p90_wd", "overdue_working_days", "certificate_median_wd", "overdue_wd")
 
 KEY_HEADINGS: dict[str, str] = {
     "city_code": "市代码(city_code)",

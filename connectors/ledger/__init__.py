@@ -23,6 +23,7 @@ from connectors.dburl import engine_for
 from connectors.ledger.delivery import DeliveryStore
 from connectors.ledger.registry import RegistryStore
 from connectors.ledger.remote import RemoteStore
+from connectors.ledger.remote_flow import RemoteFlowStore
 from connectors.ledger.results import ResultStore
 from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata
 from connectors.ledger.workorders import WorkOrderStore
@@ -80,7 +81,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new
 
 
-class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore):
+class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
 
     def __init__(self, url: str | sa.URL) -> None:

@@ -551,3 +551,91 @@ remote_validation_run = sa.Table(
     sa.Column("withdrawn", sa.BigInteger, nullable=False),
     sa.Column("warnings", sa.BigInteger, nullable=False),
 )
+
+# --- remote collection: delivery, status events, paper handover (migration 0007) -----------
+# One delivery per package version that passed (key `{BWID}:{change_seq}`); every status
+# event a property authority sent, with the check it passed or the issue it raised; the
+# handover lists of paper originals (移交清单) and each original on exactly one list.
+
+remote_delivery = sa.Table(
+    "remote_delivery",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("bwid", sa.String(64), nullable=False),
+    sa.Column("idempotency_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("channel", sa.String(16), nullable=False, comment="county_system | cross_province"),
+    sa.Column("destination", sa.String(64), nullable=False, index=True),
+    sa.Column("correction", sa.Boolean, nullable=False, comment="an earlier version of the BWID was delivered"),
+    sa.Column("status", sa.String(16), nullable=False, index=True, comment="pending | delivered | rejected | failed | superseded | withdrawn"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("files", sa.Integer, nullable=False, comment="electronic files sent with it"),
+    sa.Column("receipt_id", sa.String(64)),
+    sa.Column("code", sa.String(8), comment="the receiver's answer code"),
+    sa.Column("reason", sa.Text),
+    sa.Column("planned_run_id", sa.String(250), nullable=False),
+    sa.Column("planned_at", sa.DateTime, nullable=False),
+    sa.Column("delivered_at", sa.DateTime, comment="UTC"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    comment="one delivery per passed package version to the property's authority",
+)
+
+remote_event = sa.Table(
+    "remote_event",
+    metadata,
+    sa.Column("event_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("feed", sa.String(64), nullable=False, comment="the destination whose feed it came from"),
+    sa.Column("seq", sa.Text, comment="the receiver's seq, as sent"),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("source", sa.String(64)),
+    sa.Column("change_seq", sa.BigInteger, comment="the package version it is about (null: not ours)"),
+    sa.Column("bwid", sa.String(64)),
+    sa.Column("status", sa.String(24), comment="accepted | refused | correction | review | fee_notice | registered | certificate_issued"),
+    sa.Column("at", sa.DateTime, comment="local (Asia/Shanghai) time the authority recorded it"),
+    sa.Column("reason", sa.Text),
+    sa.Column("detail", sa.Text, comment="JSON: missing materials, certificate, fee"),
+    sa.Column("accepted", sa.Boolean, nullable=False, comment="counts for tracking; false: an issue"),
+    sa.Column("issue", sa.String(40)),
+    sa.Column("issue_message", sa.Text),
+    sa.Column("raw", sa.Text, nullable=False, comment="the event as received (JSON)"),
+    sa.Column("run_id", sa.String(250), nullable=False, index=True),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Index("ix_remote_event_source_change_seq", "source", "change_seq"),
+    comment="every status event a property authority sent",
+)
+
+remote_handover = sa.Table(
+    "remote_handover",
+    metadata,
+    sa.Column("list_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("list_no", sa.String(64), nullable=False, unique=True, comment="YJ-<hall>-<XZQH>-<period end>"),
+    sa.Column("hall", sa.String(32), nullable=False, comment="the collecting hall that hands the originals over"),
+    sa.Column("hall_name", sa.Text),
+    sa.Column("xzqh", sa.String(12), nullable=False, comment="the property county that receives them"),
+    sa.Column("period_from", sa.DateTime, nullable=False),
+    sa.Column("period_to", sa.DateTime, nullable=False, comment="exclusive"),
+    sa.Column("packages", sa.Integer, nullable=False),
+    sa.Column("originals", sa.Integer, nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("received_at", sa.DateTime, comment="when the property county signed for them (local)"),
+    sa.Column("received_by", sa.Text),
+    sa.Column("receipt_note", sa.Text),
+    sa.Column("receipt_recorded_at", sa.DateTime),
+    comment="a handover list (移交清单) of paper originals, one hall to one property county for one period",
+)
+
+remote_handover_item = sa.Table(
+    "remote_handover_item",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("xh", sa.Integer, primary_key=True, autoincrement=False, comment="the material's number in its package"),
+    sa.Column("list_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("bwid", sa.String(64), nullable=False),
+    sa.Column("clbm", sa.Text),
+    sa.Column("clmc", sa.Text),
+    sa.Column("ys", sa.Integer),
+    comment="each paper original on exactly one handover list",
+)

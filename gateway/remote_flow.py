@@ -1,0 +1,357 @@
+"""Remote collection (异地代收) after validation: delivery to the property's authority, the
+statuses it sends back, the lists that go back to the collecting halls, and the paper
+handover (纸质材料定期移交).
+
+- `deliver_packages`: plan (ledger first: one delivery per passed version in force, key
+  `{BWID}:{change_seq}`), then per destination read every file from the module's file store
+  and hash it again — a file that changed or vanished since validation is not sent (the
+  version fails back to its hall) — upload the files (content-addressed, idempotent), send
+  the packages, record each outcome. A retry re-sends the same keys: the authority answers
+  "duplicate" with the original receipt. What could not be sent stays pending.
+- `collect_package_events`: poll each destination's status feed from its cursor, check every
+  event (transforms/remote_tracking.check_events), store all with the cursor.
+- `write_hall_returns`: per collecting hall, what came back in a run: the gateway's
+  validation returns with every reason, and the authorities' 补正 / 不予受理 with what is
+  missing — one workbook per hall.
+- `make_handover_lists`: at the end of each period, the paper originals of delivered
+  packages not yet on a list, one list per (hall, property county), written as a printable
+  XLSX and PDF (移交清单) with signature lines; `record_handover_receipt` records the
+  property county's signature.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from connectors.ledger import Ledger, utcnow
+
+log = logging.getLogger(__name__)
+
+LOCAL_OFFSET = timedelta(hours=8)
+
+
+def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], object], now: datetime | None = None,
+                     after_send: Callable[[str], None] | None = None) -> dict:
+    """Plan and send; returns counts. `source`: connectors.remote.RemoteSource (the file store);
+    `receiver_for(destination)`: a connectors.registration.PackageReceiver; `now`: UTC (naive)."""
+    import hashlib
+
+    from connectors.receivers import ReceiverError
+    from connectors.registration import make_package_item
+
+    now = now or utcnow()
+    plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
+    pending = ledger.pending_remote_deliveries()
+    summary = {**plan, "sent": 0, "delivered": 0, "rejected": 0, "failed": 0, "pending": 0, "files_uploaded": 0, "errors": []}
+    by_destination: dict[str, list[dict]] = {}
+    for d in pending:
+        by_destination.setdefault(d["destination"], []).append(d)
+    for destination, deliveries in sorted(by_destination.items()):
+        try:
+            receiver = receiver_for(destination)
+        except Exception as exc:  # noqa: BLE001 - a missing connection leaves the packages pending, with the reason
+            summary["errors"].append(f"{destination}: {exc}")
+            summary["pending"] += len(deliveries)
+            continue
+        outcomes, items, files = [], [], {}
+        for d in deliveries:
+            materials, problem = [], None
+            for m in d["materials"]:
+                content = source.read_file(m["WJDZ"]) if m.get("WJDZ") else None
+                digest = None if content is None else hashlib.sha256(content).hexdigest()
+                if digest is None or digest != m.get("FILE_SHA256"):
+                    problem = (f"材料 {m.get('CLMC') or m.get('CLBM')}（{m.get('CLBM')}）的电子文件"
+                               + ("已不在文件库中" if digest is None else "自校验后已被改动（SHA-256 不一致）") + "，未推送，请代收窗口重新上传后更正")
+                    break
+                files[digest] = content
+                materials.append({**m, "sha256": digest, "size": len(content)})
+            if problem is not None:
+                outcomes.append({"idempotency_key": d["idempotency_key"], "status": "failed", "code": None, "reason": problem, "attempts": 0})
+                continue
+            items.append((d, make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=d["package"],
+                                               applicants=d["applicants"], materials=materials)))
+        try:
+            for digest, content in files.items():
+                summary["files_uploaded"] += int(receiver.upload(digest, content))
+        except ReceiverError as exc:
+            summary["errors"].append(f"{destination}: {exc}")
+            outcomes += [{"idempotency_key": d["idempotency_key"], "status": "pending", "code": None, "reason": f"files not uploaded: {exc}", "attempts": 0}
+                         for d, _ in items]
+            items = []
+        if items:
+            sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:128])
+            summary["sent"] += len(items)
+            if after_send is not None:
+                after_send(destination)
+            by_key = {d["idempotency_key"]: d for d, _ in items}
+            for o in sent:
+                outcomes.append({"idempotency_key": o.idempotency_key, "status": o.status, "receipt_id": o.receipt_id, "code": o.code,
+                                 "reason": o.reason, "attempts": o.attempts, "files": len(by_key[o.idempotency_key]["materials"])})
+        ledger.record_remote_outcomes(outcomes, run_id=run_id, now=now)
+        for o in outcomes:
+            summary[o["status"]] += 1
+    log.info("remote packages delivered: %s", {k: v for k, v in summary.items() if k != "errors"})
+    for error in summary["errors"]:
+        log.warning("remote delivery: %s", error)
+    return summary
+
+
+def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], object], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
+    """Read every destination's status feed from its cursor; `as_of` local time, `now` UTC."""
+    from connectors.receivers import ReceiverError
+    from transforms.remote_tracking import check_events
+
+    now = now or utcnow()
+    summary = {"feeds": 0, "events": 0, "accepted": 0, "issues": 0, "errors": []}
+    for feed in ledger.remote_feeds():
+        try:
+            receiver = receiver_for(feed)
+            events, cursor = receiver.events(ledger.remote_feed_cursor(feed))
+        except (ReceiverError, ValueError, LookupError) as exc:
+            summary["errors"].append(f"{feed}: {exc}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a missing Airflow connection: that feed waits, the others go on
+            summary["errors"].append(f"{feed}: {exc}")
+            continue
+        deliveries, held = ledger.remote_event_context()
+        rows = check_events(events, feed=feed, deliveries=deliveries, held=held, as_of=as_of)
+        ledger.save_remote_events(feed=feed, rows=rows, cursor=cursor, run_id=run_id, now=now)
+        summary["feeds"] += 1
+        summary["events"] += len(rows)
+        summary["accepted"] += sum(bool(r["accepted"]) for r in rows)
+        for r in rows:
+            if not r["accepted"]:
+                summary["issues"] += 1
+                log.warning("%s: event %s (%s) not counted: %s", feed, r["seq"], r["idempotency_key"], r["issue_message"])
+    log.info("remote package events: %s", {k: v for k, v in summary.items() if k != "errors"})
+    return summary
+
+
+# --- back to the collecting halls ---------------------------------------------------------------
+
+RETURN_HEADINGS = {
+    "bwid": "报文编号 BWID", "change_seq": "版本号 CHANGE_SEQ", "collected": "收件时间 SJSJ", "xzqh": "不动产所在县 XZQH", "business_type": "业务类型 YWLX",
+    "who": "退回方", "rule": "规则/状态", "item": "涉及对象", "value": "报送值（已脱敏）", "message": "原因（请据此补正）",
+}
+
+
+def hall_returns(ledger: Ledger, run_id: str):
+    """What goes back to the collecting halls for a run (pandas): validation failures of returned
+    versions, and the authorities' 补正 / 不予受理 received in the run. IDs and phones masked."""
+    import pandas as pd
+
+    from transforms.remote_rules import BUSINESS_TYPES
+    from transforms.remote_tracking import EVENT_STATUSES, closing_detail
+    from transforms.report import mask_in_text
+
+    returns = ledger.remote_returns(run_id)
+    frames = []
+    if len(returns):
+        errors = returns[returns["severity"] == "error"]
+        frames.append(pd.DataFrame({
+            "hall": errors["hall"], "hall_name": errors["hall_name"], "bwid": errors["bwid"], "change_seq": errors["change_seq"],
+            "collected": errors["collected"], "xzqh": errors["xzqh"], "business_type": errors["business_type"], "who": "网关校验",
+            "rule": errors["rule_id"], "item": (errors["field"].fillna("") + " " + errors["item"].fillna("")).str.strip(),
+            "value": mask_in_text(errors["value"].astype(object)), "message": errors["message_zh"],
+        }))
+    events = [e for e in ledger.remote_events(run_id=run_id) if e["status"] in ("correction", "refused")]
+    if events:
+        packages, _ = ledger.remote_tracking_input()
+        info = packages.set_index(["source", "change_seq"])
+        rows = []
+        for e in events:
+            p = info.loc[(e["source"], e["change_seq"])]
+            missing = closing_detail(pd.DataFrame([e]))[(e["source"], e["change_seq"])][1]
+            rows.append({"hall": p["hall"], "hall_name": p["hall_name"], "bwid": e["bwid"] or p["bwid"], "change_seq": e["change_seq"],
+                         "collected": p["collected"], "xzqh": p["xzqh"], "business_type": p["business_type"], "who": f"属地登记机构 {p['xzqh']}",
+                         "rule": f"{EVENT_STATUSES[e['status']]} {e['status']}", "item": missing or "", "value": "",
+                         "message": e["reason"] or ("请补充：" + missing if missing else "")})
+        frames.append(pd.DataFrame(rows))
+    if not frames:
+        return pd.DataFrame(columns=["hall", "hall_name", *RETURN_HEADINGS])
+    out = pd.concat(frames, ignore_index=True)
+    out["business_type"] = out["business_type"].map(lambda t: f"{BUSINESS_TYPES.get(t, '')} {t}".strip() if isinstance(t, str) else t)
+    return out.sort_values(["hall", "change_seq", "who", "rule"]).reset_index(drop=True)
+
+
+def write_hall_returns(ledger: Ledger, *, run_id: str, out_dir: Path) -> dict[str, str]:
+    """One workbook per collecting hall with something coming back in this run: {hall: path}."""
+    from gateway.reports import _replacing, write_workbook
+    from transforms.mask import neutralise_formula
+
+    returns = hall_returns(ledger, run_id)
+    paths = {}
+    out_dir = Path(out_dir)
+    for hall, group in returns.groupby("hall", sort=True):
+        table = group.loc[:, list(RETURN_HEADINGS)].rename(columns=RETURN_HEADINGS)
+        for column in table.columns:
+            if table[column].dtype == object:
+                text = table[column].map(lambda v: isinstance(v, str) and v != "").astype(bool)
+                table.loc[text, column] = neutralise_formula(table.loc[text, column])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / f"退回清单_{_safe(hall)}_{_safe(run_id)}.xlsx"
+        with _replacing(path) as tmp:
+            write_workbook({"退回清单": table}, tmp)
+        paths[hall] = str(path)
+    if paths:
+        ledger.audit(run_id=run_id, actor="remote", action="hall_returns_written", object_type="remote_verdict", object_id=None,
+                     detail={"halls": len(paths), "rows": len(returns)})
+    return paths
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z._-]+", "_", str(text))[:80]
+
+
+# --- paper handover -------------------------------------------------------------------------------
+
+
+def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Path, period_days: int = 7, now: datetime | None = None) -> list[dict]:
+    """Lists for every period that has ended by `today` (local): originals collected before the
+    current period's start, not yet listed. Writes each list's XLSX and PDF; returns the lists."""
+    from transforms.remote_tracking import period_bounds, plan_handover
+
+    now = now or utcnow()
+    period_end, _ = period_bounds(today, period_days)
+    existing = {h["list_no"] for h in ledger.handover_lists()}
+    lists = plan_handover(ledger.paper_originals(), period_end=period_end, period_days=period_days, existing=existing)
+    if not lists:
+        return []
+    created = ledger.create_handover_lists(lists, run_id=run_id, now=now)
+    for lst in created:
+        lst["files"] = write_handover_documents(ledger, lst, Path(out_dir))
+    log.info("handover lists: %d (%d originals)", len(created), sum(c["originals"] for c in created))
+    return created
+
+
+def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: datetime, received_by: str, note: str | None = None) -> dict:
+    """The property county signed for a list (received_at local)."""
+    if not received_by or not received_by.strip():
+        raise ValueError("received_by (who signed for the originals) is required")
+    return ledger.record_handover_receipt(list_no, received_at=received_at, received_by=received_by.strip(), note=note, now=utcnow())
+
+
+def write_handover_documents(ledger: Ledger, lst: dict, out_dir: Path) -> dict[str, str]:
+    """移交清单 as a printable XLSX (A4 landscape, title and signature rows, header repeated on each
+    page) and a PDF (reportlab, the built-in STSong-Light CID font: no font file needed)."""
+    from gateway import reference
+    from gateway.reports import _replacing
+    from transforms.remote_rules import BUSINESS_TYPES
+
+    items = ledger.handover_items(lst["list_id"])
+    names = reference.divisions()
+    county = _county_name(names, lst["xzqh"])
+    title = "异地代收纸质材料移交清单"
+    period_to = lst["period_to"] - timedelta(days=1)
+    info = [
+        f"清单编号：{lst['list_no']}",
+        f"移交方（代收窗口）：{lst.get('hall_name') or ''}（{lst['hall']}）",
+        f"接收方（属地登记机构）：{county}（{lst['xzqh']}）",
+        f"收件期间：{lst['period_from']:%Y-%m-%d} 至 {period_to:%Y-%m-%d}　报文 {lst['packages']} 件，原件 {lst['originals']} 份，共 {lst['pages']} 页",
+    ]
+    headings = ["序号", "报文编号 BWID", "申请编号 SQBH", "收件时间 SJSJ", "业务类型 YWLX", "不动产单元号 BDCDYH", "坐落 ZL", "材料编码 CLBM", "材料名称 CLMC", "页数 YS"]
+    rows = [[n, i["bwid"], i["sqbh"] or "", str(i["sjsj"] or "")[:16], f"{BUSINESS_TYPES.get(i['ywlx'], '')} {i['ywlx'] or ''}".strip(), i["bdcdyh"] or "",
+             i["zl"] or "", i["clbm"] or "", i["clmc"] or "", int(i["ys"] or 0)] for n, i in enumerate(items, start=1)]
+    signatures = ["移交人（签字）：", "移交日期：", "接收人（签字）：", "接收日期：", "接收单位（盖章）："]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir / f"移交清单_{_safe(lst['list_no'])}"
+    xlsx, pdf = base.with_suffix(".xlsx"), base.with_suffix(".pdf")
+    with _replacing(xlsx) as tmp:
+        _handover_xlsx(tmp, title, info, headings, rows, signatures)
+    with _replacing(pdf) as tmp:
+        _handover_pdf(tmp, title, info, headings, rows, signatures)
+    return {"xlsx": str(xlsx), "pdf": str(pdf)}
+
+
+def _county_name(divisions: dict, code: str) -> str:
+    """城市 + 县 for a Shandong county; a county of another province goes by its code (跨省通办)."""
+    from gateway import reference
+
+    entry = divisions.get(code)
+    if entry is None:
+        return f"外省县级单位（跨省通办）{code}"
+    try:
+        return reference.city_of(code).name + entry.name
+    except (KeyError, LookupError, ValueError):
+        return entry.name
+
+
+def _handover_xlsx(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "移交清单"
+    width = len(headings)
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws["A1"].font, ws["A1"].alignment = Font(bold=True, size=16), Alignment(horizontal="center")
+    for line in info:
+        ws.append([line])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
+    ws.append(headings)
+    head_row = ws.max_row
+    thin = Side(style="thin")
+    for cell in ws[head_row]:
+        cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, horizontal="center", vertical="center")
+    for row in rows:
+        ws.append(row)
+    for r in ws.iter_rows(min_row=head_row, max_row=ws.max_row, max_col=width):
+        for cell in r:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.append([])
+    for line in signatures:
+        ws.append([line])
+    for letter, w in zip("ABCDEFGHIJ", (6, 22, 16, 17, 16, 31, 36, 10, 22, 7)):
+        ws.column_dimensions[letter].width = w
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{head_row}:{head_row}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    wb.save(path)
+
+
+def _handover_pdf(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    heading = ParagraphStyle("h", fontName=font, fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("b", fontName=font, fontSize=9, leading=13)
+    cell = ParagraphStyle("c", fontName=font, fontSize=7.5, leading=9.5)
+
+    def footer(canvas, doc) -> None:
+        canvas.setFont(font, 8)
+        canvas.drawCentredString(landscape(A4)[0] / 2, 8 * mm, f"第 {doc.page} 页")
+
+    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
+                            title=title, author="协办网关")
+    data = [[Paragraph(h, cell) for h in headings]] + [[Paragraph(_pdf_text(v), cell) for v in row] for row in rows]
+    widths = [x * mm for x in (10, 32, 26, 26, 26, 46, 50, 16, 30, 12)]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story = [Paragraph(title, heading), Spacer(1, 4 * mm), *(Paragraph(_pdf_text(line), body) for line in info), Spacer(1, 3 * mm), table,
+             Spacer(1, 8 * mm), Table([[Paragraph(s, body) for s in signatures[:2]], [Paragraph(s, body) for s in signatures[2:4]],
+                                       [Paragraph(signatures[4], body), ""]], colWidths=[130 * mm, 130 * mm])]
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+
+
+def _pdf_text(value) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape("" if value is None else str(value))
