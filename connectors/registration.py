@@ -62,6 +62,11 @@ def make_package_item(*, bwid: str, change_seq: int, correction: bool, package: 
     }
 
 
+class FileRefused(ReceiverError):
+    """The receiver refuses this file itself (400 hash_mismatch, 413 too large): retrying cannot help;
+    the packages that need it go back to their hall rather than holding up the others."""
+
+
 class PackageReceiver(HttpReceiver):
     """A property authority's endpoint for packages (a county registration system or the cross-province channel)."""
 
@@ -71,13 +76,15 @@ class PackageReceiver(HttpReceiver):
 
     def upload(self, sha256: str, content: bytes) -> bool:
         """Put one file; True if the receiver stored it now, False if it held it already.
-        ReceiverError when it could not be put (after retries), ValueError if `content` is not `sha256`."""
+        FileRefused when the receiver refuses the file (400, 413), ReceiverError when it could not be
+        put (after retries: try again next run), ValueError if `content` is not `sha256`."""
         if hashlib.sha256(content).hexdigest() != sha256:
             raise ValueError(f"file content does not hash to {sha256}")
         value, _, failure = self._exchange("PUT", FILES_PATH.format(sha256=sha256), content, read=_read_upload,
                                            content_type="application/octet-stream")
         if failure is not None:
-            raise ReceiverError(f"{self.base_url}: file {sha256[:12]}…: {failure.reason}")
+            kind = FileRefused if failure.reason.startswith(("HTTP 400", "HTTP 413")) else ReceiverError
+            raise kind(f"{self.base_url}: file {sha256[:12]}…: {failure.reason}")
         return bool(value)
 
     def deliver_packages(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:

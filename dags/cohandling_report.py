@@ -6,7 +6,8 @@ order delivered that day, and of everything not delivered yet, as of the run —
 late, rejected (with the receiver's reason), overdue (no final result within the utility's
 deadline in working days, Chinese holidays and adjusted weekends counted), still open —
 by city, county and institution, with the overdue list the province would publish (公示),
-the exceptions list and the quarantine list. Written to
+the exceptions list and the quarantine list; and the remote-collection (异地代收) report for
+the last 30 days by collecting hall and by property county (`<day>/remote/`). Written to
 `$GATEWAY_REPORT_DIR/<day>/` as report.html (charts), report.xlsx and csv/, in Chinese
 with codes alongside, ID numbers and phones masked. Any date range on demand:
 `python -m gateway.cli report --from … --to …`.
@@ -49,7 +50,21 @@ def cohandling_report():
         out = report_dir() / day.isoformat()
         return write_period_report(ledger, first=day, last=day, as_of=end.naive(), out_dir=out)
 
+    @task
+    def remote_report(data_interval_start=None, data_interval_end=None) -> dict:
+        """异地代收: the last 30 days' packages by collecting hall and by property county."""
+        from connectors.ledger import Ledger
+        from gateway.remote_report import write_remote_report
+        from gateway.settings import report_dir
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        ledger.migrate()
+        day = data_interval_start.in_timezone("Asia/Shanghai").date()
+        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
+        return write_remote_report(ledger, first=day - timedelta(days=29), last=day, as_of=as_of, out_dir=report_dir() / day.isoformat() / "remote")
+
     report()
+    remote_report()
 
 
 dag = cohandling_report()

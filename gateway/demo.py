@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID, ROOT, VAR
 
 INITIAL_ROWS = int(os.environ.get("DEMO_ROWS", "5000"))
+REMOTE_PACKAGES = int(os.environ.get("DEMO_PACKAGES", "600"))
 APPEND_ROWS = INITIAL_ROWS // 5
 LATE_ROWS = INITIAL_ROWS // 20
 
@@ -101,14 +102,18 @@ def main() -> None:
         "AIRFLOW_CONN_GATEWAY_SFTP": json.dumps(sftp.connection()),
         "AIRFLOW_CONN_COUNTY_SYSTEM_DEFAULT": json.dumps(http | {"extra": {"base_path": "/county/{xzqh}"}}),
         "AIRFLOW_CONN_GRID_MARKETING": json.dumps(http | {"extra": {"base_path": "/grid", "rate_per_s": 40}}),
+        "AIRFLOW_CONN_CROSS_PROVINCE": json.dumps(http | {"extra": {"base_path": "/cross-province"}}),
     })
     _step(f"started the embedded SFTP drop server (asyncssh, drops in {drops_root}) on port {sftp.port}, "
           f"and the county-system and grid simulators on {receivers.url}")
     try:
         _runs(env, platform, start, end, inbox, INITIAL_ROWS)
+        remote = _remote_first(env, f"sqlite:///{platform_path}")
         ledger = Ledger(f"sqlite:///{ledger_path}")
         report = _results(env, ledger, receivers, drops_root)
+        remote.update(_remote_later(env, ledger, receivers, remote))
         _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
+        _remote_summary(ledger, receivers, remote)
     finally:
         receivers.stop()
         sftp.stop()
@@ -171,6 +176,92 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     out = VAR / "reports" / "demo"
     _step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}")
     return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
+
+
+def _remote_first(env: dict, platform_url: str) -> dict:
+    """异地代收: the module's packages and the counties' checklists, then a run of remote_collection."""
+    from simulators.remote import RemoteDB, generate
+
+    local_now = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(hours=8)
+    module = RemoteDB(platform_url)
+    module.create()
+    batch = generate(REMOTE_PACKAGES, seed=7021, start=local_now - timedelta(days=28), end=local_now - timedelta(hours=1), defect_rate=0.1,
+                     cross_province_rate=0.05)
+    module.write(batch)
+    inbox = VAR / "inbox" / "checklists"
+    inbox.mkdir(parents=True, exist_ok=True)
+    forms = sorted(p for p in (ROOT / "forms" / "samples" / "remote").iterdir() if p.is_file())
+    for form in forms:
+        shutil.copy(form, inbox / form.name)
+    env["GATEWAY_CHECKLIST_INBOX"] = str(inbox)
+    env.setdefault("GATEWAY_REPORT_DIR", str(VAR / "reports"))
+    _step(f"异地代收: the remote-collection module wrote {len(batch)} packages (halls collecting for other counties, some for other provinces, "
+          f"labelled defects); {len(forms)} checklist forms dropped into {inbox}")
+    _step("run 1 of remote_collection (log: var/logs/remote-1.log): checklists, extract, validate, deliver to the property counties")
+    _run_dag(env, VAR / "logs" / "remote-1.log", datetime.now(UTC), "remote_collection")
+    module.dispose()
+    return {"batch": batch, "platform_url": platform_url, "local_now": local_now}
+
+
+def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
+    """Ten days on (the simulators' clock already moved): statuses come back, the halls resubmit what
+    the counties sent back for correction, handover lists are made, counties sign for some of them."""
+    from gateway.remote_flow import record_handover_receipt
+    from gateway.remote_report import write_remote_report
+    from simulators.remote import RemoteDB, resubmissions
+
+    later = remote["local_now"] + timedelta(days=10)
+    _step("run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): statuses from the counties; 补正 and 不予受理 back to the halls; "
+          "weekly handover lists")
+    _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
+    corrections = [e for e in ledger.remote_events() if e["status"] == "correction"]
+    bwids = sorted({e["bwid"] for e in corrections})
+    module = RemoteDB(remote["platform_url"])
+    module.write(resubmissions(remote["batch"], bwids))
+    module.dispose()
+    _step(f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection (log: var/logs/remote-3.log)")
+    _run_dag(env, VAR / "logs" / "remote-3.log", datetime.now(UTC) + timedelta(days=10, minutes=30), "remote_collection")
+    lists = ledger.handover_lists()
+    for lst in lists[::2]:
+        record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全")
+    first = (remote["local_now"] - timedelta(days=28)).date()
+    out = VAR / "reports" / "demo-remote"
+    paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later, out_dir=out)
+    _step(f"the remote-collection report by collecting hall and property county: {out}; {len(lists[::2])} of {len(lists)} handover lists signed for")
+    return {"resubmitted": len(bwids), "report": paths, "later": later}
+
+
+def _remote_summary(ledger, receivers, remote: dict) -> None:
+    counts = ledger.remote_counts()
+    deliveries = ledger.remote_deliveries()
+    delivered = {d["idempotency_key"] for d in deliveries if d["status"] == "delivered"}
+    truth = receivers.packages_truth()
+    held = [a["idempotency_key"] for a in truth["accepted"]]
+    by_status: dict[str, int] = {}
+    for d in deliveries:
+        by_status[d["status"]] = by_status.get(d["status"], 0) + 1
+    with open(remote["report"]["json"], encoding="utf-8") as fh:
+        report = json.load(fh)
+    t = report["totals"]
+    balanced = counts["packages"] == counts["passed"] + counts["returned"] + counts["withdrawn"]
+    lines = [
+        "",
+        "remote collection (异地代收: routed by the property's county, never the collecting hall):",
+        f"  package versions received {counts['packages']} = passed {counts['passed']} + returned to halls {counts['returned']} + withdrawn "
+        f"{counts['withdrawn']} ({'balanced' if balanced else 'NOT BALANCED'})",
+        "  deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) + f"; receivers hold {len(held)} package versions "
+        f"(each once: {len(set(held)) == len(held)}), ledger delivered {len(delivered)}; corrected versions resubmitted {remote['resubmitted']}",
+        f"  statuses: accepted {t['accepted']}, refused {t['refused']}, correction {t['correction']}, registered {t['registered']}, "
+        f"certificate issued {t['certified']}, open {t['open']}, overdue {t['overdue']}",
+        f"  paper originals not signed for {t['paper_owed']} (flagged {t['paper_flagged']}); handover lists {len(ledger.handover_lists())} in "
+        f"{VAR / 'reports' / 'handover'}",
+        f"  report  {remote['report']['html']}",
+        f"          {remote['report']['xlsx']}  (and csv/, report.json)",
+        f"  hall return lists  {VAR / 'runs'}/<run>/halls/",
+    ]
+    print("\n".join(lines))
+    if not balanced or set(held) != delivered or len(set(held)) != len(held):
+        raise SystemExit("remote collection: what the counties hold differs from what the ledger says was delivered")
 
 
 def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: float) -> None:

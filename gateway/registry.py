@@ -82,8 +82,12 @@ def _inbox_lock(inbox: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def load_inbox(ledger: Ledger, inbox: Path, *, now: datetime | None = None) -> list[FormSummary]:
-    """Load every form waiting in `inbox` (Annex 2 before Annex 3), then file each away."""
+def load_inbox(ledger: Ledger, inbox: Path, *, now: datetime | None = None, load=None) -> list[FormSummary]:
+    """Load every form waiting in `inbox` (Annex 2 before Annex 3), then file each away.
+
+    `load(ledger, path, now=...)` loads one form (default `load_form`; the remote-collection
+    checklists use gateway.remote.load_checklist_form): anything with `.line()` and `.issues`."""
+    load = load or load_form
     from connectors.forms import FORM_SUFFIXES, FormReadError
 
     inbox.mkdir(parents=True, exist_ok=True)
@@ -98,7 +102,7 @@ def load_inbox(ledger: Ledger, inbox: Path, *, now: datetime | None = None) -> l
                 _file_away(path, rejected, f"不是表格文件（应为 .xlsx 或 .csv）/ not a form file: {path.name}")
                 continue
             try:
-                summary = load_form(ledger, path, now=now)
+                summary = load(ledger, path, now=now)
             except FormReadError as exc:
                 _file_away(path, rejected, str(exc))
                 continue
@@ -131,7 +135,8 @@ def write_issue_list(summary: FormSummary, path: Path) -> Path:
         writer.writerow(["# " + summary.line()])
         writer.writerow(ISSUE_HEADINGS)
         for i in summary.issues:
-            writer.writerow([neutralise_formula(str(v)) if v is not None else "" for v in (i.file, i.sheet, i.row, i.column, i.severity, i.rule, i.message)])
+            cells = pd.Series([str(v) if v is not None else "" for v in (i.file, i.sheet, i.row, i.column, i.severity, i.rule, i.message)], dtype=object)
+            writer.writerow(neutralise_formula(cells).tolist())
     return path
 
 

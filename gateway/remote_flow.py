@@ -41,7 +41,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
     import hashlib
 
     from connectors.receivers import ReceiverError
-    from connectors.registration import make_package_item
+    from connectors.registration import FileRefused, make_package_item
 
     now = now or utcnow()
     plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
@@ -75,15 +75,24 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
             items.append((d, make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=d["package"],
                                                applicants=d["applicants"], materials=materials)))
         try:
+            refused: dict[str, str] = {}
             for digest, content in files.items():
-                summary["files_uploaded"] += int(receiver.upload(digest, content))
+                try:
+                    summary["files_uploaded"] += int(receiver.upload(digest, content))
+                except FileRefused as exc:
+                    refused[digest] = str(exc)
+            for d, item in [(d, item) for d, item in items if any(m["sha256"] in refused for m in item["materials"])]:
+                why = next(refused[m["sha256"]] for m in item["materials"] if m["sha256"] in refused)
+                outcomes.append({"idempotency_key": d["idempotency_key"], "status": "failed", "code": None, "attempts": 0,
+                                 "reason": f"属地系统拒收材料文件，未推送，请代收窗口核对后更正: {why}"})
+            items = [(d, item) for d, item in items if not any(m["sha256"] in refused for m in item["materials"])]
         except ReceiverError as exc:
             summary["errors"].append(f"{destination}: {exc}")
             outcomes += [{"idempotency_key": d["idempotency_key"], "status": "pending", "code": None, "reason": f"files not uploaded: {exc}", "attempts": 0}
                          for d, _ in items]
             items = []
         if items:
-            sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:128])
+            sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
             summary["sent"] += len(items)
             if after_send is not None:
                 after_send(destination)
@@ -129,6 +138,31 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
                 log.warning("%s: event %s (%s) not counted: %s", feed, r["seq"], r["idempotency_key"], r["issue_message"])
     log.info("remote package events: %s", {k: v for k, v in summary.items() if k != "errors"})
     return summary
+
+
+class PackageChannels:
+    """Package receivers from Airflow Connections, one client per destination, closed on exit:
+    `county_system_<XZQH>` (else `county_system_default` with "{xzqh}" in its base_path) and
+    `cross_province`. A missing connection raises when asked for: that destination's packages
+    stay pending with the reason."""
+
+    def __init__(self) -> None:
+        self._receivers: dict[str, object] = {}
+
+    def __enter__(self) -> PackageChannels:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for receiver in self._receivers.values():
+            receiver.close()
+        self._receivers.clear()
+
+    def __call__(self, destination: str):
+        from connectors.registration import receiver_for_destination
+
+        if destination not in self._receivers:
+            self._receivers[destination] = receiver_for_destination(destination)
+        return self._receivers[destination]
 
 
 # --- back to the collecting halls ---------------------------------------------------------------

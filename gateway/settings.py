@@ -37,3 +37,10 @@ def report_dir() -> Path:
     import os
 
     return Path(os.environ.get("GATEWAY_REPORT_DIR", str(VAR / "reports")))
+
+
+def checklist_inbox() -> Path:
+    """Where counties' remote-collection checklist forms (材料清单) are dropped: $GATEWAY_CHECKLIST_INBOX, default var/inbox/checklists."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_CHECKLIST_INBOX", str(VAR / "inbox" / "checklists")))

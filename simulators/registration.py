@@ -258,7 +258,7 @@ class RegistrationDesk:
                 if paper:
                     sent = registered + timedelta(days=1)
                     mail = f"EMS{int(_draw(receiver, key, 'mail') * 10**10):010d}"
-                    events.append(("certificate_issued", sent, {"certificate": {"form": "paper", "number": _cert_no(receiver, key, item), "mail_no": mail}}))
+                    events.append(("certificate_issued", sent, {"certificate": {"form": "paper", "number": _cert_no(receiver, key, item, paper=True), "mail_no": mail}}))
                 else:
                     events.append(("certificate_issued", registered + timedelta(minutes=5),
                                    {"certificate": {"form": "electronic", "number": _cert_no(receiver, key, item), "mail_no": None}}))
@@ -412,9 +412,9 @@ def _office_time(receiver: str, key: str, what: str, accepted: datetime, days: i
     return moment
 
 
-def _cert_no(receiver: str, key: str, item: dict) -> str:
+def _cert_no(receiver: str, key: str, item: dict, *, paper: bool = False) -> str:
     xzqh = item["package"]["XZQH"]
-    return f"{xzqh}-DZZZ-{int(_draw(receiver, key, 'cert') * 10**8):08d}"
+    return f"{xzqh}-{'ZS' if paper else 'DZZZ'}-{int(_draw(receiver, key, 'cert') * 10**8):08d}"
 
 
 def _local_text(moment: datetime) -> str:

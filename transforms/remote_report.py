@@ -92,7 +92,7 @@ def _metrics(frame: pd.DataFrame, handover: pd.DataFrame, keys: list[str], hando
         "accepted": frame["accepted_at"].notna().astype(int),
         "refused": (stage == "refused").astype(int),
         "correction": (stage == "correction").astype(int),
-        "registered": frame["registered_at"].notna().astype(int),
+        "registered": stage.isin(("registered", "certificate_issued")).astype(int),  # by stage, as the balance counts (a certificate without a 登簿 event too)
         "certified": frame["certificate_issued_at"].notna().astype(int),
         "open": stage.isin(OPEN_STAGES).astype(int),
         "overdue": frame["overdue"].astype(int),
@@ -110,7 +110,7 @@ def _metrics(frame: pd.DataFrame, handover: pd.DataFrame, keys: list[str], hando
         paper = pd.concat([owed, flagged], axis=1).reset_index().rename(columns=dict(zip(handover_keys, keys)))
         out = out.merge(paper, on=keys, how="outer")
     for column in ("paper_owed", "paper_flagged"):
-        out[column] = pd.to_numeric(out.get(column, 0), errors="coerce").fillna(0).astype("int64")
+        out[column] = pd.to_numeric(out.get(column, pd.Series(0, index=out.index)), errors="coerce").fillna(0).astype("int64")  # no originals owed: no column
     for column in COUNTS:
         out[column] = pd.to_numeric(out[column], errors="coerce").fillna(0).astype("int64")
     return out.loc[:, [*keys, *METRICS]]

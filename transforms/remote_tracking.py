@@ -60,7 +60,7 @@ EVENT_ISSUES: dict[str, str] = {
     "EVENT_KEY_UNKNOWN": "幂等键不对应网关推送过的任何报文",
     "EVENT_WRONG_FEED": "该报文推送给了另一接收方",
     "EVENT_BWID_MISMATCH": "报文编号与幂等键对应的报文不一致",
-    "EVENT_NOT_DELIVERED": "该报文被接收方拒收，不应有办理状态",
+    "EVENT_NOT_DELIVERED": "该报文未送达（被拒收、推送失败或从未发出），不应有办理状态",
     "EVENT_STATUS_UNKNOWN": "未知的办理状态",
     "EVENT_TIME_INVALID": "办理时间缺失或无法识别",
     "EVENT_FUTURE": "办理时间晚于当前时间",
@@ -79,7 +79,7 @@ CLOCK_SKEW = timedelta(minutes=10)  # the receivers' clocks against ours
 def check_events(events: list, *, feed: str, deliveries: dict[str, dict], held: set[tuple], as_of: datetime) -> list[dict]:
     """One row per event (remote_event's columns except feed/run/received_at), in feed order.
 
-    `deliveries`: idempotency_key -> {source, change_seq, bwid, destination, status, delivered_at (UTC)};
+    `deliveries`: idempotency_key -> {source, change_seq, bwid, destination, status, first_sent_at (UTC; None: never sent)};
     `held`: (key, status, at) of events already accepted; `as_of`: local time now.
     """
     seen = set(held)
@@ -109,16 +109,16 @@ def check_events(events: list, *, feed: str, deliveries: dict[str, dict], held: 
             _issue(row, "EVENT_WRONG_FEED", f"推送给 {delivery['destination']}")
         elif event.get("bwid") not in (None, delivery["bwid"]):
             _issue(row, "EVENT_BWID_MISMATCH", f"应为 {delivery['bwid']}")
-        elif delivery["status"] == "rejected":
+        elif delivery["status"] in ("rejected", "failed") or delivery.get("first_sent_at") is None:
             _issue(row, "EVENT_NOT_DELIVERED")
-        elif status not in EVENT_STATUSES:
+        elif not isinstance(status, str) or status not in EVENT_STATUSES:  # a list or object as status: unhashable
             _issue(row, "EVENT_STATUS_UNKNOWN", repr(status))
         elif at is None:
             _issue(row, "EVENT_TIME_INVALID", repr(event.get("at")))
         elif at > as_of + CLOCK_SKEW:
             _issue(row, "EVENT_FUTURE", f"{at:%Y-%m-%d %H:%M} > {as_of:%Y-%m-%d %H:%M}")
-        elif delivery.get("delivered_at") is not None and at < _utc_to_local(delivery["delivered_at"]) - CLOCK_SKEW:
-            _issue(row, "EVENT_BEFORE_DELIVERY", f"推送于 {_utc_to_local(delivery['delivered_at']):%Y-%m-%d %H:%M}")
+        elif at < _utc_to_local(delivery["first_sent_at"]) - CLOCK_SKEW:
+            _issue(row, "EVENT_BEFORE_DELIVERY", f"首次推送于 {_utc_to_local(delivery['first_sent_at']):%Y-%m-%d %H:%M}")
         elif not _has_detail(status, event):
             _issue(row, "EVENT_DETAIL_MISSING", EVENT_STATUSES[status])
         elif (key, status, at) in seen:
@@ -146,7 +146,13 @@ def _has_detail(status: str, event: dict) -> bool:
         return (isinstance(missing, list) and len(missing) > 0) or (isinstance(event.get("reason"), str) and bool(event["reason"].strip()))
     if status == "certificate_issued":
         cert = event.get("certificate")
-        return isinstance(cert, dict) and cert.get("form") in ("electronic", "paper") and bool(cert.get("number"))
+        if not isinstance(cert, dict) or cert.get("form") not in ("electronic", "paper") or not cert.get("number"):
+            return False
+        return cert["form"] == "electronic" or bool(cert.get("mail_no"))  # a paper certificate goes by post: its tracking number
+    if status == "fee_notice":
+        fee = event.get("fee")
+        amount = fee.get("amount_yuan") if isinstance(fee, dict) else None
+        return isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount >= 0
     return True
 
 
@@ -160,10 +166,10 @@ def _local_time(value) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: an offset pushing year 1 or 9999 out of range
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI).replace(tzinfo=None)
     return moment.replace(microsecond=0)
 
 

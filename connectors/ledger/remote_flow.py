@@ -112,10 +112,14 @@ class RemoteFlowStore:
         d = remote_delivery
         with self.engine.begin() as conn:
             for o in outcomes:
-                values = {"attempts": d.c.attempts + int(o.get("attempts") or 0), "code": o.get("code"), "reason": o.get("reason"), "updated_at": now}
+                attempts = int(o.get("attempts") or 0)
+                values = {"attempts": d.c.attempts + attempts, "code": o.get("code"), "reason": o.get("reason"), "updated_at": now}
+                if attempts:
+                    values["first_sent_at"] = sa.func.coalesce(d.c.first_sent_at, now)
                 if o["status"] == "delivered":
-                    values.update(status="delivered", receipt_id=o.get("receipt_id"), files=int(o.get("files") or 0),
-                                  delivered_at=sa.func.coalesce(d.c.delivered_at, now))
+                    # "duplicate": the receiver has held it since an earlier attempt, whose answer was lost.
+                    since = sa.func.coalesce(d.c.first_sent_at, now) if o.get("code") == "0201" else now
+                    values.update(status="delivered", receipt_id=o.get("receipt_id"), files=int(o.get("files") or 0), delivered_at=since)
                 elif o["status"] in ("rejected", "failed"):
                     values.update(status=o["status"])
                 conn.execute(d.update().where(d.c.idempotency_key == o["idempotency_key"], d.c.status == "pending").values(**values))
@@ -131,10 +135,10 @@ class RemoteFlowStore:
     # --- status events ------------------------------------------------------------------------
 
     def remote_feeds(self) -> list[str]:
-        """Destinations with a delivered package: the feeds to poll."""
+        """Destinations something was sent to (delivered, or attempted: a receiver may hold what it did not confirm): the feeds to poll."""
         d = remote_delivery
         with self.engine.connect() as conn:
-            return [r[0] for r in conn.execute(sa.select(d.c.destination).where(d.c.status == "delivered").distinct().order_by(d.c.destination))]
+            return [r[0] for r in conn.execute(sa.select(d.c.destination).where(d.c.first_sent_at.is_not(None)).distinct().order_by(d.c.destination))]
 
     def remote_feed_cursor(self, feed: str) -> str | None:
         return self.cursor(FEED_PREFIX + feed)
@@ -144,7 +148,7 @@ class RemoteFlowStore:
         d, e = remote_delivery, remote_event
         with self.engine.connect() as conn:
             deliveries = {r["idempotency_key"]: dict(r) for r in conn.execute(
-                sa.select(d.c.idempotency_key, d.c.source, d.c.change_seq, d.c.bwid, d.c.destination, d.c.status, d.c.delivered_at)).mappings()}
+                sa.select(d.c.idempotency_key, d.c.source, d.c.change_seq, d.c.bwid, d.c.destination, d.c.status, d.c.first_sent_at)).mappings()}
             held = {(r[0], r[1], r[2]) for r in conn.execute(sa.select(e.c.idempotency_key, e.c.status, e.c.at).where(e.c.accepted))}
         return deliveries, held
 

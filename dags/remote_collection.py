@@ -1,0 +1,144 @@
+"""
+### remote_collection — 异地代收: packages to the property's county, statuses back
+
+Every hour (DOMAIN.md §6; docs/remote-collection.md):
+
+1. **checklists** — counties' checklist forms (材料清单) waiting in `$GATEWAY_CHECKLIST_INBOX`
+   load into the versioned lists (issues per row beside each filed form).
+2. **extract** — the remote-collection module's new package versions (applicants, materials,
+   each file hashed from the file store) from the exchange database, exactly once.
+3. **validate** — each version against the property county's list in force at collection,
+   identity checks, 不动产单元号, remote-ness; routed by the property's county.
+4. **deliver** — passed versions with their files to `county_system_<XZQH>` or
+   `cross_province` (key `{BWID}:{change_seq}`; docs/protocol/packages.md).
+5. **statuses** — each destination's status feed (受理 / 不予受理 / 补正 / 审核 / 缴费通知 /
+   登簿 / 证照已发), checked and stored.
+6. **returns** — per collecting hall, what came back in this run (the gateway's reasons, the
+   counties' 补正 and 不予受理): `$GATEWAY_OUTPUT_DIR/<run>/halls/`.
+7. **handover** — once a week has ended, the paper originals owed per hall and property
+   county as printable handover lists (移交清单, XLSX + PDF) under
+   `$GATEWAY_REPORT_DIR/handover/`; receipts: `python -m gateway.cli handover-receipt`.
+
+The report by hall and property county is written by `cohandling_report` every morning.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+
+from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
+
+
+def _local(moment):
+    return moment.in_timezone("Asia/Shanghai").naive()
+
+
+def _utc(moment):
+    return moment.in_timezone("UTC").naive()
+
+
+@dag(
+    dag_id="remote_collection",
+    schedule="41 * * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["remote-collection"],
+    doc_md=__doc__,
+)
+def remote_collection():
+    @task
+    def checklists(data_interval_end=None) -> dict:
+        """Checklist forms from the inbox into the ledger."""
+        from connectors.ledger import Ledger
+        from gateway.registry import load_inbox
+        from gateway.remote import load_checklist_form
+        from gateway.settings import checklist_inbox
+
+        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+        ledger.migrate()
+        loaded = load_inbox(ledger, checklist_inbox(), now=_local(data_interval_end), load=load_checklist_form)
+        return {"forms": len(loaded), "errors": sum(s.errors for s in loaded), "lines": [s.line() for s in loaded]}
+
+    @task
+    def extract(_loaded: dict, data_interval_end=None, run_id=None) -> dict:
+        """New package versions into the ledger (cut-off: the interval's end)."""
+        from connectors.ledger import Ledger
+        from connectors.remote import RemoteSource
+        from gateway.remote import extract_packages
+
+        source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
+        try:
+            return extract_packages(source, Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, until=_utc(data_interval_end))
+        finally:
+            source.dispose()
+
+    @task
+    def validate(_extracted: dict, data_interval_end=None, run_id=None) -> dict:
+        """Verdict and route per package version; nothing lost (asserted)."""
+        from connectors.ledger import Ledger
+        from gateway.remote import validate_packages
+
+        summary = validate_packages(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, as_of=_local(data_interval_end))
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
+
+    @task
+    def deliver(_validated: dict, run_id=None) -> dict:
+        """Passed versions (and files) to the property's authority, exactly once in effect."""
+        from connectors.ledger import Ledger
+        from connectors.remote import RemoteSource
+        from gateway.remote_flow import PackageChannels, deliver_packages
+
+        source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
+        try:
+            with PackageChannels() as channels:
+                return deliver_packages(Ledger.from_conn_id(LEDGER_CONN_ID), source, run_id=run_id, receiver_for=channels)
+        finally:
+            source.dispose()
+
+    @task
+    def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
+        """Each destination's status feed from its cursor."""
+        from connectors.ledger import Ledger
+        from gateway.remote_flow import PackageChannels, collect_package_events
+
+        from gateway.registry import local_now
+
+        # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
+        as_of = max(_local(data_interval_end), local_now())
+        with PackageChannels() as channels:
+            return collect_package_events(Ledger.from_conn_id(LEDGER_CONN_ID), receiver_for=channels, run_id=run_id, as_of=as_of)
+
+    @task
+    def returns(_statuses: dict, run_id=None) -> dict:
+        """One return list per collecting hall with something coming back in this run."""
+        from connectors.ledger import Ledger
+        from gateway.remote_flow import write_hall_returns
+        from gateway.settings import run_output_dir
+
+        return write_hall_returns(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
+
+    @task
+    def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
+        """Handover lists for the weeks that have ended."""
+        from connectors.ledger import Ledger
+        from gateway.remote_flow import make_handover_lists
+        from gateway.settings import report_dir
+
+        lists = make_handover_lists(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, today=_local(data_interval_end).date(),
+                                    out_dir=report_dir() / "handover")
+        return [f"{x['list_no']}: {x['originals']} originals" for x in lists]
+
+    polled = statuses(deliver(validate(extract(checklists()))))
+    returns(polled)
+    handover(polled)
+
+
+dag = remote_collection()
+
+if __name__ == "__main__":
+    dag.test()
