@@ -2,6 +2,8 @@
 
     python -m gateway.cli extract --platform URL --ledger URL --run-id ID
     python -m gateway.cli report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
+    python -m gateway.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
+    python -m gateway.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...]
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand).
@@ -32,10 +34,25 @@ def main(argv: list[str] | None = None) -> None:
     rp.add_argument("--to", dest="last", required=True, type=lambda s: datetime.fromisoformat(s).date())
     rp.add_argument("--as-of", type=datetime.fromisoformat, help="Shandong local time the statuses are taken at (default: now)")
     rp.add_argument("--out", help="output folder (default: $GATEWAY_REPORT_DIR/<from>_<to>)")
+    rr = sub.add_parser("remote-report", help="the remote-collection (异地代收) report for packages collected in a date range")
+    rr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+    rr.add_argument("--from", dest="first", required=True, type=lambda s: datetime.fromisoformat(s).date())
+    rr.add_argument("--to", dest="last", required=True, type=lambda s: datetime.fromisoformat(s).date())
+    rr.add_argument("--as-of", type=datetime.fromisoformat, help="Shandong local time the statuses are taken at (default: now)")
+    rr.add_argument("--out", help="output folder (default: $GATEWAY_REPORT_DIR/remote_<from>_<to>)")
+    hr = sub.add_parser("handover-receipt", help="record that a property county signed for a handover list (移交清单)")
+    hr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+    hr.add_argument("--list", dest="list_no", required=True, help="the list number printed on it (YJ-...)")
+    hr.add_argument("--at", required=True, type=datetime.fromisoformat, help="Shandong local time it was signed for")
+    hr.add_argument("--by", required=True, help="who signed")
+    hr.add_argument("--note")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "report":
         report(args)
+        return
+    if args.command in ("remote-report", "handover-receipt"):
+        remote(args)
         return
 
     from connectors.ledger import Ledger
@@ -62,6 +79,29 @@ def report(args) -> None:
     out = Path(args.out) if args.out else report_dir() / f"{args.first}_{args.last}"
     meta = write_period_report(Ledger(args.ledger), first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out)
     print(json.dumps(meta, ensure_ascii=False))
+
+
+def remote(args) -> None:
+    from pathlib import Path
+
+    from connectors.ledger import Ledger
+    from gateway.registry import local_now
+    from gateway.remote_flow import record_handover_receipt
+    from gateway.remote_report import write_remote_report
+    from gateway.settings import report_dir
+
+    ledger = Ledger(args.ledger)
+    ledger.migrate()
+    if args.command == "handover-receipt":
+        try:
+            row = record_handover_receipt(ledger, args.list_no, received_at=args.at, received_by=args.by, note=args.note)
+        except ValueError as exc:
+            raise SystemExit(f"handover-receipt: {exc}") from None
+        print(json.dumps({"list_no": row["list_no"], "originals": row["originals"], "received_at": args.at.isoformat(), "received_by": args.by},
+                         ensure_ascii=False))
+        return
+    out = Path(args.out) if args.out else report_dir() / f"remote_{args.first}_{args.last}"
+    print(json.dumps(write_remote_report(ledger, first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out), ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -19,62 +19,25 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from connectors.ledger import Ledger
-from connectors.registration import PackageReceiver
-from connectors.remote import RemoteSource
-from gateway.remote import extract_packages, load_checklist_form, validate_packages
+from gateway.remote import load_checklist_form
 from gateway.remote_flow import collect_package_events, deliver_packages, write_hall_returns
-from simulators.receivers import ReceiverProcess
-from simulators.remote import RemoteDB, generate, resubmissions
+from simulators.remote import generate, resubmissions
+from tests.integration.conftest import load_packages, utc
 from transforms.workdays import WorkdayCalendar
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
-KEY_ID, SECRET = "gateway", "s3cret-remote"
 DAY1 = datetime(2025, 6, 3, 9, 0)  # local (a Tuesday): first delivery
 DAY2 = datetime(2025, 6, 20, 9, 0)  # statuses back; resubmitted packages delivered
 DAY3 = datetime(2025, 7, 21, 9, 0)  # the rest of the statuses
 
 
-def utc(local: datetime) -> datetime:
-    return local - timedelta(hours=8)
-
-
-@pytest.fixture
-def flow(db_urls, tmp_path):
-    platform_url, ledger_url = db_urls
-    module = RemoteDB(platform_url)
-    module.create()
-    ledger = Ledger(ledger_url)
-    ledger.migrate()
-    source = RemoteSource(platform_url)
-    sim = ReceiverProcess(tmp_path / "receivers.db", {KEY_ID: SECRET})
-    sim.start()
-    clients: dict[str, PackageReceiver] = {}
-
-    def receiver_for(destination: str) -> PackageReceiver:
-        if destination not in clients:
-            url = sim.cross_province_url() if destination == "cross_province" else sim.county_url(destination.removeprefix("county_system_"))
-            clients[destination] = PackageReceiver(url, KEY_ID, SECRET, max_attempts=2, backoff_s=0.01, max_backoff_s=0.05, timeout_s=5)
-        return clients[destination]
-
-    yield module, source, ledger, sim, receiver_for
-    for client in clients.values():
-        client.close()
-    sim.stop()
-    for thing in (module, source, ledger):
-        thing.dispose()
-
-
 def _load(module, source, ledger, batch, run_id: str, as_of: datetime) -> dict:
-    module.write(batch)
-    extract_packages(source, ledger, run_id=run_id, until=utc(as_of) + timedelta(days=3650))
-    return validate_packages(ledger, run_id=run_id, as_of=as_of)
+    return load_packages(module, source, ledger, batch, run_id=run_id, as_of=as_of)
 
 
-def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_report_equals_the_truth(flow, tmp_path):
-    module, source, ledger, sim, receiver_for = flow
+def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_report_equals_the_truth(remote_flow, tmp_path):
+    module, source, ledger, sim, receiver_for = remote_flow
     for path in SAMPLES:
         load_checklist_form(ledger, path, now=datetime(2021, 7, 25, 9, 0))
     batch = generate(260, seed=71, start="2025-05-06", end="2025-06-02", defect_rate=0.1, cross_province_rate=0.08)
