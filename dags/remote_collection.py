@@ -87,16 +87,18 @@ def remote_collection():
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
 
     @task
-    def deliver(_validated: dict, run_id=None) -> dict:
+    def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
-        from connectors.ledger import Ledger
+        from connectors.ledger import Ledger, utcnow
         from connectors.remote import RemoteSource
         from gateway.remote_flow import PackageChannels, deliver_packages
 
         source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
         try:
             with PackageChannels() as channels:
-                return deliver_packages(Ledger.from_conn_id(LEDGER_CONN_ID), source, run_id=run_id, receiver_for=channels)
+                # Delivery time: the clock, or the interval's end if a run is made for a time ahead (the demo's ten days later).
+                return deliver_packages(Ledger.from_conn_id(LEDGER_CONN_ID), source, run_id=run_id, receiver_for=channels,
+                                        now=max(_utc(data_interval_end), utcnow()))
         finally:
             source.dispose()
 
@@ -104,9 +106,8 @@ def remote_collection():
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
         from connectors.ledger import Ledger
-        from gateway.remote_flow import PackageChannels, collect_package_events
-
         from gateway.registry import local_now
+        from gateway.remote_flow import PackageChannels, collect_package_events
 
         # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
         as_of = max(_local(data_interval_end), local_now())

@@ -226,7 +226,7 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
         record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全")
     first = (remote["local_now"] - timedelta(days=28)).date()
     out = VAR / "reports" / "demo-remote"
-    paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later, out_dir=out)
+    paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later + timedelta(hours=1), out_dir=out)
     _step(f"the remote-collection report by collecting hall and property county: {out}; {len(lists[::2])} of {len(lists)} handover lists signed for")
     return {"resubmitted": len(bwids), "report": paths, "later": later}
 

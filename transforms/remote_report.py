@@ -141,7 +141,7 @@ def remote_report_tables(tracked: pd.DataFrame, handover: pd.DataFrame, *, perio
     summary = pd.DataFrame({
         SUMMARY_HEADINGS["item"]: [METRICS[m] for m in METRICS],
         SUMMARY_HEADINGS["code"]: list(METRICS),
-        SUMMARY_HEADINGS["total"]: [total[m] for m in METRICS],
+        SUMMARY_HEADINGS["total"]: pd.Series([total[m] for m in METRICS], dtype=object),  # counts stay whole numbers
         SUMMARY_HEADINGS["note"]: [NOTES.get(m, "") for m in METRICS],
     })
     overdue = frame[frame["overdue"]].sort_values(["overdue_wd", "xzqh", "change_seq"], ascending=[False, True, True])

@@ -76,3 +76,50 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     orders = ledger.work_order_counts()  # the forms were loaded first, then records routed by them
     assert orders[("grid", "ready")] > 0 and orders[("account", "ready")] > 0 and orders[("system", "ready")] > 0
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
+
+
+def test_remote_collection_dag_runs_end_to_end(tmp_path):
+    """Checklists from the inbox, packages extracted, validated, delivered to the simulated property
+    counties (each once), statuses polled, return lists written: one `dag.test()`."""
+    from connectors.ledger import Ledger
+    from simulators.receivers import ReceiverProcess
+    from simulators.remote import RemoteDB, generate
+
+    module = RemoteDB(f"sqlite:///{tmp_path / 'platform.db'}")
+    module.create()
+    from datetime import UTC, datetime, timedelta
+
+    local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
+    # Collected over the last four weeks (the module stamps CHANGE_TIME now: the run's cut-off is now too).
+    module.write(generate(150, seed=31, start=local_now - timedelta(days=27), end=local_now - timedelta(hours=1), defect_rate=0.1, cross_province_rate=0.05))
+    module.dispose()
+    inbox = tmp_path / "checklists"
+    inbox.mkdir()
+    for form in (ROOT / "forms" / "samples" / "remote").iterdir():
+        shutil.copy(form, inbox / form.name)
+    with ReceiverProcess(tmp_path / "receivers.db", {"gw": "dag-secret"}) as sim:
+        port = int(sim.url.rsplit(":", 1)[1])
+        http = {"conn_type": "http", "host": "127.0.0.1", "port": port, "login": "gw", "password": "dag-secret"}
+        env = _env(tmp_path)
+        env.update({
+            "AIRFLOW_CONN_GATEWAY_PLATFORM": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")}),
+            "AIRFLOW_CONN_GATEWAY_LEDGER": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")}),
+            "AIRFLOW_CONN_COUNTY_SYSTEM_DEFAULT": json.dumps(http | {"extra": {"base_path": "/county/{xzqh}"}}),
+            "AIRFLOW_CONN_CROSS_PROVINCE": json.dumps(http | {"extra": {"base_path": "/cross-province"}}),
+            "GATEWAY_CHECKLIST_INBOX": str(inbox), "GATEWAY_OUTPUT_DIR": str(tmp_path / "runs"), "GATEWAY_REPORT_DIR": str(tmp_path / "reports"),
+        })
+        migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+        assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+        code = ("import sys, pendulum; sys.path.insert(0, 'dags'); import remote_collection as m; "
+                "r = m.dag.test(logical_date=pendulum.now('UTC')); print('STATE', r.state)")
+        run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
+        held = [a["idempotency_key"] for a in sim.packages_truth()["accepted"]]
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    counts = ledger.remote_counts()
+    assert counts["packages"] == 150 == counts["passed"] + counts["returned"] and counts["returned"] > 0
+    delivered = [d["idempotency_key"] for d in ledger.remote_deliveries() if d["status"] == "delivered"]
+    assert sorted(held) == sorted(delivered) and len(delivered) == counts["passed"]
+    assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 18
+    assert list((tmp_path / "runs").rglob("退回清单_*.xlsx"))  # the validation returns went back to their halls
+    assert list((tmp_path / "reports" / "handover").glob("移交清单_*.pdf"))  # earlier weeks have ended
