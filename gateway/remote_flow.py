@@ -27,6 +27,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from connectors.ledger import Ledger, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,8 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
                      after_send: Callable[[str], None] | None = None) -> dict:
     """Plan and send; returns counts. `source`: connectors.remote.RemoteSource (the file store);
     `receiver_for(destination)`: a connectors.registration.PackageReceiver; `now`: UTC (naive)."""
-    import hashlib
-
     from connectors.receivers import ReceiverError
-    from connectors.registration import FileRefused, make_package_item
+    from connectors.registration import FileRefused
 
     now = now or utcnow()
     plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
@@ -57,41 +57,23 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
             summary["errors"].append(f"{destination}: {exc}")
             summary["pending"] += len(deliveries)
             continue
-        outcomes, items, files = [], [], {}
-        for d in deliveries:
-            materials, problem = [], None
-            for m in d["materials"]:
-                content = source.read_file(m["WJDZ"]) if m.get("WJDZ") else None
-                digest = None if content is None else hashlib.sha256(content).hexdigest()
-                if digest is None or digest != m.get("FILE_SHA256"):
-                    problem = (f"材料 {m.get('CLMC') or m.get('CLBM')}（{m.get('CLBM')}）的电子文件"
-                               + ("已不在文件库中" if digest is None else "自校验后已被改动（SHA-256 不一致）") + "，未推送，请代收窗口重新上传后更正")
-                    break
-                files[digest] = content
-                materials.append({**m, "sha256": digest, "size": len(content)})
+        outcomes, items, uploaded = [], [], set()
+        for n, d in enumerate(deliveries):
+            try:
+                item, problem = _prepare(d, source, receiver, uploaded, summary)
+            except FileRefused as exc:
+                item, problem = None, f"属地系统拒收材料文件，未推送，请代收窗口核对后更正: {exc}"
+            except ReceiverError as exc:  # the receiver cannot take files now: this destination waits for the next run
+                summary["errors"].append(f"{destination}: {exc}")
+                outcomes += [{"idempotency_key": x["idempotency_key"], "status": "pending", "code": None, "reason": f"files not uploaded: {exc}",
+                              "attempts": 0} for x in deliveries[n:]]
+                break
             if problem is not None:
                 outcomes.append({"idempotency_key": d["idempotency_key"], "status": "failed", "code": None, "reason": problem, "attempts": 0})
-                continue
-            items.append((d, make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=d["package"],
-                                               applicants=d["applicants"], materials=materials)))
-        try:
-            refused: dict[str, str] = {}
-            for digest, content in files.items():
-                try:
-                    summary["files_uploaded"] += int(receiver.upload(digest, content))
-                except FileRefused as exc:
-                    refused[digest] = str(exc)
-            for d, item in [(d, item) for d, item in items if any(m["sha256"] in refused for m in item["materials"])]:
-                why = next(refused[m["sha256"]] for m in item["materials"] if m["sha256"] in refused)
-                outcomes.append({"idempotency_key": d["idempotency_key"], "status": "failed", "code": None, "attempts": 0,
-                                 "reason": f"属地系统拒收材料文件，未推送，请代收窗口核对后更正: {why}"})
-            items = [(d, item) for d, item in items if not any(m["sha256"] in refused for m in item["materials"])]
-        except ReceiverError as exc:
-            summary["errors"].append(f"{destination}: {exc}")
-            outcomes += [{"idempotency_key": d["idempotency_key"], "status": "pending", "code": None, "reason": f"files not uploaded: {exc}", "attempts": 0}
-                         for d, _ in items]
-            items = []
+            else:
+                items.append((d, item))
         if items:
+            ledger.mark_remote_sending([d["idempotency_key"] for d, _ in items], now=now)
             sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
             summary["sent"] += len(items)
             if after_send is not None:
@@ -107,6 +89,48 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
     for error in summary["errors"]:
         log.warning("remote delivery: %s", error)
     return summary
+
+
+def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict) -> tuple[dict | None, str | None]:
+    """(item, None), or (None, why it cannot go). A version never sent: each file read from the store
+    again, its SHA-256 compared with the one validation saw, uploaded once per run and destination.
+    A version sent before and not confirmed: sent again exactly as it was (its files went before it)."""
+    import hashlib
+
+    from connectors.registration import make_package_item
+
+    materials = []
+    for m in d["materials"]:
+        if d["first_sent_at"] is not None:
+            materials.append({**m, "sha256": m["FILE_SHA256"], "size": int(m["FILE_SIZE"])})
+            continue
+        content = source.read_file(m["WJDZ"]) if m.get("WJDZ") else None
+        digest = None if content is None else hashlib.sha256(content).hexdigest()
+        if digest is None or digest != m.get("FILE_SHA256"):
+            return None, (f"材料 {m.get('CLMC') or m.get('CLBM')}（{m.get('CLBM')}）的电子文件"
+                          + ("已不在文件库中" if digest is None else "自校验后已被改动（SHA-256 不一致）") + "，未推送，请代收窗口重新上传后更正")
+        if digest not in uploaded:
+            summary["files_uploaded"] += int(receiver.upload(digest, content))
+            uploaded.add(digest)
+        materials.append({**m, "sha256": digest, "size": len(content)})
+    package = {k: (_code(v) if k in CODE_FIELDS else v) for k, v in d["package"].items()}
+    applicants = [{k: (_code(v) if k in CODE_FIELDS else v) for k, v in a.items()} for a in d["applicants"]]
+    item = make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=package,
+                             applicants=applicants, materials=materials)
+    return item, None
+
+
+CODE_FIELDS = frozenset({"SJXZQH", "BDCDYH", "HYDDM", "HYXZQH", "ZJZL", "ZJHM", "SQRLB"})  # sent as validation read them
+
+
+def _code(value):
+    """A code as validation reads it (transforms.remote_rules.code_text): NFKC, no spaces, upper case."""
+    import unicodedata
+
+    if not isinstance(value, str):
+        return value
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).upper()
+    return text or None
 
 
 def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], object], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
@@ -126,7 +150,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
         except Exception as exc:  # noqa: BLE001 - a missing Airflow connection: that feed waits, the others go on
             summary["errors"].append(f"{feed}: {exc}")
             continue
-        deliveries, held = ledger.remote_event_context()
+        deliveries, held = ledger.remote_event_context([e.get("idempotency_key") for e in events if isinstance(e, dict)])
         rows = check_events(events, feed=feed, deliveries=deliveries, held=held, as_of=as_of)
         ledger.save_remote_events(feed=feed, rows=rows, cursor=cursor, run_id=run_id, now=now)
         summary["feeds"] += 1
@@ -175,11 +199,12 @@ RETURN_HEADINGS = {
 
 def hall_returns(ledger: Ledger, run_id: str):
     """What goes back to the collecting halls for a run (pandas): validation failures of returned
-    versions, and the authorities' 补正 / 不予受理 received in the run. IDs and phones masked."""
+    versions, the authorities' 补正 / 不予受理 received in the run, and deliveries the receiver refused
+    or the gateway could not send (a file changed). ID numbers and phones masked in every text."""
     import pandas as pd
 
     from transforms.remote_rules import BUSINESS_TYPES
-    from transforms.remote_tracking import EVENT_STATUSES, closing_detail
+    from transforms.remote_tracking import EVENT_STATUSES, missing_text
     from transforms.report import mask_in_text
 
     returns = ledger.remote_returns(run_id)
@@ -190,24 +215,27 @@ def hall_returns(ledger: Ledger, run_id: str):
             "hall": errors["hall"], "hall_name": errors["hall_name"], "bwid": errors["bwid"], "change_seq": errors["change_seq"],
             "collected": errors["collected"], "xzqh": errors["xzqh"], "business_type": errors["business_type"], "who": "网关校验",
             "rule": errors["rule_id"], "item": (errors["field"].fillna("") + " " + errors["item"].fillna("")).str.strip(),
-            "value": mask_in_text(errors["value"].astype(object)), "message": errors["message_zh"],
+            "value": errors["value"].where(errors["value"] != "nan"), "message": errors["message_zh"],
         }))
-    events = [e for e in ledger.remote_events(run_id=run_id) if e["status"] in ("correction", "refused")]
-    if events:
-        packages, _ = ledger.remote_tracking_input()
-        info = packages.set_index(["source", "change_seq"])
-        rows = []
-        for e in events:
-            p = info.loc[(e["source"], e["change_seq"])]
-            missing = closing_detail(pd.DataFrame([e]))[(e["source"], e["change_seq"])][1]
-            rows.append({"hall": p["hall"], "hall_name": p["hall_name"], "bwid": e["bwid"] or p["bwid"], "change_seq": e["change_seq"],
-                         "collected": p["collected"], "xzqh": p["xzqh"], "business_type": p["business_type"], "who": f"属地登记机构 {p['xzqh']}",
-                         "rule": f"{EVENT_STATUSES[e['status']]} {e['status']}", "item": missing or "", "value": "",
-                         "message": e["reason"] or ("请补充：" + missing if missing else "")})
-        frames.append(pd.DataFrame(rows))
+    notices = ledger.remote_hall_notices(run_id)
+    if len(notices):
+        events = notices["kind"] == "event"
+        missing = [missing_text(d) for d in notices["detail"]]
+        labels = {"rejected": "属地系统拒收", "failed": "未推送（文件问题）"}
+        frames.append(pd.DataFrame({
+            "hall": notices["hall"], "hall_name": notices["hall_name"], "bwid": notices["bwid"], "change_seq": notices["change_seq"],
+            "collected": notices["collected"], "xzqh": notices["xzqh"], "business_type": notices["business_type"],
+            "who": np.where(events, "属地登记机构 " + notices["xzqh"].fillna(""), "网关推送"),
+            "rule": [f"{EVENT_STATUSES[s]} {s}" if e else f"{labels[s]} {s}" + (f" {c}" if isinstance(c, str) else "")
+                     for s, e, c in zip(notices["status"], events, notices["code"])],
+            "item": [m or "" for m in missing], "value": None,
+            "message": [r if isinstance(r, str) and r else ("请补充：" + m if m else "") for r, m in zip(notices["reason"], missing)],
+        }))
     if not frames:
         return pd.DataFrame(columns=["hall", "hall_name", *RETURN_HEADINGS])
     out = pd.concat(frames, ignore_index=True)
+    for column in ("value", "message", "item"):
+        out[column] = mask_in_text(out[column].astype(object))
     out["business_type"] = out["business_type"].map(lambda t: f"{BUSINESS_TYPES.get(t, '')} {t}".strip() if isinstance(t, str) else t)
     return out.sort_values(["hall", "change_seq", "who", "rule"]).reset_index(drop=True)
 

@@ -34,9 +34,9 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     from transforms.remote_report import remote_report_tables, render_remote_html, report_json
     from transforms.remote_tracking import HANDOVER_DAYS, handover_state
 
-    tracked = remote_status(ledger, as_of=as_of, limits=limits)
-    collected = pd.to_datetime(tracked["collected"], errors="coerce", format="mixed").dt.date
-    tracked = tracked[(collected >= first) & (collected <= last)]
+    everything = remote_status(ledger, as_of=as_of, limits=limits)
+    collected = pd.to_datetime(everything["collected"], errors="coerce", format="mixed").dt.date
+    tracked = everything[(collected >= first) & (collected <= last)]
     handover = handover_state(ledger.paper_originals(), as_of=as_of.date(), max_days=handover_days or HANDOVER_DAYS)
     names = {}
     for code, division in reference.divisions().items():
@@ -44,7 +44,7 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
             names[code] = reference.city_of(code).name + division.name if division.level in ("county", "functional_zone") else division.name
         except (KeyError, LookupError, ValueError):
             names[code] = division.name
-    tables = remote_report_tables(tracked, handover, period=(first, last), as_of=as_of, county_names=names)
+    tables = remote_report_tables(tracked, handover, period=(first, last), as_of=as_of, county_names=names, outstanding=everything)
     out_dir = Path(out_dir)
     (out_dir / CSV_DIR).mkdir(parents=True, exist_ok=True)
     paths = {}

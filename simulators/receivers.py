@@ -526,11 +526,9 @@ def _business_rule(item: dict, county: str | None) -> tuple[str, str] | None:
     return None
 
 
-def parse_batch(body: bytes) -> tuple[str, list[dict]]:
-    """(batch_id, items) of a well-formed batch, else _Answer(400) naming what is wrong."""
-    def bad(message: str) -> _Answer:
-        return _Answer(400, "malformed_batch", message)
-
+def parse_envelope(body: bytes, *, limit: int, bad) -> tuple[str, list]:
+    """(batch_id, items) of a batch body `{"batch_id", "items"}` (work orders and packages alike);
+    `bad(message)` makes the exception to raise."""
     try:
         batch = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -540,8 +538,17 @@ def parse_batch(body: bytes) -> tuple[str, list[dict]]:
     batch_id, items = batch["batch_id"], batch["items"]
     if not isinstance(batch_id, str) or not 1 <= len(batch_id) <= 128:
         raise bad("batch_id must be a string of 1 to 128 characters")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        raise bad(f"items must be a list of 1 to {MAX_ITEMS} items")
+    if not isinstance(items, list) or not 1 <= len(items) <= limit:
+        raise bad(f"items must be a list of 1 to {limit} items")
+    return batch_id, items
+
+
+def parse_batch(body: bytes) -> tuple[str, list[dict]]:
+    """(batch_id, items) of a well-formed batch, else _Answer(400) naming what is wrong."""
+    def bad(message: str) -> _Answer:
+        return _Answer(400, "malformed_batch", message)
+
+    batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
     wanted = {"idempotency_key", "rowguid", "utility", "version", "correction", "record"}
     for i, item in enumerate(items):
         where = f"items[{i}]"

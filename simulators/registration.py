@@ -335,20 +335,12 @@ class RegistrationDesk:
 
 def parse_packages(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed package batch, else PackageError(400) naming what is wrong."""
+    from simulators.receivers import parse_envelope
+
     def bad(message: str) -> PackageError:
         return PackageError(400, "malformed_batch", message)
 
-    try:
-        batch = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise bad(f"body is not UTF-8 JSON: {exc}") from None
-    if not isinstance(batch, dict) or set(batch) != {"batch_id", "items"}:
-        raise bad("body must be an object with exactly the keys batch_id and items")
-    batch_id, items = batch["batch_id"], batch["items"]
-    if not isinstance(batch_id, str) or not 1 <= len(batch_id) <= 128:
-        raise bad("batch_id must be a string of 1 to 128 characters")
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_PACKAGES:
-        raise bad(f"items must be a list of 1 to {MAX_PACKAGES} package versions")
+    batch_id, items = parse_envelope(body, limit=MAX_PACKAGES, bad=bad)
     for i, item in enumerate(items):
         where = f"items[{i}]"
         if not isinstance(item, dict) or set(item) != ITEM_KEYS:

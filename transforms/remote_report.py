@@ -24,6 +24,8 @@ from transforms.remote_tracking import STAGES
 from transforms.report import CSS, SUMMARY_HEADINGS, _table_html, code_of
 
 OPEN_STAGES = ("delivered", "accepted", "review", "fee_notice")
+ACCEPTED_STAGES = ("accepted", "review", "fee_notice", "registered", "certificate_issued")
+BACK_TO_HALL = ("refused", "correction", "rejected", "failed")
 NOT_SENT = ("pending", "rejected", "failed", "superseded", "withdrawn")
 METRICS: dict[str, str] = {
     "received": "收件版本数",
@@ -35,6 +37,7 @@ METRICS: dict[str, str] = {
     "correction": "退回补正",
     "registered": "已登簿",
     "certified": "证照已发",
+    "replaced": "已由更正版本接续",
     "open": "在办",
     "overdue": "超期未办结",
     "late": "超期办结",
@@ -48,11 +51,12 @@ NOTES: dict[str, str] = {
     "received": "本期收件（SJSJ 在统计期间内）的报文版本；更正后重新提交的为新版本。",
     "returned": "未通过网关校验，连同原因退回代收窗口，未推送。",
     "delivered": "已送达不动产所在地登记机构（或跨省通办通道）的报文版本。",
-    "accepted": "属地已受理（含其后审核、登簿、发证的）。",
+    "accepted": "属地已受理且未转为不予受理或补正（含其后审核、登簿、发证的）。",
+    "replaced": "已推送、尚未办结时代收窗口又推送了更正版本：属地按新版本办理，本版本不再计入在办。",
     "refused": "属地不予受理（原因已退回代收窗口）。",
     "correction": "属地要求补正（所缺材料已退回代收窗口）；补正后以新版本推送。",
-    "open": "已推送、尚未登簿或不予受理、也未退回补正的。",
-    "overdue": "在办且已过属地办理时限（自推送次日起算的工作日，默认5个）。",
+    "open": "已推送、尚未登簿或不予受理、也未退回补正或被更正版本接续的。",
+    "overdue": "在办且已过属地办理时限（自推送次日起算的工作日，默认5个）。超期清单列出截至统计时点的全部超期报文，不限收件期间。",
     "late": "登簿或不予受理晚于办理时限。",
     "acceptance_rate": "已受理 ÷（已受理 + 不予受理 + 退回补正）。",
     "correction_rate": "退回补正 ÷ 已推送属地。",
@@ -89,10 +93,11 @@ def _metrics(frame: pd.DataFrame, handover: pd.DataFrame, keys: list[str], hando
         "returned": (stage == "returned").astype(int),
         "not_sent": stage.isin(NOT_SENT).astype(int),
         "delivered": (frame["delivery_status"] == "delivered").astype(int),
-        "accepted": frame["accepted_at"].notna().astype(int),
+        "accepted": stage.isin(ACCEPTED_STAGES).astype(int),
         "refused": (stage == "refused").astype(int),
         "correction": (stage == "correction").astype(int),
-        "registered": stage.isin(("registered", "certificate_issued")).astype(int),  # by stage, as the balance counts (a certificate without a 登簿 event too)
+        "registered": stage.isin(("registered", "certificate_issued")).astype(int),
+        "replaced": (stage == "replaced").astype(int),  # by stage, as the balance counts (a certificate without a 登簿 event too)
         "certified": frame["certificate_issued_at"].notna().astype(int),
         "open": stage.isin(OPEN_STAGES).astype(int),
         "overdue": frame["overdue"].astype(int),
@@ -117,11 +122,17 @@ def _metrics(frame: pd.DataFrame, handover: pd.DataFrame, keys: list[str], hando
 
 
 def remote_report_tables(tracked: pd.DataFrame, handover: pd.DataFrame, *, period: tuple[date, date], as_of: datetime,
-                         county_names: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+                         county_names: Mapping[str, str], outstanding: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The report's tables. `tracked`: transforms.remote_tracking.track() for the versions collected in
-    the period; `handover`: transforms.remote_tracking.handover_state() (every original owed, any period)."""
-    frame = tracked.copy()
-    frame["county_name"] = frame["xzqh"].map(lambda x: county_names.get(x, f"外省（跨省通办）{x}" if isinstance(x, str) else ""))
+    the period; `handover`: transforms.remote_tracking.handover_state() (every original owed, any period);
+    `outstanding`: track() over every version (default `tracked`), for the overdue list, which names
+    every version overdue at `as_of` whenever it was collected."""
+    def named(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        frame["county_name"] = frame["xzqh"].map(lambda x: county_names.get(x, f"外省（跨省通办）{x}" if isinstance(x, str) else ""))
+        return frame
+
+    frame = named(tracked)
     for column in ("hall_name", "hall_xzqh"):
         frame[column] = frame[column].fillna("")
     handover = handover.copy()
@@ -144,8 +155,11 @@ def remote_report_tables(tracked: pd.DataFrame, handover: pd.DataFrame, *, perio
         SUMMARY_HEADINGS["total"]: pd.Series([total[m] for m in METRICS], dtype=object),  # counts stay whole numbers
         SUMMARY_HEADINGS["note"]: [NOTES.get(m, "") for m in METRICS],
     })
-    overdue = frame[frame["overdue"]].sort_values(["overdue_wd", "xzqh", "change_seq"], ascending=[False, True, True])
-    returns = frame[frame["stage"].isin(("refused", "correction"))].sort_values(["hall", "change_seq"])
+    everything = frame if outstanding is None else named(outstanding)
+    overdue = everything[everything["overdue"]].sort_values(["overdue_wd", "xzqh", "change_seq"], ascending=[False, True, True])
+    returns = frame[frame["stage"].isin(BACK_TO_HALL)].sort_values(["hall", "change_seq"]).copy()
+    # A delivery the receiver refused or the gateway could not send: its reason is the delivery's.
+    returns["reason"] = returns["reason"].where(returns["reason"].notna(), returns["delivery_reason"])
     lists = _handover_table(handover, as_of=as_of)
     tables = {
         "汇总": summary,
@@ -165,9 +179,9 @@ def check_adds_up(by_hall: pd.DataFrame, by_county: pd.DataFrame) -> None:
         stages = table["returned"] + table["not_sent"] + table["delivered"]
         if not (stages == table["received"]).all():
             raise ValueError(f"{name}: received != returned + not sent + delivered")
-        after = table["open"] + table["refused"] + table["correction"] + table["registered"]
+        after = table["open"] + table["refused"] + table["correction"] + table["registered"] + table["replaced"]
         if not (after == table["delivered"]).all():
-            raise ValueError(f"{name}: delivered != open + refused + correction + registered")
+            raise ValueError(f"{name}: delivered != open + refused + correction + registered + replaced")
     for m in COUNTS:
         if int(by_hall[m].sum()) != int(by_county[m].sum()):
             raise ValueError(f"{m}: by hall {int(by_hall[m].sum())} != by county {int(by_county[m].sum())}")

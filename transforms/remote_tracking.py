@@ -54,6 +54,7 @@ STAGES: dict[str, str] = {
     "certificate_issued": "证照已发",
     "refused": "不予受理",
     "correction": "补正（退回代收窗口）",
+    "replaced": "已由更正版本接续办理",
 }
 EVENT_ISSUES: dict[str, str] = {
     "EVENT_NOT_OBJECT": "状态记录不是对象，无法读取",
@@ -235,34 +236,41 @@ def closing_detail(events: pd.DataFrame) -> dict:
     if not len(events):
         return {}
     closing = events[events["status"].isin(CLOSING)]
-    out = {}
-    for s, c, reason, detail in zip(closing["source"], closing["change_seq"], closing["reason"], closing["detail"]):
-        missing = None
-        if isinstance(detail, str) and detail:
-            items = json.loads(detail).get("missing") or []
-            missing = "、".join(f"{m.get('CLMC') or ''}（{m.get('CLBM')}）" if isinstance(m, dict) else str(m) for m in items) or None
-        out[(s, int(c))] = (reason, missing)
-    return out
+    return {(s, int(c)): (reason, missing_text(detail)) for s, c, reason, detail in zip(closing["source"], closing["change_seq"], closing["reason"], closing["detail"])}
+
+
+def missing_text(detail: str | None) -> str | None:
+    """The materials a 补正 asks for, as a person reads them: 不动产权属证书（QSZS）、… (None: none named)."""
+    if not isinstance(detail, str) or not detail:
+        return None
+    items = json.loads(detail).get("missing") or []
+    return "、".join(f"{m.get('CLMC') or ''}（{m.get('CLBM')}）" if isinstance(m, dict) else str(m) for m in items) or None
 
 
 def _stages(out: pd.DataFrame) -> list[str]:
+    """What the delivery says first (a version delivered is tracked whatever a later re-validation says),
+    then the verdict; a delivered version still open when a later version of its BWID was delivered is
+    `replaced` (the county goes on with the new one)."""
     stages = []
-    for row in out.itertuples(index=False):
-        if row.verdict == "returned":
+    replaced = out["replaced"].astype(int).to_numpy() if "replaced" in out else np.zeros(len(out), dtype=int)
+    for row, later in zip(out.itertuples(index=False), replaced):
+        if row.delivery_status == "delivered":
+            if pd.notna(row.refused_at):
+                stages.append("refused")
+            elif pd.notna(row.correction_at):
+                stages.append("correction")
+            else:
+                reached = [s for s in PROGRESS if pd.notna(getattr(row, f"{s}_at"))]
+                stage = reached[-1] if reached else "delivered"
+                stages.append("replaced" if later and stage not in ("registered", "certificate_issued") else stage)
+        elif row.verdict == "returned":
             stages.append("returned")
         elif row.verdict == "withdrawn":
             stages.append("withdrawn")
-        elif isinstance(row.delivery_status, str) and row.delivery_status != "delivered":
+        elif isinstance(row.delivery_status, str):
             stages.append(row.delivery_status)
-        elif not isinstance(row.delivery_status, str):
-            stages.append("pending")
-        elif pd.notna(row.refused_at):
-            stages.append("refused")
-        elif pd.notna(row.correction_at):
-            stages.append("correction")
         else:
-            reached = [s for s in PROGRESS if pd.notna(getattr(row, f"{s}_at"))]
-            stages.append(reached[-1] if reached else "delivered")
+            stages.append("pending")
     return stages
 
 
@@ -277,17 +285,14 @@ def period_bounds(day: date, period_days: int = 7) -> tuple[date, date]:
 
 
 def plan_handover(originals: pd.DataFrame, *, period_end: date, period_days: int = 7, existing: set[str] = frozenset()) -> list[dict]:
-    """Handover lists for the originals not on a list yet that were collected before `period_end`
-    (exclusive): one per (collecting hall, property county). A version's original of a material
-    already listed for the same BWID (an earlier version's) is not listed again."""
+    """Handover lists for the originals owed and not on a list yet that were collected before
+    `period_end` (exclusive): one per (collecting hall, property county). `in_force` here: the
+    BWID's latest delivered version (whose originals the hall holds). An earlier version's listed
+    originals count: a corrected version lists only what it carries beyond them, per material code."""
     if not len(originals):
         return []
-    frame = originals.copy()
-    frame["collected"] = pd.to_datetime(frame["collected"], errors="coerce", format="mixed")
-    paper = frame["sfzzyj"].fillna("").astype(str).str.strip().str.upper().isin(DONE)
-    listed = set(zip(frame.loc[frame["list_id"].notna(), "bwid"], frame.loc[frame["list_id"].notna(), "clbm"]))
-    fresh = paper & frame["list_id"].isna() & (frame["in_force"].astype(int) == 1) & (frame["collected"] < pd.Timestamp(period_end))
-    fresh &= ~pd.Series([(b, c) in listed for b, c in zip(frame["bwid"], frame["clbm"])], index=frame.index)
+    frame = _owed(originals)
+    fresh = frame["owed"] & frame["list_id"].isna() & (frame["collected"] < pd.Timestamp(period_end))
     candidates = frame[fresh]
     lists = []
     taken = set(existing)
@@ -310,18 +315,31 @@ def plan_handover(originals: pd.DataFrame, *, period_end: date, period_days: int
     return lists
 
 
-def handover_state(originals: pd.DataFrame, *, as_of: date, max_days: int = HANDOVER_DAYS) -> pd.DataFrame:
-    """Every paper original owed (listed, or in force and not listed), with its state and whether it
-    is flagged: not signed for by the property county more than `max_days` days after collection."""
+def _owed(originals: pd.DataFrame) -> pd.DataFrame:
+    """`owed`: a paper original on a list, or of the latest delivered version and beyond what earlier
+    versions of its BWID already listed under the same material code (counted, not just present)."""
     frame = originals.copy()
-    if not len(frame):
-        return frame.assign(state=pd.Series(dtype=object), days=pd.Series(dtype="int64"), flagged=pd.Series(dtype=bool))
     frame["collected"] = pd.to_datetime(frame["collected"], errors="coerce", format="mixed")
     paper = frame["sfzzyj"].fillna("").astype(str).str.strip().str.upper().isin(DONE)
     listed = frame["list_id"].notna()
-    listed_pairs = set(zip(frame.loc[listed, "bwid"], frame.loc[listed, "clbm"]))
-    again = pd.Series([(b, c) in listed_pairs for b, c in zip(frame["bwid"], frame["clbm"])], index=frame.index) & ~listed
-    frame = frame[paper & (listed | ((frame["in_force"].astype(int) == 1) & ~again))].copy()
+    key = frame["bwid"].astype(str) + "\x1f" + frame["clbm"].fillna("").astype(str)
+    already = key[listed & paper].value_counts()
+    latest = paper & (frame["in_force"].astype(int) == 1) & ~listed
+    # The n-th unlisted original of a (BWID, code) in the latest version is owed if n > what is listed already.
+    rank = frame.loc[latest].sort_values(["change_seq", "xh"]).groupby(key[latest]).cumcount() + 1
+    beyond = pd.Series(False, index=frame.index)
+    beyond.loc[rank.index] = rank.to_numpy() > key.loc[rank.index].map(already).fillna(0).to_numpy()
+    frame["owed"] = (listed & paper) | beyond
+    return frame
+
+
+def handover_state(originals: pd.DataFrame, *, as_of: date, max_days: int = HANDOVER_DAYS) -> pd.DataFrame:
+    """Every paper original owed (listed, or in force and not listed), with its state and whether it
+    is flagged: not signed for by the property county more than `max_days` days after collection."""
+    if not len(originals):
+        return originals.assign(state=pd.Series(dtype=object), days=pd.Series(dtype="int64"), flagged=pd.Series(dtype=bool))
+    frame = _owed(originals)
+    frame = frame[frame["owed"]].drop(columns="owed").copy()
     received = frame["received_at"].notna()
     frame["state"] = np.where(received, "已签收", np.where(frame["list_id"].notna(), "已列清单待签收", "未列入移交清单"))
     frame["days"] = (pd.Timestamp(as_of) - frame["collected"].dt.normalize()).dt.days.astype("int64")

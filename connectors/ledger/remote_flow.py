@@ -30,6 +30,7 @@ from connectors.ledger.schema import (
     remote_material,
     remote_package,
     remote_package_state,
+    remote_verdict,
     result_source,
 )
 
@@ -46,28 +47,34 @@ class RemoteFlowStore:
     # --- delivery -----------------------------------------------------------------------------
 
     def plan_remote_deliveries(self, *, run_id: str, now: datetime) -> dict[str, int]:
-        """Plan a delivery for every passed version in force that has none; supersede pending ones left behind. One transaction."""
+        """Plan a delivery for every passed version in force that has none; supersede pending ones left behind. One transaction.
+
+        Only a delivery never attempted is superseded: one that was sent and not confirmed (the answer
+        was lost) may be held by the receiver, so it is sent again as it was until the receiver confirms
+        or refuses it, and the newer version goes as its correction.
+        """
         from connectors.registration import package_key
 
         d, s = remote_delivery, remote_package_state
+        earlier = sa.alias(remote_delivery, "earlier")
         with self.engine.begin() as conn:
+            sent_before = sa.exists().where(earlier.c.bwid == s.c.bwid, earlier.c.first_sent_at.is_not(None))
             new = conn.execute(
-                sa.select(s.c.source, s.c.change_seq, s.c.bwid, s.c.channel, s.c.destination)
+                sa.select(s.c.source, s.c.change_seq, s.c.bwid, s.c.channel, s.c.destination, sent_before.label("correction"))
                 .where(s.c.status == "passed", ~sa.exists().where(d.c.source == s.c.source, d.c.change_seq == s.c.change_seq))
                 .order_by(s.c.change_seq)
             ).all()
-            delivered_bwids = {r[0] for r in conn.execute(sa.select(d.c.bwid).where(d.c.status == "delivered").distinct())}
             if new:
                 conn.execute(d.insert(), [
                     {"source": r.source, "change_seq": r.change_seq, "bwid": r.bwid, "idempotency_key": package_key(r.bwid, r.change_seq),
-                     "channel": r.channel, "destination": r.destination, "correction": r.bwid in delivered_bwids, "status": "pending",
+                     "channel": r.channel, "destination": r.destination, "correction": bool(r.correction), "status": "pending",
                      "attempts": 0, "files": 0, "planned_run_id": run_id, "planned_at": now, "updated_at": now}
                     for r in new
                 ])
             left = conn.execute(
                 sa.select(d.c.source, d.c.change_seq, s.c.status)
                 .join(s, s.c.bwid == d.c.bwid)
-                .where(d.c.status == "pending", s.c.change_seq != d.c.change_seq)
+                .where(d.c.status == "pending", d.c.first_sent_at.is_(None), s.c.change_seq != d.c.change_seq)
             ).all()
             for r in left:
                 status = "withdrawn" if r.status == "withdrawn" else "superseded"
@@ -77,20 +84,33 @@ class RemoteFlowStore:
             self._audit(conn, run_id, "remote", "package_deliveries_planned", "remote_delivery", None, summary)
         return summary
 
+    def mark_remote_sending(self, keys: list[str], *, now: datetime) -> None:
+        """Before a batch goes: from now on the receiver may hold these (committed on its own, so a crash after sending keeps it)."""
+        d = remote_delivery
+        with self.engine.begin() as conn:
+            for start in range(0, len(keys), _CHUNK):
+                conn.execute(d.update().where(d.c.idempotency_key.in_(keys[start:start + _CHUNK]), d.c.first_sent_at.is_(None))
+                             .values(first_sent_at=now, updated_at=now))
+
     def pending_remote_deliveries(self) -> list[dict]:
         """Every pending delivery with its package (upper-case exchange names), applicants and materials."""
-        d = remote_delivery
+        d, v = remote_delivery, remote_verdict
         with self.engine.connect() as conn:
-            deliveries = [dict(r) for r in conn.execute(sa.select(d).where(d.c.status == "pending").order_by(d.c.destination, d.c.change_seq)).mappings()]
+            deliveries = [dict(r) for r in conn.execute(
+                sa.select(d, v.c.xzqh.label("v_xzqh"), v.c.sjdwdm.label("v_sjdwdm"), v.c.business_type.label("v_business_type"))
+                .join(v, sa.and_(v.c.source == d.c.source, v.c.change_seq == d.c.change_seq))
+                .where(d.c.status == "pending").order_by(d.c.destination, d.c.change_seq)).mappings()]
             seqs = [x["change_seq"] for x in deliveries]
             packages = self._rows_by_seq(conn, remote_package, seqs)
             applicants = self._rows_by_seq(conn, remote_applicant, seqs, many=True)
             materials = self._rows_by_seq(conn, remote_material, seqs, many=True)
         for x in deliveries:
             key = (x["source"], x["change_seq"])
-            x["package"] = {k.upper(): v for k, v in packages[key].items()}
-            x["applicants"] = [{k.upper(): v for k, v in a.items()} for a in applicants.get(key, [])]
-            x["materials"] = [{k.upper(): v for k, v in m.items()} for m in materials.get(key, [])]
+            # The codes as validation read them (NFKC, no spaces, upper case): what routed it is what the receiver gets.
+            x["package"] = {**{k.upper(): val for k, val in packages[key].items()}, "BWID": x["bwid"], "XZQH": x.pop("v_xzqh"),
+                            "SJDWDM": x.pop("v_sjdwdm"), "YWLX": x.pop("v_business_type")}
+            x["applicants"] = [{k.upper(): val for k, val in a.items()} for a in applicants.get(key, [])]
+            x["materials"] = [{k.upper(): val for k, val in m.items()} for m in materials.get(key, [])]
         return deliveries
 
     @staticmethod
@@ -121,7 +141,7 @@ class RemoteFlowStore:
                     since = sa.func.coalesce(d.c.first_sent_at, now) if o.get("code") == "0201" else now
                     values.update(status="delivered", receipt_id=o.get("receipt_id"), files=int(o.get("files") or 0), delivered_at=since)
                 elif o["status"] in ("rejected", "failed"):
-                    values.update(status=o["status"])
+                    values.update(status=o["status"], outcome_run_id=run_id)
                 conn.execute(d.update().where(d.c.idempotency_key == o["idempotency_key"], d.c.status == "pending").values(**values))
             counts: dict[str, int] = {}
             for o in outcomes:
@@ -143,13 +163,19 @@ class RemoteFlowStore:
     def remote_feed_cursor(self, feed: str) -> str | None:
         return self.cursor(FEED_PREFIX + feed)
 
-    def remote_event_context(self) -> tuple[dict, set]:
-        """({key: delivery}, {(key, status, at, seq)} already held) — what checking a feed's events needs."""
+    def remote_event_context(self, keys: list[str]) -> tuple[dict, set]:
+        """({key: delivery}, {(key, status, at)} already accepted) for the keys a page of events names."""
         d, e = remote_delivery, remote_event
+        wanted = sorted({k for k in keys if isinstance(k, str)})
+        deliveries, held = {}, set()
         with self.engine.connect() as conn:
-            deliveries = {r["idempotency_key"]: dict(r) for r in conn.execute(
-                sa.select(d.c.idempotency_key, d.c.source, d.c.change_seq, d.c.bwid, d.c.destination, d.c.status, d.c.first_sent_at)).mappings()}
-            held = {(r[0], r[1], r[2]) for r in conn.execute(sa.select(e.c.idempotency_key, e.c.status, e.c.at).where(e.c.accepted))}
+            for start in range(0, len(wanted), _CHUNK):
+                part = wanted[start:start + _CHUNK]
+                deliveries.update({r["idempotency_key"]: dict(r) for r in conn.execute(
+                    sa.select(d.c.idempotency_key, d.c.source, d.c.change_seq, d.c.bwid, d.c.destination, d.c.status, d.c.first_sent_at)
+                    .where(d.c.idempotency_key.in_(part))).mappings()})
+                held |= {(r[0], r[1], r[2]) for r in conn.execute(
+                    sa.select(e.c.idempotency_key, e.c.status, e.c.at).where(e.c.accepted, e.c.idempotency_key.in_(part)))}
         return deliveries, held
 
     def save_remote_events(self, *, feed: str, rows: list[dict], cursor: str | None, run_id: str, now: datetime) -> None:
@@ -177,6 +203,17 @@ class RemoteFlowStore:
             query = query.where(e.c.run_id == run_id)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    def remote_hall_notices(self, run_id: str):
+        """Besides validation returns, what goes back to the halls for a run (pandas): the authorities'
+        补正 / 不予受理 received in it, and deliveries refused or not sendable recorded in it."""
+        import pandas as pd
+
+        from connectors import sqlfiles
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_remote_run_hall_notices")), {"run_id": run_id})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def remote_tracking_input(self):
         """(packages, events) as pandas frames: every package version in force or delivered, with its

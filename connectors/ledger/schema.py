@@ -574,6 +574,7 @@ remote_delivery = sa.Table(
     sa.Column("code", sa.String(8), comment="the receiver's answer code"),
     sa.Column("reason", sa.Text),
     sa.Column("planned_run_id", sa.String(250), nullable=False),
+    sa.Column("outcome_run_id", sa.String(250), index=True, comment="the run that recorded rejected / failed: the hall hears of it in that run's return list"),
     sa.Column("planned_at", sa.DateTime, nullable=False),
     sa.Column("first_sent_at", sa.DateTime, comment="UTC: the first attempt (the receiver may hold it from then on)"),
     sa.Column("delivered_at", sa.DateTime, comment="UTC: since when the receiver holds it (a duplicate answer: since the first attempt)"),

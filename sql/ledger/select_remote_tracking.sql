@@ -1,8 +1,10 @@
--- purpose: every package version with a verdict, its package, its delivery (if any) and whether it is the BWID's version in force: the input of tracking and the remote-collection reports.
+-- purpose: every package version with a verdict, its package (codes as validation read them), its delivery (if any), whether it is the BWID's version in force and whether a later version of it was delivered: the input of tracking and the remote-collection reports.
 SELECT v.source, v.change_seq, v.bwid, v.op, v.status AS verdict, v.channel, v.destination, v.errors,
-       p.sjdwdm AS hall, p.sjdwmc AS hall_name, p.sjxzqh AS hall_xzqh, p.xzqh, p.ywlx AS business_type, p.sjsj AS collected, p.sqbh,
+       v.sjdwdm AS hall, p.sjdwmc AS hall_name, p.sjxzqh AS hall_xzqh, v.xzqh, v.business_type, p.sjsj AS collected, p.sqbh,
        d.idempotency_key, d.status AS delivery_status, d.delivered_at, d.correction, d.code AS delivery_code, d.reason AS delivery_reason, d.receipt_id,
-       CASE WHEN s.change_seq = v.change_seq THEN 1 ELSE 0 END AS in_force
+       CASE WHEN s.change_seq = v.change_seq THEN 1 ELSE 0 END AS in_force,
+       CASE WHEN EXISTS (SELECT 1 FROM remote_delivery later
+                         WHERE later.bwid = v.bwid AND later.change_seq > v.change_seq AND later.status = 'delivered') THEN 1 ELSE 0 END AS replaced
 FROM remote_verdict v
 JOIN remote_package p ON p.source = v.source AND p.change_seq = v.change_seq
 LEFT JOIN remote_delivery d ON d.source = v.source AND d.change_seq = v.change_seq

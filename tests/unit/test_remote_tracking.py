@@ -484,8 +484,10 @@ def test_the_report_summary_totals_and_lists():
     overdue = tables["超期清单"]
     assert list(zip(overdue["报文编号(BWID)"], overdue["超期工作日(overdue_wd)"])) == [("BW06", 3.0), ("BW04", 1.0), ("BW05", 1.0)]
     returns = tables["退回与补正"]
-    assert [(b, r, m if isinstance(m, str) else None) for b, r, m in zip(returns["报文编号(BWID)"], returns["原因(reason)"], returns["所缺材料(missing)"])] == [
-        ("BW10", "不动产存在查封登记，不予办理", None), ("BW11", "签章不全，请补正", "不动产权属证书（QSZS）")]
+    # What went back to the halls: the county's refusal and correction, and the delivery the receiver refused (its reason is the delivery's).
+    assert [(b, r if isinstance(r, str) else None, m if isinstance(m, str) else None)
+            for b, r, m in zip(returns["报文编号(BWID)"], returns["原因(reason)"], returns["所缺材料(missing)"])] == [
+        ("BW03", None, None), ("BW10", "不动产存在查封登记，不予办理", None), ("BW11", "签章不全，请补正", "不动产权属证书（QSZS）")]
 
 
 def test_check_adds_up_refuses_tables_that_do_not_balance():
@@ -500,7 +502,7 @@ def test_check_adds_up_refuses_tables_that_do_not_balance():
 
     opened = by_county.copy()
     opened.loc[1, "open"] += 1
-    with pytest.raises(ValueError, match=r"^by_county: delivered != open \+ refused \+ correction \+ registered$"):
+    with pytest.raises(ValueError, match=r"^by_county: delivered != open \+ refused \+ correction \+ registered \+ replaced$"):
         check_adds_up(by_hall, opened)
 
     with pytest.raises(ValueError, match=r"^received: by hall 14 != by county 13$"):

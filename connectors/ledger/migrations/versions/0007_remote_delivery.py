@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(8), comment="the receiver's answer code"),
         sa.Column("reason", sa.Text),
         sa.Column("planned_run_id", sa.String(250), nullable=False),
+        sa.Column("outcome_run_id", sa.String(250), comment="the run that recorded rejected / failed: the hall hears of it in that run's return list"),
         sa.Column("planned_at", sa.DateTime, nullable=False),
         sa.Column("first_sent_at", sa.DateTime, comment="UTC: the first attempt (the receiver may hold it from then on)"),
         sa.Column("delivered_at", sa.DateTime, comment="UTC: since when the receiver holds it (a duplicate answer: since the first attempt)"),
@@ -46,6 +47,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_remote_delivery_destination", "remote_delivery", ["destination"])
     op.create_index("ix_remote_delivery_status", "remote_delivery", ["status"])
+    op.create_index("ix_remote_delivery_outcome_run_id", "remote_delivery", ["outcome_run_id"])
     op.create_table(
         "remote_event",
         sa.Column("event_id", BigId, autoincrement=True, nullable=False),
@@ -112,6 +114,7 @@ def downgrade() -> None:
     op.drop_index("ix_remote_handover_item_list_id", "remote_handover_item")
     op.drop_index("ix_remote_event_source_change_seq", "remote_event")
     op.drop_index("ix_remote_event_run_id", "remote_event")
+    op.drop_index("ix_remote_delivery_outcome_run_id", "remote_delivery")
     op.drop_index("ix_remote_delivery_status", "remote_delivery")
     op.drop_index("ix_remote_delivery_destination", "remote_delivery")
     for table in ("remote_handover_item", "remote_handover", "remote_event", "remote_delivery"):
