@@ -114,9 +114,10 @@ def remote_collection():
         with PackageChannels() as channels:
             return collect_package_events(Ledger.from_conn_id(LEDGER_CONN_ID), receiver_for=channels, run_id=run_id, as_of=as_of)
 
-    @task
-    def returns(_statuses: dict, run_id=None) -> dict:
-        """One return list per collecting hall with something coming back in this run."""
+    @task(trigger_rule="all_done")
+    def returns(_validated, _statuses, run_id=None) -> dict:
+        """One return list per collecting hall with something coming back in this run — written even
+        when delivery or the status poll failed, so validation's returns are never held back."""
         from connectors.ledger import Ledger
         from gateway.remote_flow import write_hall_returns
         from gateway.settings import run_output_dir
@@ -134,8 +135,9 @@ def remote_collection():
                                     out_dir=report_dir() / "handover")
         return [f"{x['list_no']}: {x['originals']} originals" for x in lists]
 
-    polled = statuses(deliver(validate(extract(checklists()))))
-    returns(polled)
+    validated = validate(extract(checklists()))
+    polled = statuses(deliver(validated))
+    returns(validated, polled)
     handover(polled)
 
 

@@ -279,8 +279,11 @@ def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Pa
 
     now = now or utcnow()
     period_end, _ = period_bounds(today, period_days)
-    existing = {h["list_no"] for h in ledger.handover_lists()}
-    lists = plan_handover(ledger.paper_originals(), period_end=period_end, period_days=period_days, existing=existing)
+    known = ledger.handover_lists()
+    for lst in known:  # a list whose documents could not be written before (disk full, …) gets them now
+        if not all(Path(p).exists() for p in handover_paths(lst, Path(out_dir)).values()):
+            write_handover_documents(ledger, lst, Path(out_dir))
+    lists = plan_handover(ledger.paper_originals(), period_end=period_end, period_days=period_days, existing={h["list_no"] for h in known})
     if not lists:
         return []
     created = ledger.create_handover_lists(lists, run_id=run_id, now=now)
@@ -294,6 +297,14 @@ def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: dateti
     """The property county signed for a list (received_at local)."""
     if not received_by or not received_by.strip():
         raise ValueError("received_by (who signed for the originals) is required")
+    if received_at.tzinfo is not None:  # a time with an offset: as Shandong local time
+        from zoneinfo import ZoneInfo
+
+        received_at = received_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    from gateway.registry import local_now
+
+    if received_at > local_now() + timedelta(minutes=10):
+        raise ValueError(f"handover list {list_no}: receipt time {received_at:%Y-%m-%d %H:%M} is in the future")
     return ledger.record_handover_receipt(list_no, received_at=received_at, received_by=received_by.strip(), note=note, now=utcnow())
 
 
@@ -316,17 +327,29 @@ def write_handover_documents(ledger: Ledger, lst: dict, out_dir: Path) -> dict[s
         f"收件期间：{lst['period_from']:%Y-%m-%d} 至 {period_to:%Y-%m-%d}　报文 {lst['packages']} 件，原件 {lst['originals']} 份，共 {lst['pages']} 页",
     ]
     headings = ["序号", "报文编号 BWID", "申请编号 SQBH", "收件时间 SJSJ", "业务类型 YWLX", "不动产单元号 BDCDYH", "坐落 ZL", "材料编码 CLBM", "材料名称 CLMC", "页数 YS"]
-    rows = [[n, i["bwid"], i["sqbh"] or "", str(i["sjsj"] or "")[:16], f"{BUSINESS_TYPES.get(i['ywlx'], '')} {i['ywlx'] or ''}".strip(), i["bdcdyh"] or "",
-             i["zl"] or "", i["clbm"] or "", i["clmc"] or "", int(i["ys"] or 0)] for n, i in enumerate(items, start=1)]
+    rows = [[n, *(_cell(v) for v in (i["bwid"], i["sqbh"], str(i["sjsj"] or "")[:16], f"{BUSINESS_TYPES.get(i['ywlx'], '')} {i['ywlx'] or ''}".strip(),
+                                      i["bdcdyh"], i["zl"], i["clbm"], i["clmc"])), int(i["ys"] or 0)] for n, i in enumerate(items, start=1)]
     signatures = ["移交人（签字）：", "移交日期：", "接收人（签字）：", "接收日期：", "接收单位（盖章）："]
     out_dir.mkdir(parents=True, exist_ok=True)
-    base = out_dir / f"移交清单_{_safe(lst['list_no'])}"
-    xlsx, pdf = base.with_suffix(".xlsx"), base.with_suffix(".pdf")
+    paths = handover_paths(lst, out_dir)
+    xlsx, pdf = Path(paths["xlsx"]), Path(paths["pdf"])
     with _replacing(xlsx) as tmp:
         _handover_xlsx(tmp, title, info, headings, rows, signatures)
     with _replacing(pdf) as tmp:
         _handover_pdf(tmp, title, info, headings, rows, signatures)
     return {"xlsx": str(xlsx), "pdf": str(pdf)}
+
+
+def handover_paths(lst: dict, out_dir: Path) -> dict[str, str]:
+    """Where a list's printable documents are: 移交清单_<list no>.xlsx / .pdf under out_dir."""
+    base = Path(out_dir) / f"移交清单_{_safe(lst['list_no'])}"
+    return {"xlsx": str(base.with_suffix(".xlsx")), "pdf": str(base.with_suffix(".pdf"))}
+
+
+def _cell(value) -> str:
+    """Text for a printed cell: a value starting with = + - @ is prefixed with ' (never a formula in Excel/WPS)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _county_name(divisions: dict, code: str) -> str:

@@ -63,8 +63,10 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
     assert any(sample["list_no"] in str(v) for v in values) and sheet.title == "移交清单"
     assert sum(1 for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)) == sample["originals"]
     assert Path(sample["files"]["pdf"]).read_bytes()[:5] == b"%PDF-" and sheet.page_setup.orientation == "landscape"
-    # The same day again: nothing new.
+    # The same day again: nothing new; a list's document lost since (disk trouble) is written again.
+    Path(sample["files"]["pdf"]).unlink()
     assert make_handover_lists(ledger, run_id="run-1b", today=date(2025, 5, 26), out_dir=out, now=utc(WEEK1_DELIVERY)) == []
+    assert Path(sample["files"]["pdf"]).read_bytes()[:5] == b"%PDF-"
 
     # Week 2: collected 05-26..05-31; Saturday's run still belongs to the open week, Monday's lists them.
     second = generate(60, seed=92, start="2025-05-26", end="2025-06-01", defect_rate=0.0, first_index=1000)
