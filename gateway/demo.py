@@ -223,7 +223,7 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     _run_dag(env, VAR / "logs" / "remote-3.log", datetime.now(UTC) + timedelta(days=10, minutes=30), "remote_collection")
     lists = ledger.handover_lists()
     for lst in lists[::2]:
-        record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全")
+        record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全", now=later)
     first = (remote["local_now"] - timedelta(days=28)).date()
     out = VAR / "reports" / "demo-remote"
     paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later + timedelta(hours=1), out_dir=out)

@@ -293,8 +293,9 @@ def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Pa
     return created
 
 
-def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: datetime, received_by: str, note: str | None = None) -> dict:
-    """The property county signed for a list (received_at local)."""
+def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: datetime, received_by: str, note: str | None = None,
+                            now: datetime | None = None) -> dict:
+    """The property county signed for a list (received_at local, not after `now`, local: the clock by default)."""
     if not received_by or not received_by.strip():
         raise ValueError("received_by (who signed for the originals) is required")
     if received_at.tzinfo is not None:  # a time with an offset: as Shandong local time
@@ -303,7 +304,7 @@ def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: dateti
         received_at = received_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
     from gateway.registry import local_now
 
-    if received_at > local_now() + timedelta(minutes=10):
+    if received_at > (now or local_now()) + timedelta(minutes=10):
         raise ValueError(f"handover list {list_no}: receipt time {received_at:%Y-%m-%d %H:%M} is in the future")
     return ledger.record_handover_receipt(list_no, received_at=received_at, received_by=received_by.strip(), note=note, now=utcnow())
 

@@ -86,6 +86,8 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
         record_handover_receipt(ledger, signed[0]["list_no"], received_at=datetime(2025, 5, 30, 11, 0), received_by="李华")
     with pytest.raises(ValueError, match="no handover list"):
         record_handover_receipt(ledger, "YJ-NONE", received_at=datetime(2025, 5, 30, 11, 0), received_by="李华")
+    with pytest.raises(ValueError, match="in the future"):
+        record_handover_receipt(ledger, lists[1]["list_no"], received_at=datetime(2030, 1, 2, 9, 0), received_by="李华")
     with pytest.raises(ValueError, match="before the list was made"):
         record_handover_receipt(ledger, lists[1]["list_no"], received_at=datetime(2025, 5, 20, 11, 0), received_by="李华")
 
