@@ -114,6 +114,7 @@ def main() -> None:
         remote.update(_remote_later(env, ledger, receivers, remote))
         _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
         _remote_summary(ledger, receivers, remote)
+        print(f"done in {time.perf_counter() - started:.0f}s")
     finally:
         receivers.stop()
         sftp.stop()
@@ -386,7 +387,6 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         f"  run folders        {VAR / 'runs'}",
         f"  run logs           {VAR / 'logs'}",
         f"  Airflow home       {VAR / 'airflow'}",
-        f"done in {seconds:.0f}s",
     ]
     print("\n".join(lines))
     if counts["changes"] != platform_rows:
