@@ -28,6 +28,7 @@ from connectors.receivers import HttpReceiver, ItemOutcome, ReceiverError, recei
 PACKAGES_PATH = "/v1/packages:batch"
 FILES_PATH = "/v1/files/{sha256}"
 EVENTS_PATH = "/v1/package-events"
+WITHDRAW_PATH = "/v1/packages:withdraw"
 MAX_PACKAGES = 100  # the protocol's limit per request (packages are bigger than work orders)
 CROSS_PROVINCE_CONN_ID = "cross_province"
 RESEND_CODES = frozenset({"0104"})  # a file was not there: upload and send again
@@ -95,6 +96,14 @@ class PackageReceiver(HttpReceiver):
         outcomes = self._deliver_items(items, batch_id=batch_id, path=PACKAGES_PATH)
         return [ItemOutcome(o.idempotency_key, "pending", None, o.code, f"send again: {o.reason}", o.attempts, o.batch_id)
                 if o.status == "rejected" and o.code in RESEND_CODES else o for o in outcomes]
+
+    def withdraw(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """Tell the authority these package versions are withdrawn. Items: idempotency_key, bwid, change_seq,
+        reason. `delivered`: withdrawn (0000) or already (0201); `rejected`: 0404 not held, 0409 too late (已登簿)."""
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) != {"idempotency_key", "bwid", "change_seq", "reason"}:
+                raise ValueError(f"items[{i}] must have exactly idempotency_key, bwid, change_seq, reason")
+        return self._deliver_items(items, batch_id=batch_id, path=WITHDRAW_PATH)
 
     def events(self, after: str | None, *, limit: int = 500, max_pages: int = 50) -> tuple[list, str | None]:
         """(events, cursor): the statuses after the cursor, as received (see `HttpReceiver.results`)."""

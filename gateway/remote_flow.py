@@ -85,10 +85,38 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
         ledger.record_remote_outcomes(outcomes, run_id=run_id, now=now)
         for o in outcomes:
             summary[o["status"]] += 1
+    _send_withdrawals(ledger, receiver_for, run_id=run_id, now=now, summary=summary)
     log.info("remote packages delivered: %s", {k: v for k, v in summary.items() if k != "errors"})
     for error in summary["errors"]:
         log.warning("remote delivery: %s", error)
     return summary
+
+
+def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetime, summary: dict) -> None:
+    """Tell each receiver about the versions it holds that were withdrawn, or that now go to another authority."""
+    from connectors.receivers import ReceiverError
+
+    summary.update(withdrawn=0, withdrawal_refused=0, withdrawal_pending=0)
+    by_destination: dict[str, list[dict]] = {}
+    for w in ledger.pending_remote_withdrawals():
+        by_destination.setdefault(w["destination"], []).append(w)
+    for destination, rows in sorted(by_destination.items()):
+        items = [{"idempotency_key": w["idempotency_key"], "bwid": w["bwid"], "change_seq": int(w["change_seq"]), "reason": w["withdrawal_reason"]}
+                 for w in rows]
+        try:
+            outcomes = receiver_for(destination).withdraw(items, batch_id=f"{run_id}:withdraw:{destination}"[:120])
+        except (ReceiverError, LookupError, ValueError) as exc:
+            summary["errors"].append(f"{destination}: withdrawals: {exc}")
+            summary["withdrawal_pending"] += len(items)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a missing connection: the withdrawals wait for the next run
+            summary["errors"].append(f"{destination}: withdrawals: {exc}")
+            summary["withdrawal_pending"] += len(items)
+            continue
+        ledger.record_remote_withdrawals([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason}
+                                          for o in outcomes], run_id=run_id, now=now)
+        for o in outcomes:
+            summary[{"delivered": "withdrawn", "rejected": "withdrawal_refused"}.get(o.status, "withdrawal_pending")] += 1
 
 
 def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict) -> tuple[dict | None, str | None]:
@@ -221,7 +249,7 @@ def hall_returns(ledger: Ledger, run_id: str):
     if len(notices):
         events = notices["kind"] == "event"
         missing = [missing_text(d) for d in notices["detail"]]
-        labels = {"rejected": "属地系统拒收", "failed": "未推送（文件问题）"}
+        labels = {"rejected": "属地系统拒收", "failed": "未推送（文件问题）", "withdrawal_refused": "撤回未成功"}
         frames.append(pd.DataFrame({
             "hall": notices["hall"], "hall_name": notices["hall_name"], "bwid": notices["bwid"], "change_seq": notices["change_seq"],
             "collected": notices["collected"], "xzqh": notices["xzqh"], "business_type": notices["business_type"],

@@ -842,7 +842,7 @@ def _package_routes(app, state: ReceiverState, desk, *, admitted, answer, error,
     """The package endpoints (simulators/registration.py) under /county/{xzqh} and /cross-province."""
     from fastapi.responses import JSONResponse
 
-    from simulators.registration import PackageConfig, PackageError, parse_packages
+    from simulators.registration import PackageConfig, PackageError, parse_packages, parse_withdrawals
 
     def fail(exc: PackageError):
         return error(_Answer(exc.status, exc.error, exc.message))
@@ -874,6 +874,18 @@ def _package_routes(app, state: ReceiverState, desk, *, admitted, answer, error,
         except PackageError as exc:
             return fail(exc)
 
+    async def withdraw(request: Request, county: str | None):
+        try:
+            receiver = receiver_of(county)
+            body = await request.body()
+            await admitted(request, receiver, body)
+            batch_id, items = parse_withdrawals(body)
+            return answer(200, {"batch_id": batch_id, "results": desk.withdraw(receiver, items)})
+        except _Answer as exc:
+            return error(exc)
+        except PackageError as exc:
+            return fail(exc)
+
     async def events(request: Request, county: str | None):
         try:
             receiver = receiver_of(county)
@@ -890,6 +902,14 @@ def _package_routes(app, state: ReceiverState, desk, *, admitted, answer, error,
     @app.post("/county/{xzqh}/v1/packages:batch")
     async def county_packages(xzqh: str, request: Request):
         return await packages(request, xzqh)
+
+    @app.post("/county/{xzqh}/v1/packages:withdraw")
+    async def county_withdraw(xzqh: str, request: Request):
+        return await withdraw(request, xzqh)
+
+    @app.post("/cross-province/v1/packages:withdraw")
+    async def cross_withdraw(request: Request):
+        return await withdraw(request, CROSS_PROVINCE)
 
     @app.get("/county/{xzqh}/v1/package-events")
     async def county_events(xzqh: str, request: Request):

@@ -14,6 +14,10 @@ system) and `/cross-province`.
   property is not this receiver's (XZQH of another county; a Shandong county at the
   cross-province channel, or the reverse), 0104 a material's file was not uploaded first (the
   gateway treats 0104 as "send again": it uploads, then re-sends).
+- `POST {base}/v1/packages:withdraw`: the applicant withdrew (or the package went to another
+  county after a correction): per item `accepted` (0000: withdrawn, its pending statuses
+  dropped, a `withdrawn` event published), `duplicate` (0201), or `rejected` 0404 (no such
+  package here) / 0409 (already 登簿: too late to withdraw).
 - `GET {base}/v1/package-events?after=&limit=`: the statuses the authority records, a feed in
   `seq` order: `accepted` 受理, `refused` 不予受理 (reason), `correction` 补正 (what is missing),
   `review` 审核, `fee_notice` 缴费通知 (amount), `registered` 登簿, `certificate_issued` 证照已发
@@ -45,7 +49,8 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 CROSS_PROVINCE = "cross-province"
 PACKAGE_FATES = ("certified", "late", "refused", "correction", "silent")
-EVENT_STATUSES = ("accepted", "refused", "correction", "review", "fee_notice", "registered", "certificate_issued")
+EVENT_STATUSES = ("accepted", "refused", "correction", "review", "fee_notice", "registered", "certificate_issued", "withdrawn")
+WITHDRAW_KEYS = frozenset({"idempotency_key", "bwid", "change_seq", "reason"})
 REQUIRED_PACKAGE = ("BWID", "SJDWDM", "YWLX", "BDCDYH", "ZL", "XZQH")
 ITEM_KEYS = frozenset({"idempotency_key", "bwid", "change_seq", "correction", "package", "applicants", "materials"})
 MATERIAL_KEYS = frozenset({"CLBM", "CLMC", "YS", "SFZZYJ", "sha256", "size"})
@@ -92,6 +97,14 @@ CREATE TABLE IF NOT EXISTS package_event (
     UNIQUE (receiver, seq)
 );
 CREATE INDEX IF NOT EXISTS package_event_due ON package_event (at) WHERE seq IS NULL;
+CREATE TABLE IF NOT EXISTS package_withdrawn (
+    receiver        TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    reason          TEXT,
+    withdrawn_at    TEXT NOT NULL,
+    times_submitted INTEGER NOT NULL,
+    PRIMARY KEY (receiver, idempotency_key)
+);
 """
 
 
@@ -268,22 +281,61 @@ class RegistrationDesk:
             self.db.execute("INSERT INTO package_event (receiver, idempotency_key, status, at, body) VALUES (?, ?, ?, ?, ?)",
                             (receiver, key, status, body["at"], json.dumps(body, ensure_ascii=False)))
 
-    # --- the events feed -----------------------------------------------------------------------
-
-    def publish(self) -> None:
-        now = _local_text(self.now())
-        due = self.db.execute("SELECT id, receiver FROM package_event WHERE seq IS NULL AND at IS NOT NULL AND at <= ? ORDER BY at, id", (now,)).fetchall()
-        if not due:
-            return
+    def withdraw(self, receiver: str, items: list[dict]) -> list[dict]:
+        """Withdraw accepted packages: unpublished statuses dropped, a `withdrawn` status published."""
+        results = []
+        clock = self.now().replace(microsecond=0, tzinfo=None)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for row_id, receiver in due:
-                seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM package_event WHERE receiver = ?", (receiver,)).fetchone()[0]
-                self.db.execute("UPDATE package_event SET seq = ? WHERE id = ?", (seq, row_id))
+            for item in items:
+                key = item["idempotency_key"]
+                held = self.db.execute("SELECT receipt_id, bwid, change_seq FROM package_accepted WHERE receiver = ? AND idempotency_key = ?",
+                                       (receiver, key)).fetchone()
+                if held is None:
+                    results.append(_result(key, "rejected", None, "0404", "no such package here (无此报文)"))
+                    continue
+                if self.db.execute("SELECT 1 FROM package_withdrawn WHERE receiver = ? AND idempotency_key = ?", (receiver, key)).fetchone():
+                    self.db.execute("UPDATE package_withdrawn SET times_submitted = times_submitted + 1 WHERE receiver = ? AND idempotency_key = ?",
+                                    (receiver, key))
+                    results.append(_result(key, "duplicate", held[0], "0201", "already withdrawn (已撤回)"))
+                    continue
+                self.publish_in_transaction()
+                if self.db.execute("SELECT 1 FROM package_event WHERE receiver = ? AND idempotency_key = ? AND status = 'registered' AND seq IS NOT NULL",
+                                   (receiver, key)).fetchone():
+                    results.append(_result(key, "rejected", None, "0409", "already recorded in the register: too late to withdraw (已登簿，不能撤回)"))
+                    continue
+                self.db.execute("DELETE FROM package_event WHERE receiver = ? AND idempotency_key = ? AND seq IS NULL", (receiver, key))
+                self.db.execute("INSERT INTO package_withdrawn (receiver, idempotency_key, reason, withdrawn_at, times_submitted) VALUES (?, ?, ?, ?, 1)",
+                                (receiver, key, item["reason"], clock.isoformat()))
+                body = {"idempotency_key": key, "bwid": held[1], "change_seq": held[2], "receipt_id": held[0], "status": "withdrawn",
+                        "at": clock.isoformat(), "reason": item["reason"] or "申请人撤回申请", "missing": None, "certificate": None, "fee": None, "handler": None}
+                self.db.execute("INSERT INTO package_event (receiver, idempotency_key, status, at, body) VALUES (?, ?, 'withdrawn', ?, ?)",
+                                (receiver, key, body["at"], json.dumps(body, ensure_ascii=False)))
+                results.append(_result(key, "accepted", held[0], "0000", None))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        return results
+
+    # --- the events feed -----------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Give every status now due (at <= the business clock) the next seq of its receiver's feed."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.publish_in_transaction()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def publish_in_transaction(self) -> None:
+        now = _local_text(self.now())
+        for row_id, receiver in self.db.execute("SELECT id, receiver FROM package_event WHERE seq IS NULL AND at IS NOT NULL AND at <= ? ORDER BY at, id",
+                                                (now,)).fetchall():
+            seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM package_event WHERE receiver = ?", (receiver,)).fetchone()[0]
+            self.db.execute("UPDATE package_event SET seq = ? WHERE id = ?", (seq, row_id))
 
     def feed(self, receiver: str, after: int, limit: int) -> dict:
         self.publish()
@@ -321,10 +373,13 @@ class RegistrationDesk:
                   for r in self.db.execute("SELECT receiver, status, seq, body FROM package_event WHERE status <> 'injected' ORDER BY id")]
         files = [{"receiver": r[0], "sha256": r[1], "size": r[2], "times_put": r[3]}
                  for r in self.db.execute("SELECT receiver, sha256, size, times_put FROM package_file ORDER BY receiver, sha256")]
-        return {"now": _local_text(self.now()), "config": asdict(self.config), "accepted": accepted, "events": events, "files": files}
+        withdrawn = [{"receiver": r[0], "idempotency_key": r[1], "reason": r[2], "withdrawn_at": r[3], "times_submitted": r[4]}
+                     for r in self.db.execute("SELECT receiver, idempotency_key, reason, withdrawn_at, times_submitted FROM package_withdrawn ORDER BY rowid")]
+        return {"now": _local_text(self.now()), "config": asdict(self.config), "accepted": accepted, "events": events, "files": files,
+                "withdrawn": withdrawn}
 
     def wipe(self) -> None:
-        for table in ("package_file", "package_accepted", "package_event"):
+        for table in ("package_file", "package_accepted", "package_event", "package_withdrawn"):
             self.db.execute(f"DELETE FROM {table}")
         self.set_config(PackageConfig())
         self.stats.clear()
@@ -364,6 +419,24 @@ def parse_packages(body: bytes) -> tuple[str, list[dict]]:
                 raise bad(f"{where}.materials[{j}] must have exactly the keys {', '.join(sorted(MATERIAL_KEYS))}")
             if not isinstance(material["sha256"], str) or not SHA256_PATTERN.fullmatch(material["sha256"]) or type(material["size"]) is not int:
                 raise bad(f"{where}.materials[{j}]: sha256 must be 64 lower-case hex digits and size an integer")
+    return batch_id, items
+
+
+def parse_withdrawals(body: bytes) -> tuple[str, list[dict]]:
+    """(batch_id, items) of a well-formed withdrawal batch, else PackageError(400)."""
+    from simulators.receivers import parse_envelope
+
+    def bad(message: str) -> PackageError:
+        return PackageError(400, "malformed_batch", message)
+
+    batch_id, items = parse_envelope(body, limit=MAX_PACKAGES, bad=bad)
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or set(item) != WITHDRAW_KEYS:
+            raise bad(f"items[{i}] must be an object with exactly the keys {', '.join(sorted(WITHDRAW_KEYS))}")
+        if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]):
+            raise bad(f"items[{i}].idempotency_key must match {KEY_PATTERN.pattern}")
+        if item["reason"] is not None and not isinstance(item["reason"], str):
+            raise bad(f"items[{i}].reason must be a string or null")
     return batch_id, items
 
 

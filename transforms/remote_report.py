@@ -38,6 +38,7 @@ METRICS: dict[str, str] = {
     "registered": "已登簿",
     "certified": "证照已发",
     "replaced": "已由更正版本接续",
+    "withdrawn": "送达后撤回",
     "open": "在办",
     "overdue": "超期未办结",
     "late": "超期办结",
@@ -53,6 +54,7 @@ NOTES: dict[str, str] = {
     "delivered": "已送达不动产所在地登记机构（或跨省通办通道）的报文版本。",
     "accepted": "属地已受理且未转为不予受理或补正（含其后审核、登簿、发证的）。",
     "replaced": "已推送、尚未办结时代收窗口又推送了更正版本：属地按新版本办理，本版本不再计入在办。",
+    "withdrawn": "送达属地后申请人撤回（或更正后改由他县办理），网关已通知属地停止办理。",
     "refused": "属地不予受理（原因已退回代收窗口）。",
     "correction": "属地要求补正（所缺材料已退回代收窗口）；补正后以新版本推送。",
     "open": "已推送、尚未登簿或不予受理、也未退回补正或被更正版本接续的。",
@@ -91,13 +93,14 @@ def _metrics(frame: pd.DataFrame, handover: pd.DataFrame, keys: list[str], hando
         **{k: frame[k] for k in keys},
         "received": 1,
         "returned": (stage == "returned").astype(int),
-        "not_sent": stage.isin(NOT_SENT).astype(int),
+        "not_sent": (stage.isin(NOT_SENT) & (frame["delivery_status"] != "delivered")).astype(int),
         "delivered": (frame["delivery_status"] == "delivered").astype(int),
         "accepted": stage.isin(ACCEPTED_STAGES).astype(int),
         "refused": (stage == "refused").astype(int),
         "correction": (stage == "correction").astype(int),
         "registered": stage.isin(("registered", "certificate_issued")).astype(int),
-        "replaced": (stage == "replaced").astype(int),  # by stage, as the balance counts (a certificate without a 登簿 event too)
+        "replaced": (stage == "replaced").astype(int),
+        "withdrawn": ((stage == "withdrawn") & (frame["delivery_status"] == "delivered")).astype(int),  # by stage, as the balance counts (a certificate without a 登簿 event too)
         "certified": frame["certificate_issued_at"].notna().astype(int),
         "open": stage.isin(OPEN_STAGES).astype(int),
         "overdue": frame["overdue"].astype(int),
@@ -179,9 +182,9 @@ def check_adds_up(by_hall: pd.DataFrame, by_county: pd.DataFrame) -> None:
         stages = table["returned"] + table["not_sent"] + table["delivered"]
         if not (stages == table["received"]).all():
             raise ValueError(f"{name}: received != returned + not sent + delivered")
-        after = table["open"] + table["refused"] + table["correction"] + table["registered"] + table["replaced"]
+        after = table["open"] + table["refused"] + table["correction"] + table["registered"] + table["replaced"] + table["withdrawn"]
         if not (after == table["delivered"]).all():
-            raise ValueError(f"{name}: delivered != open + refused + correction + registered + replaced")
+            raise ValueError(f"{name}: delivered != open + refused + correction + registered + replaced + withdrawn")
     for m in COUNTS:
         if int(by_hall[m].sum()) != int(by_county[m].sum()):
             raise ValueError(f"{m}: by hall {int(by_hall[m].sum())} != by county {int(by_county[m].sum())}")

@@ -36,9 +36,10 @@ EVENT_STATUSES: dict[str, str] = {
     "certificate_issued": "证照已发",
     "refused": "不予受理",
     "correction": "补正",
+    "withdrawn": "撤回",
 }
 PROGRESS = ("accepted", "review", "fee_notice", "registered", "certificate_issued")  # in order
-CLOSING = ("refused", "correction")  # end a package version (a correction comes back as a new version)
+CLOSING = ("refused", "correction", "withdrawn")  # end a package version (a correction comes back as a new version)
 STAGES: dict[str, str] = {
     "returned": "网关退回（校验未通过）",
     "pending": "待推送",
@@ -68,7 +69,7 @@ EVENT_ISSUES: dict[str, str] = {
     "EVENT_BEFORE_DELIVERY": "办理时间早于网关推送时间",
     "EVENT_DETAIL_MISSING": "缺少必要说明（不予受理原因、补正材料或证照信息）",
     "EVENT_DUPLICATE": "重复的状态记录",
-    "EVENT_AFTER_CLOSE": "该报文已不予受理或退回补正，之后不应再有状态",
+    "EVENT_AFTER_CLOSE": "该报文已不予受理、退回补正或撤回，之后不应再有状态",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLOCK_SKEW = timedelta(minutes=10)  # the receivers' clocks against ours
@@ -255,7 +256,9 @@ def _stages(out: pd.DataFrame) -> list[str]:
     replaced = out["replaced"].astype(int).to_numpy() if "replaced" in out else np.zeros(len(out), dtype=int)
     for row, later in zip(out.itertuples(index=False), replaced):
         if row.delivery_status == "delivered":
-            if pd.notna(row.refused_at):
+            if pd.notna(row.withdrawn_at):
+                stages.append("withdrawn")
+            elif pd.notna(row.refused_at):
                 stages.append("refused")
             elif pd.notna(row.correction_at):
                 stages.append("correction")

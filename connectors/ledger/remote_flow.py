@@ -80,7 +80,20 @@ class RemoteFlowStore:
                 status = "withdrawn" if r.status == "withdrawn" else "superseded"
                 conn.execute(d.update().where(d.c.source == r.source, d.c.change_seq == r.change_seq)
                              .values(status=status, reason="a later version of the package replaced it before it was sent", updated_at=now))
-            summary = {"planned": len(new), "superseded": sum(r.status != "withdrawn" for r in left), "withdrawn": sum(r.status == "withdrawn" for r in left)}
+            # A version the receiver may hold whose BWID was withdrawn since, or whose version in force goes
+            # to another authority (a corrected XZQH): that receiver is told, so it stops.
+            stale = conn.execute(
+                sa.select(d.c.source, d.c.change_seq, s.c.status, s.c.destination)
+                .join(s, s.c.bwid == d.c.bwid)
+                .where(d.c.first_sent_at.is_not(None), d.c.withdrawal.is_(None), d.c.status.in_(("pending", "delivered")),
+                       sa.or_(s.c.status == "withdrawn", sa.and_(s.c.change_seq != d.c.change_seq, s.c.destination != d.c.destination)))
+            ).all()
+            for r in stale:
+                why = "申请人撤回申请" if r.status == "withdrawn" else f"更正后改由 {r.destination} 办理"
+                conn.execute(d.update().where(d.c.source == r.source, d.c.change_seq == r.change_seq)
+                             .values(withdrawal="pending", withdrawal_reason=why, updated_at=now))
+            summary = {"planned": len(new), "superseded": sum(r.status != "withdrawn" for r in left), "withdrawn": sum(r.status == "withdrawn" for r in left),
+                       "withdrawals": len(stale)}
             self._audit(conn, run_id, "remote", "package_deliveries_planned", "remote_delivery", None, summary)
         return summary
 
@@ -126,6 +139,33 @@ class RemoteFlowStore:
                 else:
                     out[key] = row
         return out
+
+    def pending_remote_withdrawals(self) -> list[dict]:
+        """Withdrawals to tell the receivers (sent versions whose BWID was withdrawn or moved)."""
+        d = remote_delivery
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(
+                sa.select(d.c.idempotency_key, d.c.bwid, d.c.change_seq, d.c.destination, d.c.withdrawal_reason)
+                .where(d.c.withdrawal == "pending").order_by(d.c.destination, d.c.change_seq)).mappings()]
+
+    def record_remote_withdrawals(self, outcomes: list[dict], *, run_id: str, now: datetime) -> None:
+        """`outcomes`: idempotency_key, status (delivered: withdrawn | rejected: refused | pending), code, reason."""
+        d = remote_delivery
+        with self.engine.begin() as conn:
+            for o in outcomes:
+                if o["status"] == "pending":
+                    continue
+                done = o["status"] == "delivered"
+                values = {"withdrawal": "done" if done else "refused", "updated_at": now, "outcome_run_id": run_id}
+                if done:
+                    values["withdrawn_at"] = now
+                else:
+                    values["withdrawal_reason"] = f"{o.get('code') or ''} {o.get('reason') or ''}".strip()
+                conn.execute(d.update().where(d.c.idempotency_key == o["idempotency_key"], d.c.withdrawal == "pending").values(**values))
+            counts: dict[str, int] = {}
+            for o in outcomes:
+                counts[o["status"]] = counts.get(o["status"], 0) + 1
+            self._audit(conn, run_id, "remote", "package_withdrawals_sent", "remote_delivery", None, counts)
 
     def record_remote_outcomes(self, outcomes: list[dict], *, run_id: str, now: datetime) -> None:
         """`outcomes`: idempotency_key, status (delivered | rejected | pending | failed), receipt_id, code, reason, attempts, files."""

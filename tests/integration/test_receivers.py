@@ -322,7 +322,8 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
                 served |= {(route.path.removeprefix(base), m.lower()) for m in route.methods - {"HEAD"}}
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert served == documented == {("/v1/work-orders:batch", "post"), ("/v1/work-orders/{idempotency_key}", "get"), ("/v1/results", "get"),
-                                    ("/v1/health", "get"), ("/v1/files/{sha256}", "put"), ("/v1/packages:batch", "post"), ("/v1/package-events", "get")}
+                                    ("/v1/health", "get"), ("/v1/files/{sha256}", "put"), ("/v1/packages:batch", "post"), ("/v1/package-events", "get"),
+                                    ("/v1/packages:withdraw", "post")}
     assert list(spec["components"]["schemas"]["Record"]["properties"]) == list(FIELD_CODES)
 
     def validate(instance, schema: str) -> None:

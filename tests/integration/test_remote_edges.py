@@ -120,3 +120,58 @@ def _bodies(sim) -> list[str]:
 
     with sqlite3.connect(sim.state_path) as db:
         return [r[0] for r in db.execute("SELECT body FROM package_accepted")]
+
+
+def test_a_withdrawn_package_and_one_moved_to_another_county_are_withdrawn_where_they_were_sent(remote_flow, tmp_path):
+    from gateway.remote_report import write_remote_report
+    from simulators.remote import build_checklists, withdrawals
+
+    module, source, ledger, sim, receiver_for, batch = _setup(remote_flow, 12, 303)
+    load_packages(module, source, ledger, batch, run_id="run-1", as_of=DAY)
+    sim.clock(DAY)
+    sim.packages_mix(mix={"certified": 1}, delay_days=[3, 3])
+    assert deliver_packages(ledger, source, run_id="run-1", receiver_for=receiver_for, now=utc(DAY))["delivered"] == 12
+    packages = batch.packages.reset_index(drop=True)
+    gone = list(packages["BWID"][:3])
+    # One package is corrected to another county (the window had the wrong one): same business type, unit number re-prefixed.
+    moved = packages.iloc[3]
+    lists = build_checklists()
+    other = sorted(set(lists.loc[(lists["business_type"] == moved["YWLX"]) & lists["xzqh"].str.startswith("37") & (lists["xzqh"] != moved["XZQH"])
+                                 & (lists["xzqh"] != moved["SJXZQH"]), "xzqh"]))[0]
+    fix = resubmissions(batch, [moved["BWID"]])
+    fix.packages["XZQH"] = other
+    fix.packages["BDCDYH"] = other + fix.packages["BDCDYH"].str[6:]
+
+    next_day = DAY + timedelta(days=1)
+    load_packages(module, source, ledger, withdrawals(gone), run_id="run-2", as_of=next_day)
+    load_packages(module, source, ledger, fix, run_id="run-2a", as_of=next_day)
+    sim.clock(next_day)
+    second = deliver_packages(ledger, source, run_id="run-2", receiver_for=receiver_for, now=utc(next_day))
+    assert (second["delivered"], second["withdrawn"], second["withdrawal_refused"]) == (1, 4, 0)
+    truth = sim.packages_truth()
+    keys = pd.DataFrame(ledger.remote_deliveries()).set_index("bwid")
+    withdrawn = {(w["receiver"], w["idempotency_key"]) for w in truth["withdrawn"]}
+    assert {k for _, k in withdrawn} == set(keys.loc[[*gone, moved["BWID"]], "idempotency_key"]) - {keys.loc[moved["BWID"]].iloc[-1]["idempotency_key"]}
+    assert (f"county/{moved['XZQH']}", keys.loc[moved["BWID"]].iloc[0]["idempotency_key"]) in withdrawn  # told where it was, not where it goes
+    # Sent again (the run repeats): already withdrawn, nothing new.
+    again = deliver_packages(ledger, source, run_id="run-2b", receiver_for=receiver_for, now=utc(next_day))
+    assert again["withdrawn"] == 0 and len(sim.packages_truth()["withdrawn"]) == 4
+
+    # Ten days on everything else is registered; withdrawing one now is too late (已登簿) and its hall hears so.
+    end = DAY + timedelta(days=10)
+    sim.clock(end)
+    collect_package_events(ledger, receiver_for=receiver_for, run_id="run-3", as_of=end, now=utc(end))
+    late = packages["BWID"][5]
+    load_packages(module, source, ledger, withdrawals([late]), run_id="run-4", as_of=end)
+    refused = deliver_packages(ledger, source, run_id="run-4", receiver_for=receiver_for, now=utc(end))
+    assert refused["withdrawal_refused"] == 1
+    paths = write_hall_returns(ledger, run_id="run-4", out_dir=tmp_path / "halls")
+    rows = pd.concat([pd.read_excel(p, dtype=str) for p in paths.values()])
+    assert list(rows["报文编号 BWID"]) == [late] and "已登簿" in rows["原因（请据此补正）"].iloc[0]
+
+    collect_package_events(ledger, receiver_for=receiver_for, run_id="run-5", as_of=end, now=utc(end))
+    status = remote_status(ledger, as_of=end).set_index("idempotency_key")
+    assert set(status.loc[keys.loc[gone, "idempotency_key"], "stage"]) == {"withdrawn"} and not status["overdue"].any()
+    report = write_remote_report(ledger, first=DAY.date() - timedelta(days=30), last=end.date(), as_of=end, out_dir=tmp_path / "report")
+    totals = json.loads(Path(report["json"]).read_text(encoding="utf-8"))["totals"]
+    assert totals["withdrawn"] == 4 and totals["delivered"] == 13

@@ -169,7 +169,7 @@ def test_a_repeat_within_one_poll_is_a_duplicate_but_a_rejected_first_copy_does_
 def test_nothing_counts_after_a_refusal_or_correction_already_held():
     held = {("BW1:11", "refused", datetime(2025, 9, 30, 10, 0)), ("BW4:14", "accepted", datetime(2025, 9, 29, 14, 0))}
     rows = check([event("registered", "2025-10-09T10:00:00"), event("review", "2025-10-09T10:00:00", key="BW4:14")], held)
-    assert verdicts(rows) == [(False, "EVENT_AFTER_CLOSE", "该报文已不予受理或退回补正，之后不应再有状态"), (True, None, None)]
+    assert verdicts(rows) == [(False, "EVENT_AFTER_CLOSE", "该报文已不予受理、退回补正或撤回，之后不应再有状态"), (True, None, None)]
 
 
 def test_nothing_counts_after_a_correction_in_the_same_poll_and_only_for_that_version():
@@ -502,7 +502,7 @@ def test_check_adds_up_refuses_tables_that_do_not_balance():
 
     opened = by_county.copy()
     opened.loc[1, "open"] += 1
-    with pytest.raises(ValueError, match=r"^by_county: delivered != open \+ refused \+ correction \+ registered \+ replaced$"):
+    with pytest.raises(ValueError, match=r"^by_county: delivered != open \+ refused \+ correction \+ registered \+ replaced \+ withdrawn$"):
         check_adds_up(by_hall, opened)
 
     with pytest.raises(ValueError, match=r"^received: by hall 14 != by county 13$"):
