@@ -209,11 +209,15 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     the counties sent back for correction, handover lists are made, counties sign for some of them."""
     from gateway.remote_flow import record_handover_receipt
     from gateway.remote_report import write_remote_report
-    from simulators.remote import RemoteDB, resubmissions
+    from simulators.remote import RemoteDB, resubmissions, withdrawals
 
     later = remote["local_now"] + timedelta(days=10)
-    _step("run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): statuses from the counties; 补正 and 不予受理 back to the halls; "
-          "weekly handover lists")
+    gone = [d["bwid"] for d in ledger.remote_deliveries() if d["status"] == "delivered"][:6]
+    module = RemoteDB(remote["platform_url"])
+    module.write(withdrawals(gone))
+    module.dispose()
+    _step(f"applicants withdraw {len(gone)} delivered packages; run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): "
+          "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
     _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
     corrections = [e for e in ledger.remote_events() if e["status"] == "correction"]
     bwids = sorted({e["bwid"] for e in corrections})
@@ -239,8 +243,11 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
     truth = receivers.packages_truth()
     held = [a["idempotency_key"] for a in truth["accepted"]]
     by_status: dict[str, int] = {}
+    withdrawals: dict[str, int] = {}
     for d in deliveries:
         by_status[d["status"]] = by_status.get(d["status"], 0) + 1
+        if d["withdrawal"]:
+            withdrawals[d["withdrawal"]] = withdrawals.get(d["withdrawal"], 0) + 1
     with open(remote["report"]["json"], encoding="utf-8") as fh:
         report = json.load(fh)
     t = report["totals"]
@@ -253,7 +260,9 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
         "  deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) + f"; receivers hold {len(held)} package versions "
         f"(each once: {len(set(held)) == len(held)}), ledger delivered {len(delivered)}; corrected versions resubmitted {remote['resubmitted']}",
         f"  statuses: accepted {t['accepted']}, refused {t['refused']}, correction {t['correction']}, registered {t['registered']}, "
-        f"certificate issued {t['certified']}, open {t['open']}, overdue {t['overdue']}",
+        f"certificate issued {t['certified']}, withdrawn after delivery {t['withdrawn']}, open {t['open']}, overdue {t['overdue']}",
+        f"  withdrawals: done {withdrawals.get('done', 0)} (the counties hold {len(truth['withdrawn'])}), refused as already 登簿 "
+        f"{withdrawals.get('refused', 0)} (told to the halls)",
         f"  paper originals not signed for {t['paper_owed']} (flagged {t['paper_flagged']}); handover lists {len(ledger.handover_lists())} in "
         f"{VAR / 'reports' / 'handover'}",
         f"  report  {remote['report']['html']}",
@@ -261,7 +270,7 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
         f"  hall return lists  {VAR / 'runs'}/<run>/halls/",
     ]
     print("\n".join(lines))
-    if not balanced or set(held) != delivered or len(set(held)) != len(held):
+    if not balanced or set(held) != delivered or len(set(held)) != len(held) or withdrawals.get("done", 0) != len(truth["withdrawn"]):
         raise SystemExit("remote collection: what the counties hold differs from what the ledger says was delivered")
 
 
