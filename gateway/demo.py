@@ -220,7 +220,7 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
           "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
     _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
     corrections = [e for e in ledger.remote_events() if e["status"] == "correction"]
-    bwids = sorted({e["bwid"] for e in corrections})
+    bwids = sorted({e["bwid"] for e in corrections} - set(gone))  # a withdrawn application is not resubmitted
     module = RemoteDB(remote["platform_url"])
     module.write(resubmissions(remote["batch"], bwids))
     module.dispose()
