@@ -212,11 +212,20 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     from simulators.remote import RemoteDB, resubmissions, withdrawals
 
     later = remote["local_now"] + timedelta(days=10)
-    gone = [d["bwid"] for d in ledger.remote_deliveries() if d["status"] == "delivered"][:6]
+    # Six applicants withdraw: three whose county has not decided yet, three already recorded (登簿: too late).
+    truth = receivers.packages_truth()
+    seen: dict[str, set] = {}
+    for e in truth["events"]:
+        if e["visible"]:
+            seen.setdefault(e["idempotency_key"], set()).add(e["status"])
+    delivered = [d for d in ledger.remote_deliveries() if d["status"] == "delivered"]
+    undecided = [d["bwid"] for d in delivered if not seen.get(d["idempotency_key"], set()) & {"registered", "refused", "correction"}]
+    recorded = [d["bwid"] for d in delivered if "registered" in seen.get(d["idempotency_key"], set())]
+    gone = undecided[:3] + recorded[:3]
     module = RemoteDB(remote["platform_url"])
     module.write(withdrawals(gone))
     module.dispose()
-    _step(f"applicants withdraw {len(gone)} delivered packages; run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): "
+    _step(f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): "
           "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
     _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
     corrections = [e for e in ledger.remote_events() if e["status"] == "correction"]

@@ -81,11 +81,15 @@ class RemoteFlowStore:
                 conn.execute(d.update().where(d.c.source == r.source, d.c.change_seq == r.change_seq)
                              .values(status=status, reason="a later version of the package replaced it before it was sent", updated_at=now))
             # A version the receiver may hold whose BWID was withdrawn since, or whose version in force goes
-            # to another authority (a corrected XZQH): that receiver is told, so it stops.
+            # to another authority (a corrected XZQH): that receiver is told, so it stops — unless it
+            # already closed the version itself (不予受理 / 补正): then there is nothing to stop.
+            e = remote_event
+            closed = sa.exists().where(e.c.source == d.c.source, e.c.change_seq == d.c.change_seq, e.c.accepted,
+                                       e.c.status.in_(("refused", "correction", "withdrawn")))
             stale = conn.execute(
                 sa.select(d.c.source, d.c.change_seq, s.c.status, s.c.destination)
                 .join(s, s.c.bwid == d.c.bwid)
-                .where(d.c.first_sent_at.is_not(None), d.c.withdrawal.is_(None), d.c.status.in_(("pending", "delivered")),
+                .where(d.c.first_sent_at.is_not(None), d.c.withdrawal.is_(None), d.c.status.in_(("pending", "delivered")), ~closed,
                        sa.or_(s.c.status == "withdrawn", sa.and_(s.c.change_seq != d.c.change_seq, s.c.destination != d.c.destination)))
             ).all()
             for r in stale:
