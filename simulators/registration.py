@@ -39,6 +39,7 @@ import json
 import math
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from datetime import time as dtime
@@ -189,8 +190,7 @@ class RegistrationDesk:
     def process(self, receiver: str, county: str | None, items: list[dict]) -> list[dict]:
         results = []
         clock = self.now().replace(microsecond=0, tzinfo=None)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(self.db):
             for item in items:
                 key = item["idempotency_key"]
                 seen = self.db.execute("SELECT receipt_id FROM package_accepted WHERE receiver = ? AND idempotency_key = ?", (receiver, key)).fetchone()
@@ -215,10 +215,6 @@ class RegistrationDesk:
                      package.get("YWLX"), len(item["materials"]), fate, clock.isoformat(), json.dumps(item, ensure_ascii=False)))
                 self._plan(receiver, item, receipt, fate, clock)
                 results.append(_result(key, "accepted", receipt, "0000", None))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         for r in results:
             self.stats[r["status"]] = self.stats.get(r["status"], 0) + 1
         return results
@@ -285,8 +281,7 @@ class RegistrationDesk:
         """Withdraw accepted packages: unpublished statuses dropped, a `withdrawn` status published."""
         results = []
         clock = self.now().replace(microsecond=0, tzinfo=None)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(self.db):
             for item in items:
                 key = item["idempotency_key"]
                 held = self.db.execute("SELECT receipt_id, bwid, change_seq FROM package_accepted WHERE receiver = ? AND idempotency_key = ?",
@@ -312,23 +307,14 @@ class RegistrationDesk:
                 self.db.execute("INSERT INTO package_event (receiver, idempotency_key, status, at, body) VALUES (?, ?, 'withdrawn', ?, ?)",
                                 (receiver, key, body["at"], json.dumps(body, ensure_ascii=False)))
                 results.append(_result(key, "accepted", held[0], "0000", None))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return results
 
     # --- the events feed -----------------------------------------------------------------------
 
     def publish(self) -> None:
         """Give every status now due (at <= the business clock) the next seq of its receiver's feed."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(self.db):
             self.publish_in_transaction()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def publish_in_transaction(self) -> None:
         now = _local_text(self.now())
@@ -350,16 +336,11 @@ class RegistrationDesk:
         return {"events": events, "next": str(page[-1][0] if page else after), "more": len(rows) > limit}
 
     def inject(self, receiver: str, event: object) -> int:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(self.db):
             seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM package_event WHERE receiver = ?", (receiver,)).fetchone()[0]
             key = event.get("idempotency_key") if isinstance(event, dict) else None
             self.db.execute("INSERT INTO package_event (receiver, idempotency_key, status, at, body, seq) VALUES (?, ?, 'injected', NULL, ?, ?)",
                             (receiver, key if isinstance(key, str) else None, json.dumps(event, ensure_ascii=False), seq))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return seq
 
     def truth(self) -> dict:
@@ -441,6 +422,18 @@ def parse_withdrawals(body: bytes) -> tuple[str, list[dict]]:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _immediate(db: sqlite3.Connection):
+    """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on), rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 def _result(key: str, status: str, receipt: str | None, code: str, reason: str | None) -> dict:
