@@ -16,11 +16,12 @@ from connectors.ledger import Ledger
 
 def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | None = None) -> pd.DataFrame:
     """transforms.remote_tracking.track() over every package version in the ledger; `as_of` local."""
+    from transforms.remote_rules import parse_local_time
     from transforms.remote_tracking import track
     from transforms.workdays import WorkdayCalendar
 
     packages, events = ledger.remote_tracking_input()
-    collected = pd.to_datetime(packages["collected"], errors="coerce", format="mixed")
+    collected = parse_local_time(packages["collected"])
     first = min([d for d in (collected.min(),) if pd.notna(d)], default=pd.Timestamp(as_of)).date() - timedelta(days=7)
     calendar = WorkdayCalendar(first, as_of.date() + timedelta(days=400))
     return track(packages, events, as_of=as_of, calendar=calendar, limits=limits)
@@ -32,10 +33,11 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     from gateway import reference
     from gateway.reports import CSV_DIR, _replacing, write_workbook
     from transforms.remote_report import remote_report_tables, render_remote_html, report_json
+    from transforms.remote_rules import parse_local_time
     from transforms.remote_tracking import HANDOVER_DAYS, handover_state
 
     everything = remote_status(ledger, as_of=as_of, limits=limits)
-    collected = pd.to_datetime(everything["collected"], errors="coerce", format="mixed").dt.date
+    collected = parse_local_time(everything["collected"]).dt.date
     tracked = everything[(collected >= first) & (collected <= last)]
     handover = handover_state(ledger.paper_originals(), as_of=as_of.date(), max_days=handover_days or HANDOVER_DAYS)
     names = {}

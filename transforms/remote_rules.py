@@ -170,7 +170,15 @@ def parse_local_time(values: pd.Series) -> pd.Series:
     compact = s.str.fullmatch(r"\d{14}").fillna(False).astype(bool)
     s = s.where(~compact, s.str.slice(0, 4) + "-" + s.str.slice(4, 6) + "-" + s.str.slice(6, 8) + " " + s.str.slice(8, 10) + ":" + s.str.slice(10, 12) + ":" + s.str.slice(12, 14))
     s = s.str.replace("T", " ", regex=False)
-    return pd.to_datetime(s, format="mixed", errors="coerce")
+    # A time written with an offset (…+08:00, …Z) is converted to Shandong local time; one bad or
+    # differently zoned value must not stop the run (pandas refuses mixed zones in one parse).
+    zoned = s.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).fillna(False).astype(bool)
+    out = pd.to_datetime(s.where(~zoned), format="mixed", errors="coerce")
+    if zoned.any():
+        local = pd.to_datetime(s[zoned], format="mixed", errors="coerce", utc=True).dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+        out = out.astype("datetime64[ns]")
+        out[zoned] = local.astype("datetime64[ns]")
+    return out
 
 
 def unit_number_ok(values: pd.Series) -> np.ndarray:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from transforms.remote_rules import DONE
+from transforms.remote_rules import DONE, parse_local_time
 
 DEFAULT_LIMIT_WD = 5  # working days the property county has to decide (登簿 or 不予受理)
 HANDOVER_DAYS = 10  # calendar days from collection within which originals must be signed for
@@ -190,7 +190,7 @@ def track(packages: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, cale
     the counties' own time limits (XZQH -> working days).
     """
     out = packages.copy().reset_index(drop=True)
-    out["collected"] = pd.to_datetime(out["collected"], errors="coerce", format="mixed")
+    out["collected"] = parse_local_time(out["collected"])
     out["delivered_local"] = pd.to_datetime(out["delivered_at"]) + pd.Timedelta(hours=8)
     firsts = _first_times(events)
     key = list(zip(out["source"], out["change_seq"].astype("int64")))
@@ -322,7 +322,7 @@ def _owed(originals: pd.DataFrame) -> pd.DataFrame:
     """`owed`: a paper original on a list, or of the latest delivered version and beyond what earlier
     versions of its BWID already listed under the same material code (counted, not just present)."""
     frame = originals.copy()
-    frame["collected"] = pd.to_datetime(frame["collected"], errors="coerce", format="mixed")
+    frame["collected"] = parse_local_time(frame["collected"])
     paper = frame["sfzzyj"].fillna("").astype(str).str.strip().str.upper().isin(DONE)
     listed = frame["list_id"].notna()
     key = frame["bwid"].astype(str) + "\x1f" + frame["clbm"].fillna("").astype(str)

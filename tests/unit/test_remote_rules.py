@@ -221,3 +221,10 @@ def test_unit_number_structure_and_helpers():
     assert list(unit_number_ok(values)) == [True, True, False, False]
     times = parse_local_time(pd.Series(["2024-06-04 10:00:00", "2024/6/4 10:00:00", "20240604100000", "２０２４-06-04T10:00:00", "x"]))
     assert list(times.iloc[:4]) == [pd.Timestamp("2024-06-04 10:00:00")] * 4 and pd.isna(times.iloc[4])
+
+
+def test_collected_times_with_an_offset_are_read_as_shandong_time_and_never_stop_the_others():
+    got = parse_local_time(pd.Series(["2025-05-01 10:00:00", "2025-05-01T10:00:00+08:00", "2025-05-01T02:00:00Z", "2025-05-01T03:00:00+01:00",
+                                      "not a time", None, "20250501100000", "2025/05/01 10:00:00"]))
+    ten = pd.Timestamp("2025-05-01 10:00:00")
+    assert list(got) == [ten, ten, ten, ten, pd.NaT, pd.NaT, ten, ten]
