@@ -21,7 +21,7 @@ import pandas as pd
 
 from transforms.remote_rules import BUSINESS_TYPES
 from transforms.remote_tracking import STAGES
-from transforms.report import CSS, SUMMARY_HEADINGS, _table_html, code_of
+from transforms.report import CSS, SUMMARY_HEADINGS, _fmt, _table_html, code_of
 
 OPEN_STAGES = ("delivered", "accepted", "review", "fee_notice")
 ACCEPTED_STAGES = ("accepted", "review", "fee_notice", "registered", "certificate_issued")
@@ -235,6 +235,13 @@ def report_json(tables: dict[str, pd.DataFrame], *, period: tuple[date, date], a
             "overdue": len(tables["超期清单"]), "returns": len(tables["退回与补正"])}
 
 
+def _summary_shown(summary: pd.DataFrame) -> pd.DataFrame:
+    """The 汇总 rows for the page: each total formatted by its own code (rates as %, working days with one decimal)."""
+    shown = summary.drop(columns=[SUMMARY_HEADINGS["note"]]).copy()
+    shown[SUMMARY_HEADINGS["total"]] = [_fmt(v, c) for v, c in zip(shown[SUMMARY_HEADINGS["total"]], shown[SUMMARY_HEADINGS["code"]])]
+    return shown
+
+
 def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, date], as_of: datetime) -> str:
     """One self-contained page: headline figures, the two breakdowns, the lists (first 1,000 rows)."""
     e = html.escape
@@ -245,7 +252,7 @@ def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, d
     notes = "".join(f"<dt>{e(METRICS[c])} <code>{e(c)}</code></dt><dd>{e(n)}</dd>" for c, n in NOTES.items())
     sections = [
         ("说明", f'<p>按报文版本统计；属地办理时限按工作日（含调休）计算。</p><dl class="statuses">{notes}</dl>'),
-        ("汇总", _table_html(summary.drop(columns=[SUMMARY_HEADINGS["note"]]))),
+        ("汇总", _table_html(_summary_shown(summary))),
         ("按代收大厅", _table_html(tables["按代收大厅"], total=total)),
         ("按不动产所在县", _table_html(tables["按不动产所在县"], total=total)),
         ("超期清单", _table_html(tables["超期清单"], max_rows=1000)),

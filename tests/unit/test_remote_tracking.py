@@ -529,3 +529,14 @@ def test_a_certificate_reported_without_a_registered_event_counts_as_registered(
                                   as_of=AS_OF, county_names=COUNTY_NAMES)
     hall = by(tables["按代收大厅"], "SJDWDM")["H1"]
     assert (hall["delivered"], hall["open"], hall["registered"], hall["certified"]) == (2, 1, 1, 1)
+
+
+def test_the_page_shows_rates_as_percent_and_every_table():
+    from transforms.remote_report import render_remote_html
+
+    page = render_remote_html(report(), period=(date(2025, 9, 1), date(2025, 10, 14)), as_of=AS_OF)
+    # 汇总: acceptance 6 of 8 decided, correction 1 of 10 delivered, median 7.5 working days — as people read them.
+    assert "<td>75.0%</td>" in page and "<td>10.0%</td>" in page and "<td>7.5</td>" in page
+    for name in ("汇总", "按代收大厅", "按不动产所在县", "超期清单", "退回与补正", "纸质移交"):
+        assert f"<h2>{name}</h2>" in page
+    assert "0.75" not in page
