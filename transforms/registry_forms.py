@@ -168,6 +168,28 @@ def parse_annex2(sheets, *, file: str, places: Places) -> ParsedForm:
     return form
 
 
+def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, title_city=None, whole_form_waits: bool = False) -> None:
+    """The lines above a sheet's header: `城市：…` (or a title naming the city, read by `title_city`;
+    Annex 2's title by default) and `生效日期：…`, into `form.city_code` / `form.effective`, with an
+    issue for an unknown city or an unreadable date. `whole_form_waits`: an unreadable date keeps
+    the whole form out (`form.effective_invalid`)."""
+    preamble = " ".join(" ".join(cells) for _, cells in sheet.rows[:header_at])
+    city = _labelled(preamble, "城市") or (title_city or _title_city)(preamble)
+    if city and form.city_code is None:
+        form.city_code = places.city_by_name(city)
+        if form.city_code is None:
+            form.issues.append(FormIssue(form.file, sheet.name, None, None, "error", "FORM_CITY_UNKNOWN", f"城市“{city}”不是山东省的设区市"))
+    effective = _labelled(preamble, "生效日期")
+    if effective:
+        parsed, why = parse_form_date(effective, year=None)
+        if parsed is None:
+            form.issues.append(FormIssue(form.file, sheet.name, None, None, "error", "FORM_DATE_INVALID",
+                                         f"生效日期“{effective}”{why}" + ("；整张表未载入" if whole_form_waits else "")))
+            form.effective_invalid = form.effective_invalid or whole_form_waits
+        else:
+            form.effective = parsed
+
+
 def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:
     file = form.file
     number, header = sheet.rows[header_at]
@@ -179,21 +201,8 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
                                      "表头缺少列：" + "、".join(labels[k] for k in missing)))
         return
     heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
-    preamble = " ".join(" ".join(cells) for _, cells in sheet.rows[:header_at])
-    city = _labelled(preamble, "城市") or _title_city(preamble)
-    if city and form.city_code is None:
-        form.city_code = places.city_by_name(city)
-        if form.city_code is None:
-            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_CITY_UNKNOWN", f"城市“{city}”不是山东省的设区市"))
-    effective = _labelled(preamble, "生效日期")
-    if effective:
-        parsed, why = parse_form_date(effective, year=None)
-        if parsed is None:
-            # Loading it "from today" could switch a channel or a code early: the whole form waits for a readable date.
-            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_DATE_INVALID", f"生效日期“{effective}”{why}；整张表未载入"))
-            form.effective_invalid = True
-        else:
-            form.effective = parsed
+    # Loading it "from today" could switch a channel or a code early: the whole form waits for a readable date.
+    read_preamble(sheet, header_at, form, places, whole_form_waits=True)
 
     def cell(cells: list[str], key: str) -> str:
         i = columns.get(key)

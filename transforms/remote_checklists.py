@@ -31,11 +31,10 @@ from transforms.registry_forms import (
     Places,
     _find_header,
     _heading,
-    _labelled,
     _letter,
     _map_columns,
     _plain,
-    parse_form_date,
+    read_preamble,
 )
 from transforms.remote_rules import BUSINESS_TYPES, REMOTE_TYPES, county_code_ok
 
@@ -115,19 +114,7 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
                                      "表头缺少列：" + "、".join(COLUMN_LABELS[k] for k in missing)))
         return
     heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
-    preamble = " ".join(" ".join(cells) for _, cells in sheet.rows[:header_at])
-    city = _labelled(preamble, "城市") or _title_city(preamble)
-    if city and form.city_code is None:
-        form.city_code = places.city_by_name(city)
-        if form.city_code is None:
-            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_CITY_UNKNOWN", f"城市“{city}”不是山东省的设区市"))
-    effective = _labelled(preamble, "生效日期")
-    if effective:
-        parsed, why = parse_form_date(effective, year=None)
-        if parsed is None:
-            form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_DATE_INVALID", f"生效日期“{effective}”{why}"))
-        else:
-            form.effective = parsed
+    read_preamble(sheet, header_at, form, places, title_city=_title_city)
 
     def cell(cells: list[str], key: str) -> str:
         i = columns.get(key)

@@ -23,8 +23,27 @@ OPENING_FIELDS = ("open_date", "gas", "heat", "water")
 UTILITY_ZH = {"water": "供水", "gas": "燃气", "heat": "供热"}
 
 
+class FormIssueCounts:
+    """Errors and warnings among a loaded form's `issues`, and the line for a form loaded before
+    (shared by the registry's forms and the remote-collection checklists)."""
+
+    file_name: str
+    issues: list
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for i in self.issues if i.severity == "warning")
+
+    def skipped_line(self) -> str:
+        return f"{self.file_name}: 已于此前载入（内容相同），跳过 / already loaded, skipped"
+
+
 @dataclass
-class FormSummary:
+class FormSummary(FormIssueCounts):
     """What loading one form did: counts, the changes, and every issue (its own and the registry's)."""
 
     form_id: int | None
@@ -37,17 +56,9 @@ class FormSummary:
     unchanged: int = 0
     issues: list = field(default_factory=list)  # transforms.registry_forms.FormIssue
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "warning")
-
     def line(self) -> str:
         if self.already_loaded:
-            return f"{self.file_name}: 已于此前载入（内容相同），跳过 / already loaded, skipped"
+            return self.skipped_line()
         return (f"{self.file_name}: 载入{self.rows_loaded}行 — 新增{len(self.added)}，变更{len(self.changed)}，未变{self.unchanged}；"
                 f"错误{self.errors}，提示{self.warnings}")
 

@@ -23,6 +23,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from connectors import sqlfiles
+from connectors.ledger.registry import FormIssueCounts
 from connectors.ledger.schema import (
     remote_checklist,
     remote_checklist_form,
@@ -39,7 +40,7 @@ PACKAGE_LOAD_COLUMNS = ("source", "change_seq", "change_time", "op", "bwid", "sq
 
 
 @dataclass
-class ChecklistSummary:
+class ChecklistSummary(FormIssueCounts):
     """What loading one checklist form did: lists added, changed, unchanged, and every issue."""
 
     form_id: int | None
@@ -51,17 +52,9 @@ class ChecklistSummary:
     unchanged: int = 0
     issues: list = field(default_factory=list)  # transforms.registry_forms.FormIssue
 
-    @property
-    def errors(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for i in self.issues if i.severity == "warning")
-
     def line(self) -> str:
         if self.already_loaded:
-            return f"{self.file_name}: 已于此前载入（内容相同），跳过 / already loaded, skipped"
+            return self.skipped_line()
         return (f"{self.file_name}: 载入清单{self.lists_loaded}张 — 新增{len(self.added)}，变更{len(self.changed)}，未变{self.unchanged}；"
                 f"错误{self.errors}，提示{self.warnings}")
 
