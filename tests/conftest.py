@@ -73,3 +73,18 @@ def db_urls(request, tmp_path):
         return f"sqlite:///{tmp_path / 'platform.db'}", f"sqlite:///{tmp_path / 'ledger.db'}"
     make = request.getfixturevalue("pg_schema_url")
     return make(), make()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The hostile-input suite's reach: which (surface × hostile kind) pairs the run drove."""
+    from tests.hostile import DEPTH, KINDS, covered
+
+    pairs = covered()
+    if not pairs:
+        return
+    surfaces = sorted({s for s, _ in pairs})
+    terminalreporter.section("hostile-input suite")
+    terminalreporter.write_line(f"{len(pairs)} (surface × hostile kind) pairs covered over {len(surfaces)} surfaces and {len({k for _, k in pairs})} of {len(KINDS)} kinds (HOSTILE_DEPTH={DEPTH})")
+    for surface in surfaces:
+        kinds = sorted(k for s, k in pairs if s == surface)
+        terminalreporter.write_line(f"  {surface}: {len(kinds)} — {', '.join(kinds)}")

@@ -644,3 +644,30 @@ remote_handover_item = sa.Table(
     sa.Column("ys", sa.Integer),
     comment="each paper original on exactly one handover list",
 )
+
+# --- dead letters (migration 0008) -------------------------------------------------------
+
+dead_letter = sa.Table(
+    "dead_letter",
+    metadata,
+    sa.Column("dl_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("surface", sa.String(32), nullable=False, comment="exchange_row | package_row | registry_form | remote_checklist | result_file | result_feed | package_event | …"),
+    sa.Column("unit_key", sa.String(250), nullable=False, comment="stable per unit: the same bad unit seen again is the same row"),
+    sa.Column("origin", sa.Text, nullable=False, comment="where it came from: file path, feed and cursor, table and change sequence"),
+    sa.Column("location", sa.Text, comment="row / column / field inside the unit, where known"),
+    sa.Column("rule_id", sa.String(40), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, comment="for the person who can fix it (Chinese, naming file / row / column)"),
+    sa.Column("payload", sa.LargeBinary, comment="the unit as received (its first DEAD_LETTER_PAYLOAD_MAX bytes)"),
+    sa.Column("payload_size", sa.BigInteger, comment="the whole unit's size in bytes"),
+    sa.Column("payload_sha256", sa.String(64)),
+    sa.Column("owner", sa.Text, comment="who is told: platform | county:<XZQH> | institution:<code> | receiver:<name> | hall:<code>"),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("seen_count", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open", comment="open | resolved"),
+    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("resolution", sa.Text, comment="what resolved it: a corrected unit, an operator's decision"),
+    sa.UniqueConstraint("surface", "unit_key"),
+    comment="every unit that could not enter its stage: kept as received with one rule and a reason, never retried for ever",
+)

@@ -1,0 +1,147 @@
+"""Dead letters in the ledger (part of `Ledger`): every unit that could not enter its stage.
+
+A unit is the smallest thing a surface takes in — an exchange row, a form, a result file, a
+feed entry, a package event. When it cannot be admitted it is kept here as received (its
+bytes, up to `DEAD_LETTER_PAYLOAD_MAX`, with the whole size and SHA-256), where it came from,
+one rule id and a reason naming file / row / column, and who is told (`owner`). The stage
+then goes on with the next unit.
+
+`(surface, unit_key)` is unique: the same bad unit met again (a file still in the inbox, a
+feed page read again) is the same row, its `seen_count` raised — never a second entry, and
+never retried for ever (the surface decides, by the key, not to try it again). A corrected
+unit that later enters resolves its dead letter (`resolve_dead_letters`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from connectors.ledger.schema import dead_letter
+
+DEAD_LETTER_PAYLOAD_MAX = 1 << 20  # 1 MiB of a unit is kept; a larger one keeps its size and hash
+_KEY_MAX = 250  # the unit_key column; longer keys are hashed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def unit_key(*parts: object) -> str:
+    """A stable key from its parts; one longer than the column is shortened with its SHA-256."""
+    key = ":".join("" if p is None else str(p) for p in parts)
+    if len(key) <= _KEY_MAX:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()
+    return f"{key[:_KEY_MAX - 66]}…#{digest}"
+
+
+class DeadLetterStore:
+    """Mixed into `Ledger`."""
+
+    engine: sa.Engine
+
+    def dead_letter(
+        self,
+        *,
+        surface: str,
+        unit_key: str,
+        origin: str,
+        rule_id: str,
+        reason: str,
+        location: str | None = None,
+        payload: bytes | str | None = None,
+        owner: str | None = None,
+        run_id: str | None = None,
+        conn: sa.Connection | None = None,
+    ) -> bool:
+        """Keep one bad unit; True when it is new, False when it was already held (seen again)."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.dead_letter(
+                    surface=surface, unit_key=unit_key, origin=origin, rule_id=rule_id, reason=reason,
+                    location=location, payload=payload, owner=owner, run_id=run_id, conn=own,
+                )
+        key = _clip_key(unit_key)
+        now = _now()
+        held = conn.execute(
+            sa.select(dead_letter.c.dl_id).where(dead_letter.c.surface == surface, dead_letter.c.unit_key == key)
+        ).scalar()
+        if held is not None:
+            conn.execute(
+                dead_letter.update()
+                .where(dead_letter.c.dl_id == held)
+                .values(last_seen_at=now, seen_count=dead_letter.c.seen_count + 1)
+            )
+            return False
+        data = payload.encode("utf-8", errors="surrogatepass") if isinstance(payload, str) else payload
+        conn.execute(
+            dead_letter.insert(),
+            {
+                "surface": surface, "unit_key": key, "origin": origin, "location": location,
+                "rule_id": rule_id[:40], "reason": reason, "owner": owner, "run_id": run_id,
+                "payload": None if data is None else bytes(data[:DEAD_LETTER_PAYLOAD_MAX]),
+                "payload_size": None if data is None else len(data),
+                "payload_sha256": None if data is None else hashlib.sha256(data).hexdigest(),
+                "first_seen_at": now, "last_seen_at": now, "seen_count": 1, "status": "open",
+            },
+        )
+        return True
+
+    def is_dead_lettered(self, surface: str, unit_key: str) -> bool:
+        """Whether this unit is already held (open or resolved): a surface does not try it again."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(dead_letter)
+                .where(dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key))
+            ).scalar_one() > 0
+
+    def resolve_dead_letters(self, surface: str, unit_keys: list[str], *, resolution: str, conn: sa.Connection | None = None) -> int:
+        """Mark open dead letters resolved (a corrected unit entered, or an operator decided); returns how many."""
+        if not unit_keys:
+            return 0
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.resolve_dead_letters(surface, unit_keys, resolution=resolution, conn=own)
+        keys = [_clip_key(k) for k in unit_keys]
+        done = 0
+        for start in range(0, len(keys), 500):
+            done += conn.execute(
+                dead_letter.update()
+                .where(dead_letter.c.surface == surface, dead_letter.c.unit_key.in_(keys[start:start + 500]), dead_letter.c.status == "open")
+                .values(status="resolved", resolved_at=_now(), resolution=resolution)
+            ).rowcount
+        return done
+
+    def dead_letters(self, surface: str | None = None, *, status: str | None = "open"):
+        """Dead letters as a DataFrame (without payloads), newest first."""
+        import pandas as pd
+
+        columns = [c for c in dead_letter.c if c.name != "payload"]
+        query = sa.select(*columns).order_by(dead_letter.c.dl_id.desc())
+        if surface is not None:
+            query = query.where(dead_letter.c.surface == surface)
+        if status is not None:
+            query = query.where(dead_letter.c.status == status)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame(rows, columns=[c.name for c in columns])
+
+    def dead_letter_payload(self, dl_id: int) -> bytes | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(dead_letter.c.payload).where(dead_letter.c.dl_id == dl_id)).scalar()
+
+    def dead_letter_counts(self) -> dict[str, dict[str, int]]:
+        """{surface: {"open": n, "resolved": n}} over the whole ledger."""
+        query = sa.select(dead_letter.c.surface, dead_letter.c.status, sa.func.count()).group_by(dead_letter.c.surface, dead_letter.c.status)
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for surface, status, n in conn.execute(query):
+                out.setdefault(surface, {"open": 0, "resolved": 0})[status] = int(n)
+        return out
+
+
+def _clip_key(key: str) -> str:
+    return key if len(key) <= _KEY_MAX else unit_key(key)
