@@ -6,10 +6,11 @@
 - `extract_packages`: the remote-collection module's new package changes into the ledger,
   exactly once (the Annex 1 flow's design: sequence watermark, a settle window re-read,
   each chunk and its watermark move in one transaction), each material's file hashed.
-- `validate_packages`: every package version a run received checked against the checklists
+- `validate_packages`: every package version received and not yet validated (whichever run
+  received it: the next run finishes what a failed one left) checked against the checklists
   in force at its collected time (transforms/remote_rules.py) and routed by the property's
   county (transforms/remote_routing.py): passed → `county_system_<XZQH>` or `cross_province`,
-  returned → back to the collecting hall with every reason. Nothing is lost: the run asserts
+  returned → back to the collecting hall with every reason. Nothing is lost: each page asserts
   packages in = passed + returned + withdrawn before it writes.
 
 Delivery, tracking, paper handover and reports hang off the verdicts (`remote_verdict`,
@@ -82,8 +83,32 @@ def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until
     return summary
 
 
+PAGE_SIZE = 50_000  # package versions validated per transaction (each with its applicants and materials)
+
+
 def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: str = "remote") -> dict:
-    """Check and route every package version run `run_id` received; `as_of` is the run's clock (local time)."""
+    """Check and route every package version received and not yet validated — whichever run received
+    it — in change order, page by page; `as_of` is the run's clock (local time). Returns the run's
+    counts (every page it validated) and `carried_over`: of the versions this call validated, those
+    an earlier run received (it failed or stopped after extract)."""
+    after, carried, pages = 0, 0, 0
+    while True:
+        packages, applicants, materials = ledger.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE)
+        if not len(packages) and pages:
+            break
+        pages += 1
+        carried += int((packages["received_by"] != run_id).sum())
+        _validate_page(ledger, packages.drop(columns=["received_by"]), applicants, materials, run_id=run_id, as_of=as_of, source=source)
+        if len(packages) < PAGE_SIZE:
+            break
+        after = int(packages["CHANGE_SEQ"].max())
+    summary = {**ledger.remote_validation_run(run_id), "carried_over": carried}
+    log.info("remote packages validated: %s", summary)
+    return summary
+
+
+def _validate_page(ledger: Ledger, packages, applicants, materials, *, run_id: str, as_of: datetime, source: str) -> None:
+    """One page of due package versions: verdicts, failures and routes saved in one transaction."""
     import pandas as pd
     import pyarrow as pa
 
@@ -91,8 +116,7 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
     from transforms.remote_routing import route_packages
     from transforms.remote_rules import build_context, code_text, evaluate
 
-    packages, applicants, materials = ledger.remote_run_packages(run_id, source)
-    ctx = build_context(divisions=reference.divisions(), checklists=ledger.checklists(), as_of=as_of, known_bwids=ledger.remote_known_bwids(run_id, source))
+    ctx = build_context(divisions=reference.divisions(), checklists=ledger.checklists(), as_of=as_of, known_bwids=ledger.remote_known_bwids(source))
     failures, outcome = evaluate(packages, applicants, materials, ctx)
     routes = route_packages(packages, materials, outcome)
     seqs = packages["CHANGE_SEQ"].to_numpy(dtype="int64")
@@ -122,11 +146,9 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
         "as_of": as_of, "packages_in": len(packages), "passed": int(counts.get("passed", 0)), "returned": int(counts.get("returned", 0)),
         "withdrawn": int(counts.get("withdrawn", 0)), "warnings": int((failures["severity"] == "warning").sum()),
     }
-    # Nothing lost: every package version the run received has exactly one verdict.
+    # Nothing lost: every package version of the page has exactly one verdict.
     assert summary["packages_in"] == summary["passed"] + summary["returned"] + summary["withdrawn"] == verdicts.num_rows, summary
     ledger.save_remote_verdicts(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
-    log.info("remote packages validated: %s", summary)
-    return summary
 
 
 def _texts(values) -> list[str | None]:

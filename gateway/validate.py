@@ -1,5 +1,6 @@
-"""Validation of a run's records: normalise, every Annex 1 rule, verdicts into the ledger,
-the Great Expectations suite with its Data Docs, and the quarantine list for the platform.
+"""Validation of the changes due — received and not yet validated, whichever run received them:
+normalise, every Annex 1 rule, verdicts into the ledger, the Great Expectations suite with
+its Data Docs, and the quarantine list for the platform.
 
 What an error stops (transforms/rules.py): a record-level error quarantines the whole
 record; an error local to one utility (account without institution, unknown institution
@@ -25,6 +26,9 @@ from gateway import reference
 log = logging.getLogger(__name__)
 
 
+PAGE_SIZE = 200_000  # changes validated per transaction: a backlog of millions is worked through page by page, in bounded memory
+
+
 @dataclass(frozen=True)
 class ValidationResult:
     run_id: str
@@ -37,6 +41,7 @@ class ValidationResult:
     quarantine_csv: str | None
     quarantine_xlsx: str | None
     docs_path: str | None
+    carried_over: int = 0  # of the changes this call validated, those an earlier run received (it failed or stopped after extract)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -51,13 +56,49 @@ def validate_run(
     out_dir: Path,
     source: str = "platform",
     data_docs: bool = True,
+    page_size: int | None = None,
 ) -> ValidationResult:
-    """Validate every change run `run_id` received; write verdicts, quarantine list and Data Docs."""
+    """Validate every change received and not yet validated — whichever run received it — in change
+    order, page by page; write verdicts, the run's quarantine list and Data Docs.
+
+    A run that failed after extract left its changes without verdicts: the next run takes them.
+    The counts returned are the run's (every page it validated, over its attempts); the
+    quarantine list holds what this run validated.
+    """
+    page_size = page_size or PAGE_SIZE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    after, carried, pages = 0, 0, 0
+    while True:
+        table, received_by = ledger.due_changes(source, after_seq=after, page_size=page_size)
+        if table.num_rows == 0 and pages:
+            break
+        pages += 1
+        carried += sum(1 for r in received_by if r != run_id)
+        _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
+        if table.num_rows < page_size:
+            break
+        after = int(table["change_seq"][-1].as_py())
+    run = ledger.validation_run(run_id)
+    csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
+    withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]
+    result = ValidationResult(run_id, run["records_in"], run["passed"], run["partial"], run["quarantined"], withdrawn, run["warnings"],
+                              csv_path, xlsx_path, run["docs_path"], carried)
+    log.info("validate %s: %s", run_id, result.as_dict())
+    return result
+
+
+def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datetime, registry: pd.DataFrame, out_dir: Path, source: str,
+                   data_docs: bool) -> None:
+    """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes."""
     from transforms.normalize import normalize_records
     from transforms.rules import build_context, evaluate, message
 
-    table = ledger.run_changes_table(run_id, source)
-    prior = ledger.prior_states(run_id, source)
+    prior = {}
+    if table.num_rows:
+        import pyarrow.compute as pc
+
+        low, high = (int(x.as_py()) for x in pc.min_max(table["change_seq"]).values())
+        prior = ledger.due_prior_states(source, low=low, high=high)
     known = frozenset(prior)
     ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=as_of, known_rowguids=known)
     records = normalize_records(table)
@@ -102,17 +143,18 @@ def validate_run(
     # Nothing lost: every record that came in leaves with exactly one verdict.
     assert summary["passed"] + summary["partial"] + summary["quarantined"] + withdrawn_n == summary["records_in"]
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     docs = None
     if data_docs and len(records):
         from expectations.cohandling import run_suite
 
-        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=out_dir / "data_docs", run_name=run_id)["docs"]
+        # One set of Data Docs per page (a run's usual day is one page): data_docs/, then data_docs_<first change>/
+        # for a further page or a retry's — an earlier attempt's docs are not written over.
+        docs_dir, name = out_dir / "data_docs", run_id
+        if docs_dir.exists():
+            docs_dir, name = out_dir / f"data_docs_{int(seqs[0])}", f"{run_id}_{int(seqs[0])}"
+        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=docs_dir, run_name=name)["docs"]
     summary["docs_path"] = docs
     ledger.save_validation(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
-    csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
-    log.info("validate %s: %s", run_id, summary)
-    return ValidationResult(run_id, summary["records_in"], summary["passed"], summary["partial"], summary["quarantined"], withdrawn_n, summary["warnings"], csv_path, xlsx_path, docs)
 
 
 def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tuple[str, str]:

@@ -269,35 +269,38 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
             return None
         return int(row[0]), int(row[1])
 
-    def run_changes_table(self, run_id: str, source: str):
-        """The changes run `run_id` received, in change order, as an Arrow table (upper-case Annex 1 names)."""
+    def due_changes(self, source: str, *, after_seq: int = 0, page_size: int = 200_000):
+        """A page of changes received and not yet validated (whichever run received them), in change order.
+
+        Returns (Arrow table with change_seq, OP and the upper-case Annex 1 names; the run
+        that received each change). Pass the last change_seq of a page as `after_seq` for
+        the next: a backlog is read in pages, nothing skipped.
+        """
         import pyarrow as pa
 
         names = ["change_seq", "OP", *(c.upper() for c in ANNEX1_COLUMNS)]
-        span = self.run_range(run_id, source)
-        if span is None:
-            return pa.table({n: pa.array([], pa.int64() if n == "change_seq" else pa.string()) for n in names})
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_run_changes")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]})
-            rows = result.fetchall()
-        columns = list(zip(*rows)) if rows else [[] for _ in names]
-        return pa.table({n: pa.array(list(c), pa.int64() if n == "change_seq" else pa.string()) for n, c in zip(names, columns)})
+            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_due_changes")),
+                                {"source": source, "after": after_seq, "page_size": page_size}).fetchall()
+        columns = list(zip(*rows)) if rows else [[] for _ in range(len(names) + 1)]
+        table = pa.table({n: pa.array(list(c), pa.int64() if n == "change_seq" else pa.string()) for n, c in zip(names, columns)})
+        return table, list(columns[-1])
 
-    def prior_states(self, run_id: str, source: str) -> dict[str, tuple[int, str, str]]:
-        """ROWGUID -> (change_seq, op, status) left by earlier runs, for the ROWGUIDs run `run_id` received."""
-        span = self.run_range(run_id, source)
-        if span is None:
-            return {}
+    def due_prior_states(self, source: str, *, low: int, high: int) -> dict[str, tuple[int, str, str]]:
+        """ROWGUID -> (change_seq, op, status) in force, for the ROWGUIDs of the due changes in [low, high]."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_prior_states")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]})
+            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_due_prior_states")), {"source": source, "low": low, "high": high})
             return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
 
     def save_validation(self, *, run_id: str, source: str, verdicts, failures, summary: dict) -> None:
-        """Write a run's verdicts, failures and counts, and move record states — one transaction.
+        """Write the verdicts and failures of one page of due changes, move record states, and add the
+        page's counts to the run's — one transaction.
 
         `verdicts` (Arrow): change_seq, rowguid, status, requested, blocked; `failures`
         (Arrow): change_seq, rule_id, field, utility, severity, value, message_zh,
-        message_en. Validating the same run again replaces what it wrote before.
+        message_en. The page's changes had no verdict (they were due): a change gets one
+        verdict, ever. `validation_run` sums every page a run validated (over its attempts);
+        an empty page still records the run.
         """
         from connectors.ledger.schema import record_verdict, rule_failure, validation_run
 
@@ -305,14 +308,27 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
         failures = _with_constants(failures, source=source, run_id=run_id)
         with self.engine.begin() as conn:
-            conn.execute(sa.text(sqlfiles.load("ledger/delete_run_verdicts")), {"run_id": run_id})
-            conn.execute(sa.text(sqlfiles.load("ledger/delete_run_failures")), {"run_id": run_id})
             self._insert(conn, "record_verdict", verdicts, [c.name for c in record_verdict.columns])
             self._insert(conn, "rule_failure", failures, [c.name for c in rule_failure.columns])
-            conn.execute(sa.text(sqlfiles.load("ledger/upsert_record_state")), {"run_id": run_id, "updated_at": now})
-            conn.execute(validation_run.delete().where(validation_run.c.run_id == run_id))
-            conn.execute(validation_run.insert(), {**summary, "run_id": run_id, "validated_at": now})
+            if verdicts.num_rows:
+                import pyarrow.compute as pc
+
+                low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
+                conn.execute(sa.text(sqlfiles.load("ledger/upsert_record_state")),
+                             {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
+            _add_run_counts(conn, validation_run, run_id, summary, counted=("records_in", "passed", "partial", "quarantined", "warnings"),
+                            stamp={"validated_at": now}, keep_first=("docs_path",))
             self._audit(conn, run_id, "validate", "run_validated", "validation_run", run_id, summary)
+
+    def validation_run(self, run_id: str) -> dict:
+        """The run's validation counts (every page it validated), or zeros if it validated nothing."""
+        from connectors.ledger.schema import validation_run
+
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(validation_run).where(validation_run.c.run_id == run_id)).mappings().first()
+        if row is None:
+            return {"run_id": run_id, "records_in": 0, "passed": 0, "partial": 0, "quarantined": 0, "warnings": 0, "docs_path": None}
+        return dict(row)
 
     def quarantine(self, run_id: str | None = None):
         """Quarantined record versions with every failure (all runs, or one run's), as a pandas frame."""
@@ -375,6 +391,21 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
                 "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
             },
         )
+
+
+def _add_run_counts(conn, table, run_id: str, summary: dict, *, counted: tuple[str, ...], stamp: dict, keep_first: tuple[str, ...] = ()) -> None:
+    """Add one page's counts to a run's row of `table` (validation_run, remote_validation_run), or start it.
+
+    The other summary values (as_of, ...) are taken from the page when it has them; those in
+    `keep_first` (the run's first Data Docs) only while the run has none."""
+    row = conn.execute(sa.select(table).where(table.c.run_id == run_id)).mappings().first()
+    values = {k: v for k, v in summary.items() if k in table.c}
+    if row is None:
+        conn.execute(table.insert(), {**values, **stamp, "run_id": run_id})
+        return
+    update = {k: int(row[k] or 0) + int(values.get(k) or 0) for k in counted}
+    update.update({k: v for k, v in values.items() if k not in counted and v is not None and (k not in keep_first or row[k] is None)})
+    conn.execute(table.update().where(table.c.run_id == run_id).values(**update, **stamp))
 
 
 def _with_constants(table, **constants):

@@ -11,8 +11,9 @@ property counties' checklists with their history, and one verdict per package ve
   "unchanged". A form that arrives after a later one (forms are not always sent in order)
   fills the history up to that later version (`CHECKLIST_BACKDATED`, a warning). A form
   already loaded (same SHA-256) is not loaded again. Times are local (Shandong), like SJSJ.
-- Verdicts: a run's verdicts and failures replace what that run wrote before (a re-run
-  changes nothing that was right), and move each BWID's version in force.
+- Verdicts: validation takes the package versions received and not yet validated, whichever
+  run received them, page by page; each version gets one verdict, ever, and moves its BWID's
+  version in force; a run's counts sum its pages.
 """
 
 from __future__ import annotations
@@ -246,48 +247,69 @@ class RemoteStore:
                          {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "run_id": run_id, "updated_at": now})
             self._audit(conn, run_id, "remote", "packages_extracted", "extract_watermark", source, summary)
 
-    def remote_run_packages(self, run_id: str, source: str = "remote"):
-        """(packages, applicants, materials) a run received, as pandas frames with the exchange's upper-case names."""
+    def due_remote_packages(self, source: str = "remote", *, after_seq: int = 0, page_size: int = 50_000):
+        """A page of package versions received and not yet validated (whichever run received them), in change
+        order: (packages, applicants, materials) as pandas frames with the exchange's upper-case names;
+        packages carry `received_by`, the run that received each. Pass the page's last CHANGE_SEQ as
+        `after_seq` for the next page."""
         import pandas as pd
 
-        params = {"run_id": run_id, "source": source}
-        frames = []
         with self.engine.connect() as conn:
-            for name in ("select_remote_run_packages", "select_remote_run_applicants", "select_remote_run_materials"):
-                result = conn.execute(sa.text(sqlfiles.load(f"ledger/{name}")), params)
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_due_remote_packages")),
+                                  {"source": source, "after": after_seq, "page_size": page_size})
+            packages = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frames = [packages]
+            low = int(packages["CHANGE_SEQ"].min()) if len(packages) else 0
+            high = int(packages["CHANGE_SEQ"].max()) if len(packages) else -1
+            for name in ("select_due_remote_applicants", "select_due_remote_materials"):
+                result = conn.execute(sa.text(sqlfiles.load(f"ledger/{name}")), {"source": source, "low": low, "high": high})
                 frames.append(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
         for frame in frames:
             frame["CHANGE_SEQ"] = frame["CHANGE_SEQ"].astype("int64")
         return tuple(frames)
 
-    def remote_known_bwids(self, run_id: str, source: str = "remote") -> set[str]:
+    def remote_known_bwids(self, source: str = "remote") -> set[str]:
+        """BWIDs validated versions already took as new packages (a second new package under one is a duplicate)."""
         with self.engine.connect() as conn:
-            return {r[0] for r in conn.execute(sa.text(sqlfiles.load("ledger/select_remote_known_bwids")), {"run_id": run_id, "source": source})}
+            return {r[0] for r in conn.execute(sa.text(sqlfiles.load("ledger/select_remote_known_bwids")), {"source": source})}
 
     # --- verdicts -----------------------------------------------------------------------------
 
     def save_remote_verdicts(self, *, run_id: str, source: str, verdicts, failures, summary: dict) -> None:
-        """A run's verdicts and failures (Arrow), its counts, and each BWID's version in force — one transaction.
+        """One page's verdicts and failures (Arrow), each BWID's version in force, and the page's counts
+        added to the run's — one transaction.
 
         `verdicts`: change_seq, bwid, op, status, xzqh, sjdwdm, business_type, checklist_version_id,
         channel, destination, paper_collected, paper_handover, errors, warnings; `failures`:
-        change_seq, rule_id, field, item, severity, value, message_zh, message_en.
-        Validating the same run again replaces what it wrote before.
+        change_seq, rule_id, field, item, severity, value, message_zh, message_en. The page's
+        versions had no verdict (they were due): a version gets one verdict, ever.
+        `remote_validation_run` sums every page a run validated; an empty page still records the run.
         """
-        from connectors.ledger import _with_constants, utcnow
+        from connectors.ledger import _add_run_counts, _with_constants, utcnow
 
         now = utcnow()
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
         failures = _with_constants(failures, source=source, run_id=run_id)
         with self.engine.begin() as conn:
-            conn.execute(sa.text(sqlfiles.load("ledger/delete_remote_run_verdicts")), {"run_id": run_id})
-            conn.execute(sa.text(sqlfiles.load("ledger/delete_remote_run_failures")), {"run_id": run_id})
             self._insert(conn, "remote_verdict", verdicts, [c.name for c in remote_verdict.columns])
             self._insert(conn, "remote_failure", failures, [c.name for c in remote_failure.columns])
-            conn.execute(sa.text(sqlfiles.load("ledger/upsert_remote_package_state")), {"run_id": run_id, "updated_at": now})
-            conn.execute(remote_validation_run.delete().where(remote_validation_run.c.run_id == run_id))
-            conn.execute(remote_validation_run.insert(), {**summary, "run_id": run_id, "validated_at": now})
+            if verdicts.num_rows:
+                import pyarrow.compute as pc
+
+                low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
+                conn.execute(sa.text(sqlfiles.load("ledger/upsert_remote_package_state")),
+                             {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
+            _add_run_counts(conn, remote_validation_run, run_id, summary, counted=("packages_in", "passed", "returned", "withdrawn", "warnings"),
+                            stamp={"validated_at": now})
             self._audit(conn, run_id, "remote", "packages_validated", "remote_validation_run", run_id, summary)
+
+    def remote_validation_run(self, run_id: str) -> dict:
+        """A run's package counts (every page it validated): as_of, packages_in, passed, returned, withdrawn, warnings."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(remote_validation_run).where(remote_validation_run.c.run_id == run_id)).mappings().first()
+        if row is None:
+            return {"as_of": None, "packages_in": 0, "passed": 0, "returned": 0, "withdrawn": 0, "warnings": 0}
+        return {k: row[k] for k in ("as_of", "packages_in", "passed", "returned", "withdrawn", "warnings")}
 
     def remote_counts(self) -> dict[str, int]:
         """Package versions received, verdicts by status, BWIDs with a version in force."""

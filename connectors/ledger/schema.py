@@ -136,8 +136,10 @@ record_state = sa.Table(
     sa.Column("op", sa.String(1), nullable=False),
     sa.Column("status", sa.String(16), nullable=False, comment="passed | partial | quarantined | withdrawn"),
     sa.Column("blocked", sa.String(64), nullable=False),
-    sa.Column("run_id", sa.String(250), nullable=False, index=True),  # routing reads a run's records by it
+    sa.Column("run_id", sa.String(250), nullable=False, index=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    # migration 0009_state (state): routing takes every record whose version in force it has not taken yet
+    sa.Column("routed_seq", sa.BigInteger, comment="the version routing last took; the record is due for routing while it differs from change_seq"),
 )
 
 # --- registry and routing (migration 0003) -----------------------------------------------

@@ -1,8 +1,8 @@
--- purpose: move each BWID's version in force to the latest version a run validated (a later change wins; a duplicate new package never replaces the first).
+-- purpose: move each BWID's version in force to the latest version of a page a run just validated (a later change wins; a duplicate new package never replaces the first).
 WITH eligible AS (
     SELECT v.bwid, v.source, v.change_seq, v.op, v.status, v.channel, v.destination, v.paper_handover
     FROM remote_verdict v
-    WHERE v.run_id = :run_id AND v.bwid IS NOT NULL
+    WHERE v.source = :source AND v.change_seq >= :low AND v.change_seq <= :high AND v.run_id = :run_id AND v.bwid IS NOT NULL
       AND NOT EXISTS (
           SELECT 1 FROM remote_failure f
           WHERE f.source = v.source AND f.change_seq = v.change_seq AND f.rule_id = 'BWID_DUPLICATE'
