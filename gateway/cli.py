@@ -4,9 +4,12 @@
     python -m gateway.cli report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
     python -m gateway.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
     python -m gateway.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...]
+    python -m gateway.cli balance --ledger URL [--json] [--stale-hours 48] [--stale work_order=72 ...] [--at "2026-11-20 06:00"]
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
-reconciliation report for any date range (on demand).
+reconciliation report for any date range (on demand). `balance` prints the lifetime balance
+of the whole ledger per surface and exits with status 1 when it does not hold or units are
+stale (identifiers masked).
 """
 
 from __future__ import annotations
@@ -46,7 +49,15 @@ def main(argv: list[str] | None = None) -> None:
     hr.add_argument("--at", required=True, type=datetime.fromisoformat, help="Shandong local time it was signed for")
     hr.add_argument("--by", required=True, help="who signed")
     hr.add_argument("--note")
+    bl = sub.add_parser("balance", help="the lifetime balance of the whole ledger per surface (exit status 1: does not hold, or stale units)")
+    bl.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+    bl.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    bl.add_argument("--stale-hours", type=float, help="how long a unit may stay due, all surfaces (default: the settings, 48)")
+    bl.add_argument("--stale", action="append", default=[], metavar="SURFACE=HOURS", help="the same for one surface (repeatable)")
+    bl.add_argument("--at", type=datetime.fromisoformat, help="UTC time the balance is taken at (default: now)")
     args = parser.parse_args(argv)
+    if args.command == "balance":
+        raise SystemExit(balance(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "report":
         report(args)
@@ -66,6 +77,32 @@ def main(argv: list[str] | None = None) -> None:
         settle=timedelta(minutes=args.settle_minutes), chunk_rows=args.chunk_rows, writers=args.writers,
     )
     print(json.dumps(result.as_dict(), ensure_ascii=False))
+
+
+def balance(args) -> int:
+    from connectors.ledger import Ledger
+    from gateway.balance import lifetime_balance
+
+    stale = {}
+    for item in args.stale:
+        surface, _, hours = item.partition("=")
+        try:
+            stale[surface.strip()] = timedelta(hours=float(hours))
+        except ValueError:
+            raise SystemExit(f"balance: --stale {item!r}: SURFACE=HOURS expected") from None
+    if args.stale_hours is not None:
+        default = timedelta(hours=args.stale_hours)
+        from connectors.ledger.balance import BALANCE_SURFACES
+
+        stale = {s: default for s in BALANCE_SURFACES} | stale
+    ledger = Ledger(args.ledger)
+    ledger.migrate()
+    try:
+        report = lifetime_balance(ledger, now=args.at, stale=stale or None)
+    finally:
+        ledger.dispose()
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) if args.json else report.text())
+    return 0 if report.ok else 1
 
 
 def report(args) -> None:

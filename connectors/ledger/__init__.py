@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
+from connectors.ledger.balance import BalanceStore
 from connectors.ledger.deadletter import DeadLetterStore
 from connectors.ledger.delivery import DeliveryStore
 from connectors.ledger.registry import RegistryStore
@@ -82,7 +83,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new
 
 
-class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore):
+class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore, BalanceStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
 
     def __init__(self, url: str | sa.URL) -> None:

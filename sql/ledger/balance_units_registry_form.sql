@@ -1,0 +1,3 @@
+-- purpose: lifetime balance — every registry form (Annex 2 / Annex 3) loaded: loaded is final (its bad rows are issues beside the filed form).
+SELECT 'form #' || CAST(form_id AS VARCHAR(20)) AS unit, CAST(NULL AS VARCHAR(1)) AS ref, 'loaded' AS state, loaded_at AS since
+FROM registry_form

@@ -1,0 +1,109 @@
+"""The lifetime balance over a real ledger, on SQLite and on real PostgreSQL: every surface's
+units counted once, stale units make the check fail loudly (identifiers masked), a broken
+ledger does not balance, and the command line prints it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from connectors.ledger import utcnow
+from gateway.balance import BalanceError, check_balance, lifetime_balance
+from tests.integration.pipeline import routed_ledger
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def routed(db_urls, tmp_path):
+    _, ledger_url = db_urls
+    ledger = routed_ledger(ledger_url, tmp_path, rows=200, seed=91)
+    yield ledger, ledger_url
+    ledger.dispose()
+
+
+def test_every_surface_is_counted_once_over_the_whole_ledger(routed):
+    ledger, _ = routed
+    ledger.dead_letter(surface="exchange_row", unit_key="platform:999999", origin="BDC_SDQR_XBXX CHANGE_SEQ 999999", rule_id="ROW_UNREADABLE",
+                       reason="第999999行无法读取", payload=b"\x00bad")
+    ledger.dead_letter(surface="feed_oddity", unit_key="k1", origin="a feed", rule_id="X", reason="不可读")
+    ledger.dead_letter(surface="result_file", unit_key="gone", origin="sftp", rule_id="X", reason="已更正")
+    ledger.resolve_dead_letters("result_file", ["gone"], resolution="a corrected file entered")
+    report = lifetime_balance(ledger)
+    assert report.ok, report.text()
+    changes = report.surface("exchange_change")
+    assert changes.received == ledger.counts()["changes"] + 1 == 201
+    assert changes.categories["dead_lettered"] == 1 and changes.categories["due"] == 0
+    assert changes.states["routed"] + changes.states.get("superseded", 0) + changes.states["quarantined"] + changes.states.get("duplicate", 0) == 200
+    orders = report.surface("work_order")
+    assert orders.received == len(ledger.work_orders()) > 300
+    assert orders.states["to_deliver"] == sum(1 for w in ledger.work_orders() if w["status"] == "ready")  # routed, not yet delivered
+    assert orders.categories["waiting"] == sum(1 for w in ledger.work_orders() if w["status"] == "held")
+    assert report.surface("registry_form").received == report.surface("registry_form").categories["final"] == 32
+    assert report.surface("feed_oddity").received == 1  # a surface only the dead letters know
+    assert report.surface("result_file").received == 0  # a resolved dead letter is no longer held
+
+
+def test_units_due_for_longer_than_the_stale_age_fail_the_check_loudly_and_masked(routed, monkeypatch):
+    ledger, _ = routed
+    now = utcnow()
+    check_balance(ledger, run_id="r1", now=now + timedelta(days=1))  # ready work orders a day old: not stale yet
+    assert ledger.audit_trail("r1")[-1]["action"] == "balance_checked"
+    with pytest.raises(BalanceError) as failed:
+        check_balance(ledger, run_id="r2", now=now + timedelta(days=3))
+    message = str(failed.value)
+    assert "work_order 工单 work orders" in message and "to_deliver" in message and "oldest stale units:" in message
+    assert "exchange_change 平台变更 exchange changes" in message and "registry_form" in message  # counts per surface
+    rowguids = {w["rowguid"] for w in ledger.work_orders()}
+    assert not any(g in message for g in rowguids) and "****" in message  # identifiers masked
+    detail = json.loads(ledger.audit_trail("r2")[-1]["detail"])
+    assert detail["stale"] == detail["surfaces"]["work_order"]["stale"] > 0
+
+    monkeypatch.setenv("GATEWAY_BALANCE_STALE_HOURS_WORK_ORDER", "12")  # one surface's own age
+    with pytest.raises(BalanceError):
+        check_balance(ledger, now=now + timedelta(days=1))
+    monkeypatch.setenv("GATEWAY_BALANCE_STALE_HOURS_WORK_ORDER", "200")
+    check_balance(ledger, now=now + timedelta(days=3))
+
+
+def test_a_ledger_that_lost_something_does_not_balance(routed):
+    ledger, _ = routed
+    import sqlalchemy as sa
+
+    with ledger.engine.begin() as conn:
+        seq = conn.execute(sa.text("SELECT min(change_seq) FROM record_verdict WHERE status = 'passed'")).scalar_one()
+        guid = conn.execute(sa.text("SELECT rowguid FROM record_verdict WHERE change_seq = :seq"), {"seq": seq}).scalar_one()
+        conn.execute(sa.text("DELETE FROM received_record WHERE change_seq = :seq"), {"seq": seq})  # a change lost after validation
+        other = conn.execute(sa.text("SELECT rowguid FROM record_state WHERE status = 'passed' AND rowguid <> :guid ORDER BY rowguid LIMIT 1"),
+                             {"guid": guid}).scalar_one()
+        conn.execute(sa.text("DELETE FROM record_state WHERE rowguid = :guid"), {"guid": other})  # a record's state lost
+    report = lifetime_balance(ledger)
+    assert not report.holds and not report.ok
+    assert "verdicts without change: 1" in report.surface("exchange_change").problems
+    assert "1 units in no consistent state" in report.surface("exchange_change").problems
+    assert any(p.startswith("work orders without record") for p in report.surface("work_order").problems)
+    with pytest.raises(BalanceError, match="exchange_change does not balance"):
+        check_balance(ledger)
+
+
+def test_the_command_line_prints_the_balance_and_says_by_its_status_whether_it_holds(routed):
+    _, url = routed
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url], env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert "lifetime balance" in ok.stdout and "work_order 工单 work orders" in ok.stdout
+    later = (utcnow() + timedelta(days=3)).isoformat(sep=" ")
+    stale = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url, "--json", "--at", later], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert stale.returncode == 1, stale.stderr[-2000:]
+    data = json.loads(stale.stdout)
+    assert data["holds"] and not data["ok"] and data["oldest_stale"] and all("****" in u["unit"] for u in data["oldest_stale"])
+    relaxed = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url, "--at", later, "--stale", "work_order=100"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert relaxed.returncode == 0, relaxed.stdout[-2000:]
