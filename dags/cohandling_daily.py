@@ -30,6 +30,15 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    pushed over the documented HTTP protocol (docs/protocol/) to the county systems
    (`county_system_<XZQH>` / `county_system_default`) and the grid (`grid_marketing`),
    idempotent per work-order version. What cannot be sent stays pending for the next run.
+
+5. **balance** — the lifetime balance of the whole ledger: every change, work order, package,
+   form, file, feed entry and event in exactly one state, the states adding up, per surface.
+   The task fails — counts per surface and the oldest stale units, masked, in its error —
+   when it does not hold or a unit has been due longer than the stale age (48 h by default).
+
+Stages 2–4 take what is due from the ledger, not what their run brought: a run that failed
+after extract leaves nothing behind, the next one finishes it. Every task has an execution
+timeout; a failed task or run is logged in one line and written to the ledger's audit log.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from gateway.alerts import on_failure
 from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
 
 
@@ -51,12 +61,14 @@ from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
     catchup=False,
     # One run at a time: runs share the watermark, and chunks commit in order.
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
+                  "execution_timeout": timedelta(hours=1), "on_failure_callback": on_failure},
+    on_failure_callback=on_failure,
     tags=["cohandling", "daily"],
     doc_md=__doc__,
 )
 def cohandling_daily():
-    @task
+    @task(execution_timeout=timedelta(minutes=30))
     def load_forms() -> list[str]:
         """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
         from connectors.ledger import Ledger
@@ -67,7 +79,7 @@ def cohandling_daily():
         ledger.migrate()
         return [s.line() for s in load_inbox(ledger, registry_inbox())]
 
-    @task
+    @task(execution_timeout=timedelta(hours=3))  # generous: a catch-up after an outage reads a backlog of millions of changes
     def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:
         """New platform changes up to the interval's end into the ledger; returns counts."""
         from connectors.ledger import Ledger
@@ -80,9 +92,9 @@ def cohandling_daily():
         until = data_interval_end.in_timezone("UTC").naive()
         return extract_changes(source, ledger, run_id=run_id, until=until).as_dict()
 
-    @task
+    @task(execution_timeout=timedelta(hours=3))
     def validate(extracted: dict, data_interval_end=None, run_id=None) -> dict:
-        """Annex 1 rules over the run's records; verdicts to the ledger, files to the run's folder."""
+        """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
         from connectors.ledger import Ledger
         from gateway.registry import current_registry
         from gateway.settings import run_output_dir
@@ -93,9 +105,9 @@ def cohandling_daily():
         result = validate_run(ledger, run_id=run_id, as_of=as_of, registry=current_registry(ledger, as_of), out_dir=run_output_dir(run_id))
         return result.as_dict()
 
-    @task
+    @task(execution_timeout=timedelta(hours=2))
     def route(validated: dict, data_interval_end=None, run_id=None) -> dict:
-        """Work orders for the run's valid records (and those waiting), by the registry in force."""
+        """Work orders for every valid record not yet routed (and those waiting), by the registry in force."""
         from connectors.ledger import Ledger
         from gateway.route import route_run
 
@@ -103,7 +115,7 @@ def cohandling_daily():
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
         return route_run(ledger, run_id=run_id, as_of=as_of).as_dict()
 
-    @task
+    @task(execution_timeout=timedelta(hours=2))
     def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
         from connectors.ledger import Ledger
@@ -114,7 +126,16 @@ def cohandling_daily():
         with AirflowChannels() as channels:
             return deliver_run(ledger, run_id=run_id, day=day, drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
 
-    deliver(route(validate(extract(load_forms()))))
+    @task(execution_timeout=timedelta(minutes=20), retries=0)  # a balance that fails, fails again: no retry
+    def balance(delivered: dict, data_interval_end=None, run_id=None) -> dict:
+        """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
+        from connectors.ledger import Ledger, utcnow
+        from gateway.balance import check_balance
+
+        now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
+        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+
+    balance(deliver(route(validate(extract(load_forms())))))
 
 
 dag = cohandling_daily()

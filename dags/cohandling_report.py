@@ -21,6 +21,7 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from gateway.alerts import on_failure
 from gateway.settings import LEDGER_CONN_ID
 
 
@@ -30,12 +31,13 @@ from gateway.settings import LEDGER_CONN_ID
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=10)},
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=10), "execution_timeout": timedelta(hours=1), "on_failure_callback": on_failure},
+    on_failure_callback=on_failure,
     tags=["cohandling", "report"],
     doc_md=__doc__,
 )
 def cohandling_report():
-    @task
+    @task(execution_timeout=timedelta(hours=1))
     def report(data_interval_start=None, data_interval_end=None) -> dict:
         """The day's report files; returns their paths and the status counts."""
         from connectors.ledger import Ledger
@@ -50,7 +52,7 @@ def cohandling_report():
         out = report_dir() / day.isoformat()
         return write_period_report(ledger, first=day, last=day, as_of=end.naive(), out_dir=out)
 
-    @task
+    @task(execution_timeout=timedelta(hours=1))
     def remote_report(data_interval_start=None, data_interval_end=None) -> dict:
         """异地代收: the last 30 days' packages by collecting hall and by property county."""
         from connectors.ledger import Ledger

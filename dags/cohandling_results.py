@@ -11,6 +11,9 @@ Every hour:
    duplicate or a contradiction); what cannot count goes to the exceptions list with its
    reason, the rest updates each work order's outcome, and a final outcome queues an SMS to
    the buyer (sms_outbox). Returns counts.
+2. **balance** — the lifetime balance of the whole ledger (see `cohandling_daily`): the task
+   fails, with counts per surface and the oldest stale units (masked), when it does not hold
+   or a unit has been due longer than the stale age.
 
 The daily report is `cohandling_report`.
 """
@@ -22,6 +25,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
+from gateway.alerts import on_failure
 from gateway.settings import LEDGER_CONN_ID
 
 
@@ -31,12 +35,13 @@ from gateway.settings import LEDGER_CONN_ID
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "execution_timeout": timedelta(minutes=30), "on_failure_callback": on_failure},
+    on_failure_callback=on_failure,
     tags=["cohandling", "results"],
     doc_md=__doc__,
 )
 def cohandling_results():
-    @task
+    @task(execution_timeout=timedelta(minutes=45))  # hourly: a slow feed may not hold the next run back for long
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
         from connectors.ledger import Ledger
@@ -49,7 +54,16 @@ def cohandling_results():
         with AirflowChannels() as channels:
             return collect_results(ledger, as_of=as_of, drops=channels.drops(), feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
 
-    collect()
+    @task(execution_timeout=timedelta(minutes=15), retries=0)
+    def balance(collected: dict, data_interval_end=None, run_id=None) -> dict:
+        """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
+        from connectors.ledger import Ledger, utcnow
+        from gateway.balance import check_balance
+
+        now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
+        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+
+    balance(collect())
 
 
 dag = cohandling_results()

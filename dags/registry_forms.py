@@ -15,9 +15,12 @@ dropped before 06:00 is in force for that day's routing.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import dag, task
 
+from gateway.alerts import on_failure
 from gateway.settings import LEDGER_CONN_ID
 
 
@@ -27,11 +30,13 @@ from gateway.settings import LEDGER_CONN_ID
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    default_args={"execution_timeout": timedelta(minutes=20), "on_failure_callback": on_failure},
+    on_failure_callback=on_failure,
     tags=["cohandling", "registry"],
     doc_md=__doc__,
 )
 def registry_forms():
-    @task
+    @task(execution_timeout=timedelta(minutes=20))  # every 30 minutes: a stuck load must not hold the next one back
     def load_inbox() -> list[str]:
         """Load every waiting form; one summary line per form (added / changed / unchanged, errors)."""
         from connectors.ledger import Ledger

@@ -19,7 +19,13 @@ Every hour (DOMAIN.md §6; docs/remote-collection.md):
    county as printable handover lists (移交清单, XLSX + PDF) under
    `$GATEWAY_REPORT_DIR/handover/`; receipts: `python -m gateway.cli handover-receipt`.
 
-The report by hall and property county is written by `cohandling_report` every morning.
+8. **balance** — the lifetime balance of the whole ledger (see `cohandling_daily`): the task
+   fails, with counts per surface and the oldest stale units (masked), when it does not hold
+   or a unit has been due longer than the stale age.
+
+Validation takes every package version not yet validated, whichever run received it; delivery
+every passed version in force not yet delivered. The report by hall and property county is
+written by `cohandling_report` every morning.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
+from gateway.alerts import on_failure
 from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
 
 
@@ -46,12 +53,13 @@ def _utc(moment):
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "execution_timeout": timedelta(minutes=30), "on_failure_callback": on_failure},
+    on_failure_callback=on_failure,
     tags=["remote-collection"],
     doc_md=__doc__,
 )
 def remote_collection():
-    @task
+    @task(execution_timeout=timedelta(minutes=15))
     def checklists(data_interval_end=None) -> dict:
         """Checklist forms from the inbox into the ledger."""
         from connectors.ledger import Ledger
@@ -64,7 +72,7 @@ def remote_collection():
         loaded = load_inbox(ledger, checklist_inbox(), now=_local(data_interval_end), load=load_checklist_form)
         return {"forms": len(loaded), "errors": sum(s.errors for s in loaded), "lines": [s.line() for s in loaded]}
 
-    @task
+    @task(execution_timeout=timedelta(minutes=30))
     def extract(_loaded: dict, data_interval_end=None, run_id=None) -> dict:
         """New package versions into the ledger (cut-off: the interval's end)."""
         from connectors.ledger import Ledger
@@ -77,7 +85,7 @@ def remote_collection():
         finally:
             source.dispose()
 
-    @task
+    @task(execution_timeout=timedelta(minutes=30))
     def validate(_extracted: dict, data_interval_end=None, run_id=None) -> dict:
         """Verdict and route per package version; nothing lost (asserted)."""
         from connectors.ledger import Ledger
@@ -86,7 +94,7 @@ def remote_collection():
         summary = validate_packages(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, as_of=_local(data_interval_end))
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
 
-    @task
+    @task(execution_timeout=timedelta(minutes=40))
     def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
         from connectors.ledger import Ledger, utcnow
@@ -102,7 +110,7 @@ def remote_collection():
         finally:
             source.dispose()
 
-    @task
+    @task(execution_timeout=timedelta(minutes=20))
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
         from connectors.ledger import Ledger
@@ -114,7 +122,7 @@ def remote_collection():
         with PackageChannels() as channels:
             return collect_package_events(Ledger.from_conn_id(LEDGER_CONN_ID), receiver_for=channels, run_id=run_id, as_of=as_of)
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", execution_timeout=timedelta(minutes=15))
     def returns(_validated, _statuses, run_id=None) -> dict:
         """One return list per collecting hall with something coming back in this run — written even
         when delivery or the status poll failed, so validation's returns are never held back."""
@@ -124,7 +132,7 @@ def remote_collection():
 
         return write_hall_returns(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
 
-    @task
+    @task(execution_timeout=timedelta(minutes=20))
     def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
         """Handover lists for the weeks that have ended."""
         from connectors.ledger import Ledger
@@ -135,10 +143,18 @@ def remote_collection():
                                     out_dir=report_dir() / "handover")
         return [f"{x['list_no']}: {x['originals']} originals" for x in lists]
 
+    @task(execution_timeout=timedelta(minutes=15), retries=0)
+    def balance(_returned, _handed, data_interval_end=None, run_id=None) -> dict:
+        """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
+        from connectors.ledger import Ledger, utcnow
+        from gateway.balance import check_balance
+
+        now = max(_utc(data_interval_end), utcnow())
+        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+
     validated = validate(extract(checklists()))
     polled = statuses(deliver(validated))
-    returns(validated, polled)
-    handover(polled)
+    balance(returns(validated, polled), handover(polled))
 
 
 dag = remote_collection()

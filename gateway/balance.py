@@ -77,8 +77,10 @@ def lifetime_balance(ledger: Ledger, *, now: datetime | None = None, stale: Mapp
 def check_balance(ledger: Ledger, *, run_id: str | None = None, now: datetime | None = None, stale: Mapping[str, timedelta] | timedelta | None = None):
     """The balance task: compute, record in the audit log, and raise BalanceError unless it holds with nothing stale."""
     report = lifetime_balance(ledger, now=now, stale=stale)
-    detail = {"holds": report.holds, "stale": report.stale,
-              "surfaces": {s.surface: {"received": s.received, **s.categories, "stale": s.stale, "problems": s.problems} for s in report.surfaces}}
+    detail = report.summary()
+    for s in report.surfaces:
+        if s.problems:
+            detail["surfaces"][s.surface]["problems"] = s.problems
     ledger.audit(run_id=run_id, actor="balance", action="balance_checked", object_type="ledger", object_id=None, detail=detail)
     text = report.text()
     if not report.ok:

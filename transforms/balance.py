@@ -115,6 +115,11 @@ class LifetimeBalance:
     def surface(self, name: str) -> SurfaceBalance:
         return next(s for s in self.surfaces if s.surface == name)
 
+    def summary(self) -> dict:
+        """Counts only (for XCom): holds, stale, and per surface received and its categories."""
+        return {"holds": self.holds, "stale": self.stale,
+                "surfaces": {s.surface: {"received": s.received, **s.categories, "stale": s.stale} for s in self.surfaces}}
+
     def as_dict(self) -> dict:
         return {
             "at": self.at.isoformat(sep=" "), "holds": self.holds, "stale": self.stale, "ok": self.ok,

@@ -50,6 +50,75 @@ def test_dag_file_imports_fast_and_light(path, tmp_path):
     assert not set(probe["new"]) & set(HEAVY), f"imported at parse time: {set(probe['new']) & set(HEAVY)}"
 
 
+# Every task of every DAG, as the scheduler sees it: its execution timeout and failure callbacks,
+# and the DAG's own failure callback.
+TASKS_PROBE = """
+import importlib.util, json, sys
+out = {}
+for path in sys.argv[1:]:
+    spec = importlib.util.spec_from_file_location("dag_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag = module.dag
+    callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
+    out[dag.dag_id] = {
+        "callback": [f"{c.__module__}.{c.__name__}" for c in callbacks if c is not None],
+        "tasks": {t.task_id: {"timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+                              "callbacks": [f"{c.__module__}.{c.__name__}" for c in (t.on_failure_callback or [])]} for t in dag.tasks},
+    }
+print(json.dumps(out))
+"""
+
+
+def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tmp_path):
+    done = subprocess.run([sys.executable, "-c", TASKS_PROBE, *map(str, DAG_FILES)], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    dags = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(dags) == {p.stem for p in DAG_FILES}
+    for dag_id, dag in dags.items():
+        assert dag["callback"] == ["gateway.alerts.on_failure"], dag_id
+        for task_id, task in dag["tasks"].items():
+            assert task["timeout"] and 0 < task["timeout"] <= 3 * 3600, f"{dag_id}.{task_id}: execution_timeout {task['timeout']}"
+            assert "gateway.alerts.on_failure" in task["callbacks"], f"{dag_id}.{task_id}: no failure callback"
+    # The lines that take work from the ledger end with the lifetime balance.
+    for dag_id in ("cohandling_daily", "cohandling_results", "remote_collection"):
+        assert "balance" in dags[dag_id]["tasks"], dag_id
+
+
+def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raises(tmp_path, monkeypatch, caplog, capsys):
+    from types import SimpleNamespace
+
+    from connectors.ledger import Ledger
+    from gateway.alerts import on_failure
+
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_LEDGER", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")}))
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.migrate()
+    ti = SimpleNamespace(dag_id="cohandling_daily", task_id="validate", run_id="scheduled__2026-11-20", try_number=3)
+    with caplog.at_level("ERROR", logger="gateway.alerts"):
+        on_failure({"ti": ti, "exception": ValueError("买方证件号码 370102199001011234 电话 13812345678 无效")})
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.alerts"]
+    assert len(lines) == 1 and "dag=cohandling_daily task=validate try=3 run=scheduled__2026-11-20: ValueError" in lines[0]
+    assert "370102199001011234" not in lines[0] and "13812345678" not in lines[0] and "370102********1234" in lines[0]
+    entry = ledger.audit_trail("scheduled__2026-11-20")[-1]
+    assert (entry["actor"], entry["action"], entry["object_id"]) == ("airflow", "task_failed", "cohandling_daily.validate")
+    assert "370102199001011234" not in entry["detail"]
+
+    on_failure({"dag_run": SimpleNamespace(dag_id="remote_collection", run_id="manual__1"), "reason": "task_failure"})  # a DAG run's
+    assert ledger.audit_trail("manual__1")[-1]["action"] == "dag_run_failed"
+    # Never raises: no context at all, a context that breaks on reading, a ledger that cannot be reached.
+    on_failure(None)
+    on_failure({"ti": object(), "exception": object()})
+    monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_LEDGER", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "missing" / "nowhere.db")}))
+    capsys.readouterr()
+    with caplog.at_level("WARNING", logger="gateway.alerts"):
+        on_failure({"ti": ti, "exception": RuntimeError("ledger down")})
+    # (once Airflow has set up its logging, the line goes to its handler on stdout rather than to pytest's)
+    assert "not written to the ledger's audit log: OperationalError" in caplog.text + capsys.readouterr().out
+    ledger.dispose()
+
+
 def test_daily_dag_runs_end_to_end(tmp_path):
     from connectors.ledger import Ledger
     from simulators.platform import PlatformDB, generate
@@ -76,6 +145,8 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     orders = ledger.work_order_counts()  # the forms were loaded first, then records routed by them
     assert orders[("grid", "ready")] > 0 and orders[("account", "ready")] > 0 and orders[("system", "ready")] > 0
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
+    checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
+    assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"]
 
 
 def test_remote_collection_dag_runs_end_to_end(tmp_path):
@@ -123,3 +194,5 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 18
     assert list((tmp_path / "runs").rglob("退回清单_*.xlsx"))  # the validation returns went back to their halls
     assert list((tmp_path / "reports" / "handover").glob("移交清单_*.pdf"))  # earlier weeks have ended
+    checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]
+    assert len(checked) == 1 and json.loads(checked[0]["detail"])["surfaces"]["remote_package"]["received"] == 150
