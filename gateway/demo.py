@@ -6,7 +6,9 @@
 3. runs the daily DAG (`dag.test()`), then lets the platform write more — new records,
    late rows with old DBSJ, corrections — and runs it again: the second run takes only
    what is new;
-4. prints a summary: counts per stage and where the outputs are.
+4. prints a summary: counts per stage and where the outputs are, and the lifetime balance of the
+   whole ledger per surface (received = final + waiting + due + quarantined + dead-lettered),
+   which must hold.
 
 Every file it writes is under var/; each `make run` starts afresh.
 """
@@ -114,6 +116,7 @@ def main() -> None:
         remote.update(_remote_later(env, ledger, receivers, remote))
         _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
         _remote_summary(ledger, receivers, remote)
+        _balance_summary(ledger)
         print(f"done in {time.perf_counter() - started:.0f}s")
     finally:
         receivers.stop()
@@ -281,6 +284,16 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
     print("\n".join(lines))
     if not balanced or set(held) != delivered or len(set(held)) != len(held) or withdrawals.get("done", 0) != len(truth["withdrawn"]):
         raise SystemExit("remote collection: what the counties hold differs from what the ledger says was delivered")
+
+
+def _balance_summary(ledger) -> None:
+    """The lifetime balance of the whole ledger (the `balance` task's, and `python -m gateway.cli balance`'s)."""
+    from gateway.balance import lifetime_balance
+
+    report = lifetime_balance(ledger)
+    print("\n" + report.text())
+    if not report.ok:
+        raise SystemExit("the lifetime balance does not hold, or units are stale (above)")
 
 
 def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: float) -> None:
