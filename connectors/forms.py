@@ -20,6 +20,7 @@ line that is not valid in the file's encoding, is not read: it is recorded in th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -159,8 +160,17 @@ def _xlsx_sheets(path: Path) -> list[Sheet]:
     return sheets
 
 
+_XML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
 def _cell_text(value) -> str:
-    """A cell as the text a person reads; dates as ISO, whole-number floats without '.0'."""
+    """A cell as the text a person reads; dates as ISO, whole-number floats without '.0'.
+
+    Text keeps Excel's `_xHHHH_` escapes (how a workbook carries a control character XML cannot
+    hold) when openpyxl leaves them: they are turned back into the character, which
+    `clean_text` then removes, with a warning, like any other."""
+    if isinstance(value, str) and "_x" in value:
+        value = _XML_ESCAPE.sub(lambda m: chr(int(m[1], 16)), value)
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -174,8 +174,9 @@ def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, ti
     Annex 2's title by default) and `生效日期：…`, into `form.city_code` / `form.effective`, with an
     issue for an unknown city or an unreadable date. `whole_form_waits`: an unreadable date keeps
     the whole form out (`form.effective_invalid`)."""
-    preamble = " ".join(" ".join(cells) for _, cells in sheet.rows[:header_at])
     faults, _ = sheet_faults(sheet)
+    unread = getattr(sheet, "faults", {})
+    preamble = " ".join(" ".join(c for i, c in enumerate(cells) if (n, i) not in unread) for n, cells in sheet.rows[:header_at])
     for number, _cells in sheet.rows[:header_at + 1]:
         for col, rule, message in faults.get(number, [])[:1]:
             where = _letter(col) if col is not None else None

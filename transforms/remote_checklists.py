@@ -147,9 +147,13 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
             # its county or type cell is the unread one, every list of the sheet.
             form.issues.extend(unread)
             unread_cols = {col for col, _, _ in faults.get(number, [])}
-            xzqh = parse_county(county_text, places, form.city_code)[0] if county_text and columns["county"] not in unread_cols else None
-            business_type = parse_business_type(type_text)[0] if columns["business_type"] not in unread_cols else None
-            if None in unread_cols or xzqh is None or business_type not in REMOTE_TYPES:
+
+            def readable(key: str, text: str, _unread=unread_cols) -> bool:  # a line in another encoding: its cells with U+FFFD
+                return columns[key] not in _unread and "\ufffd" not in text
+
+            xzqh = parse_county(county_text, places, form.city_code)[0] if county_text and readable("county", county_text) else None
+            business_type = parse_business_type(type_text)[0] if readable("business_type", type_text) else None
+            if xzqh is None or business_type not in REMOTE_TYPES:
                 unplaced = unplaced or number
             else:
                 broken.setdefault((xzqh, business_type), number)
