@@ -110,7 +110,7 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
     over_bound = (now - first_seen).total_seconds() >= wait_bound_s
     waited = f"等待 {int((now - first_seen).total_seconds() // 60)} 分钟（上限 {int(wait_bound_s // 60)} 分钟）"
     name, why = check_file_name(entry.raw)
-    refuse = _Refusal(ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of)
+    refuse = _Refusal(ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker)
     if entry.raw.endswith(MARKER):  # a marker whose file is not (or no longer) there
         if over_bound:
             refuse.aside("orphan-markers")
@@ -151,8 +151,6 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
             refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"{gap}，{waited}"), data=data, sha=sha)
         return
     _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out, run_id, refuse)
-    if marker is not None:
-        drops.archive(drop, marker.raw, f"{as_of:%Y-%m-%d}/markers")
 
 
 def _marker_sha(data: bytes) -> str | None:
@@ -174,9 +172,9 @@ def _head(drops, drop, raw: bytes) -> bytes | None:
 class _Refusal:
     """Refusing one inbox file: kept (dead letter + exceptions list, once), told (a receipt in the drop, once), moved aside."""
 
-    def __init__(self, ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of) -> None:
+    def __init__(self, ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker=None) -> None:
         self.ledger, self.drops, self.drop, self.source, self.entry = ledger, drops, drop, source, entry
-        self.name_key, self.name, self.out, self.run_id, self.as_of = name_key, name, out, run_id, as_of
+        self.name_key, self.name, self.out, self.run_id, self.as_of, self.marker = name_key, name, out, run_id, as_of, marker
 
     def whole(self, problem: dict, *, data: bytes | None, sha: str | None = None) -> None:
         from connectors.ledger.deadletter import unit_key
@@ -206,6 +204,14 @@ class _Refusal:
             log.warning("result file %s: could not be moved aside: %s", self.source, exc)
             return
         self.ledger.forget_inbox_file(self.source, self.name_key)
+        self.marker_away(folder)
+
+    def marker_away(self, folder: str) -> None:
+        if self.marker is not None:
+            try:
+                self.drops.archive(self.drop, self.marker.raw, folder)
+            except Exception as exc:  # noqa: BLE001 - an orphan marker is moved aside after the wait bound
+                log.warning("result file %s: marker not moved: %s", self.source, exc)
 
 
 def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out: CollectResult, run_id, refuse: _Refusal) -> None:
@@ -215,6 +221,7 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
     if ledger.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
         drops.archive(drop, entry.raw, f"{day}/already-processed")
         ledger.forget_inbox_file(source, refuse.name_key)
+        refuse.marker_away(f"{day}/already-processed")
         return
     rows, read_problems, problem = parse_result_file(name, data, source=source)
     if problem is not None:
@@ -229,6 +236,7 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
                         file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
     drops.archive(drop, entry.raw, day)
     ledger.forget_inbox_file(source, refuse.name_key)
+    refuse.marker_away(day)
     out.files += 1
     out.results += len(accepted)
     out.exceptions += len(problems)
