@@ -29,10 +29,20 @@ from transforms.text import needs_cleaning
 
 @pytest.fixture
 def world(sshd, db_urls, tmp_path):
-    """A routed, delivered ledger (SQLite or PostgreSQL) and two institutions with drops on the real sshd."""
+    """A routed, delivered ledger on SQLite and on PostgreSQL, and two institutions with drops on the real sshd."""
+    yield from _world(sshd, db_urls[1], tmp_path)
+
+
+@pytest.fixture
+def world_lite(sshd, tmp_path):
+    """The same on SQLite only (the file-level cases: what they store is what the cells test stores on both)."""
+    yield from _world(sshd, f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
+
+
+def _world(sshd, url, tmp_path):
     import pandas as pd
 
-    ledger = routed_ledger(db_urls[1], tmp_path, rows=300, seed=1207)  # drop accounts are system-wide: a seed no other test uses
+    ledger = routed_ledger(url, tmp_path, rows=300, seed=1207)  # drop accounts are system-wide: a seed no other test uses
     ready = pd.DataFrame([w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
     chosen = []
     for drop in ready["destination"].value_counts().index:
@@ -166,8 +176,8 @@ def _csv_bytes(cell) -> bytes:
 BAD_NAMES = [b"\xff\xfe_result.csv", b"a..b.csv", b"my result.csv", b"r" * 240 + b".csv", b"$(reboot).csv", b"result.csv\xe2\x80\xae.txt"]
 
 
-def test_hostile_names_are_refused_one_by_one_and_never_block_the_good_file(sshd, world):
-    ledger, drops, a, b, mine, theirs = world
+def test_hostile_names_are_refused_one_by_one_and_never_block_the_good_file(sshd, world_lite):
+    ledger, drops, a, b, mine, theirs = world_lite
     for n, name in enumerate(BAD_NAMES):
         write_inbox(sshd, a, name, [[key(mine[n % len(mine)]), "", "", "0000", "", when(mine[0]), ""]])
     expected = good_file(sshd, a, mine[:2])
@@ -198,8 +208,8 @@ def _institution_sftp(sshd, drop: str) -> paramiko.SFTPClient:
     return client.open_sftp()
 
 
-def test_an_upload_that_stalls_half_way_is_not_read_until_whole(sshd, world):
-    ledger, drops, a, b, mine, theirs = world
+def test_an_upload_that_stalls_half_way_is_not_read_until_whole(sshd, world_lite):
+    ledger, drops, a, b, mine, theirs = world_lite
     data = ("GDBH,JGDM,BLSJ\n" + "".join(f"{key(d)},0000,{when(d)}\n" for d in mine)).encode()
     cut = len(data) // 2 + 3
     while data[cut - 1:cut] == b"\n":
@@ -221,8 +231,8 @@ def test_an_upload_that_stalls_half_way_is_not_read_until_whole(sshd, world):
     assert_outcomes(ledger, {(d["rowguid"], d["utility"]): "done" for d in mine})
 
 
-def test_a_marker_whose_hash_does_not_match_waits_and_is_refused_after_the_bound(sshd, world):
-    ledger, drops, a, b, mine, theirs = world
+def test_a_marker_whose_hash_does_not_match_waits_and_is_refused_after_the_bound(sshd, world_lite):
+    ledger, drops, a, b, mine, theirs = world_lite
     data = ("GDBH,JGDM,BLSJ\n" + f"{key(mine[0])},0000,{when(mine[0])}\n").encode()
     write_inbox(sshd, a, "result_cut.csv", [], raw=data[:-10])
     write_inbox(sshd, a, "result_cut.csv.done", [], raw=f"{__import__('hashlib').sha256(data).hexdigest()}  result_cut.csv\n".encode())
@@ -234,8 +244,8 @@ def test_a_marker_whose_hash_does_not_match_waits_and_is_refused_after_the_bound
     assert len(receipts(sshd, a)) == 1
 
 
-def test_an_unreadable_file_is_refused_after_the_bound_and_a_future_mtime_is_settled_by_our_clock(sshd, world):
-    ledger, drops, a, b, mine, theirs = world
+def test_an_unreadable_file_is_refused_after_the_bound_and_a_future_mtime_is_settled_by_our_clock(sshd, world_lite):
+    ledger, drops, a, b, mine, theirs = world_lite
     write_inbox(sshd, a, "result_locked.csv", [[key(mine[0]), "", "", "0000", "", when(mine[0]), ""]], mode=0o600)  # the gateway's group may not read
     write_inbox(sshd, a, "result_future.csv", [[key(mine[1]), "", "", "0000", "", when(mine[1]), ""]], mtime=time.time() + 86400)
     first = collect_results(ledger, as_of=AS_OF_LATER, drops=drops, settle_s=1)
@@ -248,8 +258,8 @@ def test_an_unreadable_file_is_refused_after_the_bound_and_a_future_mtime_is_set
     assert inbox_files(sshd, a) == [] and len(receipts(sshd, a)) == 1
 
 
-def test_a_million_one_character_rows_is_one_refusal_and_many_bad_rows_are_capped(sshd, world):
-    ledger, drops, a, b, mine, theirs = world
+def test_a_million_one_character_rows_is_one_refusal_and_many_bad_rows_are_capped(sshd, world_lite):
+    ledger, drops, a, b, mine, theirs = world_lite
     assert MAX_RESULT_ROWS < 1_000_000
     write_inbox(sshd, a, "result_million.csv", [], raw=b"GDBH,JGDM,BLSJ\n" + b"a\n" * 1_000_000, marker=True)
     write_inbox(sshd, a, "result_noise.csv", [], raw=b"GDBH,JGDM,BLSJ\n" + b"x,0000,2026-01-01\n" * (MAX_FILE_EXCEPTIONS * 3), marker=True)
