@@ -50,7 +50,7 @@ def test_keys_and_cells_are_bounded_before_they_reach_int_or_the_database():
 
 
 def test_names_are_checked_as_bytes():
-    assert check_file_name("result_20261123.csv".encode()) == ("result_20261123.csv", None)
+    assert check_file_name(b"result_20261123.csv") == ("result_20261123.csv", None)
     for raw in (b"\xff.csv", b"a..b.csv", b"a b.csv", b"r" * 200 + b".csv", b"x.csv\xe2\x80\xae.txt"):
         name, why = check_file_name(raw)
         assert name is None and why
