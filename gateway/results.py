@@ -34,6 +34,7 @@ class CollectResult:
     exceptions: int = 0
     notifications: int = 0
     errors: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files refused whole: "sftp:<drop>/<name>: <rule>" (each also a dead letter)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -194,6 +195,7 @@ class _Refusal:
                                      file={"name": shown_name, "sha256": key, "size": self.entry.size, "reason": problem["reason"]})
             self.out.files_refused += 1
             self.out.exceptions += 1
+            self.out.refused.append(f"{self.source}/{shown_name}: {problem['reason_code']}")
         self.aside("refused")
 
     def aside(self, folder: str) -> None:
