@@ -137,6 +137,9 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
         if over_bound:
             refuse.whole(exception(source, "FILE_UNREADABLE", value=name, detail=waited), data=None)
         return
+    except FileNotFoundError:  # taken back by the institution while we looked
+        ledger.forget_inbox_file(source, name_key)
+        return
     if len(data) > MAX_RESULT_FILE_BYTES:  # it grew while we looked
         refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"超过 {MAX_RESULT_FILE_BYTES} 字节"), data=data[: 1 << 20])
         return
@@ -152,6 +155,14 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
             refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"{gap}，{waited}"), data=data, sha=sha)
         return
     _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out, run_id, refuse)
+
+
+def _tell(drops, drop: str, name: str, data: bytes) -> None:
+    """The note for the institution; a drop that will not take it (its receipts/ made a file, a full disk) does not hold the file up."""
+    try:
+        drops.write_receipt(drop, name, data)
+    except Exception as exc:  # noqa: BLE001 - the refusal is recorded in the ledger all the same
+        log.warning("receipt %s for %s not written: %s", name, drop, exc)
 
 
 def _marker_sha(data: bytes) -> str | None:
@@ -189,8 +200,8 @@ class _Refusal:
                                       rule_id=problem["reason_code"], reason=f"{shown_name}: {problem['reason']}", payload=data,
                                       owner=f"institution:{self.drop}", run_id=self.run_id)
         if new and not self.ledger.result_file_seen(self.source, key):
-            self.drops.write_receipt(self.drop, receipt_name(self.name if self.name and not problem["reason_code"] == "FILE_NAME_UNSAFE" else None, key),
-                                     receipt_csv(shown_name=shown_name, sha256=sha, size=self.entry.size, accepted=0, refused=[problem], whole_file=True))
+            _tell(self.drops, self.drop, receipt_name(self.name if self.name and not problem["reason_code"] == "FILE_NAME_UNSAFE" else None, key),
+                  receipt_csv(shown_name=shown_name, sha256=sha, size=self.entry.size, accepted=0, refused=[problem], whole_file=True))
             self.ledger.save_results(source=self.source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=self.run_id,
                                      file={"name": shown_name, "sha256": key, "size": self.entry.size, "reason": problem["reason"]})
             self.out.files_refused += 1
@@ -232,8 +243,8 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
     accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
     problems = cap_exceptions(sorted(read_problems + problems, key=lambda p: p["row_number"] if p["row_number"] is not None else 0), source=source)
     if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
-        drops.write_receipt(drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
-                                                                      refused=problems, whole_file=False))
+        _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
+                                                                refused=problems, whole_file=False))
     ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
                         file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
     drops.archive(drop, entry.raw, day)
