@@ -138,7 +138,7 @@ record_state = sa.Table(
     sa.Column("blocked", sa.String(64), nullable=False),
     sa.Column("run_id", sa.String(250), nullable=False, index=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
-    # migration 0009_state (state): routing takes every record whose version in force it has not taken yet
+    # migration 0010_state (state): routing takes every record whose version in force it has not taken yet
     sa.Column("routed_seq", sa.BigInteger, comment="the version routing last took; the record is due for routing while it differs from change_seq"),
 )
 

@@ -107,3 +107,25 @@ def test_the_command_line_prints_the_balance_and_says_by_its_status_whether_it_h
     relaxed = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url, "--at", later, "--stale", "work_order=100"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert relaxed.returncode == 0, relaxed.stdout[-2000:]
+
+
+def test_a_result_file_refused_whole_is_one_unit_dead_lettered_not_two(routed):
+    """gateway/results.py keeps a file refused whole both as a dead letter and as a `rejected` result_file
+    row: the balance counts it once, as dead-lettered; resolved, it is a rejected file (quarantined)."""
+    from connectors.ledger.deadletter import unit_key
+    from gateway.results import _empty
+    from transforms.results import exception
+
+    ledger, _ = routed
+    source, sha = "sftp:xb370102w01", "ab" * 32
+    problem = exception(source, "FILE_INCOMPLETE", value="r.csv")
+    ledger.dead_letter(surface="result_file", unit_key=unit_key(source, sha), origin=f"{source}/inbox/r.csv", rule_id="FILE_INCOMPLETE",
+                       reason="r.csv: incomplete", payload=b"ROWGUID,")
+    ledger.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(),
+                        file={"name": "r.csv", "sha256": sha, "size": 8, "reason": problem["reason"]})
+    ledger.save_results(source=source, accepted=_empty(), problems=[], now=utcnow(), file={"name": "ok.csv", "sha256": "cd" * 32, "size": 9, "rows": 0})
+    files = lifetime_balance(ledger).surface("result_file")
+    assert files.holds and files.received == 2 and files.categories["dead_lettered"] == 1 and files.categories["final"] == 1
+    ledger.resolve_dead_letters("result_file", [unit_key(source, sha)], resolution="the institution uploaded it again, complete")
+    files = lifetime_balance(ledger).surface("result_file")
+    assert files.holds and files.received == 2 and files.categories["quarantined"] == 1 and files.categories["dead_lettered"] == 0

@@ -2,8 +2,8 @@
 took (`record_state.routed_seq`), so the next run routes whatever a failed run validated and
 did not route.
 
-Revision ID: 0009_state
-Revises: 0008
+Revision ID: 0010_state
+Revises: 0009_files
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_state"
-down_revision = "0008"
+revision = "0010_state"
+down_revision = "0009_files"
 branch_labels = None
 depends_on = None
 
