@@ -107,14 +107,15 @@ def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime,
             good, bad = screen_feed_results(page.entries)
             letters = []
             for i, problem in bad:
-                where = f"{source} after={page.after!r} #{i + 1}"
+                where = f"{source} after={page.after!r} #{i}"
                 letters.append({
-                    "surface": FEED_SURFACE, "unit_key": unit_key(source, f"after={page.after}", f"#{i + 1}"), "origin": where,
-                    "location": problem.field, "rule_id": problem.rule, "payload": raw_json(page.entries[i]), "owner": owner,
-                    "reason": f"结果接口 {source}，游标 {page.after!r} 之后第 {i + 1} 条，字段 {problem.field or '（整条）'}：{problem.message}",
+                    "surface": FEED_SURFACE, "unit_key": unit_key(source, f"after={page.after}", f"#{i}"), "origin": where,
+                    "location": problem.field, "rule_id": problem.rule, "payload": raw_json(page.entries[i - 1]), "owner": owner,
+                    "reason": f"结果接口 {source}，游标 {page.after!r} 之后第 {i} 条，字段 {problem.field or '（整条）'}：{problem.message}",
                 })
                 out.isolated.append(f"{where} {problem.field or '-'} {problem.rule}")
-            accepted, problems = check_results(rows_from_feed(good), source=source, known=known, as_of=as_of)
+            rows = rows_from_feed([entry for _, entry in good], positions=[i for i, _ in good])
+            accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
             settled = [(FEED_SURFACE, page_key)] if tries and page.after == cursor else []
             ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), cursor=page.next, run_id=run_id,
                                 dead_letters=letters, resolved=settled)

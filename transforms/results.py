@@ -75,13 +75,13 @@ FEED_RESULT_FIELDS: tuple[Field, ...] = (
 )
 
 
-def screen_feed_results(entries: list) -> tuple[list[dict], list[tuple[int, Problem]]]:
-    """(entries fit to check, cleaned; [(position in the page, problem)] for each that is not)."""
+def screen_feed_results(entries: list) -> tuple[list[tuple[int, dict]], list[tuple[int, Problem]]]:
+    """([(position in the page, entry cleaned)] fit to check, [(position, problem)] for each that is not); positions from 1."""
     good, bad = [], []
-    for i, entry in enumerate(entries):
+    for i, entry in enumerate(entries, start=1):
         checked, problem = screen_entry(entry, FEED_RESULT_FIELDS)
         if problem is None:
-            good.append(checked)
+            good.append((i, checked))
         else:
             bad.append((i, problem))
     return good, bad
@@ -125,10 +125,11 @@ def read_result_file(name: str, data: bytes, *, source: str) -> tuple[pd.DataFra
     return pd.DataFrame(records, columns=["row", *FILE_COLUMNS]), None
 
 
-def rows_from_feed(items: list) -> pd.DataFrame:
-    """A receiver's feed results in the file rows' shape (row = the feed's seq)."""
+def rows_from_feed(items: list, positions: list[int] | None = None) -> pd.DataFrame:
+    """A receiver's feed results in the file rows' shape (row = the feed's seq, else the entry's position)."""
     records = []
     for i, item in enumerate(items):
+        i = positions[i] if positions is not None else i
         if not isinstance(item, dict):
             item = {}
         key = item.get("idempotency_key")
