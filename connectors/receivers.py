@@ -165,6 +165,7 @@ class _Failure:
     halt: bool  # also leave the call's remaining batches for the next run
     malformed: bool = False  # the last attempt got an answer that was not readable
     body: bytes | None = None  # that answer, as received
+    too_large: bool = False  # that answer was over max_answer_bytes
 
 
 class _BadAnswer(Exception):
@@ -360,9 +361,18 @@ class HttpReceiver:
     def _page_iter(self, path: str, key: str, after: str | None, *, limit: int, max_pages: int):
         cursor = after
         started = time.monotonic()
-        for page in range(1, max_pages + 1):
+        page = 0
+        while page < max_pages:
+            page += 1
             params = {"limit": str(limit)} if cursor is None else {"after": cursor, "limit": str(limit)}
             value, attempts, failure = self._exchange("GET", path, b"", read=lambda r: _read_page(r, key), params=params)
+            if failure is not None and failure.too_large and limit > 1:
+                # A page over the size bound (a few huge entries): ask for fewer entries, down to one, so
+                # only an entry that is itself too large stops the feed.
+                limit = max(1, limit // 10)
+                log.warning("%s: %s page after %r over %d bytes: asking for %d at a time", self.base_url, key, cursor, self.max_answer_bytes, limit)
+                page -= 1
+                continue
             if failure is not None:
                 raise FeedPageError(f"{self.base_url}: {key} after {cursor!r} (page {page}): {failure.reason}",
                                     after=cursor, page=page, malformed=failure.malformed, body=failure.body)
@@ -422,9 +432,9 @@ class HttpReceiver:
                 last = f"no complete answer within the deadline of {self.deadline_s:g} s (the answer was still arriving)"
             except httpx.TimeoutException as exc:
                 last = f"no answer within {min(self.timeout_s, self.deadline_s):g} s ({type(exc).__name__})"
-            except _AnswerTooLarge:
-                last = f"unreadable answer: larger than {self.max_answer_bytes} bytes"
-                bad_body = b""
+            except _AnswerTooLarge:  # the same request gets the same answer: not retried
+                return None, attempt, _Failure(f"unreadable answer: larger than {self.max_answer_bytes} bytes", halt=True, malformed=True,
+                                               body=b"", too_large=True)
             except httpx.TransportError as exc:
                 last = f"cannot reach the receiver ({type(exc).__name__}: {exc})"
             else:
