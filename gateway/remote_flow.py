@@ -170,7 +170,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
     runs, left at its cursor for the operator with an alert in `alerts`. One feed's trouble never
     stops another feed."""
     from connectors.receivers import FeedPageError
-    from gateway.results import MAX_PAGE_READS
+    from gateway.results import MAX_PAGE_READS, note
 
     now = now or utcnow()
     summary = {"feeds": 0, "events": 0, "accepted": 0, "issues": 0, "dead_letters": 0, "isolated": [], "alerts": [], "errors": []}
@@ -198,7 +198,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
                     reason=f"状态接口 {feed} 游标 {exc.after!r} 之后的页面不是约定格式的状态页，无法读取（{exc}）；网关每次运行再读，"
                            f"共 {MAX_PAGE_READS} 次，之后暂停读取该接口等待处理")
                 summary["dead_letters"] += 1
-                summary["isolated"].append(f"{feed} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
+                note(summary["isolated"], f"{feed} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
                 if seen >= MAX_PAGE_READS:
                     summary["alerts"].append(f"{feed}: 游标 {exc.after!r} 之后的状态页已 {seen} 次无法读取，暂停读取，请与接收方核对后处理死信"
                                              f"（package_event / {key}）")
@@ -211,6 +211,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
 
 
 def _store_event_page(ledger: Ledger, feed: str, page, *, run_id: str, as_of: datetime, now: datetime, summary: dict, settled: list) -> None:
+    from gateway.results import note
     from transforms.feeds import raw_json
     from transforms.remote_tracking import check_events, screen_events
 
@@ -224,7 +225,7 @@ def _store_event_page(ledger: Ledger, feed: str, page, *, run_id: str, as_of: da
             "rule_id": problem.rule, "payload": raw_json(page.entries[i]), "owner": f"receiver:{feed}",
             "reason": f"状态接口 {feed}，游标 {page.after!r} 之后第 {i + 1} 条，字段 {problem.field or '（整条）'}：{problem.message}",
         })
-        summary["isolated"].append(f"{where} {problem.field or '-'} {problem.rule}")
+        note(summary["isolated"], f"{where} {problem.field or '-'} {problem.rule}")
     deliveries, held = ledger.remote_event_context([e.get("idempotency_key") for e in good])
     rows = check_events(good, feed=feed, deliveries=deliveries, held=held, as_of=as_of)
     ledger.save_remote_events(feed=feed, rows=rows, cursor=page.next, run_id=run_id, now=now, dead_letters=letters, resolved=settled)

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 
 FEED_SURFACE = "result_feed"
 MAX_PAGE_READS = 3  # runs that meet the same unreadable page before the feed waits for its operator
+MAX_NOTED = 100  # places listed in a task's result (XCom stays small); the count is always whole
+
+
+def note(places: list[str], where: str) -> None:
+    """List where something was set aside, up to MAX_NOTED places."""
+    if len(places) < MAX_NOTED:
+        places.append(where)
+    elif len(places) == MAX_NOTED:
+        places.append("… (more: see the dead letters)")
 
 
 @dataclass
@@ -113,7 +122,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime,
                     "location": problem.field, "rule_id": problem.rule, "payload": raw_json(page.entries[i - 1]), "owner": owner,
                     "reason": f"结果接口 {source}，游标 {page.after!r} 之后第 {i} 条，字段 {problem.field or '（整条）'}：{problem.message}",
                 })
-                out.isolated.append(f"{where} {problem.field or '-'} {problem.rule}")
+                note(out.isolated, f"{where} {problem.field or '-'} {problem.rule}")
             rows = rows_from_feed([entry for _, entry in good], positions=[i for i, _ in good])
             accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
             settled = [(FEED_SURFACE, page_key)] if tries and page.after == cursor else []
@@ -133,7 +142,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime,
             reason=f"结果接口 {source} 游标 {exc.after!r} 之后的页面不是约定格式的结果页，无法读取（{exc}）；网关每次运行再读，"
                    f"共 {MAX_PAGE_READS} 次，之后暂停读取该接口等待处理")
         out.dead_letters += 1
-        out.isolated.append(f"{source} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
+        note(out.isolated, f"{source} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
         if seen >= MAX_PAGE_READS:
             out.alerts.append(f"{source}: 游标 {exc.after!r} 之后的页面已 {seen} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
                               f"（result_feed / {key}）")
