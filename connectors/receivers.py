@@ -62,6 +62,7 @@ MAX_RESULTS_LIMIT = 500  # the protocol's limit per page of results
 DEADLINE_S = 60.0  # total time per request (connect + send + the whole answer), whatever the per-read timeout
 MAX_ANSWER_BYTES = 8 << 20  # an answer's body; a page of 500 results is well under 1 MiB
 MAX_CURSOR_CHARS = 256  # a feed cursor is stored and sent back in a query: short, printable
+MIN_SEND_BYTES_PER_S = 256 * 1024  # a large body (a package's file) adds its size at this rate to the deadline
 FEED_BUDGET_S = 300.0  # one call reading a feed stops asking for more pages after this (the rest: next call)
 _CURSOR = re.compile(rf"[\x21-\x7e]{{1,{MAX_CURSOR_CHARS}}}")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
@@ -471,7 +472,7 @@ class HttpReceiver:
         # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
         wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
         request.headers.update(signed_headers(self.key_id, self._secret, method=method, path=wire_path, body=body, timestamp=self._clock()))
-        deadline = time.monotonic() + self.deadline_s
+        deadline = time.monotonic() + self.deadline_s + len(body) / MIN_SEND_BYTES_PER_S
         request.extensions["timeout"] = _Deadline(self.timeout_s, deadline)
         response = self._client.send(request, stream=True)
         try:
