@@ -144,7 +144,6 @@ def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, f
 def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tuple[str, str]:
     """The run's quarantine list as CSV (UTF-8 with BOM, opens in Excel/WPS) and XLSX."""
     from transforms.quarantine import quarantine_list
-
     from transforms.text import safe_cell
 
     # quarantine_list already passes every cell through safe_cell; the headings too, and once
