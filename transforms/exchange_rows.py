@@ -46,6 +46,7 @@ RULE_TEXT = {
     "TEXT_TOO_LONG": ("超过长度上限 {limit} 字符（实际 {length} 字符）", "longer than its limit of {limit} characters ({length})"),
     "OP_INVALID": ("操作类型须为 I、U 或 D", "OP must be I, U or D"),
     "CHANGE_TIME_INVALID": ("写入时间无法识别", "CHANGE_TIME cannot be read"),
+    "NUMBER_INVALID": ("不是 1 至 {limit} 之间的整数", "not an integer from 1 to {limit}"),
 }
 
 # The characters `clean_text` removes or replaces, as one RE2 class: a vectorised first pass
@@ -60,6 +61,7 @@ class Reject:
     rule_id: str
     reason: str
     payload: bytes  # the row as received, JSON (a value that is not UTF-8 as {"hex": ...})
+    row: int = -1  # its position in the chunk
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Original:
     field: str
     value: bytes  # as received
     changes: str  # kinds of character cleaned out, comma-joined (transforms/text.KINDS)
+    part: str = ""  # '' the row itself; applicant:<XH> / material:<XH> for a package's children
 
 
 @dataclass
@@ -131,6 +134,7 @@ def admit_rows(
     op_column: str | None = "op",
     time_column: str | None = "change_time",
     key: str = "变更序号",
+    part_of=None,
 ) -> Admitted:
     """Clean every text column of `raw` and reject the rows the ledger cannot store (see the module doc).
 
@@ -181,11 +185,11 @@ def admit_rows(
     rejects = []
     for r in sorted(first):
         fld, rule, detail = first[r]
-        rejects.append(Reject(int(seqs[r]), fld, rule, reason(rule, seqs[r], fld, labels.get(fld), json.loads(detail), raw[fld.lower()][r].as_py() if fld.lower() in raw.column_names else None, key=key), row_payload(raw, r)))
+        rejects.append(Reject(int(seqs[r]), fld, rule, reason(rule, seqs[r], fld, labels.get(fld), json.loads(detail), raw[fld.lower()][r].as_py() if fld.lower() in raw.column_names else None, key=key), row_payload(raw, r), r))
     if first:
         keep = pa.array([r not in first for r in range(n)])
         table = table.filter(keep)
-    kept_originals = [Original(int(seqs[r]), fld, value, changes) for r, fld, value, changes in originals if r not in first]
+    kept_originals = [Original(int(seqs[r]), fld, value, changes, part_of(r) if part_of else "") for r, fld, value, changes in originals if r not in first]
     max_seq = max((s for s in seqs if s is not None), default=None)
     return Admitted(table, rejects, kept_originals, None if max_seq is None else int(max_seq), n)
 
@@ -202,3 +206,77 @@ def reason(rule: str, seq, fld: str, label: str | None, detail: dict, value, *, 
 def admit_changes(raw: pa.Table) -> Admitted:
     """An exchange-table chunk (columns change_seq, change_time, op and the 25 Annex 1 fields, lower case) admitted."""
     return admit_rows(raw, text_columns=["op", *(c.lower() for c in FIELD_CODES)], limits=EXCHANGE_LIMITS, labels=dict(LABELS))
+
+
+# --- remote-collection packages (异地代收): a package version is admitted whole ---------------
+
+# The platform's declared sizes (sql/source/create_remote_tables.postgresql.sql), by upper-case name.
+PACKAGE_LIMITS: dict[str, int] = {
+    "BWID": 64, "SQBH": 64, "SJDWDM": 32, "SJDWMC": 200, "SJXZQH": 12, "SJSJ": 32, "SJRY": 100, "YWLX": 16,
+    "BDCDYH": 64, "BDCQZH": 200, "ZL": 500, "XZQH": 12,
+}
+APPLICANT_LIMITS: dict[str, int] = {
+    "BWID": 64, "SQRXM": 200, "ZJZL": 16, "ZJHM": 64, "SQRLB": 8, "HYDDM": 32, "HYXZQH": 12, "SFZDQ": 4, "HTJC": 4,
+    "ZWCJ": 4, "DZQM": 4, "WXJLBH": 64, "HYSJ": 32,
+}
+MATERIAL_LIMITS: dict[str, int] = {"BWID": 64, "CLBM": 32, "CLMC": 200, "YS": 8, "WJDZ": 500, "WJHX": 64, "SFZZYJ": 4, "FILE_SHA256": 64}
+XH_MAX = 9_999  # positions in one package; the ledger's XH is an INTEGER
+CHILDREN = {"applicants": ("申请人", "applicant"), "materials": ("材料", "material")}
+
+
+def _xh_column(raw: pa.Table) -> tuple[pa.Array, dict[int, object]]:
+    """XH as int32; rows whose XH is not an integer in 1..XH_MAX, by row, with the value."""
+    values, bad = [], {}
+    for i, v in enumerate(raw["xh"].to_pylist()):
+        try:
+            text = v.decode("ascii") if isinstance(v, bytes) else v
+            number = int(text)
+            if not 1 <= number <= XH_MAX or (isinstance(text, str) and not text.strip().isdigit()):
+                raise ValueError
+            values.append(number)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            values.append(None)
+            bad[i] = v
+    return pa.array(values, pa.int32()), bad
+
+
+def _xh_text(value) -> str:
+    return shown(value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value, 12)
+
+
+def admit_packages(packages: pa.Table, applicants: pa.Table, materials: pa.Table, *, key: str = "变更序号") -> tuple[pa.Table, pa.Table, pa.Table, list[Reject], list[Original]]:
+    """A chunk of package versions admitted whole: a bad package row, or a bad applicant or material
+    row, refuses its package version (one reason naming change_seq, child XH and field); the others load."""
+    text_of = lambda t, extra=(): [c for c in t.column_names if c not in ("change_seq", "change_time", "xh", "file_size", *extra)]  # noqa: E731
+    head = admit_rows(packages, text_columns=text_of(packages), limits={**PACKAGE_LIMITS}, key=key)
+    rejects = {r.change_seq: r for r in head.rejects}
+    originals = list(head.originals)
+    kept: dict[str, pa.Table] = {}
+    raw_payload = {int(s): i for i, s in enumerate(packages["change_seq"].to_pylist())}
+    for name, table, limits in (("applicants", applicants, APPLICANT_LIMITS), ("materials", materials, MATERIAL_LIMITS)):
+        zh, en = CHILDREN[name]
+        xh, bad_xh = _xh_column(table)
+        xhs = table["xh"].to_pylist()  # as received
+        seqs = table["change_seq"].to_pylist()
+        table = table.set_column(table.column_names.index("xh"), "xh", xh)
+        body = admit_rows(table, text_columns=text_of(table), limits=limits, op_column=None, time_column=None, key=key,
+                          part_of=lambda r, xhs=xhs, en=en: f"{en}:{_xh_text(xhs[r])}")
+        problems = [(row, f"{key} {seqs[row]} 字段 XH：{RULE_TEXT['NUMBER_INVALID'][0].format(limit=XH_MAX)}；值 {shown(v, 20)}") for row, v in bad_xh.items()]
+        problems += [(r.row, r.reason) for r in body.rejects]
+        for row, why in sorted(problems):
+            seq = int(seqs[row])
+            if seq in rejects or seq not in raw_payload:
+                continue
+            field_name = "XH" if row in bad_xh else next(r.field for r in body.rejects if r.row == row)
+            payload = json.dumps({"package": json.loads(row_payload(packages, raw_payload[seq])), en: json.loads(row_payload(table, row))}, ensure_ascii=False)
+            rejects[seq] = Reject(seq, f"{en}:{field_name}", "NUMBER_INVALID" if row in bad_xh else next(r.rule_id for r in body.rejects if r.row == row),
+                                  f"{zh}第 {_xh_text(xhs[row])} 条（XH）：{why}", payload.encode("utf-8"), row)
+        kept[name] = body.table
+        originals += body.originals
+    refused = pa.array(sorted(rejects), pa.int64())
+
+    def without(t: pa.Table) -> pa.Table:
+        return t.filter(pc.invert(pc.is_in(t["change_seq"], value_set=refused))) if len(refused) and t.num_rows else t
+
+    originals = [o for o in originals if o.change_seq not in rejects]
+    return without(head.table), without(kept["applicants"]), without(kept["materials"]), [rejects[s] for s in sorted(rejects)], originals
