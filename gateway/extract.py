@@ -79,8 +79,7 @@ def extract_changes(
     try:
         # Each chunk is admitted row by row in the reader's thread (transforms/exchange_rows.py):
         # text cleaned once, rows the ledger cannot store refused by name — never the chunk.
-        raw = source.read_changes(after_seq=after, before_time=before, chunk_rows=chunk_rows)
-        chunks = prefetch(map(admit_changes, raw), depth=2)
+        chunks = prefetch(_admitted(source.read_changes(after_seq=after, before_time=before, chunk_rows=chunk_rows)), depth=2)
         for loaded in ledger.load_changes(chunks, batch_id=batch_id, run_id=run_id, source=source.name, fresh_above=mark.last_seq, writers=writers):
             read += loaded.rows_read
             new += loaded.rows_new
@@ -93,6 +92,17 @@ def extract_changes(
     if dead:
         log.warning("extract %s: %d row(s) refused and dead-lettered (surface exchange_row)", run_id, dead)
     return ExtractResult(run_id, batch_id, after, before, read, new, read - new - dead, ledger.run_changes(run_id, source.name), dead)
+
+
+def _admitted(raw: Iterator) -> Iterator:
+    """Each raw chunk admitted; the reader closed whatever happens (its connection is released, not left to GC)."""
+    try:
+        for chunk in raw:
+            yield admit_changes(chunk)
+    finally:
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()
 
 
 _DONE = object()
@@ -122,6 +132,12 @@ def prefetch(items: Iterable, *, depth: int) -> Iterator:
             pipe.put(_DONE)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             pipe.put(exc)
+        finally:
+            # A consumer that stopped early leaves the reader suspended: close it here, in the
+            # thread that iterated it, so its database connection is released now.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     worker = threading.Thread(target=produce, name="extract-prefetch", daemon=True)
     worker.start()
