@@ -1,8 +1,8 @@
 """Originals of cleaned text: a value the ingest sanitiser changed (NUL, controls, bidi or
 zero-width marks, line breaks) is stored cleaned where it belongs, and kept here as received.
 
-Revision ID: 0009_ingest
-Revises: 0008
+Revision ID: 0010_ingest
+Revises: 0009_files
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_ingest"
-down_revision = "0008"
+revision = "0010_ingest"
+down_revision = "0009_files"
 branch_labels = None
 depends_on = None
 
