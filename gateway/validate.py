@@ -134,7 +134,7 @@ def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, f
         "rule_id": "TEXT_CLEANED",
         "field": [h[2] for h in held],
         "utility": "",
-        "value": [shown(h[3].decode("utf-8", errors="replace"), 200) for h in held],
+        "value": [shown(bytes(h[3]).decode("utf-8", errors="replace"), 200) for h in held],
         "severity": "warning",
         "scope": "record",
     })
