@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from transforms.annex1 import FIELD_CODES, LABELS
+from transforms.text import KINDS as TEXT_KINDS
+from transforms.text import safe_cell
 
 SCHEMA_VERSION = "1"
 WORK_ORDER_FIELDS = ("GDBH", "XBLX", "BBH", "SFGZ")  # 工单编号, 协办类型, 版本号, 是否更正
@@ -68,11 +70,46 @@ def batch_table(orders: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+# A text cell Excel / WPS would take for a formula (= + - @, or a tab / CR before one) or that
+# holds a character `clean_text` removes: the few that need `safe_cell`, found vectorised.
+_UNSAFE_CELL = r"^[=+\-@\t\r]|[" + "".join(f"\\x{{{ord(c):04x}}}" for chars in TEXT_KINDS.values() for c in chars) + "]"
+
+
+def spreadsheet_safe(table: pa.Table) -> pa.Table:
+    """Every text cell through `transforms/text.safe_cell`: for the CSV formats people open in Excel.
+
+    A value starting with = + - @ gets a leading apostrophe (docs/protocol/sftp-drop.md says why);
+    control, bidi and zero-width characters are removed. Other cells are left byte for byte.
+    """
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if not pa.types.is_string(column.type):
+            columns.append(column)
+            continue
+        arr = column.combine_chunks()
+        flagged = pc.fill_null(pc.match_substring_regex(arr, _UNSAFE_CELL), False)
+        rows = pc.indices_nonzero(flagged).to_pylist()
+        if rows:
+            values = arr.to_pylist()
+            for r in rows:
+                values[r] = safe_cell(values[r])
+            arr = pa.array(values, pa.string())
+        columns.append(arr)
+    return pa.table(columns, names=table.column_names)
+
+
 def render(table: pa.Table, file_format: str) -> bytes:
-    """One batch file's bytes in `file_format` (csv = UTF-8 with BOM, csv_gb18030, jsonl, parquet)."""
+    """One batch file's bytes in `file_format` (csv = UTF-8 with BOM, csv_gb18030, jsonl, parquet).
+
+    The CSV formats are opened by people in Excel / WPS: their cells are `spreadsheet_safe`.
+    JSON lines and Parquet are read by programs and keep every value exactly.
+    """
     if file_format in ("csv", "csv_gb18030"):
         import pyarrow.csv as pacsv
 
+        table = spreadsheet_safe(table)
         buf = io.BytesIO()
         pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
         text = buf.getvalue().decode("utf-8")

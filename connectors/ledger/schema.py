@@ -686,3 +686,17 @@ inbox_sighting = sa.Table(
     sa.Column("last_seen_at", sa.DateTime, nullable=False),
     comment="a file in a drop's inbox not read yet, as the gateway saw it: completeness by the gateway's own clock",
 )
+
+# --- ingest: originals of cleaned text (migration 0010_ingest, helper "ingest") -------------
+
+received_original = sa.Table(
+    "received_original",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("part", sa.String(32), primary_key=True, comment="'' the row itself; applicant:<XH> | material:<XH> for a package's children"),
+    sa.Column("field", sa.String(16), primary_key=True),
+    sa.Column("original", sa.LargeBinary, nullable=False, comment="the value as received (UTF-8 bytes, NUL and all)"),
+    sa.Column("changes", sa.String(64), nullable=False, comment="kinds cleaned out: control, bidi, zero_width, line_break, odd_space"),
+    comment="the value as received where the ingest sanitiser (transforms/text.clean_text) changed it",
+)
