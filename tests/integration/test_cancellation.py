@@ -215,6 +215,7 @@ def test_a_receiver_answering_500_then_ok_still_holds_the_cancellation_once(sshd
 def test_a_receiver_that_already_handled_the_work_order_refuses_and_the_ledger_says_so(receivers, tmp_path):
     ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=120, seed=73)
     receivers.results_mix(mix={"done": 1.0}, delay_days=[0, 0], acknowledge=False)
+    receivers.clock(AS_OF)  # accepted on AS_OF's day, handled the same day
     deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
     grid = [w for w in ledger.work_orders() if w["channel"] == "grid" and w["status"] == "delivered"][:3]
     assert grid
