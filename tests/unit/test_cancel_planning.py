@@ -112,3 +112,24 @@ def test_cancel_keys_are_the_keys_the_receiver_got_plus_cancel():
     odd = "记录/1"
     assert cancel_key(odd, "gas", 2, "system").startswith("h") and cancel_key(odd, "gas", 2, "system").endswith(":gas:2:cancel")
     assert cancel_key(odd, "water", 1, "account") == "记录/1:water:1:cancel"  # GDBH in a drop's file is the ROWGUID as sent
+
+
+def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_its_cancellation_is_an_exception():
+    from datetime import datetime
+
+    from gateway import reference
+    from tests.unit.test_reconcile import CAL
+    from transforms.reconcile import reconcile
+    from transforms.report import _prepare, check_balance
+
+    base = {"utility": "water", "version": 2, "correction": True, "channel": "account", "destination": "xb1", "institution_code": "X",
+            "institution_name": "某供水", "record_xzqh": "370102", "hold_until": None, "acknowledged_at": pd.NaT, "result_code": None,
+            "result_reason": None, "buyer_name": "张三", "buyer_phone": "13812345678", "buyer_id": "370102199001011234", "address": "济南市",
+            "certificate": "鲁(2021)济南市不动产权第0000001号", "delivery_status": None, "delivered_at": pd.NaT, "result": None,
+            "handled_at": pd.NaT, "result_after_cancel": 0}
+    rows = [{"rowguid": "telling", "order_status": "cancel_pending"}, {"rowguid": "told", "order_status": "cancelled"},
+            {"rowguid": "too_late", "order_status": "cancel_refused"}, {"rowguid": "answered_anyway", "order_status": "cancelled", "result_after_cancel": 1}]
+    out = reconcile(pd.DataFrame([base | r for r in rows]), as_of=datetime(2026, 12, 30), calendar=CAL, divisions=reference.divisions())
+    assert out.set_index("rowguid")["status"].to_dict() == {"telling": "cancel_pending", "told": "cancelled", "too_late": "cancel_refused",
+                                                            "answered_anyway": "result_after_cancel"}
+    check_balance(_prepare(out))  # the report knows every status and the balance holds
