@@ -133,3 +133,30 @@ def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_it
     assert out.set_index("rowguid")["status"].to_dict() == {"telling": "cancel_pending", "told": "cancelled", "too_late": "cancel_refused",
                                                             "answered_anyway": "result_after_cancel"}
     check_balance(_prepare(out))  # the report knows every status and the balance holds
+
+
+def test_a_cancellation_batch_renders_the_same_bytes_in_every_format_with_a_cancel_manifest():
+    import io
+    import json
+
+    import pyarrow.parquet as pq
+
+    from transforms.batchfiles import CANCEL_COLUMNS, cancel_files
+
+    items = [{"rowguid": "R2", "utility": "water", "version": 1, "reason_code": "UTILITY_DROPPED", "reason": "更正后的记录不再申请该项过户", "YCYWH": "=1+1"},
+             {"rowguid": "R1", "utility": "gas", "version": 3, "reason_code": "RECORD_WITHDRAWN", "reason": "平台已撤回该记录", "YCYWH": "YW1"}]
+    for fmt in ("csv", "csv_gb18030", "jsonl", "parquet"):
+        files = cancel_files(items, base_name="XBCX20261123_00000007", file_format=fmt, run_id="r2", batch_id=7, institution="xbw")
+        again = cancel_files(list(reversed(items)), base_name="XBCX20261123_00000007", file_format=fmt, run_id="r2", batch_id=7, institution="xbw")
+        assert [f.data for f in files] == [f.data for f in again]  # a retry publishes the same bytes
+        data, sums, manifest = files
+        meta = json.loads(manifest.data)
+        assert meta["kind"] == "cancel" and meta["records"] == 2 and meta["columns"] == list(CANCEL_COLUMNS)
+        assert sums.data.decode() == f"{data.sha256}  {data.name}\n"
+        if fmt == "parquet":
+            rows = pq.read_table(io.BytesIO(data.data)).to_pylist()
+            assert [r["GDBH"] for r in rows] == ["R1:gas:3", "R2:water:1"]
+        if fmt == "csv":
+            text = data.data.decode("utf-8-sig")
+            assert text.splitlines()[0] == '"GDBH","ROWGUID","YCYWH","XBLX","BBH","CXDM","CXYY"'
+            assert "'=1+1" in text  # a formula-like cell is neutralised
