@@ -55,3 +55,20 @@ def area_code_of_city(city_code: str) -> str:
         if row["city_code"] == city_code:
             return code
     raise KeyError(city_code)
+
+
+@lru_cache(maxsize=1)
+def calendar_arrangements():
+    """The operator's working-day arrangements (reference/calendar/), checked at load."""
+    from transforms.workdays import parse_arrangements
+
+    folder = "calendar/"
+    return parse_arrangements(_read(folder + "years.csv"), _read(folder + "days.csv"),
+                              years_file=f"reference/{folder}years.csv", days_file=f"reference/{folder}days.csv")
+
+
+def workday_calendar(first, last):
+    """A WorkdayCalendar over [first, last] with the operator's arrangements loaded over the library's."""
+    from transforms.workdays import WorkdayCalendar
+
+    return WorkdayCalendar(first, last, calendar_arrangements())
