@@ -424,14 +424,17 @@ class ReceiverState:
     def in_force(self, receiver: str | None) -> list[dict]:
         """The truth of what each receiver holds in force: per (receiver, ROWGUID, utility) the latest version
         accepted, unless a cancellation of it (or of a later version) was accepted."""
-        rows = self.db.execute(
-            "SELECT a.receiver, a.rowguid, a.utility, a.version, a.idempotency_key FROM accepted a"
-            " JOIN (SELECT receiver, rowguid, utility, MAX(version) AS version FROM accepted GROUP BY receiver, rowguid, utility) m"
-            " ON m.receiver = a.receiver AND m.rowguid = a.rowguid AND m.utility = a.utility AND m.version = a.version"
-            " WHERE NOT EXISTS (SELECT 1 FROM cancelled c WHERE c.receiver = a.receiver AND c.rowguid = a.rowguid AND c.utility = a.utility"
-            " AND c.version >= a.version)" + (" AND a.receiver = ?" if receiver else "") + " ORDER BY a.receiver, a.rowguid, a.utility",
-            (receiver,) if receiver else ()).fetchall()
-        return [dict(r) for r in rows]
+        where, args = (" WHERE receiver = ?", (receiver,)) if receiver else ("", ())
+        latest: dict[tuple[str, str, str], dict] = {}
+        for r in self.db.execute(f"SELECT receiver, rowguid, utility, version, idempotency_key FROM accepted{where}", args):
+            key = (r["receiver"], r["rowguid"], r["utility"])
+            if key not in latest or r["version"] > latest[key]["version"]:
+                latest[key] = dict(r)
+        cancelled: dict[tuple[str, str, str], int] = {}
+        for r in self.db.execute(f"SELECT receiver, rowguid, utility, version FROM cancelled{where}", args):
+            key = (r["receiver"], r["rowguid"], r["utility"])
+            cancelled[key] = max(cancelled.get(key, 0), r["version"])
+        return [held for key, held in sorted(latest.items()) if cancelled.get(key, 0) < held["version"]]
 
     def cancelled(self, receiver: str | None) -> list[dict]:
         query = "SELECT * FROM cancelled" + (" WHERE receiver = ?" if receiver else "") + " ORDER BY rowid"
