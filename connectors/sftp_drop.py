@@ -6,7 +6,8 @@ Layout on the drop server, as the gateway's account sees it (its root, usually a
                                       <batch>.sha256 and <batch>.manifest.json — work-order
                                       batches (XB…) and cancellation batches (XBCX…, manifest
                                       "kind": "cancel"), published the same way
-    /<drop account>/inbox/            where the institution uploads results (later)
+    /<drop account>/inbox/            where the institution uploads results (docs/protocol/results.md)
+    /<drop account>/inbox/receipts/   the gateway's notes on files it refused in whole or in part
     /.staging/<drop account>/<batch>/ the gateway's work area, outside every institution's view
 
 Each institution's own account is confined to its `/<drop account>` (ChrootDirectory), so
@@ -51,6 +52,24 @@ class Publication:
     files: tuple[str, ...]
     skipped: bool  # already there and verified
     path: str
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A file in an institution's inbox as the server lists it: the name as raw bytes."""
+
+    raw: bytes
+    size: int
+    mtime: int  # epoch seconds, the server's clock
+    mode: int
+
+    @property
+    def name(self) -> str | None:
+        """The name as text, or None when it is not UTF-8."""
+        try:
+            return self.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -266,35 +285,90 @@ class SftpDrops:
         sftp.rmdir(path)
 
     # --- results coming back --------------------------------------------------------------------
+    #
+    # File names in an inbox are whatever the institution's client wrote: bytes, not always
+    # UTF-8. paramiko decodes names strictly (one non-UTF-8 name would stop the listing of the
+    # whole inbox), so the listing reads them as raw bytes, and every inbox operation takes the
+    # raw name: a bad name is one bad file, refused on its own.
 
-    def list_inbox(self, drop: str) -> list[tuple[str, int, int]]:
-        """(file name, size, modified epoch seconds) of what an institution left in its inbox; sub-folders and dot-files ignored."""
+    def list_inbox(self, drop: str) -> list[InboxEntry]:
+        """The regular files an institution left in its inbox (raw names; sub-folders such as receipts/ and dot-files ignored)."""
+        from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
+        from paramiko.sftp_attr import SFTPAttributes
+
         sftp = self._sftp()
         try:
-            entries = sftp.listdir_attr(f"{self.root}/{drop}/inbox")
+            kind, msg = sftp._request(CMD_OPENDIR, f"{self.root}/{drop}/inbox".encode())  # paramiko's own request, names kept as bytes
         except FileNotFoundError:
             return []
-        return sorted((e.filename, e.st_size, int(e.st_mtime or 0)) for e in entries if stat.S_ISREG(e.st_mode) and not e.filename.startswith("."))
+        if kind != CMD_HANDLE:
+            raise OSError(f"{drop}/inbox: unexpected answer to opendir")
+        handle = msg.get_binary()
+        entries: list[InboxEntry] = []
+        try:
+            while True:
+                try:
+                    kind, msg = sftp._request(CMD_READDIR, handle)
+                except EOFError:
+                    break
+                if kind != CMD_NAME:
+                    raise OSError(f"{drop}/inbox: unexpected answer to readdir")
+                for _ in range(msg.get_int()):
+                    raw = msg.get_string()
+                    msg.get_string()  # longname
+                    attr = SFTPAttributes._from_msg(msg)
+                    if raw in (b".", b"..") or raw.startswith(b".") or not stat.S_ISREG(attr.st_mode or 0):
+                        continue
+                    entries.append(InboxEntry(raw, int(attr.st_size or 0), int(attr.st_mtime or 0), int(attr.st_mode or 0)))
+        finally:
+            sftp._request(CMD_CLOSE, handle)
+        return sorted(entries, key=lambda e: e.raw)
 
-    def fetch(self, drop: str, name: str) -> bytes:
+    def _inbox_path(self, drop: str, raw: bytes) -> bytes:
+        if b"/" in raw or raw in (b".", b".."):
+            raise ValueError("not a file name")
+        return f"{self.root}/{drop}/inbox/".encode() + raw
+
+    def fetch(self, drop: str, name: bytes | str, *, max_bytes: int | None = None) -> bytes:
+        """An inbox file's bytes; with `max_bytes`, at most that many plus one (the caller sees it is over)."""
+        raw = name.encode() if isinstance(name, str) else name
         sftp = self._sftp()
-        path = f"{self.root}/{drop}/inbox/{name}"
+        path = self._inbox_path(drop, raw)
         with sftp.open(path, "rb") as fh:
-            fh.prefetch(sftp.stat(path).st_size)
-            return fh.read()
+            size = sftp.stat(path).st_size or 0
+            limit = size if max_bytes is None else min(size, max_bytes + 1)
+            fh.prefetch(limit)
+            return fh.read(limit if max_bytes is not None else None)
 
-    def archive(self, drop: str, name: str, folder: str) -> str:
-        """Move a processed (or refused) inbox file out of the institution's view: /.results/<drop>/<folder>/<name>."""
+    def archive(self, drop: str, name: bytes | str, folder: str, *, as_name: str | None = None) -> str:
+        """Move an inbox file out of the institution's view: /.results/<drop>/<folder>/<name> (`as_name` for a name not fit to keep)."""
+        raw = name.encode() if isinstance(name, str) else name
         sftp = self._sftp()
         target_dir = f"{self.root}/.results/{drop}/{folder}"
         self._makedirs(sftp, target_dir)
-        target = f"{target_dir}/{name}"
+        base = as_name or raw.decode("utf-8")
+        target = f"{target_dir}/{base}"
         n = 1
         while self._exists(sftp, target):
-            target = f"{target_dir}/{n}.{name}"
+            target = f"{target_dir}/{n}.{base}"
             n += 1
-        sftp.posix_rename(f"{self.root}/{drop}/inbox/{name}", target)
+        sftp.posix_rename(self._inbox_path(drop, raw), target.encode())
         return target
+
+    def write_receipt(self, drop: str, name: str, data: bytes) -> bool:
+        """Leave a note for the institution in `/<drop>/inbox/receipts/<name>`, once: False when it is already there."""
+        sftp = self._sftp()
+        folder = f"{self.root}/{drop}/inbox/receipts"
+        self._makedirs(sftp, folder)
+        final = f"{folder}/{name}"
+        if self._exists(sftp, final):
+            return False
+        temp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}"  # written whole, then renamed: the institution never reads half a note
+        with sftp.open(temp, "wb") as fh:
+            fh.write(data)
+        sftp.chmod(temp, 0o644)
+        sftp.posix_rename(temp, final)
+        return True
 
     def list_outbox(self, drop: str) -> list[str]:
         """Batch directories in an institution's outbox (tests, operators)."""

@@ -157,7 +157,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     """Ten days on: institutions upload result files, the county systems and the grid publish
     theirs; the results DAG collects; an on-demand report covers the demo's deliveries."""
     from gateway.results import write_period_report
-    from simulators.institutions import answers, held_in_force
+    from simulators.institutions import answers, held_in_force, upload
 
     local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
     later = local_now + timedelta(days=10)
@@ -166,10 +166,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     deliveries = [d for d in deliveries if f"{d['rowguid']}:{d['utility']}:{d['version']}" in held]  # what each still holds in force
     files, _ = answers(deliveries, seed=6021, delivered_on=local_now, late_days=8)
     for drop, (name, data) in files.items():
-        (drops_root / drop / "inbox").mkdir(parents=True, exist_ok=True)
-        (drops_root / drop / "inbox" / name).write_bytes(data)
-        uploaded = time.time() - 600  # uploaded a while ago, not still being written
-        os.utime(drops_root / drop / "inbox" / name, (uploaded, uploaded))
+        upload(drops_root / drop / "inbox", name, data)  # the file, then its completion marker (docs/protocol/results.md)
     receivers.clock(later)
     _step(f"ten days later: {len(files)} institutions upload result files to their drops' inboxes; the county systems and the grid "
           "publish results (simulator clock moved on)")

@@ -18,7 +18,6 @@ Delivery, tracking, paper handover and reports hang off the verdicts (`remote_ve
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,12 +36,12 @@ def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | Non
     from connectors.forms import read_form
     from connectors.ledger.registry import as_local_midnight
     from gateway import reference
-    from gateway.registry import local_now
+    from gateway.registry import file_sha256, local_now
     from transforms.registry_forms import Places
     from transforms.remote_checklists import parse_checklist
 
     path = Path(path)
-    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha256 = file_sha256(path)
     if ledger.checklist_form_by_hash(sha256):
         return ChecklistSummary(None, path.name, already_loaded=True)
     parsed = parse_checklist(read_form(path), file=path.name, places=Places(reference.divisions()))
@@ -56,6 +55,9 @@ def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | Non
     for issue in summary.issues:
         log.info("  %s", issue)
     return summary
+
+
+load_checklist_form.surface = "remote_checklist"  # what gateway.registry.load_inbox dead-letters an unreadable checklist form under
 
 
 def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,

@@ -23,6 +23,7 @@ from datetime import datetime
 from connectors.ledger import Ledger, utcnow
 
 log = logging.getLogger(__name__)
+WAIT_BOUND_S = 24 * 3600  # a file not complete (or not readable) a day after it was first seen is refused, not waited for
 
 
 @dataclass
@@ -33,13 +34,18 @@ class CollectResult:
     exceptions: int = 0
     notifications: int = 0
     errors: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files refused whole: "sftp:<drop>/<name>: <rule>" (each also a dead letter)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None, settle_s: float = 60) -> CollectResult:
-    """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS."""
+def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None, settle_s: float = 60,
+                    wait_bound_s: float = WAIT_BOUND_S, clock=time.time) -> CollectResult:
+    """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS.
+
+    Drops: `settle_s` and `wait_bound_s` are the completeness rule's times (docs/protocol/results.md),
+    `clock` the epoch clock the server's mtimes are compared with."""
     from transforms.results import KnownWorkOrders, check_results, exception, rows_from_feed
 
     out = CollectResult()
@@ -47,21 +53,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
     known = KnownWorkOrders(deliveries, ledger.outcomes())
     if drops is not None:
         for drop in sorted(set(deliveries.loc[deliveries["channel"] == "account", "destination"])) if len(deliveries) else []:
-            source = f"sftp:{drop}"
-            try:
-                waiting = drops.list_inbox(drop)
-            except Exception as exc:  # noqa: BLE001 - one drop's trouble is that drop's
-                out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
-                continue
-            for name, size, modified in waiting:
-                # A file still being uploaded: a client's temporary name, or written in the last minute.
-                if name.lower().endswith((".filepart", ".part", ".tmp")) or modified > time.time() - settle_s:
-                    continue
-                try:
-                    _collect_file(ledger, drops, drop, name, size, source, known, as_of, out, run_id)
-                except Exception as exc:  # noqa: BLE001
-                    out.errors.append(f"{source}/{name}: {type(exc).__name__}: {exc}")
-                    log.warning("result file %s/%s: %s", source, name, exc)
+            _collect_drop(ledger, drops, drop, known, as_of, out, run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
     for source, receiver in (feeds or {}).items():
         try:
             items, cursor = receiver.results(ledger.cursor(source))
@@ -81,36 +73,183 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
     return out
 
 
-def _collect_file(ledger, drops, drop, name, size, source, known, as_of, out: CollectResult, run_id) -> None:
-    from transforms.results import MAX_RESULT_FILE_BYTES, check_results, exception, read_result_file
+TEMP_SUFFIXES = (".filepart", ".part", ".tmp")
+MARKER = b".done"
+
+
+def _collect_drop(ledger, drops, drop: str, known, as_of, out: CollectResult, run_id, *, settle_s: float, wait_bound_s: float, clock) -> None:
+    """One institution's inbox, file by file: a file's trouble is that file's (refused with a reason, a note in the drop), never the inbox's."""
+    source = f"sftp:{drop}"
+    try:
+        entries = drops.list_inbox(drop)
+    except Exception as exc:  # noqa: BLE001 - one drop's trouble is that drop's
+        out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
+        return
+    markers = {e.raw[: -len(MARKER)]: e for e in entries if e.raw.endswith(MARKER)}
+    present = {e.raw for e in entries}
+    for entry in entries:
+        if entry.raw.endswith(MARKER) and entry.raw[: -len(MARKER)] in present:
+            continue  # a completion marker: read with its file
+        try:
+            _collect_entry(ledger, drops, drop, source, entry, markers.get(entry.raw), known, as_of, out, run_id,
+                           settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+        except Exception as exc:  # noqa: BLE001 - the next file is collected
+            from transforms.text import shown
+
+            out.errors.append(f"{source}/{shown(entry.raw)}: {type(exc).__name__}: {exc}")
+            log.warning("result file %s/%s: %s", source, shown(entry.raw), exc)
+
+
+def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out: CollectResult, run_id, *, settle_s, wait_bound_s, clock) -> None:
+    """Read one inbox file when it is complete; refuse it (with a reason, kept, told) when it cannot be; else leave it for later."""
+    from transforms.results import MAX_RESULT_FILE_BYTES, check_file_name, exception
+    from transforms.text import shown
+
+    name_key = hashlib.sha256(entry.raw).hexdigest()
+    now = utcnow()
+    first_seen, stable_since = ledger.sight_inbox_file(source, name_key, size=entry.size, mtime=entry.mtime, now=now)
+    over_bound = (now - first_seen).total_seconds() >= wait_bound_s
+    waited = f"等待 {int((now - first_seen).total_seconds() // 60)} 分钟（上限 {int(wait_bound_s // 60)} 分钟）"
+    name, why = check_file_name(entry.raw)
+    refuse = _Refusal(ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker)
+    if entry.raw.endswith(MARKER):  # a marker whose file is not (or no longer) there
+        if over_bound:
+            refuse.aside("orphan-markers")
+        return
+    if name is not None and name.lower().endswith(TEMP_SUFFIXES):
+        if over_bound:  # a temporary name never renamed: an upload given up
+            refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"临时文件名，{waited}"), data=None)
+        return
+    if name is None:
+        refuse.whole(exception(source, "FILE_NAME_UNSAFE", value=shown(entry.raw, 200), detail=why), data=_head(drops, drop, entry.raw))
+        return
+    if entry.size > MAX_RESULT_FILE_BYTES:  # not even downloaded
+        refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"{entry.size} 字节，上限 {MAX_RESULT_FILE_BYTES}"), data=_head(drops, drop, entry.raw))
+        return
+    # Settled: unchanged for the settle time, by its mtime (when that is not ahead of our clock) or by what we saw.
+    settled = entry.mtime <= clock() - settle_s or (now - stable_since).total_seconds() >= settle_s
+    if marker is None and not settled and not over_bound:
+        return  # still being written, by its mtime and by what we saw
+    try:
+        data = drops.fetch(drop, entry.raw, max_bytes=MAX_RESULT_FILE_BYTES)
+        expect = _marker_sha(drops.fetch(drop, marker.raw, max_bytes=1024)) if marker is not None else None
+    except PermissionError:
+        if over_bound:
+            refuse.whole(exception(source, "FILE_UNREADABLE", value=name, detail=waited), data=None)
+        return
+    except FileNotFoundError:  # taken back by the institution while we looked
+        ledger.forget_inbox_file(source, name_key)
+        return
+    if len(data) > MAX_RESULT_FILE_BYTES:  # it grew while we looked
+        refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"超过 {MAX_RESULT_FILE_BYTES} 字节"), data=data[: 1 << 20])
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    if marker is not None:
+        complete = expect is None or expect == sha
+        gap = f"文件的 SHA-256 {sha[:12]}… 与 {name}.done 中的 {str(expect)[:12]}… 不符"
+    else:
+        complete = data.endswith((b"\n", b"\r"))  # a file cut off mid-upload ends mid-row: it waits
+        gap = "文件不以换行结束，且没有 .done 完成标记"
+    if not complete:
+        if over_bound:
+            refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"{gap}，{waited}"), data=data, sha=sha)
+        return
+    _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out, run_id, refuse)
+
+
+def _tell(drops, drop: str, name: str, data: bytes) -> None:
+    """The note for the institution; a drop that will not take it (its receipts/ made a file, a full disk) does not hold the file up."""
+    try:
+        drops.write_receipt(drop, name, data)
+    except Exception as exc:  # noqa: BLE001 - the refusal is recorded in the ledger all the same
+        log.warning("receipt %s for %s not written: %s", name, drop, exc)
+
+
+def _marker_sha(data: bytes) -> str | None:
+    """The SHA-256 a `.done` marker states (`sha256sum` output, or the bare hex digest), or None for an empty marker."""
+    import re
+
+    m = re.search(rb"\b([0-9a-fA-F]{64})\b", data)
+    return m[1].decode().lower() if m else None
+
+
+def _head(drops, drop, raw: bytes) -> bytes | None:
+    """The first MiB of a refused file, for the dead letter (None when it cannot be read)."""
+    try:
+        return drops.fetch(drop, raw, max_bytes=(1 << 20) - 1)[: 1 << 20]
+    except Exception:  # noqa: BLE001 - the refusal stands without the bytes
+        return None
+
+
+class _Refusal:
+    """Refusing one inbox file: kept (dead letter + exceptions list, once), told (a receipt in the drop, once), moved aside."""
+
+    def __init__(self, ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker=None) -> None:
+        self.ledger, self.drops, self.drop, self.source, self.entry = ledger, drops, drop, source, entry
+        self.name_key, self.name, self.out, self.run_id, self.as_of, self.marker = name_key, name, out, run_id, as_of, marker
+
+    def whole(self, problem: dict, *, data: bytes | None, sha: str | None = None) -> None:
+        from connectors.ledger.deadletter import unit_key
+        from transforms.results import receipt_csv, receipt_name
+        from transforms.text import shown
+
+        # A file refused before its contents count is keyed by its name, size and mtime; one read, by its contents.
+        key = sha or hashlib.sha256(f"{self.name_key}:{self.entry.size}:{self.entry.mtime}".encode()).hexdigest()
+        shown_name = shown(self.entry.raw, 200)
+        new = self.ledger.dead_letter(surface="result_file", unit_key=unit_key(self.source, key), origin=f"{self.source}/inbox/{shown_name}",
+                                      rule_id=problem["reason_code"], reason=f"{shown_name}: {problem['reason']}", payload=data,
+                                      owner=f"institution:{self.drop}", run_id=self.run_id)
+        if new and not self.ledger.result_file_seen(self.source, key):
+            _tell(self.drops, self.drop, receipt_name(self.name if self.name and not problem["reason_code"] == "FILE_NAME_UNSAFE" else None, key),
+                  receipt_csv(shown_name=shown_name, sha256=sha, size=self.entry.size, accepted=0, refused=[problem], whole_file=True))
+            self.ledger.save_results(source=self.source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=self.run_id,
+                                     file={"name": shown_name, "sha256": key, "size": self.entry.size, "reason": problem["reason"]})
+            self.out.files_refused += 1
+            self.out.exceptions += 1
+            self.out.refused.append(f"{self.source}/{shown_name}: {problem['reason_code']}")
+        self.aside("refused")
+
+    def aside(self, folder: str) -> None:
+        """Out of the institution's inbox (a name not fit to keep is replaced); a move that fails leaves it, recognised next time."""
+        try:
+            self.drops.archive(self.drop, self.entry.raw, folder, as_name=None if self.name else f"unnamed-{self.name_key[:12]}.bin")
+        except Exception as exc:  # noqa: BLE001 - refused and kept already; the dead letter's key recognises it next time
+            log.warning("result file %s: could not be moved aside: %s", self.source, exc)
+            return
+        self.ledger.forget_inbox_file(self.source, self.name_key)
+        self.marker_away(folder)
+
+    def marker_away(self, folder: str) -> None:
+        if self.marker is not None:
+            try:
+                self.drops.archive(self.drop, self.marker.raw, folder)
+            except Exception as exc:  # noqa: BLE001 - an orphan marker is moved aside after the wait bound
+                log.warning("result file %s: marker not moved: %s", self.source, exc)
+
+
+def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out: CollectResult, run_id, refuse: _Refusal) -> None:
+    from transforms.results import cap_exceptions, check_results, parse_result_file, receipt_csv, receipt_name
 
     day = as_of.strftime("%Y-%m-%d")
-    if size > MAX_RESULT_FILE_BYTES:  # not even downloaded
-        problem = exception(source, "FILE_TOO_LARGE", value=name, detail=f"{size} 字节，上限 {MAX_RESULT_FILE_BYTES}")
-        ledger.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=run_id,
-                            file={"name": name, "sha256": hashlib.sha256(f"oversize:{name}:{size}:{time.time()}".encode()).hexdigest(),
-                                  "size": size, "reason": problem["reason"]})
-        drops.archive(drop, name, "refused")
-        out.files_refused += 1
-        out.exceptions += 1
-        return
-    data = drops.fetch(drop, name)
-    sha = hashlib.sha256(data).hexdigest()
     if ledger.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
-        drops.archive(drop, name, f"{day}/already-processed")
+        drops.archive(drop, entry.raw, f"{day}/already-processed")
+        ledger.forget_inbox_file(source, refuse.name_key)
+        refuse.marker_away(f"{day}/already-processed")
         return
-    rows, problem = read_result_file(name, data, source=source)
+    rows, read_problems, problem = parse_result_file(name, data, source=source)
     if problem is not None:
-        ledger.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=run_id,
-                            file={"name": name, "sha256": sha, "size": len(data), "reason": problem["reason"]})
-        drops.archive(drop, name, "refused")
-        out.files_refused += 1
-        out.exceptions += 1
+        refuse.whole(problem, data=data, sha=sha)
         return
     accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
+    problems = cap_exceptions(sorted(read_problems + problems, key=lambda p: p["row_number"] if p["row_number"] is not None else 0), source=source)
+    if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
+        _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
+                                                                refused=problems, whole_file=False))
     ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
-                        file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows)})
-    drops.archive(drop, name, day)
+                        file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
+    drops.archive(drop, entry.raw, day)
+    ledger.forget_inbox_file(source, refuse.name_key)
+    refuse.marker_away(day)
     out.files += 1
     out.results += len(accepted)
     out.exceptions += len(problems)

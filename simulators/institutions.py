@@ -1,7 +1,9 @@
 """Account-mode institutions answering (for `make run` and tests): each handles the work
 orders it downloaded with a known mix of outcomes and uploads one result file to its
 drop's `/inbox/`, in the documented format (docs/protocol/results.md), in UTF-8, UTF-8
-with BOM or GB18030 as their office software saves it.
+with BOM or GB18030 as their office software saves it — and, as the protocol asks, a
+completion marker `<name>.done` (the `sha256sum` line of the file) once the upload is whole
+(`completion_marker`, `upload`).
 
 They read their outbox as docs/protocol/sftp-drop.md says: work-order batches (`XB…`) and
 cancellation batches (`XBCX…`, manifest `"kind": "cancel"`); what an institution holds in force
@@ -11,9 +13,12 @@ and it does not handle a cancelled work order (`answers(..., cancelled=...)`).""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
 import random
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +32,27 @@ def result_file(rows: list[list[str]], encoding: str = "utf-8-sig") -> bytes:
     buf = io.StringIO()
     csv.writer(buf).writerows([HEADER, *rows])
     return buf.getvalue().encode(encoding)
+
+
+def completion_marker(name: str, data: bytes) -> tuple[str, bytes]:
+    """(`<name>.done`, its contents): the line `sha256sum <name>` prints, which the gateway checks the file against."""
+    return f"{name}.done", f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode()
+
+
+def upload(inbox: Path, name: str, data: bytes, *, marker: bool = True, uploaded_ago_s: float = 600) -> Path:
+    """An institution's upload into a drop inbox on this file system: the file, then its completion marker."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    written = [path]
+    if marker:
+        marker_name, marker_data = completion_marker(name, data)
+        (inbox / marker_name).write_bytes(marker_data)
+        written.append(inbox / marker_name)
+    uploaded = time.time() - uploaded_ago_s
+    for p in written:
+        os.utime(p, (uploaded, uploaded))
+    return path
 
 
 def answers(deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: dict | None = None, late_days: int = 12,

@@ -108,6 +108,7 @@ class ParsedForm:
     rows: list[dict] = field(default_factory=list)
     issues: list[FormIssue] = field(default_factory=list)
     effective_invalid: bool = False
+    preamble_invalid: bool = False  # a cell above (or in) the header could not be read: nothing of the form loads
 
     @property
     def errors(self) -> list[FormIssue]:
@@ -163,7 +164,7 @@ def parse_annex2(sheets, *, file: str, places: Places) -> ParsedForm:
     if not found:
         form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER",
                                      "找不到附件2表头（需有“机构名称”“机构编码”等列）"))
-    if form.effective_invalid:
+    if form.effective_invalid or form.preamble_invalid:
         form.rows = []
     return form
 
@@ -173,7 +174,15 @@ def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, ti
     Annex 2's title by default) and `生效日期：…`, into `form.city_code` / `form.effective`, with an
     issue for an unknown city or an unreadable date. `whole_form_waits`: an unreadable date keeps
     the whole form out (`form.effective_invalid`)."""
-    preamble = " ".join(" ".join(cells) for _, cells in sheet.rows[:header_at])
+    faults, _ = sheet_faults(sheet)
+    unread = getattr(sheet, "faults", {})
+    preamble = " ".join(" ".join(c for i, c in enumerate(cells) if (n, i) not in unread) for n, cells in sheet.rows[:header_at])
+    for number, _cells in sheet.rows[:header_at + 1]:
+        for col, rule, message in faults.get(number, [])[:1]:
+            where = _letter(col) if col is not None else None
+            form.issues.append(FormIssue(form.file, sheet.name, number, where, "error", rule,
+                                         message.replace("本行未载入", "表头以上的内容无法确认") + "；整张表未载入"))
+            form.preamble_invalid = True
     city = _labelled(preamble, "城市") or (title_city or _title_city)(preamble)
     if city and form.city_code is None:
         form.city_code = places.city_by_name(city)
@@ -211,11 +220,12 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
     seen_codes: dict[str, int] = {}
     counted = {"water": 0, "gas": 0, "heat": 0}
     carry = {"county": "", "utility": ""}
+    faults, cleaned = sheet_faults(sheet)
     for number, cells in sheet.rows[header_at + 1:]:
         values = [c for c in cells if c.strip()]
-        if not values:
+        if not values and number not in faults:
             continue  # a blank line
-        if _plain(values[0]).startswith("合计"):
+        if values and _plain(values[0]).startswith("合计"):
             _check_totals(" ".join(values), counted, form, sheet.name, number)
             break
         if _is_subheader(cells, columns):
@@ -224,8 +234,13 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
         utility_text = cell(cells, "utility") or carry["utility"]
         carry = {"county": county_text, "utility": utility_text}
         name, code_text = cell(cells, "name"), cell(cells, "code")
+        unread, altered = row_fault_issues(file, sheet.name, number, faults, cleaned, header)
+        if unread:
+            form.issues.extend(unread)  # one reason for the row; its other cells are not judged
+            continue
         if not name and not code_text:
             continue  # an empty slot the form leaves under each type
+        form.issues.extend(altered)
         issues: list[FormIssue] = []
 
         def problem(key: str, rule: str, message: str, severity: str = "error", _n=number, _issues=issues) -> None:
@@ -311,15 +326,26 @@ def _parse_annex3_table(sheet, header_at: int, year: int | None, form: ParsedFor
         form.issues.append(FormIssue(form.file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING", "表头缺少列：县（市、区）或 开通日期"))
         return
     heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
+    faults, cleaned = sheet_faults(sheet)
     for number, cells in sheet.rows[header_at + 1:]:
         get = {k: (cells[i].strip() if i < len(cells) else "") for k, i in columns.items()}
+        unread, altered = row_fault_issues(form.file, sheet.name, number, faults, cleaned, header)
+        if unread:
+            form.issues.extend(unread)
+            continue
         if not get["county"] or _plain(get["county"]).startswith(("部门", "联系人", "合计")):
             continue
+        form.issues.extend(altered)
         _annex3_row(form, sheet.name, number, heading, get["county"], {k: get.get(k, "") for k in ("gas", "heat", "water")}, get["open_date"], year, places)
 
 
 def _parse_annex3_letter(sheet, year: int | None, form: ParsedForm, places: Places) -> None:
+    faults, _ = sheet_faults(sheet)
     for number, cells in sheet.rows:
+        unread, _ = row_fault_issues(form.file, sheet.name, number, faults, {}, [])
+        if unread:  # a line of the letter that could not be read may be a county's sentence: say so
+            form.issues.extend(unread)
+            continue
         for i, text in enumerate(cells):
             m = LETTER_LINE.search(_plain(text))
             if not m:
@@ -445,6 +471,35 @@ def _letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def sheet_faults(sheet) -> tuple[dict, dict]:
+    """A sheet's unread cells and cleaned cells by row: {row: [(column index | None, rule, message)]}, {row: [(column index, kinds)]}."""
+    faults: dict[int, list] = {}
+    for (row, col), (rule, message) in sorted(getattr(sheet, "faults", {}).items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1])):
+        faults.setdefault(row, []).append((col, rule, message))
+    cleaned: dict[int, list] = {}
+    for (row, col), kinds in sorted(getattr(sheet, "cleaned", {}).items()):
+        cleaned.setdefault(row, []).append((col, kinds))
+    return faults, cleaned
+
+
+CLEANED_LABELS = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符"}
+
+
+def row_fault_issues(file: str, sheet_name: str, number: int, faults: dict, cleaned: dict, header: list[str]) -> tuple[list[FormIssue], list[FormIssue]]:
+    """(errors, warnings) for one data row: the first cell that could not be read (the row is not
+    loaded: one reason), and a warning per cell whose invisible characters were removed."""
+    def column(col):
+        if col is None:
+            return None
+        return f"{_letter(col)} {_heading(header[col])}" if col < len(header) and _heading(header[col]) else _letter(col)
+
+    errors = [FormIssue(file, sheet_name, number, column(col), "error", rule, message) for col, rule, message in faults.get(number, [])[:1]]
+    warnings = [FormIssue(file, sheet_name, number, column(col), "warning", "FORM_TEXT_CLEANED",
+                          "单元格中的" + "、".join(CLEANED_LABELS.get(k, k) for k in kinds) + "已删除（按删除后的内容载入）")
+                for col, kinds in cleaned.get(number, [])]
+    return errors, warnings
 
 
 def _find_header(rows, all_of: tuple[str, ...]) -> int | None:

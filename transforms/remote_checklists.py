@@ -35,6 +35,8 @@ from transforms.registry_forms import (
     _map_columns,
     _plain,
     read_preamble,
+    row_fault_issues,
+    sheet_faults,
 )
 from transforms.remote_rules import BUSINESS_TYPES, REMOTE_TYPES, county_code_ok
 
@@ -98,6 +100,8 @@ def parse_checklist(sheets, *, file: str, places: Places) -> ParsedForm:
             continue
         found = True
         _parse_sheet(sheet, header_at, form, places)
+    if form.preamble_invalid:
+        form.rows = []
     if not found:
         form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER",
                                      "找不到材料清单表头（需有“县（市、区）”“业务类型”“材料编码”“材料名称”“是否必须”等列）"))
@@ -125,8 +129,10 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
     rows: list[dict] = []
     broken: dict[tuple[str, str], int] = {}  # (xzqh, type) -> first row with an error
     first_row: dict[tuple[str, str], int] = {}
+    faults, cleaned = sheet_faults(sheet)
+    unplaced: int | None = None  # first unread row whose list cannot be told: every list of the sheet waits
     for number, cells in sheet.rows[header_at + 1:]:
-        if not any(c.strip() for c in cells):
+        if not any(c.strip() for c in cells) and number not in faults:
             continue  # a blank line
         if _plain(cells[0] if cells else "").startswith(("填表说明", "说明", "注：", "注:")):
             continue
@@ -134,6 +140,26 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
         type_text = cell(cells, "business_type") or carry["business_type"]
         carry = {"county": county_text, "business_type": type_text}
         code_text, name = cell(cells, "code"), cell(cells, "name")
+        unread, altered = row_fault_issues(file, sheet.name, number, faults, cleaned, header)
+        if unread:
+            # One reason for the row. Its list must not load without it (a list loaded short of a
+            # row would stop asking for that material): the list it belongs to waits, or, when
+            # its county or type cell is the unread one, every list of the sheet.
+            form.issues.extend(unread)
+            unread_cols = {col for col, _, _ in faults.get(number, [])}
+
+            def readable(key: str, text: str, _unread=unread_cols) -> bool:  # a line in another encoding: its cells with U+FFFD
+                return columns[key] not in _unread and "\ufffd" not in text
+
+            xzqh = parse_county(county_text, places, form.city_code)[0] if county_text and readable("county", county_text) else None
+            business_type = parse_business_type(type_text)[0] if readable("business_type", type_text) else None
+            if xzqh is None or business_type not in REMOTE_TYPES:
+                unplaced = unplaced or number
+            else:
+                broken.setdefault((xzqh, business_type), number)
+                first_row.setdefault((xzqh, business_type), number)
+            continue
+        form.issues.extend(altered)
         issues: list[FormIssue] = []
 
         def problem(key: str | None, rule: str, message: str, severity: str = "error", _n=number, _issues=issues) -> None:
@@ -179,6 +205,10 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
         rows.append({"sheet": sheet.name, "row": number, "xzqh": xzqh, "business_type": business_type, "material_code": code,
                      "material_name": re.sub(r"\s+", " ", name).strip(), "required": bool(required), "paper_original": bool(paper),
                      "note": cell(cells, "note")})
+    if unplaced is not None:
+        for group in {(r["xzqh"], r["business_type"]) for r in rows}:
+            broken.setdefault(group, unplaced)
+            first_row.setdefault(group, unplaced)
     for (xzqh, business_type), at in broken.items():
         form.issues.append(FormIssue(file, sheet.name, first_row[(xzqh, business_type)], None, "error", "CHECKLIST_INCOMPLETE",
                                      f"{xzqh} {BUSINESS_TYPES[business_type]}的材料清单第{at}行有错误：整张清单未载入，原清单继续有效"))

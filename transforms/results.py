@@ -41,11 +41,19 @@ UTILITY_WORDS = {"water": "water", "水": "water", "供水": "water", "gas": "ga
 FILE_COLUMNS = ("GDBH", "ROWGUID", "XBLX", "JGDM", "JGSM", "BLSJ", "BLR")
 ACCEPTED_COLUMNS = ("rowguid", "utility", "version", "result", "code", "reason", "handled_at", "handler", "row")  # what check_results accepts
 MAX_RESULT_FILE_BYTES = 5 * 1024 * 1024
+MAX_RESULT_ROWS = 20_000  # a day's results of the busiest institution are a few hundred rows
+MAX_FILE_EXCEPTIONS = 100  # per file: the first ones are listed, then one line counts the rest
+MAX_NAME_CHARS = 128
 SAFE_NAME = re.compile(r"[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z\u4e00-\u9fff_.-]{0,127}\.csv", re.IGNORECASE)
+_GDBH = re.compile(r".{1,64}:[a-z]{1,16}:[0-9]{1,9}")
+CELL_LIMITS = {"GDBH": 200, "ROWGUID": 64, "XBLX": 16, "JGDM": 8, "JGSM": 500, "BLSJ": 40, "BLR": 64}  # characters, checked before anything is stored
 
 EXCEPTIONS: dict[str, str] = {
-    "FILE_NAME_UNSAFE": "文件名不合规（只允许字母、数字、汉字、_ . -，以 .csv 结尾，不含路径）",
+    "FILE_NAME_UNSAFE": "文件名不合规（只允许字母、数字、汉字、_ . -，以 .csv 结尾，不含路径，UTF-8 编码，不超过 128 个字符）",
     "FILE_TOO_LARGE": "文件过大",
+    "FILE_TOO_MANY_ROWS": "结果行数超过上限，整个文件未处理",
+    "FILE_INCOMPLETE": "文件在等待时限内没有上传完成",
+    "FILE_UNREADABLE": "文件没有读取权限，在等待时限内仍无法读取",
     "FILE_ENCODING": "文件编码无法识别（应为 UTF-8 或 GB18030）",
     "FILE_COLUMNS_MISSING": "缺少必需的列",
     "FILE_EMPTY": "文件没有结果行",
@@ -59,6 +67,9 @@ EXCEPTIONS: dict[str, str] = {
     "RESULT_DUPLICATE": "重复的结果，已忽略",
     "RESULT_CONFLICT": "与已收到的最终结果矛盾，未采用",
     "RESULT_MALFORMED": "结果记录格式不对",
+    "RESULT_ENCODING": "本行含有不是文件编码（UTF-8 或 GB18030）的字节",
+    "RESULT_CELL_TOO_LONG": "单元格内容过长",
+    "RESULT_MORE_EXCEPTIONS": "本文件还有更多未采用的行（只列出前若干条）",
 }
 
 
@@ -67,37 +78,116 @@ def exception(source: str, reason_code: str, *, row: int | None = None, rowguid=
             "reason": EXCEPTIONS[reason_code] + (f"：{detail}" if detail else ""), "value": None if value is None else str(value)[:500]}
 
 
+def check_file_name(raw: bytes) -> tuple[str | None, str | None]:
+    """(the name as text, None) for an allowed result-file name, or (None, why not): UTF-8, the safe characters, a length bound."""
+    from transforms.text import shown
+
+    try:
+        name = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"文件名 {shown(raw, 80)} 不是 UTF-8 编码"
+    if len(name) > MAX_NAME_CHARS + 4:
+        return None, f"文件名有 {len(name)} 个字符，超过上限 {MAX_NAME_CHARS}"
+    if not SAFE_NAME.fullmatch(name) or ".." in name:
+        return None, f"文件名 {shown(name, 80)} 含有不允许的字符"
+    return name, None
+
+
 def read_result_file(name: str, data: bytes, *, source: str) -> tuple[pd.DataFrame | None, dict | None]:
     """(rows, None) or (None, a file-level exception). Rows: row, GDBH, ROWGUID, XBLX, JGDM, JGSM, BLSJ, BLR (text)."""
+    rows, _, problem = parse_result_file(name, data, source=source)
+    return rows, problem
+
+
+def parse_result_file(name: str, data: bytes, *, source: str) -> tuple[pd.DataFrame | None, list[dict], dict | None]:
+    """(rows, row exceptions, None) or (None, [], a file-level exception).
+
+    Bounds before anything else: the name, the size, the number of rows (a file over it is
+    refused whole with one reason, never a line per row). Each cell passes `clean_text`; a row
+    with a line not valid in the file's encoding, or a cell over `CELL_LIMITS`, is refused
+    alone (RESULT_ENCODING / RESULT_CELL_TOO_LONG) and the file's other rows go on."""
+    from transforms.csvtext import csv_records, decode_lines
+    from transforms.text import clean_text
+
     if not SAFE_NAME.fullmatch(name) or ".." in name:
-        return None, exception(source, "FILE_NAME_UNSAFE", value=name)
+        return None, [], exception(source, "FILE_NAME_UNSAFE", value=name)
     if len(data) > MAX_RESULT_FILE_BYTES:
-        return None, exception(source, "FILE_TOO_LARGE", value=name, detail=f"{len(data)} 字节，上限 {MAX_RESULT_FILE_BYTES}")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return None, exception(source, "FILE_ENCODING", value=name)
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
-        return None, exception(source, "FILE_EMPTY", value=name)
-    header = [h.strip().upper() for h in rows[0]]
+        return None, [], exception(source, "FILE_TOO_LARGE", value=name, detail=f"{len(data)} 字节，上限 {MAX_RESULT_FILE_BYTES}")
+    decoded = decode_lines(data)
+    if decoded is None:
+        return None, [], exception(source, "FILE_ENCODING", value=name)
+    records = list(csv_records(decoded, max_records=MAX_RESULT_ROWS + 1, field_limit=MAX_RESULT_FILE_BYTES))
+    if not records:
+        return None, [], exception(source, "FILE_EMPTY", value=name)
+    if len(records) > MAX_RESULT_ROWS + 1:  # + the header
+        return None, [], exception(source, "FILE_TOO_MANY_ROWS", value=name, detail=f"超过 {MAX_RESULT_ROWS} 行（上限），请分成多个文件上传")
+    header = [(clean_text(h).value or "").strip().upper() for h in records[0][3]]
     has_key = "GDBH" in header or ("ROWGUID" in header and "XBLX" in header)
     missing = [c for c in ("JGDM", "BLSJ") if c not in header] + ([] if has_key else ["GDBH（或 ROWGUID + XBLX）"])
     if missing:
-        return None, exception(source, "FILE_COLUMNS_MISSING", value=name, detail="、".join(missing))
-    records = []
-    for number, cells in enumerate(rows[1:], start=2):
+        return None, [], exception(source, "FILE_COLUMNS_MISSING", value=name, detail="、".join(missing))
+    where = {c: header.index(c) for c in FILE_COLUMNS if c in header}
+    out, problems = [], []
+    for number, first, last, cells in records[1:]:
         if not any(c.strip() for c in cells):
             continue
-        record = {c: (cells[header.index(c)].strip() if c in header and header.index(c) < len(cells) else "") for c in FILE_COLUMNS}
-        records.append({"row": number, **record})
-    if not records:
-        return None, exception(source, "FILE_EMPTY", value=name)
-    return pd.DataFrame(records, columns=["row", *FILE_COLUMNS]), None
+        if any(line in decoded.bad_lines for line in range(first, last + 1)):
+            problems.append(exception(source, "RESULT_ENCODING", row=number, detail=f"第{number}行"))
+            continue
+        record = {c: (clean_text(cells[i]).value or "").strip() if i < len(cells) else "" for c, i in where.items()}
+        long = [c for c, v in record.items() if len(v) > CELL_LIMITS[c]]
+        if long:
+            c = long[0]
+            problems.append(exception(source, "RESULT_CELL_TOO_LONG", row=number, value=record[c][:80],
+                                      detail=f"{c} 列 {len(record[c])} 个字符，上限 {CELL_LIMITS[c]}"))
+            continue
+        gdbh = record.get("GDBH", "")
+        if gdbh and not _GDBH.fullmatch(gdbh):  # checked here too: a version of '²' or 20 digits must not reach int() or the database
+            problems.append(exception(source, "RESULT_BAD_KEY", row=number, value=gdbh))
+            continue
+        out.append({"row": number, **{c: record.get(c, "") for c in FILE_COLUMNS}})
+    if not out and not problems:
+        return None, [], exception(source, "FILE_EMPTY", value=name)
+    return pd.DataFrame(out, columns=["row", *FILE_COLUMNS]), problems, None
+
+
+def cap_exceptions(problems: list[dict], *, source: str, limit: int = MAX_FILE_EXCEPTIONS) -> list[dict]:
+    """A file's exceptions as listed: the first `limit`, then one line counting the rest by reason."""
+    if len(problems) <= limit:
+        return problems
+    rest: dict[str, int] = {}
+    for p in problems[limit:]:
+        rest[p["reason_code"]] = rest.get(p["reason_code"], 0) + 1
+    detail = f"另有 {len(problems) - limit} 行未采用：" + "，".join(f"{code} {n} 行" for code, n in sorted(rest.items()))
+    return problems[:limit] + [exception(source, "RESULT_MORE_EXCEPTIONS", detail=detail)]
+
+
+RECEIPT_HEADINGS = ["行 row", "规则 rule", "说明 reason", "值 value"]
+
+
+def receipt_name(name: str | None, key: str) -> str:
+    """The receipt's file name in the institution's `inbox/receipts/`: the file's (safe) stem and its key's first 12 hex digits."""
+    stem = name.rsplit(".", 1)[0] if name else "file"
+    return f"{stem}.{key[:12]}.receipt.csv"
+
+
+def receipt_csv(*, shown_name: str, sha256: str | None, size: int, accepted: int, refused: list[dict], whole_file: bool) -> bytes:
+    """The note an institution finds for a file refused in whole or in part (UTF-8 with BOM, opens in Excel / WPS).
+
+    Names the file and its SHA-256, what was accepted and what was refused, with rule and row;
+    every cell through `safe_cell`."""
+    from transforms.text import safe_cell
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    outcome = "整个文件未处理 / file refused" if whole_file else f"已采用 {accepted} 行，未采用 {sum(1 for p in refused if p.get('row_number') is not None)} 行 / partly refused"
+    for label, value in (("文件 file", shown_name), ("SHA-256", sha256 or "未读取 / not read"), ("大小 size", f"{size} 字节"), ("结果 outcome", outcome)):
+        writer.writerow([safe_cell(f"# {label}"), safe_cell(value)])
+    writer.writerow(RECEIPT_HEADINGS)
+    for p in refused:
+        writer.writerow([safe_cell("" if p.get("row_number") is None else str(p["row_number"])), safe_cell(p["reason_code"]),
+                         safe_cell(p["reason"]), safe_cell("" if p.get("value") is None else str(p["value"])[:200])])
+    return buf.getvalue().encode("utf-8-sig")
 
 
 def rows_from_feed(items: list) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from connectors import sqlfiles
 from connectors.ledger.schema import (
     handling_result,
+    inbox_sighting,
     result_exception,
     result_file,
     result_source,
@@ -47,6 +48,25 @@ class ResultStore:
     def result_file_seen(self, source: str, sha256: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(result_file.c.file_id).where(result_file.c.source == source, result_file.c.sha256 == sha256)).first() is not None
+
+    def sight_inbox_file(self, source: str, name_key: str, *, size: int, mtime: int, now: datetime) -> tuple[datetime, datetime]:
+        """Note a file seen in a drop's inbox; returns (first seen under this name, first seen with this size and mtime)."""
+        c = inbox_sighting.c
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(inbox_sighting).where(c.source == source, c.name_key == name_key)).mappings().first()
+            if row is None:
+                conn.execute(inbox_sighting.insert(), {"source": source, "name_key": name_key, "size": size, "mtime": mtime,
+                                                       "first_seen_at": now, "stable_since": now, "last_seen_at": now})
+                return now, now
+            stable = row["stable_since"] if (row["size"], row["mtime"]) == (size, mtime) else now
+            conn.execute(inbox_sighting.update().where(c.source == source, c.name_key == name_key)
+                         .values(size=size, mtime=mtime, stable_since=stable, last_seen_at=now))
+            return row["first_seen_at"], stable
+
+    def forget_inbox_file(self, source: str, name_key: str) -> None:
+        """The file left the inbox (read, refused, or moved aside): its sightings go."""
+        with self.engine.begin() as conn:
+            conn.execute(inbox_sighting.delete().where(inbox_sighting.c.source == source, inbox_sighting.c.name_key == name_key))
 
     def cursor(self, source: str) -> str | None:
         with self.engine.connect() as conn:

@@ -672,7 +672,23 @@ dead_letter = sa.Table(
     comment="every unit that could not enter its stage: kept as received with one rule and a reason, never retried for ever",
 )
 
-# --- cancellations of delivered work orders (migration 0009_cancel; helper "cancel") ------------
+# --- files (issue 12: result files in the institutions' drops) -------------------------------
+
+inbox_sighting = sa.Table(
+    "inbox_sighting",
+    metadata,
+    sa.Column("source", sa.String(128), primary_key=True, comment="sftp:<drop>"),
+    sa.Column("name_key", sa.String(64), primary_key=True, comment="SHA-256 of the file name's raw bytes"),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime", sa.BigInteger, nullable=False, comment="as the server reports it (epoch seconds)"),
+    sa.Column("first_seen_at", sa.DateTime, nullable=False, comment="first seen under this name: the wait bound counts from here"),
+    sa.Column("stable_since", sa.DateTime, nullable=False, comment="first seen with this size and mtime: the settle time counts from here"),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    comment="a file in a drop's inbox not read yet, as the gateway saw it: completeness by the gateway's own clock",
+)
+
+
+# --- cancellations of delivered work orders (migration 0010_cancel; helper "cancel") ------------
 
 cancel_batch = sa.Table(
     "cancel_batch",

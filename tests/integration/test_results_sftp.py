@@ -77,7 +77,9 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     assert pd.isna(outcomes[(mine[2]["rowguid"], mine[2]["utility"])]["result"])  # acknowledged, still open
     assert pd.notna(outcomes[(mine[2]["rowguid"], mine[2]["utility"])]["acknowledged_at"])
     assert outcomes[(mine[3]["rowguid"], mine[3]["utility"])]["result"] == "done"  # the first final result stands
-    assert list((sshd.root / a / "inbox").iterdir()) == []  # every file moved out of the institution's inbox
+    assert [p.name for p in (sshd.root / a / "inbox").iterdir()] == ["receipts"]  # every file moved out of the institution's inbox
+    receipts = sorted(p.name for p in (sshd.root / a / "inbox" / "receipts").iterdir())
+    assert len(receipts) == 5  # a note for each file refused in whole or in part
     sms = ledger.sms()
     assert len(sms) == 3 and all(s["phone"] and "【不动产登记】" in s["text"] for s in sms)
 

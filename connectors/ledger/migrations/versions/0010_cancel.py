@@ -2,8 +2,8 @@
 dropped by a correction, or now goes to another receiver (account-mode cancellation batches
 and HTTP cancel items, planned once, sent exactly once in effect).
 
-Revision ID: 0009_cancel
-Revises: 0008
+Revision ID: 0010_cancel
+Revises: 0009_files
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_cancel"
-down_revision = "0008"
+revision = "0010_cancel"
+down_revision = "0009_files"
 branch_labels = None
 depends_on = None
 
