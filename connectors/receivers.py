@@ -15,6 +15,11 @@ signed batches and returns one `ItemOutcome` per item, in order:
   the item's, so nothing is given up — the next run sends again once an operator has fixed the
   connection. Re-sending is always safe: the receiver de-duplicates by idempotency key.
 
+`HttpReceiver.cancel(items)` tells the receiver work orders it holds are no longer wanted (the
+platform withdrew the record, a correction dropped the utility or sends it elsewhere), with the same
+answers: `delivered` (cancelled, or already), `rejected` (0404 not held, 0409 already handled),
+`pending`.
+
 `HttpReceiver.results(after)` reads the receiver's feed of handling results (办理结果, `GET
 /v1/results`) from a cursor, page after page, and returns the results exactly as received with
 the cursor to resume from; `result_pages(after)` yields the same page by page (`FeedPage`: the
@@ -56,6 +61,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH_ITEMS = 500  # the protocol's limit per request
 BATCH_PATH = "/v1/work-orders:batch"
+CANCEL_PATH = "/v1/work-orders:cancel"
+CANCEL_REASONS = frozenset({"RECORD_WITHDRAWN", "UTILITY_DROPPED", "DESTINATION_CHANGED"})
+_CANCEL_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"})
 STATUS_PATH = "/v1/work-orders/{key}"
 RESULTS_PATH = "/v1/results"
 MAX_RESULTS_LIMIT = 500  # the protocol's limit per page of results
@@ -306,6 +314,21 @@ class HttpReceiver:
             got, halted = self._deliver_batch(name, chunk, path)
             outcomes += got
         return outcomes
+
+    def cancel(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """Tell the receiver work orders it holds are no longer wanted (`POST /v1/work-orders:cancel`); one outcome
+        per item, same order. Items: idempotency_key (`<key of the version held>:cancel`), rowguid, utility, version
+        (the version held), reason_code, reason. `delivered`: cancelled (0000) or already (0201); `rejected`: 0404
+        (the receiver holds no such work order) or 0409 (already handled: too late); `pending`: send again next run."""
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) != _CANCEL_KEYS:
+                raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_CANCEL_KEYS))}")
+            if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]) \
+                    or not item["idempotency_key"].endswith(":cancel"):
+                raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} is not a cancel key (<work-order key>:cancel)")
+            if item["utility"] not in UTILITIES or item["reason_code"] not in CANCEL_REASONS:
+                raise ValueError(f"items[{i}]: utility must be one of {', '.join(UTILITIES)}, reason_code one of {', '.join(sorted(CANCEL_REASONS))}")
+        return self._deliver_items(items, batch_id=batch_id, path=CANCEL_PATH)
 
     def status(self, idempotency_key: str) -> dict | None:
         """The receiver's record of an accepted key (receipt_id, accepted_at, and `result`: its latest
