@@ -74,7 +74,12 @@ EXCEPTIONS: dict[str, str] = {
     "RESULT_CELL_TOO_LONG": "单元格内容过长",
     "RESULT_MORE_EXCEPTIONS": "本文件还有更多未采用的行（只列出前若干条）",
 }
-WITHDRAWN_STATUSES = {"withdrawn": "平台已撤回该记录", "cancelled": "更正后不再需要该项"}  # work_order statuses ending a delivered order
+# work_order statuses ending a delivered order (transforms/routing.py: a withdrawn or dropped order a
+# receiver holds is cancel_pending until the receiver is told, then cancelled / cancel_refused).
+WITHDRAWN_STATUSES = {
+    "withdrawn": "平台已撤回该记录", "cancelled": "更正后不再需要该项或已撤回",
+    "cancel_pending": "平台已撤回或更正，取消通知待发", "cancel_refused": "平台已撤回或更正（接收方答复已办理）",
+}
 
 # A results-feed entry's fields (docs/protocol/receivers.md), checked by transforms.feeds before any
 # of it is stored: lengths are the ledger columns' (rowguid 64, utility 16, code 8) or the protocol's.

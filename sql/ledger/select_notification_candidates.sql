@@ -9,4 +9,4 @@ LEFT JOIN institution i ON i.version_id = v.institution_version_id
 WHERE o.result IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM sms_outbox s WHERE s.rowguid = o.rowguid AND s.utility = o.utility AND s.version = o.version)
   AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = o.rowguid AND w.utility = o.utility AND w.version > o.version
-                  AND w.status IN ('withdrawn', 'cancelled'))
+                  AND w.status IN ('withdrawn', 'cancelled', 'cancel_pending', 'cancel_refused'))

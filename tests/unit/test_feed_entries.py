@@ -116,7 +116,11 @@ def test_a_superscript_version_in_a_key_is_a_bad_key_not_a_crash():
 # --- withdrawn work orders and repeated acknowledgements ---------------------------------------------
 
 
-@pytest.mark.parametrize(("status", "words"), [("withdrawn", "平台已撤回"), ("cancelled", "更正后不再需要")])
+@pytest.mark.parametrize(("status", "words"), [
+    ("withdrawn", "平台已撤回"), ("cancelled", "更正后不再需要"),
+    # a delivered order the platform withdrew: cancel_pending until the receiver is told (transforms/routing.py)
+    ("cancel_pending", "取消通知待发"), ("cancel_refused", "接收方答复已办理"),
+])
 def test_a_result_for_a_work_order_withdrawn_or_cancelled_after_delivery_is_refused(status, words):
     known = KnownWorkOrders(deliveries({"rowguid": "r0001", "order_status": status, "order_version": 2}), outcomes())
     accepted, problems = check([good(1), good(2)], known)
