@@ -3,6 +3,13 @@
 `PlatformSource.read_changes()` streams Arrow tables of bounded size. On PostgreSQL it runs
 the query as `COPY (...) TO STDOUT` and parses the CSV stream with Arrow's C++ reader (the
 same path `psql \\copy` takes, so memory stays flat); on SQLite it pages with fetchmany.
+
+Rows come out *as received*: the text columns as raw bytes (Arrow `binary`), never decoded
+or judged here, so no value a row holds can stop the read — a line break inside a quoted CSV
+value (the parser is told values may hold newlines), a NUL byte or bytes that are not UTF-8 on
+SQLite, a BLOB in a text column. What may be stored is decided afterwards, row by row
+(`transforms/exchange_rows.admit_changes`). A write time SQLite holds as unreadable text comes
+out null (that row is then refused by name).
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ SOURCE_COLUMNS: tuple[str, ...] = ("change_seq", "change_time", "op", *(c.lower(
 
 
 def _arrow_schema():
+    """The chunks as read: text columns as bytes, as received (admission decodes them)."""
     import pyarrow as pa
 
     return pa.schema(
         [pa.field("change_seq", pa.int64()), pa.field("change_time", pa.timestamp("us"))]
-        + [pa.field(name, pa.string()) for name in SOURCE_COLUMNS[2:]]
+        + [pa.field(name, pa.binary()) for name in SOURCE_COLUMNS[2:]]
     )
 
 
@@ -77,17 +85,30 @@ class PlatformSource:
         import pyarrow as pa
 
         schema = _arrow_schema()
-        with self.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True).execute(sa.text(sqlfiles.load("source/select_changes")), params)
-            while rows := result.fetchmany(chunk_rows):
+        raw = self.engine.raw_connection()
+        try:
+            # Text as bytes: sqlite3 would raise on the first value that is not UTF-8.
+            raw.driver_connection.text_factory = bytes
+            cursor = raw.driver_connection.cursor()
+            cursor.execute(sqlfiles.load("source/select_changes"), params)  # sqlite3 binds :name itself
+            while rows := cursor.fetchmany(chunk_rows):
                 columns = list(zip(*rows))
-                columns[1] = [datetime.fromisoformat(v) for v in columns[1]]
-                yield pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema)], schema=schema)
+                arrays = [pa.array([int(v) for v in columns[0]], pa.int64()), pa.array([_sqlite_time(v) for v in columns[1]], pa.timestamp("us"))]
+                arrays += [pa.array([_as_bytes(v) for v in c], pa.binary()) for c in columns[2:]]
+                yield pa.Table.from_arrays(arrays, schema=schema)
+            cursor.close()
+        finally:
+            raw.driver_connection.text_factory = str
+            raw.close()
 
     def _copy_chunks(self, params: dict, chunk_rows: int, block_bytes: int = 16 << 20) -> Iterator:
+        import pyarrow as pa
         import pyarrow.csv as pacsv
 
         read_options = pacsv.ReadOptions(column_names=list(SOURCE_COLUMNS))
+        # A quoted value may hold a line break (an address typed over two lines): without this,
+        # Arrow's block splitter cuts a record at it and the whole read fails.
+        parse_options = pacsv.ParseOptions(newlines_in_values=True)
         convert_options = pacsv.ConvertOptions(
             column_types=_arrow_schema(), strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
         )
@@ -97,11 +118,57 @@ class PlatformSource:
             cursor = raw.driver_connection.cursor()
             with cursor.copy(statement, params) as copy:
                 for block in _csv_blocks(copy, block_bytes):
-                    table = pacsv.read_csv(io.BytesIO(block), read_options=read_options, convert_options=convert_options)
+                    try:
+                        table = pacsv.read_csv(io.BytesIO(block), read_options=read_options, parse_options=parse_options, convert_options=convert_options)
+                    except pa.ArrowInvalid:  # Arrow refuses something in this block: read it value by value
+                        table = _csv_table(block)
                     for start in range(0, table.num_rows, chunk_rows):
                         yield table.slice(start, chunk_rows)
         finally:
             raw.close()
+
+
+def _csv_table(block: bytes):
+    """A block of COPY CSV read by Python's csv module, values kept as bytes (the slow, lenient path).
+
+    COPY writes NULL unquoted-empty and an empty string quoted; csv.reader cannot tell them
+    apart, so both come out null here (admission then treats them alike: empty).
+    """
+    import csv
+
+    import pyarrow as pa
+
+    schema = _arrow_schema()
+    text = block.decode("utf-8", errors="surrogateescape")
+    columns: list[list] = [[] for _ in SOURCE_COLUMNS]
+    for record in csv.reader(io.StringIO(text, newline="")):
+        if len(record) != len(SOURCE_COLUMNS) or not record[0].strip().isdigit():
+            continue  # not a row of the query (COPY writes none such); nothing to place it by
+        columns[0].append(int(record[0]))
+        try:
+            columns[1].append(datetime.fromisoformat(record[1]))
+        except ValueError:
+            columns[1].append(None)
+        for i, value in enumerate(record[2:], start=2):
+            columns[i].append(value.encode("utf-8", errors="surrogateescape") if value != "" else None)
+    return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)
+
+
+def _as_bytes(value) -> bytes | None:
+    """A SQLite value of a text column as bytes (text_factory=bytes; a number or BLOB as stored)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8")
+
+
+def _sqlite_time(value) -> datetime | None:
+    """CHANGE_TIME as SQLite keeps it (text); None when it is not a time (the row is refused later)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def _csv_blocks(pieces, block_bytes: int) -> Iterator[bytes]:

@@ -15,10 +15,24 @@ signed batches and returns one `ItemOutcome` per item, in order:
   the item's, so nothing is given up — the next run sends again once an operator has fixed the
   connection. Re-sending is always safe: the receiver de-duplicates by idempotency key.
 
+`HttpReceiver.cancel(items)` tells the receiver work orders it holds are no longer wanted (the
+platform withdrew the record, a correction dropped the utility or sends it elsewhere), with the same
+answers: `delivered` (cancelled, or already), `rejected` (0404 not held, 0409 already handled),
+`pending`.
+
 `HttpReceiver.results(after)` reads the receiver's feed of handling results (办理结果, `GET
 /v1/results`) from a cursor, page after page, and returns the results exactly as received with
-the cursor to resume from. It checks only the shape of each page; judging every result (known
-key, right receiver, dates, codes, conflicts) is the gateway's reconciliation.
+the cursor to resume from; `result_pages(after)` yields the same page by page (`FeedPage`: the
+cursor it was read from, its entries, the next cursor), so a caller can store each page with its
+cursor and a page that cannot be read (`FeedPageError`, with the body as received) stops only what
+comes after it. Only the shape of each page is checked here; judging every entry (types, lengths,
+known key, right receiver, dates, codes, conflicts) is the gateway's.
+
+Every request has a **total** deadline (`deadline_s`, 60 s by default) besides the per-operation
+timeout (`timeout_s`): each connect, write and read gets at most what is left of the deadline, and
+the answer is read as a stream that is dropped once the deadline passes or it grows beyond
+`max_answer_bytes` (8 MiB) — so a receiver that trickles bytes cannot hold a task, and one that
+sends without end cannot fill its memory. Both count as "no answer" and are retried like a timeout.
 
 Secrets come only from the Airflow Connection and are never logged; records are never logged.
 """
@@ -47,9 +61,18 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH_ITEMS = 500  # the protocol's limit per request
 BATCH_PATH = "/v1/work-orders:batch"
+CANCEL_PATH = "/v1/work-orders:cancel"
+CANCEL_REASONS = frozenset({"RECORD_WITHDRAWN", "UTILITY_DROPPED", "DESTINATION_CHANGED"})
+_CANCEL_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"})
 STATUS_PATH = "/v1/work-orders/{key}"
 RESULTS_PATH = "/v1/results"
 MAX_RESULTS_LIMIT = 500  # the protocol's limit per page of results
+DEADLINE_S = 60.0  # total time per request (connect + send + the whole answer), whatever the per-read timeout
+MAX_ANSWER_BYTES = 8 << 20  # an answer's body; a page of 500 results is well under 1 MiB
+MAX_CURSOR_CHARS = 256  # a feed cursor is stored and sent back in a query: short, printable
+MIN_SEND_BYTES_PER_S = 256 * 1024  # a large body (a package's file) adds its size at this rate to the deadline
+FEED_BUDGET_S = 300.0  # one call reading a feed stops asking for more pages after this (the rest: next call)
+_CURSOR = re.compile(rf"[\x21-\x7e]{{1,{MAX_CURSOR_CHARS}}}")
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 _SAFE_ROWGUID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
 _ITEM_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "correction", "record"})
@@ -119,14 +142,66 @@ class ReceiverError(RuntimeError):
     page that is not a page of results."""
 
 
+class FeedPageError(ReceiverError):
+    """A page of a feed that could not be read: `malformed` when the receiver answered but the
+    answer is not a page of the feed (not JSON, not the shape, too large, a cursor that does not
+    move) — `body` is the last such answer as received (at most MAX_ANSWER_BYTES) — else the
+    receiver could not be reached or refused the request (transport, 4xx, 5xx)."""
+
+    def __init__(self, message: str, *, after: str | None, page: int, malformed: bool, body: bytes | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+        self.page = page
+        self.malformed = malformed
+        self.body = body
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of a feed as read: `after` the cursor it was read from (None: the start), `entries`
+    exactly as received, `next` the cursor after it (store it once the entries are recorded)."""
+
+    after: str | None
+    entries: list
+    next: str | None
+    more: bool
+    number: int
+
+
 @dataclass(frozen=True)
 class _Failure:
     reason: str
     halt: bool  # also leave the call's remaining batches for the next run
+    malformed: bool = False  # the last attempt got an answer that was not readable
+    body: bytes | None = None  # that answer, as received
+    too_large: bool = False  # that answer was over max_answer_bytes
 
 
 class _BadAnswer(Exception):
     pass
+
+
+class _AnswerTooLarge(Exception):
+    pass
+
+
+class _DeadlinePassed(httpx.TimeoutException):
+    """The request's total deadline passed while the answer was still arriving."""
+
+
+class _Deadline(dict):
+    """httpx's `timeout` request extension, which httpcore reads before every connect, write and
+    read of the request: each gets at most what is left until the total deadline, so a peer that
+    sends one byte at a time cannot stretch a request past it (httpx's own timeout is per read)."""
+
+    def __init__(self, per_operation: float, deadline: float) -> None:
+        super().__init__(connect=per_operation, read=per_operation, write=per_operation, pool=per_operation)
+        self.deadline = deadline
+
+    def get(self, key, default=None):  # noqa: D401 - dict protocol
+        value = super().get(key, default)
+        left = max(0.001, self.deadline - time.monotonic())  # never 0: that would make the socket non-blocking
+        return left if value is None else min(value, left)
 
 
 class HttpReceiver:
@@ -134,11 +209,17 @@ class HttpReceiver:
 
     def __init__(self, base_url: str, key_id: str, secret: str, *, timeout_s: float = 10, max_attempts: int = 4, backoff_s: float = 0.5,
                  max_backoff_s: float = 8, rate_per_s: float | None = None, batch_size: int = 200,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 deadline_s: float = DEADLINE_S, max_answer_bytes: int = MAX_ANSWER_BYTES, feed_budget_s: float = FEED_BUDGET_S) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ITEMS:
             raise ValueError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, not {batch_size}")
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not deadline_s > 0 or max_answer_bytes < 1:
+            raise ValueError("deadline_s and max_answer_bytes must be positive")
+        self.deadline_s = float(deadline_s)
+        self.max_answer_bytes = int(max_answer_bytes)
+        self.feed_budget_s = float(feed_budget_s)
         self.base_url = base_url.rstrip("/")
         self.key_id = key_id
         self._secret = secret
@@ -171,8 +252,8 @@ class HttpReceiver:
     @classmethod
     def from_conn_id(cls, conn_id: str, *, xzqh: str | None = None, **kw) -> HttpReceiver:
         """From an Airflow Connection (type http): host, port, schema http|https, login = key id,
-        password = secret; extra: base_path (may contain "{xzqh}"), rate_per_s, timeout_s, batch_size,
-        max_attempts. Keyword arguments win over extra."""
+        password = secret; extra: base_path (may contain "{xzqh}"), rate_per_s, timeout_s, deadline_s,
+        max_answer_bytes, batch_size, max_attempts. Keyword arguments win over extra."""
         from airflow.sdk import BaseHook
 
         return cls._from_connection(conn_id, BaseHook.get_connection(conn_id), xzqh=xzqh, **kw)
@@ -199,7 +280,8 @@ class HttpReceiver:
         if base_path and not base_path.startswith("/"):
             base_path = "/" + base_path
         port = f":{conn.port}" if conn.port else ""
-        for name, convert in (("rate_per_s", float), ("timeout_s", float), ("batch_size", int), ("max_attempts", int)):
+        for name, convert in (("rate_per_s", float), ("timeout_s", float), ("batch_size", int), ("max_attempts", int), ("deadline_s", float),
+                              ("max_answer_bytes", int)):
             if extra.get(name) is not None and name not in kw:
                 kw[name] = convert(extra[name])
         return cls(f"{scheme}://{host}{port}{base_path}", conn.login, conn.password, **kw)
@@ -233,6 +315,21 @@ class HttpReceiver:
             outcomes += got
         return outcomes
 
+    def cancel(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """Tell the receiver work orders it holds are no longer wanted (`POST /v1/work-orders:cancel`); one outcome
+        per item, same order. Items: idempotency_key (`<key of the version held>:cancel`), rowguid, utility, version
+        (the version held), reason_code, reason. `delivered`: cancelled (0000) or already (0201); `rejected`: 0404
+        (the receiver holds no such work order) or 0409 (already handled: too late); `pending`: send again next run."""
+        for i, item in enumerate(items):
+            if not isinstance(item, dict) or set(item) != _CANCEL_KEYS:
+                raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_CANCEL_KEYS))}")
+            if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]) \
+                    or not item["idempotency_key"].endswith(":cancel"):
+                raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} is not a cancel key (<work-order key>:cancel)")
+            if item["utility"] not in UTILITIES or item["reason_code"] not in CANCEL_REASONS:
+                raise ValueError(f"items[{i}]: utility must be one of {', '.join(UTILITIES)}, reason_code one of {', '.join(sorted(CANCEL_REASONS))}")
+        return self._deliver_items(items, batch_id=batch_id, path=CANCEL_PATH)
+
     def status(self, idempotency_key: str) -> dict | None:
         """The receiver's record of an accepted key (receipt_id, accepted_at, and `result`: its latest
         handling result or null), or None if it has none. As received: not validated."""
@@ -259,32 +356,63 @@ class HttpReceiver:
         """
         return self._feed(RESULTS_PATH, "results", after, limit=limit, max_pages=max_pages)
 
+    def result_pages(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50):
+        """The results feed page by page (`FeedPage`), from the cursor `after`; raises FeedPageError
+        at the first page that cannot be read (the pages before it were yielded)."""
+        return self._pages(RESULTS_PATH, "results", after, limit=limit, max_pages=max_pages)
+
     def _feed(self, path: str, key: str, after: str | None, *, limit: int, max_pages: int) -> tuple[list, str | None]:
         """A cursor feed of the protocol (`results`, `events`): see `results`."""
+        got: list = []
+        cursor = after
+        for page in self._pages(path, key, after, limit=limit, max_pages=max_pages):
+            got += page.entries
+            cursor = page.next
+        log.info("%s: %d %s read", self.base_url, len(got), key)
+        return got, cursor
+
+    def _pages(self, path: str, key: str, after: str | None, *, limit: int, max_pages: int):
+        """Pages of a cursor feed until the receiver says there are no more, `max_pages` were read or
+        `feed_budget_s` has passed (the rest waits for the next call, from the last page's cursor)."""
         if not 1 <= limit <= MAX_RESULTS_LIMIT:
             raise ValueError(f"limit must be 1 to {MAX_RESULTS_LIMIT}, not {limit}")
         if max_pages < 1:
             raise ValueError("max_pages must be at least 1")
         if after is not None and not isinstance(after, str):
             raise ValueError(f"after must be a cursor string the receiver returned, or None, not {after!r}")
-        got: list = []
+        return self._page_iter(path, key, after, limit=limit, max_pages=max_pages)
+
+    def _page_iter(self, path: str, key: str, after: str | None, *, limit: int, max_pages: int):
         cursor = after
-        for page in range(1, max_pages + 1):
+        started = time.monotonic()
+        page = 0
+        while page < max_pages:
+            page += 1
             params = {"limit": str(limit)} if cursor is None else {"after": cursor, "limit": str(limit)}
             value, attempts, failure = self._exchange("GET", path, b"", read=lambda r: _read_page(r, key), params=params)
+            if failure is not None and failure.too_large and limit > 1:
+                # A page over the size bound (a few huge entries): ask for fewer entries, down to one, so
+                # only an entry that is itself too large stops the feed.
+                limit = max(1, limit // 10)
+                log.warning("%s: %s page after %r over %d bytes: asking for %d at a time", self.base_url, key, cursor, self.max_answer_bytes, limit)
+                page -= 1
+                continue
             if failure is not None:
-                raise ReceiverError(f"{self.base_url}: {key} after {cursor!r} (page {page}): {failure.reason}")
-            results, next_cursor, more = value
-            got += results
+                raise FeedPageError(f"{self.base_url}: {key} after {cursor!r} (page {page}): {failure.reason}",
+                                    after=cursor, page=page, malformed=failure.malformed, body=failure.body)
+            entries, next_cursor, more = value
             if more and next_cursor == cursor:
-                raise ReceiverError(f"{self.base_url}: {key} after {cursor!r}: the receiver says there is more but its cursor did not move")
+                raise FeedPageError(f"{self.base_url}: {key} after {cursor!r}: the receiver says there is more but its cursor did not move",
+                                    after=cursor, page=page, malformed=True)
+            yield FeedPage(after=cursor, entries=entries, next=cursor if next_cursor is None else next_cursor, more=more, number=page)
             cursor = cursor if next_cursor is None else next_cursor
             if not more:
-                break
-        else:
-            log.info("%s: read %d pages of %s, more to read from the next call", self.base_url, max_pages, key)
-        log.info("%s: %d %s read", self.base_url, len(got), key)
-        return got, cursor
+                return
+            if time.monotonic() - started > self.feed_budget_s:
+                log.info("%s: %s read for %.0f s (budget %g s), more to read from the next call", self.base_url, key, time.monotonic() - started,
+                         self.feed_budget_s)
+                return
+        log.info("%s: read %d pages of %s, more to read from the next call", self.base_url, max_pages, key)
 
     def close(self) -> None:
         self._client.close()
@@ -317,13 +445,20 @@ class HttpReceiver:
         their Retry-After. Not retried: other 4xx (a configuration or protocol fault).
         """
         last = ""
+        bad_body: bytes | None = None  # the last unreadable answer (None: the last attempt got none)
         for attempt in range(1, self.max_attempts + 1):
             self._take_token()
             wait: float | None = None
+            bad_body = None
             try:
                 response = self._send(method, path, body, params, content_type)
+            except _DeadlinePassed:
+                last = f"no complete answer within the deadline of {self.deadline_s:g} s (the answer was still arriving)"
             except httpx.TimeoutException as exc:
-                last = f"no answer within {self.timeout_s:g} s ({type(exc).__name__})"
+                last = f"no answer within {min(self.timeout_s, self.deadline_s):g} s ({type(exc).__name__})"
+            except _AnswerTooLarge:  # the same request gets the same answer: not retried
+                return None, attempt, _Failure(f"unreadable answer: larger than {self.max_answer_bytes} bytes", halt=True, malformed=True,
+                                               body=b"", too_large=True)
             except httpx.TransportError as exc:
                 last = f"cannot reach the receiver ({type(exc).__name__}: {exc})"
             else:
@@ -333,6 +468,7 @@ class HttpReceiver:
                         return read(response), attempt, None
                     except _BadAnswer as exc:
                         last = f"unreadable answer: {exc}"
+                        bad_body = response.content
                 elif status in (429, 503):
                     last = _describe(response)
                     retry_after = _retry_after(response, now=self._clock())
@@ -349,7 +485,8 @@ class HttpReceiver:
                 wait = self._backoff(attempt) if wait is None else wait
                 log.warning("%s: %s %s attempt %d/%d: %s; retrying in %.2f s", self.base_url, method, path, attempt, self.max_attempts, last, wait)
                 self._sleep(wait)
-        return None, self.max_attempts, _Failure(f"gave up after {self.max_attempts} attempts: {last}", halt=True)
+        return None, self.max_attempts, _Failure(f"gave up after {self.max_attempts} attempts: {last}", halt=True,
+                                                 malformed=bad_body is not None, body=bad_body)
 
     def _send(self, method: str, path: str, body: bytes, params: Mapping[str, str] | None = None,
               content_type: str = "application/json") -> httpx.Response:
@@ -358,7 +495,22 @@ class HttpReceiver:
         # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
         wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
         request.headers.update(signed_headers(self.key_id, self._secret, method=method, path=wire_path, body=body, timestamp=self._clock()))
-        return self._client.send(request)
+        deadline = time.monotonic() + self.deadline_s + len(body) / MIN_SEND_BYTES_PER_S
+        request.extensions["timeout"] = _Deadline(self.timeout_s, deadline)
+        response = self._client.send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():  # decoded: a compressed answer is bounded by what it expands to
+                size += len(chunk)
+                if size > self.max_answer_bytes:
+                    raise _AnswerTooLarge()
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _DeadlinePassed("deadline passed", request=request)
+            response._content = b"".join(chunks)  # what Response.read() would keep; read here under our bounds
+        finally:
+            response.close()
+        return response
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with "equal jitter": never less than half the step, so a recovering
@@ -448,10 +600,13 @@ def _read_results(response: httpx.Response, keys: list[str]) -> list[dict]:
 
 
 def _read_page(response: httpx.Response, key: str = "results") -> tuple[list, str | None, bool]:
-    """(entries, next, more) of a page of a feed (`key`: results, events); only its shape is checked."""
+    """(entries, next, more) of a page of a feed (`key`: results, events); only its shape is checked.
+
+    Bytes that are not UTF-8 inside a string make that string carry lone surrogates (the entry is
+    then refused on its own by the gateway's checks) rather than the whole page unreadable."""
     try:
-        page = response.json()
-    except ValueError as exc:  # also a body that is not UTF-8
+        page = json.loads(response.content.decode("utf-8", errors="surrogateescape"))
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
         raise _BadAnswer(f"{key} page is not JSON ({type(exc).__name__})") from None
     if not isinstance(page, dict) or not isinstance(page.get(key), list):
         raise _BadAnswer(f"200 without a {key} list")
@@ -462,6 +617,8 @@ def _read_page(response: httpx.Response, key: str = "results") -> tuple[list, st
         raise _BadAnswer(f"{key} page without a next cursor")
     if next_cursor is not None and not isinstance(next_cursor, str):
         raise _BadAnswer(f"{key} page: next must be a string cursor, not {type(next_cursor).__name__}")
+    if next_cursor is not None and not _CURSOR.fullmatch(next_cursor):
+        raise _BadAnswer(f"{key} page: next must be 1 to {MAX_CURSOR_CHARS} printable ASCII characters")
     return results, next_cursor, more
 
 

@@ -109,6 +109,10 @@ class PackageReceiver(HttpReceiver):
         """(events, cursor): the statuses after the cursor, as received (see `HttpReceiver.results`)."""
         return self._feed(EVENTS_PATH, "events", after, limit=limit, max_pages=max_pages)
 
+    def event_pages(self, after: str | None, *, limit: int = 500, max_pages: int = 50):
+        """The status feed page by page (`FeedPage`), as `HttpReceiver.result_pages`."""
+        return self._pages(EVENTS_PATH, "events", after, limit=limit, max_pages=max_pages)
+
 
 def receiver_for_destination(destination: str, **kw) -> PackageReceiver:
     """`county_system_<XZQH>` → that county's registration system; `cross_province` → the cross-province channel."""

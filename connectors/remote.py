@@ -43,6 +43,8 @@ class PackageChunk:
     materials: pa.Table  # MATERIAL_COLUMNS
     low: int  # exclusive
     high: int  # inclusive: the last package change read
+    rejects: tuple = ()  # package versions refused at admission (transforms/exchange_rows.Reject), dead-lettered
+    originals: tuple = ()  # values the ingest sanitiser changed, as received (transforms/exchange_rows.Original)
 
     @property
     def num_packages(self) -> int:
@@ -78,32 +80,45 @@ class RemoteSource:
 
     def read_packages(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 5_000) -> Iterator[PackageChunk]:
         """Package changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, with their children."""
-        import pyarrow as pa
 
         after = after_seq
         with self.engine.connect() as conn:
-            while True:
-                rows = conn.execute(sa.text(sqlfiles.load("source/select_remote_packages")),
-                                    {"after_seq": after, "before_time": self._time(before_time), "limit": chunk_rows}).fetchall()
-                if not rows:
-                    return
-                low, high = after, int(rows[-1][0])
-                seqs = {int(r[0]) for r in rows}
-                bounds = {"low": low, "high": high}
-                # A package row in (low, high] written at or after before_time is not in `rows`:
-                # its children wait with it for the run that reads it.
-                applicants = [r for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_applicants")), bounds) if int(r[0]) in seqs]
-                materials = [(*r[:-1], *_digest(r[-1])) for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_materials")), bounds) if int(r[0]) in seqs]
-                packages = [(int(r[0]), r[1] if isinstance(r[1], datetime) else datetime.fromisoformat(r[1]), *r[2:]) for r in rows]
-                yield PackageChunk(
-                    _table(packages, PACKAGE_COLUMNS, {"change_seq": pa.int64(), "change_time": pa.timestamp("us")}),
-                    _table(applicants, APPLICANT_COLUMNS, {"change_seq": pa.int64(), "xh": pa.int32()}),
-                    _table(materials, MATERIAL_COLUMNS, {"change_seq": pa.int64(), "xh": pa.int32(), "file_size": pa.int64()}),
-                    low, high,
-                )
-                after = high
-                if len(rows) < chunk_rows:
-                    return
+            if self.dialect == "sqlite":
+                # Text as bytes, decided on at admission: sqlite3 raises on the first value that is not UTF-8.
+                conn.connection.driver_connection.text_factory = bytes
+            try:
+                yield from self._read_packages(conn, after, before_time, chunk_rows)
+            finally:
+                if self.dialect == "sqlite":
+                    conn.connection.driver_connection.text_factory = str
+
+    def _read_packages(self, conn, after: int, before_time: datetime, chunk_rows: int) -> Iterator[PackageChunk]:
+        import pyarrow as pa
+
+        while True:
+            rows = conn.execute(sa.text(sqlfiles.load("source/select_remote_packages")),
+                                {"after_seq": after, "before_time": self._time(before_time), "limit": chunk_rows}).fetchall()
+            if not rows:
+                return
+            low, high = after, int(rows[-1][0])
+            seqs = {int(r[0]) for r in rows}
+            bounds = {"low": low, "high": high}
+            # A package row in (low, high] written at or after before_time is not in `rows`:
+            # its children wait with it for the run that reads it.
+            applicants = [r for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_applicants")), bounds) if int(r[0]) in seqs]
+            materials = [(*r[:-1], *_digest(r[-1])) for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_materials")), bounds) if int(r[0]) in seqs]
+            packages = [(int(r[0]), _time_of(r[1]), *r[2:]) for r in rows]
+            # As received: text columns as bytes (admission decodes, cleans and bounds them),
+            # XH as the database gave it (admission refuses one that is not a small integer).
+            yield PackageChunk(
+                _table(packages, PACKAGE_COLUMNS, {"change_seq": pa.int64(), "change_time": pa.timestamp("us")}),
+                _table(applicants, APPLICANT_COLUMNS, {"change_seq": pa.int64()}),
+                _table(materials, MATERIAL_COLUMNS, {"change_seq": pa.int64(), "file_size": pa.int64()}),
+                low, high,
+            )
+            after = high
+            if len(rows) < chunk_rows:
+                return
 
     def read_file(self, wjdz: str) -> bytes | None:
         """One electronic file as the file store holds it now (None: not there), to be hashed again before it is sent."""
@@ -127,9 +142,28 @@ def _digest(content) -> tuple[str | None, int | None]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
+def _time_of(value) -> datetime | None:
+    """CHANGE_TIME as the database gives it; None when SQLite holds something that is not a time."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_bytes(value) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8")
+
+
 def _table(rows: list, names: tuple[str, ...], types: dict) -> pa.Table:
+    """Typed columns as given in `types`, every other column as raw bytes (Arrow binary)."""
     import pyarrow as pa
 
     columns = list(zip(*rows)) if rows else [[] for _ in names]
-    return pa.table({n: pa.array([None if v is None else (str(v) if types.get(n) is None else v) for v in c], type=types.get(n, pa.string()))
+    return pa.table({n: pa.array(list(c), type=types[n]) if n in types else pa.array([_as_bytes(v) for v in c], pa.binary())
                      for n, c in zip(names, columns)})

@@ -3,7 +3,9 @@
 Layout on the drop server, as the gateway's account sees it (its root, usually a chroot):
 
     /<drop account>/outbox/<batch>/   what the institution downloads: data file(s),
-                                      <batch>.sha256 and <batch>.manifest.json
+                                      <batch>.sha256 and <batch>.manifest.json — work-order
+                                      batches (XB…) and cancellation batches (XBCX…, manifest
+                                      "kind": "cancel"), published the same way
     /<drop account>/inbox/            where the institution uploads results (docs/protocol/results.md)
     /<drop account>/inbox/receipts/   the gateway's notes on files it refused in whole or in part
     /.staging/<drop account>/<batch>/ the gateway's work area, outside every institution's view

@@ -4,7 +4,8 @@ Runs on an ephemeral context inside the validation task, over the run's normalis
 records (transforms/normalize.py), never at DAG-parse time. Each expectation carries the
 rule id of transforms/rules.py in its `meta`, so the Data Docs an auditor opens name the
 same rules as the ledger's per-record verdicts. GX reports counts and a sample per
-expectation (result format SUMMARY); the per-record verdicts, every failure of every
+expectation (result format SUMMARY without samples: `RESULT_FORMAT`, personal columns masked,
+so the Data Docs show no ID number or phone); the per-record verdicts, every failure of every
 record, come from the vectorised rules and are what the ledger keeps.
 
 Custom expectations: check characters of resident IDs (GB 11643, MOD 11-2) and unified
@@ -96,6 +97,28 @@ def gx_frame(records: pd.DataFrame, *, registry: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+# Data Docs are a file anyone with the run folder opens: they must show no resident ID or phone.
+# GX reports counts only (no sample of unexpected values: the checksum expectations need the
+# clear numbers, so a sample would show them), and every personal column the suite only checks
+# for presence is handed over masked (transforms/mask.py), so no clear value is in the batch's
+# sample either. The per-record failures, with masked values, are in the quarantine list.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
+MASKED_IDS = ("ZRFZJHM", "ZCFZJHM")
+MASKED_PHONES = ("ZRFLXDH", "ZCFLXDH")
+
+
+def masked_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The suite's frame with ID numbers and phones masked where the expectation needs only presence."""
+    from transforms.mask import mask_id, mask_phone
+
+    out = frame.copy()
+    for column in MASKED_IDS:
+        out[column] = mask_id(out[column].astype(object))
+    for column in MASKED_PHONES:
+        out[column] = mask_phone(out[column].astype(object))
+    return out
+
+
 def build_suite(*, ctx: Context, registry: pd.DataFrame):
     """The Annex 1 expectation suite (great_expectations imported here, not at module level)."""
     import great_expectations as gx
@@ -149,9 +172,10 @@ def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, do
             name="annex1_checkpoint",
             validation_definitions=[definition],
             actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["run"])],
-            result_format="SUMMARY",
+            result_format=RESULT_FORMAT,
         )
     )
-    result = checkpoint.run(batch_parameters={"dataframe": gx_frame(records, registry=registry)}, run_id=gx.RunIdentifier(run_name=run_name))
+    frame = masked_frame(gx_frame(records, registry=registry))
+    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
     failed = sorted({r.expectation_config.meta["rule_id"] for v in result.run_results.values() for r in v.results if not r.success})
     return {"docs": str(docs_dir / "index.html"), "success": bool(result.success), "failed_rules": failed}

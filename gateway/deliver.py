@@ -12,6 +12,12 @@ attempt got through; an HTTP item carries the idempotency key of its work-order 
 (`<ROWGUID>:<utility>:<version>`), which the receiver answers with "duplicate" and the
 original receipt. Each outcome is recorded as soon as it is known. What could not be sent
 stays pending and goes with the next run; nothing is dropped.
+
+A work order a receiver holds that is no longer wanted (the platform withdrew the record, a
+correction dropped the utility or sends it to another receiver) is cancelled there the same
+way, after the run's deliveries: planned in the ledger (`work_order_cancel`, key
+`<work-order key>:cancel`), then a cancellation batch in the institution's drop or a cancel
+call to the county system / the grid, once in effect.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ class DeliverResult:
     http_delivered: int = 0  # work orders
     http_rejected: int = 0
     http_pending: int = 0
+    cancels_planned: int = 0  # cancellations of work orders a receiver holds (withdrawn, dropped, sent elsewhere)
+    cancel_batches: int = 0  # account-mode cancellation batches planned
+    cancels_sent: int = 0  # confirmed: published in a cancellation batch, or answered cancelled by the receiver
+    cancels_refused: int = 0  # the receiver had already handled it (0409)
+    cancels_pending: int = 0  # not yet confirmed: sent again next run
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -97,11 +108,18 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
 
         drops.publish_all(jobs, on_result=record)
 
+    _deliver_http(ledger, result, run_id=run_id, receiver_for=receiver_for, after_send=after_send)
+    _cancel(ledger, result, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
+    log.info("deliver %s: %s", run_id, result.as_dict())
+    return result
+
+
+def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receiver_for, after_send) -> None:
     pending = ledger.pending_http()
     if pending and receiver_for is None:
         result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
         result.http_pending += len(pending)
-        return result
+        return
     from connectors.receivers import make_item
 
     by_destination: dict[tuple[str, str], list[dict]] = {}
@@ -130,8 +148,86 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
             result.http_delivered += o.status == "delivered"
             result.http_rejected += o.status == "rejected"
             result.http_pending += o.status == "pending"
-    log.info("deliver %s: %s", run_id, result.as_dict())
-    return result
+
+
+def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> None:
+    """Tell each receiver about the work orders it holds that are no longer wanted: planned first (after this run's
+    deliveries went out, so a batch published just now is covered), then account-mode cancellation batches (same
+    publication as work-order batches) and HTTP cancel calls (keyed `<work-order key>:cancel`)."""
+    from transforms.batchfiles import cancel_files
+
+    plan = ledger.plan_cancellations(run_id=run_id, day=day, now=utcnow())
+    result.cancels_planned, result.cancel_batches = plan["planned"], plan["cancel_batches"]
+
+    batches = ledger.open_cancel_batches()
+    if batches and drops is None:
+        result.errors.append(f"{len(batches)} cancellation batches wait: no SFTP drop connection configured")
+        result.cancels_pending += sum(b["records"] for b in batches)
+    elif batches:
+        from connectors.sftp_drop import DropJob
+
+        jobs, by_name = [], {}
+        for batch in batches:
+            files = cancel_files(ledger.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
+                                 run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
+            fixed = ledger.fix_cancel_batch_hash(batch["batch_id"], files[-1].sha256)
+            if fixed != files[-1].sha256:  # never publish something else under a planned name
+                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=False, permanent=True, now=utcnow(), receipt=None,
+                                           error=f"cancellation batch contents changed since planned (manifest {files[-1].sha256} != {fixed})")
+                result.cancels_refused += batch["records"]
+                continue
+            job = DropJob(batch["destination"], batch["name"], files)
+            jobs.append(job)
+            by_name[(job.drop, job.batch)] = batch
+
+        def record(outcome) -> None:
+            batch = by_name[(outcome.job.drop, outcome.job.batch)]
+            if outcome.publication is not None and after_send is not None:
+                after_send(f"cancel:{batch['name']}")
+            if outcome.publication is not None:
+                receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
+                           "files": {f.name: f.sha256 for f in outcome.job.files}}
+                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=True, error=None, receipt=receipt, now=utcnow())
+                result.cancels_sent += batch["records"]
+            else:
+                permanent = (outcome.error or "").startswith("DropConflict")
+                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=False, permanent=permanent, error=outcome.error,
+                                           receipt=None, now=utcnow())
+                result.cancels_refused += batch["records"] if permanent else 0
+                result.cancels_pending += 0 if permanent else batch["records"]
+                result.errors.append(f"{batch['name']} → {batch['destination']}: {outcome.error}")
+
+        drops.publish_all(jobs, on_result=record)
+
+    pending = ledger.pending_http_cancels()
+    if pending and receiver_for is None:
+        result.errors.append(f"{len(pending)} HTTP cancellations wait: no receiver configured")
+        result.cancels_pending += len(pending)
+        return
+    by_destination: dict[tuple[str, str], list[dict]] = {}
+    for item in pending:
+        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
+    for (channel, destination), items in sorted(by_destination.items()):
+        payload = [{"idempotency_key": i["idempotency_key"], "rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]),
+                    "reason_code": i["reason_code"], "reason": i["reason"]} for i in items]
+        try:
+            outcomes = receiver_for(channel, destination).cancel(payload, batch_id=f"{run_id}:cancel:{destination}"[:128])
+        except Exception as exc:  # noqa: BLE001 - a receiver we cannot reach: the cancellations stay pending
+            log.warning("cancel %s %s: %s", channel, destination, exc)
+            result.errors.append(f"{channel} {destination}: cancellations: {type(exc).__name__}: {exc}")
+            result.cancels_pending += len(items)
+            continue
+        if after_send is not None:
+            after_send(f"cancel:{channel}:{destination}")
+        counts = ledger.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
+                                              "receipt_id": o.receipt_id, "attempts": o.attempts} for o in outcomes],
+                                            run_id=run_id, destination=destination, now=utcnow())
+        result.cancels_sent += counts["cancelled"]
+        result.cancels_refused += counts["refused"]
+        result.cancels_pending += counts["pending"]
+        for o in outcomes:
+            if o.status == "pending":
+                result.errors.append(f"{channel} {destination}: cancellation {o.idempotency_key} pending: {o.reason}")
 
 
 class AirflowChannels:

@@ -160,11 +160,13 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     """Ten days on: institutions upload result files, the county systems and the grid publish
     theirs; the results DAG collects; an on-demand report covers the demo's deliveries."""
     from gateway.results import write_period_report
-    from simulators.institutions import answers, upload
+    from simulators.institutions import answers, held_in_force, upload
 
     local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
     later = local_now + timedelta(days=10)
     deliveries = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
+    held = {k for drop in {d["destination"] for d in deliveries} for k in held_in_force(drops_root / drop / "outbox")}
+    deliveries = [d for d in deliveries if f"{d['rowguid']}:{d['utility']}:{d['version']}" in held]  # what each still holds in force
     files, _ = answers(deliveries, seed=6021, delivered_on=local_now, late_days=8)
     for drop, (name, data) in files.items():
         upload(drops_root / drop / "inbox", name, data)  # the file, then its completion marker (docs/protocol/results.md)
@@ -377,11 +379,26 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         per = {s: n for (c, s), n in deliveries.items() if c == channel}
         lines.append(f"  {channel_names[channel]}: " + (", ".join(f"{s} {n}" for s, n in sorted(per.items())) or "nothing"))
     delivered = {c: n for (c, s), n in deliveries.items() if s == "delivered"}
+    from simulators.institutions import held_in_force
+
+    cancel_batches = [b for b in batches if b.name.startswith("XBCX")]
+    published -= sum(json.loads(next(b.glob("*.manifest.json")).read_text(encoding="utf-8"))["records"] for b in cancel_batches)
+    in_force = ledger.in_force_at_receivers()  # what each receiver should hold now: delivered, less what was cancelled there
+    held = {(b.parent.parent.name, *k.rsplit(":", 2)) for b in {b.parent.parent for b in batches} for k in held_in_force(b / "outbox")}
+    held = {(d, g, u, int(v)) for d, g, u, v in held}
+    held |= {("grid" if i["receiver"] == "grid" else "county_system_" + i["receiver"].removeprefix("county/"), i["rowguid"], i["utility"], int(i["version"]))
+             for i in receivers.in_force()}
+    cancels = ledger.cancellation_counts()
     lines += [
-        f"  SFTP drops: {len(batches)} batches in {len({b.parent.parent for b in batches})} institutions' outboxes holding {published} work orders "
+        f"  SFTP drops: {len(batches) - len(cancel_batches)} batches in {len({b.parent.parent for b in batches})} institutions' outboxes holding {published} work orders "
         f"(ledger: {delivered.get('account', 0)} delivered) — {drops_root}/<drop>/outbox/<batch>/ (data, .sha256, .manifest.json)",
         f"  receivers accepted: county systems {by_receiver.get('system', 0)} (ledger: {delivered.get('system', 0)}), "
         f"grid {by_receiver.get('grid', 0)} (ledger: {delivered.get('grid', 0)}); submitted more than once and answered 'duplicate': {twice}",
+        "  cancellations (撤销: delivered, then withdrawn, dropped or sent elsewhere by a correction): "
+        + (", ".join(f"{c} {s} {n}" for (c, s), n in sorted(cancels.items())) or "none")
+        + f"; {len(cancel_batches)} cancellation batches in the drops",
+        f"  in force at the receivers (drops and simulators hold = ledger delivered less cancelled): {len(held)} = {len(in_force)} "
+        f"({'equal' if held == in_force else 'DIFFERENT'})",
     ]
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
     from connectors.ledger.schema import result_file
@@ -421,6 +438,8 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         raise SystemExit("the ledger does not hold every platform change")
     if published != delivered.get("account", 0) or by_receiver.get("grid", 0) != delivered.get("grid", 0) or by_receiver.get("system", 0) != delivered.get("system", 0):
         raise SystemExit("what the receivers hold differs from what the ledger says was delivered")
+    if held != in_force:
+        raise SystemExit("what the receivers hold in force differs from the ledger's work orders in force")
 
 
 if __name__ == "__main__":

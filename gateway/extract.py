@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from connectors.ledger import Ledger
 from connectors.platform import PlatformSource
+from transforms.exchange_rows import admit_changes
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,14 @@ class ExtractResult:
     rows_new: int
     rows_known: int
     run_changes: int
+    rows_dead_lettered: int = 0  # refused rows read by this run (dead letters, surface exchange_row)
 
     def as_dict(self) -> dict:
         return {
             "run_id": self.run_id, "batch_id": self.batch_id, "after_seq": self.after_seq,
             "before_time": self.before_time.isoformat(), "rows_read": self.rows_read,
             "rows_new": self.rows_new, "rows_known": self.rows_known, "run_changes": self.run_changes,
+            "rows_dead_lettered": self.rows_dead_lettered,
         }
 
 
@@ -72,18 +75,34 @@ def extract_changes(
         if first is not None:
             after = min(after, first - 1)
     batch_id = ledger.begin_batch(run_id=run_id, source=source.name, after_seq=after, before_time=before)
-    read = new = 0
+    read = new = dead = 0
     try:
-        chunks = prefetch(source.read_changes(after_seq=after, before_time=before, chunk_rows=chunk_rows), depth=2)
+        # Each chunk is admitted row by row in the reader's thread (transforms/exchange_rows.py):
+        # text cleaned once, rows the ledger cannot store refused by name — never the chunk.
+        chunks = prefetch(_admitted(source.read_changes(after_seq=after, before_time=before, chunk_rows=chunk_rows)), depth=2)
         for loaded in ledger.load_changes(chunks, batch_id=batch_id, run_id=run_id, source=source.name, fresh_above=mark.last_seq, writers=writers):
             read += loaded.rows_read
             new += loaded.rows_new
-            log.info("extract %s: chunk up to seq %d: %d read, %d new", run_id, loaded.max_seq, loaded.rows_read, loaded.rows_new)
+            dead += loaded.rows_dead_lettered
+            log.info("extract %s: chunk up to seq %d: %d read, %d new, %d dead-lettered", run_id, loaded.max_seq, loaded.rows_read, loaded.rows_new, loaded.rows_dead_lettered)
     except Exception as exc:
         ledger.fail_batch(batch_id, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
     ledger.finish_batch(batch_id, run_id=run_id, source=source.name, reread_from=before - settle)
-    return ExtractResult(run_id, batch_id, after, before, read, new, read - new, ledger.run_changes(run_id, source.name))
+    if dead:
+        log.warning("extract %s: %d row(s) refused and dead-lettered (surface exchange_row)", run_id, dead)
+    return ExtractResult(run_id, batch_id, after, before, read, new, read - new - dead, ledger.run_changes(run_id, source.name), dead)
+
+
+def _admitted(raw: Iterator) -> Iterator:
+    """Each raw chunk admitted; the reader closed whatever happens (its connection is released, not left to GC)."""
+    try:
+        for chunk in raw:
+            yield admit_changes(chunk)
+    finally:
+        close = getattr(raw, "close", None)
+        if close is not None:
+            close()
 
 
 _DONE = object()
@@ -113,6 +132,12 @@ def prefetch(items: Iterable, *, depth: int) -> Iterator:
             pipe.put(_DONE)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             pipe.put(exc)
+        finally:
+            # A consumer that stopped early leaves the reader suspended: close it here, in the
+            # thread that iterated it, so its database connection is released now.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     worker = threading.Thread(target=produce, name="extract-prefetch", daemon=True)
     worker.start()

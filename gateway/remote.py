@@ -64,7 +64,10 @@ load_checklist_form.surface = "remote_checklist"  # what gateway.registry.load_i
 def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,
                      chunk_rows: int = 5_000) -> dict:
     """Load every package change the ledger lacks, written before `until` (UTC, naive); returns the counts."""
+    from dataclasses import replace
+
     from connectors.ledger import utcnow
+    from transforms.exchange_rows import admit_packages
 
     mark = ledger.watermark(source.name)
     clock = source.clock()
@@ -74,12 +77,20 @@ def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until
         first = source.first_seq_since(mark.reread_from)
         if first is not None:
             after = min(after, first - 1)
-    read = new = 0
+    read = new = dead = 0
     for chunk in source.read_packages(after_seq=after, before_time=before, chunk_rows=chunk_rows):
-        loaded = ledger.load_packages(chunk, run_id=run_id, source=source.name, received_at=utcnow())
-        read += loaded.read
+        # Each package version admitted whole (transforms/exchange_rows.admit_packages): text
+        # cleaned once, a version with a value the ledger cannot store dead-lettered by name
+        # (surface package_row) in the chunk's transaction; the watermark still passes it.
+        packages, applicants, materials, rejects, originals = admit_packages(chunk.packages, chunk.applicants, chunk.materials)
+        admitted = replace(chunk, packages=packages, applicants=applicants, materials=materials, rejects=tuple(rejects), originals=tuple(originals))
+        loaded = ledger.load_packages(admitted, run_id=run_id, source=source.name, received_at=utcnow())
+        read += loaded.read + len(rejects)
         new += loaded.new
-    summary = {"after_seq": after, "before_time": before.isoformat(), "read": read, "new": new, "known": read - new}
+        dead += len(rejects)
+    if dead:
+        log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, dead)
+    summary = {"after_seq": after, "before_time": before.isoformat(), "read": read, "new": new, "known": read - new - dead, "dead_lettered": dead}
     ledger.finish_packages(run_id=run_id, source=source.name, reread_from=before - settle, summary=summary)
     log.info("remote packages: read %d, new %d, already held %d", read, new, read - new)
     return summary

@@ -6,10 +6,18 @@ of every work order, queueing the applicant's SMS, and reconciling.
   kept), then moved out of the institution's view to `/.results/<drop>/<day>/` — or to
   `/.results/<drop>/refused/` with the reason in the exceptions list;
 - system mode and the grid: the receivers' results feed (`GET /v1/results`), polled from the
-  cursor kept in the ledger.
+  cursor kept in the ledger, page by page: each page's results, exceptions and dead letters are
+  stored with the cursor after it in one transaction.
 
-A bad file never blocks a good one, a bad row never blocks the rest of its file, and
-nothing raises out of a collection: every refusal is an exception row with its reason.
+A bad file never blocks a good one, a bad row never blocks the rest of its file, a bad feed
+entry never blocks its feed, one feed's trouble never blocks another feed, and nothing raises
+out of a collection: every refusal is an exception row with its reason. A feed entry that
+cannot even be stored (a wrong JSON type, a number beyond its column, an over-long or
+unreadable field — transforms/feeds.py) is a dead letter (surface `result_feed`: the entry as
+received, the feed, the cursor it was read after and its position, the field) and the cursor
+moves past it. A page that is not a page of the feed at all is a dead letter too; the next runs
+read it again, and after `MAX_PAGE_READS` runs that meet it the feed is left at that cursor for
+the operator, with an alert in the task's result, until the dead letter is resolved.
 """
 
 from __future__ import annotations
@@ -21,9 +29,22 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from connectors.ledger import Ledger, utcnow
+from connectors.ledger.deadletter import unit_key
 
 log = logging.getLogger(__name__)
 WAIT_BOUND_S = 24 * 3600  # a file not complete (or not readable) a day after it was first seen is refused, not waited for
+
+FEED_SURFACE = "result_feed"
+MAX_PAGE_READS = 3  # runs that meet the same unreadable page before the feed waits for its operator
+MAX_NOTED = 100  # places listed in a task's result (XCom stays small); the count is always whole
+
+
+def note(places: list[str], where: str) -> None:
+    """List where something was set aside, up to MAX_NOTED places."""
+    if len(places) < MAX_NOTED:
+        places.append(where)
+    elif len(places) == MAX_NOTED:
+        places.append("… (more: see the dead letters)")
 
 
 @dataclass
@@ -33,6 +54,9 @@ class CollectResult:
     results: int = 0
     exceptions: int = 0
     notifications: int = 0
+    dead_letters: int = 0  # feed entries and pages set aside this run
+    isolated: list[str] = field(default_factory=list)  # where: feed, cursor, position, rule
+    alerts: list[str] = field(default_factory=list)  # for the operator: a feed left at a cursor it cannot read
     errors: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # files refused whole: "sftp:<drop>/<name>: <rule>" (each also a dead letter)
 
@@ -46,7 +70,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
 
     Drops: `settle_s` and `wait_bound_s` are the completeness rule's times (docs/protocol/results.md),
     `clock` the epoch clock the server's mtimes are compared with."""
-    from transforms.results import KnownWorkOrders, check_results, exception, rows_from_feed
+    from transforms.results import KnownWorkOrders
 
     out = CollectResult()
     deliveries = ledger.delivered_versions()
@@ -56,21 +80,64 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
             _collect_drop(ledger, drops, drop, known, as_of, out, run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
     for source, receiver in (feeds or {}).items():
         try:
-            items, cursor = receiver.results(ledger.cursor(source))
-        except Exception as exc:  # noqa: BLE001 - the feed is tried again next time from the same cursor
+            _collect_feed(ledger, source, receiver, known, as_of, out, run_id)
+        except Exception as exc:  # noqa: BLE001 - one feed's trouble is that feed's: the others go on, this one from its cursor next time
             out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
-            continue
-        if not items:
-            continue
-        rows = rows_from_feed(items)
-        accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
-        malformed = [exception(source, "RESULT_MALFORMED", value=str(i)[:300]) for i in items if not isinstance(i, dict)]
-        ledger.save_results(source=source, accepted=accepted, problems=problems + malformed, now=utcnow(), cursor=cursor, run_id=run_id)
-        out.results += len(accepted)
-        out.exceptions += len(problems) + len(malformed)
+            log.warning("results feed %s: %s", source, exc)
     out.notifications = queue_notifications(ledger)
     log.info("collect results: %s", out.as_dict())
     return out
+
+
+def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime, out: CollectResult, run_id: str | None) -> None:
+    """One feed from its cursor, page by page: screen each entry, check the fit ones, store the page."""
+    from connectors.receivers import FeedPageError
+    from transforms.feeds import raw_json
+    from transforms.results import check_results, rows_from_feed, screen_feed_results
+
+    owner = "receiver:" + source.removeprefix("feed:")
+    cursor = ledger.cursor(source)
+    page_key = unit_key(source, "page", f"after={cursor}")
+    tries = ledger.open_dead_letter_seen(FEED_SURFACE, page_key)
+    if tries >= MAX_PAGE_READS:
+        out.alerts.append(f"{source}: 游标 {cursor!r} 之后的页面已 {tries} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
+                          f"（result_feed / {page_key}）")
+        return
+    try:
+        for page in receiver.result_pages(cursor):
+            good, bad = screen_feed_results(page.entries)
+            letters = []
+            for i, problem in bad:
+                where = f"{source} after={page.after!r} #{i}"
+                letters.append({
+                    "surface": FEED_SURFACE, "unit_key": unit_key(source, f"after={page.after}", f"#{i}"), "origin": where,
+                    "location": problem.field, "rule_id": problem.rule, "payload": raw_json(page.entries[i - 1]), "owner": owner,
+                    "reason": f"结果接口 {source}，游标 {page.after!r} 之后第 {i} 条，字段 {problem.field or '（整条）'}：{problem.message}",
+                })
+                note(out.isolated, f"{where} {problem.field or '-'} {problem.rule}")
+            rows = rows_from_feed([entry for _, entry in good], positions=[i for i, _ in good])
+            accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
+            settled = [(FEED_SURFACE, page_key)] if tries and page.after == cursor else []
+            ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), cursor=page.next, run_id=run_id,
+                                dead_letters=letters, resolved=settled)
+            out.results += len(accepted)
+            out.exceptions += len(problems)
+            out.dead_letters += len(letters)
+    except FeedPageError as exc:
+        out.errors.append(f"{source}: {exc}")
+        if not exc.malformed:  # unreachable or refused: read again next time, nothing to set aside
+            return
+        key = unit_key(source, "page", f"after={exc.after}")
+        seen = ledger.feed_page_unreadable(
+            surface=FEED_SURFACE, unit_key=key, origin=f"{source} after={exc.after!r}", rule_id="FEED_PAGE_MALFORMED", payload=exc.body,
+            owner=owner, run_id=run_id,
+            reason=f"结果接口 {source} 游标 {exc.after!r} 之后的页面不是约定格式的结果页，无法读取（{exc}）；网关每次运行再读，"
+                   f"共 {MAX_PAGE_READS} 次，之后暂停读取该接口等待处理")
+        out.dead_letters += 1
+        note(out.isolated, f"{source} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
+        if seen >= MAX_PAGE_READS:
+            out.alerts.append(f"{source}: 游标 {exc.after!r} 之后的页面已 {seen} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
+                              f"（result_feed / {key}）")
 
 
 TEMP_SUFFIXES = (".filepart", ".part", ".tmp")

@@ -94,6 +94,10 @@ def _route_page(ledger: Ledger, records, current, registry, recheck: set, *, run
         ]
     routed = route_work_orders(records, registry, as_of=as_of.date()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     routed["change_seq"] = routed["change_seq"].astype("int64")
+    if len(current):  # a withdrawn or dropped work order a receiver may hold waits for a cancellation (cancel_pending)
+        flags = ledger.cancellation_flags(current["rowguid"])
+        pairs = [flags.get(k, (False, False)) for k in zip(current["rowguid"], current["utility"])]
+        current = current.assign(at_receiver=[p[0] for p in pairs], messaged=[p[1] for p in pairs])
     planned = plan_versions(current, routed, records)
     was_held = set()
     if len(current):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -91,7 +92,7 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
                    data_docs: bool) -> None:
     """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes."""
     from transforms.normalize import normalize_records
-    from transforms.rules import build_context, evaluate, message
+    from transforms.rules import ROWGUID_MAX, build_context, evaluate, message
 
     prior = {}
     if table.num_rows:
@@ -104,6 +105,7 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
     records = normalize_records(table)
     withdrawn = (records["OP"] == "D").to_numpy()
     failures, outcome = evaluate(records, ctx)
+    failures, outcome = _with_cleaned_warnings(ledger, source, records, failures, outcome)
     status = outcome["status"].to_numpy(dtype=object)
     duplicate_rows = failures.loc[failures["rule_id"] == "ROWGUID_DUPLICATE", "row"].to_numpy()
     status[duplicate_rows] = "duplicate"
@@ -113,10 +115,12 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
     seqs = records["change_seq"].to_numpy()
     verdicts = pa.table({
         "change_seq": pa.array(seqs, pa.int64()),
-        "rowguid": pa.array(records["ROWGUID"].to_numpy(dtype=object), pa.string()),
+        # A missing ROWGUID (empty, NULL, blanks: REQUIRED) or one longer than the column
+        # (ROWGUID_LENGTH) is quarantined with its rule; its verdict carries no ROWGUID.
+        "rowguid": pa.array([g if isinstance(g, str) and len(g) <= ROWGUID_MAX else None for g in records["ROWGUID"].to_numpy(dtype=object)], pa.string()),
         "status": pa.array(status, pa.string()),
-        "requested": pa.array(outcome["requested"].to_numpy(dtype=object), pa.string()),
-        "blocked": pa.array(outcome["blocked"].to_numpy(dtype=object), pa.string()),
+        "requested": pa.array(outcome["requested"].to_numpy(dtype=object), pa.string(), from_pandas=True),
+        "blocked": pa.array(outcome["blocked"].to_numpy(dtype=object), pa.string(), from_pandas=True),
     })
     texts = [message(r, f) for r, f in zip(failures["rule_id"], failures["field"])]
     failure_table = pa.table({
@@ -157,11 +161,37 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
     ledger.save_validation(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
 
 
+def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, failures: pd.DataFrame, outcome: pd.DataFrame):
+    """Add a TEXT_CLEANED warning per value the ingest sanitiser changed (original as received shown)."""
+    from transforms.text import shown
+
+    seqs = records["change_seq"].to_numpy()
+    held = ledger.originals(source, seqs.tolist()) if len(seqs) else []
+    held = [h for h in held if h[1] == ""]
+    if not held:
+        return failures, outcome
+    row_of = {int(s): i for i, s in enumerate(seqs)}
+    extra = pd.DataFrame({
+        "row": np.array([row_of[h[0]] for h in held], dtype=np.int64),
+        "rule_id": "TEXT_CLEANED",
+        "field": [h[2] for h in held],
+        "utility": "",
+        "value": [shown(bytes(h[3]).decode("utf-8", errors="replace"), 200) for h in held],
+        "severity": "warning",
+        "scope": "record",
+    })
+    return pd.concat([failures, extra], ignore_index=True), outcome
+
+
 def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tuple[str, str]:
     """The run's quarantine list as CSV (UTF-8 with BOM, opens in Excel/WPS) and XLSX."""
     from transforms.quarantine import quarantine_list
+    from transforms.text import safe_cell
 
+    # quarantine_list already passes every cell through safe_cell; the headings too, and once
+    # more here so that nothing reaching the files bypasses it.
     table = quarantine_list(ledger.quarantine(run_id))
+    table = table.rename(columns=safe_cell).apply(lambda column: column.map(safe_cell))
     csv_path = out_dir / "quarantine.csv"
     xlsx_path = out_dir / "quarantine.xlsx"
     table.to_csv(csv_path, index=False, encoding="utf-8-sig")

@@ -3,13 +3,19 @@ orders it downloaded with a known mix of outcomes and uploads one result file to
 drop's `/inbox/`, in the documented format (docs/protocol/results.md), in UTF-8, UTF-8
 with BOM or GB18030 as their office software saves it — and, as the protocol asks, a
 completion marker `<name>.done` (the `sha256sum` line of the file) once the upload is whole
-(`completion_marker`, `upload`)."""
+(`completion_marker`, `upload`).
+
+They read their outbox as docs/protocol/sftp-drop.md says: work-order batches (`XB…`) and
+cancellation batches (`XBCX…`, manifest `"kind": "cancel"`); what an institution holds in force
+(`held_in_force`) is the latest version of each work order it received, less those cancelled,
+and it does not handle a cancelled work order (`answers(..., cancelled=...)`)."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import json
 import os
 import random
 import time
@@ -49,11 +55,12 @@ def upload(inbox: Path, name: str, data: bytes, *, marker: bool = True, uploaded
     return path
 
 
-def answers(deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: dict | None = None, late_days: int = 12) -> tuple[dict[str, tuple[str, bytes]], dict]:
+def answers(deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: dict | None = None, late_days: int = 12,
+            cancelled: set[str] | frozenset = frozenset()) -> tuple[dict[str, tuple[str, bytes]], dict]:
     """(drop -> (file name, bytes), truth: work-order key -> (code, handled_at)).
 
     'silent' work orders get no answer; 'late' ones are done `late_days` calendar days after delivery;
-    the others are answered 0–3 days after it.
+    the others are answered 0–3 days after it. Work orders whose key is in `cancelled` are not handled.
     """
     rng = random.Random(seed)
     mix = mix or MIX
@@ -65,9 +72,57 @@ def answers(deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: d
         if kind == "silent":
             continue
         key = f"{d['rowguid']}:{d['utility']}:{d['version']}"
+        if key in cancelled:
+            continue
         code = "0000" if kind == "late" else kind
         handled = delivered_on + timedelta(days=late_days if kind == "late" else rng.randint(0, 3), hours=rng.randint(1, 8))
         truth[key] = (code, handled)
         per_drop.setdefault(d["destination"], []).append([key, "", "", code, REASONS.get(code, ""), handled.strftime("%Y-%m-%d %H:%M"), rng.choice(HANDLERS)])
     files = {drop: (f"result_{delivered_on:%Y%m%d}.csv", result_file(rows, rng.choice(["utf-8-sig", "utf-8", "gb18030"]))) for drop, rows in per_drop.items()}
     return files, truth
+
+
+def read_batch(folder: Path) -> tuple[str, list[dict]]:
+    """(kind, rows) of one batch folder of an outbox, read as an institution would: the manifest names the
+    data files and their format; kind is `cancel` for a cancellation batch, else `work_orders`."""
+    manifest = json.loads(next(folder.glob("*.manifest.json")).read_text(encoding="utf-8"))
+    rows: list[dict] = []
+    for f in manifest["files"]:
+        data = (folder / f["name"]).read_bytes()
+        if manifest["format"] in ("csv", "csv_gb18030"):
+            text = data.decode("utf-8-sig") if manifest["format"] == "csv" else data.decode("gb18030")
+            rows += list(csv.DictReader(io.StringIO(text)))
+        elif manifest["format"] == "jsonl":
+            rows += [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        else:
+            import pyarrow.parquet as pq
+
+            rows += pq.read_table(io.BytesIO(data)).to_pylist()
+    return manifest.get("kind", "work_orders"), rows
+
+
+def held_in_force(outbox: Path) -> set[str]:
+    """The work-order keys (GDBH) an institution holds in force: per (ROWGUID, utility) the latest version
+    received in a work-order batch, unless a cancellation batch cancelled that version (or a later one)."""
+    latest: dict[tuple[str, str], tuple[int, str]] = {}
+    cancelled: dict[tuple[str, str], int] = {}
+    for folder in sorted(p for p in Path(outbox).iterdir() if p.is_dir()) if Path(outbox).exists() else []:
+        kind, rows = read_batch(folder)
+        for row in rows:
+            rowguid, utility, version = str(row["GDBH"]).rsplit(":", 2)
+            key, v = (rowguid, utility), int(version)
+            if kind == "cancel":
+                cancelled[key] = max(cancelled.get(key, 0), v)
+            elif v > latest.get(key, (0, ""))[0]:
+                latest[key] = (v, str(row["GDBH"]))
+    return {gdbh for key, (v, gdbh) in latest.items() if cancelled.get(key, 0) < v}
+
+
+def cancelled_keys(outbox: Path) -> set[str]:
+    """Every GDBH an institution was told to cancel (cancellation batches in its outbox)."""
+    keys: set[str] = set()
+    for folder in sorted(p for p in Path(outbox).iterdir() if p.is_dir()) if Path(outbox).exists() else []:
+        kind, rows = read_batch(folder)
+        if kind == "cancel":
+            keys |= {str(r["GDBH"]) for r in rows}
+    return keys

@@ -491,6 +491,25 @@ class PlatformDB:
             put(conn, "SYN_TRUTH", ["ROWGUID", "YCYWH", "OP", "DEFECT", "DEFECT_FIELD", "ODDITY"], truth)
         return len(frame)
 
+    def write_rows(self, rows: list[dict]) -> int:
+        """Write rows exactly as given, one by one in order, in one transaction (hostile tests).
+
+        Values are bound as they are: on SQLite bytes go in as TEXT whatever they hold (invalid
+        UTF-8 included: the platform's SQLite file does not check), text with NUL as is; on
+        PostgreSQL the database refuses what a text column cannot hold, as it would the platform.
+        """
+        columns = ["OP", *FIELD_CODES]
+        if self.dialect == "sqlite":
+            marks = ", ".join("CAST(? AS TEXT)" for _ in columns)
+        else:
+            marks = ", ".join("%s" for _ in columns)
+        statement = f"INSERT INTO {EXCHANGE_TABLE} ({', '.join(columns)}) VALUES ({marks})"
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            for row in rows:
+                cursor.execute(statement, [row.get(c, "I" if c == "OP" else None) for c in columns])
+        return len(rows)
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.exec_driver_sql(f"SELECT count(*) FROM {EXCHANGE_TABLE}").scalar_one())

@@ -19,6 +19,11 @@ Business rejections are deterministic, so tests know the truth:
   an electricity item; the grid gets a water / gas / heat item;
 - `0002` no such account: the account number (spaces removed) ends in "0002".
 
+Cancellations (`POST {base}/v1/work-orders:cancel`): the work order named (that version and every
+earlier one held) stops — its planned results not yet visible are dropped — answered `0000`; `0201`
+for a cancellation seen before; `0404` when nothing is held; `0409` when a final result was already
+published (too late). `GET /_sim/in-force` is the truth of what each receiver holds in force.
+
 Handling results (办理结果) come back through `GET {base}/v1/results`, a feed ordered by `seq`.
 Every accepted item gets a fate when it is accepted, decided from a hash of (receiver,
 idempotency_key) and the configured mix (`POST /_sim/results`): done (0000), duplicate
@@ -128,6 +133,19 @@ CREATE TABLE IF NOT EXISTS result (
 );
 CREATE INDEX IF NOT EXISTS result_due ON result (handled_at) WHERE seq IS NULL;
 CREATE INDEX IF NOT EXISTS result_key ON result (receiver, idempotency_key);
+CREATE TABLE IF NOT EXISTS cancelled (
+    receiver        TEXT    NOT NULL,
+    idempotency_key TEXT    NOT NULL,     -- <key of the version held>:cancel
+    receipt_id      TEXT    NOT NULL,
+    rowguid         TEXT    NOT NULL,
+    utility         TEXT    NOT NULL,
+    version         INTEGER NOT NULL,     -- this version and every earlier one held are cancelled
+    reason_code     TEXT    NOT NULL,
+    reason          TEXT,
+    cancelled_at    TEXT    NOT NULL,     -- UTC, ISO 8601 (the business clock)
+    times_submitted INTEGER NOT NULL,
+    PRIMARY KEY (receiver, idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS sim_setting (
     name  TEXT PRIMARY KEY,               -- results_config | clock
     value TEXT NOT NULL                   -- JSON
@@ -358,6 +376,70 @@ class ReceiverState:
             self.db.execute("INSERT INTO result (receiver, idempotency_key, kind, fate, handled_at, body) VALUES (?, ?, ?, ?, ?, ?)",
                             (receiver, key, kind, fate, at, json.dumps(body, ensure_ascii=False)))
 
+    # --- cancellations (撤销) ----------------------------------------------------------------------
+
+    def cancel(self, receiver: str, items: list[dict]) -> list[dict]:
+        """Cancel held work orders: the version named and every earlier one this receiver holds. Planned results
+        not yet visible are dropped (the work stops); one already handled (a final result published) is refused
+        0409; one never held 0404; a cancellation seen before is answered 0201 with its original receipt."""
+        self.publish()
+        results = []
+        clock = self.now().replace(microsecond=0).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                key = item["idempotency_key"]
+                seen = self.db.execute("SELECT receipt_id FROM cancelled WHERE receiver = ? AND idempotency_key = ?", (receiver, key)).fetchone()
+                if seen is not None:
+                    self.db.execute("UPDATE cancelled SET times_submitted = times_submitted + 1 WHERE receiver = ? AND idempotency_key = ?", (receiver, key))
+                    results.append(_result(key, "duplicate", seen["receipt_id"], "0201", "already cancelled (已撤销)"))
+                    continue
+                held = self.db.execute("SELECT idempotency_key FROM accepted WHERE receiver = ? AND rowguid = ? AND utility = ? AND version <= ?"
+                                       " ORDER BY version DESC", (receiver, item["rowguid"], item["utility"], item["version"])).fetchall()
+                if not held:
+                    results.append(_result(key, "rejected", None, "0404", "no such work order here (无此工单)"))
+                    continue
+                keys = [h["idempotency_key"] for h in held]
+                handled = self.db.execute(
+                    "SELECT 1 FROM result WHERE receiver = ? AND idempotency_key = ? AND seq IS NOT NULL AND kind NOT IN ('acknowledged', 'injected')",
+                    (receiver, keys[0])).fetchone()
+                if handled is not None:
+                    results.append(_result(key, "rejected", None, "0409", "already handled: too late to cancel (已办结，无法撤销)"))
+                    continue
+                marks = ",".join("?" * len(keys))
+                self.db.execute(f"DELETE FROM result WHERE receiver = ? AND seq IS NULL AND idempotency_key IN ({marks})", (receiver, *keys))
+                n = self.db.execute("SELECT COUNT(*) FROM cancelled").fetchone()[0] + 1
+                receipt = f"CX-{clock[:10].replace('-', '')}-{n:08d}"
+                self.db.execute("INSERT INTO cancelled (receiver, idempotency_key, receipt_id, rowguid, utility, version, reason_code, reason, cancelled_at,"
+                                " times_submitted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                                (receiver, key, receipt, item["rowguid"], item["utility"], item["version"], item["reason_code"], item["reason"], clock))
+                results.append(_result(key, "accepted", receipt, "0000", None))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.stats.update(f"cancel_{r['status']}" for r in results)
+        return results
+
+    def in_force(self, receiver: str | None) -> list[dict]:
+        """The truth of what each receiver holds in force: per (receiver, ROWGUID, utility) the latest version
+        accepted, unless a cancellation of it (or of a later version) was accepted."""
+        where, args = (" WHERE receiver = ?", (receiver,)) if receiver else ("", ())
+        latest: dict[tuple[str, str, str], dict] = {}
+        for r in self.db.execute(f"SELECT receiver, rowguid, utility, version, idempotency_key FROM accepted{where}", args):
+            key = (r["receiver"], r["rowguid"], r["utility"])
+            if key not in latest or r["version"] > latest[key]["version"]:
+                latest[key] = dict(r)
+        cancelled: dict[tuple[str, str, str], int] = {}
+        for r in self.db.execute(f"SELECT receiver, rowguid, utility, version FROM cancelled{where}", args):
+            key = (r["receiver"], r["rowguid"], r["utility"])
+            cancelled[key] = max(cancelled.get(key, 0), r["version"])
+        return [held for key, held in sorted(latest.items()) if cancelled.get(key, 0) < held["version"]]
+
+    def cancelled(self, receiver: str | None) -> list[dict]:
+        query = "SELECT * FROM cancelled" + (" WHERE receiver = ?" if receiver else "") + " ORDER BY rowid"
+        return [dict(r) for r in self.db.execute(query, (receiver,) if receiver else ())]
+
     # --- handling results ------------------------------------------------------------------------
 
     def publish(self) -> None:
@@ -439,6 +521,7 @@ class ReceiverState:
         self.buckets.clear()
         if wipe:
             self.db.execute("DELETE FROM accepted")
+            self.db.execute("DELETE FROM cancelled")
             self.db.execute("DELETE FROM result")
             self.set_results_config(ResultsConfig())
             self.set_clock(None)
@@ -576,6 +659,36 @@ def parse_batch(body: bytes) -> tuple[str, list[dict]]:
     return batch_id, items
 
 
+CANCEL_REASON_CODES = frozenset({"RECORD_WITHDRAWN", "UTILITY_DROPPED", "DESTINATION_CHANGED"})
+
+
+def parse_cancels(body: bytes) -> tuple[str, list[dict]]:
+    """(batch_id, items) of a well-formed cancel call, else _Answer(400) naming what is wrong."""
+    def bad(message: str) -> _Answer:
+        return _Answer(400, "malformed_batch", message)
+
+    batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
+    wanted = {"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"}
+    for i, item in enumerate(items):
+        where = f"items[{i}]"
+        if not isinstance(item, dict) or set(item) != wanted:
+            raise bad(f"{where} must be an object with exactly the keys {', '.join(sorted(wanted))}")
+        key = item["idempotency_key"]
+        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not key.endswith(":cancel"):
+            raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern} and end with :cancel")
+        if not isinstance(item["rowguid"], str) or not item["rowguid"]:
+            raise bad(f"{where}.rowguid must be a non-empty string")
+        if item["utility"] not in ACCOUNT_FIELD:
+            raise bad(f"{where}.utility must be one of {', '.join(ACCOUNT_FIELD)}")
+        if type(item["version"]) is not int or item["version"] < 1:
+            raise bad(f"{where}.version must be an integer >= 1")
+        if item["reason_code"] not in CANCEL_REASON_CODES:
+            raise bad(f"{where}.reason_code must be one of {', '.join(sorted(CANCEL_REASON_CODES))}")
+        if item["reason"] is not None and (not isinstance(item["reason"], str) or len(item["reason"]) > 200):
+            raise bad(f"{where}.reason must be a string of at most 200 characters, or null")
+    return batch_id, items
+
+
 # --- the app ---------------------------------------------------------------------------------
 
 
@@ -668,6 +781,20 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         except _Answer as exc:
             return error(exc)
 
+    async def cancel(request: Request, county: str | None):
+        try:
+            receiver = receiver_of(county)
+            body = await request.body()
+            await admitted(request, receiver, body)
+            batch_id, items = parse_cancels(body)
+            results = state.cancel(receiver, items)
+            if state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
+                state.stats["fault_fail_after_accept"] += 1
+                raise _Answer(500, "server_error", "internal error after the cancellations were stored (simulated)")
+            return answer(200, {"batch_id": batch_id, "results": results})
+        except _Answer as exc:
+            return error(exc)
+
     async def work_order(request: Request, county: str | None, idempotency_key: str):
         try:
             receiver = receiver_of(county)
@@ -700,6 +827,14 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.post("/county/{xzqh}/v1/work-orders:batch")
     async def county_batch(xzqh: str, request: Request):
         return await batch(request, xzqh)
+
+    @app.post("/county/{xzqh}/v1/work-orders:cancel")
+    async def county_cancel(xzqh: str, request: Request):
+        return await cancel(request, xzqh)
+
+    @app.post("/grid/v1/work-orders:cancel")
+    async def grid_cancel(request: Request):
+        return await cancel(request, None)
 
     @app.get("/county/{xzqh}/v1/work-orders/{idempotency_key}")
     async def county_work_order(xzqh: str, idempotency_key: str, request: Request):
@@ -765,6 +900,14 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.get("/_sim/accepted")
     async def accepted(receiver: str | None = None):
         return {"items": state.accepted(receiver)}
+
+    @app.get("/_sim/in-force")
+    async def in_force(receiver: str | None = None):
+        return {"items": state.in_force(receiver)}
+
+    @app.get("/_sim/cancelled")
+    async def cancelled(receiver: str | None = None):
+        return {"items": state.cancelled(receiver)}
 
     def bad_request(message: str) -> JSONResponse:
         return JSONResponse({"error": "bad_request", "message": message}, status_code=400)
@@ -1048,6 +1191,14 @@ class ReceiverProcess:
 
     def accepted(self, receiver: str | None = None) -> list[dict]:
         return self._control("GET", "/_sim/accepted", params={"receiver": receiver} if receiver else None)["items"]
+
+    def in_force(self, receiver: str | None = None) -> list[dict]:
+        """What each receiver holds in force: the latest version accepted per work order, less what was cancelled."""
+        return self._control("GET", "/_sim/in-force", params={"receiver": receiver} if receiver else None)["items"]
+
+    def cancelled(self, receiver: str | None = None) -> list[dict]:
+        """Every cancellation accepted, with times_submitted."""
+        return self._control("GET", "/_sim/cancelled", params={"receiver": receiver} if receiver else None)["items"]
 
     def stats(self) -> dict:
         return self._control("GET", "/_sim/stats")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.annex1 import LABELS, UTILITY_LABELS
-from transforms.mask import mask_id, mask_phone, neutralise_formula
+from transforms.mask import mask_id, mask_phone
+from transforms.text import safe_cell
 
 STATUS_LABELS = {"quarantined": "整条隔离", "duplicate": "标识码重复（隔离）", "partial": "部分业务隔离"}
 HEADINGS = {
@@ -30,7 +31,7 @@ PHONE_FIELDS = {"ZRFLXDH", "ZCFLXDH"}
 
 
 def quarantine_list(rows: pd.DataFrame) -> pd.DataFrame:
-    """One line per (record version, failed rule), Chinese headings, IDs and phones masked."""
+    """One line per (record version, failed rule), Chinese headings, IDs and phones masked, cells `safe_cell`."""
     if rows.empty:
         return pd.DataFrame(columns=list(HEADINGS.values()))
     out = rows.copy()
@@ -46,4 +47,5 @@ def quarantine_list(rows: pd.DataFrame) -> pd.DataFrame:
     out["utility"] = out["utility"].map(lambda u: f"{UTILITY_LABELS[u]}（{u}）" if isinstance(u, str) and u in UTILITY_LABELS else "全部")
     out["field_label"] = out["field"].map(LABELS)
     out = out[list(HEADINGS)].rename(columns=HEADINGS)
-    return out.apply(neutralise_formula)
+    # Every cell as a person's file needs it: controls out (they break XLSX), never a formula.
+    return out.apply(lambda column: column.map(safe_cell))

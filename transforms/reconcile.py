@@ -11,6 +11,10 @@
 | rejected | refused, with the receiver's reason |
 | overdue | delivered, no final result, due date passed |
 | quarantined / cancelled / withdrawn / failed | never went out (validation or registry), a correction dropped it, the platform withdrew it, or the receiver's interface refused it |
+| cancel_pending | delivered, then withdrawn or dropped by a correction: the receiver is being told (never overdue) |
+| cancelled | (also) delivered, then cancelled at the receiver: final, never overdue |
+| cancel_refused | delivered, then withdrawn, but the receiver had already handled it (0409) |
+| result_after_cancel | an exception: a handling result arrived for a work order after its cancellation was confirmed (not a success) |
 
 The due date is the N-th working day after the day of delivery (N per utility,
 `DEADLINES`, 5 by default — the national norm for ordinary registrations), counting
@@ -29,7 +33,9 @@ import pandas as pd
 from transforms.workdays import WorkdayCalendar
 
 DEADLINES: dict[str, int] = {"electricity": 5, "water": 5, "gas": 5, "heat": 5}
-STATUSES = ("pending", "held", "delivered", "acknowledged", "done", "done_late", "rejected", "overdue", "quarantined", "cancelled", "withdrawn", "failed")
+STATUSES = ("pending", "held", "delivered", "acknowledged", "done", "done_late", "rejected", "overdue", "quarantined", "cancelled", "withdrawn", "failed",
+            "cancel_pending", "cancel_refused", "result_after_cancel")
+NOT_SENT_OR_CANCELLED = ("quarantined", "cancelled", "withdrawn", "held", "failed", "cancel_pending", "cancel_refused")
 OPEN = ("delivered", "acknowledged", "overdue")
 GRID_NAME = "国网山东省电力公司"
 
@@ -52,7 +58,7 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     delivery = out["delivery_status"].astype(object).to_numpy()
     result = out["result"].astype(object).to_numpy()
     is_delivered = (delivery == "delivered") | (order_status == "delivered")
-    status = np.where(np.isin(order_status, ["quarantined", "cancelled", "withdrawn", "held", "failed"]), order_status, "pending").astype(object)
+    status = np.where(np.isin(order_status, NOT_SENT_OR_CANCELLED), order_status, "pending").astype(object)
     status[(order_status == "ready")] = "pending"
     done = is_delivered & (result == "done")
     late = done & ~np.isnat(due) & (handled_day > due)
@@ -65,6 +71,9 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     status[open_ & ~overdue & ~acknowledged] = "delivered"
     status[acknowledged] = "acknowledged"
     status[overdue] = "overdue"
+    if "result_after_cancel" in out:  # a result for a work order cancelled at its receiver is an exception, never a success
+        late_result = out["result_after_cancel"].fillna(0).astype(bool).to_numpy() & (order_status == "cancelled")
+        status[late_result] = "result_after_cancel"
 
     out["status"] = status
     out["due_date"] = pd.Series(due, index=out.index).dt.date if n else pd.Series([], dtype=object)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from transforms.feeds import INT64, Field, Problem, screen_entry
 from transforms.remote_rules import DONE, parse_local_time
 
 DEFAULT_LIMIT_WD = 5  # working days the property county has to decide (登簿 or 不予受理)
@@ -71,11 +72,31 @@ EVENT_ISSUES: dict[str, str] = {
     "EVENT_DUPLICATE": "重复的状态记录",
     "EVENT_AFTER_CLOSE": "该报文已不予受理、退回补正或撤回，之后不应再有状态",
 }
+# A status event's fields (docs/protocol/packages.md), checked by transforms.feeds before any of it is
+# stored: an event that fails is a dead letter (surface package_event), not a remote_event row.
+EVENT_FIELDS: tuple[Field, ...] = (
+    Field("idempotency_key", "id", 200), Field("bwid", "id", 64), Field("change_seq", "int", low=INT64[0], high=INT64[1], digits_ok=True),
+    Field("receipt_id", "text", 100), Field("status", "id", 24), Field("at", "time", 40), Field("reason", "text", 500),
+    Field("missing", "json"), Field("certificate", "json"), Field("fee", "json"), Field("handler", "text", 64),
+    Field("seq", "int", low=INT64[0], high=INT64[1], digits_ok=True),
+)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLOCK_SKEW = timedelta(minutes=10)  # the receivers' clocks against ours
 
 
 # --- status events ----------------------------------------------------------------------------
+
+
+def screen_events(events: list) -> tuple[list[dict], list[tuple[int, Problem]]]:
+    """(events fit to check, text cleaned; [(position in the page, problem)] for each that is not)."""
+    good, bad = [], []
+    for i, event in enumerate(events):
+        checked, problem = screen_entry(event, EVENT_FIELDS)
+        if problem is None:
+            good.append(checked)
+        else:
+            bad.append((i, problem))
+    return good, bad
 
 
 def check_events(events: list, *, feed: str, deliveries: dict[str, dict], held: set[tuple], as_of: datetime) -> list[dict]:

@@ -49,6 +49,9 @@ STATUSES: dict[str, str] = {
     "cancelled": "已取消",
     "withdrawn": "已撤回",
     "failed": "推送被拒",
+    "cancel_pending": "已推送后撤销，待通知",
+    "cancel_refused": "撤销未成（已办结）",
+    "result_after_cancel": "撤销后仍报结果（异常）",
 }
 STATUS_NOTES: dict[str, str] = {
     "pending": "已生成工单，尚未推送。",
@@ -60,9 +63,12 @@ STATUS_NOTES: dict[str, str] = {
     "rejected": "承办单位不予办理并说明了原因。",
     "overdue": "已推送，办理期限已过，仍无最终结果。",
     "quarantined": "该项未通过附件1校验，未推送，见隔离清单。",
-    "cancelled": "更正后的记录不再申请该项过户。",
+    "cancelled": "更正后的记录不再申请该项过户，或平台撤回了已推送的记录并已通知承办单位撤销。",
     "withdrawn": "平台撤回了该记录。",
     "failed": "承办单位接口拒收，未送达。",
+    "cancel_pending": "已推送的工单被平台撤回或更正后不再申请，正在通知承办单位撤销。",
+    "cancel_refused": "已推送的工单被撤回，但承办单位答复已办结，无法撤销。",
+    "result_after_cancel": "已通知承办单位撤销后，仍收到该工单的办理结果：异常，需核实，不计为办结。",
 }
 OPEN = ("delivered", "acknowledged", "overdue")
 FINAL = ("done", "done_late", "rejected")
@@ -280,7 +286,7 @@ def check_balance(orders: pd.DataFrame) -> None:
         raise ReportBalanceError(f"对账不平衡：各状态合计 {sum(n.values())} ≠ 工单数 {len(orders)} / statuses do not add up to the work orders")
     has_delivery = orders["delivered_at"].notna()
     status = orders["status"]
-    seen = int((has_delivery & ~status.isin(["cancelled", "withdrawn"])).sum())
+    seen = int((has_delivery & ~status.isin(["cancelled", "withdrawn", "cancel_pending", "cancel_refused", "result_after_cancel"])).sum())
     by_status = sum(n[s] for s in DELIVERED)
     undelivered = status.isin(list(DELIVERED)) & ~has_delivery
     unexpected = status.isin(list(NEVER_DELIVERED)) & has_delivery

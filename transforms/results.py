@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from transforms.feeds import INT32, INT64, Field, Problem, screen_entry
+
 RESULT_CODES: dict[str, tuple[str, str]] = {
     "0000": ("done", "办理成功"),
     "0201": ("done", "重复申请（已办理，视为成功）"),
@@ -67,10 +69,38 @@ EXCEPTIONS: dict[str, str] = {
     "RESULT_DUPLICATE": "重复的结果，已忽略",
     "RESULT_CONFLICT": "与已收到的最终结果矛盾，未采用",
     "RESULT_MALFORMED": "结果记录格式不对",
+    "RESULT_WITHDRAWN": "工单已撤回或已取消（平台撤回记录，或更正后不再需要该项），结果未采用，不通知申请人",
     "RESULT_ENCODING": "本行含有不是文件编码（UTF-8 或 GB18030）的字节",
     "RESULT_CELL_TOO_LONG": "单元格内容过长",
     "RESULT_MORE_EXCEPTIONS": "本文件还有更多未采用的行（只列出前若干条）",
 }
+# work_order statuses ending a delivered order (transforms/routing.py: a withdrawn or dropped order a
+# receiver holds is cancel_pending until the receiver is told, then cancelled / cancel_refused).
+WITHDRAWN_STATUSES = {
+    "withdrawn": "平台已撤回该记录", "cancelled": "更正后不再需要该项或已撤回",
+    "cancel_pending": "平台已撤回或更正，取消通知待发", "cancel_refused": "平台已撤回或更正（接收方答复已办理）",
+}
+
+# A results-feed entry's fields (docs/protocol/receivers.md), checked by transforms.feeds before any
+# of it is stored: lengths are the ledger columns' (rowguid 64, utility 16, code 8) or the protocol's.
+FEED_RESULT_FIELDS: tuple[Field, ...] = (
+    Field("idempotency_key", "id", 200), Field("rowguid", "id", 64), Field("utility", "id", 16),
+    Field("version", "int", low=1, high=INT32[1], digits_ok=True), Field("receipt_id", "text", 100), Field("result", "id", 16),
+    Field("code", "id", 8), Field("reason", "text", 500), Field("handled_at", "time", 40), Field("handler", "text", 64),
+    Field("seq", "int", low=INT64[0], high=INT64[1], digits_ok=True),
+)
+
+
+def screen_feed_results(entries: list) -> tuple[list[tuple[int, dict]], list[tuple[int, Problem]]]:
+    """([(position in the page, entry cleaned)] fit to check, [(position, problem)] for each that is not); positions from 1."""
+    good, bad = [], []
+    for i, entry in enumerate(entries, start=1):
+        checked, problem = screen_entry(entry, FEED_RESULT_FIELDS)
+        if problem is None:
+            good.append((i, checked))
+        else:
+            bad.append((i, problem))
+    return good, bad
 
 
 def exception(source: str, reason_code: str, *, row: int | None = None, rowguid=None, utility=None, value=None, detail: str = "") -> dict:
@@ -190,21 +220,33 @@ def receipt_csv(*, shown_name: str, sha256: str | None, size: int, accepted: int
     return buf.getvalue().encode("utf-8-sig")
 
 
-def rows_from_feed(items: list) -> pd.DataFrame:
-    """A receiver's feed results in the file rows' shape (row = the feed's seq)."""
+def rows_from_feed(items: list, positions: list[int] | None = None) -> pd.DataFrame:
+    """A receiver's feed results in the file rows' shape (row = the feed's seq, else the entry's position)."""
     records = []
     for i, item in enumerate(items):
+        i = positions[i] if positions is not None else i
         if not isinstance(item, dict):
             item = {}
         key = item.get("idempotency_key")
-        if item.get("rowguid") and item.get("utility") and str(item.get("version", "")).isdigit():
-            key = f"{item['rowguid']}:{item['utility']}:{item['version']}"  # the key may be a hash for odd ROWGUIDs: the fields are exact
+        version = item.get("version")
+        if item.get("rowguid") and item.get("utility") and _small_int(version) is not None:
+            key = f"{item['rowguid']}:{item['utility']}:{_small_int(version)}"  # the key may be a hash for odd ROWGUIDs: the fields are exact
+        seq = item.get("seq")
         records.append({
-            "row": item.get("seq", i), "GDBH": "" if key is None else str(key), "ROWGUID": str(item.get("rowguid") or ""),
+            "row": seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= INT64[1] else i, "GDBH": "" if key is None else str(key), "ROWGUID": str(item.get("rowguid") or ""),
             "XBLX": str(item.get("utility") or ""), "JGDM": str(item.get("code") or ""), "JGSM": str(item.get("reason") or ""),
             "BLSJ": str(item.get("handled_at") or ""), "BLR": str(item.get("handler") or ""),
         })
     return pd.DataFrame(records, columns=["row", *FILE_COLUMNS])
+
+
+def _small_int(value: object) -> int | None:
+    """A version number: a JSON integer or ASCII digits, 1 to 2**31 - 1; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= INT32[1] else None
 
 
 def parse_handled_at(text: str) -> datetime | None:
@@ -228,6 +270,15 @@ class KnownWorkOrders:
         for rowguid, utility, version in self.delivered:
             self.latest[(rowguid, utility)] = max(self.latest.get((rowguid, utility), 0), version)
         self.final = {(o.rowguid, o.utility, int(o.version)): o.result for o in outcomes.itertuples(index=False) if isinstance(o.result, str)}
+        # Versions the receiver already confirmed (an acknowledgement or a final result): a second 0100 is a repeat.
+        self.acknowledged = {(o.rowguid, o.utility, int(o.version)) for o in outcomes.itertuples(index=False)
+                             if "acknowledged_at" in outcomes.columns and pd.notna(o.acknowledged_at)}
+        # Delivered versions whose work order the platform has since withdrawn or a correction cancelled.
+        self.withdrawn: dict[tuple[str, str, int], str] = {}
+        if "order_status" in deliveries.columns:
+            for d in deliveries.itertuples(index=False):
+                if d.order_status in WITHDRAWN_STATUSES and pd.notna(d.order_version) and int(d.order_version) > int(d.version):
+                    self.withdrawn[(d.rowguid, d.utility, int(d.version))] = d.order_status
 
 
 def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: KnownWorkOrders | None = None,
@@ -243,7 +294,8 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
     known = known or KnownWorkOrders(deliveries, outcomes)
     accepted, problems = [], []
     for r in rows.itertuples(index=False):
-        where = {"row": int(r.row) if str(r.row).lstrip("-").isdigit() else None, "value": r.GDBH or r.ROWGUID}
+        row = r.row if isinstance(r.row, int) else (int(r.row) if isinstance(r.row, str) and r.row.isascii() and r.row.isdigit() else None)
+        where = {"row": row, "value": r.GDBH or r.ROWGUID}
         key = _key(r.GDBH, r.ROWGUID, r.XBLX, known.latest)
         if key is None:
             problems.append(exception(source, "RESULT_BAD_KEY", rowguid=r.ROWGUID or None, **where))
@@ -256,6 +308,10 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
             continue
         if not _from_its_receiver(source, delivery):
             problems.append(exception(source, "RESULT_WRONG_SOURCE", **ctx, detail=f"投递给 {delivery.destination}"))
+            continue
+        if key in known.withdrawn:
+            problems.append(exception(source, "RESULT_WITHDRAWN", **ctx,
+                                      detail=f"工单 {rowguid}:{utility}:{version}，{WITHDRAWN_STATUSES[known.withdrawn[key]]}（规则 RESULT_WITHDRAWN）"))
             continue
         code = (r.JGDM or "").strip()
         if code not in RESULT_CODES:
@@ -272,12 +328,17 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
             problems.append(exception(source, "RESULT_FUTURE", **ctx, detail=f"{handled:%Y-%m-%d %H:%M}"))
             continue
         result = RESULT_CODES[code][0]
-        if result != "received":
+        if result == "received":
+            if key in known.acknowledged:  # replayed or sent again: the first confirmation is the one kept
+                problems.append(exception(source, "RESULT_DUPLICATE", **ctx, detail="已收到该工单的受理或办理结果"))
+                continue
+        else:
             earlier = known.final.get(key)
             if earlier is not None:
                 problems.append(exception(source, "RESULT_DUPLICATE" if earlier == result else "RESULT_CONFLICT", **ctx, detail=f"已有结果：{earlier}"))
                 continue
             known.final[key] = result
+        known.acknowledged.add(key)
         accepted.append({"rowguid": rowguid, "utility": utility, "version": version, "result": result, "code": code,
                          "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
                          "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})
@@ -288,9 +349,9 @@ def _key(gdbh: str, rowguid: str, xblx: str, latest: dict) -> tuple[str, str, in
     gdbh = (gdbh or "").strip()
     if gdbh:
         parts = gdbh.rsplit(":", 2)
-        if len(parts) != 3 or not parts[2].isdigit() or parts[1] not in UTILITY_WORDS.values():
+        if len(parts) != 3 or _small_int(parts[2]) is None or parts[1] not in UTILITY_WORDS.values():
             return None
-        return parts[0], parts[1], int(parts[2])
+        return parts[0], parts[1], _small_int(parts[2])
     utility = UTILITY_WORDS.get((xblx or "").strip().lower()) or UTILITY_WORDS.get((xblx or "").strip())
     if not rowguid or utility is None:
         return None

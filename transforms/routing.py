@@ -15,6 +15,8 @@ the registry in force, belongs to another utility, or was retired without a succ
 work orders already held: same record version → the same work order (its status may
 move, e.g. held → ready on the opening date); a later version (a correction) → a new
 version marked as a correction; a utility the correction no longer asks for → `cancelled`.
+A withdrawn or dropped work order that a receiver may already hold (`at_receiver`) becomes
+`cancel_pending` instead: delivery then tells that receiver (connectors/ledger/delivery.py).
 
 Pure and vectorised: pandas / numpy / pyarrow.compute, no I/O, no clock.
 """
@@ -47,7 +49,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "COUNTY_NOT_OPEN": ("所在县配置账号方式于{date}开通，届时自动发送", "the county opens account mode on {date}; released then"),
     "RECORD_WITHDRAWN": ("平台已撤回该记录", "the platform withdrew the record"),
     "UTILITY_DROPPED": ("更正后的记录不再申请该项过户", "the corrected record no longer asks for this utility"),
+    "DESTINATION_CHANGED": ("更正后该项改由其他机构（系统）办理", "the corrected record sends this utility to another receiver"),
 }
+# A work order a receiver may hold (delivered, or sent and not confirmed) that is withdrawn or no longer asked
+# for is `cancel_pending` until the receiver is told (cancellation batch / cancel call): then `cancelled`, or
+# `cancel_refused` when the receiver had already handled it. Never delivered: `withdrawn` / `cancelled` at once.
+CANCEL_STATUSES = frozenset({"cancel_pending", "cancelled", "cancel_refused"})
 ROUTING_STATUSES = frozenset({"ready", "held", "quarantined", "cancelled", "withdrawn"})  # what routing may still change
 COMPARED = ("status", "channel", "destination", "file_format", "institution_version_id", "hold_until", "reason_code", "account_no", "institution_code")
 WORK_ORDER_COLUMNS = (
@@ -275,8 +282,9 @@ def reason_texts(orders: pa.Table) -> pa.Array:
 def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
     """What to write: routed work orders with `version`, `correction` and `action` (new | update).
 
-    `current`: the work orders held now (WORK_ORDER_COLUMNS + version, correction) for
-    the ROWGUIDs concerned; `routed`: route_work_orders' output; `records`: ROWGUID,
+    `current`: the work orders held now (WORK_ORDER_COLUMNS + version, correction; optional
+    flags has_delivery, at_receiver — a receiver may hold a version of it — and messaged — the
+    version in force was settled by a cancellation message) for the ROWGUIDs concerned; `routed`: route_work_orders' output; `records`: ROWGUID,
     change_seq, status of each record routed (to cancel what a correction dropped).
     Unchanged and stale (older record version) work orders are left out.
     """
@@ -286,7 +294,16 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
     # A record quarantined before it ever had a work order is not one: it is on the quarantine list.
     if "has_delivery" not in cur:
         cur = cur.assign(has_delivery=False)
-    joined = routed.join(cur[["version", "change_seq", "status", "correction", "has_delivery"] + [c for c in COMPARED if c != "status"]], on=key, rsuffix="_cur")
+    # at_receiver: some version may be held by a receiver; messaged: the version in force was settled by a cancellation.
+    for flag in ("at_receiver", "messaged"):
+        if flag not in cur:
+            cur = cur.assign(**{flag: False})
+        cur[flag] = cur[flag].astype(object).fillna(False).astype(bool)
+    if len(routed):
+        held = routed.join(cur[["at_receiver"]], on=key)["at_receiver"].astype(object).fillna(False).astype(bool).to_numpy()
+        routed.loc[held & routed["status"].isin(["withdrawn", "cancelled"]).to_numpy(), "status"] = "cancel_pending"
+    joined = routed.join(cur[["version", "change_seq", "status", "correction", "has_delivery", "messaged"]
+                             + [c for c in COMPARED if c != "status"]], on=key, rsuffix="_cur")
     has_cur = joined["version"].notna().to_numpy()
     cur_seq = joined["change_seq_cur"].to_numpy(dtype="float64")
     seq = joined["change_seq"].to_numpy(dtype="float64")
@@ -294,7 +311,8 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
     newer = has_cur & (seq > cur_seq)
     same = has_cur & (seq == cur_seq)
     # A work order whose delivery is planned is no longer routing's to change (its batch may be rendered).
-    owned = (joined["status_cur"].isin(ROUTING_STATUSES) & ~joined["has_delivery"].fillna(False).astype(bool)).to_numpy()
+    owned = (joined["status_cur"].isin(ROUTING_STATUSES) & ~joined["has_delivery"].fillna(False).astype(bool)
+             & ~joined["messaged"].astype(object).fillna(False).astype(bool)).to_numpy()
     differs = np.zeros(len(joined), dtype=bool)
     for column in COMPARED:
         a, b = joined[column], joined[f"{column}_cur"]
@@ -316,12 +334,14 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
         newest_status = cur_flat["rowguid"].map(rec["status"])
         routed_keys = pd.MultiIndex.from_frame(routed[key]) if len(routed) else pd.MultiIndex.from_arrays([[], []], names=key)
         gone = (newest_seq > cur_flat["change_seq"]) & ~pd.MultiIndex.from_frame(cur_flat[key]).isin(routed_keys)
-        gone &= cur_flat["status"].isin(ROUTING_STATUSES | {"delivered", "sent", "acknowledged"})
+        gone &= cur_flat["status"].isin(ROUTING_STATUSES | {"delivered", "sent", "acknowledged", "cancel_pending"})
+        gone &= ~cur_flat["messaged"].to_numpy(dtype=bool)  # settled by a cancellation message: final
         if gone.any():
             dropped = cur_flat[gone].copy()
             withdrawn = (newest_status[gone] == "withdrawn").to_numpy()
             dropped["change_seq"] = newest_seq[gone].astype("int64").to_numpy()
             dropped["status"] = np.where(withdrawn, "withdrawn", np.where(newest_status[gone] == "quarantined", "quarantined", "cancelled"))
+            dropped.loc[dropped["at_receiver"].to_numpy() & dropped["status"].isin(["withdrawn", "cancelled"]).to_numpy(), "status"] = "cancel_pending"
             dropped["reason_code"] = np.where(withdrawn, "RECORD_WITHDRAWN", np.where(newest_status[gone] == "quarantined", "VALIDATION_RECORD", "UTILITY_DROPPED"))
             dropped["hold_until"] = None
             dropped["reason"] = [REASONS[c][0] for c in dropped["reason_code"]]
@@ -330,3 +350,61 @@ def plan_versions(current: pd.DataFrame, routed: pd.DataFrame, records: pd.DataF
             dropped["action"] = "new"
             out = pd.concat([out, dropped[out.columns]], ignore_index=True)
     return out.reset_index(drop=True)
+
+
+CANCEL_COLUMNS = ("rowguid", "utility", "version", "channel", "destination", "idempotency_key", "cause_version", "reason_code", "reason")
+_SAFE_ROWGUID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}"  # as connectors.receivers.idempotency_key
+
+
+def cancel_key(rowguid: str, utility: str, version: int, channel: str) -> str:
+    """`<key of the version held>:cancel`. The key is the one the receiver got: on HTTP a ROWGUID outside
+    [A-Za-z0-9._-] (or very long) is `h` + 32 hex digits of its SHA-256 (connectors.receivers.idempotency_key);
+    in a drop's files (GDBH) it is the ROWGUID as sent."""
+    import hashlib
+    import re
+
+    base = rowguid
+    if channel in ("system", "grid") and not re.fullmatch(_SAFE_ROWGUID, rowguid):
+        base = "h" + hashlib.sha256(rowguid.encode("utf-8")).hexdigest()[:32]
+    return f"{base}:{utility}:{int(version)}:cancel"
+
+
+def plan_cancellations(held: pd.DataFrame, in_force: pd.DataFrame, cancelled: pd.DataFrame) -> pd.DataFrame:
+    """The cancellations to send (CANCEL_COLUMNS): one per (ROWGUID, utility, receiver) whose receiver holds a
+    version that is no longer wanted there.
+
+    `held`: work-order versions a receiver holds or may hold (rowguid, utility, version, channel, destination):
+    delivered, or sent over HTTP and not confirmed. `in_force`: the work orders in force (rowguid, utility,
+    version, status, destination, reason_code). `cancelled`: cancellations already planned (rowguid, utility,
+    version, destination) — a receiver is told once, about the latest version it holds (a cancellation covers
+    that version and every earlier one it holds; a version sent after it is a new work order).
+
+    A receiver is told when the version in force is later than what it holds and is withdrawn by the platform
+    (RECORD_WITHDRAWN), no longer asked for by a correction (UTILITY_DROPPED), or goes to another receiver
+    (DESTINATION_CHANGED). A correction that fails validation (quarantined) cancels nothing: the receiver keeps
+    what it had until the platform corrects or withdraws the record.
+    """
+    if not len(held):
+        return pd.DataFrame(columns=list(CANCEL_COLUMNS))
+    key = ["rowguid", "utility", "destination"]
+    latest = held.sort_values("version").drop_duplicates(key, keep="last")
+    if len(cancelled):
+        told = cancelled.groupby(key)["version"].max().rename("told")
+        latest = latest.join(told, on=key)
+        latest = latest[latest["told"].isna() | (latest["version"] > latest["told"])]
+    force = in_force.set_index(["rowguid", "utility"])[["version", "status", "destination", "reason_code"]]
+    joined = latest.join(force, on=["rowguid", "utility"], rsuffix="_now")
+    later = joined["version_now"].notna() & (joined["version_now"].astype("float64") > joined["version"].astype("float64"))
+    gone = later & joined["status"].isin(["withdrawn", "cancelled", "cancel_pending"])
+    moved = later & ~gone & ~joined["status"].isin(["quarantined", "superseded"]) & joined["destination_now"].notna() \
+        & (joined["destination_now"] != joined["destination"])
+    out = joined[gone | moved].copy()
+    if not len(out):
+        return pd.DataFrame(columns=list(CANCEL_COLUMNS))
+    withdrawn = (out["reason_code"] == "RECORD_WITHDRAWN") | ((out["status"] == "withdrawn") & (out["reason_code"] != "UTILITY_DROPPED"))
+    out["reason_code"] = np.where(moved[gone | moved], "DESTINATION_CHANGED", np.where(withdrawn, "RECORD_WITHDRAWN", "UTILITY_DROPPED"))
+    out["reason"] = [REASONS[c][0] for c in out["reason_code"]]
+    out["cause_version"] = out["version_now"].astype("int64")
+    out["version"] = out["version"].astype("int64")
+    out["idempotency_key"] = [cancel_key(r, u, v, c) for r, u, v, c in zip(out["rowguid"], out["utility"], out["version"], out["channel"])]
+    return out[list(CANCEL_COLUMNS)].sort_values(["destination", "rowguid", "utility"]).reset_index(drop=True)

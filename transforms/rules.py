@@ -39,9 +39,13 @@ class Rule:
     en: str
 
 
+ROWGUID_MAX = 64  # the ledger's ROWGUID columns (record_verdict, record_state, work_order)
+
 _RULES = [
     Rule("REQUIRED", "error", "record", "必填项为空", "required field is empty"),
     Rule("ROWGUID_DUPLICATE", "error", "record", "标识码重复：同一标识码已有新增记录", "ROWGUID already used by another new record"),
+    Rule("ROWGUID_LENGTH", "error", "record", f"标识码超过 {ROWGUID_MAX} 个字符", f"ROWGUID longer than {ROWGUID_MAX} characters"),
+    Rule("TEXT_CLEANED", "warning", "record", "含控制字符、双向控制符、零宽字符或换行，已清除后使用（原值保留）", "held control, bidi or zero-width characters or line breaks: cleaned before use (original kept)"),
     Rule("ID_TYPE_UNKNOWN", "warning", "record", "证件种类代码不在代码表中", "ID type code not in the code table"),
     Rule("ID_FORMAT", "error", "record", "证件号码与证件种类不符", "ID number does not have the shape of its ID type"),
     Rule("ID_CHECKSUM", "error", "record", "身份证号码校验位错误（GB 11643 MOD 11-2）", "resident ID check character is wrong (GB 11643, MOD 11-2)"),
@@ -373,6 +377,10 @@ def _rowguid(records: pd.DataFrame, ctx: Context, f: _Failures) -> None:
     if ctx.known_rowguids:
         dup |= present & pc.fill_null(pc.is_in(guid, value_set=pa.array(list(ctx.known_rowguids), guid.type)), False).to_numpy(zero_copy_only=False)
     f.add(np.flatnonzero(dup), "ROWGUID_DUPLICATE", "ROWGUID", with_value=True)
+    # Longer than the ledger holds (a normalised value may grow: NFKC of a ligature): quarantined
+    # by name here, never refused by the database when the verdict is saved.
+    long = pc.fill_null(pc.greater(pc.utf8_length(guid), ROWGUID_MAX), False).to_numpy(zero_copy_only=False)
+    f.add(np.flatnonzero(long), "ROWGUID_LENGTH", "ROWGUID", with_value=True)
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)

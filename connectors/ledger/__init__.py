@@ -77,10 +77,11 @@ class ChunkLoaded:
     rows_read: int
     rows_new: int
     max_seq: int
+    rows_dead_lettered: int = 0  # refused rows, kept as dead letters (the watermark still passed them)
 
     @property
     def rows_known(self) -> int:
-        return self.rows_read - self.rows_new
+        return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
 class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore, BalanceStore):
@@ -181,22 +182,34 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def _load_chunk(self, chunk, *, batch_id: int, run_id: str, source: str, fresh_above: int, after: _Turn | None = None, mine: _Turn | None = None) -> ChunkLoaded:
         import pyarrow.compute as pc
 
+        from transforms.exchange_rows import Admitted
+
+        # An admitted chunk (transforms/exchange_rows.py) brings the rows it refused and the
+        # originals of cleaned values: kept in the same transaction, and the watermark moves
+        # past the refused rows too — nothing after a bad row waits for it.
+        rejects, originals, max_seq = [], [], None
+        if isinstance(chunk, Admitted):
+            rejects, originals, max_seq, n = chunk.rejects, chunk.originals, chunk.max_seq, chunk.rows_read
+            chunk = chunk.table
+        else:
+            n = chunk.num_rows
         try:
-            if chunk.num_rows == 0:
+            if n == 0:
                 if after is not None:
                     after.wait()
                 if mine is not None:
                     mine.succeed()
                 return ChunkLoaded(0, 0, 0)
             now = utcnow()
-            n = chunk.num_rows
             chunk = _with_constants(chunk, source=source, run_id=run_id, received_at=now).select(list(RECEIVED_COLUMNS))
-            max_seq = int(pc.max(chunk["change_seq"]).as_py())
+            if chunk.num_rows:
+                max_seq = max(max_seq or 0, int(pc.max(chunk["change_seq"]).as_py()))
             above = pc.greater(chunk["change_seq"], fresh_above)
             fresh, reread = chunk.filter(above), chunk.filter(pc.invert(above))
             with self.engine.begin() as conn:
                 self._insert(conn, "received_record", fresh)
                 new = fresh.num_rows
+                self._keep_rejects_and_originals(conn, rejects, originals, source=source, run_id=run_id)
                 if reread.num_rows:
                     for statement in sqlfiles.statements("ledger/create_stage", self.dialect):
                         conn.exec_driver_sql(statement)
@@ -211,7 +224,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
                 )
                 conn.execute(
                     sa.text(sqlfiles.load("ledger/update_batch_progress")),
-                    {"batch_id": batch_id, "rows_read": n, "rows_new": new, "rows_known": n - new, "max_seq": max_seq},
+                    {"batch_id": batch_id, "rows_read": n, "rows_new": new, "rows_known": n - new - len(rejects), "max_seq": max_seq},
                 )
         except BaseException:
             if mine is not None:
@@ -219,7 +232,52 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
             raise
         if mine is not None:
             mine.succeed()
-        return ChunkLoaded(n, int(new), max_seq)
+        return ChunkLoaded(n, int(new), max_seq, len(rejects))
+
+    def _keep_rejects_and_originals(self, conn: sa.Connection, rejects: list, originals: list, *, source: str, run_id: str, surface: str = "exchange_row", table: str = "BDC_SDQR_XBXX") -> None:
+        """Dead-letter refused rows (surface `exchange_row`, key source:change_seq) and keep cleaned values' originals."""
+        from connectors.ledger.deadletter import unit_key
+        from connectors.ledger.schema import received_original
+
+        for r in rejects:
+            self.dead_letter(
+                surface=surface, unit_key=unit_key(source, r.change_seq), origin=f"{table} CHANGE_SEQ={r.change_seq}",
+                location=f"CHANGE_SEQ {r.change_seq} / {r.field}", rule_id=r.rule_id, reason=r.reason, payload=r.payload,
+                owner="platform", run_id=run_id, conn=conn,
+            )
+        if not originals:
+            return
+        part = lambda o: getattr(o, "part", "")  # noqa: E731 - exchange rows have none, package children do
+        seqs = sorted({o.change_seq for o in originals})
+        held = set()
+        for start in range(0, len(seqs), 500):
+            held |= {tuple(r) for r in conn.execute(
+                sa.select(received_original.c.change_seq, received_original.c.part, received_original.c.field)
+                .where(received_original.c.source == source, received_original.c.change_seq.in_(seqs[start:start + 500]))
+            )}
+        rows = [
+            {"source": source, "change_seq": o.change_seq, "part": part(o), "field": o.field, "original": o.value, "changes": o.changes[:64]}
+            for o in originals if (o.change_seq, part(o), o.field) not in held
+        ]
+        if rows:
+            conn.execute(received_original.insert(), rows)
+
+    def originals(self, source: str, change_seqs: list[int]) -> list[tuple[int, str, str, bytes, str]]:
+        """(change_seq, part, field, original bytes, changes) of cleaned values among `change_seqs`."""
+        from connectors.ledger.schema import received_original
+
+        wanted = {int(s) for s in change_seqs}
+        if not wanted:
+            return []
+        # One range scan over the primary key (few values are ever cleaned), filtered here:
+        # a run of a million changes is not a thousand IN lists.
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(received_original.c.change_seq, received_original.c.part, received_original.c.field, received_original.c.original, received_original.c.changes)
+                .where(received_original.c.source == source, received_original.c.change_seq.between(min(wanted), max(wanted)))
+                .order_by(received_original.c.change_seq, received_original.c.part, received_original.c.field)
+            )
+            return [tuple(r) for r in rows if int(r[0]) in wanted]
 
     def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
         """Close a batch: the re-read window starts at `reread_from` from now on."""

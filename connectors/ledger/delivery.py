@@ -4,7 +4,8 @@ Every ready work-order version gets one `delivery` row (pending → delivered | 
 superseded when a correction replaced it before it left); account-mode ones are grouped
 into `delivery_batch`es — one per institution and file format — whose contents are fixed
 when planned, so a retry publishes exactly the same files under the same names. Every
-attempt is in the audit log.
+attempt is in the audit log. A delivered work order no longer wanted is cancelled at its
+receiver: connectors/ledger/cancellations.py.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from connectors import sqlfiles
+from connectors.ledger.cancellations import CancelStore
 from connectors.ledger.schema import delivery, delivery_batch, work_order, work_order_version
 
 
-class DeliveryStore:
-    """Mixed into `Ledger`: plan deliveries, hand out what to send, record what happened."""
+class DeliveryStore(CancelStore):
+    """Mixed into `Ledger`: plan deliveries, hand out what to send, record what happened (and cancellations: CancelStore)."""
 
     engine: sa.Engine
 

@@ -215,9 +215,12 @@ class RemoteStore:
 
         from connectors.ledger import _with_constants
 
-        if chunk.num_packages == 0:
+        rejects, originals = getattr(chunk, "rejects", ()), getattr(chunk, "originals", ())
+        if chunk.num_packages == 0 and not rejects:
             return PackagesLoaded(0, 0, chunk.high)
         with self.engine.begin() as conn:
+            # Refused package versions and the originals of cleaned values, with the chunk (connectors/ledger/__init__.py).
+            self._keep_rejects_and_originals(conn, list(rejects), list(originals), source=source, run_id=run_id, surface="package_row", table="BDC_YDDS_BWXX")
             held = {int(r[0]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_remote_held_seqs")),
                                                     {"source": source, "low": chunk.low + 1, "high": chunk.high})}
 

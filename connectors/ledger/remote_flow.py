@@ -222,9 +222,14 @@ class RemoteFlowStore:
                     sa.select(e.c.idempotency_key, e.c.status, e.c.at).where(e.c.accepted, e.c.idempotency_key.in_(part)))}
         return deliveries, held
 
-    def save_remote_events(self, *, feed: str, rows: list[dict], cursor: str | None, run_id: str, now: datetime) -> None:
-        """Store a poll's events (as checked) and move the feed's cursor — one transaction."""
+    def save_remote_events(self, *, feed: str, rows: list[dict], cursor: str | None, run_id: str, now: datetime,
+                           dead_letters: list[dict] = (), resolved: list[tuple[str, str]] = ()) -> None:
+        """Store a page's events (as checked) and its dead letters, and move the feed's cursor — one transaction."""
         with self.engine.begin() as conn:
+            for letter in dead_letters:
+                self.dead_letter(**letter, run_id=run_id, conn=conn)
+            for surface, key in resolved:
+                self.resolve_dead_letters(surface, [key], resolution="read again and recorded", conn=conn)
             if rows:
                 conn.execute(remote_event.insert(), [{**r, "feed": feed, "run_id": run_id, "received_at": now} for r in rows])
             if cursor is not None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.ledger.schema import (
+    dead_letter,
     handling_result,
     inbox_sighting,
     result_exception,
@@ -19,6 +20,29 @@ from connectors.ledger.schema import (
 )
 
 LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
+_EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
+_INT32 = 2**31 - 1
+
+
+def _fit_exception(problem: dict) -> dict:
+    """An exceptions-list row the database always takes: text cleaned (no NUL, no lone surrogates),
+    bounded columns emptied when the value does not fit (the value as sent stays in `value`), a row
+    number beyond the column dropped (the position is in the reason)."""
+    from transforms.text import clean
+
+    out = dict(problem)
+    for column in ("source", "rowguid", "utility", "reason_code", "reason", "value"):
+        value = out.get(column)
+        if isinstance(value, str):
+            out[column] = clean(value.encode("utf-8", errors="replace").decode("utf-8"))
+    for column, limit in _EXCEPTION_LIMITS.items():
+        if isinstance(out.get(column), str) and len(out[column]) > limit:
+            out[column] = None
+    out["reason_code"] = (out.get("reason_code") or "")[:40]
+    row = out.get("row_number")
+    if not (isinstance(row, int) and -_INT32 - 1 <= row <= _INT32):
+        out["row_number"] = None
+    return out
 
 
 class ResultStore:
@@ -73,9 +97,17 @@ class ResultStore:
             return conn.execute(sa.select(result_source.c.cursor).where(result_source.c.source == source)).scalar_one_or_none()
 
     def save_results(self, *, source: str, accepted, problems: list[dict], now: datetime, file: dict | None = None, cursor: str | None = None,
-                     run_id: str | None = None) -> int | None:
-        """Record one file's or one feed poll's results, exceptions and outcomes — one transaction. Returns the file id."""
+                     run_id: str | None = None, dead_letters: list[dict] = (), resolved: list[tuple[str, str]] = ()) -> int | None:
+        """Record one file's or one feed page's results, exceptions and outcomes — one transaction. Returns the file id.
+
+        `dead_letters`: units set aside (DeadLetterStore.dead_letter's keywords), kept in the same
+        transaction as the cursor that moves past them; `resolved`: (surface, unit_key) dead letters
+        that this save settles (a feed page read at last)."""
         with self.engine.begin() as conn:
+            for letter in dead_letters:
+                self.dead_letter(**letter, run_id=run_id, conn=conn)
+            for surface, key in resolved:
+                self.resolve_dead_letters(surface, [key], resolution="read again and recorded", conn=conn)
             file_id = None
             if file is not None:
                 file_id = conn.execute(result_file.insert().returning(result_file.c.file_id), {
@@ -93,7 +125,7 @@ class ResultStore:
                 ])
                 self._apply_outcomes(conn, accepted, source=source, now=now)
             if problems:
-                conn.execute(result_exception.insert(), [{**p, "file_id": file_id, "received_at": now} for p in problems])
+                conn.execute(result_exception.insert(), [{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems])
             if cursor is not None:
                 updated = conn.execute(result_source.update().where(result_source.c.source == source).values(cursor=cursor, updated_at=now)).rowcount
                 if not updated:
@@ -138,6 +170,27 @@ class ResultStore:
                   **{f"v_{name}": s.get(name) for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source")}, "v_updated_at": now}
                  for s in changed],
             )
+
+    def open_dead_letter_seen(self, surface: str, unit_key: str) -> int:
+        """How often an open dead letter was met (0: none open): how many reads a feed page has failed."""
+        from connectors.ledger.deadletter import _clip_key
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(
+                dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key), dead_letter.c.status == "open")).scalar() or 0)
+
+    def feed_page_unreadable(self, *, surface: str, unit_key: str, **letter) -> int:
+        """Keep (or count again) an unreadable feed page as a dead letter; returns how many reads it has
+        failed. One an operator had resolved (to have it read again) is reopened, counting from 1."""
+        from connectors.ledger.deadletter import _clip_key
+
+        with self.engine.begin() as conn:
+            new = self.dead_letter(surface=surface, unit_key=unit_key, conn=conn, **letter)
+            where = (dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key))
+            if not new:
+                conn.execute(dead_letter.update().where(*where, dead_letter.c.status == "resolved")
+                             .values(status="open", resolved_at=None, resolution=None, seen_count=1))
+            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(*where)).scalar_one())
 
     def notification_candidates(self):
         """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution)."""

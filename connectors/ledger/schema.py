@@ -138,7 +138,7 @@ record_state = sa.Table(
     sa.Column("blocked", sa.String(64), nullable=False),
     sa.Column("run_id", sa.String(250), nullable=False, index=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
-    # migration 0010_state (state): routing takes every record whose version in force it has not taken yet
+    # migration 0012_state (state): routing takes every record whose version in force it has not taken yet
     sa.Column("routed_seq", sa.BigInteger, comment="the version routing last took; the record is due for routing while it differs from change_seq"),
 )
 
@@ -687,4 +687,63 @@ inbox_sighting = sa.Table(
     sa.Column("stable_since", sa.DateTime, nullable=False, comment="first seen with this size and mtime: the settle time counts from here"),
     sa.Column("last_seen_at", sa.DateTime, nullable=False),
     comment="a file in a drop's inbox not read yet, as the gateway saw it: completeness by the gateway's own clock",
+)
+
+# --- ingest: originals of cleaned text (migration 0010_ingest) -------------
+
+received_original = sa.Table(
+    "received_original",
+    metadata,
+    sa.Column("source", sa.String(64), primary_key=True),
+    sa.Column("change_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("part", sa.String(32), primary_key=True, comment="'' the row itself; applicant:<XH> | material:<XH> for a package's children"),
+    sa.Column("field", sa.String(16), primary_key=True),
+    sa.Column("original", sa.LargeBinary, nullable=False, comment="the value as received (UTF-8 bytes, NUL and all)"),
+    sa.Column("changes", sa.String(64), nullable=False, comment="kinds cleaned out: control, bidi, zero_width, line_break, odd_space"),
+    comment="the value as received where the ingest sanitiser (transforms/text.clean_text) changed it",
+)
+
+# --- cancellations of delivered work orders (migration 0011_cancel) ------------
+
+cancel_batch = sa.Table(
+    "cancel_batch",
+    metadata,
+    sa.Column("batch_id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(250), nullable=False, comment="the run that planned it"),
+    sa.Column("destination", sa.String(64), nullable=False, comment="the institution's drop account"),
+    sa.Column("name", sa.String(128), nullable=False, comment="the cancellation batch directory (XBCX<day>_<id>)"),
+    sa.Column("file_format", sa.String(16), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), comment="SHA-256 of the manifest, fixed at the first render"),
+    sa.Column("status", sa.String(16), nullable=False, comment="planned | pending | delivered | failed"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("delivered_at", sa.DateTime),
+    comment="account mode: one cancellation batch per institution and run, its contents fixed when planned",
+)
+
+work_order_cancel = sa.Table(
+    "work_order_cancel",
+    metadata,
+    sa.Column("rowguid", sa.String(64), primary_key=True),
+    sa.Column("utility", sa.String(16), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False, comment="the version the receiver holds (its latest there)"),
+    sa.Column("idempotency_key", sa.String(250), nullable=False, unique=True, comment="<key of the version held>:cancel"),
+    sa.Column("cause_version", sa.Integer, nullable=False, comment="the version in force that made it (withdrawn, dropped, or sent elsewhere)"),
+    sa.Column("channel", sa.String(8), nullable=False),
+    sa.Column("destination", sa.String(64), nullable=False),
+    sa.Column("reason_code", sa.String(40), nullable=False, comment="RECORD_WITHDRAWN | UTILITY_DROPPED | DESTINATION_CHANGED"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True, comment="pending | cancelled | refused"),
+    sa.Column("batch_id", sa.BigInteger, index=True, comment="account: the cancel_batch it goes (went) out in"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("receipt", sa.Text, comment="account: batch path and hashes; HTTP: the receiver's code and receipt"),
+    sa.Column("planned_run_id", sa.String(250), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("cancelled_at", sa.DateTime, comment="UTC: when the receiver confirmed (HTTP) or the batch was published (account)"),
+    comment="telling a receiver that a work order it holds is no longer wanted: planned once, sent exactly once in effect",
 )

@@ -323,7 +323,7 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert served == documented == {("/v1/work-orders:batch", "post"), ("/v1/work-orders/{idempotency_key}", "get"), ("/v1/results", "get"),
                                     ("/v1/health", "get"), ("/v1/files/{sha256}", "put"), ("/v1/packages:batch", "post"), ("/v1/package-events", "get"),
-                                    ("/v1/packages:withdraw", "post")}
+                                    ("/v1/packages:withdraw", "post"), ("/v1/work-orders:cancel", "post")}
     assert list(spec["components"]["schemas"]["Record"]["properties"]) == list(FIELD_CODES)
 
     def validate(instance, schema: str) -> None:
@@ -335,6 +335,13 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
     path = f"/county/{COUNTY}/v1/work-orders:batch"
     validate(signed_post(receivers.url, path, json.dumps({"batch_id": "b1", "items": batch}).encode()).json(), "BatchResult")
     validate(signed_post(receivers.url, path, b"[]").json(), "Error")
+    validate(spec["paths"]["/v1/work-orders:cancel"]["post"]["requestBody"]["content"]["application/json"]["example"], "CancelBatch")
+    cancel = {"batch_id": "c1", "items": [{"idempotency_key": batch[0]["idempotency_key"] + ":cancel", "rowguid": batch[0]["rowguid"],
+                                           "utility": "water", "version": 1, "reason_code": "RECORD_WITHDRAWN", "reason": "平台已撤回该记录"}]}
+    validate(cancel, "CancelBatch")
+    cancelled = signed_post(receivers.url, f"/county/{COUNTY}/v1/work-orders:cancel", json.dumps(cancel).encode()).json()
+    validate(cancelled, "BatchResult")
+    assert [r["code"] for r in cancelled["results"]] == ["0000"]
     county = client(receivers.county_url(COUNTY))
     status = county.status(batch[0]["idempotency_key"])
     validate(status, "WorkOrderStatus")

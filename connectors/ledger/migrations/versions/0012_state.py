@@ -2,8 +2,8 @@
 took (`record_state.routed_seq`), so the next run routes whatever a failed run validated and
 did not route.
 
-Revision ID: 0010_state
-Revises: 0009_files
+Revision ID: 0012_state
+Revises: 0011_cancel
 Create Date: 2026-12-03
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_state"
-down_revision = "0009_files"
+revision = "0012_state"
+down_revision = "0011_cancel"
 branch_labels = None
 depends_on = None
 
