@@ -49,7 +49,8 @@ SURFACES: dict[str, Surface] = {s.name: s for s in (
         "quarantined": QUARANTINED, "duplicate": QUARANTINED}, ("exchange_row",)),
     Surface("work_order", "工单 work orders", {
         "to_deliver": DUE, "delivering": DUE, "held": WAITING, "at_receiver": WAITING, "quarantined": QUARANTINED, "refused": QUARANTINED,
-        "done": FINAL, "rejected": FINAL, "cancelled": FINAL, "withdrawn": FINAL, "superseded": FINAL}, ("work_order",)),
+        "done": FINAL, "rejected": FINAL, "cancelled": FINAL, "withdrawn": FINAL, "superseded": FINAL,
+        "cancel_pending": DUE, "cancel_refused": QUARANTINED}, ("work_order",)),
     Surface("remote_package", "异地代收报文 remote packages", {
         "unvalidated": DUE, "to_deliver": DUE, "delivering": DUE, "withdrawing": DUE, "at_authority": WAITING,
         "returned": QUARANTINED, "refused": QUARANTINED, "correction_requested": QUARANTINED,
