@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from connectors import sqlfiles
 from connectors.dburl import engine_for
 from transforms.annex1 import FIELD_CODES
+from transforms.exchange_rows import cell_bytes, cell_time
 
 SOURCE_COLUMNS: tuple[str, ...] = ("change_seq", "change_time", "op", *(c.lower() for c in FIELD_CODES))
 
@@ -93,8 +94,8 @@ class PlatformSource:
             cursor.execute(sqlfiles.load("source/select_changes"), params)  # sqlite3 binds :name itself
             while rows := cursor.fetchmany(chunk_rows):
                 columns = list(zip(*rows))
-                arrays = [pa.array([int(v) for v in columns[0]], pa.int64()), pa.array([_sqlite_time(v) for v in columns[1]], pa.timestamp("us"))]
-                arrays += [pa.array([_as_bytes(v) for v in c], pa.binary()) for c in columns[2:]]
+                arrays = [pa.array([int(v) for v in columns[0]], pa.int64()), pa.array([cell_time(v) for v in columns[1]], pa.timestamp("us"))]
+                arrays += [pa.array([cell_bytes(v) for v in c], pa.binary()) for c in columns[2:]]
                 yield pa.Table.from_arrays(arrays, schema=schema)
             cursor.close()
         finally:
@@ -154,21 +155,6 @@ def _csv_table(block: bytes):
     return pa.Table.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
-def _as_bytes(value) -> bytes | None:
-    """A SQLite value of a text column as bytes (text_factory=bytes; a number or BLOB as stored)."""
-    if value is None or isinstance(value, bytes):
-        return value
-    return str(value).encode("utf-8")
-
-
-def _sqlite_time(value) -> datetime | None:
-    """CHANGE_TIME as SQLite keeps it (text); None when it is not a time (the row is refused later)."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    try:
-        return datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 def _csv_blocks(pieces, block_bytes: int) -> Iterator[bytes]:

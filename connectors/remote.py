@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from connectors import sqlfiles
 from connectors.dburl import engine_for
 from connectors.ledger.schema import REMOTE_APPLICANT_FIELDS, REMOTE_MATERIAL_FIELDS, REMOTE_PACKAGE_FIELDS
+from transforms.exchange_rows import cell_bytes, cell_time
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,7 +108,7 @@ class RemoteSource:
             # its children wait with it for the run that reads it.
             applicants = [r for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_applicants")), bounds) if int(r[0]) in seqs]
             materials = [(*r[:-1], *_digest(r[-1])) for r in conn.execute(sa.text(sqlfiles.load("source/select_remote_materials")), bounds) if int(r[0]) in seqs]
-            packages = [(int(r[0]), _time_of(r[1]), *r[2:]) for r in rows]
+            packages = [(int(r[0]), cell_time(r[1]), *r[2:]) for r in rows]
             # As received: text columns as bytes (admission decodes, cleans and bounds them),
             # XH as the database gave it (admission refuses one that is not a small integer).
             yield PackageChunk(
@@ -142,28 +143,11 @@ def _digest(content) -> tuple[str | None, int | None]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-def _time_of(value) -> datetime | None:
-    """CHANGE_TIME as the database gives it; None when SQLite holds something that is not a time."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    try:
-        return datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def _as_bytes(value) -> bytes | None:
-    if value is None or isinstance(value, bytes):
-        return value
-    return str(value).encode("utf-8")
-
 
 def _table(rows: list, names: tuple[str, ...], types: dict) -> pa.Table:
     """Typed columns as given in `types`, every other column as raw bytes (Arrow binary)."""
     import pyarrow as pa
 
     columns = list(zip(*rows)) if rows else [[] for _ in names]
-    return pa.table({n: pa.array(list(c), type=types[n]) if n in types else pa.array([_as_bytes(v) for v in c], pa.binary())
+    return pa.table({n: pa.array(list(c), type=types[n]) if n in types else pa.array([cell_bytes(v) for v in c], pa.binary())
                      for n, c in zip(names, columns)})

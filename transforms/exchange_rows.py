@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -84,6 +85,25 @@ class Admitted:
     @property
     def num_rows(self) -> int:
         return self.table.num_rows
+
+
+def cell_bytes(value) -> bytes | None:
+    """A database value of a text column as bytes (SQLite text_factory=bytes; a number or BLOB as stored)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode("utf-8")
+
+
+def cell_time(value) -> datetime | None:
+    """CHANGE_TIME as the database gives it; None when SQLite holds something that is not a time (the row is refused later)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
 
 
 def _decode(arr: pa.Array) -> tuple[pa.Array, dict[int, bytes]]:
