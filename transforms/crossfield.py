@@ -32,10 +32,13 @@ Decisions (see README, "Validation rules"):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms import utf8
 
 # The unified 不动产权证书 exists since 《不动产登记暂行条例》 (in force 2015-03-01): a year before it
 # in a 不动产权/不动产证明 number is long before any certificate of that form (CERT_YEAR_OLD).
@@ -59,78 +62,146 @@ def birth_date(number: str, id_type: str) -> date | None:
         return None
 
 
-def _type_of(types: Sequence[str], i: int) -> str:
-    """Owner i's document type: its own, or the single one given for all."""
-    if i < len(types):
-        return types[i]
-    return types[0] if len(types) == 1 else ""
+def _lists(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
+    """(offsets, lengths, parent row per value, flat values) of a list array (null lists: empty)."""
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    lengths = pc.fill_null(pc.list_value_length(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat = pc.list_flatten(arr)
+    return offsets, lengths, np.repeat(np.arange(len(arr)), lengths), flat
 
 
-def owners(ids: dict[str, Sequence], types: dict[str, Sequence], dbsj: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
-    """Owners against DBSJ and against each other. `ids` / `types`: per side ("ZRF", "ZCF") one
-    list of owners per row (None: missing); `dbsj`: datetime64 per row (NaT: unknown).
-    Returns (rule id, field, failing rows)."""
+def births(numbers: pa.Array) -> np.ndarray:
+    """Per value: the birth date (datetime64[D]) of an 18-character number whose first 17 are
+    ASCII digits and whose check character is right (GB 11643-1999, MOD 11-2); NaT otherwise."""
+    out = np.full(len(numbers), np.datetime64("NaT"), dtype="datetime64[D]")
+    lengths = pc.fill_null(pc.binary_length(numbers), 0).to_numpy(zero_copy_only=False)
+    at = np.flatnonzero(lengths == 18)
+    if not len(at):
+        return out
+    m = utf8.fixed_width_matrix(numbers.take(pa.array(at)), 18).astype(np.int64)
+    d = m[:, :17] - 48
+    digits = ((d >= 0) & (d <= 9)).all(axis=1)
+    check = np.frombuffer(b"10X98765432", dtype=np.uint8)[(np.clip(d, 0, 9) * np.array(_WEIGHTS)).sum(axis=1) % 11]
+    ok = digits & (check == m[:, 17])
+    y = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
+    mo = d[:, 10] * 10 + d[:, 11]
+    dd = d[:, 12] * 10 + d[:, 13]
+    ok &= (mo >= 1) & (mo <= 12) & (dd >= 1) & (dd <= 31) & (y >= 1800)
+    month = (np.where(ok, y, 1970) - 1970) * 12 + np.where(ok, mo, 1) - 1
+    day = month.astype("datetime64[M]").astype("datetime64[D]") + (np.where(ok, dd, 1) - 1).astype("timedelta64[D]")
+    ok &= day.astype("datetime64[M]").astype(np.int64) == month  # 0230 rolls into March: not a date
+    out[at[ok]] = day[ok]
+    return out
+
+
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """Distinct values, ascending (sorting first; np.unique's hash path is slow on large arrays)."""
+    x = np.sort(x)
+    if len(x) < 2:
+        return x
+    return x[np.concatenate([[True], x[1:] != x[:-1]])]
+
+
+def _age(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Whole years from birth to on (both datetime64[D])."""
+    def parts(x):
+        y = x.astype("datetime64[Y]").astype(np.int64)
+        mo = x.astype("datetime64[M]").astype(np.int64) - y * 12
+        return y, mo * 100 + (x - x.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
+    by, bmd = parts(birth)
+    oy, omd = parts(on)
+    return oy - by - (omd < bmd)
+
+
+def owners(ids: dict[str, pa.Array], types: dict[str, pa.Array], dbsj: np.ndarray, as_of) -> list[tuple[str, str, np.ndarray]]:
+    """Owners against DBSJ and against each other. `ids` / `types`: per side ("ZRF", "ZCF") a
+    list array, one list of owners per row; `dbsj`: datetime64 per row (NaT: unknown); `as_of`:
+    now (a birth after it is ID_BIRTH_DATE's, not this rule's). Returns (rule id, field, rows)."""
     n = len(dbsj)
-    days = dbsj.astype("datetime64[D]")
-    out = {(rule, side): [] for rule in ("BIRTH_AFTER_DBSJ", "OWNER_AGE", "OWNER_ID_REPEATED") for side in ("ZRF", "ZCF")}
-    both = []
-    for row in range(n):
-        day = None if np.isnat(days[row]) else days[row].astype(date)
-        seen: dict[str, set[str]] = {}
-        for side in ("ZRF", "ZCF"):
-            numbers = ids[side][row] or []
-            kinds = types[side][row] or []
-            numbers = [x for x in numbers if x]
-            if len(set(numbers)) < len(numbers):
-                out["OWNER_ID_REPEATED", side].append(row)
-            seen[side] = set(numbers)
-            if day is None:
-                continue
-            births = [birth_date(x, _type_of(kinds, i)) for i, x in enumerate(numbers)]
-            if any(b is not None and b > day for b in births):
-                out["BIRTH_AFTER_DBSJ", side].append(row)
-            elif any(b is not None and (day.year - b.year - ((day.month, day.day) < (b.month, b.day))) > MAX_AGE for b in births):
-                out["OWNER_AGE", side].append(row)
-        if seen["ZRF"] & seen["ZCF"]:
-            both.append(row)
-    result = [(rule, f"{side}ZJHM", np.array(rows, dtype=np.int64)) for (rule, side), rows in out.items()]
-    return result + [("BUYER_IS_SELLER", "ZRFZJHM", np.array(both, dtype=np.int64))]
+    day = dbsj.astype("datetime64[D]")
+    today = np.datetime64(as_of, "D")
+    result = []
+    keys = {}
+    for side in ("ZRF", "ZCF"):
+        offsets, lengths, parent, flat = _lists(ids[side])
+        t_off, t_len, _, t_flat = _lists(types[side])
+        # Owner i's type: its own when the counts agree, else the single one given for all.
+        position = np.arange(len(parent)) - offsets[parent]
+        same = t_len[parent] == lengths[parent]
+        t_at = np.where(same, t_off[parent] + position, np.where(t_len[parent] == 1, t_off[parent], -1))
+        has_birth = np.append(pc.fill_null(pc.is_in(t_flat, value_set=pa.array(sorted(BIRTH_TYPES), t_flat.type)), False).to_numpy(zero_copy_only=False), False)
+        born = births(flat)
+        born[~has_birth[t_at]] = np.datetime64("NaT")
+        known = ~np.isnat(born) & ~np.isnat(day[parent]) & (born <= today)
+        after = known & (born > day[parent])
+        result.append(("BIRTH_AFTER_DBSJ", f"{side}ZJHM", _distinct(parent[after])))
+        old = known & ~after
+        old[old] = _age(born[old], day[parent][old]) > MAX_AGE
+        old_rows = np.setdiff1d(_distinct(parent[old]), parent[after], assume_unique=False)
+        result.append(("OWNER_AGE", f"{side}ZJHM", old_rows))
+        present = pc.fill_null(pc.greater(pc.binary_length(flat), 0), False).to_numpy(zero_copy_only=False)
+        keys[side] = (parent[present], flat.filter(pa.array(present)))
+    # One dictionary over both sides' numbers; a (row, number) key repeats within a side, or across.
+    both = pa.concat_arrays([keys["ZRF"][1].cast(pa.large_string()), keys["ZCF"][1].cast(pa.large_string())]) if n else pa.array([], pa.large_string())
+    codes = both.dictionary_encode().indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    width = int(codes.max()) + 1 if len(codes) else 1
+    split = len(keys["ZRF"][0])
+    per_side = {}
+    for side, lo, hi in (("ZRF", 0, split), ("ZCF", split, len(codes))):
+        key = keys[side][0] * width + codes[lo:hi]
+        ordered = np.sort(key)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        rows = _distinct(repeated // width)
+        result.append(("OWNER_ID_REPEATED", f"{side}ZJHM", rows))
+        per_side[side] = _distinct(key)
+    result.append(("BUYER_IS_SELLER", "ZRFZJHM", _distinct(np.intersect1d(per_side["ZRF"], per_side["ZCF"], assume_unique=True) // width)))
+    order = {"BIRTH_AFTER_DBSJ": 0, "OWNER_AGE": 1, "OWNER_ID_REPEATED": 2, "BUYER_IS_SELLER": 3}
+    return sorted(result, key=lambda r: (order[r[0]], r[1]))
 
 
-def certificate(certs: Sequence, dbsj: np.ndarray, xzqh: Sequence, place_names: dict[str, tuple[str, ...]]) -> list[tuple[str, str, np.ndarray]]:
+def _pairs(a: pa.Array, b: pa.Array) -> tuple[np.ndarray, list]:
+    """Per row an index into the distinct (a, b) pairs, and those pairs (None for a null)."""
+    joined = pc.binary_join_element_wise(pc.fill_null(a.cast(pa.large_string()), "\x00"), pc.fill_null(b.cast(pa.large_string()), "\x00"), pa.scalar("\x1f", pa.large_string()))
+    encoded = joined.dictionary_encode()
+    pairs = [tuple(None if p == "\x00" else p for p in v.split("\x1f", 1)) for v in encoded.dictionary.to_pylist()]
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), pairs
+
+
+_CERT_PARTS = r"^鲁\((?P<year>(?:19|20)\d{2})\)(?P<place>.*?)不动产"
+
+
+def certificate(certs: pa.Array, dbsj: np.ndarray, xzqh: pa.Array, place_names: dict[str, tuple[str, ...]]) -> list[tuple[str, str, np.ndarray]]:
     """The certificate's year against DBSJ, its place against XZQH (certificates of the
     standard form only; CERT_FORMAT speaks for the others)."""
-    after, old, place = [], [], []
-    years = dbsj.astype("datetime64[Y]")
-    for row, cert in enumerate(certs):
-        m = _CERT_YEAR.match(cert) if isinstance(cert, str) else None
-        if m is None:
-            continue
-        year, where = int(m.group(1)), m.group(2)
-        if not np.isnat(years[row]):
-            recorded = int(years[row].astype(np.int64)) + 1970
-            if year > recorded:
-                after.append(row)
-        if year < FIRST_CERT_YEAR:
-            old.append(row)
-        names = place_names.get(xzqh[row]) if isinstance(xzqh[row], str) else None
-        if names and where and not any(nm in where or where in nm for nm in names):
-            place.append(row)
-    return [(r, "BDCQZH", np.array(x, dtype=np.int64)) for r, x in (("CERT_YEAR_AFTER_DBSJ", after), ("CERT_YEAR_OLD", old), ("CERT_PLACE", place))]
+    parts = pc.extract_regex(certs, _CERT_PARTS)
+    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    year = pc.fill_null(pc.cast(pc.struct_field(parts, [0]), pa.int64()), 0).to_numpy(zero_copy_only=False)
+    recorded = dbsj.astype("datetime64[Y]").astype(np.int64) + 1970
+    after = np.flatnonzero(matched & ~np.isnat(dbsj) & (year > recorded))
+    old = np.flatnonzero(matched & (year < FIRST_CERT_YEAR))
+    index, pairs = _pairs(xzqh, pc.struct_field(parts, [1]))
+    other = np.array([bool(p and names and not any(nm in p or p in nm for nm in names))
+                      for names, p in ((place_names.get(c) if c else None, p) for c, p in pairs)] + [False], dtype=bool)
+    place = np.flatnonzero(matched & other[index])
+    return [("CERT_YEAR_AFTER_DBSJ", "BDCQZH", after), ("CERT_YEAR_OLD", "BDCQZH", old), ("CERT_PLACE", "BDCQZH", place)]
 
 
-def institution_county(codes: Sequence, xzqh: Sequence, counties_of: dict[str, frozenset[str]], counties: frozenset[str]) -> np.ndarray:
+def institution_county(codes: pa.Array, xzqh: pa.Array, counties_of: dict[str, frozenset[str]], counties: frozenset[str]) -> np.ndarray:
     """Rows whose institution code is registered (for this utility) but not for XZQH's county.
     Unregistered codes (INSTITUTION_UNKNOWN) and XZQH not a county (XZQH_*) are left to their rules."""
-    rows = []
-    for row, (code, place) in enumerate(zip(codes, xzqh)):
-        if isinstance(code, str) and place in counties:
-            served = counties_of.get(code.upper())
-            if served and place not in served:
-                rows.append(row)
-    return np.array(rows, dtype=np.int64)
+    index, pairs = _pairs(xzqh, codes)
+
+    def wrong(place, code) -> bool:
+        served = counties_of.get(code.upper()) if code else None
+        return bool(served) and place in counties and place not in served
+
+    bad = np.array([wrong(p, c) for p, c in pairs] + [False], dtype=bool)
+    return np.flatnonzero(bad[index])
 
 
-def retired_county(xzqh: Sequence, retired: dict) -> np.ndarray:
+def retired_county(xzqh: pa.Array, retired: dict) -> np.ndarray:
     """Rows whose XZQH is a retired county-level code (reference/xzqh_history.csv)."""
-    return np.array([row for row, code in enumerate(xzqh) if isinstance(code, str) and code in retired], dtype=np.int64)
+    if not retired:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(pc.fill_null(pc.is_in(xzqh, value_set=pa.array(sorted(retired), xzqh.type)), False).to_numpy(zero_copy_only=False))

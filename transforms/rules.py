@@ -728,18 +728,18 @@ def _dbsj(b: _Block, ts: np.ndarray, ctx: Context, f: _Failures) -> None:
 
 def _cross(b: _Block, ts: np.ndarray, ctx: Context, f: _Failures) -> None:
     """Cross-field checks (transforms/crossfield.py), in one fixed order in every block."""
-    ids = {side: b.arr(f"{side}_IDS").to_pylist() for side in ("ZRF", "ZCF")}
-    types = {side: b.arr(f"{side}_TYPES").to_pylist() for side in ("ZRF", "ZCF")}
-    for rule, field, rows in crossfield.owners(ids, types, ts):
+    ids = {side: b.arr(f"{side}_IDS") for side in ("ZRF", "ZCF")}
+    types = {side: b.arr(f"{side}_TYPES") for side in ("ZRF", "ZCF")}
+    for rule, field, rows in crossfield.owners(ids, types, ts, ctx.as_of):
         f.add(rows, rule, field, with_value=True)
-    xzqh = b.arr("XZQH").to_pylist()
-    for rule, field, rows in crossfield.certificate(b.arr("BDCQZH").to_pylist(), ts, xzqh, ctx.place_names):
+    xzqh = b.arr("XZQH")
+    for rule, field, rows in crossfield.certificate(b.arr("BDCQZH"), ts, xzqh, ctx.place_names):
         f.add(rows, rule, field, with_value=True)
     f.add(crossfield.retired_county(xzqh, ctx.retired or {}), "XZQH_RETIRED", "XZQH", with_value=True)
     for utility, (_, code, _) in UTILITIES.items():
         if code is None:
             continue
-        rows = crossfield.institution_county(b.arr(code).to_pylist(), xzqh, (ctx.institution_counties or {}).get(utility, {}), ctx.counties)
+        rows = crossfield.institution_county(b.arr(code), xzqh, (ctx.institution_counties or {}).get(utility, {}), ctx.counties)
         f.add(rows, "INSTITUTION_COUNTY", code, utility=utility, with_value=True)
 
 

@@ -48,8 +48,9 @@ def test_a_birth_after_the_recording_is_an_error_on_that_owners_id_field():
 
 
 def test_a_birth_in_the_future_stays_id_birth_date_only():
-    # One clear reason: a birth after today is ID_BIRTH_DATE (and its check character differs).
-    rules = check({"ZRFZJHM": "110105202601010018"})[0]
+    # One clear reason: a birth after today is ID_BIRTH_DATE, not also BIRTH_AFTER_DBSJ.
+    rules = check({"ZRFZJHM": "110105202503010015"})[0]  # born 2025-03-01, after as_of 2024-12-31
+    assert "ID_BIRTH_DATE" in rules
     assert "BIRTH_AFTER_DBSJ" not in rules
 
 
