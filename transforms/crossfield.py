@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import utf8
+from transforms import dates, utf8
 
 # The unified 不动产权证书 exists since 《不动产登记暂行条例》 (in force 2015-03-01): a year before it
 # in a 不动产权/不动产证明 number is long before any certificate of that form (CERT_YEAR_OLD).
@@ -72,26 +72,25 @@ def _lists(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]
 
 
 def births(numbers: pa.Array) -> np.ndarray:
-    """Per value: the birth date (datetime64[D]) of an 18-character number whose first 17 are
-    ASCII digits and whose check character is right (GB 11643-1999, MOD 11-2); NaT otherwise."""
-    out = np.full(len(numbers), np.datetime64("NaT"), dtype="datetime64[D]")
+    """Per value: the birth date as a packed yyyymmdd integer (0: none) of an 18-character number whose
+    first 17 are ASCII digits and whose check character is right (GB 11643-1999, MOD 11-2)."""
+    out = np.zeros(len(numbers), dtype=np.int64)
     lengths = pc.fill_null(pc.binary_length(numbers), 0).to_numpy(zero_copy_only=False)
     at = np.flatnonzero(lengths == 18)
     if not len(at):
         return out
-    m = utf8.fixed_width_matrix(numbers.take(pa.array(at)), 18).astype(np.int64)
-    d = m[:, :17] - 48
+    m = utf8.fixed_width_matrix(numbers.take(pa.array(at)), 18)
+    d = m[:, :17].astype(np.int16) - 48  # small integers: the weighted sum stays well inside int32
     digits = ((d >= 0) & (d <= 9)).all(axis=1)
-    check = np.frombuffer(b"10X98765432", dtype=np.uint8)[(np.clip(d, 0, 9) * np.array(_WEIGHTS)).sum(axis=1) % 11]
-    ok = digits & (check == m[:, 17])
-    y = d[:, 6] * 1000 + d[:, 7] * 100 + d[:, 8] * 10 + d[:, 9]
-    mo = d[:, 10] * 10 + d[:, 11]
-    dd = d[:, 12] * 10 + d[:, 13]
-    ok &= (mo >= 1) & (mo <= 12) & (dd >= 1) & (dd <= 31) & (y >= 1800)
-    month = (np.where(ok, y, 1970) - 1970) * 12 + np.where(ok, mo, 1) - 1
-    day = month.astype("datetime64[M]").astype("datetime64[D]") + (np.where(ok, dd, 1) - 1).astype("timedelta64[D]")
-    ok &= day.astype("datetime64[M]").astype(np.int64) == month  # 0230 rolls into March: not a date
-    out[at[ok]] = day[ok]
+    total = np.zeros(len(at), dtype=np.int32)
+    for i, w in enumerate(_WEIGHTS):
+        total += np.clip(d[:, i], 0, 9).astype(np.int32) * w
+    ok = digits & (np.frombuffer(b"10X98765432", dtype=np.uint8)[total % 11] == m[:, 17])
+    ymd = np.zeros(len(at), dtype=np.int64)
+    for i in range(6, 14):
+        ymd = ymd * 10 + np.clip(d[:, i], 0, 9)
+    ok &= (ymd >= 18000101) & dates.real_yyyymmdd(ymd)
+    out[at[ok]] = ymd[ok]
     return out
 
 
@@ -103,15 +102,13 @@ def _distinct(x: np.ndarray) -> np.ndarray:
     return x[np.concatenate([[True], x[1:] != x[:-1]])]
 
 
-def _age(birth: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """Whole years from birth to on (both datetime64[D])."""
-    def parts(x):
-        y = x.astype("datetime64[Y]").astype(np.int64)
-        mo = x.astype("datetime64[M]").astype(np.int64) - y * 12
-        return y, mo * 100 + (x - x.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64)
-    by, bmd = parts(birth)
-    oy, omd = parts(on)
-    return oy - by - (omd < bmd)
+def _packed(days: np.ndarray) -> np.ndarray:
+    """datetime64[D] as packed yyyymmdd integers (NaT: 0)."""
+    y = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = days.astype("datetime64[M]")
+    m = months.astype(np.int64) % 12 + 1
+    dd = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return np.where(np.isnat(days), 0, y * 10000 + m * 100 + dd)
 
 
 def owners(ids: dict[str, pa.Array], types: dict[str, pa.Array], dbsj: np.ndarray, as_of) -> list[tuple[str, str, np.ndarray]]:
@@ -119,8 +116,8 @@ def owners(ids: dict[str, pa.Array], types: dict[str, pa.Array], dbsj: np.ndarra
     list array, one list of owners per row; `dbsj`: datetime64 per row (NaT: unknown); `as_of`:
     now (a birth after it is ID_BIRTH_DATE's, not this rule's). Returns (rule id, field, rows)."""
     n = len(dbsj)
-    day = dbsj.astype("datetime64[D]")
-    today = np.datetime64(as_of, "D")
+    day = _packed(dbsj.astype("datetime64[D]"))  # per row, once: owners compare packed integers
+    today = int(_packed(np.array([np.datetime64(as_of, "D")]))[0])
     result = []
     keys = {}
     for side in ("ZRF", "ZCF"):
@@ -132,12 +129,14 @@ def owners(ids: dict[str, pa.Array], types: dict[str, pa.Array], dbsj: np.ndarra
         t_at = np.where(same, t_off[parent] + position, np.where(t_len[parent] == 1, t_off[parent], -1))
         has_birth = np.append(pc.fill_null(pc.is_in(t_flat, value_set=pa.array(sorted(BIRTH_TYPES), t_flat.type)), False).to_numpy(zero_copy_only=False), False)
         born = births(flat)
-        born[~has_birth[t_at]] = np.datetime64("NaT")
-        known = ~np.isnat(born) & ~np.isnat(day[parent]) & (born <= today)
-        after = known & (born > day[parent])
+        born[~has_birth[t_at]] = 0
+        on = day[parent]
+        known = (born > 0) & (on > 0) & (born <= today)
+        after = known & (born > on)
         result.append(("BIRTH_AFTER_DBSJ", f"{side}ZJHM", _distinct(parent[after])))
         old = known & ~after
-        old[old] = _age(born[old], day[parent][old]) > MAX_AGE
+        # age > MAX_AGE in whole years ⟺ on − born ≥ (MAX_AGE + 1) · 10000 over packed yyyymmdd
+        old &= on - born >= (MAX_AGE + 1) * 10000
         old_rows = np.setdiff1d(_distinct(parent[old]), parent[after], assume_unique=False)
         result.append(("OWNER_AGE", f"{side}ZJHM", old_rows))
         present = pc.fill_null(pc.greater(pc.binary_length(flat), 0), False).to_numpy(zero_copy_only=False)
