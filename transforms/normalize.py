@@ -25,6 +25,8 @@ pandas keeps its `str` columns in, so handing them to pandas copies nothing.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -50,12 +52,24 @@ DBSJ_PATTERN = r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 # tests/unit/test_fast_paths.py holds every fast path to.
 
 
+# Whitespace and the invisible characters that survive NFKC (zero-width space/joiners, word
+# joiner, BOM, soft hyphen): in a code they are never part of the value. Ingest cleaning
+# (transforms/text.py) removes most of them already; this holds for a value that arrives uncleaned.
+_CODE_INVISIBLE = r"[\s\x{200B}-\x{200F}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{180E}]+"
+
+
 def _code_full(arr: pa.Array) -> pa.Array:
-    return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", "")
+    return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), _CODE_INVISIBLE, "")
+
+
+# Characters written for the middle dot of transliterated names (GB/T 15834-2011 标点符号用法 4.14:
+# 间隔号 '·' U+00B7): katakana middle dot, bullet, full-width full stop, hyphenation point,
+# half-width katakana middle dot, dot operator. All become U+00B7. A middle dot is not an owner separator.
+NAME_DOTS = "\u30fb\u2022\uff0e\u2027\uff65\u22c5"
 
 
 def _text_full(arr: pa.Array, *, nfkc: bool) -> pa.Array:
-    out = pc.utf8_normalize(arr, "NFKC") if nfkc else arr
+    out = pc.utf8_normalize(arr, "NFKC") if nfkc else pc.replace_substring_regex(arr, f"[{NAME_DOTS}]", "\u00b7")
     # Half-width brackets and collapsed inner spaces keep institution names comparable.
     out = pc.replace_substring(pc.replace_substring(out, "（", "("), "）", ")")
     return pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
@@ -178,6 +192,46 @@ def _area(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     decimals = pc.utf8_length(pc.replace_substring_regex(area, r"^-?\d+\.?", ""))
     decimals = pc.if_else(numeric, decimals.cast(pa.int32()), pa.scalar(None, pa.int32()))
     return pc.take(number, encoded.indices), pc.take(decimals, encoded.indices)
+
+
+# --- phones ---------------------------------------------------------------------------------
+# Rewrites, in order, from how people and systems write a phone to one canonical form:
+# mobile `1XXXXXXXXXX`, landline `0AREA-LOCAL[-EXT]`, service `400/800XXXXXXX`, `95XXX[XXX]`,
+# `96XXX`. Applied to a code-normalised value (NFKC, no spaces). What no rewrite makes canonical
+# is left as it is, and the PHONE rule refuses it.
+PHONE_REWRITES = (
+    (r"(?i)(?:转|分机|ext\.?)(\d{1,6})$", r"-\1"),  # extension: 转801, 分机801, ext.801 -> -801
+    (r"^(?:\+86|0086|86)-?\(?(1\d{2}-?\d{4}-?\d{4})$", r"\1"),  # +86 / 0086 / 86 before a mobile
+    (r"^(?:\+86|0086)-?\(?0?([2-9])", r"0\1"),  # +86 before an area code: the trunk 0 comes back
+    (r"^\((0\d{2,3})\)-?", r"\1-"),  # (0531)88557856
+    (r"^(0\d{2,3})\)-?", r"\1-"),  # what is left of +86(531)88557856
+    (r"^(1\d{2})-?(\d{4})-?(\d{4})$", r"\1\2\3"),  # 138-1234-5678
+    (r"^(0\d{2,3})-(\d{3,4})-(\d{4})(-\d{1,6})?$", r"\1-\2\3\4"),  # 0531-8855-7856
+    (r"^(0[12]\d|0[3-9]\d{2})(\d{7,8}(?:-\d{1,6})?)$", r"\1-\2"),  # 053188557856 -> 0531-88557856
+    (r"^([48]00)-?(\d{3,4})-?(\d{3,4})$", r"\1\2\3"),  # 400-123-4567
+    (r"^(95\d{3})-(\d{3})$", r"\1\2"),  # 95105-888
+)
+SERVICE_PATTERN = r"^(?:[48]00\d{7}|95\d{3}(?:\d{3})?|96\d{3})$"
+
+
+def canonical_phones(arr: pa.Array) -> pa.Array:
+    """Each phone (code-normalised) rewritten to its canonical form (PHONE_REWRITES)."""
+    out = arr
+    for pattern, replacement in PHONE_REWRITES:
+        out = pc.replace_substring_regex(out, pattern, replacement)
+    return out
+
+
+def canonical_phone(value: str | None) -> str | None:
+    """One phone as written -> canonical form, or None when it is not a well-formed phone
+    (mobile, landline with any area code, service number; local lengths are the rule's business)."""
+    if value is None:
+        return None
+    code = _code_full(pa.array([value], pa.string()))
+    out = canonical_phones(code)[0].as_py()
+    canonical = r"^1[3-9]\d{9}$|^0(?:[12]\d|[3-9]\d{2})-\d{7,8}(?:-\d{1,6})?$|" + SERVICE_PATTERN
+    ok = out is not None and re.fullmatch(canonical, out) is not None
+    return out if ok else None
 
 
 # --- DBSJ ----------------------------------------------------------------------------------
