@@ -652,12 +652,15 @@ def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
             ok[at[form]] = ((need == -1) | (need == local))[form]
     rest = np.flatnonzero(~decided)
     if len(rest):
-        # Everything else as written (dashes, brackets, +86, extensions) in canonical form first.
-        ok[rest] = _phone_ok_by_pattern(canonical_phones(phones.take(pa.array(rest))), lookups)
+        ok[rest] = _phone_ok_by_pattern(phones.take(pa.array(rest)), lookups)
     return ok
 
 
 def _phone_ok_by_pattern(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
+    """The general path: each phone as written (dashes, brackets, +86, extensions) rewritten to
+    its canonical form (transforms/normalize.PHONE_REWRITES), then matched: mobile, landline
+    (local length per Shandong area code), or service number (400/800/95/96)."""
+    phones = canonical_phones(phones)
     mobile = _match(phones, MOBILE_PATTERN.strip("^$")) | _match(phones, SERVICE_PATTERN.strip("^$"))
     parts = pc.extract_regex(phones, LANDLINE_PATTERN)
     short = pc.struct_field(parts, [0])
