@@ -10,10 +10,11 @@ import pytest
 from tests.unit.test_rules import check
 from transforms.normalize import normalize_records
 
-# 2023 foreigners' permanent residence ID card (外国人永久居留身份证, 2023 edition, National
-# Immigration Administration announcement of 2023-11): 18 characters, first '9', then the
-# issuing province (2), nationality code (3), birth date (8), sequence (2-3), MOD 11-2 check as
-# GB 11643. 911840198001010013: province 11, nationality 840, born 1980-01-01 (made up here,
+# 2023 foreigners' permanent residence ID card (国家移民管理局《新版外国人永久居留身份证机读信息
+# 规则(2023版)》, issued from 2023-12-01): 15 characters (3 letters + 12 digits) become 18 (17 digits
+# + check), first digit '9' marks a foreigner, the 3-letter nationality becomes a numeric code, check
+# MOD 11-2 as GB 11643. The position of province / nationality / birth date is taken as
+# 9 + province (2) + nationality (3) + birth date (8) + sequence (3) from secondary descriptions. 911840198001010013: province 11, nationality 840, born 1980-01-01 (made up here,
 # check character computed with GB 11643's algorithm).
 PR_2023 = "911840198001010013"
 PR_2023_BAD_CHECK = "911840198001010010"
@@ -23,22 +24,24 @@ ACCEPTED = [
     ({"ZRFZJZL": "1", "ZRFZJHM": PR_2023}, "2023 PR card filed under 身份证 (common practice)"),
     ({"ZRFZJZL": "99", "ZRFZJHM": PR_2023}, "2023 PR card filed under 其它"),
     ({"ZRFZJZL": "2", "ZRFZJHM": PR_2023}, "2023 PR card filed under 港澳台身份证 (clerk's choice)"),
-    # Old PR card (2004 edition, 公安部令第74号 era): 3-letter nationality code + 12 digits.
+    # Old PR card (2004 and 2017 editions, same rules text): 3 Latin letters + 12 digits.
     ({"ZRFZJZL": "1", "ZRFZJHM": "USA110080010101"}, "2004 PR card under 身份证"),
     ({"ZRFZJZL": "99", "ZRFZJHM": "usa110080010101"}, "2004 PR card under 其它, lower case"),
     # Residence permits for HK/Macao/Taiwan residents (国办发〔2018〕81号): 810000/820000/830000, GB 11643 check.
     ({"ZRFZJZL": "1", "ZRFZJHM": "810000199001010019"}, "HK residence permit under 身份证"),
-    # 港澳居民来往内地通行证 (2013 card edition): H/M + 8 digits, + 2-digit issue count on the card face.
+    # 港澳居民来往内地通行证: 公安部出入境管理局 2010-03-10 号码规则: 11 characters, H (HK) / M (Macao)
+    # + 8-digit lifetime number + 2-digit renewal count (00 first issue). Written with or without the count.
     ({"ZRFZJZL": "2", "ZRFZJHM": "H12345678"}, "HK travel permit"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "M1234567801"}, "Macao travel permit with issue count"),
-    # 台湾居民来往大陆通行证 (2015 card edition): 8 digits; older booklet: 10 digits + (letter).
+    # 台湾居民来往大陆通行证: the 2015 card carries an 8-digit lifetime number; the older booklet a
+    # 10-digit number, sometimes with a bracketed letter (as seen in practice: not confirmed from a spec).
     ({"ZRFZJZL": "2", "ZRFZJHM": "12345678"}, "Taiwan travel permit, card"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "1234567890(B)"}, "Taiwan travel permit, booklet (form as reported, not confirmed from an official spec)"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "A123456（7）"}, "HK identity card with full-width brackets (HK Immigration: check digit in brackets)"),
     # Passports: Chinese ordinary passport E+8 digits (2012), E+letter+7 (from 2017, E numbers ran out), G+8 (2006 edition).
     ({"ZRFZJZL": "3", "ZRFZJHM": "EA1234567"}, "Chinese e-passport E+letter+7"),
     ({"ZRFZJZL": "3", "ZRFZJHM": "G12345678"}, "Chinese passport G+8"),
-    ({"ZRFZJZL": "3", "ZRFZJHM": "X1234567 8"}, "foreign passport with a space (ICAO 9303: up to 9 chars in MRZ; longer national numbers exist)"),
+    ({"ZRFZJZL": "3", "ZRFZJHM": "X1234567 8"}, "foreign passport typed with a space (ICAO 9303 document number; spaces are never part of it)"),
     # GB 11714-1997 organisation code: 8 body characters, check digit, often written with '-'.
     ({"ZCFZJZL": "6", "ZCFZJHM": "600037341"}, "organisation code without dash"),
     # --- invisible / full-width characters are normalisation, not errors ---
@@ -46,7 +49,8 @@ ACCEPTED = [
     ({"ZRFZJHM": "11010519491231002X\u00a0"}, "no-break space at the end of an ID"),
     ({"ZRFZJHM": "\ufeff11010519491231002X"}, "BOM at the start of an ID"),
     ({"ZRFZJHM": "１１０１０５１９４９１２３１００２Ｘ"}, "full-width ID (NFKC)"),
-    # --- phones (GB/T 13500 / YD/T 2283 dialling conventions; 工信部 numbering plan) ---
+    # --- phones: number ranges from 工信部《电信网编号计划》(mobile 1[3-9], 400/800 10 digits, 95xxx
+    # national short numbers, 96xxx local); the written forms are the ones people and systems use. ---
     ({"ZRFLXDH": "138-1234-5678"}, "mobile 3-4-4 with dashes (common written form)"),
     ({"ZRFLXDH": "138 1234 5678"}, "mobile with spaces"),
     ({"ZRFLXDH": "+86 138 1234 5678"}, "E.164 with country code +86"),
@@ -63,7 +67,7 @@ ACCEPTED = [
     ({"ZCFLXDH": "800-123-4567"}, "800 free-phone"),
     ({"ZCFLXDH": "95588"}, "95xxx national short number (ICBC)"),
     ({"ZCFLXDH": "95105-888"}, "95xxx-xxx extended short number"),
-    ({"ZCFLXDH": "96777"}, "96xxx local public service number (Jinan water hot line style; local)"),
+    ({"ZCFLXDH": "96777"}, "96xxx local public service number (which 96 numbers a city uses is not checked)"),
     # --- names ---
     ({"ZRFXM": "阿依古丽・买买提"}, "minority name with katakana middle dot U+30FB"),
     ({"ZRFXM": "阿依古丽•买买提"}, "bullet U+2022 used as a middle dot"),
