@@ -222,6 +222,22 @@ def canonical_phones(arr: pa.Array) -> pa.Array:
     return out
 
 
+def _canonical_phone_lists(lists: pa.ListArray) -> pa.ListArray:
+    """Owner phone lists with every phone in canonical form. A plain 11-digit mobile (most
+    phones) is canonical already: only the other items go through the rewrites."""
+    items = lists.values
+    lengths = utf8.byte_lengths(items)
+    not_digits = utf8.rows_with(items, lambda data: (data - np.uint8(48)) > np.uint8(9))
+    rest = np.flatnonzero(not_digits | (lengths != 11) | ~pc.fill_null(pc.starts_with(items, "1"), False).to_numpy(zero_copy_only=False))
+    if not len(rest):
+        return lists
+    rewritten = canonical_phones(items.take(pa.array(rest)))
+    mask = np.zeros(len(items), dtype=bool)
+    mask[rest] = True
+    merged = pc.replace_with_mask(items, pa.array(mask), rewritten)
+    return pa.ListArray.from_arrays(lists.offsets, merged, mask=pc.is_null(lists) if lists.null_count else None)
+
+
 def canonical_phone(value: str | None) -> str | None:
     """One phone as written -> canonical form, or None when it is not a well-formed phone
     (mobile, landline with any area code, service number; local lengths are the rule's business)."""
@@ -325,6 +341,8 @@ def _field_columns(field: str, raw: pa.ChunkedArray) -> dict[str, pa.ChunkedArra
     out: dict[str, pa.ChunkedArray | np.ndarray] = {field: value, f"{field}__orig": raw}
     if field in OWNER_LISTS:
         out[OWNER_LISTS[field]] = _split_column(value)
+        if field.endswith("LXDH"):  # each owner's phone in its canonical form
+            out[OWNER_LISTS[field]] = pa.chunked_array([_canonical_phone_lists(c) for c in out[OWNER_LISTS[field]].chunks], type=pa.list_(pa.string()))
     elif field == "FWJZMJ":
         areas = [_area(c) for c in value.chunks]
         out["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())

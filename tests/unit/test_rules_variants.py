@@ -142,3 +142,23 @@ def test_phones_are_given_in_canonical_form_with_the_original_kept():
         ("电话13912345678", None), ("", None),
     ]:
         assert canonical_phone(raw) == canonical, raw
+
+
+def test_owner_phone_lists_hold_the_canonical_forms():
+    frame = pd.DataFrame({"ZRFLXDH": ["138-1234-5678，(0531)8855-7856", "13812345678", "053188557856转801", None, "电话1391234"]})
+    out = normalize_records(frame)
+    assert [None if x is None or x is pd.NA or (isinstance(x, float)) else list(x) for x in out["ZRF_PHONES"]] == [
+        ["13812345678", "0531-88557856"], ["13812345678"], ["0531-88557856-801"], None, ["电话1391234"]]
+    assert out["ZRFLXDH__orig"][0] == "138-1234-5678，(0531)8855-7856"
+
+
+def test_canonical_phone_lists_agree_with_rewriting_every_item():
+    import pyarrow as pa
+
+    from transforms import normalize
+
+    items = ["13812345678", "1381234567X", "138-1234-5678", "053188557856", "0531-88557856", "12345678901", "+8613812345678", "", "95588"]
+    lists = pa.array([items[:3], items[3:], [], None], pa.list_(pa.string()))
+    fast = normalize._canonical_phone_lists(lists).to_pylist()
+    general = [None if x is None else normalize.canonical_phones(pa.array(x, pa.string())).to_pylist() for x in lists.to_pylist()]
+    assert fast == general
