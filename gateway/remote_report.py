@@ -16,14 +16,14 @@ from connectors.ledger import Ledger
 
 def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | None = None) -> pd.DataFrame:
     """transforms.remote_tracking.track() over every package version in the ledger; `as_of` local."""
+    from gateway import reference
     from transforms.remote_rules import parse_local_time
     from transforms.remote_tracking import track
-    from transforms.workdays import WorkdayCalendar
 
     packages, events = ledger.remote_tracking_input()
     collected = parse_local_time(packages["collected"])
     first = min([d for d in (collected.min(),) if pd.notna(d)], default=pd.Timestamp(as_of)).date() - timedelta(days=7)
-    calendar = WorkdayCalendar(first, as_of.date() + timedelta(days=400))
+    calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=400))
     return track(packages, events, as_of=as_of, calendar=calendar, limits=limits)
 
 

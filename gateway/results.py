@@ -346,13 +346,13 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
 
     from gateway import reference
     from transforms.reconcile import reconcile
-    from transforms.workdays import WorkdayCalendar
 
     orders = ledger.reconciliation_input()
     first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
-    calendar = WorkdayCalendar(first, as_of.date() + timedelta(days=120))
-    if calendar.uncovered_years:
-        log.warning("chinese-calendar has no holidays for %s: Monday–Friday assumed", calendar.uncovered_years)
+    calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
+    if calendar.provisional_years:
+        log.warning("no holiday arrangement for %s (chinese-calendar nor reference/calendar/): due dates there are provisional (Mon–Fri)",
+                    calendar.provisional_years)
     return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
 
 

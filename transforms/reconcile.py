@@ -77,6 +77,8 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
 
     out["status"] = status
     out["due_date"] = pd.Series(due, index=out.index).dt.date if n else pd.Series([], dtype=object)
+    # A due date in a year with no known holiday arrangement (Mon–Fri assumed) is provisional: reports say so.
+    out["due_provisional"] = calendar.provisional(due) if n else np.array([], dtype=bool)
     final = np.isin(status, ["done", "done_late", "rejected"])
     out["handle_working_days"] = np.where(final, calendar.between(delivered_day, handled_day), np.nan) if n else []
     out["overdue_working_days"] = np.where(overdue, calendar.between(due, np.full(n, today)), np.nan) if n else []
@@ -91,7 +93,7 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     return out[[
         "rowguid", "utility", "version", "correction", "channel", "destination", "institution_code", "institution_name", "xzqh", "county_name",
         "city_code", "city_name", "status", "delivered_at", "due_date", "handled_at", "result_code", "result_reason", "handle_working_days",
-        "overdue_working_days", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
+        "overdue_working_days", "due_provisional", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
     ]]
 
 

@@ -73,7 +73,7 @@ COUNTY_KEYS = {"xzqh": "不动产所在县代码(XZQH)", "county_name": "不动�
 LIST_HEADINGS = {
     "bwid": "报文编号(BWID)", "change_seq": "版本号(change_seq)", "hall": HALL_KEYS["hall"], "hall_name": HALL_KEYS["hall_name"],
     "xzqh": COUNTY_KEYS["xzqh"], "county_name": COUNTY_KEYS["county_name"], "business_type": "业务类型(YWLX)", "collected": "收件时间(SJSJ)",
-    "delivered_local": "推送时间(delivered_at)", "due": "办理期限(due)", "stage_label": "当前状态(stage)", "overdue_wd": "超期工作日(overdue_wd)",
+    "delivered_local": "推送时间(delivered_at)", "due": "办理期限(due)", "due_provisional": "期限暂定(due_provisional)", "stage_label": "当前状态(stage)", "overdue_wd": "超期工作日(overdue_wd)",
     "reason": "原因(reason)", "detail": "所缺材料(missing)",
 }
 HANDOVER_HEADINGS = {
@@ -158,6 +158,9 @@ def remote_report_tables(tracked: pd.DataFrame, handover: pd.DataFrame, *, perio
         SUMMARY_HEADINGS["total"]: pd.Series([total[m] for m in METRICS], dtype=object),  # counts stay whole numbers
         SUMMARY_HEADINGS["note"]: [NOTES.get(m, "") for m in METRICS],
     })
+    provisional = int(frame["due_provisional"].sum()) if "due_provisional" in frame else 0
+    summary.loc[len(summary)] = ["期限暂定的包", "provisional_due", provisional,
+                                 "办理期限落在尚无国务院节假日安排的年份，按周一至周五暂定计算。" if provisional else "无：所有办理期限均按已公布的节假日安排计算。"]
     everything = frame if outstanding is None else named(outstanding)
     overdue = everything[everything["overdue"]].sort_values(["overdue_wd", "xzqh", "change_seq"], ascending=[False, True, True])
     returns = frame[frame["stage"].isin(BACK_TO_HALL)].sort_values(["hall", "change_seq"]).copy()
@@ -169,7 +172,7 @@ def remote_report_tables(tracked: pd.DataFrame, handover: pd.DataFrame, *, perio
         "按代收大厅": _headed(by_hall, HALL_KEYS),
         "按不动产所在县": _headed(by_county, COUNTY_KEYS),
         "超期清单": _list_table(overdue, ["bwid", "change_seq", "hall", "hall_name", "xzqh", "county_name", "business_type", "collected", "delivered_local", "due",
-                                      "stage_label", "overdue_wd"]),
+                                      "due_provisional", "stage_label", "overdue_wd"]),
         "退回与补正": _list_table(returns, ["bwid", "change_seq", "hall", "hall_name", "xzqh", "county_name", "business_type", "stage_label", "reason", "detail"]),
         "纸质移交": lists,
     }
@@ -203,6 +206,8 @@ def _list_table(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             out[column] = pd.to_datetime(out[column]).dt.floor("min")
     if "due" in out:
         out["due"] = pd.to_datetime(out["due"]).dt.date
+    if "due_provisional" in out:
+        out["due_provisional"] = np.where(out["due_provisional"].fillna(False).astype(bool).to_numpy(), "暂定", "").astype(object)
     return out.rename(columns=LIST_HEADINGS).reset_index(drop=True)
 
 

@@ -228,6 +228,7 @@ def track(packages: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, cale
     delivered_day = out["delivered_local"].to_numpy(dtype="datetime64[D]")
     due = calendar.add(delivered_day, limit.to_numpy())
     out["due"] = pd.to_datetime(due)
+    out["due_provisional"] = calendar.provisional(due)  # a year with no known holiday arrangement: Mon–Fri assumed
     decided = out["registered_at"].where(out["registered_at"].notna(), out["refused_at"])
     out["decided_at"] = decided
     today = np.datetime64(as_of.date(), "D")

@@ -134,6 +134,7 @@ OVERDUE_HEADINGS: dict[str, str] = {
     "correction": "是否更正(correction)",
     "delivered_on": "推送日期(delivered_at)",
     "due_date": "办理期限(due_date)",
+    "due_provisional": "期限暂定(due_provisional)",
     "overdue_working_days": "超期工作日(overdue_working_days)",
     "buyer_name": "买方姓名(ZRFXM，已脱敏)",
     "buyer_id": "买方证件号码(ZRFZJHM，已脱敏)",
@@ -251,6 +252,9 @@ def _prepare(statuses: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"工单状态表缺少列 / statuses lacks columns: {', '.join(missing)}")
     orders = statuses.loc[:, list(STATUS_COLUMNS)].copy()
+    # due dates in a year with no known holiday arrangement (transforms/workdays.py); absent = none provisional
+    provisional = statuses["due_provisional"] if "due_provisional" in statuses else pd.Series(False, index=statuses.index)
+    orders["due_provisional"] = provisional.fillna(False).astype(bool).to_numpy()
     status = orders["status"].astype(object)
     unknown = sorted({str(s) for s in status[~status.isin(list(STATUSES))]})
     if unknown:
@@ -376,6 +380,9 @@ def _summary(orders: pd.DataFrame, overall: pd.DataFrame, *, period: tuple[date,
             else:
                 row[utility] = None if code in RATES or code.endswith("_wd") else 0
         rows.append(row)
+    provisional = int(orders["due_provisional"].sum()) if "due_provisional" in orders else 0
+    rows.append({"item": "期限暂定工单", "code": "provisional_due", "total": provisional,
+                 "note": "办理期限落在尚无国务院节假日安排的年份，按周一至周五暂定计算；安排公布并录入 reference/calendar/ 后重算。" if provisional else "无：所有办理期限均按已公布的节假日安排计算。"})
     rows.append({"item": "异常记录", "code": "exceptions", "total": exceptions, "note": "回执文件、接口返回中无法处理的行，见异常清单。"})
     rows.append({"item": "隔离清单条目", "code": "quarantine_lines", "total": quarantine, "note": "未通过附件1校验的记录（每条记录每项问题一行），见隔离清单。"})
     # object columns built cell by cell: counts stay int, rates float, blanks None (no float cast of the counts)
@@ -412,6 +419,7 @@ def _overdue_list(orders: pd.DataFrame) -> pd.DataFrame:
         "correction": np.where(od["correction"].to_numpy(dtype=bool), "是", "否").astype(object),
         "delivered_on": _local_dates(od["delivered_at"]).to_numpy(dtype=object),
         "due_date": _local_dates(od["due_date"]).to_numpy(dtype=object),
+        "due_provisional": np.where(od["due_provisional"].to_numpy(dtype=bool), "暂定", "").astype(object),
         "overdue_working_days": od["overdue_working_days"].to_numpy(dtype=float),
         "buyer_name": mask_names(od["buyer_name"].astype(object)).to_numpy(dtype=object),
         "buyer_id": mask_id(od["buyer_id"].astype(object)).to_numpy(dtype=object),

@@ -196,3 +196,27 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     assert list((tmp_path / "reports" / "handover").glob("移交清单_*.pdf"))  # earlier weeks have ended
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]
     assert len(checked) == 1 and json.loads(checked[0]["detail"])["surfaces"]["remote_package"]["received"] == 150
+
+
+
+def test_working_calendar_dag_fails_before_a_year_with_no_arrangement_and_passes_with_one(monkeypatch):
+    """December 2026 with no 2027 arrangement (chinese-calendar ends at 2026): the check fails loudly,
+    naming the year and where to add it; the operator's file for 2027 makes it pass. The task's own
+    callable, as the DAG file defines it (no Airflow database needed)."""
+    import importlib
+
+    import pendulum
+
+    from gateway import reference
+    from transforms.workdays import parse_arrangements
+
+    monkeypatch.syspath_prepend(str(ROOT / "dags"))
+    check = importlib.import_module("working_calendar").dag.get_task("check_arrangements").python_callable
+    december = pendulum.datetime(2026, 12, 1, 22, tz="UTC")  # 2 December, 06:00 in Shandong
+    monkeypatch.setattr(reference, "calendar_arrangements", lambda: parse_arrangements([], []))
+    with pytest.raises(RuntimeError, match="2027 年的节假日安排尚未录入.*reference/calendar/years.csv"):
+        check(data_interval_end=december)
+    assert check(data_interval_end=pendulum.datetime(2026, 10, 1, tz="UTC"))["today"] == "2026-10-01"  # more than 45 days ahead: quiet
+    data = parse_arrangements([{"year": "2027", "published": "2026-11-10", "source": "test"}], [{"date": "2027-01-01", "kind": "holiday", "name": "x"}])
+    monkeypatch.setattr(reference, "calendar_arrangements", lambda: data)
+    assert check(data_interval_end=december)["operator_years"] == [2027]

@@ -106,3 +106,31 @@ def test_statuses():
     assert out.loc["overdue", "overdue_working_days"] == 1 and out.loc["done", "county_name"] == "历下区" and out.loc["done", "city_name"] == "济南市"
     fast = reconcile(orders, as_of=datetime(2026, 11, 30, 12), calendar=CAL, divisions=reference.divisions(), deadlines={"water": 10})
     assert fast.set_index("rowguid").loc["late", "status"] == "done"  # a longer deadline, per utility
+
+
+def test_due_dates_in_a_year_with_no_arrangement_are_provisional_in_the_statuses_and_the_report():
+    from transforms.report import report_tables
+    from transforms.workdays import parse_arrangements
+
+    base = {"version": 1, "correction": False, "channel": "account", "destination": "xb1", "institution_code": "X", "institution_name": "某供水",
+            "record_xzqh": "370102", "hold_until": None, "acknowledged_at": pd.NaT, "result_code": None, "result_reason": None, "utility": "water",
+            "buyer_name": "张三", "buyer_phone": "13812345678", "buyer_id": "370102199001011234", "address": "济南市", "certificate": "鲁(2021)济南市不动产权第0000001号",
+            "order_status": "delivered", "delivery_status": "delivered", "result": None, "handled_at": pd.NaT}
+    orders = pd.DataFrame([
+        base | {"rowguid": "nov", "delivered_at": datetime(2026, 11, 20, 9)},   # due 27 Nov 2026: known
+        base | {"rowguid": "dec", "delivered_at": datetime(2026, 12, 28, 9)},   # due in January 2027: no arrangement known
+    ])
+    as_of = datetime(2027, 1, 20, 12)
+    plain = reconcile(orders, as_of=as_of, calendar=WorkdayCalendar(date(2026, 11, 1), date(2027, 3, 31)), divisions=reference.divisions())
+    assert plain.set_index("rowguid")["due_provisional"].to_dict() == {"nov": False, "dec": True}
+    tables = report_tables(plain, None, None, None, period=(date(2026, 11, 1), date(2027, 1, 20)), as_of=as_of)
+    summary = tables["汇总"].set_index("代码(code)")
+    assert summary.loc["provisional_due", "合计(total)"] == 1 and "暂定" in summary.loc["provisional_due", "说明(note)"]
+    overdue = tables["超期清单"].set_index("标识码(ROWGUID)")
+    assert overdue.loc["dec", "期限暂定(due_provisional)"] == "暂定" and overdue.loc["nov", "期限暂定(due_provisional)"] == ""
+
+    # The operator adds 2027 (a made-up arrangement for the test): nothing is provisional any more.
+    data = parse_arrangements([{"year": "2027", "published": "2026-11-10", "source": "测试用安排"}],
+                              [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}])
+    known = reconcile(orders, as_of=as_of, calendar=WorkdayCalendar(date(2026, 11, 1), date(2027, 3, 31), data), divisions=reference.divisions())
+    assert not known["due_provisional"].any()

@@ -222,8 +222,10 @@ def test_overdue_list_is_what_the_province_would_publish(tables):
     assert list(overdue.columns) == [
         "序号(no)", "市(city_name)", "县（市、区）(county_name)", "行政区划代码(XZQH)", "业务类型(utility)", "机构编码(institution_code)",
         "机构名称(institution_name)", "推送方式(channel)", "标识码(ROWGUID)", "工单版本(version)", "是否更正(correction)", "推送日期(delivered_at)",
-        "办理期限(due_date)", "超期工作日(overdue_working_days)", "买方姓名(ZRFXM，已脱敏)", "买方证件号码(ZRFZJHM，已脱敏)", "买方联系电话(ZRFLXDH，已脱敏)",
+        "办理期限(due_date)", "期限暂定(due_provisional)", "超期工作日(overdue_working_days)", "买方姓名(ZRFXM，已脱敏)", "买方证件号码(ZRFZJHM，已脱敏)",
+        "买方联系电话(ZRFLXDH，已脱敏)",
     ]
+    assert overdue["期限暂定(due_provisional)"].tolist() == ["", "", ""]  # every due date in a year with a known arrangement
     assert overdue["序号(no)"].tolist() == [1, 2, 3]
     assert overdue["标识码(ROWGUID)"].tolist() == ["R20", "R05", "R11"]  # the longest overdue first
     assert overdue["超期工作日(overdue_working_days)"].tolist() == [6.0, 3.0, 1.0]
