@@ -45,7 +45,7 @@ def stage(path: Path, records: int) -> None:
         for utility, mask in asked.items():
             requested = np.where(mask, np.where(requested == "", utility, requested + "," + utility), requested)
         defect = frame["defect"].to_numpy(dtype=object)
-        status = np.where(defect == "", "passed", np.where(np.isin(defect, ["institution_mismatch", "account_without_institution"]), "partial", "quarantined"))
+        status = np.where(defect == "", "passed", np.where(np.isin(defect, ["institution_mismatch", "account_without_institution", "institution_other_county"]), "partial", "quarantined"))
         blocked = np.where(status == "partial", "water", "")
         out = frame.drop(columns=["defect", "defect_field", "oddity"]).assign(
             source="platform", change_seq=np.arange(start, start + len(frame)), status=status, requested=requested, blocked=blocked)

@@ -71,47 +71,72 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, recei
     if batches and drops is None:
         result.errors.append(f"{len(batches)} account-mode batches wait: no SFTP drop connection configured")
     elif batches:
-        from connectors.sftp_drop import DropJob
-
-        jobs, by_name = [], {}
-        for batch in batches:
+        def render(batch):
             orders = ledger.batch_orders(batch["batch_id"])
             if orders.num_rows == 0:  # every work order in it was replaced before it was rendered
-                continue
-            files = batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
-                                batch_id=batch["batch_id"], institution=batch["destination"])
-            fixed = ledger.fix_batch_hash(batch["batch_id"], files[-1].sha256)
-            if fixed != files[-1].sha256:  # the ledger changed under a planned batch: never publish something else under its name
-                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=False, permanent=True, now=utcnow(), receipt=None,
-                                    error=f"batch contents changed since planned (manifest {files[-1].sha256} != {fixed})")
-                result.account_failed += 1
-                continue
-            job = DropJob(batch["destination"], batch["name"], files)
-            jobs.append(job)
-            by_name[(job.drop, job.batch)] = batch
+                return None
+            return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
+                               batch_id=batch["batch_id"], institution=batch["destination"])
 
-        def record(outcome) -> None:
-            batch = by_name[(outcome.job.drop, outcome.job.batch)]
-            if outcome.publication is not None and after_send is not None:
-                after_send(f"account:{batch['name']}")
-            if outcome.publication is not None:
-                receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
-                           "files": {f.name: f.sha256 for f in outcome.job.files}}
-                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=True, error=None, receipt=receipt, now=utcnow())
+        def record(batch_id, done, **kw):
+            ledger.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
+
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_batch_hash, record=record,
+                                                label="account", after_send=after_send):
+            if error is None:
                 result.account_delivered += 1
-            else:
-                permanent = (outcome.error or "").startswith("DropConflict")
-                ledger.record_batch(batch["batch_id"], run_id=run_id, delivered=False, permanent=permanent, error=outcome.error, receipt=None, now=utcnow())
-                result.account_failed += permanent
-                result.account_pending += not permanent
-                result.errors.append(f"{batch['name']} → {batch['destination']}: {outcome.error}")
-
-        drops.publish_all(jobs, on_result=record)
+                continue
+            result.account_failed += permanent
+            result.account_pending += not permanent
+            result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
 
     _deliver_http(ledger, result, run_id=run_id, receiver_for=receiver_for, after_send=after_send)
     _cancel(ledger, result, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
     log.info("deliver %s: %s", run_id, result.as_dict())
     return result
+
+
+def _publish(drops, batches: list[dict], *, render, fix_hash, record, label: str, after_send) -> list[tuple[dict, str | None, bool]]:
+    """Publish account-mode batches (work orders or cancellations) into their drops, each outcome recorded as soon as known.
+
+    `render(batch)` gives its files (None: nothing left to send); `fix_hash(batch_id, sha256)` fixes the manifest hash at the
+    first render and returns the one fixed, so a batch whose contents changed since it was planned is never published under its
+    name (failed for good); `record(batch_id, done, error=, receipt=, permanent=)` writes the attempt. Returns (batch, error,
+    permanent) for every batch tried: error None when published.
+    """
+    from connectors.sftp_drop import DropJob
+
+    jobs, by_name, outcomes = [], {}, []
+    for batch in batches:
+        files = render(batch)
+        if files is None:
+            continue
+        fixed = fix_hash(batch["batch_id"], files[-1].sha256)
+        if fixed != files[-1].sha256:  # the ledger changed under a planned batch: never publish something else under its name
+            error = f"batch contents changed since planned (manifest {files[-1].sha256} != {fixed})"
+            record(batch["batch_id"], False, permanent=True, error=error, receipt=None)
+            outcomes.append((batch, error, True))
+            continue
+        job = DropJob(batch["destination"], batch["name"], files)
+        jobs.append(job)
+        by_name[(job.drop, job.batch)] = batch
+
+    def on_result(outcome) -> None:
+        batch = by_name[(outcome.job.drop, outcome.job.batch)]
+        if outcome.publication is not None:
+            if after_send is not None:
+                after_send(f"{label}:{batch['name']}")
+            receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
+                       "files": {f.name: f.sha256 for f in outcome.job.files}}
+            record(batch["batch_id"], True, error=None, receipt=receipt)
+            outcomes.append((batch, None, False))
+        else:
+            permanent = (outcome.error or "").startswith("DropConflict")
+            record(batch["batch_id"], False, permanent=permanent, error=outcome.error, receipt=None)
+            outcomes.append((batch, outcome.error, permanent))
+
+    drops.publish_all(jobs, on_result=on_result)
+    return outcomes
 
 
 def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receiver_for, after_send) -> None:
@@ -164,40 +189,21 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
         result.errors.append(f"{len(batches)} cancellation batches wait: no SFTP drop connection configured")
         result.cancels_pending += sum(b["records"] for b in batches)
     elif batches:
-        from connectors.sftp_drop import DropJob
+        def render(batch):
+            return cancel_files(ledger.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
+                                run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
 
-        jobs, by_name = [], {}
-        for batch in batches:
-            files = cancel_files(ledger.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
-                                 run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
-            fixed = ledger.fix_cancel_batch_hash(batch["batch_id"], files[-1].sha256)
-            if fixed != files[-1].sha256:  # never publish something else under a planned name
-                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=False, permanent=True, now=utcnow(), receipt=None,
-                                           error=f"cancellation batch contents changed since planned (manifest {files[-1].sha256} != {fixed})")
-                result.cancels_refused += batch["records"]
-                continue
-            job = DropJob(batch["destination"], batch["name"], files)
-            jobs.append(job)
-            by_name[(job.drop, job.batch)] = batch
+        def record(batch_id, done, **kw):
+            ledger.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)
 
-        def record(outcome) -> None:
-            batch = by_name[(outcome.job.drop, outcome.job.batch)]
-            if outcome.publication is not None and after_send is not None:
-                after_send(f"cancel:{batch['name']}")
-            if outcome.publication is not None:
-                receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
-                           "files": {f.name: f.sha256 for f in outcome.job.files}}
-                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=True, error=None, receipt=receipt, now=utcnow())
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_cancel_batch_hash, record=record,
+                                                label="cancel", after_send=after_send):
+            if error is None:
                 result.cancels_sent += batch["records"]
-            else:
-                permanent = (outcome.error or "").startswith("DropConflict")
-                ledger.record_cancel_batch(batch["batch_id"], run_id=run_id, published=False, permanent=permanent, error=outcome.error,
-                                           receipt=None, now=utcnow())
-                result.cancels_refused += batch["records"] if permanent else 0
-                result.cancels_pending += 0 if permanent else batch["records"]
-                result.errors.append(f"{batch['name']} → {batch['destination']}: {outcome.error}")
-
-        drops.publish_all(jobs, on_result=record)
+                continue
+            result.cancels_refused += batch["records"] if permanent else 0
+            result.cancels_pending += 0 if permanent else batch["records"]
+            result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
 
     pending = ledger.pending_http_cancels()
     if pending and receiver_for is None:

@@ -72,3 +72,26 @@ def workday_calendar(first, last):
     from transforms.workdays import WorkdayCalendar
 
     return WorkdayCalendar(first, last, calendar_arrangements())
+
+
+@lru_cache(maxsize=1)
+def xzqh_history():
+    """Retired county-level codes -> successor (reference/xzqh_history.csv), checked against the codes in force."""
+    from transforms.codetables import parse_xzqh_history
+
+    current = {d.code: d.name for d in divisions().values() if d.level in ("county", "functional_zone")}
+    return parse_xzqh_history(_read("xzqh_history.csv"), current)
+
+
+def id_types():
+    """证件种类 (reference/id_types.csv) with the national codes they map to."""
+    from transforms.annex1 import ID_TYPE_TABLE
+
+    return ID_TYPE_TABLE
+
+
+def utility_types():
+    """Utility types with their Annex 1 fields (reference/utility_types.csv)."""
+    from transforms.annex1 import UTILITY_TYPES
+
+    return UTILITY_TYPES

@@ -101,7 +101,8 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
         low, high = (int(x.as_py()) for x in pc.min_max(table["change_seq"]).values())
         prior = ledger.due_prior_states(source, low=low, high=high)
     known = frozenset(prior)
-    ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=as_of, known_rowguids=known)
+    ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=as_of, known_rowguids=known,
+                        xzqh_history=reference.xzqh_history())
     records = normalize_records(table)
     withdrawn = (records["OP"] == "D").to_numpy()
     failures, outcome = evaluate(records, ctx)

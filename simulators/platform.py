@@ -46,6 +46,8 @@ DEFECT_KINDS: dict[str, str] = {
     "account_without_institution": "RQJGBM",
     "missing_required": "",
     "duplicate_rowguid": "ROWGUID",
+    "birth_after_dbsj": "ZRFZJHM",  # cross-field: a resident ID born after DBSJ (and before as_of)
+    "institution_other_county": "GSJGBM",  # cross-field: a water institution registered for another county
 }
 ODDITY_KINDS = ("fullwidth_digits", "lowercase_x", "spaces", "fullwidth_brackets", "dbsj_format", "foreign_id", "phone_written", "name_dot")
 # Odd-looking valid buyers (issue 13): foreigners' permanent residence cards (2023 '9' form under
@@ -268,7 +270,7 @@ def generate(
     is_odd = (~is_defect) & (rng.random(n) < oddity_rate)
     oddity[is_odd] = rng.choice(np.array(ODDITY_KINDS), size=int(is_odd.sum()))
     # Defects and lower-case x sit in the first buyer's resident ID: make that buyer one person.
-    single_buyer = np.isin(defect, ["bad_id_checksum", "impossible_birth_date", "bad_phone"]) | np.isin(oddity, ["lowercase_x", "foreign_id", "phone_written", "name_dot"])
+    single_buyer = np.isin(defect, ["bad_id_checksum", "impossible_birth_date", "bad_phone", "birth_after_dbsj"]) | np.isin(oddity, ["lowercase_x", "foreign_id", "phone_written", "name_dot"])
 
     f: dict[str, np.ndarray] = {}
     f["ROWGUID"] = _uuids(rng, n)
@@ -305,7 +307,7 @@ def generate(
 
     u = rng.random((4, n))
     want = {"electricity": u[0] < 0.9, "water": u[1] < 0.75, "gas": u[2] < 0.55, "heat": u[3] < 0.4}
-    want["water"] |= defect == "institution_mismatch"
+    want["water"] |= (defect == "institution_mismatch") | (defect == "institution_other_county")
     want["gas"] |= defect == "account_without_institution"
     all_codes = np.array([c.code for c in counties])
     inst = {k: _pick_institutions(rng, idx, all_codes, registry, k, want[k]) for k in ("water", "gas", "heat")}
@@ -347,6 +349,36 @@ def _inject_defects(frame: pd.DataFrame, rng: np.random.Generator, registry: pd.
         prefixes = frame.loc[m, "ZRFZJHM"].str.slice(0, 6).to_numpy(dtype=object).astype(str)
         frame.loc[m, "ZRFZJHM"] = _resident_ids(rng, prefixes, bad).astype(object)
     frame.loc[_mask(frame, "defect", "impossible_birth_date") & ~m, ["defect", "defect_field"]] = ""
+
+    # Born after the recording but not after "now": BIRTH_AFTER_DBSJ, not ID_BIRTH_DATE.
+    dbsj_day = pd.to_datetime(frame["DBSJ"], errors="coerce").to_numpy().astype("datetime64[D]")
+    room = (np.datetime64(as_of.date()) - dbsj_day).astype(np.int64)
+    m = _mask(frame, "defect", "birth_after_dbsj") & (frame["ZRFZJZL"] == "1").to_numpy() & (room >= 1)
+    k = int(m.sum())
+    if k:
+        births = dbsj_day[m] + (1 + np.floor(rng.random(k) * room[m])).astype(np.int64).astype("timedelta64[D]")
+        prefixes = frame.loc[m, "ZRFZJHM"].str.slice(0, 6).to_numpy(dtype=object).astype(str)
+        frame.loc[m, "ZRFZJHM"] = _resident_ids(rng, prefixes, np.strings.replace(np.datetime_as_string(births, unit="D"), "-", "")).astype(object)
+    frame.loc[_mask(frame, "defect", "birth_after_dbsj") & ~m, ["defect", "defect_field"]] = ""
+
+    # A registered water institution of another county (code and its registered name).
+    water_all = registry[registry["utility"] == "water"]
+    served: dict[str, set[str]] = {}
+    for code, xzqh in zip(water_all["code"], water_all["xzqh"]):
+        served.setdefault(code, set()).add(xzqh)
+    m = _mask(frame, "defect", "institution_other_county") & frame["GSJGBM"].notna().to_numpy()
+    if m.any():
+        w_codes, w_names = water_all["code"].to_numpy(dtype=object), water_all["name"].to_numpy(dtype=object)
+        picks = np.floor(rng.random(int(m.sum())) * len(w_codes)).astype(np.int64)
+        new_codes, new_names = [], []
+        for p, place in zip(picks, frame.loc[m, "XZQH"].to_numpy(dtype=object)):
+            while place in served[w_codes[p]]:
+                p = (p + 1) % len(w_codes)
+            new_codes.append(w_codes[p])
+            new_names.append(w_names[p])
+        frame.loc[m, "GSJGBM"] = new_codes
+        frame.loc[m, "GSJGMC"] = new_names
+    frame.loc[_mask(frame, "defect", "institution_other_county") & ~m, ["defect", "defect_field"]] = ""
 
     m = _mask(frame, "defect", "bad_phone")
     k = int(m.sum())

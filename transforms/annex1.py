@@ -7,6 +7,10 @@ as in the seed document.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from transforms import codetables
+
 FIELDS: tuple[tuple[str, str], ...] = (
     ("ROWGUID", "标识码"),
     ("YCYWH", "“一网通办”平台业务号"),
@@ -38,25 +42,23 @@ FIELDS: tuple[tuple[str, str], ...] = (
 FIELD_CODES: tuple[str, ...] = tuple(code for code, _ in FIELDS)
 LABELS: dict[str, str] = dict(FIELDS)
 
+# The code tables are data (reference/id_types*.csv, reference/utility_types.csv; sources in
+# reference/SOURCES.md), parsed and checked by transforms/codetables.py. They are read once, here,
+# from the files shipped with the code: static data like a constant, not input.
+_REFERENCE = Path(__file__).resolve().parent.parent / "reference"
+
+
+def _table(name: str) -> list[dict[str, str]]:
+    return codetables.rows_of((_REFERENCE / name).read_text(encoding="utf-8"))
+
+
+UTILITY_TYPES = codetables.parse_utility_types(_table("utility_types.csv"), FIELD_CODES)
 # Per utility: (account field, institution code field, institution name field).
 # Electricity has one receiver for the province (State Grid Shandong), so no institution.
-UTILITIES: dict[str, tuple[str, str | None, str | None]] = {
-    "electricity": ("YDHH", None, None),
-    "water": ("YSHH", "GSJGBM", "GSJGMC"),
-    "gas": ("YQHH", "RQJGBM", "RQJGMC"),
-    "heat": ("YNHH", "GRJGBM", "GRJGMC"),
-}
-UTILITY_LABELS: dict[str, str] = {"electricity": "电", "water": "水", "gas": "气", "heat": "热"}
+UTILITIES: dict[str, tuple[str, str | None, str | None]] = {u: (t.account_field, t.code_field, t.name_field) for u, t in UTILITY_TYPES.items()}
+UTILITY_LABELS: dict[str, str] = {u: t.label for u, t in UTILITY_TYPES.items()}
 
-# 证件种类 (DOMAIN.md §3)
-ID_TYPES: dict[str, str] = {
-    "1": "身份证",
-    "2": "港澳台身份证",
-    "3": "护照",
-    "4": "户口簿",
-    "5": "军官证（士兵证）",
-    "6": "组织机构代码",
-    "7": "营业执照",
-    "8": "统一社会信用代码",
-    "99": "其它",
-}
+# 证件种类 (docs/domain.md §3) and the national codes (GA/T 2000.156) they map to.
+NATIONAL_ID_TYPES: dict[str, str] = codetables.parse_national_id_types(_table("id_types_national.csv"))
+ID_TYPE_TABLE = codetables.parse_id_types(_table("id_types.csv"), NATIONAL_ID_TYPES)
+ID_TYPES: dict[str, str] = {c: t.name for c, t in ID_TYPE_TABLE.items()}

@@ -1,4 +1,4 @@
-"""Every Annex 1 rule (DOMAIN.md §2–4), vectorised over normalised records.
+"""Every Annex 1 rule (docs/domain.md §2–4), vectorised over normalised records.
 
 Each rule has a stable id, a severity and a scope:
 
@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import dates, parallel, utf8
+from transforms import crossfield, dates, parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
 from transforms.checks import USCC_CHARSET, id_check_ok, org_code_ok, uscc_check_ok
 from transforms.normalize import SERVICE_PATTERN, canonical_phones
@@ -73,6 +73,17 @@ _RULES = [
     Rule("ACCOUNT_INSTITUTION", "error", "utility", "户号与机构编码、名称须同时填写", "account and institution code and name must be given together"),
     Rule("INSTITUTION_UNKNOWN", "error", "utility", "机构编码不在该业务类型的机构名录中", "institution code is not registered for this utility"),
     Rule("INSTITUTION_NAME", "error", "utility", "机构名称与名录中该编码的名称不一致", "institution name differs from the registered name of its code"),
+    # Cross-field checks (transforms/crossfield.py: the decisions and why).
+    Rule("BIRTH_AFTER_DBSJ", "error", "record", "证件号码中的出生日期晚于登簿时间", "birth date in the ID number is after the recorded time (DBSJ)"),
+    Rule("OWNER_AGE", "warning", "record", "按证件号码，登簿时权利人年龄超过120岁，请核实", "by the ID number the owner was over 120 at DBSJ, please check"),
+    Rule("OWNER_ID_REPEATED", "error", "record", "同一方的两个权利人证件号码相同", "two owners on the same side share one ID number"),
+    Rule("BUYER_IS_SELLER", "warning", "record", "买方与卖方有相同证件号码（份额转移或加名时可能出现），请核实", "buyer and seller share an ID number (possible for a share transfer or adding a spouse), please check"),
+    Rule("CERT_YEAR_AFTER_DBSJ", "error", "record", "不动产权证号中的年份晚于登簿年份", "certificate year is after the year of the recorded time (DBSJ)"),
+    Rule("CERT_YEAR_OLD", "warning", "record", "不动产权证号中的年份早于2015年（不动产登记暂行条例施行前），请核实", "certificate year before 2015 (before the unified certificate existed), please check"),
+    Rule("CERT_PLACE", "warning", "record", "不动产权证号中的地名与行政区划代码的县（市、区）或市不符", "certificate place names neither the county nor the city of XZQH"),
+    Rule("XZQH_RETIRED", "error", "record", "行政区划代码已撤销，请改用继任代码（见 reference/xzqh_history.csv，如 371202 莱城区 → 370116 莱芜区）",
+         "XZQH is a retired code: use its successor (reference/xzqh_history.csv, e.g. 371202 → 370116)"),
+    Rule("INSTITUTION_COUNTY", "error", "utility", "机构编码已登记，但不服务于该行政区划（工单将发往错误机构）", "institution is registered, but not for this XZQH's county (the work order would go to the wrong utility)"),
 ]
 RULES: dict[str, Rule] = {r.id: r for r in _RULES}
 
@@ -112,10 +123,14 @@ class Context:
     institutions: dict[tuple[str, str], str]  # (utility, code) -> normalised registered name
     as_of: datetime
     known_rowguids: frozenset[str] = frozenset()  # ROWGUIDs already taken as new in earlier runs
+    institution_counties: dict[str, dict[str, frozenset[str]]] | None = None  # utility -> code -> counties served
+    retired: dict | None = None  # retired county code -> codetables.RetiredDivision
 
 
-def build_context(*, divisions, area_codes: dict[str, dict], registry: pd.DataFrame, as_of: datetime, known_rowguids: Iterable[str] = ()) -> Context:
-    """A Context from reference data (gateway.reference) and a registry frame (utility, code, name)."""
+def build_context(*, divisions, area_codes: dict[str, dict], registry: pd.DataFrame, as_of: datetime, known_rowguids: Iterable[str] = (),
+                  xzqh_history: dict | None = None) -> Context:
+    """A Context from reference data (gateway.reference) and a registry frame (utility, code, name,
+    and xzqh: the county each row serves — one row per county an institution serves)."""
     counties = frozenset(c for c, d in divisions.items() if d.level == "county")
     zones = frozenset(c for c, d in divisions.items() if d.level == "functional_zone")
     places: dict[str, tuple[str, ...]] = {}
@@ -129,7 +144,13 @@ def build_context(*, divisions, area_codes: dict[str, dict], registry: pd.DataFr
     names = registry["name"].astype(str).map(normalise_name)
     institutions = dict(zip(zip(registry["utility"], registry["code"].astype(str).str.upper()), names))
     digits = {code: int(row["subscriber_digits"]) for code, row in area_codes.items()}
-    return Context(counties, zones, places, digits, institutions, as_of, frozenset(known_rowguids))
+    served: dict[str, dict[str, set[str]]] = {}
+    if "xzqh" in registry:
+        for utility, code, xzqh in zip(registry["utility"], registry["code"].astype(str).str.upper(), registry["xzqh"]):
+            if isinstance(xzqh, str) and xzqh:
+                served.setdefault(utility, {}).setdefault(code, set()).add(xzqh)
+    institution_counties = {u: {c: frozenset(x) for c, x in codes.items()} for u, codes in served.items()}
+    return Context(counties, zones, places, digits, institutions, as_of, frozenset(known_rowguids), institution_counties, dict(xzqh_history or {}))
 
 
 def normalise_name(name: str) -> str:
@@ -294,7 +315,9 @@ def evaluate(records: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Data
         _area(rows, {k: v[start:stop] for k, v in dense.items()}, after)
         _certificate(rows, after)
         _dbsj(rows, dense["DBSJ_TS"][start:stop], ctx, after)
-        return before, after, _utilities(rows, lookups, after)
+        requested = _utilities(rows, lookups, after)
+        _cross(rows, dense["DBSJ_TS"][start:stop], ctx, after)
+        return before, after, requested
 
     bounds = _block_bounds(columns["ROWGUID"], n)
     # The blocks, and beside them the run-wide ROWGUID check, on the thread pool.
@@ -679,7 +702,8 @@ def _place(b: _Block, ctx: Context, lookups: _Lookups, f: _Failures) -> None:
     encoded = b.arr("XZQH").dictionary_encode()
     codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     dictionary = encoded.dictionary.to_pylist()
-    county = np.array([c in ctx.counties for c in dictionary] + [False])[codes]
+    # A retired code has its own rule (XZQH_RETIRED, transforms/crossfield.py) naming the successor.
+    county = np.array([c in ctx.counties or c in (ctx.retired or {}) for c in dictionary] + [False])[codes]
     zone = np.array([c in ctx.functional_zones for c in dictionary] + [False])[codes]
     f.add(np.flatnonzero((codes >= 0) & ~county & ~zone), "XZQH_COUNTY", "XZQH", with_value=True)
     f.add(np.flatnonzero(zone), "XZQH_ZONE", "XZQH", with_value=True)
@@ -747,6 +771,23 @@ def _dbsj(b: _Block, ts: np.ndarray, ctx: Context, f: _Failures) -> None:
     f.add(np.flatnonzero(present & ~parsed), "DBSJ_FORMAT", "DBSJ")
     f.add(np.flatnonzero(parsed & (ts > pd.Timestamp(ctx.as_of).to_datetime64())), "DBSJ_FUTURE", "DBSJ")
     f.add(np.flatnonzero(parsed & (ts < np.datetime64("1990-01-01"))), "DBSJ_OLD", "DBSJ")
+
+
+def _cross(b: _Block, ts: np.ndarray, ctx: Context, f: _Failures) -> None:
+    """Cross-field checks (transforms/crossfield.py), in one fixed order in every block."""
+    ids = {side: b.arr(f"{side}_IDS") for side in ("ZRF", "ZCF")}
+    types = {side: b.arr(f"{side}_TYPES") for side in ("ZRF", "ZCF")}
+    for rule, field, rows in crossfield.owners(ids, types, ts, ctx.as_of):
+        f.add(rows, rule, field, with_value=True)
+    xzqh = b.arr("XZQH")
+    for rule, field, rows in crossfield.certificate(b.arr("BDCQZH"), ts, xzqh, ctx.place_names):
+        f.add(rows, rule, field, with_value=True)
+    f.add(crossfield.retired_county(xzqh, ctx.retired or {}), "XZQH_RETIRED", "XZQH", with_value=True)
+    for utility, (_, code, _) in UTILITIES.items():
+        if code is None:
+            continue
+        rows = crossfield.institution_county(b.arr(code), xzqh, (ctx.institution_counties or {}).get(utility, {}), ctx.counties)
+        f.add(rows, "INSTITUTION_COUNTY", code, utility=utility, with_value=True)
 
 
 # --- utilities and the outcome ------------------------------------------------------------

@@ -20,7 +20,8 @@ REGISTRY = pd.DataFrame(
     ],
     columns=["utility", "code", "name", "xzqh"],
 )
-CTX = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=REGISTRY, as_of=datetime(2024, 12, 31, 23, 59))
+CTX = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=REGISTRY, as_of=datetime(2024, 12, 31, 23, 59),
+                    xzqh_history=reference.xzqh_history())
 BASE = {
     "ROWGUID": "7d9f2c1e-0000-4000-8000-000000000001", "YCYWH": "202406040000000001",
     "ZRFXM": "张三", "ZRFZJZL": "1", "ZRFZJHM": "11010519491231002X", "ZRFLXDH": "13812345678",
@@ -93,6 +94,19 @@ CASES = [
     ("INSTITUTION_UNKNOWN", {"GSJGBM": "G0001"}, {"GSJGBM": "w0001"}),
     ("INSTITUTION_NAME", {"GSJGMC": "济南港华燃气有限公司"}, {"GSJGMC": " 济南水务集团有限公司 "}),
     ("INSTITUTION_NAME", {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司"}, {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司(历下分公司)"}),
+    # Cross-field checks (transforms/crossfield.py; more cases with their reasons in tests/unit/test_crossfield.py).
+    ("BIRTH_AFTER_DBSJ", {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-06-04 10:00:00"},
+     {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-07-01 10:00:00"}),
+    ("OWNER_AGE", {"ZCFZJHM": "11010519000101001X"}, {"ZCFZJHM": "11010519491231002X"}),
+    ("OWNER_ID_REPEATED", {"ZRFXM": "张三,王五", "ZRFZJZL": "1,1", "ZRFZJHM": "11010519491231002X,11010519491231002X", "ZRFLXDH": "13812345678,13812345678"},
+     {"ZRFXM": "张三,王五", "ZRFZJZL": "1,1", "ZRFZJHM": "11010519491231002X,44011320141005001X", "ZRFLXDH": "13812345678,13812345678"}),
+    ("BUYER_IS_SELLER", {"ZCFZJHM": "11010519491231002X"}, {"ZCFZJHM": "360426199101010071"}),
+    ("CERT_YEAR_AFTER_DBSJ", {"BDCQZH": "鲁(2025)济南市不动产权第0000001号"}, {"BDCQZH": "鲁(2024)济南市不动产权第0000001号"}),
+    ("CERT_YEAR_OLD", {"BDCQZH": "鲁(2012)济南市不动产权第0000001号"}, {"BDCQZH": "鲁(2015)济南市不动产权第0000001号"}),
+    ("CERT_PLACE", {"BDCQZH": "鲁(2021)青岛市不动产权第0000001号"}, {"BDCQZH": "鲁(2021)历下区不动产权第0000001号"}),
+    ("XZQH_RETIRED", {"XZQH": "371202", "FWZL": "山东省莱芜市莱城区凤城大街1号", "YSHH": None, "GSJGBM": None, "GSJGMC": None},
+     {"XZQH": "370116", "FWZL": "山东省济南市莱芜区凤城大街1号", "YSHH": None, "GSJGBM": None, "GSJGMC": None}),
+    ("INSTITUTION_COUNTY", {"XZQH": "370103", "FWZL": "山东省济南市市中区经七路1号"}, {"XZQH": "370102"}),
 ]
 
 

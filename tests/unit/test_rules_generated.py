@@ -26,6 +26,8 @@ RULE_OF_DEFECT = {
     "account_without_institution": "ACCOUNT_INSTITUTION",
     "missing_required": "REQUIRED",
     "duplicate_rowguid": "ROWGUID_DUPLICATE",
+    "birth_after_dbsj": "BIRTH_AFTER_DBSJ",
+    "institution_other_county": "INSTITUTION_COUNTY",
 }
 
 

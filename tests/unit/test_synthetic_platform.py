@@ -123,6 +123,12 @@ def test_labelled_defects_are_really_defective(records, registry):
             assert pd.Timestamp(row.DBSJ) > AS_OF
         elif kind == "institution_mismatch":
             assert names[row.GSJGBM] != row.GSJGMC
+        elif kind == "birth_after_dbsj":
+            assert row.ZRFZJZL == "1" and _id_ok(row.ZRFZJHM)
+            assert row.ZRFZJHM[6:14] > pd.Timestamp(row.DBSJ).strftime("%Y%m%d")
+        elif kind == "institution_other_county":
+            assert names[row.GSJGBM] == row.GSJGMC
+            assert row.XZQH not in set(registry.loc[registry["code"] == row.GSJGBM, "xzqh"])
         elif kind == "account_without_institution":
             assert pd.notna(row.YQHH) and pd.isna(row.RQJGBM) and pd.isna(row.RQJGMC)
         elif kind == "missing_required":
