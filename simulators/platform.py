@@ -49,7 +49,15 @@ DEFECT_KINDS: dict[str, str] = {
     "birth_after_dbsj": "ZRFZJHM",  # cross-field: a resident ID born after DBSJ (and before as_of)
     "institution_other_county": "GSJGBM",  # cross-field: a water institution registered for another county
 }
-ODDITY_KINDS = ("fullwidth_digits", "lowercase_x", "spaces", "fullwidth_brackets", "dbsj_format")
+ODDITY_KINDS = ("fullwidth_digits", "lowercase_x", "spaces", "fullwidth_brackets", "dbsj_format", "foreign_id", "phone_written", "name_dot")
+# Odd-looking valid buyers (issue 13): foreigners' permanent residence cards (2023 '9' form under
+# 身份证 or 其它, 2004 3-letter form), HK/Macao travel permits; phones as people write them;
+# transliterated names with the middle dot written as ・ • ． or ·.
+_PR_2023_PREFIXES = np.array(["911840", "937826", "931392", "944410"])  # 9 + province + nationality (ISO 3166 numeric)
+_OLD_PR_NATIONS = np.array(["USA", "GBR", "JPN", "KOR", "DEU"])
+_BIRTHS = np.array(["19750312", "19880921", "19620105", "19910630"])
+_DOTTED_NAMES = (("阿依古丽", "买买提"), ("迪丽娜尔", "阿不都拉"), ("约翰", "史密斯"), ("扎西", "次仁"))
+_NAME_DOTS = np.array(["·", "・", "•", "．"])
 MISSING_FIELDS = ("YCYWH", "ZRFXM", "ZRFZJHM", "FWZL", "BDCQZH", "DBSJ")
 SEPARATORS = np.array([",", "，", "、", "/", ";"])
 
@@ -262,7 +270,7 @@ def generate(
     is_odd = (~is_defect) & (rng.random(n) < oddity_rate)
     oddity[is_odd] = rng.choice(np.array(ODDITY_KINDS), size=int(is_odd.sum()))
     # Defects and lower-case x sit in the first buyer's resident ID: make that buyer one person.
-    single_buyer = np.isin(defect, ["bad_id_checksum", "impossible_birth_date", "bad_phone", "birth_after_dbsj"]) | (oddity == "lowercase_x")
+    single_buyer = np.isin(defect, ["bad_id_checksum", "impossible_birth_date", "bad_phone", "birth_after_dbsj"]) | np.isin(oddity, ["lowercase_x", "foreign_id", "phone_written", "name_dot"])
 
     f: dict[str, np.ndarray] = {}
     f["ROWGUID"] = _uuids(rng, n)
@@ -457,6 +465,8 @@ def _inject_oddities(frame: pd.DataFrame, rng: np.random.Generator) -> None:
     m = _mask(frame, "oddity", "fullwidth_brackets")
     frame.loc[m, "BDCQZH"] = frame.loc[m, "BDCQZH"].str.replace("(", "（", regex=False).str.replace(")", "）", regex=False)
 
+    _inject_written_forms(frame, rng)
+
     m = _mask(frame, "oddity", "dbsj_format")
     k = int(m.sum())
     ts = pd.to_datetime(frame.loc[m, "DBSJ"])
@@ -464,6 +474,38 @@ def _inject_oddities(frame: pd.DataFrame, rng: np.random.Generator) -> None:
     frame.loc[m, "DBSJ"] = np.where(
         forms == 0, ts.dt.strftime("%Y/%m/%d %H:%M:%S"), np.where(forms == 1, ts.dt.strftime("%Y%m%d%H%M%S"), ts.dt.strftime("%Y-%m-%dT%H:%M:%S"))
     )
+
+
+def _inject_written_forms(frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    """The buyer's ID, phone or name in a valid form real systems write (docs/domain.md §3-4)."""
+    rows = frame.index[_mask(frame, "oddity", "foreign_id")]
+    k = len(rows)
+    if k:
+        form = rng.integers(0, 4, size=k)
+        pr_2023 = _resident_ids(rng, rng.choice(_PR_2023_PREFIXES, size=k), rng.choice(_BIRTHS, size=k))
+        old_pr = _cat(rng.choice(_OLD_PR_NATIONS, size=k), _digits(rng, k, 12))
+        permit = _cat(rng.choice(np.array(["H", "M"]), size=k), _digits(rng, k, 8), np.where(rng.random(k) < 0.5, _digits(rng, k, 2), ""))
+        frame.loc[rows, "ZRFZJHM"] = np.where(form < 2, pr_2023, np.where(form == 2, old_pr, permit))
+        frame.loc[rows, "ZRFZJZL"] = np.array(["1", "99", "1", "2"])[form]
+
+    rows = frame.index[_mask(frame, "oddity", "phone_written")]
+    if len(rows):
+        phones = frame.loc[rows, "ZRFLXDH"].to_numpy(dtype=object).astype(str)
+        form = rng.integers(0, 3, size=len(rows))
+        written = []
+        for phone, f in zip(phones, form):
+            if phone.startswith("1"):
+                written.append((f"{phone[:3]}-{phone[3:7]}-{phone[7:]}", f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}", f"0086{phone}")[f])
+            else:
+                area, local = phone[:4], phone[4:].lstrip("-")
+                written.append((f"({area}){local}", f"（{area}）{local}", f"{area}-{local}转{100 + f}")[f])
+        frame.loc[rows, "ZRFLXDH"] = written
+
+    rows = frame.index[_mask(frame, "oddity", "name_dot")]
+    if len(rows):
+        pairs = rng.integers(0, len(_DOTTED_NAMES), size=len(rows))
+        dots = rng.choice(_NAME_DOTS, size=len(rows))
+        frame.loc[rows, "ZRFXM"] = [_DOTTED_NAMES[p][0] + d + _DOTTED_NAMES[p][1] for p, d in zip(pairs, dots)]
 
 
 def corrections(frame: pd.DataFrame, *, seed: int, registry: pd.DataFrame | None = None, fraction: float = 1.0) -> pd.DataFrame:

@@ -71,3 +71,26 @@ def uscc_check_ok(matrix: np.ndarray) -> np.ndarray:
     """Per row of an (n, 18) uint8 matrix of USCC-charset codes: is the check character right?"""
     values = _USCC_VALUE[matrix]
     return (31 - _weighted_sum(values, USCC_WEIGHTS) % 31) % 31 == values[:, 17]
+
+
+# GB 11714-1997 organisation code: 8 body characters (digits, upper-case letters), weights
+# 3 7 9 10 5 8 4 2; C9 = 11 - (sum mod 11), 10 -> 'X', 11 -> '0'. Letters count as 10..35.
+ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def org_code_check_char(body: str) -> str:
+    """Check character of an 8-character organisation-code body (GB 11714)."""
+    total = sum(int(c, 36) * w for c, w in zip(body, ORG_WEIGHTS))
+    c9 = 11 - total % 11
+    return "X" if c9 == 10 else "0" if c9 == 11 else str(c9)
+
+
+def org_code_ok(code: str) -> bool:
+    """`XXXXXXXX-C` or `XXXXXXXXC` with the right GB 11714 check character."""
+    body, check = code.replace("-", "")[:8], code[-1]
+    return len(code.replace("-", "")) == 9 and body.isalnum() and org_code_check_char(body) == check
+
+
+# Foreigners' permanent residence ID card, 2023 edition: '9' + issuing province (2 digits) +
+# nationality (3) + birth date (8) + sequence (3) + MOD 11-2 check (as GB 11643).
+PR_2023_FIRST = ord("9")

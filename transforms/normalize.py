@@ -25,6 +25,8 @@ pandas keeps its `str` columns in, so handing them to pandas copies nothing.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -50,12 +52,24 @@ DBSJ_PATTERN = r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 # tests/unit/test_fast_paths.py holds every fast path to.
 
 
+# Whitespace and the invisible characters that survive NFKC (zero-width space/joiners, word
+# joiner, BOM, soft hyphen): in a code they are never part of the value. Ingest cleaning
+# (transforms/text.py) removes most of them already; this holds for a value that arrives uncleaned.
+_CODE_INVISIBLE = r"[\s\x{200B}-\x{200F}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{180E}]+"
+
+
 def _code_full(arr: pa.Array) -> pa.Array:
-    return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", "")
+    return pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), _CODE_INVISIBLE, "")
+
+
+# Characters written for the middle dot of transliterated names (GB/T 15834-2011 标点符号用法 4.14:
+# 间隔号 '·' U+00B7): katakana middle dot, bullet, full-width full stop, hyphenation point,
+# half-width katakana middle dot, dot operator. All become U+00B7. A middle dot is not an owner separator.
+NAME_DOTS = "\u30fb\u2022\uff0e\u2027\uff65\u22c5"
 
 
 def _text_full(arr: pa.Array, *, nfkc: bool) -> pa.Array:
-    out = pc.utf8_normalize(arr, "NFKC") if nfkc else arr
+    out = pc.utf8_normalize(arr, "NFKC") if nfkc else pc.replace_substring_regex(arr, f"[{NAME_DOTS}]", "\u00b7")
     # Half-width brackets and collapsed inner spaces keep institution names comparable.
     out = pc.replace_substring(pc.replace_substring(out, "（", "("), "）", ")")
     return pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
@@ -180,6 +194,62 @@ def _area(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pc.take(number, encoded.indices), pc.take(decimals, encoded.indices)
 
 
+# --- phones ---------------------------------------------------------------------------------
+# Rewrites, in order, from how people and systems write a phone to one canonical form:
+# mobile `1XXXXXXXXXX`, landline `0AREA-LOCAL[-EXT]`, service `400/800XXXXXXX`, `95XXX[XXX]`,
+# `96XXX`. Applied to a code-normalised value (NFKC, no spaces). What no rewrite makes canonical
+# is left as it is, and the PHONE rule refuses it.
+PHONE_REWRITES = (
+    (r"(?i)(?:转|分机|ext\.?)(\d{1,6})$", r"-\1"),  # extension: 转801, 分机801, ext.801 -> -801
+    (r"^(?:\+86|0086|86)-?\(?(1\d{2}-?\d{4}-?\d{4})$", r"\1"),  # +86 / 0086 / 86 before a mobile
+    (r"^(?:\+86|0086)-?\(?0?([2-9])", r"0\1"),  # +86 before an area code: the trunk 0 comes back
+    (r"^\((0\d{2,3})\)-?", r"\1-"),  # (0531)88557856
+    (r"^(0\d{2,3})\)-?", r"\1-"),  # what is left of +86(531)88557856
+    (r"^(1\d{2})-?(\d{4})-?(\d{4})$", r"\1\2\3"),  # 138-1234-5678
+    (r"^(0\d{2,3})-(\d{3,4})-(\d{4})(-\d{1,6})?$", r"\1-\2\3\4"),  # 0531-8855-7856
+    (r"^(0[12]\d|0[3-9]\d{2})(\d{7,8}(?:-\d{1,6})?)$", r"\1-\2"),  # 053188557856 -> 0531-88557856
+    (r"^([48]00)-?(\d{3,4})-?(\d{3,4})$", r"\1\2\3"),  # 400-123-4567
+    (r"^(95\d{3})-(\d{3})$", r"\1\2"),  # 95105-888
+)
+SERVICE_PATTERN = r"^(?:[48]00\d{7}|95\d{3}(?:\d{3})?|96\d{3})$"
+
+
+def canonical_phones(arr: pa.Array) -> pa.Array:
+    """Each phone (code-normalised) rewritten to its canonical form (PHONE_REWRITES)."""
+    out = arr
+    for pattern, replacement in PHONE_REWRITES:
+        out = pc.replace_substring_regex(out, pattern, replacement)
+    return out
+
+
+def _canonical_phone_lists(lists: pa.ListArray) -> pa.ListArray:
+    """Owner phone lists with every phone in canonical form. A plain 11-digit mobile (most
+    phones) is canonical already: only the other items go through the rewrites."""
+    items = lists.values
+    lengths = utf8.byte_lengths(items)
+    not_digits = utf8.rows_with(items, lambda data: (data - np.uint8(48)) > np.uint8(9))
+    rest = np.flatnonzero(not_digits | (lengths != 11) | ~pc.fill_null(pc.starts_with(items, "1"), False).to_numpy(zero_copy_only=False))
+    if not len(rest):
+        return lists
+    rewritten = canonical_phones(items.take(pa.array(rest)))
+    mask = np.zeros(len(items), dtype=bool)
+    mask[rest] = True
+    merged = pc.replace_with_mask(items, pa.array(mask), rewritten)
+    return pa.ListArray.from_arrays(lists.offsets, merged, mask=pc.is_null(lists) if lists.null_count else None)
+
+
+def canonical_phone(value: str | None) -> str | None:
+    """One phone as written -> canonical form, or None when it is not a well-formed phone
+    (mobile, landline with any area code, service number; local lengths are the rule's business)."""
+    if value is None:
+        return None
+    code = _code_full(pa.array([value], pa.string()))
+    out = canonical_phones(code)[0].as_py()
+    canonical = r"^1[3-9]\d{9}$|^0(?:[12]\d|[3-9]\d{2})-\d{7,8}(?:-\d{1,6})?$|" + SERVICE_PATTERN
+    ok = out is not None and re.fullmatch(canonical, out) is not None
+    return out if ok else None
+
+
 # --- DBSJ ----------------------------------------------------------------------------------
 
 
@@ -271,6 +341,8 @@ def _field_columns(field: str, raw: pa.ChunkedArray) -> dict[str, pa.ChunkedArra
     out: dict[str, pa.ChunkedArray | np.ndarray] = {field: value, f"{field}__orig": raw}
     if field in OWNER_LISTS:
         out[OWNER_LISTS[field]] = _split_column(value)
+        if field.endswith("LXDH"):  # each owner's phone in its canonical form
+            out[OWNER_LISTS[field]] = pa.chunked_array([_canonical_phone_lists(c) for c in out[OWNER_LISTS[field]].chunks], type=pa.list_(pa.string()))
     elif field == "FWJZMJ":
         areas = [_area(c) for c in value.chunks]
         out["FWJZMJ_NUM"] = pa.chunked_array([a[0] for a in areas], type=pa.float64())

@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 
 from transforms import crossfield, dates, parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
-from transforms.checks import USCC_CHARSET, id_check_ok, uscc_check_ok
+from transforms.checks import USCC_CHARSET, id_check_ok, org_code_ok, uscc_check_ok
+from transforms.normalize import SERVICE_PATTERN, canonical_phones
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,10 @@ _RULES = [
     Rule("ID_BIRTH_DATE", "error", "record", "身份证号码中的出生日期不存在或晚于当前日期", "birth date in the resident ID is not a real date or is in the future"),
     Rule("ID_PROVINCE", "error", "record", "身份证号码前两位不是省级行政区划代码", "resident ID does not start with a province code"),
     Rule("ID_LEGACY_15", "warning", "record", "15位旧身份证号码", "15-digit legacy resident ID"),
+    Rule("ORG_CODE_CHECKSUM", "error", "record", "组织机构代码校验位错误（GB 11714）", "organisation code check character is wrong (GB 11714)"),
+    Rule("NAME_FORMAT", "error", "record", "姓名（名称）只有数字或含控制字符", "name is digits only or holds a control character"),
     Rule("USCC_CHECKSUM", "error", "record", "统一社会信用代码校验位错误（GB 32100）", "unified social credit code check character is wrong (GB 32100)"),
-    Rule("PHONE", "error", "record", "联系电话不是有效的手机号码或固定电话", "phone is neither a valid mobile nor a valid landline number"),
+    Rule("PHONE", "error", "record", "联系电话不是有效的手机号码、固定电话或服务号码（400/800/95/96）", "phone is neither a valid mobile, landline nor service number (400/800/95/96)"),
     Rule("OWNER_COUNT", "error", "record", "姓名、证件种类、证件号码、联系电话的人数不一致", "owner counts differ across name, ID type, ID number and phone"),
     Rule("XZQH_COUNTY", "error", "record", "行政区划代码不是山东省县级行政区划代码", "XZQH is not a Shandong county-level code"),
     Rule("XZQH_ZONE", "warning", "record", "行政区划代码为功能区代码（非GB/T 2260）", "XZQH is a functional-zone code (not GB/T 2260)"),
@@ -93,6 +96,19 @@ RESIDENT_ID_TYPES = ("1", "4")  # 身份证, 户口簿 carry the resident ID num
 CERT_PATTERN = r"^鲁\((19|20)\d{2}\)[^()]{1,30}?不动产(权|证明)第\d{5,10}号(\(.{1,6}\))?$"
 LEGACY_CERT_PATTERN = r"房权证|房屋所有权证|房字第"
 MOBILE_PATTERN = r"^(\+?86)?1[3-9]\d{9}$"
+# Type 2 (港澳台) documents, as written after normalisation (NFKC: brackets half width):
+# HK identity card: 1-2 letters + 6 digits + check digit (0-9 or A), often in brackets;
+# Macao resident ID: 1/5/7 + 6 digits + (check digit); Taiwan ID: letter + 1/2 + 8 digits;
+# 港澳居民来往内地通行证 (2013 card): H/M + 8 digits, + 2-digit issue count when copied from the card face;
+# 台湾居民来往大陆通行证: 8 digits (2015 card), older booklet 10 digits with an optional (letter)
+# (the booklet form is as seen in practice; not confirmed from a published specification).
+PERMIT_PATTERN = r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}|[HM]\d{8}(?:\d{2})?|\d{8}(?:\([A-Z]\))?|\d{10}(?:\([A-Z]\))?"
+# 外国人永久居留证 2004 edition: ISO 3166 alpha-3 nationality + 12 digits.
+OLD_PR_PATTERN = r"[A-Z]{3}\d{12}"
+# Passports: Chinese E+8 / E+letter+7 / G+8 digits; foreign ones letters and digits (ICAO 9303), 5-17.
+PASSPORT_PATTERN = r"[A-Z0-9]{5,17}"
+# A name that cannot be a person's or a company's: digits only, or a control character in it.
+NAME_BAD_PATTERN = r"\d+|.*[\x00-\x1f\x7f-\x9f].*"
 LANDLINE_PATTERN = r"^(?:(?P<short>0[12]\d)-?|(?P<long>0[3-9]\d{2})-?)(?P<local>\d{7,8})(?:-\d{1,6})?$"
 
 
@@ -487,11 +503,19 @@ def _type_flags(dictionary: list[str]) -> dict[str, np.ndarray]:
     return {
         "known": flag(ID_TYPES), "resident": flag(RESIDENT_ID_TYPES), "permit": flag(("2",)), "passport": flag(("3",)),
         "company": flag(("6", "7", "8")), "org": flag(("6",)), "licence": flag(("7",)),
+        "id_card": flag(("1",)), "other": flag(("99",)),
     }
 
 
 _PROVINCE = np.zeros(100, dtype=bool)
 _PROVINCE[[int(p) for p in PROVINCE_PREFIXES]] = True
+
+
+def _province_ok(m: np.ndarray) -> np.ndarray:
+    """Per 18-byte ID: a province code in front, or '9' + a province code (2023 permanent residence card)."""
+    first = (m[:, 0].astype(np.int64) - 48) * 10 + m[:, 1] - 48
+    after_nine = (m[:, 1].astype(np.int64) - 48) * 10 + m[:, 2] - 48
+    return np.where(m[:, 0] == ord("9"), _PROVINCE[np.clip(after_nine, 0, 99)], _PROVINCE[np.clip(first, 0, 99)])
 _USCC_ALLOWED = np.zeros(256, dtype=bool)
 _USCC_ALLOWED[np.frombuffer(USCC_CHARSET.encode("ascii"), dtype=np.uint8)] = True
 
@@ -573,9 +597,11 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     resident, permit = kind["resident"] & ~empty, kind["permit"] & ~empty
     passport, company = kind["passport"] & ~empty, kind["company"] & ~empty
     uscc_shape = shapes.uscc(company)  # only companies' numbers are read as USCC
-    hk_macao_tw = _match_where(numbers, permit & ~eighteen, r"[A-Z]{1,2}\d{6}\(?[\dA]\)?|[157]\d{6}\(?\d\)?|[A-Z][12]\d{8}")
-    shape_bad = (resident & ~eighteen & ~fifteen) | (permit & ~eighteen & ~hk_macao_tw)
-    shape_bad |= passport & ~_match_where(numbers, passport, r"[A-Z0-9]{5,17}")
+    hk_macao_tw = _match_where(numbers, permit & ~eighteen, PERMIT_PATTERN)
+    # The 2004 foreigners' permanent residence card (3 letters + 12 digits) under 身份证, 港澳台 or 其它.
+    old_pr = _match_where(numbers, (kind["id_card"] | permit | kind["other"]) & ~empty & ~eighteen & ~fifteen, OLD_PR_PATTERN)
+    shape_bad = (resident & ~eighteen & ~fifteen & ~old_pr) | (permit & ~eighteen & ~hk_macao_tw & ~old_pr)
+    shape_bad |= passport & ~_match_where(numbers, passport, PASSPORT_PATTERN)
     org_code = _match_where(numbers, company & kind["org"] & ~uscc_shape, r"[0-9A-Z]{8}-?[0-9X]")
     shape_bad |= company & ~uscc_shape & ~org_code & ~(kind["licence"] & fifteen)
     f.add(_distinct(parents[shape_bad]), "ID_FORMAT", id_field, with_value=True)
@@ -583,12 +609,29 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     # Resident IDs (and 18-digit residence permits): check character, birth date, province.
     # (Computed over every 18-byte number at once, which is cheaper than gathering the chosen
     # ones; only the chosen ones' results are used.)
-    chosen = (resident | permit) & eighteen
+    # A 2023 permanent residence card ('9' + 17) is recognisable whatever type it is filed
+    # under: under 其它 (99) it is checked too.
+    pr_2023 = shapes.over18(lambda m: m[:, 0] == ord("9"))
+    chosen = (resident | permit | (kind["other"] & pr_2023 & ~empty)) & eighteen
     f.add(_distinct(parents[chosen & ~shapes.over18(id_check_ok)]), "ID_CHECKSUM", id_field, with_value=True)
     f.add(_distinct(parents[chosen & shapes.over18(lambda m: _birth_date_bad(m, ctx.as_of))]), "ID_BIRTH_DATE", id_field, with_value=True)
-    province = shapes.over18(lambda m: _PROVINCE[np.clip((m[:, 0].astype(np.int64) - 48) * 10 + m[:, 1] - 48, 0, 99)])
+    province = shapes.over18(_province_ok)
     f.add(_distinct(parents[chosen & ~province]), "ID_PROVINCE", id_field, with_value=True)
     f.add(_distinct(parents[resident & fifteen]), "ID_LEGACY_15", id_field, with_value=True)
+
+    # Organisation codes (type 6, 9 characters): the GB 11714 check character.
+    org_at = np.flatnonzero(org_code)
+    if len(org_at):
+        org_bad = np.array([not org_code_ok(v) for v in numbers.take(pa.array(org_at)).to_pylist()], dtype=bool)
+        f.add(_distinct(parents[org_at[org_bad]]), "ORG_CODE_CHECKSUM", id_field, with_value=True)
+    else:
+        f.add(org_at, "ORG_CODE_CHECKSUM", id_field, with_value=True)
+
+    # Names: each owner's name neither digits only nor holding a control character.
+    name_values = pc.list_flatten(b.arr(f"{prefix}_NAMES"))
+    n_parents = np.repeat(np.arange(b.n), names)
+    name_bad = _match(name_values, NAME_BAD_PATTERN)
+    f.add(_distinct(n_parents[name_bad]), "NAME_FORMAT", f"{prefix}XM", with_value=True)
 
     # Companies: the USCC check character (type 8, or 6/7 given as an 18-char code).
     idx = np.flatnonzero(company & uscc_shape)
@@ -637,7 +680,11 @@ def _phone_ok(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
 
 
 def _phone_ok_by_pattern(phones: pa.Array, lookups: _Lookups) -> np.ndarray:
-    mobile = _match(phones, MOBILE_PATTERN.strip("^$"))
+    """The general path: each phone as written (dashes, brackets, +86, extensions) rewritten to
+    its canonical form (transforms/normalize.PHONE_REWRITES), then matched: mobile, landline
+    (local length per Shandong area code), or service number (400/800/95/96)."""
+    phones = canonical_phones(phones)
+    mobile = _match(phones, MOBILE_PATTERN.strip("^$")) | _match(phones, SERVICE_PATTERN.strip("^$"))
     parts = pc.extract_regex(phones, LANDLINE_PATTERN)
     short = pc.struct_field(parts, [0])
     area = pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(short), 0), False), short, pc.struct_field(parts, [1]))

@@ -34,8 +34,13 @@ def _halfwidth(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().replace(" ", "")
 
 
-def _id_ok(number: str) -> bool:
+def _id_ok(number: str, kind: str = "1") -> bool:
     number = _halfwidth(number).upper()
+    # 2004 foreigners' permanent residence card (3 letters + 12 digits); HK/Macao travel permit (H/M + 8 [+2]).
+    if kind in ("1", "99") and re.fullmatch(r"[A-Z]{3}\d{12}", number):
+        return True
+    if kind == "2" and re.fullmatch(r"[HM]\d{8}(\d{2})?", number):
+        return True
     if not re.fullmatch(r"\d{17}[\dX]", number) or id_check_char(number[:17]) != number[17]:
         return False
     try:
@@ -46,7 +51,12 @@ def _id_ok(number: str) -> bool:
 
 
 def _phone_ok(phone: str) -> bool:
-    phone = _halfwidth(phone)
+    phone = _halfwidth(phone).replace(" ", "")
+    # As people write them: +86/0086 in front, a mobile in 3-4-4 groups, the area code in brackets, 转 extension.
+    phone = re.sub(r"^(\+86|0086)", "", phone)
+    if re.fullmatch(r"1\d{2}-\d{4}-\d{4}", phone):
+        phone = phone.replace("-", "")
+    phone = re.sub(r"^\((0\d{3})\)", r"\1-", re.sub(r"转\d{1,6}$", "", phone))
     if MOBILE.match(phone):
         return True
     m = re.fullmatch(r"(0\d{3})-?(\d{7,8})", phone)
@@ -76,8 +86,8 @@ def test_clean_records_are_valid(records, registry):
         names, types, ids, phones = (re.split(SEPARATORS, str(getattr(row, f))) for f in ("ZRFXM", "ZRFZJZL", "ZRFZJHM", "ZRFLXDH"))
         assert len(names) == len(types) == len(ids) == len(phones)
         for kind, number, phone in zip(types, ids, phones):
-            if kind in ("1", "2"):
-                assert _id_ok(number), (row.ROWGUID, number)
+            if kind in ("1", "2", "99"):
+                assert _id_ok(number, kind), (row.ROWGUID, number)
             assert _phone_ok(phone), (row.ROWGUID, phone)
         assert row.XZQH in counties
         county = reference.divisions()[row.XZQH].name
@@ -137,6 +147,10 @@ def test_odd_but_valid_forms_look_odd(records):
     assert odd.loc[odd["oddity"] == "fullwidth_brackets", "BDCQZH"].str.contains("（").all()
     assert odd.loc[odd["oddity"] == "spaces", "ZRFXM"].str.startswith(" ").all()
     assert not odd.loc[odd["oddity"] == "dbsj_format", "DBSJ"].str.match(r"^\d{4}-\d{2}-\d{2} \d{2}:").any()
+    foreign = odd[odd["oddity"] == "foreign_id"]
+    assert foreign["ZRFZJHM"].str.match(r"^(9\d{16}[\dX]|[A-Z]{3}\d{12}|[HM]\d{8}(\d{2})?)$").all() and set(foreign["ZRFZJZL"]) == {"1", "2", "99"}
+    assert not odd.loc[odd["oddity"] == "phone_written", "ZRFLXDH"].str.match(r"^(1\d{10}|0\d{3}-?\d{7,8})$").any()
+    assert odd.loc[odd["oddity"] == "name_dot", "ZRFXM"].str.contains("[·・•．]").all()
 
 
 def test_realistic_mix(records):
