@@ -1,7 +1,7 @@
 """
 ### remote_collection — 异地代收: packages to the property's county, statuses back
 
-Every hour (DOMAIN.md §6; docs/remote-collection.md):
+Every hour (docs/domain.md §6; docs/remote-collection.md):
 
 1. **checklists** — counties' checklist forms (材料清单) waiting in `$GATEWAY_CHECKLIST_INBOX`
    load into the versioned lists (issues per row beside each filed form).

@@ -1,4 +1,4 @@
-"""Check-character algorithms of DOMAIN.md §4, vectorised over numpy arrays.
+"""Check-character algorithms of docs/domain.md §4, vectorised over numpy arrays.
 
 Used by validation (to verify) and by the synthetic platform (to make valid numbers).
 """

@@ -1,4 +1,4 @@
-"""Normalisation of co-handling records before any rule is checked (DOMAIN.md §4).
+"""Normalisation of co-handling records before any rule is checked (docs/domain.md §4).
 
 `normalize_records` takes the Annex 1 fields as received (text) and returns them
 normalised under the same names, with each original kept beside it as `<FIELD>__orig`:

@@ -1,4 +1,4 @@
-"""Reconciliation: the status of every work order, deadlines in working days (DOMAIN.md §5).
+"""Reconciliation: the status of every work order, deadlines in working days (docs/domain.md §5).
 
 | status | meaning |
 |---|---|

@@ -1,4 +1,4 @@
-"""Where a validated remote-collection package goes (DOMAIN.md §6): pure, vectorised.
+"""Where a validated remote-collection package goes (docs/domain.md §6): pure, vectorised.
 
 By the property's county, never by the collecting hall (属地登记: the property's authority
 accepts, reviews, records and issues the certificate):

@@ -1,4 +1,4 @@
-"""Remote collection (异地代收, DOMAIN.md §6): the rules a collected package must meet.
+"""Remote collection (异地代收, docs/domain.md §6): the rules a collected package must meet.
 
 A collecting hall (代收窗口) in one county takes an application for a property in another
 and the platform's remote-collection module writes it as a *package* (报文): the package

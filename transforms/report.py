@@ -79,7 +79,7 @@ NEVER_DELIVERED = ("pending", "held", "quarantined", "failed")
 
 UTILITY_ORDER = ("electricity", "water", "gas", "heat")
 CHANNEL_LABELS = {"grid": "总对总", "account": "配置账号", "system": "系统对接"}
-GRID_INSTITUTION = "国网山东省电力公司"  # electricity: one receiver for the province (DOMAIN.md §1)
+GRID_INSTITUTION = "国网山东省电力公司"  # electricity: one receiver for the province (docs/domain.md §1)
 
 # Metric code -> Chinese label; the columns of 按市 / 按县 / 按机构 after their keys, the rows of 汇总.
 METRICS: dict[str, str] = {
@@ -479,7 +479,7 @@ def _neutralised(table: pd.DataFrame) -> pd.DataFrame:
 _OWNER_SEPARATORS = re.compile(r"([,，、/;；])")
 # ID numbers: any run of 15+ digits (18 with a check digit or X, 15 legacy, or longer runs that hide one).
 _ID_IN_TEXT = re.compile(r"(?<!\d)\d{14,}[\dXx]")
-# Phones: mobiles (optionally +86 / 86) and landlines with area code, as DOMAIN.md §4 describes them.
+# Phones: mobiles (optionally +86 / 86) and landlines with area code, as docs/domain.md §4 describes them.
 _PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 
 

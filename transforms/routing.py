@@ -1,4 +1,4 @@
-"""Routing validated records into work orders, one per requested utility (DOMAIN.md §1).
+"""Routing validated records into work orders, one per requested utility (docs/domain.md §1).
 
 - electricity (YDHH) → the State Grid marketing system, one receiver for the province
   (channel `grid`);

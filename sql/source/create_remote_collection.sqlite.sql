@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS BDC_YDDS_SQR (
     XH          INTEGER NOT NULL,   -- position in the package, from 1
     BWID        TEXT,
     SQRXM       TEXT,   -- name
-    ZJZL        TEXT,   -- ID type (证件种类, DOMAIN.md §3)
+    ZJZL        TEXT,   -- ID type (证件种类, docs/domain.md §3)
     ZJHM        TEXT,   -- ID number
     SQRLB       TEXT,   -- role: 1 权利人, 2 义务人
     HYDDM       TEXT,   -- hall where this applicant was verified (核验地点)

@@ -29,3 +29,16 @@ def test_requirements_are_pinned():
             line = line.strip()
             if line and not line.startswith(("#", "-")):
                 assert "==" in line, f"{name}: {line} is not pinned"
+
+
+def test_the_domain_is_documented_inside_the_repository():
+    """Code and docs cite docs/domain.md (and its sources in docs/sources/), never a file outside the repo."""
+    import subprocess
+
+    assert (ROOT / "docs" / "domain.md").is_file() and "docs/domain.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    citing = [name for name in tracked if not name.startswith("docs/") and name != "tests/unit/test_layout.py"
+              and "DOMAIN" + ".md" in (ROOT / name).read_text(encoding="utf-8", errors="ignore")]
+    assert citing == []
+    for section in range(1, 8):
+        assert f"## §{section} " in (ROOT / "docs" / "domain.md").read_text(encoding="utf-8")
