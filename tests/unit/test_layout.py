@@ -36,7 +36,7 @@ def test_the_domain_is_documented_inside_the_repository():
     import subprocess
 
     assert (ROOT / "docs" / "domain.md").is_file() and "docs/domain.md" in (ROOT / "README.md").read_text(encoding="utf-8")
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split("\0")[:-1]
     citing = [name for name in tracked if not name.startswith("docs/") and name != "tests/unit/test_layout.py"
               and "DOMAIN" + ".md" in (ROOT / name).read_text(encoding="utf-8", errors="ignore")]
     assert citing == []
