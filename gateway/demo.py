@@ -384,7 +384,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
     cancel_batches = [b for b in batches if b.name.startswith("XBCX")]
     published -= sum(json.loads(next(b.glob("*.manifest.json")).read_text(encoding="utf-8"))["records"] for b in cancel_batches)
     in_force = ledger.in_force_at_receivers()  # what each receiver should hold now: delivered, less what was cancelled there
-    held = {(b.parent.parent.name, *k.rsplit(":", 2)) for b in {b.parent.parent for b in batches} for k in held_in_force(b / "outbox")}
+    held = {(drop.name, *k.rsplit(":", 2)) for drop in {b.parent.parent for b in batches} for k in held_in_force(drop / "outbox")}
     held = {(d, g, u, int(v)) for d, g, u, v in held}
     held |= {("grid" if i["receiver"] == "grid" else "county_system_" + i["receiver"].removeprefix("county/"), i["rowguid"], i["utility"], int(i["version"]))
              for i in receivers.in_force()}
