@@ -11,8 +11,10 @@ normalised under the same names, with each original kept beside it as `<FIELD>__
 - owner fields split on `,` `，` `、` `/` `;` `；` into lists (`ZRF_NAMES`, `ZRF_TYPES`,
   `ZRF_IDS`, `ZRF_PHONES`, and ZCF_* likewise), the same separators for all four;
 - DBSJ parsed from the forms the platform sends (`2024-03-05 10:11:12`, `2024/03/05 …`,
-  `20240305101112`, ISO `T`, date only) into `DBSJ_TS`; area into `FWJZMJ_NUM` with its
-  count of decimals in `FWJZMJ_DECIMALS`.
+  `20240305101112`, ISO `T`, fractional seconds, date only, `2024年3月5日 10时11分`, an
+  offset `+08:00` / `Z` converted to Shandong local time) into `DBSJ_TS`; area (a unit
+  `m2` / `平方米` and thousands separators dropped) into `FWJZMJ_NUM` with its count of
+  decimals in `FWJZMJ_DECIMALS`; a certificate's `〔year〕`/`[year]`/`【year】` as `(year)`.
 
 Empty or blank values become null. Pure and vectorised (pyarrow.compute, numpy).
 
