@@ -1,7 +1,9 @@
 """Issue 13 point 1, the fields DBSJ (登簿时间), FWJZMJ (房屋建筑面积) and BDCQZH (不动产权证号):
 each well-formed variant accepted (normalised, original kept), each malformed one refused with
 its rule, naming the field and the value as sent. Sources in comments; where a form is a
-practice seen in platform exports rather than a published specification, the comment says so."""
+practice seen in platform exports rather than a published specification, the comment says so.
+The standards' numbers and clauses cited here were given from memory, not re-read against the
+texts (GB/T 17986.1 on area precision, 国土资发〔2015〕25号, GB/T 9704-2012 7.2.4): check them."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ DBSJ_ACCEPTED = [
     ("20240603090503", "2024-06-03 09:05:03"),  # basic date-time without separators (GB/T 7408 basic format)
     ("2024-06-03", "2024-06-03 00:00:00"),  # date only
     ("2024-6-3", "2024-06-03 00:00:00"),  # single-digit month and day
-    ("2024年6月3日", "2024-06-03 00:00:00"),  # Chinese date (GB/T 7408-2005 allows the 年月日 writing in text)
+    ("2024年6月3日", "2024-06-03 00:00:00"),  # Chinese date, the ordinary written form (common practice; not checked against a standard's text)
     ("2024年6月3日 9时5分", "2024-06-03 09:05:00"),  # Chinese date and time as clerks type it
     ("2024年06月03日09时05分03秒", "2024-06-03 09:05:03"),  # the same, zero-padded, with seconds, no space
     ("2024年6月3日 9点5分", "2024-06-03 09:05:00"),  # 点 for 时, common spoken writing
