@@ -461,19 +461,31 @@ def _inject_oddities(frame: pd.DataFrame, rng: np.random.Generator) -> None:
     frame.loc[m, "ZRFXM"] = " " + frame.loc[m, "ZRFXM"] + " "
     frame.loc[m, "ZRFZJHM"] = frame.loc[m, "ZRFZJHM"] + "  "
     frame.loc[m, "BDCQZH"] = frame.loc[m, "BDCQZH"].str.replace("不动产权", " 不动产权 ", regex=False)
+    # the area with a unit or a thousands separator (docs/domain.md §4), by row: no new random draws
+    area = pd.to_numeric(frame.loc[m, "FWJZMJ"], errors="coerce")
+    unit = np.array([" ㎡", "平方米", " m²", "m2"])[np.flatnonzero(m) % 4]
+    frame.loc[m, "FWJZMJ"] = np.where(area >= 1000, area.map(lambda a: f"{a:,.2f}"), frame.loc[m, "FWJZMJ"] + unit)
 
     m = _mask(frame, "oddity", "fullwidth_brackets")
+    hexagonal = m & (np.arange(len(frame)) % 3 == 0)  # 鲁〔2021〕…: the year in 〔〕 (docs/domain.md §4)
     frame.loc[m, "BDCQZH"] = frame.loc[m, "BDCQZH"].str.replace("(", "（", regex=False).str.replace(")", "）", regex=False)
+    frame.loc[hexagonal, "BDCQZH"] = frame.loc[hexagonal, "BDCQZH"].str.replace("（", "〔", regex=False).str.replace("）", "〕", regex=False)
 
     _inject_written_forms(frame, rng)
 
     m = _mask(frame, "oddity", "dbsj_format")
     k = int(m.sum())
     ts = pd.to_datetime(frame.loc[m, "DBSJ"])
-    forms = rng.integers(0, 3, size=k)
-    frame.loc[m, "DBSJ"] = np.where(
-        forms == 0, ts.dt.strftime("%Y/%m/%d %H:%M:%S"), np.where(forms == 1, ts.dt.strftime("%Y%m%d%H%M%S"), ts.dt.strftime("%Y-%m-%dT%H:%M:%S"))
-    )
+    forms = rng.integers(0, 3, size=k) + 3 * (np.arange(k) % 2)  # 0-5, the second three by row
+    written = [
+        ts.dt.strftime("%Y/%m/%d %H:%M:%S"),
+        ts.dt.strftime("%Y%m%d%H%M%S"),
+        ts.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        ts.dt.year.astype(str) + "年" + ts.dt.month.astype(str) + "月" + ts.dt.day.astype(str) + "日 " + ts.dt.hour.astype(str) + "时" + ts.dt.minute.astype(str) + "分" + ts.dt.second.astype(str) + "秒",
+        ts.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"),
+        (ts - pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),  # UTC: read back as local time
+    ]
+    frame.loc[m, "DBSJ"] = np.select([forms == i for i in range(len(written))], [w.to_numpy() for w in written])
 
 
 def _inject_written_forms(frame: pd.DataFrame, rng: np.random.Generator) -> None:

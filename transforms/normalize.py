@@ -11,8 +11,10 @@ normalised under the same names, with each original kept beside it as `<FIELD>__
 - owner fields split on `,` `，` `、` `/` `;` `；` into lists (`ZRF_NAMES`, `ZRF_TYPES`,
   `ZRF_IDS`, `ZRF_PHONES`, and ZCF_* likewise), the same separators for all four;
 - DBSJ parsed from the forms the platform sends (`2024-03-05 10:11:12`, `2024/03/05 …`,
-  `20240305101112`, ISO `T`, date only) into `DBSJ_TS`; area into `FWJZMJ_NUM` with its
-  count of decimals in `FWJZMJ_DECIMALS`.
+  `20240305101112`, ISO `T`, fractional seconds, date only, `2024年3月5日 10时11分`, an
+  offset `+08:00` / `Z` converted to Shandong local time) into `DBSJ_TS`; area (a unit
+  `m2` / `平方米` and thousands separators dropped) into `FWJZMJ_NUM` with its count of
+  decimals in `FWJZMJ_DECIMALS`; a certificate's `〔year〕`/`[year]`/`【year】` as `(year)`.
 
 Empty or blank values become null. Pure and vectorised (pyarrow.compute, numpy).
 
@@ -186,7 +188,10 @@ def _split(arr: pa.Array, room: np.ndarray | None = None, scratch: np.ndarray | 
 def _area(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(number, count of decimals) of each area, computed once per distinct value (few)."""
     encoded = arr.dictionary_encode()
-    area = encoded.dictionary
+    # As written (already NFKC, no spaces): a unit after the number (㎡ and m² become m2 under NFKC,
+    # 平方米) and thousands separators (1,234.5) are dropped; anything else must be a plain decimal.
+    area = pc.replace_substring_regex(encoded.dictionary, r"(m2|M2|平方米)$", "")
+    area = pc.if_else(pc.fill_null(pc.match_substring_regex(area, r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"), False), pc.replace_substring(area, ",", ""), area)
     numeric = pc.match_substring_regex(area, r"^-?\d+(\.\d+)?$")
     number = pc.if_else(numeric, area, pa.scalar(None, area.type)).cast(pa.float64())
     decimals = pc.utf8_length(pc.replace_substring_regex(area, r"^-?\d+\.?", ""))
@@ -253,15 +258,45 @@ def canonical_phone(value: str | None) -> str | None:
 # --- DBSJ ----------------------------------------------------------------------------------
 
 
+# Chinese date-time as clerks type it: 2024年6月3日 9时5分3秒 (点 for 时) → 2024-6-3 9:5:3.
+_CHINESE_DATE = (("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("点", ":"), ("分", ":"), ("秒", ""))
+# A UTC offset after a time (ISO 8601: Z, ±hh:mm, ±hhmm, ±hh).
+_DBSJ_ZONED = r"^(?P<local>.*\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
 def _parse_dbsj_full(arr: pa.Array) -> np.ndarray:
-    text = pc.replace_substring(pc.replace_substring(pc.fill_null(arr, ""), "/", "-"), "T", " ")
+    text = pc.fill_null(arr, "")
+    for chinese, written in _CHINESE_DATE:
+        text = pc.replace_substring(text, chinese, written)
+    text = pc.utf8_trim(pc.replace_substring_regex(text, r"\s+", " "), " :")
+    text = pc.replace_substring(pc.replace_substring(text, "/", "-"), "T", " ")
+    # Written with an offset: read as the same instant in Shandong local time (as transforms/remote_rules.py).
+    zoned = pc.fill_null(pc.match_substring_regex(text, _DBSJ_ZONED), False).to_numpy(zero_copy_only=False)
+    zones = None
+    if zoned.any():
+        parts = pc.extract_regex(text, _DBSJ_ZONED)
+        zones = pc.struct_field(parts, "zone").to_numpy(zero_copy_only=False)
+        text = pc.if_else(pa.array(zoned), pc.struct_field(parts, "local"), text)
     text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$", r"\1-\2-\3 \4:\5:\6")
     text = pc.replace_substring_regex(text, r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3")
     text = pc.replace_substring_regex(text, r"^(\d{4})-(\d)-", r"\1-0\2-")
     text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2})-(\d)(\D|$)", r"\1-0\2\3")
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) (\d)(:|$)", r"\1 0\2\3")
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2} \d{2})$", r"\1:00")  # 9时 alone
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2} \d{2}):(\d)(:|$)", r"\1:0\2\3")
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}):(\d)$", r"\1:0\2")
     ok = pc.match_substring_regex(text, DBSJ_PATTERN)
     text = pc.if_else(ok, text, pa.scalar(None, text.type))
     parsed = pd.to_datetime(pd.Series(text.to_numpy(zero_copy_only=False), dtype=object), format="ISO8601", errors="coerce")
+    if zones is not None:
+        offset = pd.to_datetime(pd.Series(["2000-01-01T00:00:00" + (z if z and z != "Z" else "+00:00") for z in zones[zoned]]), format="ISO8601", errors="coerce", utc=True)
+        # offset minutes east of UTC; an impossible offset (over 14 h) is no time at all
+        minutes = (pd.Timestamp("2000-01-01", tz="UTC") - offset).dt.total_seconds().to_numpy() / 60
+        minutes[np.abs(minutes) > 14 * 60] = np.nan
+        local = parsed[zoned].to_numpy() - (minutes * 60_000_000).astype("timedelta64[us]") + np.timedelta64(8, "h")
+        parsed = parsed.to_numpy().astype("datetime64[us]")
+        parsed[zoned] = local
+        return parsed
     return parsed.to_numpy().astype("datetime64[us]")
 
 
@@ -327,6 +362,9 @@ def _as_large_string(raw: pa.ChunkedArray) -> pa.ChunkedArray:
 def _normalise_field(field: str, raw: pa.ChunkedArray) -> pa.ChunkedArray:
     if field == "DBSJ":
         return utf8.per_chunk(lambda a: _text(a, nfkc=True), raw)  # keep the space between date and time
+    if field == "BDCQZH":  # 〔2021〕, [2021], 【2021】 around the year are read as (2021)
+        value = utf8.per_chunk(lambda a: _code(a, upper=False, cjk=True), raw)
+        return pc.replace_substring_regex(value, r"^鲁[〔\[【](\d{4})[〕\]】]", r"鲁(\1)")
     if field in CODE_FIELDS:
         return utf8.per_chunk(lambda a: _code(a, upper=field in UPPER_FIELDS, cjk=field == "BDCQZH"), raw)
     return utf8.per_chunk(lambda a: _text(a, nfkc=field not in NAME_FIELDS), raw)

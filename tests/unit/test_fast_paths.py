@@ -112,6 +112,8 @@ def test_the_usual_dbsj_form_read_from_bytes_agrees_with_the_general_parser():
     times = [f"{h} {m} {s}" for h in ("00", "09", "23", "24", "99") for m in ("00", "59", "60") for s in ("00", "59", "60")]
     values = [f"{y}-{mo}-{d} {t.replace(' ', ':')}" for y in years for mo in months for d in days for t in times]
     values += ["2024/03/05 10:11:12", "2024-03-05T10:11:12", "2024-03-0510:11:12x", "2024-3-5 10:11:12", None, ""]
+    # the forms only the general path reads (Chinese, offsets), some of them 19 bytes long
+    values += ["2024-6-3 1:05+08:00", "2024年6月3日 9时5分", "24年6月3日9时5分3秒", "2024-06-03T01:05:03Z", "2024-06-03 09:05:03+0800", "2024-06-0309:05:03Z"]
     arr = pa.array(values, pa.large_string())
     fast = normalize._parse_dbsj_chunk(arr)
     full = normalize._parse_dbsj_full(arr)

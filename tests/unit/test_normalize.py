@@ -37,6 +37,8 @@ def test_dbsj_forms_the_platform_sends():
 
 
 def test_area_as_decimal_with_its_decimals_and_blanks_as_null():
-    out = normalize_records(pd.concat([_frame(FWJZMJ="８９.５６", ZRFXM="  "), _frame(FWJZMJ="1,000")]))
+    # A comma is a thousands separator (zh-CN number format); one in the wrong place is no number.
+    out = normalize_records(pd.concat([_frame(FWJZMJ="８９.５６", ZRFXM="  "), _frame(FWJZMJ="1,000"), _frame(FWJZMJ="1,00")]))
     assert out["FWJZMJ_NUM"].iloc[0] == 89.56 and out["FWJZMJ_DECIMALS"].iloc[0] == 2
-    assert pd.isna(out["ZRFXM"].iloc[0]) and pd.isna(out["FWJZMJ_NUM"].iloc[1])
+    assert pd.isna(out["ZRFXM"].iloc[0]) and out["FWJZMJ_NUM"].iloc[1] == 1000 and out["FWJZMJ_DECIMALS"].iloc[1] == 0
+    assert pd.isna(out["FWJZMJ_NUM"].iloc[2])

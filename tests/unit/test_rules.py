@@ -85,7 +85,7 @@ CASES = [
     ("CERT_FORMAT", {"BDCQZH": "济南市不动产权第0000001号"}, {"BDCQZH": "鲁（2021）济南市 不动产权第0000001号"}),
     ("CERT_FORMAT", {"BDCQZH": "鲁(2021)济南市不动产权第12号"}, {"BDCQZH": "鲁(2021)济南市不动产证明第000000123号(销)"}),
     ("CERT_LEGACY", {"BDCQZH": "济房权证历字第012345号"}, {"BDCQZH": "鲁(2019)章丘区不动产权第0012345号"}),
-    ("DBSJ_FORMAT", {"DBSJ": "2024年6月4日"}, {"DBSJ": "20240604100000"}),
+    ("DBSJ_FORMAT", {"DBSJ": "2024年6月31日"}, {"DBSJ": "2024年6月4日"}),  # the Chinese form is read (test_rules_variants_formats.py); June has 30 days
     ("DBSJ_FUTURE", {"DBSJ": "2025-01-01 00:00:01"}, {"DBSJ": "2024-12-31T23:00:00"}),
     ("DBSJ_OLD", {"DBSJ": "1989-12-31"}, {"DBSJ": "1990-01-02"}),
     ("UTILITY_NONE", {"YDHH": None, "YSHH": None, "GSJGBM": None, "GSJGMC": None}, {"YSHH": None, "GSJGBM": None, "GSJGMC": None}),

@@ -78,6 +78,15 @@ def test_every_defect_and_oddity_kind_is_injected(records):
     assert ((records["defect"] != "") & (records["oddity"] != "")).sum() == 0
 
 
+def _local_time(dbsj: str) -> pd.Timestamp:
+    """DBSJ as Shandong local time, read here independently of transforms/normalize.py."""
+    chinese = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日 (\d{1,2})时(\d{1,2})分(\d{1,2})秒", dbsj)
+    if chinese:
+        return pd.Timestamp(*map(int, chinese.groups()))
+    stamp = pd.Timestamp(dbsj)
+    return stamp.tz_convert("Asia/Shanghai").tz_localize(None) if stamp.tzinfo else stamp
+
+
 def test_clean_records_are_valid(records, registry):
     clean = records[records["defect"] == ""]
     counties = {d.code for d in reference.counties()}
@@ -92,9 +101,9 @@ def test_clean_records_are_valid(records, registry):
         assert row.XZQH in counties
         county = reference.divisions()[row.XZQH].name
         assert county in row.FWZL
-        assert 0 < float(_halfwidth(row.FWJZMJ)) < 10000
-        assert CERT.match(_halfwidth(row.BDCQZH)), row.BDCQZH
-        assert pd.Timestamp(row.DBSJ.replace("T", " ")) <= AS_OF
+        assert 0 < float(re.sub(r"\s*(㎡|平方米|m²|m2)$|,", "", _halfwidth(row.FWJZMJ))) < 10000
+        assert CERT.match(_halfwidth(row.BDCQZH).replace("〔", "(").replace("〕", ")")), row.BDCQZH
+        assert _local_time(row.DBSJ) <= AS_OF
         for account, code, name, utility in (("YSHH", "GSJGBM", "GSJGMC", "water"), ("YQHH", "RQJGBM", "RQJGMC", "gas"), ("YNHH", "GRJGBM", "GRJGMC", "heat")):
             if pd.notna(getattr(row, account)):
                 assert by_code[getattr(row, code)] == (getattr(row, name), utility, row.XZQH)
@@ -144,7 +153,7 @@ def test_odd_but_valid_forms_look_odd(records):
     fullwidth = odd[odd["oddity"] == "fullwidth_digits"]
     assert fullwidth[["ZRFLXDH", "ZRFZJHM", "FWJZMJ"]].apply(lambda r: any(re.search("[０-９]", str(v)) for v in r), axis=1).all()
     assert odd.loc[odd["oddity"] == "lowercase_x", "ZRFZJHM"].str.endswith("x").all()
-    assert odd.loc[odd["oddity"] == "fullwidth_brackets", "BDCQZH"].str.contains("（").all()
+    assert odd.loc[odd["oddity"] == "fullwidth_brackets", "BDCQZH"].str.contains("[（〔]").all()
     assert odd.loc[odd["oddity"] == "spaces", "ZRFXM"].str.startswith(" ").all()
     assert not odd.loc[odd["oddity"] == "dbsj_format", "DBSJ"].str.match(r"^\d{4}-\d{2}-\d{2} \d{2}:").any()
     foreign = odd[odd["oddity"] == "foreign_id"]
