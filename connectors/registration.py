@@ -34,6 +34,7 @@ CROSS_PROVINCE_CONN_ID = "cross_province"
 RESEND_CODES = frozenset({"0104"})  # a file was not there: upload and send again
 PACKAGE_FIELDS = ("BWID", "SQBH", "SJDWDM", "SJDWMC", "SJXZQH", "SJSJ", "SJRY", "YWLX", "BDCDYH", "BDCQZH", "ZL", "XZQH")
 APPLICANT_FIELDS = ("SQRXM", "ZJZL", "ZJHM", "SQRLB", "HYDDM", "HYXZQH", "SFZDQ", "HTJC", "ZWCJ", "DZQM", "WXJLBH", "HYSJ")
+NATIONAL_ID_FIELD = "ZJZLDM"  # cross-province packages only: the national document code (GA/T 2000.156), null when none maps
 _SAFE_BWID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,159}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -46,8 +47,10 @@ def package_key(bwid: str, change_seq: int) -> str:
 
 
 def make_package_item(*, bwid: str, change_seq: int, correction: bool, package: Mapping[str, object], applicants: list[Mapping[str, object]],
-                      materials: list[Mapping[str, object]]) -> dict:
-    """One protocol item. `materials`: CLBM, CLMC, YS, SFZZYJ, sha256, size (the file as uploaded)."""
+                      materials: list[Mapping[str, object]], cross_province: bool = False) -> dict:
+    """One protocol item. `materials`: CLBM, CLMC, YS, SFZZYJ, sha256, size (the file as uploaded).
+    `cross_province`: the item leaves the province, so each applicant also carries `ZJZLDM`."""
+    applicant_fields = APPLICANT_FIELDS + ((NATIONAL_ID_FIELD,) if cross_province else ())
     for i, material in enumerate(materials):
         if not isinstance(material.get("sha256"), str) or not _SHA256.fullmatch(material["sha256"]):
             raise ValueError(f"package {bwid}: materials[{i}] has no SHA-256 of an uploaded file")
@@ -57,7 +60,7 @@ def make_package_item(*, bwid: str, change_seq: int, correction: bool, package: 
         "change_seq": int(change_seq),
         "correction": bool(correction),
         "package": {name: _text(package.get(name)) for name in PACKAGE_FIELDS},
-        "applicants": [{name: _text(a.get(name)) for name in APPLICANT_FIELDS} for a in applicants],
+        "applicants": [{name: _text(a.get(name)) for name in applicant_fields} for a in applicants],
         "materials": [{"CLBM": _text(m.get("CLBM")), "CLMC": _text(m.get("CLMC")), "YS": _text(m.get("YS")), "SFZZYJ": _text(m.get("SFZZYJ")),
                        "sha256": m["sha256"], "size": int(m["size"])} for m in materials],
     }

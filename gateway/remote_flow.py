@@ -44,7 +44,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
     """Plan and send; returns counts. `source`: connectors.remote.RemoteSource (the file store);
     `receiver_for(destination)`: a connectors.registration.PackageReceiver; `now`: UTC (naive)."""
     from connectors.receivers import ReceiverError
-    from connectors.registration import FileRefused
+    from connectors.registration import CROSS_PROVINCE_CONN_ID, FileRefused
 
     now = now or utcnow()
     plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
@@ -63,7 +63,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
         outcomes, items, uploaded = [], [], set()
         for n, d in enumerate(deliveries):
             try:
-                item, problem = _prepare(d, source, receiver, uploaded, summary)
+                item, problem = _prepare(d, source, receiver, uploaded, summary, cross_province=destination == CROSS_PROVINCE_CONN_ID)
             except FileRefused as exc:
                 item, problem = None, f"属地系统拒收材料文件，未推送，请代收窗口核对后更正: {exc}"
             except ReceiverError as exc:  # the receiver cannot take files now: this destination waits for the next run
@@ -117,10 +117,11 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
             summary[{"delivered": "withdrawn", "rejected": "withdrawal_refused"}.get(o.status, "withdrawal_pending")] += 1
 
 
-def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict) -> tuple[dict | None, str | None]:
+def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict, *, cross_province: bool = False) -> tuple[dict | None, str | None]:
     """(item, None), or (None, why it cannot go). A version never sent: each file read from the store
     again, its SHA-256 compared with the one validation saw, uploaded once per run and destination.
-    A version sent before and not confirmed: sent again exactly as it was (its files went before it)."""
+    A version sent before and not confirmed: sent again exactly as it was (its files went before it).
+    Cross-province: each applicant also carries its national document code (`ZJZLDM`)."""
     import hashlib
 
     from connectors.registration import make_package_item
@@ -141,8 +142,13 @@ def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict) -> tu
         materials.append({**m, "sha256": digest, "size": len(content)})
     package = {k: (_code(v) if k in CODE_FIELDS else v) for k, v in d["package"].items()}
     applicants = [{k: (_code(v) if k in CODE_FIELDS else v) for k, v in a.items()} for a in d["applicants"]]
+    if cross_province:
+        from transforms.annex1 import ID_TYPE_TABLE, NATIONAL_ID_TYPES
+        from transforms.codetables import national_code_for
+
+        applicants = [{**a, "ZJZLDM": national_code_for(ID_TYPE_TABLE, NATIONAL_ID_TYPES, a.get("ZJZL"), a.get("ZJHM"))} for a in applicants]
     item = make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=package,
-                             applicants=applicants, materials=materials)
+                             applicants=applicants, materials=materials, cross_province=cross_province)
     return item, None
 
 

@@ -12,7 +12,8 @@ system) and `/cross-province`.
 - `POST {base}/v1/packages:batch`: up to 100 package versions. Per item `accepted` (0000),
   `duplicate` (0201, original receipt) or `rejected`: 0101 a required field missing, 0301 the
   property is not this receiver's (XZQH of another county; a Shandong county at the
-  cross-province channel, or the reverse), 0104 a material's file was not uploaded first (the
+  cross-province channel, or the reverse), 0101 also for a cross-province applicant without
+  `ZJZLDM` (the national document code, 3 digits or null), 0104 a material's file was not uploaded first (the
   gateway treats 0104 as "send again": it uploads, then re-sends).
 - `POST {base}/v1/packages:withdraw`: the applicant withdrew (or the package went to another
   county after a correction): per item `accepted` (0000: withdrawn, its pending statuses
@@ -232,6 +233,11 @@ class RegistrationDesk:
             return "0301", f"XZQH {xzqh} is not county {county} served here (非本辖区)"
         if county is None and xzqh.startswith("37"):
             return "0301", f"XZQH {xzqh} is a Shandong county: not a cross-province package (非跨省业务)"
+        if county is None:
+            for i, applicant in enumerate(item["applicants"]):
+                national = applicant.get("ZJZLDM", "absent")
+                if national is not None and not (isinstance(national, str) and re.fullmatch(r"\d{3}", national)):
+                    return "0101", f"applicants[{i}].ZJZLDM (证件种类国家代码, GA/T 2000.156) must be 3 digits or null at the cross-province channel"
         for i, material in enumerate(item["materials"]):
             if self.db.execute("SELECT 1 FROM package_file WHERE receiver = ? AND sha256 = ? AND size = ?",
                                (receiver, material["sha256"], material["size"])).fetchone() is None:
@@ -347,9 +353,9 @@ class RegistrationDesk:
         self.publish()
         accepted = []
         for r in self.db.execute("SELECT receiver, idempotency_key, receipt_id, bwid, change_seq, correction, xzqh, hall, business_type, materials, fate,"
-                                 " accepted_at, times_submitted FROM package_accepted ORDER BY rowid"):
+                                 " accepted_at, times_submitted, body FROM package_accepted ORDER BY rowid"):
             accepted.append(dict(zip(("receiver", "idempotency_key", "receipt_id", "bwid", "change_seq", "correction", "xzqh", "hall", "business_type",
-                                      "materials", "fate", "accepted_at", "times_submitted"), r)))
+                                      "materials", "fate", "accepted_at", "times_submitted"), r[:-1]), applicants=json.loads(r[-1])["applicants"]))
         events = [{"receiver": r[0], "status": r[1], "seq": r[2], "visible": r[2] is not None, **json.loads(r[3])}
                   for r in self.db.execute("SELECT receiver, status, seq, body FROM package_event WHERE status <> 'injected' ORDER BY id")]
         files = [{"receiver": r[0], "sha256": r[1], "size": r[2], "times_put": r[3]}

@@ -100,6 +100,29 @@ def to_national(id_types: dict[str, IdType], code: str) -> str | None:
     return t.national_code or None if t else None
 
 
+# ZJZL 2 (港澳台身份证) covers several documents, each with its own national code: the number's
+# shape says which. Travel permits only; a residence permit (18 digits from 810000/820000/830000)
+# has no code in the national table this project ships, so it goes without one.
+_PERMIT_SHAPES = (
+    (re.compile(r"[HM]\d{8}(\d{2})?"), "516"),  # 港澳居民来往内地通行证 (H/M + 8 digits; the older card had 10)
+    (re.compile(r"\d{8}"), "511"),  # 台湾居民来往大陆通行证 (8 digits since 2015)
+)
+
+
+def national_code_for(id_types: dict[str, IdType], national: dict[str, str], code: str | None, number: str | None) -> str | None:
+    """The national 3-digit document code (GA/T 2000.156) of one applicant's document, for packages
+    that leave the province: the ZJZL code's own mapping, or for ZJZL 2 the permit the number's shape
+    shows (when `national`, the national table, has it). None when no single national code fits:
+    the receiver reads ZJZL and ZJHM then."""
+    direct = to_national(id_types, code or "")
+    if direct is not None or code != "2" or not number:
+        return direct
+    for shape, permit in _PERMIT_SHAPES:
+        if shape.fullmatch(number):
+            return permit if permit in national else None
+    return None
+
+
 def from_national(id_types: dict[str, IdType], national_code: str) -> str | None:
     """The registration-database code for a national code (None: none maps to it)."""
     for t in id_types.values():

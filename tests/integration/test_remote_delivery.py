@@ -71,6 +71,13 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     sent = materials[materials["BWID"].isin(set(accepted["bwid"]))]
     receivers = sent["XZQH"].map(lambda x: f"county/{x}" if x.startswith("37") else "cross-province")
     assert all((r, h.lower()) in files for r, h in zip(receivers, sent["WJHX"]))
+    # Packages leaving the province name each applicant's document by its national code as well; county systems never get it.
+    cross = accepted["receiver"] == "cross-province"
+    national = {"1": "111", "3": "414"}  # 身份证 → 居民身份证, 护照 → 普通护照 (docs/protocol/packages.md); 2 with an 18-digit permit: none
+    for applicants in accepted.loc[cross, "applicants"]:
+        assert all(a["ZJZLDM"] == national.get(a["ZJZL"]) for a in applicants), applicants
+    assert all("ZJZLDM" not in a for applicants in accepted.loc[~cross, "applicants"] for a in applicants)
+    assert {a["ZJZL"] for applicants in accepted.loc[cross, "applicants"] for a in applicants} >= {"1"}
 
     # Day 2: statuses come back; the corrections go back to the halls.
     sim.clock(DAY2)

@@ -187,6 +187,30 @@ def test_id_types_map_to_national_codes_both_ways():
     assert {"516", "511", "553"} <= set(NATIONAL_ID_TYPES)
 
 
+@pytest.mark.parametrize(("zjzl", "number", "national", "source"), [
+    ("1", "11010519491231002X", "111", "身份证 → 居民身份证 (GA/T 2000.156; GB 11643 example number)"),
+    ("3", "E12345678", "414", "护照 → 普通护照 (GA/T 2000.156)"),
+    ("4", "11010519491231002X", "113", "户口簿 (GA/T 2000.156)"),
+    ("5", "军字第2001988号", "114", "军官证 → 中国人民解放军军官证 (GA/T 2000.156)"),
+    ("99", "ANY-DOC-1", "990", "其它 → 其他证件 (GA/T 2000.156)"),
+    ("2", "H12345678", "516", "港澳居民来往内地通行证, 2013 card: H/M + 8 digits (出入境管理局 card layout)"),
+    ("2", "M1234567801", "516", "the same permit, older card: H/M + 10 digits"),
+    ("2", "12345678", "511", "台湾居民来往大陆通行证, 2015 card: 8 digits"),
+    ("2", "810000199408230021", None, "港澳台居民居住证 (GB 11643 layout, 810000): no national code in the shipped table"),
+    ("2", "", None, "no number: nothing to decide by"),
+    ("8", "91370100MA3C5XXX1X", None, "统一社会信用代码: an organisation, not a personal document"),
+    ("77", "whatever", None, "a code the table does not know: None, never a KeyError"),
+    (None, None, None, "no code at all"),
+])
+def test_each_document_gets_its_national_code_for_packages_leaving_the_province(zjzl, number, national, source):
+    assert codetables.national_code_for(ID_TYPE_TABLE, NATIONAL_ID_TYPES, zjzl, number) == national, source
+
+
+def test_a_permit_code_missing_from_the_national_table_is_not_invented():
+    without = {k: v for k, v in NATIONAL_ID_TYPES.items() if k != "516"}
+    assert codetables.national_code_for(ID_TYPE_TABLE, without, "2", "H12345678") is None
+
+
 def test_utility_types_come_from_the_table():
     assert UTILITIES["water"] == ("YSHH", "GSJGBM", "GSJGMC") and UTILITIES["electricity"] == ("YDHH", None, None)
 
