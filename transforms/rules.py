@@ -565,9 +565,15 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     id_lists, type_lists = b.arr(f"{prefix}_IDS"), b.arr(f"{prefix}_TYPES")
     names, types, ids, phones = (_list_lengths(b.arr(f"{prefix}_{k}")) for k in ("NAMES", "TYPES", "IDS", "PHONES"))
     present = (names > 0) & (ids > 0)
-    # One ID type or one phone for several owners is common and unambiguous; other mismatches are not.
-    bad = present & ((names != ids) | ((types != ids) & (types != 1) & (types > 0)) | ((phones != ids) & (phones != 1) & (phones > 0)))
-    f.add(np.flatnonzero(bad), "OWNER_COUNT", id_field)
+    # One ID type or one phone for several owners is common and unambiguous, and so are several
+    # phones for one owner ("13812345678/0531-88557856"); other mismatches are not. The failure names
+    # the list that disagrees: the ID numbers against the names, else the types, else the phones.
+    names_ids = present & (names != ids)
+    types_off = present & ~names_ids & (types != ids) & (types != 1) & (types > 0)
+    phones_off = present & ~names_ids & ~types_off & (phones != ids) & (phones != 1) & (phones > 0) & ~((ids == 1) & (phones > 1))
+    f.add(np.flatnonzero(names_ids), "OWNER_COUNT", id_field)
+    f.add(np.flatnonzero(types_off), "OWNER_COUNT", type_field)
+    f.add(np.flatnonzero(phones_off), "OWNER_COUNT", phone_field)
 
     numbers = pc.list_flatten(id_lists)
     parents = np.repeat(np.arange(b.n), ids)

@@ -68,6 +68,10 @@ ACCEPTED = [
     ({"ZCFLXDH": "95588"}, "95xxx national short number (ICBC)"),
     ({"ZCFLXDH": "95105-888"}, "95xxx-xxx extended short number"),
     ({"ZCFLXDH": "96777"}, "96xxx local public service number (which 96 numbers a city uses is not checked)"),
+    ({"ZRFLXDH": "13812345678/0531-88557856"}, "one owner, a mobile and a landline (several phones for one person)"),
+    ({"ZRFLXDH": "13812345678，13912345678"}, "one owner, two mobiles with a full-width comma"),
+    ({"ZRFXM": "张三,李四", "ZRFZJHM": "11010519491231002X,110105198001010016", "ZRFLXDH": "13812345678"},
+     "two owners, one phone for both (common and unambiguous)"),
     # --- names ---
     ({"ZRFXM": "阿依古丽・买买提"}, "minority name with katakana middle dot U+30FB"),
     ({"ZRFXM": "阿依古丽•买买提"}, "bullet U+2022 used as a middle dot"),
@@ -103,6 +107,12 @@ REFUSED = [
     ({"ZCFLXDH": "400-123-456"}, "PHONE", "ZCFLXDH", "400 number one digit short"),
     ({"ZCFLXDH": "9558"}, "PHONE", "ZCFLXDH", "short number of 4 digits"),
     ({"ZCFLXDH": "97588"}, "PHONE", "ZCFLXDH", "97xxx is no service range"),
+    ({"ZRFXM": "张三,李四", "ZRFZJHM": "11010519491231002X,110105198001010016", "ZRFLXDH": "13812345678,13912345678,13712345678"},
+     "OWNER_COUNT", "ZRFLXDH", "two owners, three phones: which is whose cannot be told (the phone list is at fault)"),
+    ({"ZRFXM": "张三,李四", "ZRFZJHM": "11010519491231002X", "ZRFLXDH": "13812345678"},
+     "OWNER_COUNT", "ZRFZJHM", "two names, one ID number: the ID list is short"),
+    ({"ZRFXM": "张三,李四,王五", "ZRFZJZL": "1,1", "ZRFZJHM": "11010519491231002X,110105198001010016,110105199001010029"},
+     "OWNER_COUNT", "ZRFZJZL", "three owners, two ID types: the type list is at fault"),
     ({"ZRFXM": "12345"}, "NAME_FORMAT", "ZRFXM", "a name of digits only"),
     ({"ZRFXM": "张三,\u0007"}, "NAME_FORMAT", "ZRFXM", "a control character left in an owner's name (raw, not ingest-cleaned)"),
 ]
