@@ -5,6 +5,8 @@ Used by validation (to verify) and by the synthetic platform (to make valid numb
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 # GB 11643-1999, ISO 7064 MOD 11-2.
@@ -94,3 +96,52 @@ def org_code_ok(code: str) -> bool:
 # Foreigners' permanent residence ID card, 2023 edition: '9' + issuing province (2 digits) +
 # nationality (3) + birth date (8) + sequence (3) + MOD 11-2 check (as GB 11643).
 PR_2023_FIRST = ord("9")
+
+
+# Hong Kong identity card (香港身份证, Registration of Persons Regulations; algorithm as published
+# by the HK Immigration Department's card layout and widely reproduced): 1 or 2 letters + 6 digits +
+# check character. With one letter, a space (value 36) stands before it; letters count A=10 … Z=35,
+# weights 9 8 7 6 5 4 3 2; check = 11 - (sum mod 11), 10 -> 'A', 11 -> '0'. Published example:
+# A123456(3).
+_HK_ID = re.compile(r"([A-Z]{1,2})(\d{6})\(?([\dA])\)?")
+
+
+def hk_id_ok(number: str) -> bool | None:
+    """True / False for a HK identity card's check character; None when `number` is not that shape."""
+    m = _HK_ID.fullmatch(number)
+    if m is None:
+        return None
+    letters, digits, check = m.groups()
+    values = ([36] if len(letters) == 1 else []) + [int(c, 36) for c in letters] + [int(d) for d in digits]
+    c = 11 - sum(v * w for v, w in zip(values, range(9, 1, -1))) % 11
+    return check == ("A" if c == 10 else "0" if c == 11 else str(c))
+
+
+# Taiwan national ID (中華民國國民身分證統一編號): a letter for the place of first registration, 1/2 for
+# the sex, 7 digits and a check digit. The letter becomes two digits (A=10 … H=17, I=34, J=18 … N=22,
+# O=35, P=23 … V=29, W=32, X=30, Y=31, Z=33); weights 1 9 8 7 6 5 4 3 2 1 1; the sum is a multiple
+# of 10. Published example: A123456789.
+_TW_ID = re.compile(r"([A-Z])([12]\d{8})")
+_TW_LETTER = {c: v for v, c in zip([10, 11, 12, 13, 14, 15, 16, 17, 34, 18, 19, 20, 21, 22, 35, 23, 24, 25, 26, 27, 28, 29, 32, 30, 31, 33],
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
+def taiwan_id_ok(number: str) -> bool | None:
+    """True / False for a Taiwan ID's check digit; None when `number` is not that shape."""
+    m = _TW_ID.fullmatch(number)
+    if m is None:
+        return None
+    head = _TW_LETTER[m.group(1)]
+    digits = [head // 10, head % 10] + [int(d) for d in m.group(2)]
+    return sum(d * w for d, w in zip(digits, (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1))) % 10 == 0
+
+
+def permit_check_ok(number: str) -> bool:
+    """A type-2 (港澳台) document number's check character, where its shape has a published one
+    (HK identity card, Taiwan ID); True for shapes without one (Macao ID, travel permits)."""
+    for check in (hk_id_ok, taiwan_id_ok):
+        ok = check(number)
+        if ok is not None:
+            return ok
+    return True
+

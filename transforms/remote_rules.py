@@ -52,8 +52,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from transforms.checks import ascii_matrix, id_check_ok
-from transforms.rules import PROVINCE_PREFIXES
+from transforms.checks import ascii_matrix, id_check_ok, permit_check_ok
+from transforms.rules import PERMIT_PATTERN, PROVINCE_PREFIXES
 
 
 @dataclass(frozen=True)
@@ -352,10 +352,20 @@ def _applicants(applicants: pd.DataFrame, row_of: pd.Series, xzqh: pd.Series, ac
     f.add(rows[sel], "APPLICANT_ROLE", "SQRLB", _sent(a["SQRLB"], sel), item[sel])
 
     id_type, number = code_text(a["ZJZL"]), code_text(a["ZJHM"])
-    resident = id_type.isin(["1", "2", "4"]).to_numpy(dtype=bool) & number.notna().to_numpy()
+    given = number.notna().to_numpy()
+    resident = id_type.isin(["1", "4"]).to_numpy(dtype=bool) & given
+    permit = id_type.isin(["2"]).to_numpy(dtype=bool) & given
     eighteen = number.str.fullmatch(r"\d{17}[\dX]").fillna(False).to_numpy(dtype=bool)
-    bad = resident & ~eighteen
-    idx = np.flatnonzero(resident & eighteen)
+    # 港澳台: an 18-digit residence permit (checked below as a resident ID), or a HK / Macao / Taiwan
+    # ID or travel permit as the Annex 1 rules read them (transforms/rules.PERMIT_PATTERN), with the
+    # HK and Taiwan check characters.
+    other_permit = permit & ~eighteen
+    shaped = number.str.fullmatch(PERMIT_PATTERN).fillna(False).to_numpy(dtype=bool)
+    permit_ok = np.zeros(len(number), dtype=bool)
+    at = np.flatnonzero(other_permit & shaped)
+    permit_ok[at] = [permit_check_ok(v) for v in number.to_numpy(dtype=object)[at]]
+    bad = (resident & ~eighteen) | (other_permit & ~permit_ok)
+    idx = np.flatnonzero((resident | permit) & eighteen)
     if len(idx):
         chosen = number.to_numpy(dtype=object)[idx].astype(str)
         births = pd.to_datetime(pd.Series([s[6:14] for s in chosen]), format="%Y%m%d", errors="coerce")

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from transforms import crossfield, dates, parallel, utf8
 from transforms.annex1 import ID_TYPES, LABELS, UTILITIES
-from transforms.checks import USCC_CHARSET, id_check_ok, org_code_ok, uscc_check_ok
+from transforms.checks import USCC_CHARSET, id_check_ok, org_code_ok, permit_check_ok, uscc_check_ok
 from transforms.normalize import SERVICE_PATTERN, canonical_phones
 
 
@@ -49,7 +49,8 @@ _RULES = [
     Rule("TEXT_CLEANED", "warning", "record", "含控制字符、双向控制符、零宽字符或换行，已清除后使用（原值保留）", "held control, bidi or zero-width characters or line breaks: cleaned before use (original kept)"),
     Rule("ID_TYPE_UNKNOWN", "warning", "record", "证件种类代码不在代码表中", "ID type code not in the code table"),
     Rule("ID_FORMAT", "error", "record", "证件号码与证件种类不符", "ID number does not have the shape of its ID type"),
-    Rule("ID_CHECKSUM", "error", "record", "身份证号码校验位错误（GB 11643 MOD 11-2）", "resident ID check character is wrong (GB 11643, MOD 11-2)"),
+    Rule("ID_CHECKSUM", "error", "record", "证件号码校验位错误（身份证 GB 11643 MOD 11-2；香港、台湾身份证按其校验规则）",
+         "ID check character is wrong (resident ID: GB 11643 MOD 11-2; HK and Taiwan IDs: their own checks)"),
     Rule("ID_BIRTH_DATE", "error", "record", "身份证号码中的出生日期不存在或晚于当前日期", "birth date in the resident ID is not a real date or is in the future"),
     Rule("ID_PROVINCE", "error", "record", "身份证号码前两位不是省级行政区划代码", "resident ID does not start with a province code"),
     Rule("ID_LEGACY_15", "warning", "record", "15位旧身份证号码", "15-digit legacy resident ID"),
@@ -624,6 +625,11 @@ def _parties(b: _Block, prefix: str, ctx: Context, lookups: _Lookups, f: _Failur
     province = shapes.over18(_province_ok)
     f.add(_distinct(parents[chosen & ~province]), "ID_PROVINCE", id_field, with_value=True)
     f.add(_distinct(parents[resident & fifteen]), "ID_LEGACY_15", id_field, with_value=True)
+
+    # 港澳台 documents whose shape has a published check character (HK identity card, Taiwan ID).
+    at = np.flatnonzero(hk_macao_tw)
+    wrong = np.array([not permit_check_ok(v) for v in numbers.take(pa.array(at)).to_pylist()], dtype=bool) if len(at) else np.zeros(0, dtype=bool)
+    f.add(_distinct(parents[at[wrong]]), "ID_CHECKSUM", id_field, with_value=True)
 
     # Organisation codes (type 6, 9 characters): the GB 11714 check character.
     org_at = np.flatnonzero(org_code)

@@ -149,6 +149,25 @@ def test_applicant_rules():
     assert caught(run(applicants=[{**APPLICANT, "ZJZL": "3", "ZJHM": "护照E12"}])[0]) == {("APPLICANT_ID", "ZJHM", "SQR#1")}
 
 
+@pytest.mark.parametrize(("number", "ok", "why"), [
+    ("810000199408230021", True, "港澳台居民居住证: 18 digits, GB 11643 check"),
+    ("810000199408230022", False, "the same permit with a wrong check character"),
+    ("H12345678", True, "港澳居民来往内地通行证 (2013 card): H + 8 digits"),
+    ("M1234567801", True, "the same permit copied with its 2-digit issue count"),
+    ("12345678", True, "台湾居民来往大陆通行证 (2015 card): 8 digits"),
+    ("A123456(3)", True, "HK identity card, the published example"),
+    ("Ａ１２３４５６（３）", True, "the same written in full width (NFKC)"),
+    ("A123456(7)", False, "HK identity card with a wrong check character"),
+    ("A123456789", True, "Taiwan ID, the published example"),
+    ("A123456788", False, "Taiwan ID with a wrong check digit"),
+    ("K12345678", False, "a travel permit's letter is H or M"),
+])
+def test_hong_kong_macao_taiwan_documents_are_read_as_the_annex_1_rules_read_them(number, ok, why):
+    """Applicants with a 港澳台 document (ZJZL 2) hold one of several: each accepted in its own shape."""
+    got = caught(run(applicants=[{**APPLICANT, "ZJZL": "2", "ZJHM": number}])[0])
+    assert got == (set() if ok else {("APPLICANT_ID", "ZJHM", "SQR#1")}), why
+
+
 @pytest.mark.parametrize("field, value", [("SFZDQ", "0"), ("HTJC", None), ("ZWCJ", "否"), ("DZQM", ""), ("WXJLBH", " ")])
 def test_identity_incomplete_at_a_collecting_window(field, value):
     failures, outcome = run(applicants=[{**APPLICANT, field: value}])

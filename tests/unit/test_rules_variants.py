@@ -37,7 +37,11 @@ ACCEPTED = [
     # 10-digit number, sometimes with a bracketed letter (as seen in practice: not confirmed from a spec).
     ({"ZRFZJZL": "2", "ZRFZJHM": "12345678"}, "Taiwan travel permit, card"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "1234567890(B)"}, "Taiwan travel permit, booklet (form as reported, not confirmed from an official spec)"),
-    ({"ZRFZJZL": "2", "ZRFZJHM": "A123456（7）"}, "HK identity card with full-width brackets (HK Immigration: check digit in brackets)"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "A123456（3）"}, "HK identity card, full-width brackets (the published example A123456(3); check in brackets)"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "A1234563"}, "HK identity card written without the brackets"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "AB987654(3)"}, "HK identity card with two letters (check computed by the published algorithm)"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "A123456789"}, "Taiwan ID, the published example (letter + sex 1/2 + 8 digits, weights 1 9 8 … 1)"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "1234567(8)"}, "Macao resident ID (1/5/7 + 6 digits + check in brackets; no published check, shape only)"),
     # Passports: Chinese ordinary passport E+8 digits (2012), E+letter+7 (from 2017, E numbers ran out), G+8 (2006 edition).
     ({"ZRFZJZL": "3", "ZRFZJHM": "EA1234567"}, "Chinese e-passport E+letter+7"),
     ({"ZRFZJZL": "3", "ZRFZJHM": "G12345678"}, "Chinese passport G+8"),
@@ -94,7 +98,10 @@ REFUSED = [
     ({"ZRFZJZL": "99", "ZRFZJHM": PR_2023_BAD_CHECK}, "ID_CHECKSUM", "ZRFZJHM", "under 其它 too: the 9-form is recognisable and checked"),
     ({"ZRFZJZL": "1", "ZRFZJHM": "991840198001010011"[:17] + "X"}, "ID_PROVINCE", "ZRFZJHM", "9 + province 99 is no province"),
     ({"ZRFZJZL": "1", "ZRFZJHM": "US110080010101"}, "ID_FORMAT", "ZRFZJHM", "old PR card needs 3 letters"),
-    # (H1234567 is not refused: it is also the shape of a HK identity card, letter + 6 digits + check digit.)
+    ({"ZRFZJZL": "2", "ZRFZJHM": "A123456(7)"}, "ID_CHECKSUM", "ZRFZJHM", "HK identity card with a wrong check character (A123456 takes 3)"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "A123456788"}, "ID_CHECKSUM", "ZRFZJHM", "Taiwan ID with a wrong check digit"),
+    ({"ZRFZJZL": "2", "ZRFZJHM": "H1234567"}, "ID_CHECKSUM", "ZRFZJHM",
+     "a travel permit one digit short reads as a HK identity card, whose check character is then wrong"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "H12345"}, "ID_FORMAT", "ZRFZJHM", "travel permit: 5 digits"),
     ({"ZRFZJZL": "2", "ZRFZJHM": "K12345678"}, "ID_FORMAT", "ZRFZJHM", "travel permit letter is H or M"),
     ({"ZRFZJZL": "3", "ZRFZJHM": "E123"}, "ID_FORMAT", "ZRFZJHM", "passport too short (fewer than 5 characters)"),
