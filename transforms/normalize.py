@@ -11,7 +11,7 @@ normalised under the same names, with each original kept beside it as `<FIELD>__
 - owner fields split on `,` `，` `、` `/` `;` `；` into lists (`ZRF_NAMES`, `ZRF_TYPES`,
   `ZRF_IDS`, `ZRF_PHONES`, and ZCF_* likewise), the same separators for all four;
 - DBSJ parsed from the forms the platform sends (`2024-03-05 10:11:12`, `2024/03/05 …`,
-  `20240305101112`, ISO `T`, fractional seconds, date only, `2024年3月5日 10时11分`, an
+  `20240305101112`, ISO `T`, fractional seconds, date only, `2024年3月5日 10时11分`, `2024.3.5`, an
   offset `+08:00` / `Z` converted to Shandong local time) into `DBSJ_TS`; area (a unit
   `m2` / `平方米` and thousands separators dropped) into `FWJZMJ_NUM` with its count of
   decimals in `FWJZMJ_DECIMALS`; a certificate's `〔year〕`/`[year]`/`【year】` as `(year)`.
@@ -270,6 +270,8 @@ def _parse_dbsj_full(arr: pa.Array) -> np.ndarray:
         text = pc.replace_substring(text, chinese, written)
     text = pc.utf8_trim(pc.replace_substring_regex(text, r"\s+", " "), " :")
     text = pc.replace_substring(pc.replace_substring(text, "/", "-"), "T", " ")
+    # A dotted date (2024.6.3, 2024.06.03 09:05), as people type dates in China: three parts only.
+    text = pc.replace_substring_regex(text, r"^(\d{4})\.(\d{1,2})\.(\d{1,2})( |$)", r"\1-\2-\3\4")
     # Written with an offset: read as the same instant in Shandong local time (as transforms/remote_rules.py).
     zoned = pc.fill_null(pc.match_substring_regex(text, _DBSJ_ZONED), False).to_numpy(zero_copy_only=False)
     zones = None

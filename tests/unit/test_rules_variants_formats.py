@@ -29,6 +29,8 @@ DBSJ_ACCEPTED = [
     ("2024年6月3日 9时5分", "2024-06-03 09:05:00"),  # Chinese date and time as clerks type it
     ("2024年06月03日09时05分03秒", "2024-06-03 09:05:03"),  # the same, zero-padded, with seconds, no space
     ("2024年6月3日 9点5分", "2024-06-03 09:05:00"),  # 点 for 时, common spoken writing
+    ("2024.6.3", "2024-06-03 00:00:00"),  # dotted date, as people in China commonly type dates (common practice, not a standard form)
+    ("2024.06.03 09:05:03", "2024-06-03 09:05:03"),  # dotted date with a time
     ("２０２４－０６－０３　０９：０５：０３", "2024-06-03 09:05:03"),  # full-width digits, dash, colon, ideographic space (NFKC)
     ("2024-06-03 09:05:03+08:00", "2024-06-03 09:05:03"),  # ISO 8601 offset: Beijing time is Shandong local time
     ("2024-06-03T01:05:03Z", "2024-06-03 09:05:03"),  # UTC (Z) converted to local time, as transforms/remote_rules.py does
@@ -58,7 +60,8 @@ DBSJ_REFUSED = [
     "2024年13月3日",  # no month 13, Chinese form
     "2024-06-03 10:00:00+25:00",  # no such offset
     "20240230",  # impossible basic date
-    "2024.06.03.10",  # not a date
+    "2024.06.03.10",  # not a date: four dotted parts
+    "2024.13.03",  # dotted, no month 13
     "昨天",  # text
     "1717376703",  # a Unix timestamp is not a form Annex 1 uses: refused rather than guessed
 ]
