@@ -36,7 +36,7 @@ venv: $(STAMP)
 
 ## make run: build the embedded platform database with synthetic data and run the daily job end to end.
 run: $(STAMP)
-	$(PY) -m gateway.demo
+	$(PY) -m tools.demo
 
 ## make test: install the test tools and run the whole suite (unit, dags, integration).
 test: $(TEST_STAMP)

@@ -37,7 +37,7 @@ def make_jobs():
 
     from connectors.sftp_drop import DropJob
     from simulators.platform import generate
-    from transforms.batchfiles import batch_files
+    from transforms.cohandling.batchfiles import batch_files
 
     frame = generate(RECORDS, seed=7).drop(columns=["defect", "defect_field", "oddity"])
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -56,8 +56,8 @@ def _source_rows() -> int | None:
 def phase_extract() -> None:
     """Child process: a fresh ledger, one full extraction; prints its own numbers."""
     from connectors.ledger import Ledger
-    from connectors.platform import PlatformSource
-    from gateway.extract import extract_changes
+    from connectors.record_source import PlatformSource
+    from jobs.cohandling.extract_records import extract_changes
 
     ledger = Ledger(_url("bench_ledger"))
     ledger.migrate()

@@ -76,7 +76,7 @@ def measure(path: Path) -> None:
     """Child process: read-only pass, then read + route; prints its numbers."""
     import pyarrow.parquet as pq
 
-    from transforms.routing import route_work_orders
+    from transforms.cohandling.workorder_routing import route_work_orders
 
     registry = registry_frame()
     route_work_orders(pq.read_table(path).slice(0, 1000), registry, as_of=AS_OF)  # warm-up

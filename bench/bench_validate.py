@@ -44,10 +44,10 @@ def measure(path: Path) -> None:
     """Child process: read-only pass, then read + all rules; prints its numbers."""
     import pyarrow.parquet as pq
 
-    from gateway import reference
+    from jobs.common import reference
     from simulators.registry import build_registry
-    from transforms.normalize import normalize_records
-    from transforms.rules import build_context, evaluate
+    from transforms.cohandling.normalize import normalize_records
+    from transforms.cohandling.record_rules import build_context, evaluate
 
     ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=build_registry(), as_of=AS_OF)
     evaluate(normalize_records(pq.read_table(path).slice(0, 1000)), ctx)  # warm-up: imports, regex compilation

@@ -76,7 +76,7 @@ class InboxEntry:
 class DropJob:
     drop: str  # the institution's drop account
     batch: str  # batch directory name
-    files: list  # transforms.batchfiles.BatchFile, manifest last
+    files: list  # transforms.cohandling.batchfiles.BatchFile, manifest last
 
 
 @dataclass(frozen=True)

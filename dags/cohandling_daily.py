@@ -49,8 +49,8 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from gateway.alerts import on_failure
-from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
+from jobs.common.alerts import on_failure
+from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
 
 
 @dag(
@@ -72,8 +72,8 @@ def cohandling_daily():
     def load_forms() -> list[str]:
         """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
         from connectors.ledger import Ledger
-        from gateway.registry import load_inbox
-        from gateway.settings import registry_inbox
+        from jobs.common.settings import registry_inbox
+        from jobs.registry.form_intake import load_inbox
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
@@ -83,8 +83,8 @@ def cohandling_daily():
     def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:
         """New platform changes up to the interval's end into the ledger; returns counts."""
         from connectors.ledger import Ledger
-        from connectors.platform import PlatformSource
-        from gateway.extract import extract_changes
+        from connectors.record_source import PlatformSource
+        from jobs.cohandling.extract_records import extract_changes
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
@@ -96,9 +96,9 @@ def cohandling_daily():
     def validate(extracted: dict, data_interval_end=None, run_id=None) -> dict:
         """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
         from connectors.ledger import Ledger
-        from gateway.registry import current_registry
-        from gateway.settings import run_output_dir
-        from gateway.validate import validate_run
+        from jobs.cohandling.validate_records import validate_run
+        from jobs.common.settings import run_output_dir
+        from jobs.registry.form_intake import current_registry
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()  # DBSJ is Shandong local time
@@ -109,7 +109,7 @@ def cohandling_daily():
     def route(validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Work orders for every valid record not yet routed (and those waiting), by the registry in force."""
         from connectors.ledger import Ledger
-        from gateway.route import route_run
+        from jobs.cohandling.route_records import route_run
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
@@ -119,7 +119,7 @@ def cohandling_daily():
     def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
         from connectors.ledger import Ledger
-        from gateway.deliver import AirflowChannels, deliver_run
+        from jobs.cohandling.deliver_orders import AirflowChannels, deliver_run
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         day = data_interval_end.in_timezone("Asia/Shanghai").naive()
@@ -130,7 +130,7 @@ def cohandling_daily():
     def balance(delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import Ledger, utcnow
-        from gateway.balance import check_balance
+        from jobs.common.accounting import check_balance
 
         now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
         return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()

@@ -10,7 +10,7 @@ the exceptions list and the quarantine list; and the remote-collection (异地�
 the last 30 days by collecting hall and by property county (`<day>/remote/`). Written to
 `$GATEWAY_REPORT_DIR/<day>/` as report.html (charts), report.xlsx and csv/, in Chinese
 with codes alongside, ID numbers and phones masked. Any date range on demand:
-`python -m gateway.cli report --from … --to …`.
+`python -m tools.cli report --from … --to …`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from gateway.alerts import on_failure
-from gateway.settings import LEDGER_CONN_ID
+from jobs.common.alerts import on_failure
+from jobs.common.settings import LEDGER_CONN_ID
 
 
 @dag(
@@ -41,8 +41,8 @@ def cohandling_report():
     def report(data_interval_start=None, data_interval_end=None) -> dict:
         """The day's report files; returns their paths and the status counts."""
         from connectors.ledger import Ledger
-        from gateway.results import write_period_report
-        from gateway.settings import report_dir
+        from jobs.cohandling.collect_results import write_period_report
+        from jobs.common.settings import report_dir
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
@@ -56,8 +56,8 @@ def cohandling_report():
     def remote_report(data_interval_start=None, data_interval_end=None) -> dict:
         """异地代收: the last 30 days' packages by collecting hall and by property county."""
         from connectors.ledger import Ledger
-        from gateway.remote_report import write_remote_report
-        from gateway.settings import report_dir
+        from jobs.common.settings import report_dir
+        from jobs.remote.publish_remote_report import write_remote_report
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()

@@ -25,8 +25,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from gateway.alerts import on_failure
-from gateway.settings import LEDGER_CONN_ID
+from jobs.common.alerts import on_failure
+from jobs.common.settings import LEDGER_CONN_ID
 
 
 @dag(
@@ -45,8 +45,8 @@ def cohandling_results():
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
         from connectors.ledger import Ledger
-        from gateway.deliver import AirflowChannels, result_feeds
-        from gateway.results import collect_results
+        from jobs.cohandling.collect_results import collect_results
+        from jobs.cohandling.deliver_orders import AirflowChannels, result_feeds
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
@@ -58,7 +58,7 @@ def cohandling_results():
     def balance(collected: dict, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import Ledger, utcnow
-        from gateway.balance import check_balance
+        from jobs.common.accounting import check_balance
 
         now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
         return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()

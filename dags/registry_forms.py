@@ -20,8 +20,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from gateway.alerts import on_failure
-from gateway.settings import LEDGER_CONN_ID
+from jobs.common.alerts import on_failure
+from jobs.common.settings import LEDGER_CONN_ID
 
 
 @dag(
@@ -40,8 +40,8 @@ def registry_forms():
     def load_inbox() -> list[str]:
         """Load every waiting form; one summary line per form (added / changed / unchanged, errors)."""
         from connectors.ledger import Ledger
-        from gateway.registry import load_inbox as load
-        from gateway.settings import registry_inbox
+        from jobs.common.settings import registry_inbox
+        from jobs.registry.form_intake import load_inbox as load
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()

@@ -17,7 +17,7 @@ Every hour (docs/domain.md §6; docs/remote-collection.md):
    counties' 补正 and 不予受理): `$GATEWAY_OUTPUT_DIR/<run>/halls/`.
 7. **handover** — once a week has ended, the paper originals owed per hall and property
    county as printable handover lists (移交清单, XLSX + PDF) under
-   `$GATEWAY_REPORT_DIR/handover/`; receipts: `python -m gateway.cli handover-receipt`.
+   `$GATEWAY_REPORT_DIR/handover/`; receipts: `python -m tools.cli handover-receipt`.
 
 8. **balance** — the lifetime balance of the whole ledger (see `cohandling_daily`): the task
    fails, with counts per surface and the oldest stale units (masked), when it does not hold
@@ -35,8 +35,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from gateway.alerts import on_failure
-from gateway.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
+from jobs.common.alerts import on_failure
+from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
 
 
 def _local(moment):
@@ -63,9 +63,9 @@ def remote_collection():
     def checklists(data_interval_end=None) -> dict:
         """Checklist forms from the inbox into the ledger."""
         from connectors.ledger import Ledger
-        from gateway.registry import load_inbox
-        from gateway.remote import load_checklist_form
-        from gateway.settings import checklist_inbox
+        from jobs.common.settings import checklist_inbox
+        from jobs.registry.form_intake import load_inbox
+        from jobs.remote.package_intake import load_checklist_form
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
@@ -76,8 +76,8 @@ def remote_collection():
     def extract(_loaded: dict, data_interval_end=None, run_id=None) -> dict:
         """New package versions into the ledger (cut-off: the interval's end)."""
         from connectors.ledger import Ledger
-        from connectors.remote import RemoteSource
-        from gateway.remote import extract_packages
+        from connectors.package_source import RemoteSource
+        from jobs.remote.package_intake import extract_packages
 
         source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
         try:
@@ -89,7 +89,7 @@ def remote_collection():
     def validate(_extracted: dict, data_interval_end=None, run_id=None) -> dict:
         """Verdict and route per package version; nothing lost (asserted)."""
         from connectors.ledger import Ledger
-        from gateway.remote import validate_packages
+        from jobs.remote.package_intake import validate_packages
 
         summary = validate_packages(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, as_of=_local(data_interval_end))
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
@@ -98,8 +98,8 @@ def remote_collection():
     def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
         from connectors.ledger import Ledger, utcnow
-        from connectors.remote import RemoteSource
-        from gateway.remote_flow import PackageChannels, deliver_packages
+        from connectors.package_source import RemoteSource
+        from jobs.remote.package_flow import PackageChannels, deliver_packages
 
         source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
         try:
@@ -114,8 +114,8 @@ def remote_collection():
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
         from connectors.ledger import Ledger
-        from gateway.registry import local_now
-        from gateway.remote_flow import PackageChannels, collect_package_events
+        from jobs.registry.form_intake import local_now
+        from jobs.remote.package_flow import PackageChannels, collect_package_events
 
         # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
         as_of = max(_local(data_interval_end), local_now())
@@ -127,8 +127,8 @@ def remote_collection():
         """One return list per collecting hall with something coming back in this run — written even
         when delivery or the status poll failed, so validation's returns are never held back."""
         from connectors.ledger import Ledger
-        from gateway.remote_flow import write_hall_returns
-        from gateway.settings import run_output_dir
+        from jobs.common.settings import run_output_dir
+        from jobs.remote.package_flow import write_hall_returns
 
         return write_hall_returns(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
 
@@ -136,8 +136,8 @@ def remote_collection():
     def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
         """Handover lists for the weeks that have ended."""
         from connectors.ledger import Ledger
-        from gateway.remote_flow import make_handover_lists
-        from gateway.settings import report_dir
+        from jobs.common.settings import report_dir
+        from jobs.remote.package_flow import make_handover_lists
 
         lists = make_handover_lists(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, today=_local(data_interval_end).date(),
                                     out_dir=report_dir() / "handover")
@@ -147,7 +147,7 @@ def remote_collection():
     def balance(_returned, _handed, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import Ledger, utcnow
-        from gateway.balance import check_balance
+        from jobs.common.accounting import check_balance
 
         now = max(_utc(data_interval_end), utcnow())
         return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import dag, task
 
-from gateway.alerts import on_failure
+from jobs.common.alerts import on_failure
 
 
 @dag(
@@ -37,8 +37,8 @@ def working_calendar():
     @task(execution_timeout=timedelta(minutes=5))
     def check_arrangements(data_interval_end=None) -> dict:
         """Fail when a year due within 45 days (or under way) has no known holiday arrangement."""
-        from gateway import reference
-        from transforms.workdays import calendar_alert, library_years
+        from jobs.common import reference
+        from transforms.common.workdays import calendar_alert, library_years
 
         arrangements = reference.calendar_arrangements()  # raises CalendarDataError naming file/row/column
         today = data_interval_end.in_timezone("Asia/Shanghai").date()

@@ -1,8 +1,8 @@
 """The Annex 1 suite for co-handling records, built in code (Great Expectations 1.x).
 
 Runs on an ephemeral context inside the validation task, over the run's normalised
-records (transforms/normalize.py), never at DAG-parse time. Each expectation carries the
-rule id of transforms/rules.py in its `meta`, so the Data Docs an auditor opens name the
+records (transforms/cohandling/normalize.py), never at DAG-parse time. Each expectation carries the
+rule id of transforms/cohandling/record_rules.py in its `meta`, so the Data Docs an auditor opens name the
 same rules as the ledger's per-record verdicts. GX reports counts and a sample per
 expectation (result format SUMMARY without samples: `RESULT_FORMAT`, personal columns masked,
 so the Data Docs show no ID number or phone); the per-record verdicts, every failure of every
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms.checks import ascii_matrix, id_check_ok, uscc_check_ok
-from transforms.rules import CERT_PATTERN, REQUIRED_FIELDS, Context
+from transforms.cohandling.record_rules import CERT_PATTERN, REQUIRED_FIELDS, Context
+from transforms.common.checkdigits import ascii_matrix, id_check_ok, uscc_check_ok
 
 OWNER_SPLIT = r"[,，、/;；]"
 
@@ -77,7 +77,7 @@ def _custom_expectations():
 
 def gx_frame(records: pd.DataFrame, *, registry: pd.DataFrame) -> pd.DataFrame:
     """The columns the suite reads: normalised Annex 1 fields plus derived cross-field columns."""
-    from transforms.rules import normalise_name
+    from transforms.cohandling.record_rules import normalise_name
 
     frame = pd.DataFrame({c: records[c].astype(object) for c in (*REQUIRED_FIELDS, "ZRFLXDH", "ZCFLXDH", "GSJGBM", "GSJGMC", "RQJGBM", "RQJGMC", "GRJGBM", "GRJGMC")})
     frame["FWJZMJ_NUM"] = records["FWJZMJ_NUM"].astype(float)
@@ -100,7 +100,7 @@ def gx_frame(records: pd.DataFrame, *, registry: pd.DataFrame) -> pd.DataFrame:
 # Data Docs are a file anyone with the run folder opens: they must show no resident ID or phone.
 # GX reports counts only (no sample of unexpected values: the checksum expectations need the
 # clear numbers, so a sample would show them), and every personal column the suite only checks
-# for presence is handed over masked (transforms/mask.py), so no clear value is in the batch's
+# for presence is handed over masked (transforms/common/mask.py), so no clear value is in the batch's
 # sample either. The per-record failures, with masked values, are in the quarantine list.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
 MASKED_IDS = ("ZRFZJHM", "ZCFZJHM")
@@ -109,7 +109,7 @@ MASKED_PHONES = ("ZRFLXDH", "ZCFLXDH")
 
 def masked_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The suite's frame with ID numbers and phones masked where the expectation needs only presence."""
-    from transforms.mask import mask_id, mask_phone
+    from transforms.common.mask import mask_id, mask_phone
 
     out = frame.copy()
     for column in MASKED_IDS:

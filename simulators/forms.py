@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gateway import reference
+from jobs.common import reference
 
 UTILITY_CHAR = {"water": "水", "gas": "气", "heat": "热"}
 FORMAT_LABEL = {"csv": "", "csv_gb18030": "CSV(GB18030)", "jsonl": "JSONL", "parquet": "Parquet"}

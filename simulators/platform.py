@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from gateway import reference
+from jobs.common import reference
 from simulators.registry import build_registry, uscc_codes
-from transforms.annex1 import FIELD_CODES
-from transforms.checks import id_check_chars
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.common.checkdigits import id_check_chars
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql" / "source"
 EXCHANGE_TABLE = "BDC_SDQR_XBXX"

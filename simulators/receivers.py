@@ -6,7 +6,7 @@ One process plays every receiver the gateway pushes work orders to:
 - State Grid Shandong's marketing system (总对总), base `/grid`.
 
 It speaks the protocol as a receiver owned by another organisation would, and on purpose
-implements it independently of the gateway's client (connectors/receivers.py): HMAC checks,
+implements it independently of the gateway's client (connectors/http_receiver.py): HMAC checks,
 the 300 s clock window, 400 on malformed batches, idempotency by `idempotency_key` kept in a
 SQLite file (a restarted receiver still answers a re-sent item "0201 duplicate" with its
 original receipt id), a token bucket per receiver when a rate is set (the grid's limit).
@@ -70,7 +70,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request  # at module level: FastAPI resolves handler annotations from these globals
 
-from transforms.annex1 import FIELD_CODES, LABELS, UTILITIES
+from transforms.cohandling.annex1 import FIELD_CODES, LABELS, UTILITIES
 
 MAX_ITEMS = 500
 CLOCK_WINDOW_S = 300  # |receiver clock - X-Timestamp| beyond this is refused: bounds replays

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gateway import reference
-from transforms.checks import USCC_CHARSET, uscc_check_chars
+from jobs.common import reference
+from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
 
 UTILITY_KINDS = ("water", "gas", "heat")
 _KIND_LABEL = {"water": "水", "gas": "气", "heat": "热"}

@@ -20,15 +20,15 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
-from connectors.ledger.balance import BalanceStore
-from connectors.ledger.deadletter import DeadLetterStore
-from connectors.ledger.delivery import DeliveryStore
-from connectors.ledger.registry import RegistryStore
-from connectors.ledger.remote import RemoteStore
-from connectors.ledger.remote_flow import RemoteFlowStore
-from connectors.ledger.results import ResultStore
+from connectors.ledger.balance_store import BalanceStore
+from connectors.ledger.deadletter_store import DeadLetterStore
+from connectors.ledger.delivery_store import DeliveryStore
+from connectors.ledger.package_flow_store import RemoteFlowStore
+from connectors.ledger.package_store import RemoteStore
+from connectors.ledger.registry_store import RegistryStore
+from connectors.ledger.result_store import ResultStore
 from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata
-from connectors.ledger.workorders import WorkOrderStore
+from connectors.ledger.workorder_store import WorkOrderStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
@@ -182,9 +182,9 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def _load_chunk(self, chunk, *, batch_id: int, run_id: str, source: str, fresh_above: int, after: _Turn | None = None, mine: _Turn | None = None) -> ChunkLoaded:
         import pyarrow.compute as pc
 
-        from transforms.exchange_rows import Admitted
+        from transforms.cohandling.exchange_rows import Admitted
 
-        # An admitted chunk (transforms/exchange_rows.py) brings the rows it refused and the
+        # An admitted chunk (transforms/cohandling/exchange_rows.py) brings the rows it refused and the
         # originals of cleaned values: kept in the same transaction, and the watermark moves
         # past the refused rows too — nothing after a bad row waits for it.
         rejects, originals, max_seq = [], [], None
@@ -236,7 +236,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
 
     def _keep_rejects_and_originals(self, conn: sa.Connection, rejects: list, originals: list, *, source: str, run_id: str, surface: str = "exchange_row", table: str = "BDC_SDQR_XBXX") -> None:
         """Dead-letter refused rows (surface `exchange_row`, key source:change_seq) and keep cleaned values' originals."""
-        from connectors.ledger.deadletter import unit_key
+        from connectors.ledger.deadletter_store import unit_key
         from connectors.ledger.schema import received_original
 
         for r in rejects:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from transforms.annex1 import FIELD_CODES
+from transforms.cohandling.annex1 import FIELD_CODES
 
 metadata = sa.MetaData(
     naming_convention={

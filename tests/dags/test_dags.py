@@ -76,10 +76,10 @@ def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tm
     dags = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(dags) == {p.stem for p in DAG_FILES}
     for dag_id, dag in dags.items():
-        assert dag["callback"] == ["gateway.alerts.on_failure"], dag_id
+        assert dag["callback"] == ["jobs.common.alerts.on_failure"], dag_id
         for task_id, task in dag["tasks"].items():
             assert task["timeout"] and 0 < task["timeout"] <= 3 * 3600, f"{dag_id}.{task_id}: execution_timeout {task['timeout']}"
-            assert "gateway.alerts.on_failure" in task["callbacks"], f"{dag_id}.{task_id}: no failure callback"
+            assert "jobs.common.alerts.on_failure" in task["callbacks"], f"{dag_id}.{task_id}: no failure callback"
     # The lines that take work from the ledger end with the lifetime balance.
     for dag_id in ("cohandling_daily", "cohandling_results", "remote_collection"):
         assert "balance" in dags[dag_id]["tasks"], dag_id
@@ -89,16 +89,16 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
     from types import SimpleNamespace
 
     from connectors.ledger import Ledger
-    from gateway.alerts import on_failure
+    from jobs.common.alerts import on_failure
 
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
     monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_LEDGER", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")}))
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     ledger.migrate()
     ti = SimpleNamespace(dag_id="cohandling_daily", task_id="validate", run_id="scheduled__2026-11-20", try_number=3)
-    with caplog.at_level("ERROR", logger="gateway.alerts"):
+    with caplog.at_level("ERROR", logger="jobs.common.alerts"):
         on_failure({"ti": ti, "exception": ValueError("买方证件号码 370102199001011234 电话 13812345678 无效")})
-    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.alerts"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "jobs.common.alerts"]
     assert len(lines) == 1 and "dag=cohandling_daily task=validate try=3 run=scheduled__2026-11-20: ValueError" in lines[0]
     assert "370102199001011234" not in lines[0] and "13812345678" not in lines[0] and "370102********1234" in lines[0]
     entry = ledger.audit_trail("scheduled__2026-11-20")[-1]
@@ -112,7 +112,7 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
     on_failure({"ti": object(), "exception": object()})
     monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_LEDGER", json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "missing" / "nowhere.db")}))
     capsys.readouterr()
-    with caplog.at_level("WARNING", logger="gateway.alerts"):
+    with caplog.at_level("WARNING", logger="jobs.common.alerts"):
         on_failure({"ti": ti, "exception": RuntimeError("ledger down")})
     # (once Airflow has set up its logging, the line goes to its handler on stdout rather than to pytest's)
     assert "not written to the ledger's audit log: OperationalError" in caplog.text + capsys.readouterr().out
@@ -154,7 +154,7 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     counties (each once), statuses polled, return lists written: one `dag.test()`."""
     from connectors.ledger import Ledger
     from simulators.receivers import ReceiverProcess
-    from simulators.remote import RemoteDB, generate
+    from simulators.remote_module import RemoteDB, generate
 
     module = RemoteDB(f"sqlite:///{tmp_path / 'platform.db'}")
     module.create()
@@ -207,8 +207,8 @@ def test_working_calendar_dag_fails_before_a_year_with_no_arrangement_and_passes
 
     import pendulum
 
-    from gateway import reference
-    from transforms.workdays import parse_arrangements
+    from jobs.common import reference
+    from transforms.common.workdays import parse_arrangements
 
     monkeypatch.syspath_prepend(str(ROOT / "dags"))
     check = importlib.import_module("working_calendar").dag.get_task("check_arrangements").python_callable

@@ -40,10 +40,10 @@ def remote_flow(db_urls, tmp_path):
     """Remote collection against the property side simulated in a real process: (module, source,
     ledger, simulator, receiver_for(destination) -> PackageReceiver), on SQLite or PostgreSQL."""
     from connectors.ledger import Ledger
-    from connectors.registration import PackageReceiver
-    from connectors.remote import RemoteSource
+    from connectors.package_receiver import PackageReceiver
+    from connectors.package_source import RemoteSource
     from simulators.receivers import ReceiverProcess
-    from simulators.remote import RemoteDB
+    from simulators.remote_module import RemoteDB
 
     key_id, secret = "gateway", "s3cret-remote"
     platform_url, ledger_url = db_urls
@@ -72,7 +72,7 @@ def remote_flow(db_urls, tmp_path):
 
 def load_packages(module, source, ledger, batch, *, run_id: str, as_of: datetime) -> dict:
     """The module writes `batch`; the gateway extracts and validates it (as of `as_of`, local)."""
-    from gateway.remote import extract_packages, validate_packages
+    from jobs.remote.package_intake import extract_packages, validate_packages
 
     module.write(batch)
     extract_packages(source, ledger, run_id=run_id, until=utc(as_of) + timedelta(days=3650))

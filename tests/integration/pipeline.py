@@ -6,11 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
-from gateway.registry import current_registry, load_form
-from gateway.route import route_run
-from gateway.validate import validate_run
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.route_records import route_run
+from jobs.cohandling.validate_records import validate_run
+from jobs.registry.form_intake import current_registry, load_form
 from simulators.platform import PlatformDB, generate
 from simulators.registry import build_registry
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from connectors.ledger import utcnow
-from gateway.balance import BalanceError, check_balance, lifetime_balance
+from jobs.common.accounting import BalanceError, check_balance, lifetime_balance
 from tests.integration.pipeline import routed_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,26 +95,26 @@ def test_a_ledger_that_lost_something_does_not_balance(routed):
 def test_the_command_line_prints_the_balance_and_says_by_its_status_whether_it_holds(routed):
     _, url = routed
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    ok = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url], env=env, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "lifetime balance" in ok.stdout and "work_order 工单 work orders" in ok.stdout
     later = (utcnow() + timedelta(days=3)).isoformat(sep=" ")
-    stale = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url, "--json", "--at", later], env=env, capture_output=True,
+    stale = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url, "--json", "--at", later], env=env, capture_output=True,
                            text=True, timeout=120)
     assert stale.returncode == 1, stale.stderr[-2000:]
     data = json.loads(stale.stdout)
     assert data["holds"] and not data["ok"] and data["oldest_stale"] and all("****" in u["unit"] for u in data["oldest_stale"])
-    relaxed = subprocess.run([sys.executable, "-m", "gateway.cli", "balance", "--ledger", url, "--at", later, "--stale", "work_order=100"], env=env,
+    relaxed = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url, "--at", later, "--stale", "work_order=100"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert relaxed.returncode == 0, relaxed.stdout[-2000:]
 
 
 def test_a_result_file_refused_whole_is_one_unit_dead_lettered_not_two(routed):
-    """gateway/results.py keeps a file refused whole both as a dead letter and as a `rejected` result_file
+    """jobs/cohandling/collect_results.py keeps a file refused whole both as a dead letter and as a `rejected` result_file
     row: the balance counts it once, as dead-lettered; resolved, it is a rejected file (quarantined)."""
-    from connectors.ledger.deadletter import unit_key
-    from gateway.results import _empty
-    from transforms.results import exception
+    from connectors.ledger.deadletter_store import unit_key
+    from jobs.cohandling.collect_results import _empty
+    from transforms.cohandling.result_files import exception
 
     ledger, _ = routed
     source, sha = "sftp:xb370102w01", "ab" * 32

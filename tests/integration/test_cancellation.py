@@ -12,19 +12,19 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from connectors.platform import PlatformSource
-from connectors.receivers import HttpReceiver
-from gateway.deliver import deliver_run
-from gateway.extract import extract_changes
-from gateway.registry import current_registry
-from gateway.route import route_run
-from gateway.validate import validate_run
+from connectors.http_receiver import HttpReceiver
+from connectors.record_source import PlatformSource
+from jobs.cohandling.deliver_orders import deliver_run
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.route_records import route_run
+from jobs.cohandling.validate_records import validate_run
+from jobs.registry.form_intake import current_registry
 from simulators.institutions import held_in_force, read_batch
 from simulators.platform import EXCHANGE_TABLE, PlatformDB
 from simulators.receivers import ReceiverProcess
 from tests.integration import openssh
 from tests.integration.pipeline import AS_OF, routed_ledger
-from transforms.annex1 import FIELD_CODES
+from transforms.cohandling.annex1 import FIELD_CODES
 
 KEY, SECRET = "gw-cancel", "s3cret-cancel-tests"
 DAY2 = AS_OF + timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.ledger import Ledger
-from connectors.ledger.deadletter import DEAD_LETTER_PAYLOAD_MAX
+from connectors.ledger.deadletter_store import DEAD_LETTER_PAYLOAD_MAX
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from connectors.receivers import HttpReceiver
-from gateway.deliver import deliver_run
+from connectors.http_receiver import HttpReceiver
+from jobs.cohandling.deliver_orders import deliver_run
 from simulators.receivers import ReceiverProcess
 from tests.integration.pipeline import AS_OF, ROOT, routed_ledger
 
@@ -98,8 +98,8 @@ def test_receivers_down_for_a_whole_run(receivers, tmp_path):
 KILL = """
 import os
 from connectors.ledger import Ledger
-from connectors.receivers import HttpReceiver
-from gateway.deliver import deliver_run
+from connectors.http_receiver import HttpReceiver
+from jobs.cohandling.deliver_orders import deliver_run
 from tests.integration.pipeline import AS_OF
 url = {url!r}
 def receiver_for(channel, destination):

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from connectors.ledger import Ledger
 from connectors.sftp_drop import DropJob
-from gateway.deliver import deliver_run
+from jobs.cohandling.deliver_orders import deliver_run
 from tests.integration import openssh
 from tests.integration.pipeline import AS_OF, ROOT
 from tests.integration.pipeline import routed_ledger as _routed_ledger
-from transforms.batchfiles import BatchFile
+from transforms.cohandling.batchfiles import BatchFile
 
 
 def _provision(server, ledger: Ledger) -> list[str]:
@@ -150,7 +150,7 @@ import os, sys
 from datetime import datetime
 from connectors.ledger import Ledger
 from connectors.sftp_drop import SftpDrops
-from gateway.deliver import deliver_run
+from jobs.cohandling.deliver_orders import deliver_run
 c = {c!r}
 drops = SftpDrops("127.0.0.1", c["port"], c["login"], key_file=c["extra"]["key_file"], known_hosts=c["extra"]["known_hosts"], max_workers=1)
 deliver_run(Ledger({url!r}), run_id="r1", day=datetime(2026, 11, 20), drops=drops, after_send=lambda label: os._exit(9))
@@ -179,13 +179,13 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
 
 
 def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
-    from connectors.platform import PlatformSource
-    from gateway.extract import extract_changes
-    from gateway.registry import current_registry
-    from gateway.route import route_run
-    from gateway.validate import validate_run
+    from connectors.record_source import PlatformSource
+    from jobs.cohandling.extract_records import extract_changes
+    from jobs.cohandling.route_records import route_run
+    from jobs.cohandling.validate_records import validate_run
+    from jobs.registry.form_intake import current_registry
     from simulators.platform import PlatformDB
-    from transforms.annex1 import FIELD_CODES
+    from transforms.cohandling.annex1 import FIELD_CODES
 
     ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=80, seed=54)
     drops = _provision(sshd, ledger)

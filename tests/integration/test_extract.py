@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
 
@@ -143,7 +143,7 @@ def test_a_run_killed_mid_way_loses_and_duplicates_nothing(setup, registry):
     platform.write(generate(60_000, seed=9, registry=registry))
     platform_url = str(platform.engine.url.render_as_string(hide_password=False))
     ledger_url = str(ledger.engine.url.render_as_string(hide_password=False))
-    cmd = [sys.executable, "-m", "gateway.cli", "extract", "--platform", platform_url, "--ledger", ledger_url, "--run-id", "run-1", "--chunk-rows", "2000"]
+    cmd = [sys.executable, "-m", "tools.cli", "extract", "--platform", platform_url, "--ledger", ledger_url, "--run-id", "run-1", "--chunk-rows", "2000"]
     child = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and child.poll() is None:

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
 from simulators.platform import PlatformDB, generate
 
 

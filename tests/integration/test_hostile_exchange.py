@@ -19,16 +19,16 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
-from gateway.registry import current_registry, load_form
-from gateway.route import route_run
-from gateway.validate import validate_run
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.route_records import route_run
+from jobs.cohandling.validate_records import validate_run
+from jobs.registry.form_intake import current_registry, load_form
 from simulators.platform import PlatformDB, generate
 from simulators.registry import build_registry
 from tests.hostile import DEPTH, KINDS, covers
-from transforms.annex1 import FIELD_CODES
-from transforms.exchange_rows import EXCHANGE_LIMITS
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.exchange_rows import EXCHANGE_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted(p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file())

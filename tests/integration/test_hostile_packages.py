@@ -1,7 +1,7 @@
 """Hostile remote-collection packages on SQLite and PostgreSQL: one bad package row, applicant or
 material never stops extraction or validation of the other packages.
 
-Clean synthetic packages (simulators/remote.py) are written with hostile package versions mixed
+Clean synthetic packages (simulators/remote_module.py) are written with hostile package versions mixed
 in — one hostile value each, of every kind a database text column can hold, in package, applicant
 and material fields (and a non-integer XH where SQLite lets the module write one) — and the run is
 compared with a run of the clean packages alone: each hostile version is dead-lettered (surface
@@ -20,11 +20,11 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.ledger import Ledger
-from connectors.remote import RemoteSource
-from gateway.remote import extract_packages, load_checklist_form, validate_packages
-from simulators.remote import RemoteBatch, RemoteDB, generate
+from connectors.package_source import RemoteSource
+from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
+from simulators.remote_module import RemoteBatch, RemoteDB, generate
 from tests.hostile import DEPTH, KINDS, covers
-from transforms.exchange_rows import APPLICANT_LIMITS, MATERIAL_LIMITS, PACKAGE_LIMITS
+from transforms.cohandling.exchange_rows import APPLICANT_LIMITS, MATERIAL_LIMITS, PACKAGE_LIMITS
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
 LOADED_AT = datetime(2021, 7, 25, 9, 0)

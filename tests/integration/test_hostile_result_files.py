@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 import paramiko
 import pytest
 
-from gateway.deliver import deliver_run
-from gateway.results import collect_results
+from jobs.cohandling.collect_results import collect_results
+from jobs.cohandling.deliver_orders import deliver_run
 from tests.hostile import DEPTH, KINDS, covers
 from tests.integration import openssh
 from tests.integration.institutions import write_inbox
 from tests.integration.pipeline import AS_OF, routed_ledger
-from transforms.results import MAX_FILE_EXCEPTIONS, MAX_RESULT_ROWS
-from transforms.text import needs_cleaning
+from transforms.cohandling.result_files import MAX_FILE_EXCEPTIONS, MAX_RESULT_ROWS
+from transforms.common.text import needs_cleaning
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The HTTP push protocol end to end: the gateway's client (connectors/receivers.py) against the
+"""The HTTP push protocol end to end: the gateway's client (connectors/http_receiver.py) against the
 simulated county systems and grid (simulators/receivers.py), each a real uvicorn process on
 loopback. No HTTP is mocked; faults come from the simulator's seeded control endpoints."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.receivers import HttpReceiver, ItemOutcome, make_item, receiver_for_county, receiver_for_grid, signed_headers
+from connectors.http_receiver import HttpReceiver, ItemOutcome, make_item, receiver_for_county, receiver_for_grid, signed_headers
 from simulators.receivers import ReceiverProcess, create_app
-from transforms.annex1 import FIELD_CODES
+from transforms.cohandling.annex1 import FIELD_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "docs" / "protocol" / "receiver-openapi.yaml"

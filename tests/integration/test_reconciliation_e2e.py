@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from connectors.receivers import HttpReceiver
-from gateway.deliver import deliver_run
-from gateway.results import collect_results, write_period_report
+from connectors.http_receiver import HttpReceiver
+from jobs.cohandling.collect_results import collect_results, write_period_report
+from jobs.cohandling.deliver_orders import deliver_run
 from simulators.receivers import ReceiverProcess
 from tests.integration import openssh
 from tests.integration.institutions import answer
 from tests.integration.pipeline import AS_OF, routed_ledger
-from transforms.report import report_tables
-from transforms.results import RESULT_CODES
-from transforms.workdays import WorkdayCalendar
+from transforms.cohandling.result_files import RESULT_CODES
+from transforms.common.workdays import WorkdayCalendar
+from transforms.reporting.cohandling_tables import report_tables
 
 KEY, SECRET = "gw-e2e", "e2e-secret"
 
@@ -73,7 +73,7 @@ def test_statuses_and_report_numbers_equal_the_truth(sshd, tmp_path):
             expected[key] = "acknowledged" if key in acknowledged else "delivered"
     assert set(expected.values()) >= {"done", "done_late", "rejected", "overdue"}
 
-    from gateway.results import reconcile_now
+    from jobs.cohandling.collect_results import reconcile_now
 
     statuses = reconcile_now(ledger, as_of=as_of)
     got = {f"{r.rowguid}:{r.utility}:{r.version}": r.status for r in statuses.itertuples() if r.status not in ("quarantined", "held", "cancelled", "pending")}

@@ -12,16 +12,16 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.ledger import Ledger
-from connectors.ledger.registry import drop_account
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
-from gateway.registry import current_registry, load_form, load_inbox
-from gateway.route import route_run
-from gateway.validate import validate_run
+from connectors.ledger.registry_store import drop_account
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.route_records import route_run
+from jobs.cohandling.validate_records import validate_run
+from jobs.registry.form_intake import current_registry, load_form, load_inbox
 from simulators.forms import late_counties
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
-from transforms.checks import USCC_CHARSET, uscc_check_chars
+from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
 
 SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir() if p.is_file())
 
@@ -176,7 +176,7 @@ def test_changes_are_new_versions_and_routing_follows_the_version_in_force(ledge
     assert in_2022.loc[GAS, "name"] == "济南港华燃气有限公司" and in_2023.loc[GAS, "name"] == "济南港华燃气(历下)有限公司"
     assert WATER_NEW not in in_2022.index and not in_2023.loc[WATER, "in_force"] and in_2023.loc[WATER, "successor_code"] == WATER_NEW
 
-    from transforms.routing import route_work_orders
+    from transforms.cohandling.workorder_routing import route_work_orders
 
     rec = pd.DataFrame([{"ROWGUID": "R1", "source": "platform", "change_seq": 1, "status": "passed", "requested": "water,gas", "blocked": "",
                          "XZQH": "370102", "YDHH": None, "YSHH": "W1", "GSJGBM": WATER, "GSJGMC": "济南水务集团历下区分公司",

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from gateway.remote import load_checklist_form
-from gateway.remote_flow import collect_package_events, deliver_packages, write_hall_returns
-from simulators.remote import generate, resubmissions
+from jobs.remote.package_flow import collect_package_events, deliver_packages, write_hall_returns
+from jobs.remote.package_intake import load_checklist_form
+from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
-from transforms.workdays import WorkdayCalendar
+from transforms.common.workdays import WorkdayCalendar
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
 DAY1 = datetime(2025, 6, 3, 9, 0)  # local (a Tuesday): first delivery
@@ -110,7 +110,7 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     assert set(accepted.loc[accepted["correction"] == 1, "fate"]) <= {"certified", "late", "refused", "silent"}
 
     # Tracking and the report against the truth.
-    from gateway.remote_report import remote_status, write_remote_report
+    from jobs.remote.publish_remote_report import remote_status, write_remote_report
 
     tracked = remote_status(ledger, as_of=DAY3)
     expected = _truth_stages(truth, as_of=DAY3)

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from gateway.remote import load_checklist_form
-from gateway.remote_flow import deliver_packages, make_handover_lists, record_handover_receipt
-from gateway.remote_report import write_remote_report
-from simulators.remote import generate
+from jobs.remote.package_flow import deliver_packages, make_handover_lists, record_handover_receipt
+from jobs.remote.package_intake import load_checklist_form
+from jobs.remote.publish_remote_report import write_remote_report
+from simulators.remote_module import generate
 from tests.integration.conftest import load_packages, utc
-from transforms.remote_rules import DONE
-from transforms.remote_tracking import handover_state
+from transforms.remote.package_rules import DONE
+from transforms.remote.package_tracking import handover_state
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
 WEEK1_DELIVERY = datetime(2025, 5, 26, 9, 0)  # Monday: the week 05-19..05-25 has ended
@@ -110,7 +110,7 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
     assert (totals["paper_owed"], totals["paper_flagged"]) == (int((~owed["signed"]).sum()), int(owed["flagged"].sum()))
 
     # The command a county's clerk (or the hall) uses; a list signed for twice is refused with the reason.
-    from gateway.cli import main as cli
+    from tools.cli import main as cli
 
     ledger_url = ledger.engine.url.render_as_string(hide_password=False)
     cli(["handover-receipt", "--ledger", ledger_url, "--list", week2[0]["list_no"], "--at", "2025-06-03 15:00", "--by", "档案室 张敏"])

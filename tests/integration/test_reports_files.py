@@ -10,9 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gateway.reports import write_reports
+from jobs.cohandling.publish_report import write_reports
 from tests.unit.test_report import AS_OF, PERIOD, daily_frame, exceptions_frame, quarantine_frame, statuses_frame
-from transforms.report import report_tables
+from transforms.reporting.cohandling_tables import report_tables
 
 SHEETS = ["汇总", "按市", "按县", "按机构", "超期清单", "异常清单", "隔离清单", "每日趋势"]
 

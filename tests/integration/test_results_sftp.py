@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from gateway.deliver import deliver_run
-from gateway.results import collect_results
+from jobs.cohandling.collect_results import collect_results
+from jobs.cohandling.deliver_orders import deliver_run
 from tests.integration import openssh
 from tests.integration.institutions import write_inbox
 from tests.integration.pipeline import AS_OF, routed_ledger

@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
-from gateway.registry import current_registry, load_form
-from gateway.route import route_run
-from gateway.validate import validate_run
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.route_records import route_run
+from jobs.cohandling.validate_records import validate_run
+from jobs.registry.form_intake import current_registry, load_form
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
 
@@ -89,7 +89,7 @@ def _expected_work_orders(ledger) -> int:
 
 
 def _assert_nothing_due(ledger) -> None:
-    from gateway.balance import lifetime_balance
+    from jobs.common.accounting import lifetime_balance
 
     report = lifetime_balance(ledger, now=datetime(2026, 11, 20))
     assert report.holds, report.text()
@@ -183,9 +183,9 @@ def test_a_backlog_is_worked_in_pages_with_the_same_outcome_as_in_one_go(db_urls
 
 def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow, tmp_path, monkeypatch):
     from connectors.ledger import Ledger as LedgerClass
-    from gateway.remote import extract_packages, load_checklist_form, validate_packages
-    from gateway.remote_flow import deliver_packages
-    from simulators.remote import generate as generate_packages
+    from jobs.remote.package_flow import deliver_packages
+    from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
+    from simulators.remote_module import generate as generate_packages
     from tests.integration.conftest import utc
 
     module, source, ledger, sim, receiver_for = remote_flow
@@ -201,7 +201,7 @@ def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow,
     assert ledger.remote_verdicts() == []
 
     assert extract_packages(source, ledger, run_id="p2", until=utc(as_of) + timedelta(days=3650))["new"] == 0
-    monkeypatch.setattr("gateway.remote.PAGE_SIZE", 25, raising=False)  # in pages of 25
+    monkeypatch.setattr("jobs.remote.package_intake.PAGE_SIZE", 25, raising=False)  # in pages of 25
     two = validate_packages(ledger, run_id="p2", as_of=as_of)
     monkeypatch.undo()
     assert len(ledger.remote_verdicts()) == 120 and len(ledger.remote_returns("p2")) > 0
@@ -210,7 +210,7 @@ def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow,
     assert sent["planned"] == two["passed"] and sent["delivered"] == two["passed"]
     assert validate_packages(ledger, run_id="p3", as_of=as_of)["packages_in"] == 0
 
-    from gateway.balance import lifetime_balance
+    from jobs.common.accounting import lifetime_balance
 
     report = lifetime_balance(ledger, now=utc(as_of))
     assert report.holds, report.text()

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from connectors.ledger import Ledger
-from connectors.platform import PlatformSource
-from gateway.extract import extract_changes
-from gateway.validate import validate_run
+from connectors.record_source import PlatformSource
+from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.validate_records import validate_run
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
 

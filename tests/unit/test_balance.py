@@ -1,10 +1,10 @@
-"""The lifetime balance's arithmetic (transforms/balance.py): literal counts, no I/O."""
+"""The lifetime balance's arithmetic (transforms/common/balance.py): literal counts, no I/O."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from transforms.balance import (
+from transforms.common.balance import (
     LifetimeBalance,
     StateCount,
     dead_letter_surfaces,

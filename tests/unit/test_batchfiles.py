@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms.annex1 import FIELD_CODES
-from transforms.batchfiles import COLUMNS, batch_files
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.batchfiles import COLUMNS, batch_files
 
 
 def orders(n: int = 3) -> pa.Table:

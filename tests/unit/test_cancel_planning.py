@@ -1,4 +1,4 @@
-"""Planning cancellations (transforms/routing.py): a work order a receiver holds that the platform
+"""Planning cancellations (transforms/cohandling/workorder_routing.py): a work order a receiver holds that the platform
 withdraws, a correction no longer asks for, or a correction sends elsewhere is cancelled there
 once; one never delivered is withdrawn without a message."""
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tests.unit.test_routing import HEAT_ACC, WATER_ACC, record, registry
-from transforms.routing import cancel_key, plan_cancellations, plan_versions, route_work_orders
+from transforms.cohandling.workorder_routing import cancel_key, plan_cancellations, plan_versions, route_work_orders
 
 DAY = date(2026, 11, 22)
 
@@ -117,10 +117,10 @@ def test_cancel_keys_are_the_keys_the_receiver_got_plus_cancel():
 def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_its_cancellation_is_an_exception():
     from datetime import datetime
 
-    from gateway import reference
+    from jobs.common import reference
     from tests.unit.test_reconcile import CAL
-    from transforms.reconcile import reconcile
-    from transforms.report import _prepare, check_balance
+    from transforms.cohandling.reconcile import reconcile
+    from transforms.reporting.cohandling_tables import _prepare, check_balance
 
     base = {"utility": "water", "version": 2, "correction": True, "channel": "account", "destination": "xb1", "institution_code": "X",
             "institution_name": "某供水", "record_xzqh": "370102", "hold_until": None, "acknowledged_at": pd.NaT, "result_code": None,
@@ -141,7 +141,7 @@ def test_a_cancellation_batch_renders_the_same_bytes_in_every_format_with_a_canc
 
     import pyarrow.parquet as pq
 
-    from transforms.batchfiles import CANCEL_COLUMNS, cancel_files
+    from transforms.cohandling.batchfiles import CANCEL_COLUMNS, cancel_files
 
     items = [{"rowguid": "R2", "utility": "water", "version": 1, "reason_code": "UTILITY_DROPPED", "reason": "更正后的记录不再申请该项过户", "YCYWH": "=1+1"},
              {"rowguid": "R1", "utility": "gas", "version": 3, "reason_code": "RECORD_WITHDRAWN", "reason": "平台已撤回该记录", "YCYWH": "YW1"}]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transforms.checks import USCC_CHARSET, id_check_char, id_check_chars, uscc_check_chars, uscc_values
+from transforms.common.checkdigits import USCC_CHARSET, id_check_char, id_check_chars, uscc_check_chars, uscc_values
 
 
 @pytest.mark.parametrize("number", ["360426199101010071", "44011320141005001X", "11010519491231002X"])

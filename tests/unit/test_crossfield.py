@@ -1,4 +1,4 @@
-"""Cross-field rules (transforms/crossfield.py) and the code tables (transforms/codetables.py),
+"""Cross-field rules (transforms/cohandling/crossfield.py) and the code tables (transforms/common/codetables.py),
 on literal records, each with the reason it is right.
 
 ID numbers below are built with the GB 11643-1999 check (ISO 7064 MOD 11-2, docs/domain.md §4);
@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gateway import reference
+from jobs.common import reference
 from tests.unit.test_rules import BASE, REGISTRY, check
-from transforms import codetables, crossfield
-from transforms.annex1 import FIELD_CODES, ID_TYPE_TABLE, NATIONAL_ID_TYPES, UTILITIES
-from transforms.normalize import normalize_records
-from transforms.rules import build_context, evaluate, message
+from transforms.cohandling import crossfield
+from transforms.cohandling.annex1 import FIELD_CODES, ID_TYPE_TABLE, NATIONAL_ID_TYPES, UTILITIES
+from transforms.cohandling.normalize import normalize_records
+from transforms.cohandling.record_rules import build_context, evaluate, message
+from transforms.common import codetables
 
 BORN_2024_06_30 = "110105202406300010"  # a child born 2024-06-30 (check character computed)
 BORN_1900 = "11010519000101001X"

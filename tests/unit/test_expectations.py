@@ -7,10 +7,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from gateway import reference
-from transforms.annex1 import FIELD_CODES
-from transforms.normalize import normalize_records
-from transforms.rules import build_context
+from jobs.common import reference
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.normalize import normalize_records
+from transforms.cohandling.record_rules import build_context
 
 from .test_rules import BASE, REGISTRY
 

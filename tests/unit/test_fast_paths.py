@@ -1,7 +1,7 @@
 """Every fast path of normalisation and validation agrees with the general path it stands in for.
 
 The fast paths skip work on values whose bytes show it would change nothing, or read a
-common shape straight from the bytes (transforms/utf8.py); the general paths — the
+common shape straight from the bytes (transforms/common/utf8.py); the general paths — the
 regular expressions, Unicode NFKC, the pandas date parser — are kept for everything else.
 Here both run on the same awkward values, and evaluation is checked not to depend on how
 the rows are cut into blocks or spread over threads.
@@ -20,11 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from gateway import reference
+from jobs.common import reference
 from simulators.platform import generate
 from simulators.registry import build_registry
-from transforms import normalize, parallel, rules, utf8
-from transforms.checks import ID_WEIGHTS, USCC_CHARSET, USCC_WEIGHTS, id_check_ok, uscc_check_ok
+from transforms.cohandling import normalize
+from transforms.cohandling import record_rules as rules
+from transforms.common import parallel, utf8
+from transforms.common.checkdigits import ID_WEIGHTS, USCC_CHARSET, USCC_WEIGHTS, id_check_ok, uscc_check_ok
 
 AS_OF = datetime(2024, 12, 31, 23, 59, 59)
 

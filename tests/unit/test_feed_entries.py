@@ -1,6 +1,6 @@
-"""Feed entries checked before anything is stored (transforms/feeds.py, the results and events specs),
-the results rules for withdrawn work orders and repeated acknowledgements (transforms/results.py),
-and the buyer's SMS built from templates (transforms/notify.py)."""
+"""Feed entries checked before anything is stored (transforms/common/feeds.py, the results and events specs),
+the results rules for withdrawn work orders and repeated acknowledgements (transforms/cohandling/result_files.py),
+and the buyer's SMS built from templates (transforms/cohandling/notify.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from transforms.feeds import MAX_ENTRY_BYTES, raw_json, screen_entry
-from transforms.notify import MAX_SMS_CHARS, TEMPLATES, notification_texts
-from transforms.remote_tracking import EVENT_FIELDS, screen_events
-from transforms.results import FEED_RESULT_FIELDS, KnownWorkOrders, check_results, rows_from_feed, screen_feed_results
+from transforms.cohandling.notify import MAX_SMS_CHARS, TEMPLATES, notification_texts
+from transforms.cohandling.result_files import FEED_RESULT_FIELDS, KnownWorkOrders, check_results, rows_from_feed, screen_feed_results
+from transforms.common.feeds import MAX_ENTRY_BYTES, raw_json, screen_entry
+from transforms.remote.package_tracking import EVENT_FIELDS, screen_events
 
 AS_OF = datetime(2026, 11, 30, 12, 0)
 SOURCE = "feed:county/370102"
@@ -118,7 +118,7 @@ def test_a_superscript_version_in_a_key_is_a_bad_key_not_a_crash():
 
 @pytest.mark.parametrize(("status", "words"), [
     ("withdrawn", "平台已撤回"), ("cancelled", "更正后不再需要"),
-    # a delivered order the platform withdrew: cancel_pending until the receiver is told (transforms/routing.py)
+    # a delivered order the platform withdrew: cancel_pending until the receiver is told (transforms/cohandling/workorder_routing.py)
     ("cancel_pending", "取消通知待发"), ("cancel_refused", "接收方答复已办理"),
 ])
 def test_a_result_for_a_work_order_withdrawn_or_cancelled_after_delivery_is_refused(status, words):

@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 from openpyxl import Workbook
 
-from connectors.forms import MAX_CELL_CHARS, MAX_FORM_BYTES, MAX_SHEET_ROWS
+from connectors.form_inbox import MAX_CELL_CHARS, MAX_FORM_BYTES, MAX_SHEET_ROWS
 from connectors.ledger import Ledger
-from gateway.registry import load_inbox
-from gateway.remote import load_checklist_form
+from jobs.registry.form_intake import load_inbox
+from jobs.remote.package_intake import load_checklist_form
 from tests.hostile import DEPTH, KINDS, covers
-from transforms.checks import USCC_CHARSET, uscc_check_chars
-from transforms.text import needs_cleaning
+from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
+from transforms.common.text import needs_cleaning
 
 NOW = datetime(2021, 6, 1, 9, 0)
 ANNEX2_HEAD = ["县（市、区）", "业务类型", "机构名称", "机构编码", "是否知晓", "过户业务服务电话", "联系人及电话", "协办方式", "文件格式"]

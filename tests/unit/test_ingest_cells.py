@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.hostile import KINDS, covers
-from transforms.annex1 import FIELD_CODES
-from transforms.batchfiles import batch_files
-from transforms.exchange_rows import admit_changes
-from transforms.quarantine import quarantine_list
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.batchfiles import batch_files
+from transforms.cohandling.exchange_rows import admit_changes
+from transforms.cohandling.quarantine import quarantine_list
 
 
 def raw_chunk(rows: list[dict]) -> pa.Table:

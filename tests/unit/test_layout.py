@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("package", ["transforms", "connectors", "expectations", "simulators", "gateway"])
+@pytest.mark.parametrize("package", ["transforms", "connectors", "expectations", "simulators", "jobs", "tools"])
 def test_top_level_packages_resolve_inside_the_repository(package):
     module = importlib.import_module(package)
     assert Path(module.__file__).resolve().parent == ROOT / package

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.mask import mask_id, mask_phone, neutralise_formula
+from transforms.common.mask import mask_id, mask_phone, neutralise_formula
 
 
 def test_ids_and_phones_are_masked_per_owner():

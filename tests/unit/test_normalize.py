@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.annex1 import FIELD_CODES
-from transforms.normalize import normalize_records, parse_dbsj
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.normalize import normalize_records, parse_dbsj
 
 
 def _frame(**values):

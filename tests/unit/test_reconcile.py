@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gateway import reference
-from transforms.reconcile import reconcile
-from transforms.results import check_results, read_result_file, rows_from_feed
-from transforms.workdays import WorkdayCalendar
+from jobs.common import reference
+from transforms.cohandling.reconcile import reconcile
+from transforms.cohandling.result_files import check_results, read_result_file, rows_from_feed
+from transforms.common.workdays import WorkdayCalendar
 
 CAL = WorkdayCalendar(date(2026, 9, 1), date(2026, 12, 31))
 
@@ -109,8 +109,8 @@ def test_statuses():
 
 
 def test_due_dates_in_a_year_with_no_arrangement_are_provisional_in_the_statuses_and_the_report():
-    from transforms.report import report_tables
-    from transforms.workdays import parse_arrangements
+    from transforms.common.workdays import parse_arrangements
+    from transforms.reporting.cohandling_tables import report_tables
 
     base = {"version": 1, "correction": False, "channel": "account", "destination": "xb1", "institution_code": "X", "institution_name": "某供水",
             "record_xzqh": "370102", "hold_until": None, "acknowledged_at": pd.NaT, "result_code": None, "result_reason": None, "utility": "water",

@@ -7,10 +7,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from connectors.forms import Sheet
-from gateway import reference
-from transforms.checks import USCC_CHARSET, uscc_check_chars
-from transforms.registry_forms import Places, parse_annex2, parse_annex3, parse_contact, parse_form_date, parse_service_phone, uscc_ok
+from connectors.form_inbox import Sheet
+from jobs.common import reference
+from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
+from transforms.registry.institution_forms import Places, parse_annex2, parse_annex3, parse_contact, parse_form_date, parse_service_phone, uscc_ok
 
 PLACES = Places(reference.divisions())
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from connectors.forms import Sheet
-from gateway import reference
-from transforms.registry_forms import Places
-from transforms.remote_checklists import checklist_groups, parse_business_type, parse_checklist, parse_county
+from connectors.form_inbox import Sheet
+from jobs.common import reference
+from transforms.registry.institution_forms import Places
+from transforms.remote.checklists import checklist_groups, parse_business_type, parse_checklist, parse_county
 
 PLACES = Places(reference.divisions())
 HEAD = ["县（市、区）", "业务类型", "材料编码", "材料名称", "是否必须", "是否需要\n纸质原件", "备注"]

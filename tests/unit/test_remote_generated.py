@@ -10,10 +10,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from gateway import reference
-from simulators.remote import DEFECT_RULES, ODDITY_KINDS, OTHER_PROVINCE_COUNTIES, build_checklists, checklist_versions, generate, with_file_digests
-from transforms.remote_routing import route_packages
-from transforms.remote_rules import build_context, evaluate
+from jobs.common import reference
+from simulators.remote_module import DEFECT_RULES, ODDITY_KINDS, OTHER_PROVINCE_COUNTIES, build_checklists, checklist_versions, generate, with_file_digests
+from transforms.remote.package_routing import route_packages
+from transforms.remote.package_rules import build_context, evaluate
 
 AS_OF = datetime(2024, 12, 31, 23, 59, 59)
 

@@ -9,9 +9,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from gateway import reference
-from transforms.remote_routing import route_packages
-from transforms.remote_rules import RULES, build_context, code_text, evaluate, parse_local_time, unit_number_ok
+from jobs.common import reference
+from transforms.remote.package_routing import route_packages
+from transforms.remote.package_rules import RULES, build_context, code_text, evaluate, parse_local_time, unit_number_ok
 
 
 def _sha(data: bytes) -> str:

@@ -11,10 +11,10 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from transforms.remote_report import check_adds_up, remote_report_tables
-from transforms.remote_tracking import EVENT_ISSUES, STAGES, check_events, handover_state, period_bounds, plan_handover, track
-from transforms.report import code_of
-from transforms.workdays import WorkdayCalendar
+from transforms.common.workdays import WorkdayCalendar
+from transforms.remote.package_tracking import EVENT_ISSUES, STAGES, check_events, handover_state, period_bounds, plan_handover, track
+from transforms.reporting.cohandling_tables import code_of
+from transforms.reporting.remote_tables import check_adds_up, remote_report_tables
 
 CALENDAR = WorkdayCalendar(date(2025, 1, 1), date(2025, 12, 31))
 # National Day 2025: 10-01..10-08 off; Sunday 09-28 and Saturday 10-11 are working days (调休).
@@ -532,7 +532,7 @@ def test_a_certificate_reported_without_a_registered_event_counts_as_registered(
 
 
 def test_the_page_shows_rates_as_percent_and_every_table():
-    from transforms.remote_report import render_remote_html
+    from transforms.reporting.remote_tables import render_remote_html
 
     page = render_remote_html(report(), period=(date(2025, 9, 1), date(2025, 10, 14)), as_of=AS_OF)
     # 汇总: acceptance 6 of 8 decided, correction 1 of 10 delivered, median 7.5 working days — as people read them.

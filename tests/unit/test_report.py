@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from transforms.quarantine import quarantine_list
-from transforms.report import METRICS, ReportBalanceError, render_html, report_tables
+from transforms.cohandling.quarantine import quarantine_list
+from transforms.reporting.cohandling_tables import METRICS, ReportBalanceError, render_html, report_tables
 
 PERIOD = (date(2026, 11, 1), date(2026, 11, 30))
 AS_OF = datetime(2026, 12, 1, 8, 0)

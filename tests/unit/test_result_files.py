@@ -7,8 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-from transforms.csvtext import decode_lines
-from transforms.results import (
+from transforms.cohandling.result_files import (
     CELL_LIMITS,
     MAX_FILE_EXCEPTIONS,
     MAX_RESULT_ROWS,
@@ -19,6 +18,7 @@ from transforms.results import (
     receipt_csv,
     receipt_name,
 )
+from transforms.common.csvtext import decode_lines
 
 HEAD = b"GDBH,JGDM,JGSM,BLSJ\n"
 

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
-from transforms.routing import plan_versions, route_work_orders
+from transforms.cohandling.workorder_routing import plan_versions, route_work_orders
 
 WATER_ACC = "91370102000000001A"  # codes need not be valid USCCs here: routing looks them up
 GAS_SYS = "91370103000000002B"

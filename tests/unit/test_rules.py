@@ -7,10 +7,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from gateway import reference
-from transforms.annex1 import FIELD_CODES
-from transforms.normalize import normalize_records
-from transforms.rules import RULES, build_context, evaluate, message
+from jobs.common import reference
+from transforms.cohandling.annex1 import FIELD_CODES
+from transforms.cohandling.normalize import normalize_records
+from transforms.cohandling.record_rules import RULES, build_context, evaluate, message
 
 REGISTRY = pd.DataFrame(
     [
@@ -94,7 +94,7 @@ CASES = [
     ("INSTITUTION_UNKNOWN", {"GSJGBM": "G0001"}, {"GSJGBM": "w0001"}),
     ("INSTITUTION_NAME", {"GSJGMC": "济南港华燃气有限公司"}, {"GSJGMC": " 济南水务集团有限公司 "}),
     ("INSTITUTION_NAME", {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司"}, {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司(历下分公司)"}),
-    # Cross-field checks (transforms/crossfield.py; more cases with their reasons in tests/unit/test_crossfield.py).
+    # Cross-field checks (transforms/cohandling/crossfield.py; more cases with their reasons in tests/unit/test_crossfield.py).
     ("BIRTH_AFTER_DBSJ", {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-06-04 10:00:00"},
      {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-07-01 10:00:00"}),
     ("OWNER_AGE", {"ZCFZJHM": "11010519000101001X"}, {"ZCFZJHM": "11010519491231002X"}),
@@ -117,7 +117,7 @@ def test_rule_fails_and_passes(rule, failing, passing):
 
 
 def test_every_rule_has_a_case():
-    # TEXT_CLEANED is added by validation from what the ingest sanitiser changed (gateway/validate.py).
+    # TEXT_CLEANED is added by validation from what the ingest sanitiser changed (jobs/cohandling/validate_records.py).
     assert {c[0] for c in CASES} | {"ROWGUID_DUPLICATE", "TEXT_CLEANED"} == set(RULES)
 
 

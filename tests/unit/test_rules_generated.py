@@ -8,11 +8,11 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from gateway import reference
+from jobs.common import reference
 from simulators.platform import generate
 from simulators.registry import build_registry
-from transforms.normalize import normalize_records
-from transforms.rules import build_context, evaluate
+from transforms.cohandling.normalize import normalize_records
+from transforms.cohandling.record_rules import build_context, evaluate
 
 AS_OF = datetime(2024, 12, 31, 23, 59, 59)
 RULE_OF_DEFECT = {

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.test_rules import check
-from transforms.normalize import normalize_records
+from transforms.cohandling.normalize import normalize_records
 
 # 2023 foreigners' permanent residence ID card (国家移民管理局《新版外国人永久居留身份证机读信息
 # 规则(2023版)》, issued from 2023-12-01): 15 characters (3 letters + 12 digits) become 18 (17 digits
@@ -149,7 +149,7 @@ def test_invisible_characters_in_ids_are_normalised_without_the_ingest_cleaner()
 
 
 def test_phones_are_given_in_canonical_form_with_the_original_kept():
-    from transforms.normalize import canonical_phone
+    from transforms.cohandling.normalize import canonical_phone
 
     # (as written, canonical)
     for raw, canonical in [
@@ -172,7 +172,7 @@ def test_owner_phone_lists_hold_the_canonical_forms():
 def test_canonical_phone_lists_agree_with_rewriting_every_item():
     import pyarrow as pa
 
-    from transforms import normalize
+    from transforms.cohandling import normalize
 
     items = ["13812345678", "1381234567X", "138-1234-5678", "053188557856", "0531-88557856", "12345678901", "+8613812345678", "", "95588"]
     lists = pa.array([items[:3], items[3:], [], None], pa.list_(pa.string()))

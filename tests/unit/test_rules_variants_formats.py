@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.test_rules import check
-from transforms.normalize import normalize_records
+from transforms.cohandling.normalize import normalize_records
 
 # (as written, the local time read: DBSJ is Shandong local time, docs/domain.md §2)
 DBSJ_ACCEPTED = [
@@ -33,7 +33,7 @@ DBSJ_ACCEPTED = [
     ("2024.06.03 09:05:03", "2024-06-03 09:05:03"),  # dotted date with a time
     ("２０２４－０６－０３　０９：０５：０３", "2024-06-03 09:05:03"),  # full-width digits, dash, colon, ideographic space (NFKC)
     ("2024-06-03 09:05:03+08:00", "2024-06-03 09:05:03"),  # ISO 8601 offset: Beijing time is Shandong local time
-    ("2024-06-03T01:05:03Z", "2024-06-03 09:05:03"),  # UTC (Z) converted to local time, as transforms/remote_rules.py does
+    ("2024-06-03T01:05:03Z", "2024-06-03 09:05:03"),  # UTC (Z) converted to local time, as transforms/remote/package_rules.py does
     ("2024-06-03T01:05:03+0000", "2024-06-03 09:05:03"),  # basic-format offset
     (" 2024-06-03 09:05:03 ", "2024-06-03 09:05:03"),  # spaces around
 ]

@@ -9,10 +9,10 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from gateway import reference
+from jobs.common import reference
 from simulators.platform import DEFECT_KINDS, ODDITY_KINDS, corrections, generate
 from simulators.registry import build_registry
-from transforms.checks import id_check_char
+from transforms.common.checkdigits import id_check_char
 
 AS_OF = datetime(2024, 12, 31)
 SEPARATORS = r"[,，、/;]"
@@ -79,7 +79,7 @@ def test_every_defect_and_oddity_kind_is_injected(records):
 
 
 def _local_time(dbsj: str) -> pd.Timestamp:
-    """DBSJ as Shandong local time, read here independently of transforms/normalize.py."""
+    """DBSJ as Shandong local time, read here independently of transforms/cohandling/normalize.py."""
     chinese = re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日 (\d{1,2})时(\d{1,2})分(\d{1,2})秒", dbsj)
     if chinese:
         return pd.Timestamp(*map(int, chinese.groups()))

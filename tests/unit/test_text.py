@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.ledger.deadletter import unit_key
-from transforms.text import clean_text, safe_cell, shown
+from connectors.ledger.deadletter_store import unit_key
+from transforms.common.text import clean_text, safe_cell, shown
 
 
 @pytest.mark.parametrize(

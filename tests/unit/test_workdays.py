@@ -7,8 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from gateway import reference
-from transforms.workdays import CalendarDataError, WorkdayCalendar, calendar_alert, library_years, parse_arrangements
+from jobs.common import reference
+from transforms.common.workdays import CalendarDataError, WorkdayCalendar, calendar_alert, library_years, parse_arrangements
 
 # A made-up arrangement for 2027 (test data, not the State Council's): New Year 1–3 January off,
 # Saturday 9 January worked instead.

@@ -1,0 +1,235 @@
+"""Handling results in the ledger (part of `Ledger`): files and feed cursors, every accepted
+result, the exceptions list, each work-order version's outcome, and the SMS outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from connectors import sqlfiles
+from connectors.ledger.schema import (
+    dead_letter,
+    handling_result,
+    inbox_sighting,
+    result_exception,
+    result_file,
+    result_source,
+    sms_outbox,
+    work_order_outcome,
+)
+
+LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
+_EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
+_INT32 = 2**31 - 1
+
+
+def _fit_exception(problem: dict) -> dict:
+    """An exceptions-list row the database always takes: text cleaned (no NUL, no lone surrogates),
+    bounded columns emptied when the value does not fit (the value as sent stays in `value`), a row
+    number beyond the column dropped (the position is in the reason)."""
+    from transforms.common.text import clean
+
+    out = dict(problem)
+    for column in ("source", "rowguid", "utility", "reason_code", "reason", "value"):
+        value = out.get(column)
+        if isinstance(value, str):
+            out[column] = clean(value.encode("utf-8", errors="replace").decode("utf-8"))
+    for column, limit in _EXCEPTION_LIMITS.items():
+        if isinstance(out.get(column), str) and len(out[column]) > limit:
+            out[column] = None
+    out["reason_code"] = (out.get("reason_code") or "")[:40]
+    row = out.get("row_number")
+    if not (isinstance(row, int) and -_INT32 - 1 <= row <= _INT32):
+        out["row_number"] = None
+    return out
+
+
+class ResultStore:
+    """Mixed into `Ledger`."""
+
+    engine: sa.Engine
+
+    def delivered_versions(self):
+        """Every delivered work-order version: rowguid, utility, version, channel, destination, delivered_at (local time)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_delivered_versions")))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        if len(frame):
+            frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
+            frame["version"] = frame["version"].astype(int)
+        return frame
+
+    def outcomes(self):
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(work_order_outcome)).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in work_order_outcome.columns])
+
+    def result_file_seen(self, source: str, sha256: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(result_file.c.file_id).where(result_file.c.source == source, result_file.c.sha256 == sha256)).first() is not None
+
+    def sight_inbox_file(self, source: str, name_key: str, *, size: int, mtime: int, now: datetime) -> tuple[datetime, datetime]:
+        """Note a file seen in a drop's inbox; returns (first seen under this name, first seen with this size and mtime)."""
+        c = inbox_sighting.c
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(inbox_sighting).where(c.source == source, c.name_key == name_key)).mappings().first()
+            if row is None:
+                conn.execute(inbox_sighting.insert(), {"source": source, "name_key": name_key, "size": size, "mtime": mtime,
+                                                       "first_seen_at": now, "stable_since": now, "last_seen_at": now})
+                return now, now
+            stable = row["stable_since"] if (row["size"], row["mtime"]) == (size, mtime) else now
+            conn.execute(inbox_sighting.update().where(c.source == source, c.name_key == name_key)
+                         .values(size=size, mtime=mtime, stable_since=stable, last_seen_at=now))
+            return row["first_seen_at"], stable
+
+    def forget_inbox_file(self, source: str, name_key: str) -> None:
+        """The file left the inbox (read, refused, or moved aside): its sightings go."""
+        with self.engine.begin() as conn:
+            conn.execute(inbox_sighting.delete().where(inbox_sighting.c.source == source, inbox_sighting.c.name_key == name_key))
+
+    def cursor(self, source: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(result_source.c.cursor).where(result_source.c.source == source)).scalar_one_or_none()
+
+    def save_results(self, *, source: str, accepted, problems: list[dict], now: datetime, file: dict | None = None, cursor: str | None = None,
+                     run_id: str | None = None, dead_letters: list[dict] = (), resolved: list[tuple[str, str]] = ()) -> int | None:
+        """Record one file's or one feed page's results, exceptions and outcomes — one transaction. Returns the file id.
+
+        `dead_letters`: units set aside (DeadLetterStore.dead_letter's keywords), kept in the same
+        transaction as the cursor that moves past them; `resolved`: (surface, unit_key) dead letters
+        that this save settles (a feed page read at last)."""
+        with self.engine.begin() as conn:
+            for letter in dead_letters:
+                self.dead_letter(**letter, run_id=run_id, conn=conn)
+            for surface, key in resolved:
+                self.resolve_dead_letters(surface, [key], resolution="read again and recorded", conn=conn)
+            file_id = None
+            if file is not None:
+                file_id = conn.execute(result_file.insert().returning(result_file.c.file_id), {
+                    "source": source, "name": file["name"], "sha256": file["sha256"], "size": file["size"],
+                    "status": "rejected" if file.get("reason") else "processed", "rows": file.get("rows", 0), "accepted": len(accepted),
+                    "exceptions": len(problems), "reason": file.get("reason"), "received_at": now,
+                }).scalar_one()
+            if len(accepted):
+                accepted = accepted.astype(object).where(accepted.notna(), None)  # NaN would reach PostgreSQL as the text 'NaN'
+                conn.execute(handling_result.insert(), [
+                    {"rowguid": a["rowguid"], "utility": a["utility"], "version": int(a["version"]), "source": source, "result": a["result"],
+                     "code": a["code"], "reason": a["reason"], "handled_at": a["handled_at"], "handler": a["handler"], "file_id": file_id,
+                     "feed_seq": a["row"] if file is None else None, "received_at": now}
+                    for a in accepted.to_dict("records")
+                ])
+                self._apply_outcomes(conn, accepted, source=source, now=now)
+            if problems:
+                conn.execute(result_exception.insert(), [{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems])
+            if cursor is not None:
+                updated = conn.execute(result_source.update().where(result_source.c.source == source).values(cursor=cursor, updated_at=now)).rowcount
+                if not updated:
+                    conn.execute(result_source.insert(), {"source": source, "cursor": cursor, "updated_at": now})
+            self._audit(conn, run_id, "results", "results_received", "result_file" if file else "result_source", file_id or source,
+                        {"source": source, "accepted": len(accepted), "exceptions": len(problems), **({"file": file["name"]} if file else {})})
+        return file_id
+
+    @staticmethod
+    def _apply_outcomes(conn, accepted, *, source: str, now: datetime) -> None:
+        """First acknowledgement and first final result of each version win (later ones were screened
+        out as duplicates or conflicts). Set-based: one read of the versions concerned, then bulk writes."""
+        rows = accepted.sort_values("handled_at").to_dict("records")
+        keys = {(a["rowguid"], a["utility"], int(a["version"])) for a in rows}
+        current: dict[tuple, dict] = {}
+        rowguids = sorted({k[0] for k in keys})
+        for start in range(0, len(rowguids), 500):
+            for r in conn.execute(sa.select(work_order_outcome).where(work_order_outcome.c.rowguid.in_(rowguids[start:start + 500]))).mappings():
+                if (r["rowguid"], r["utility"], r["version"]) in keys:
+                    current[(r["rowguid"], r["utility"], r["version"])] = dict(r)
+        new: dict[tuple, dict] = {}
+        for a in rows:
+            key = (a["rowguid"], a["utility"], int(a["version"]))
+            state = current.get(key) or new.setdefault(key, {"rowguid": key[0], "utility": key[1], "version": key[2], "acknowledged_at": None, "result": None,
+                                                           "code": None, "reason": None, "handled_at": None, "handler": None, "source": None, "updated_at": now})
+            if state["acknowledged_at"] is None:
+                state["acknowledged_at"] = a["handled_at"]
+                state["_changed"] = True
+            if a["result"] != "received" and state["result"] is None:
+                state.update(result=a["result"], code=a["code"], reason=a["reason"], handled_at=a["handled_at"], handler=a["handler"], source=source, _changed=True)
+        columns = [c.name for c in work_order_outcome.columns]
+        if new:
+            conn.execute(work_order_outcome.insert(), [{c: s.get(c) for c in columns} | {"updated_at": now} for s in new.values()])
+        changed = [s for s in current.values() if s.pop("_changed", False)]
+        if changed:
+            c = work_order_outcome.c
+            conn.execute(
+                work_order_outcome.update()
+                .where(c.rowguid == sa.bindparam("k_rowguid"), c.utility == sa.bindparam("k_utility"), c.version == sa.bindparam("k_version"))
+                .values(**{name: sa.bindparam(f"v_{name}") for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source", "updated_at")}),
+                [{"k_rowguid": s["rowguid"], "k_utility": s["utility"], "k_version": s["version"],
+                  **{f"v_{name}": s.get(name) for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source")}, "v_updated_at": now}
+                 for s in changed],
+            )
+
+    def open_dead_letter_seen(self, surface: str, unit_key: str) -> int:
+        """How often an open dead letter was met (0: none open): how many reads a feed page has failed."""
+        from connectors.ledger.deadletter_store import _clip_key
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(
+                dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key), dead_letter.c.status == "open")).scalar() or 0)
+
+    def feed_page_unreadable(self, *, surface: str, unit_key: str, **letter) -> int:
+        """Keep (or count again) an unreadable feed page as a dead letter; returns how many reads it has
+        failed. One an operator had resolved (to have it read again) is reopened, counting from 1."""
+        from connectors.ledger.deadletter_store import _clip_key
+
+        with self.engine.begin() as conn:
+            new = self.dead_letter(surface=surface, unit_key=unit_key, conn=conn, **letter)
+            where = (dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key))
+            if not new:
+                conn.execute(dead_letter.update().where(*where, dead_letter.c.status == "resolved")
+                             .values(status="open", resolved_at=None, resolution=None, seen_count=1))
+            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(*where)).scalar_one())
+
+    def notification_candidates(self):
+        """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_notification_candidates")))
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def queue_sms(self, messages: list[dict], *, now: datetime) -> int:
+        if not messages:
+            return 0
+        with self.engine.begin() as conn:
+            conn.execute(sms_outbox.insert(), [{**m, "status": "queued", "created_at": now} for m in messages])
+        return len(messages)
+
+    def result_exceptions(self, since: datetime | None = None):
+        import pandas as pd
+
+        query = sa.select(result_exception).order_by(result_exception.c.exception_id)
+        if since is not None:
+            query = query.where(result_exception.c.received_at >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns])
+
+    def reconciliation_input(self):
+        """Every work order in force with its delivery, outcome, place and applicant fields (reconciliation's input)."""
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(sa.text(sqlfiles.load("ledger/select_reconciliation_input")))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        for column in ("delivered_at",):
+            frame[column] = pd.to_datetime(frame[column]) + LOCAL_OFFSET
+        for column in ("handled_at", "acknowledged_at"):
+            frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    def sms(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(sms_outbox).order_by(sms_outbox.c.sms_id)).mappings()]

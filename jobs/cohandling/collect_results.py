@@ -1,0 +1,399 @@
+"""Handling results: collecting them from every channel, checking each, keeping the outcome
+of every work order, queueing the applicant's SMS, and reconciling.
+
+- account mode: result files the institutions upload to their drop's `/inbox/`
+  (transforms/cohandling/result_files.py documents the format); each file is read once (its SHA-256 is
+  kept), then moved out of the institution's view to `/.results/<drop>/<day>/` — or to
+  `/.results/<drop>/refused/` with the reason in the exceptions list;
+- system mode and the grid: the receivers' results feed (`GET /v1/results`), polled from the
+  cursor kept in the ledger, page by page: each page's results, exceptions and dead letters are
+  stored with the cursor after it in one transaction.
+
+A bad file never blocks a good one, a bad row never blocks the rest of its file, a bad feed
+entry never blocks its feed, one feed's trouble never blocks another feed, and nothing raises
+out of a collection: every refusal is an exception row with its reason. A feed entry that
+cannot even be stored (a wrong JSON type, a number beyond its column, an over-long or
+unreadable field — transforms/common/feeds.py) is a dead letter (surface `result_feed`: the entry as
+received, the feed, the cursor it was read after and its position, the field) and the cursor
+moves past it. A page that is not a page of the feed at all is a dead letter too; the next runs
+read it again, and after `MAX_PAGE_READS` runs that meet it the feed is left at that cursor for
+the operator, with an alert in the task's result, until the dead letter is resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from connectors.ledger import Ledger, utcnow
+from connectors.ledger.deadletter_store import unit_key
+
+log = logging.getLogger(__name__)
+WAIT_BOUND_S = 24 * 3600  # a file not complete (or not readable) a day after it was first seen is refused, not waited for
+
+FEED_SURFACE = "result_feed"
+MAX_PAGE_READS = 3  # runs that meet the same unreadable page before the feed waits for its operator
+MAX_NOTED = 100  # places listed in a task's result (XCom stays small); the count is always whole
+
+
+def note(places: list[str], where: str) -> None:
+    """List where something was set aside, up to MAX_NOTED places."""
+    if len(places) < MAX_NOTED:
+        places.append(where)
+    elif len(places) == MAX_NOTED:
+        places.append("… (more: see the dead letters)")
+
+
+@dataclass
+class CollectResult:
+    files: int = 0
+    files_refused: int = 0
+    results: int = 0
+    exceptions: int = 0
+    notifications: int = 0
+    dead_letters: int = 0  # feed entries and pages set aside this run
+    isolated: list[str] = field(default_factory=list)  # where: feed, cursor, position, rule
+    alerts: list[str] = field(default_factory=list)  # for the operator: a feed left at a cursor it cannot read
+    errors: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files refused whole: "sftp:<drop>/<name>: <rule>" (each also a dead letter)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None, settle_s: float = 60,
+                    wait_bound_s: float = WAIT_BOUND_S, clock=time.time) -> CollectResult:
+    """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS.
+
+    Drops: `settle_s` and `wait_bound_s` are the completeness rule's times (docs/protocol/results.md),
+    `clock` the epoch clock the server's mtimes are compared with."""
+    from transforms.cohandling.result_files import KnownWorkOrders
+
+    out = CollectResult()
+    deliveries = ledger.delivered_versions()
+    known = KnownWorkOrders(deliveries, ledger.outcomes())
+    if drops is not None:
+        for drop in sorted(set(deliveries.loc[deliveries["channel"] == "account", "destination"])) if len(deliveries) else []:
+            _collect_drop(ledger, drops, drop, known, as_of, out, run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+    for source, receiver in (feeds or {}).items():
+        try:
+            _collect_feed(ledger, source, receiver, known, as_of, out, run_id)
+        except Exception as exc:  # noqa: BLE001 - one feed's trouble is that feed's: the others go on, this one from its cursor next time
+            out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
+            log.warning("results feed %s: %s", source, exc)
+    out.notifications = queue_notifications(ledger)
+    log.info("collect results: %s", out.as_dict())
+    return out
+
+
+def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime, out: CollectResult, run_id: str | None) -> None:
+    """One feed from its cursor, page by page: screen each entry, check the fit ones, store the page."""
+    from connectors.http_receiver import FeedPageError
+    from transforms.cohandling.result_files import check_results, rows_from_feed, screen_feed_results
+    from transforms.common.feeds import raw_json
+
+    owner = "receiver:" + source.removeprefix("feed:")
+    cursor = ledger.cursor(source)
+    page_key = unit_key(source, "page", f"after={cursor}")
+    tries = ledger.open_dead_letter_seen(FEED_SURFACE, page_key)
+    if tries >= MAX_PAGE_READS:
+        out.alerts.append(f"{source}: 游标 {cursor!r} 之后的页面已 {tries} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
+                          f"（result_feed / {page_key}）")
+        return
+    try:
+        for page in receiver.result_pages(cursor):
+            good, bad = screen_feed_results(page.entries)
+            letters = []
+            for i, problem in bad:
+                where = f"{source} after={page.after!r} #{i}"
+                letters.append({
+                    "surface": FEED_SURFACE, "unit_key": unit_key(source, f"after={page.after}", f"#{i}"), "origin": where,
+                    "location": problem.field, "rule_id": problem.rule, "payload": raw_json(page.entries[i - 1]), "owner": owner,
+                    "reason": f"结果接口 {source}，游标 {page.after!r} 之后第 {i} 条，字段 {problem.field or '（整条）'}：{problem.message}",
+                })
+                note(out.isolated, f"{where} {problem.field or '-'} {problem.rule}")
+            rows = rows_from_feed([entry for _, entry in good], positions=[i for i, _ in good])
+            accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
+            settled = [(FEED_SURFACE, page_key)] if tries and page.after == cursor else []
+            ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), cursor=page.next, run_id=run_id,
+                                dead_letters=letters, resolved=settled)
+            out.results += len(accepted)
+            out.exceptions += len(problems)
+            out.dead_letters += len(letters)
+    except FeedPageError as exc:
+        out.errors.append(f"{source}: {exc}")
+        if not exc.malformed:  # unreachable or refused: read again next time, nothing to set aside
+            return
+        key = unit_key(source, "page", f"after={exc.after}")
+        seen = ledger.feed_page_unreadable(
+            surface=FEED_SURFACE, unit_key=key, origin=f"{source} after={exc.after!r}", rule_id="FEED_PAGE_MALFORMED", payload=exc.body,
+            owner=owner, run_id=run_id,
+            reason=f"结果接口 {source} 游标 {exc.after!r} 之后的页面不是约定格式的结果页，无法读取（{exc}）；网关每次运行再读，"
+                   f"共 {MAX_PAGE_READS} 次，之后暂停读取该接口等待处理")
+        out.dead_letters += 1
+        note(out.isolated, f"{source} after={exc.after!r} page FEED_PAGE_MALFORMED ({seen}/{MAX_PAGE_READS})")
+        if seen >= MAX_PAGE_READS:
+            out.alerts.append(f"{source}: 游标 {exc.after!r} 之后的页面已 {seen} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
+                              f"（result_feed / {key}）")
+
+
+TEMP_SUFFIXES = (".filepart", ".part", ".tmp")
+MARKER = b".done"
+
+
+def _collect_drop(ledger, drops, drop: str, known, as_of, out: CollectResult, run_id, *, settle_s: float, wait_bound_s: float, clock) -> None:
+    """One institution's inbox, file by file: a file's trouble is that file's (refused with a reason, a note in the drop), never the inbox's."""
+    source = f"sftp:{drop}"
+    try:
+        entries = drops.list_inbox(drop)
+    except Exception as exc:  # noqa: BLE001 - one drop's trouble is that drop's
+        out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
+        return
+    markers = {e.raw[: -len(MARKER)]: e for e in entries if e.raw.endswith(MARKER)}
+    present = {e.raw for e in entries}
+    for entry in entries:
+        if entry.raw.endswith(MARKER) and entry.raw[: -len(MARKER)] in present:
+            continue  # a completion marker: read with its file
+        try:
+            _collect_entry(ledger, drops, drop, source, entry, markers.get(entry.raw), known, as_of, out, run_id,
+                           settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+        except Exception as exc:  # noqa: BLE001 - the next file is collected
+            from transforms.common.text import shown
+
+            out.errors.append(f"{source}/{shown(entry.raw)}: {type(exc).__name__}: {exc}")
+            log.warning("result file %s/%s: %s", source, shown(entry.raw), exc)
+
+
+def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out: CollectResult, run_id, *, settle_s, wait_bound_s, clock) -> None:
+    """Read one inbox file when it is complete; refuse it (with a reason, kept, told) when it cannot be; else leave it for later."""
+    from transforms.cohandling.result_files import MAX_RESULT_FILE_BYTES, check_file_name, exception
+    from transforms.common.text import shown
+
+    name_key = hashlib.sha256(entry.raw).hexdigest()
+    now = utcnow()
+    first_seen, stable_since = ledger.sight_inbox_file(source, name_key, size=entry.size, mtime=entry.mtime, now=now)
+    over_bound = (now - first_seen).total_seconds() >= wait_bound_s
+    waited = f"等待 {int((now - first_seen).total_seconds() // 60)} 分钟（上限 {int(wait_bound_s // 60)} 分钟）"
+    name, why = check_file_name(entry.raw)
+    refuse = _Refusal(ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker)
+    if entry.raw.endswith(MARKER):  # a marker whose file is not (or no longer) there
+        if over_bound:
+            refuse.aside("orphan-markers")
+        return
+    if name is not None and name.lower().endswith(TEMP_SUFFIXES):
+        if over_bound:  # a temporary name never renamed: an upload given up
+            refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"临时文件名，{waited}"), data=None)
+        return
+    if name is None:
+        refuse.whole(exception(source, "FILE_NAME_UNSAFE", value=shown(entry.raw, 200), detail=why), data=_head(drops, drop, entry.raw))
+        return
+    if entry.size > MAX_RESULT_FILE_BYTES:  # not even downloaded
+        refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"{entry.size} 字节，上限 {MAX_RESULT_FILE_BYTES}"), data=_head(drops, drop, entry.raw))
+        return
+    # Settled: unchanged for the settle time, by its mtime (when that is not ahead of our clock) or by what we saw.
+    settled = entry.mtime <= clock() - settle_s or (now - stable_since).total_seconds() >= settle_s
+    if marker is None and not settled and not over_bound:
+        return  # still being written, by its mtime and by what we saw
+    try:
+        data = drops.fetch(drop, entry.raw, max_bytes=MAX_RESULT_FILE_BYTES)
+        expect = _marker_sha(drops.fetch(drop, marker.raw, max_bytes=1024)) if marker is not None else None
+    except PermissionError:
+        if over_bound:
+            refuse.whole(exception(source, "FILE_UNREADABLE", value=name, detail=waited), data=None)
+        return
+    except FileNotFoundError:  # taken back by the institution while we looked
+        ledger.forget_inbox_file(source, name_key)
+        return
+    if len(data) > MAX_RESULT_FILE_BYTES:  # it grew while we looked
+        refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"超过 {MAX_RESULT_FILE_BYTES} 字节"), data=data[: 1 << 20])
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    if marker is not None:
+        complete = expect is None or expect == sha
+        gap = f"文件的 SHA-256 {sha[:12]}… 与 {name}.done 中的 {str(expect)[:12]}… 不符"
+    else:
+        complete = data.endswith((b"\n", b"\r"))  # a file cut off mid-upload ends mid-row: it waits
+        gap = "文件不以换行结束，且没有 .done 完成标记"
+    if not complete:
+        if over_bound:
+            refuse.whole(exception(source, "FILE_INCOMPLETE", value=name, detail=f"{gap}，{waited}"), data=data, sha=sha)
+        return
+    _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out, run_id, refuse)
+
+
+def _tell(drops, drop: str, name: str, data: bytes) -> None:
+    """The note for the institution; a drop that will not take it (its receipts/ made a file, a full disk) does not hold the file up."""
+    try:
+        drops.write_receipt(drop, name, data)
+    except Exception as exc:  # noqa: BLE001 - the refusal is recorded in the ledger all the same
+        log.warning("receipt %s for %s not written: %s", name, drop, exc)
+
+
+def _marker_sha(data: bytes) -> str | None:
+    """The SHA-256 a `.done` marker states (`sha256sum` output, or the bare hex digest), or None for an empty marker."""
+    import re
+
+    m = re.search(rb"\b([0-9a-fA-F]{64})\b", data)
+    return m[1].decode().lower() if m else None
+
+
+def _head(drops, drop, raw: bytes) -> bytes | None:
+    """The first MiB of a refused file, for the dead letter (None when it cannot be read)."""
+    try:
+        return drops.fetch(drop, raw, max_bytes=(1 << 20) - 1)[: 1 << 20]
+    except Exception:  # noqa: BLE001 - the refusal stands without the bytes
+        return None
+
+
+class _Refusal:
+    """Refusing one inbox file: kept (dead letter + exceptions list, once), told (a receipt in the drop, once), moved aside."""
+
+    def __init__(self, ledger, drops, drop, source, entry, name_key, name, out, run_id, as_of, marker=None) -> None:
+        self.ledger, self.drops, self.drop, self.source, self.entry = ledger, drops, drop, source, entry
+        self.name_key, self.name, self.out, self.run_id, self.as_of, self.marker = name_key, name, out, run_id, as_of, marker
+
+    def whole(self, problem: dict, *, data: bytes | None, sha: str | None = None) -> None:
+        from connectors.ledger.deadletter_store import unit_key
+        from transforms.cohandling.result_files import receipt_csv, receipt_name
+        from transforms.common.text import shown
+
+        # A file refused before its contents count is keyed by its name, size and mtime; one read, by its contents.
+        key = sha or hashlib.sha256(f"{self.name_key}:{self.entry.size}:{self.entry.mtime}".encode()).hexdigest()
+        shown_name = shown(self.entry.raw, 200)
+        new = self.ledger.dead_letter(surface="result_file", unit_key=unit_key(self.source, key), origin=f"{self.source}/inbox/{shown_name}",
+                                      rule_id=problem["reason_code"], reason=f"{shown_name}: {problem['reason']}", payload=data,
+                                      owner=f"institution:{self.drop}", run_id=self.run_id)
+        if new and not self.ledger.result_file_seen(self.source, key):
+            _tell(self.drops, self.drop, receipt_name(self.name if self.name and not problem["reason_code"] == "FILE_NAME_UNSAFE" else None, key),
+                  receipt_csv(shown_name=shown_name, sha256=sha, size=self.entry.size, accepted=0, refused=[problem], whole_file=True))
+            self.ledger.save_results(source=self.source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=self.run_id,
+                                     file={"name": shown_name, "sha256": key, "size": self.entry.size, "reason": problem["reason"]})
+            self.out.files_refused += 1
+            self.out.exceptions += 1
+            self.out.refused.append(f"{self.source}/{shown_name}: {problem['reason_code']}")
+        self.aside("refused")
+
+    def aside(self, folder: str) -> None:
+        """Out of the institution's inbox (a name not fit to keep is replaced); a move that fails leaves it, recognised next time."""
+        try:
+            self.drops.archive(self.drop, self.entry.raw, folder, as_name=None if self.name else f"unnamed-{self.name_key[:12]}.bin")
+        except Exception as exc:  # noqa: BLE001 - refused and kept already; the dead letter's key recognises it next time
+            log.warning("result file %s: could not be moved aside: %s", self.source, exc)
+            return
+        self.ledger.forget_inbox_file(self.source, self.name_key)
+        self.marker_away(folder)
+
+    def marker_away(self, folder: str) -> None:
+        if self.marker is not None:
+            try:
+                self.drops.archive(self.drop, self.marker.raw, folder)
+            except Exception as exc:  # noqa: BLE001 - an orphan marker is moved aside after the wait bound
+                log.warning("result file %s: marker not moved: %s", self.source, exc)
+
+
+def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out: CollectResult, run_id, refuse: _Refusal) -> None:
+    from transforms.cohandling.result_files import cap_exceptions, check_results, parse_result_file, receipt_csv, receipt_name
+
+    day = as_of.strftime("%Y-%m-%d")
+    if ledger.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
+        drops.archive(drop, entry.raw, f"{day}/already-processed")
+        ledger.forget_inbox_file(source, refuse.name_key)
+        refuse.marker_away(f"{day}/already-processed")
+        return
+    rows, read_problems, problem = parse_result_file(name, data, source=source)
+    if problem is not None:
+        refuse.whole(problem, data=data, sha=sha)
+        return
+    accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
+    problems = cap_exceptions(sorted(read_problems + problems, key=lambda p: p["row_number"] if p["row_number"] is not None else 0), source=source)
+    if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
+        _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
+                                                                refused=problems, whole_file=False))
+    ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
+                        file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
+    drops.archive(drop, entry.raw, day)
+    ledger.forget_inbox_file(source, refuse.name_key)
+    refuse.marker_away(day)
+    out.files += 1
+    out.results += len(accepted)
+    out.exceptions += len(problems)
+
+
+def _empty():
+    import pandas as pd
+
+    from transforms.cohandling.result_files import ACCEPTED_COLUMNS
+
+    return pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
+
+
+def queue_notifications(ledger: Ledger) -> int:
+    """An SMS for the buyer when a work order reaches a final state (sending is another system's job)."""
+    from transforms.cohandling.notify import notification_texts
+
+    candidates = ledger.notification_candidates()
+    if not len(candidates):
+        return 0
+    return ledger.queue_sms(notification_texts(candidates), now=utcnow())
+
+
+def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = None):
+    """Every work order's status as of `as_of` (local time), for reports."""
+    from datetime import timedelta
+
+    from jobs.common import reference
+    from transforms.cohandling.reconcile import reconcile
+
+    orders = ledger.reconciliation_input()
+    first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
+    calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
+    if calendar.provisional_years:
+        log.warning("no holiday arrangement for %s (chinese-calendar nor reference/calendar/): due dates there are provisional (Mon–Fri)",
+                    calendar.provisional_years)
+    return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
+
+
+def record_balance(ledger: Ledger) -> dict:
+    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted."""
+    import sqlalchemy as sa
+
+    with ledger.engine.connect() as conn:
+        states = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM record_state GROUP BY status")).all())
+        ordered = conn.execute(sa.text("SELECT COUNT(DISTINCT rowguid) FROM work_order")).scalar_one()
+    received = sum(states.values())
+    quarantined = states.get("quarantined", 0)
+    withdrawn = states.get("withdrawn", 0)
+    valid = states.get("passed", 0) + states.get("partial", 0)
+    balance = {"received": received, "quarantined": quarantined, "withdrawn": withdrawn, "work_ordered": valid, "records_with_work_orders": ordered}
+    assert received == quarantined + valid + withdrawn, balance
+    return balance
+
+
+def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir, deadlines: dict | None = None) -> dict:
+    """The reconciliation report for work orders delivered in [first, last] (and everything not delivered yet), as of `as_of`."""
+    import json
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from jobs.cohandling.publish_report import write_reports
+    from transforms.cohandling.quarantine import quarantine_list
+    from transforms.cohandling.reconcile import daily_counts
+
+    statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
+    day = pd.to_datetime(statuses["delivered_at"]).dt.date
+    in_period = statuses["delivered_at"].isna() | ((day >= first) & (day <= last))
+    statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
+    exceptions = ledger.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
+    quarantine = quarantine_list(ledger.quarantine())
+    daily = daily_counts(statuses, first=first, last=last)
+    paths = write_reports(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of, out_dir=out_dir)
+    counts = statuses["status"].value_counts().to_dict()
+    meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
+            "records": record_balance(ledger), "exceptions": len(exceptions), "files": paths}
+    with open(f"{out_dir}/report.json", "w", encoding="utf-8") as fh:
+        json.dump(meta, fh, ensure_ascii=False, indent=2)
+    return meta

@@ -1,0 +1,307 @@
+"""Delivering work orders, exactly once in effect, on three channels:
+
+- account mode → a batch per institution (and file format) published atomically into its
+  SFTP drop (connectors/sftp_drop.py), files rendered by transforms/cohandling/batchfiles.py;
+- system mode → the county system's endpoint; electricity → the grid's marketing API; both
+  over the HTTP protocol in docs/protocol/ (connectors/http_receiver.py).
+
+Why a retry never duplicates: deliveries are planned in the ledger *before* anything is
+sent — an account batch's contents and name are fixed then, so a retry publishes the same
+files under the same names and finds them already there (size + SHA-256) if the earlier
+attempt got through; an HTTP item carries the idempotency key of its work-order version
+(`<ROWGUID>:<utility>:<version>`), which the receiver answers with "duplicate" and the
+original receipt. Each outcome is recorded as soon as it is known. What could not be sent
+stays pending and goes with the next run; nothing is dropped.
+
+A work order a receiver holds that is no longer wanted (the platform withdrew the record, a
+correction dropped the utility or sends it to another receiver) is cancelled there the same
+way, after the run's deliveries: planned in the ledger (`work_order_cancel`, key
+`<work-order key>:cancel`), then a cancellation batch in the institution's drop or a cancel
+call to the county system / the grid, once in effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from connectors.ledger import Ledger, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliverResult:
+    run_id: str
+    planned: int = 0
+    account_batches: int = 0
+    account_delivered: int = 0  # batches
+    account_pending: int = 0
+    account_failed: int = 0
+    http_delivered: int = 0  # work orders
+    http_rejected: int = 0
+    http_pending: int = 0
+    cancels_planned: int = 0  # cancellations of work orders a receiver holds (withdrawn, dropped, sent elsewhere)
+    cancel_batches: int = 0  # account-mode cancellation batches planned
+    cancels_sent: int = 0  # confirmed: published in a cancellation batch, or answered cancelled by the receiver
+    cancels_refused: int = 0  # the receiver had already handled it (0409)
+    cancels_pending: int = 0  # not yet confirmed: sent again next run
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, receiver_for: Callable[[str, str], object] | None = None,
+                after_send: Callable[[str], None] | None = None) -> DeliverResult:
+    """Plan, then send every open account batch (through `drops`) and every pending HTTP item (through `receiver_for(channel, destination)`).
+
+    `after_send(label)` is called after something was sent and before it is recorded
+    (tests kill the task there to prove a retry does not duplicate).
+    """
+    from transforms.cohandling.batchfiles import batch_files
+
+    result = DeliverResult(run_id)
+    plan = ledger.plan_deliveries(run_id=run_id, day=day, now=utcnow())
+    result.planned, result.account_batches = plan["planned"], plan["account_batches"]
+
+    batches = ledger.open_account_batches()
+    if batches and drops is None:
+        result.errors.append(f"{len(batches)} account-mode batches wait: no SFTP drop connection configured")
+    elif batches:
+        def render(batch):
+            orders = ledger.batch_orders(batch["batch_id"])
+            if orders.num_rows == 0:  # every work order in it was replaced before it was rendered
+                return None
+            return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
+                               batch_id=batch["batch_id"], institution=batch["destination"])
+
+        def record(batch_id, done, **kw):
+            ledger.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
+
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_batch_hash, record=record,
+                                                label="account", after_send=after_send):
+            if error is None:
+                result.account_delivered += 1
+                continue
+            result.account_failed += permanent
+            result.account_pending += not permanent
+            result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
+
+    _deliver_http(ledger, result, run_id=run_id, receiver_for=receiver_for, after_send=after_send)
+    _cancel(ledger, result, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
+    log.info("deliver %s: %s", run_id, result.as_dict())
+    return result
+
+
+def _publish(drops, batches: list[dict], *, render, fix_hash, record, label: str, after_send) -> list[tuple[dict, str | None, bool]]:
+    """Publish account-mode batches (work orders or cancellations) into their drops, each outcome recorded as soon as known.
+
+    `render(batch)` gives its files (None: nothing left to send); `fix_hash(batch_id, sha256)` fixes the manifest hash at the
+    first render and returns the one fixed, so a batch whose contents changed since it was planned is never published under its
+    name (failed for good); `record(batch_id, done, error=, receipt=, permanent=)` writes the attempt. Returns (batch, error,
+    permanent) for every batch tried: error None when published.
+    """
+    from connectors.sftp_drop import DropJob
+
+    jobs, by_name, outcomes = [], {}, []
+    for batch in batches:
+        files = render(batch)
+        if files is None:
+            continue
+        fixed = fix_hash(batch["batch_id"], files[-1].sha256)
+        if fixed != files[-1].sha256:  # the ledger changed under a planned batch: never publish something else under its name
+            error = f"batch contents changed since planned (manifest {files[-1].sha256} != {fixed})"
+            record(batch["batch_id"], False, permanent=True, error=error, receipt=None)
+            outcomes.append((batch, error, True))
+            continue
+        job = DropJob(batch["destination"], batch["name"], files)
+        jobs.append(job)
+        by_name[(job.drop, job.batch)] = batch
+
+    def on_result(outcome) -> None:
+        batch = by_name[(outcome.job.drop, outcome.job.batch)]
+        if outcome.publication is not None:
+            if after_send is not None:
+                after_send(f"{label}:{batch['name']}")
+            receipt = {"path": outcome.publication.path, "already_there": outcome.publication.skipped,
+                       "files": {f.name: f.sha256 for f in outcome.job.files}}
+            record(batch["batch_id"], True, error=None, receipt=receipt)
+            outcomes.append((batch, None, False))
+        else:
+            permanent = (outcome.error or "").startswith("DropConflict")
+            record(batch["batch_id"], False, permanent=permanent, error=outcome.error, receipt=None)
+            outcomes.append((batch, outcome.error, permanent))
+
+    drops.publish_all(jobs, on_result=on_result)
+    return outcomes
+
+
+def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receiver_for, after_send) -> None:
+    pending = ledger.pending_http()
+    if pending and receiver_for is None:
+        result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
+        result.http_pending += len(pending)
+        return
+    from connectors.http_receiver import make_item
+
+    by_destination: dict[tuple[str, str], list[dict]] = {}
+    for item in pending:
+        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
+    for (channel, destination), items in by_destination.items():
+        payload = [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
+                             record={k: v for k, v in i.items() if k.isupper()}) for i in items]
+        try:
+            receiver = receiver_for(channel, destination)
+            outcomes = receiver.deliver(payload, batch_id=f"{run_id}:{destination}")
+        except Exception as exc:  # noqa: BLE001 - a receiver we cannot even reach: everything stays pending
+            log.warning("deliver %s %s: %s", channel, destination, exc)
+            result.errors.append(f"{channel} {destination}: {type(exc).__name__}: {exc}")
+            result.http_pending += len(items)
+            continue
+        if after_send is not None:
+            after_send(f"{channel}:{destination}")
+        rows = [
+            {"rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]), "status": o.status, "receipt_id": o.receipt_id,
+             "code": o.code, "reason": o.reason, "attempts": o.attempts}
+            for i, o in zip(items, outcomes)
+        ]
+        ledger.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=f"{run_id}:{destination}", now=utcnow())
+        for o in outcomes:
+            result.http_delivered += o.status == "delivered"
+            result.http_rejected += o.status == "rejected"
+            result.http_pending += o.status == "pending"
+
+
+def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> None:
+    """Tell each receiver about the work orders it holds that are no longer wanted: planned first (after this run's
+    deliveries went out, so a batch published just now is covered), then account-mode cancellation batches (same
+    publication as work-order batches) and HTTP cancel calls (keyed `<work-order key>:cancel`)."""
+    from transforms.cohandling.batchfiles import cancel_files
+
+    plan = ledger.plan_cancellations(run_id=run_id, day=day, now=utcnow())
+    result.cancels_planned, result.cancel_batches = plan["planned"], plan["cancel_batches"]
+
+    batches = ledger.open_cancel_batches()
+    if batches and drops is None:
+        result.errors.append(f"{len(batches)} cancellation batches wait: no SFTP drop connection configured")
+        result.cancels_pending += sum(b["records"] for b in batches)
+    elif batches:
+        def render(batch):
+            return cancel_files(ledger.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
+                                run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
+
+        def record(batch_id, done, **kw):
+            ledger.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)
+
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_cancel_batch_hash, record=record,
+                                                label="cancel", after_send=after_send):
+            if error is None:
+                result.cancels_sent += batch["records"]
+                continue
+            result.cancels_refused += batch["records"] if permanent else 0
+            result.cancels_pending += 0 if permanent else batch["records"]
+            result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
+
+    pending = ledger.pending_http_cancels()
+    if pending and receiver_for is None:
+        result.errors.append(f"{len(pending)} HTTP cancellations wait: no receiver configured")
+        result.cancels_pending += len(pending)
+        return
+    by_destination: dict[tuple[str, str], list[dict]] = {}
+    for item in pending:
+        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
+    for (channel, destination), items in sorted(by_destination.items()):
+        payload = [{"idempotency_key": i["idempotency_key"], "rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]),
+                    "reason_code": i["reason_code"], "reason": i["reason"]} for i in items]
+        try:
+            outcomes = receiver_for(channel, destination).cancel(payload, batch_id=f"{run_id}:cancel:{destination}"[:128])
+        except Exception as exc:  # noqa: BLE001 - a receiver we cannot reach: the cancellations stay pending
+            log.warning("cancel %s %s: %s", channel, destination, exc)
+            result.errors.append(f"{channel} {destination}: cancellations: {type(exc).__name__}: {exc}")
+            result.cancels_pending += len(items)
+            continue
+        if after_send is not None:
+            after_send(f"cancel:{channel}:{destination}")
+        counts = ledger.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
+                                              "receipt_id": o.receipt_id, "attempts": o.attempts} for o in outcomes],
+                                            run_id=run_id, destination=destination, now=utcnow())
+        result.cancels_sent += counts["cancelled"]
+        result.cancels_refused += counts["refused"]
+        result.cancels_pending += counts["pending"]
+        for o in outcomes:
+            if o.status == "pending":
+                result.errors.append(f"{channel} {destination}: cancellation {o.idempotency_key} pending: {o.reason}")
+
+
+class AirflowChannels:
+    """The delivery connectors built from Airflow Connections, at run time.
+
+    `gateway_sftp` (the drop host); `grid_marketing` (the grid); `county_system_<XZQH>`,
+    else `county_system_default` with "{xzqh}" in its base_path. A connection that is
+    missing leaves its work orders pending, with the reason, for the next run. Use it as a
+    context manager: leaving it closes the SSH connection and every HTTP client it opened.
+    """
+
+    def __init__(self) -> None:
+        self._receivers: dict[str, object] = {}
+        self._drops = None
+        self._drops_tried = False
+
+    def __enter__(self) -> AirflowChannels:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def drops(self):
+        """The SFTP drops (one connection for every institution), or None without a connection."""
+        from connectors.sftp_drop import SftpDrops
+        from jobs.common.settings import SFTP_CONN_ID
+
+        if not self._drops_tried:
+            self._drops_tried = True
+            try:
+                self._drops = SftpDrops.from_conn_id(SFTP_CONN_ID)
+            except Exception as exc:  # noqa: BLE001 - Airflow's "not found" differs between versions
+                log.warning("no SFTP drop connection %s: %s", SFTP_CONN_ID, exc)
+        return self._drops
+
+    def receiver_for(self, channel: str, destination: str):
+        from connectors.http_receiver import receiver_for_county, receiver_for_grid
+        from jobs.common.settings import COUNTY_CONN_PREFIX
+
+        if destination not in self._receivers:
+            if channel == "grid":
+                self._receivers[destination] = receiver_for_grid()
+            else:
+                self._receivers[destination] = receiver_for_county(destination.removeprefix(COUNTY_CONN_PREFIX))
+        return self._receivers[destination]
+
+    def close(self) -> None:
+        for receiver in self._receivers.values():
+            receiver.close()
+        if self._drops is not None:
+            self._drops.close()
+
+
+def result_feeds(ledger, channels: AirflowChannels) -> dict:
+    """The results feeds to poll: the grid and every county system something was delivered to."""
+    deliveries = ledger.delivered_versions()
+    feeds = {}
+    if not len(deliveries):
+        return feeds
+    for channel, destination in sorted(set(zip(deliveries["channel"], deliveries["destination"]))):
+        if channel == "grid":
+            feeds["feed:grid"] = (channel, destination)
+        elif channel == "system":
+            feeds[f"feed:county/{destination.removeprefix('county_system_')}"] = (channel, destination)
+    out = {}
+    for source, (channel, destination) in feeds.items():
+        try:
+            out[source] = channels.receiver_for(channel, destination)
+        except Exception as exc:  # noqa: BLE001 - a missing connection: that feed waits
+            log.warning("no receiver for %s: %s", source, exc)
+    return out

@@ -1,0 +1,205 @@
+"""Validation of the changes due — received and not yet validated, whichever run received them:
+normalise, every Annex 1 rule, verdicts into the ledger, the Great Expectations suite with
+its Data Docs, and the quarantine list for the platform.
+
+What an error stops (transforms/cohandling/record_rules.py): a record-level error quarantines the whole
+record; an error local to one utility (account without institution, unknown institution
+code, name not matching the code) blocks only that utility's work order, and the record's
+other utilities go on (status `partial`). A second new record under a ROWGUID already in
+use is quarantined as `duplicate`; the first one stays in force. A later version of a
+quarantined record (same ROWGUID, a correction) replaces it and flows on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from connectors.ledger import Ledger
+from jobs.common import reference
+
+log = logging.getLogger(__name__)
+
+
+PAGE_SIZE = 200_000  # changes validated per transaction: a backlog of millions is worked through page by page, in bounded memory
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    run_id: str
+    records_in: int
+    passed: int
+    partial: int
+    quarantined: int
+    withdrawn: int
+    warnings: int
+    quarantine_csv: str | None
+    quarantine_xlsx: str | None
+    docs_path: str | None
+    carried_over: int = 0  # of the changes this call validated, those an earlier run received (it failed or stopped after extract)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate_run(
+    ledger: Ledger,
+    *,
+    run_id: str,
+    as_of: datetime,
+    registry: pd.DataFrame,
+    out_dir: Path,
+    source: str = "platform",
+    data_docs: bool = True,
+    page_size: int | None = None,
+) -> ValidationResult:
+    """Validate every change received and not yet validated — whichever run received it — in change
+    order, page by page; write verdicts, the run's quarantine list and Data Docs.
+
+    A run that failed after extract left its changes without verdicts: the next run takes them.
+    The counts returned are the run's (every page it validated, over its attempts); the
+    quarantine list holds what this run validated.
+    """
+    page_size = page_size or PAGE_SIZE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    after, carried, pages = 0, 0, 0
+    while True:
+        table, received_by = ledger.due_changes(source, after_seq=after, page_size=page_size)
+        if table.num_rows == 0 and pages:
+            break
+        pages += 1
+        carried += sum(1 for r in received_by if r != run_id)
+        _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
+        if table.num_rows < page_size:
+            break
+        after = int(table["change_seq"][-1].as_py())
+    run = ledger.validation_run(run_id)
+    csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
+    withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]
+    result = ValidationResult(run_id, run["records_in"], run["passed"], run["partial"], run["quarantined"], withdrawn, run["warnings"],
+                              csv_path, xlsx_path, run["docs_path"], carried)
+    log.info("validate %s: %s", run_id, result.as_dict())
+    return result
+
+
+def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datetime, registry: pd.DataFrame, out_dir: Path, source: str,
+                   data_docs: bool) -> None:
+    """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes."""
+    from transforms.cohandling.normalize import normalize_records
+    from transforms.cohandling.record_rules import ROWGUID_MAX, build_context, evaluate, message
+
+    prior = {}
+    if table.num_rows:
+        import pyarrow.compute as pc
+
+        low, high = (int(x.as_py()) for x in pc.min_max(table["change_seq"]).values())
+        prior = ledger.due_prior_states(source, low=low, high=high)
+    known = frozenset(prior)
+    ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=as_of, known_rowguids=known,
+                        xzqh_history=reference.xzqh_history())
+    records = normalize_records(table)
+    withdrawn = (records["OP"] == "D").to_numpy()
+    failures, outcome = evaluate(records, ctx)
+    failures, outcome = _with_cleaned_warnings(ledger, source, records, failures, outcome)
+    status = outcome["status"].to_numpy(dtype=object)
+    duplicate_rows = failures.loc[failures["rule_id"] == "ROWGUID_DUPLICATE", "row"].to_numpy()
+    status[duplicate_rows] = "duplicate"
+    status[withdrawn] = "withdrawn"
+    failures = failures[~withdrawn[failures["row"].to_numpy()]] if len(failures) else failures
+
+    seqs = records["change_seq"].to_numpy()
+    verdicts = pa.table({
+        "change_seq": pa.array(seqs, pa.int64()),
+        # A missing ROWGUID (empty, NULL, blanks: REQUIRED) or one longer than the column
+        # (ROWGUID_LENGTH) is quarantined with its rule; its verdict carries no ROWGUID.
+        "rowguid": pa.array([g if isinstance(g, str) and len(g) <= ROWGUID_MAX else None for g in records["ROWGUID"].to_numpy(dtype=object)], pa.string()),
+        "status": pa.array(status, pa.string()),
+        "requested": pa.array(outcome["requested"].to_numpy(dtype=object), pa.string(), from_pandas=True),
+        "blocked": pa.array(outcome["blocked"].to_numpy(dtype=object), pa.string(), from_pandas=True),
+    })
+    texts = [message(r, f) for r, f in zip(failures["rule_id"], failures["field"])]
+    failure_table = pa.table({
+        "change_seq": pa.array(seqs[failures["row"].to_numpy(dtype=int)] if len(failures) else [], pa.int64()),
+        "rule_id": pa.array(failures["rule_id"].to_numpy(dtype=object), pa.string()),
+        "field": pa.array(failures["field"].to_numpy(dtype=object), pa.string()),
+        "utility": pa.array(failures["utility"].to_numpy(dtype=object), pa.string()),
+        "severity": pa.array(failures["severity"].to_numpy(dtype=object), pa.string()),
+        "value": pa.array([None if v is None or v != v else str(v) for v in failures["value"]], pa.string()),
+        "message_zh": pa.array([t[0] for t in texts], pa.string()),
+        "message_en": pa.array([t[1] for t in texts], pa.string()),
+    })
+    counts = pd.Series(status).value_counts()
+    warned = failures.loc[failures["severity"] == "warning", "row"].nunique() if len(failures) else 0
+    summary = {
+        "as_of": as_of,
+        "records_in": len(records),
+        "passed": int(counts.get("passed", 0)),
+        "partial": int(counts.get("partial", 0)),
+        "quarantined": int(counts.get("quarantined", 0) + counts.get("duplicate", 0)),
+        "warnings": int(warned),
+    }
+    withdrawn_n = int(counts.get("withdrawn", 0))
+    # Nothing lost: every record that came in leaves with exactly one verdict.
+    assert summary["passed"] + summary["partial"] + summary["quarantined"] + withdrawn_n == summary["records_in"]
+
+    docs = None
+    if data_docs and len(records):
+        from expectations.cohandling import run_suite
+
+        # One set of Data Docs per page (a run's usual day is one page): data_docs/, then data_docs_<first change>/
+        # for a further page or a retry's — an earlier attempt's docs are not written over.
+        docs_dir, name = out_dir / "data_docs", run_id
+        if docs_dir.exists():
+            docs_dir, name = out_dir / f"data_docs_{int(seqs[0])}", f"{run_id}_{int(seqs[0])}"
+        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=docs_dir, run_name=name)["docs"]
+    summary["docs_path"] = docs
+    ledger.save_validation(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
+
+
+def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, failures: pd.DataFrame, outcome: pd.DataFrame):
+    """Add a TEXT_CLEANED warning per value the ingest sanitiser changed (original as received shown)."""
+    from transforms.common.text import shown
+
+    seqs = records["change_seq"].to_numpy()
+    held = ledger.originals(source, seqs.tolist()) if len(seqs) else []
+    held = [h for h in held if h[1] == ""]
+    if not held:
+        return failures, outcome
+    row_of = {int(s): i for i, s in enumerate(seqs)}
+    extra = pd.DataFrame({
+        "row": np.array([row_of[h[0]] for h in held], dtype=np.int64),
+        "rule_id": "TEXT_CLEANED",
+        "field": [h[2] for h in held],
+        "utility": "",
+        "value": [shown(bytes(h[3]).decode("utf-8", errors="replace"), 200) for h in held],
+        "severity": "warning",
+        "scope": "record",
+    })
+    return pd.concat([failures, extra], ignore_index=True), outcome
+
+
+def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tuple[str, str]:
+    """The run's quarantine list as CSV (UTF-8 with BOM, opens in Excel/WPS) and XLSX."""
+    from transforms.cohandling.quarantine import quarantine_list
+    from transforms.common.text import safe_cell
+
+    # quarantine_list already passes every cell through safe_cell; the headings too, and once
+    # more here so that nothing reaching the files bypasses it.
+    table = quarantine_list(ledger.quarantine(run_id))
+    table = table.rename(columns=safe_cell).apply(lambda column: column.map(safe_cell))
+    csv_path = out_dir / "quarantine.csv"
+    xlsx_path = out_dir / "quarantine.xlsx"
+    table.to_csv(csv_path, index=False, encoding="utf-8-sig")
+    with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="隔离清单", index=False)
+        sheet = writer.sheets["隔离清单"]
+        sheet.freeze_panes = "A2"
+        for column, width in zip("ABCDEFGHIJKLMNO", (10, 38, 20, 12, 14, 22, 18, 14, 12, 20, 10, 14, 40, 40, 50)):
+            sheet.column_dimensions[column].width = width
+    return str(csv_path), str(xlsx_path)

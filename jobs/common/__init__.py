@@ -1,0 +1,1 @@
+"""What every line shares: settings, reference data, alerts, the lifetime balance."""

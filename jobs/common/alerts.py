@@ -1,0 +1,79 @@
+"""What happens when a task or a DAG run fails: one clear log line naming the DAG, the task
+and the run, and an entry in the ledger's audit log when the ledger can be reached.
+
+`on_failure` is every DAG's `on_failure_callback` (and every task's, through default_args).
+A callback must never raise — a failure while reporting a failure would hide the first one —
+so every step is guarded and a step that cannot be done is logged and skipped. Error text is
+clipped and ID numbers and phones in it masked (transforms/report.mask_in_text) before it is
+logged or stored.
+
+Imported by the DAG files at parse time: the standard library only, up here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+log = logging.getLogger("jobs.common.alerts")
+
+ERROR_CHARS = 500  # of the exception's text, in the log line and the audit entry
+
+
+def on_failure(context) -> None:
+    """Airflow failure callback for tasks and DAG runs. Never raises."""
+    try:
+        facts = _facts(context)
+    except Exception:  # noqa: BLE001 - a context we cannot read still gets its line
+        facts = {"dag_id": "?", "task_id": None, "run_id": None, "try_number": None, "error": "(context unreadable)"}
+    try:
+        what = f"task={facts['task_id']} try={facts['try_number']}" if facts["task_id"] else "dag run"
+        log.error("GATEWAY FAILURE dag=%s %s run=%s: %s", facts["dag_id"], what, facts["run_id"], facts["error"])
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        _audit(facts)
+    except Exception as exc:  # noqa: BLE001 - the ledger unreachable (the failure itself may be that): the log line stands
+        try:
+            log.warning("GATEWAY FAILURE not written to the ledger's audit log: %s", type(exc).__name__)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _facts(context) -> dict:
+    context = context or {}
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    dag = context.get("dag")
+    dag_id = getattr(ti, "dag_id", None) or getattr(dag_run, "dag_id", None) or getattr(dag, "dag_id", None) or "?"
+    run_id = getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or context.get("run_id")
+    error = context.get("exception") or context.get("reason") or ""
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    return {"dag_id": str(dag_id), "task_id": getattr(ti, "task_id", None), "run_id": None if run_id is None else str(run_id),
+            "try_number": getattr(ti, "try_number", None), "error": _masked(text)}
+
+
+def _masked(text: str) -> str:
+    text = " ".join(text.split())[:ERROR_CHARS]
+    try:
+        import pandas as pd
+
+        from transforms.reporting.cohandling_tables import mask_in_text
+
+        return str(mask_in_text(pd.Series([text])).iloc[0])
+    except Exception:  # noqa: BLE001 - without the masker: every long run of digits hidden
+        return re.sub(r"\d{6,}[\dXx]?", lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 3), text)
+
+
+def _audit(facts: dict) -> None:
+    from connectors.ledger import Ledger
+    from jobs.common.settings import LEDGER_CONN_ID
+
+    ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+    try:
+        task = facts["task_id"]
+        ledger.audit(run_id=facts["run_id"], actor="airflow", action="task_failed" if task else "dag_run_failed",
+                     object_type="task" if task else "dag_run", object_id=f"{facts['dag_id']}.{task}" if task else facts["dag_id"],
+                     detail={k: v for k, v in facts.items() if v is not None})
+    finally:
+        ledger.dispose()

@@ -1,0 +1,46 @@
+"""Names shared by the DAGs, the demo and the tests (no I/O here: DAG files import it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Airflow Connection ids; the secrets behind them live only in Connections
+# (AIRFLOW_CONN_GATEWAY_PLATFORM / AIRFLOW_CONN_GATEWAY_LEDGER in dev and tests).
+PLATFORM_CONN_ID = "gateway_platform"
+LEDGER_CONN_ID = "gateway_ledger"
+SFTP_CONN_ID = "gateway_sftp"  # the drop host: account-mode institutions' SFTP drops
+GRID_CONN_ID = "grid_marketing"  # State Grid Shandong's marketing system (electricity, 总对总)
+COUNTY_CONN_PREFIX = "county_system_"  # + XZQH, falling back to county_system_default
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var"  # everything `make run` writes; git ignores it
+
+
+def run_output_dir(run_id: str) -> Path:
+    """Where a run's files go (quarantine list, Data Docs): $GATEWAY_OUTPUT_DIR/<run id>."""
+    import os
+    import re
+
+    base = Path(os.environ.get("GATEWAY_OUTPUT_DIR", str(VAR / "runs")))
+    return base / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+
+
+def registry_inbox() -> Path:
+    """Where counties' Annex 2 / Annex 3 forms are dropped: $GATEWAY_REGISTRY_INBOX, default var/inbox/registry."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_REGISTRY_INBOX", str(VAR / "inbox" / "registry")))
+
+
+def report_dir() -> Path:
+    """Where reconciliation reports go: $GATEWAY_REPORT_DIR, default var/reports."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_REPORT_DIR", str(VAR / "reports")))
+
+
+def checklist_inbox() -> Path:
+    """Where counties' remote-collection checklist forms (材料清单) are dropped: $GATEWAY_CHECKLIST_INBOX, default var/inbox/checklists."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_CHECKLIST_INBOX", str(VAR / "inbox" / "checklists")))

@@ -1,0 +1,1 @@
+"""The institution registry (机构登记): form intake."""

@@ -1,0 +1,169 @@
+"""Remote collection (异地代收), first slice: checklists in, packages in, a verdict and a route each.
+
+- `load_checklist_form`: a county's checklist form (.xlsx / .csv) read (connectors/form_inbox.py),
+  parsed (transforms/remote/checklists.py) and applied to the ledger's versioned lists in one
+  transaction; bad rows get issues naming file, sheet, row and column, good lists still load.
+- `extract_packages`: the remote-collection module's new package changes into the ledger,
+  exactly once (the Annex 1 flow's design: sequence watermark, a settle window re-read,
+  each chunk and its watermark move in one transaction), each material's file hashed.
+- `validate_packages`: every package version received and not yet validated (whichever run
+  received it: the next run finishes what a failed one left) checked against the checklists
+  in force at its collected time (transforms/remote/package_rules.py) and routed by the property's
+  county (transforms/remote/package_routing.py): passed → `county_system_<XZQH>` or `cross_province`,
+  returned → back to the collecting hall with every reason. Nothing is lost: each page asserts
+  packages in = passed + returned + withdrawn before it writes.
+
+Delivery, tracking, paper handover and reports hang off the verdicts (`remote_verdict`,
+`remote_package_state`); they are the next slices.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from connectors.ledger import Ledger
+from connectors.ledger.package_store import ChecklistSummary
+from connectors.package_source import RemoteSource
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTLE = timedelta(minutes=10)  # longer than the module's longest write transaction
+
+
+def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> ChecklistSummary:
+    """Load one checklist form; without a 生效日期 it takes effect from the local midnight of the day it is loaded."""
+    from connectors.form_inbox import read_form
+    from connectors.ledger.registry_store import as_local_midnight
+    from jobs.common import reference
+    from jobs.registry.form_intake import file_sha256, local_now
+    from transforms.registry.institution_forms import Places
+    from transforms.remote.checklists import parse_checklist
+
+    path = Path(path)
+    sha256 = file_sha256(path)
+    if ledger.checklist_form_by_hash(sha256):
+        return ChecklistSummary(None, path.name, already_loaded=True)
+    parsed = parse_checklist(read_form(path), file=path.name, places=Places(reference.divisions()))
+    now = now or local_now()
+    effective = as_local_midnight(parsed.effective or now.date())
+    summary = ledger.apply_checklist_form(parsed, sha256=sha256, effective=effective, loaded_at=now)
+    ledger.audit(run_id=None, actor="remote", action="checklist_form_loaded", object_type="remote_checklist_form", object_id=summary.form_id,
+                 detail={"file": path.name, "sha256": sha256, "lists_loaded": summary.lists_loaded, "added": len(summary.added),
+                         "changed": len(summary.changed), "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings})
+    log.info("%s", summary.line())
+    for issue in summary.issues:
+        log.info("  %s", issue)
+    return summary
+
+
+load_checklist_form.surface = "remote_checklist"  # what jobs.registry.form_intake.load_inbox dead-letters an unreadable checklist form under
+
+
+def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,
+                     chunk_rows: int = 5_000) -> dict:
+    """Load every package change the ledger lacks, written before `until` (UTC, naive); returns the counts."""
+    from dataclasses import replace
+
+    from connectors.ledger import utcnow
+    from transforms.cohandling.exchange_rows import admit_packages
+
+    mark = ledger.watermark(source.name)
+    clock = source.clock()
+    before = min(until, clock) if until is not None else clock
+    after = mark.last_seq
+    if mark.reread_from is not None:
+        first = source.first_seq_since(mark.reread_from)
+        if first is not None:
+            after = min(after, first - 1)
+    read = new = dead = 0
+    for chunk in source.read_packages(after_seq=after, before_time=before, chunk_rows=chunk_rows):
+        # Each package version admitted whole (transforms/exchange_rows.admit_packages): text
+        # cleaned once, a version with a value the ledger cannot store dead-lettered by name
+        # (surface package_row) in the chunk's transaction; the watermark still passes it.
+        packages, applicants, materials, rejects, originals = admit_packages(chunk.packages, chunk.applicants, chunk.materials)
+        admitted = replace(chunk, packages=packages, applicants=applicants, materials=materials, rejects=tuple(rejects), originals=tuple(originals))
+        loaded = ledger.load_packages(admitted, run_id=run_id, source=source.name, received_at=utcnow())
+        read += loaded.read + len(rejects)
+        new += loaded.new
+        dead += len(rejects)
+    if dead:
+        log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, dead)
+    summary = {"after_seq": after, "before_time": before.isoformat(), "read": read, "new": new, "known": read - new - dead, "dead_lettered": dead}
+    ledger.finish_packages(run_id=run_id, source=source.name, reread_from=before - settle, summary=summary)
+    log.info("remote packages: read %d, new %d, already held %d", read, new, read - new)
+    return summary
+
+
+PAGE_SIZE = 50_000  # package versions validated per transaction (each with its applicants and materials)
+
+
+def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: str = "remote") -> dict:
+    """Check and route every package version received and not yet validated — whichever run received
+    it — in change order, page by page; `as_of` is the run's clock (local time). Returns the run's
+    counts (every page it validated) and `carried_over`: of the versions this call validated, those
+    an earlier run received (it failed or stopped after extract)."""
+    after, carried, pages = 0, 0, 0
+    while True:
+        packages, applicants, materials = ledger.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE)
+        if not len(packages) and pages:
+            break
+        pages += 1
+        carried += int((packages["received_by"] != run_id).sum())
+        _validate_page(ledger, packages.drop(columns=["received_by"]), applicants, materials, run_id=run_id, as_of=as_of, source=source)
+        if len(packages) < PAGE_SIZE:
+            break
+        after = int(packages["CHANGE_SEQ"].max())
+    summary = {**ledger.remote_validation_run(run_id), "carried_over": carried}
+    log.info("remote packages validated: %s", summary)
+    return summary
+
+
+def _validate_page(ledger: Ledger, packages, applicants, materials, *, run_id: str, as_of: datetime, source: str) -> None:
+    """One page of due package versions: verdicts, failures and routes saved in one transaction."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from jobs.common import reference
+    from transforms.remote.package_routing import route_packages
+    from transforms.remote.package_rules import build_context, code_text, evaluate
+
+    ctx = build_context(divisions=reference.divisions(), checklists=ledger.checklists(), as_of=as_of, known_bwids=ledger.remote_known_bwids(source))
+    failures, outcome = evaluate(packages, applicants, materials, ctx)
+    routes = route_packages(packages, materials, outcome)
+    seqs = packages["CHANGE_SEQ"].to_numpy(dtype="int64")
+    verdicts = pa.table({
+        "change_seq": pa.array(seqs, pa.int64()),
+        "bwid": pa.array(_texts(code_text(packages["BWID"])), pa.string()),
+        "op": pa.array(code_text(packages["OP"]).fillna("I").tolist(), pa.string()),
+        "status": pa.array(outcome["status"].tolist(), pa.string()),
+        "xzqh": pa.array(_texts(code_text(packages["XZQH"])), pa.string()),
+        "sjdwdm": pa.array(_texts(code_text(packages["SJDWDM"])), pa.string()),
+        "business_type": pa.array(_texts(code_text(packages["YWLX"])), pa.string()),
+        "checklist_version_id": pa.array([None if pd.isna(v) else int(v) for v in outcome["checklist_version_id"]], pa.int64()),
+        "channel": pa.array(routes["channel"].tolist(), pa.string()),
+        "destination": pa.array(routes["destination"].tolist(), pa.string()),
+        "paper_collected": pa.array(routes["paper_collected"].tolist(), pa.bool_()),
+        "paper_handover": pa.array(routes["paper_handover"].tolist(), pa.bool_()),
+        "errors": pa.array(outcome["errors"].tolist(), pa.int32()),
+        "warnings": pa.array(outcome["warnings"].tolist(), pa.int32()),
+    })
+    failure_table = pa.table({
+        "change_seq": pa.array(seqs[failures["row"].to_numpy(dtype="int64")], pa.int64()),
+        **{c: pa.array([None if v is None else str(v) for v in failures[c]], pa.string())
+           for c in ("rule_id", "field", "item", "severity", "value", "message_zh", "message_en")},
+    })
+    counts = outcome["status"].value_counts()
+    summary = {
+        "as_of": as_of, "packages_in": len(packages), "passed": int(counts.get("passed", 0)), "returned": int(counts.get("returned", 0)),
+        "withdrawn": int(counts.get("withdrawn", 0)), "warnings": int((failures["severity"] == "warning").sum()),
+    }
+    # Nothing lost: every package version of the page has exactly one verdict.
+    assert summary["packages_in"] == summary["passed"] + summary["returned"] + summary["withdrawn"] == verdicts.num_rows, summary
+    ledger.save_remote_verdicts(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
+
+
+def _texts(values) -> list[str | None]:
+    """A pandas column as Python strings, None for missing values."""
+    return [str(v) if isinstance(v, str) else None for v in values.astype(object)]

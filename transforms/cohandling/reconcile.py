@@ -1,0 +1,114 @@
+"""Reconciliation: the status of every work order, deadlines in working days (docs/domain.md §5).
+
+| status | meaning |
+|---|---|
+| pending | routed, not yet delivered |
+| held | waiting for the county's account-mode opening |
+| delivered | delivered, no word yet, not yet due |
+| acknowledged | the receiver confirmed it has it (受理), not yet due |
+| done | final result 办理成功 (or "duplicate application", which is success) by the due date |
+| done_late | done after the due date |
+| rejected | refused, with the receiver's reason |
+| overdue | delivered, no final result, due date passed |
+| quarantined / cancelled / withdrawn / failed | never went out (validation or registry), a correction dropped it, the platform withdrew it, or the receiver's interface refused it |
+| cancel_pending | delivered, then withdrawn or dropped by a correction: the receiver is being told (never overdue) |
+| cancelled | (also) delivered, then cancelled at the receiver: final, never overdue |
+| cancel_refused | delivered, then withdrawn, but the receiver had already handled it (0409) |
+| result_after_cancel | an exception: a handling result arrived for a work order after its cancellation was confirmed (not a success) |
+
+The due date is the N-th working day after the day of delivery (N per utility,
+`DEADLINES`, 5 by default — the national norm for ordinary registrations), counting
+Chinese public holidays and adjusted working weekends (transforms/common/workdays.py).
+Pure and vectorised.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from transforms.common.workdays import WorkdayCalendar
+
+DEADLINES: dict[str, int] = {"electricity": 5, "water": 5, "gas": 5, "heat": 5}
+STATUSES = ("pending", "held", "delivered", "acknowledged", "done", "done_late", "rejected", "overdue", "quarantined", "cancelled", "withdrawn", "failed",
+            "cancel_pending", "cancel_refused", "result_after_cancel")
+NOT_SENT_OR_CANCELLED = ("quarantined", "cancelled", "withdrawn", "held", "failed", "cancel_pending", "cancel_refused")
+OPEN = ("delivered", "acknowledged", "overdue")
+GRID_NAME = "国网山东省电力公司"
+
+
+def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalendar, divisions: dict, deadlines: dict[str, int] | None = None) -> pd.DataFrame:
+    """One row per work order in force with its status, due date and handling time (the report's input).
+
+    `orders`: connectors.ledger `reconciliation_input()` (delivered_at and handled_at in local time).
+    """
+    deadlines = DEADLINES | (deadlines or {})
+    out = orders.copy()
+    n = len(out)
+    delivered_day = pd.to_datetime(out["delivered_at"]).to_numpy(dtype="datetime64[D]") if n else np.array([], dtype="datetime64[D]")
+    handled_day = pd.to_datetime(out["handled_at"]).to_numpy(dtype="datetime64[D]") if n else np.array([], dtype="datetime64[D]")
+    limit = out["utility"].map(deadlines).fillna(5).astype(int).to_numpy()
+    due = calendar.add(delivered_day, limit) if n else np.array([], dtype="datetime64[D]")
+    today = np.datetime64(as_of.date(), "D")
+
+    order_status = out["order_status"].astype(object).to_numpy()
+    delivery = out["delivery_status"].astype(object).to_numpy()
+    result = out["result"].astype(object).to_numpy()
+    is_delivered = (delivery == "delivered") | (order_status == "delivered")
+    status = np.where(np.isin(order_status, NOT_SENT_OR_CANCELLED), order_status, "pending").astype(object)
+    status[(order_status == "ready")] = "pending"
+    done = is_delivered & (result == "done")
+    late = done & ~np.isnat(due) & (handled_day > due)
+    status[done & ~late] = "done"
+    status[late] = "done_late"
+    status[is_delivered & (result == "rejected")] = "rejected"
+    open_ = is_delivered & ~np.isin(result, ["done", "rejected"])
+    overdue = open_ & ~np.isnat(due) & (today > due)
+    acknowledged = open_ & ~overdue & out["acknowledged_at"].notna().to_numpy()
+    status[open_ & ~overdue & ~acknowledged] = "delivered"
+    status[acknowledged] = "acknowledged"
+    status[overdue] = "overdue"
+    if "result_after_cancel" in out:  # a result for a work order cancelled at its receiver is an exception, never a success
+        late_result = out["result_after_cancel"].fillna(0).astype(bool).to_numpy() & (order_status == "cancelled")
+        status[late_result] = "result_after_cancel"
+
+    out["status"] = status
+    out["due_date"] = pd.Series(due, index=out.index).dt.date if n else pd.Series([], dtype=object)
+    # A due date in a year with no known holiday arrangement (Mon–Fri assumed) is provisional: reports say so.
+    out["due_provisional"] = calendar.provisional(due) if n else np.array([], dtype=bool)
+    final = np.isin(status, ["done", "done_late", "rejected"])
+    out["handle_working_days"] = np.where(final, calendar.between(delivered_day, handled_day), np.nan) if n else []
+    out["overdue_working_days"] = np.where(overdue, calendar.between(due, np.full(n, today)), np.nan) if n else []
+
+    xzqh = out["record_xzqh"].map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None)
+    out["xzqh"] = xzqh
+    county = xzqh.map(lambda c: divisions.get(c))
+    out["county_name"] = county.map(lambda d: d.name if d is not None else "未知县区")
+    out["city_code"] = county.map(lambda d: d.parent_code if d is not None else "")
+    out["city_name"] = out["city_code"].map(lambda c: divisions[c].name if c in divisions else "未知市")
+    out["institution_name"] = np.where(out["utility"] == "electricity", GRID_NAME, out["institution_name"].astype(object))
+    return out[[
+        "rowguid", "utility", "version", "correction", "channel", "destination", "institution_code", "institution_name", "xzqh", "county_name",
+        "city_code", "city_name", "status", "delivered_at", "due_date", "handled_at", "result_code", "result_reason", "handle_working_days",
+        "overdue_working_days", "due_provisional", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
+    ]]
+
+
+def daily_counts(statuses: pd.DataFrame, *, first, last) -> pd.DataFrame:
+    """Per day of the period: delivered, done (in time or late), rejected, and open-overdue work orders by due date."""
+    days = pd.date_range(first, last, freq="D").date
+    delivered = pd.to_datetime(statuses["delivered_at"]).dt.date.value_counts()
+    handled = pd.to_datetime(statuses["handled_at"]).dt.date
+    done = handled[statuses["status"].isin(["done", "done_late"])].value_counts()
+    rejected = handled[statuses["status"] == "rejected"].value_counts()
+    overdue = pd.Series(statuses.loc[statuses["status"] == "overdue", "due_date"]).value_counts()
+    return pd.DataFrame({
+        "day": days,
+        "delivered": [int(delivered.get(d, 0)) for d in days],
+        "done": [int(done.get(d, 0)) for d in days],
+        "rejected": [int(rejected.get(d, 0)) for d in days],
+        "overdue": [int(overdue.get(d, 0)) for d in days],
+    })

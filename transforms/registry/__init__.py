@@ -1,0 +1,1 @@
+"""Institution registry forms: parsing and the form rules."""

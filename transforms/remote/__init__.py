@@ -1,0 +1,1 @@
+"""Remote-collection packages: rules, routing, tracking, checklists."""

@@ -1,0 +1,1 @@
+"""The auditors' reports: tables, and their HTML."""
