@@ -55,13 +55,13 @@ def _source_rows() -> int | None:
 
 def phase_extract() -> None:
     """Child process: a fresh ledger, one full extraction; prints its own numbers."""
+    from connectors.exchange_db import RecordSource
     from connectors.ledger import Ledger
-    from connectors.record_source import PlatformSource
     from jobs.cohandling.extract_records import extract_changes
 
     ledger = Ledger(_url("bench_ledger"))
     ledger.migrate()
-    source = PlatformSource(_url("bench_platform"))
+    source = RecordSource(_url("bench_platform"))
     started = time.perf_counter()
     result = extract_changes(source, ledger, run_id="bench")
     wall = time.perf_counter() - started

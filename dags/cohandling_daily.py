@@ -39,31 +39,29 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
 Stages 2–4 take what is due from the ledger, not what their run brought: a run that failed
 after extract leaves nothing behind, the next one finishes it. Every task has an execution
 timeout; a failed task or run is logged in one line and written to the ledger's audit log.
+
+The ledger's schema is migrated once per deployment, before the scheduler starts
+(`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from jobs.common.alerts import on_failure
-from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
+from dags._common import DAG_DEFAULTS, TIMEZONE, default_args, ledger, local, utc
+from jobs.common.settings import PLATFORM_CONN_ID
 
 
 @dag(
     dag_id="cohandling_daily",
     # A run starting at 06:00 covers the 24 hours before it: data_interval_end is its cut-off.
-    schedule=CronTriggerTimetable("0 6 * * *", timezone="Asia/Shanghai", interval=timedelta(days=1)),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    # One run at a time: runs share the watermark, and chunks commit in order.
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
-                  "execution_timeout": timedelta(hours=1), "on_failure_callback": on_failure},
-    on_failure_callback=on_failure,
+    schedule=CronTriggerTimetable("0 6 * * *", timezone=TIMEZONE, interval=timedelta(days=1)),
+    # One run at a time (DAG_DEFAULTS): runs share the watermark, and chunks commit in order.
+    **DAG_DEFAULTS,
+    default_args=default_args(execution_timeout=timedelta(hours=1), retries=2, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True),
     tags=["cohandling", "daily"],
     doc_md=__doc__,
 )
@@ -71,69 +69,54 @@ def cohandling_daily():
     @task(execution_timeout=timedelta(minutes=30))
     def load_forms() -> list[str]:
         """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
-        from connectors.ledger import Ledger
         from jobs.common.settings import registry_inbox
         from jobs.registry.form_intake import load_inbox
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        ledger.migrate()
-        return [s.line() for s in load_inbox(ledger, registry_inbox())]
+        return [s.line() for s in load_inbox(ledger(), registry_inbox())]
 
     @task(execution_timeout=timedelta(hours=3))  # generous: a catch-up after an outage reads a backlog of millions of changes
     def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:
         """New platform changes up to the interval's end into the ledger; returns counts."""
-        from connectors.ledger import Ledger
-        from connectors.record_source import PlatformSource
+        from connectors.exchange_db import RecordSource
         from jobs.cohandling.extract_records import extract_changes
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        ledger.migrate()
-        source = PlatformSource.from_conn_id(PLATFORM_CONN_ID)
-        until = data_interval_end.in_timezone("UTC").naive()
-        return extract_changes(source, ledger, run_id=run_id, until=until).as_dict()
+        source = RecordSource.from_conn_id(PLATFORM_CONN_ID)
+        return extract_changes(source, ledger(), run_id=run_id, until=utc(data_interval_end)).as_dict()
 
     @task(execution_timeout=timedelta(hours=3))
     def validate(extracted: dict, data_interval_end=None, run_id=None) -> dict:
         """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
-        from connectors.ledger import Ledger
         from jobs.cohandling.validate_records import validate_run
         from jobs.common.settings import run_output_dir
         from jobs.registry.form_intake import current_registry
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()  # DBSJ is Shandong local time
-        result = validate_run(ledger, run_id=run_id, as_of=as_of, registry=current_registry(ledger, as_of), out_dir=run_output_dir(run_id))
+        book = ledger()
+        as_of = local(data_interval_end)  # DBSJ is Shandong local time
+        result = validate_run(book, run_id=run_id, as_of=as_of, registry=current_registry(book, as_of), out_dir=run_output_dir(run_id))
         return result.as_dict()
 
     @task(execution_timeout=timedelta(hours=2))
     def route(validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Work orders for every valid record not yet routed (and those waiting), by the registry in force."""
-        from connectors.ledger import Ledger
         from jobs.cohandling.route_records import route_run
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
-        return route_run(ledger, run_id=run_id, as_of=as_of).as_dict()
+        return route_run(ledger(), run_id=run_id, as_of=local(data_interval_end)).as_dict()
 
     @task(execution_timeout=timedelta(hours=2))
     def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
-        from connectors.ledger import Ledger
         from jobs.cohandling.deliver_orders import AirflowChannels, deliver_run
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        day = data_interval_end.in_timezone("Asia/Shanghai").naive()
         with AirflowChannels() as channels:
-            return deliver_run(ledger, run_id=run_id, day=day, drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
+            return deliver_run(ledger(), run_id=run_id, day=local(data_interval_end), drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
 
     @task(execution_timeout=timedelta(minutes=20), retries=0)  # a balance that fails, fails again: no retry
     def balance(delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
-        from connectors.ledger import Ledger, utcnow
+        from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
-        now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
-        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+        return check_balance(ledger(), run_id=run_id, now=max(utc(data_interval_end), utcnow())).summary()
 
     balance(deliver(route(validate(extract(load_forms())))))
 

@@ -16,27 +16,25 @@ Every hour:
    or a unit has been due longer than the stale age.
 
 The daily report is `cohandling_report`.
+
+The ledger's schema is migrated once per deployment, before the scheduler starts
+(`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-from jobs.common.alerts import on_failure
-from jobs.common.settings import LEDGER_CONN_ID
+from dags._common import DAG_DEFAULTS, default_args, ledger, local, utc
 
 
 @dag(
     dag_id="cohandling_results",
     schedule="17 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "execution_timeout": timedelta(minutes=30), "on_failure_callback": on_failure},
-    on_failure_callback=on_failure,
+    **DAG_DEFAULTS,
+    default_args=default_args(execution_timeout=timedelta(minutes=30), retries=2, retry_delay=timedelta(minutes=5)),
     tags=["cohandling", "results"],
     doc_md=__doc__,
 )
@@ -44,24 +42,20 @@ def cohandling_results():
     @task(execution_timeout=timedelta(minutes=45))  # hourly: a slow feed may not hold the next run back for long
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
-        from connectors.ledger import Ledger
         from jobs.cohandling.collect_results import collect_results
         from jobs.cohandling.deliver_orders import AirflowChannels, result_feeds
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        ledger.migrate()
-        as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
+        book = ledger()
         with AirflowChannels() as channels:
-            return collect_results(ledger, as_of=as_of, drops=channels.drops(), feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
+            return collect_results(book, as_of=local(data_interval_end), drops=channels.drops(), feeds=result_feeds(book, channels), run_id=run_id).as_dict()
 
     @task(execution_timeout=timedelta(minutes=15), retries=0)
     def balance(collected: dict, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
-        from connectors.ledger import Ledger, utcnow
+        from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
-        now = max(data_interval_end.in_timezone("UTC").naive(), utcnow())
-        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+        return check_balance(ledger(), run_id=run_id, now=max(utc(data_interval_end), utcnow())).summary()
 
     balance(collect())
 

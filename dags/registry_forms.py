@@ -11,27 +11,25 @@ skipped; a file that is not a form goes to `rejected/` with the reason.
 
 The daily push (`cohandling_daily`) loads the inbox too, before it extracts, so a form
 dropped before 06:00 is in force for that day's routing.
+
+The ledger's schema is migrated once per deployment, before the scheduler starts
+(`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-from jobs.common.alerts import on_failure
-from jobs.common.settings import LEDGER_CONN_ID
+from dags._common import DAG_DEFAULTS, default_args, ledger
 
 
 @dag(
     dag_id="registry_forms",
     schedule="*/30 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"execution_timeout": timedelta(minutes=20), "on_failure_callback": on_failure},
-    on_failure_callback=on_failure,
+    **DAG_DEFAULTS,
+    default_args=default_args(execution_timeout=timedelta(minutes=20)),
     tags=["cohandling", "registry"],
     doc_md=__doc__,
 )
@@ -39,13 +37,10 @@ def registry_forms():
     @task(execution_timeout=timedelta(minutes=20))  # every 30 minutes: a stuck load must not hold the next one back
     def load_inbox() -> list[str]:
         """Load every waiting form; one summary line per form (added / changed / unchanged, errors)."""
-        from connectors.ledger import Ledger
         from jobs.common.settings import registry_inbox
         from jobs.registry.form_intake import load_inbox as load
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        ledger.migrate()
-        return [s.line() for s in load(ledger, registry_inbox())]
+        return [s.line() for s in load(ledger(), registry_inbox())]
 
     load_inbox()
 

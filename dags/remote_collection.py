@@ -25,36 +25,27 @@ Every hour (docs/domain.md §6; docs/remote-collection.md):
 
 Validation takes every package version not yet validated, whichever run received it; delivery
 every passed version in force not yet delivered. The report by hall and property county is
-written by `cohandling_report` every morning.
+written by `remote_report` every morning.
+
+The ledger's schema is migrated once per deployment, before the scheduler starts
+(`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-from jobs.common.alerts import on_failure
-from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID
-
-
-def _local(moment):
-    return moment.in_timezone("Asia/Shanghai").naive()
-
-
-def _utc(moment):
-    return moment.in_timezone("UTC").naive()
+from dags._common import DAG_DEFAULTS, default_args, ledger, local, utc
+from jobs.common.settings import PLATFORM_CONN_ID
 
 
 @dag(
     dag_id="remote_collection",
     schedule="41 * * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "execution_timeout": timedelta(minutes=30), "on_failure_callback": on_failure},
-    on_failure_callback=on_failure,
+    **DAG_DEFAULTS,
+    default_args=default_args(execution_timeout=timedelta(minutes=30), retries=2, retry_delay=timedelta(minutes=5)),
     tags=["remote-collection"],
     doc_md=__doc__,
 )
@@ -62,95 +53,84 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=15))
     def checklists(data_interval_end=None) -> dict:
         """Checklist forms from the inbox into the ledger."""
-        from connectors.ledger import Ledger
         from jobs.common.settings import checklist_inbox
         from jobs.registry.form_intake import load_inbox
         from jobs.remote.package_intake import load_checklist_form
 
-        ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
-        ledger.migrate()
-        loaded = load_inbox(ledger, checklist_inbox(), now=_local(data_interval_end), load=load_checklist_form)
+        loaded = load_inbox(ledger(), checklist_inbox(), now=local(data_interval_end), load=load_checklist_form)
         return {"forms": len(loaded), "errors": sum(s.errors for s in loaded), "lines": [s.line() for s in loaded]}
 
     @task(execution_timeout=timedelta(minutes=30))
     def extract(_loaded: dict, data_interval_end=None, run_id=None) -> dict:
         """New package versions into the ledger (cut-off: the interval's end)."""
-        from connectors.ledger import Ledger
-        from connectors.package_source import RemoteSource
+        from connectors.exchange_db import PackageSource
         from jobs.remote.package_intake import extract_packages
 
-        source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
+        source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
-            return extract_packages(source, Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, until=_utc(data_interval_end))
+            return extract_packages(source, ledger(), run_id=run_id, until=utc(data_interval_end))
         finally:
             source.dispose()
 
     @task(execution_timeout=timedelta(minutes=30))
     def validate(_extracted: dict, data_interval_end=None, run_id=None) -> dict:
         """Verdict and route per package version; nothing lost (asserted)."""
-        from connectors.ledger import Ledger
         from jobs.remote.package_intake import validate_packages
 
-        summary = validate_packages(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, as_of=_local(data_interval_end))
+        summary = validate_packages(ledger(), run_id=run_id, as_of=local(data_interval_end))
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
 
     @task(execution_timeout=timedelta(minutes=40))
     def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
-        from connectors.ledger import Ledger, utcnow
-        from connectors.package_source import RemoteSource
+        from connectors.exchange_db import PackageSource
+        from connectors.ledger import utcnow
         from jobs.remote.package_flow import PackageChannels, deliver_packages
 
-        source = RemoteSource.from_conn_id(PLATFORM_CONN_ID)
+        source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
             with PackageChannels() as channels:
                 # Delivery time: the clock, or the interval's end if a run is made for a time ahead (the demo's ten days later).
-                return deliver_packages(Ledger.from_conn_id(LEDGER_CONN_ID), source, run_id=run_id, receiver_for=channels,
-                                        now=max(_utc(data_interval_end), utcnow()))
+                return deliver_packages(ledger(), source, run_id=run_id, receiver_for=channels, now=max(utc(data_interval_end), utcnow()))
         finally:
             source.dispose()
 
     @task(execution_timeout=timedelta(minutes=20))
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
-        from connectors.ledger import Ledger
         from jobs.registry.form_intake import local_now
         from jobs.remote.package_flow import PackageChannels, collect_package_events
 
         # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
-        as_of = max(_local(data_interval_end), local_now())
+        as_of = max(local(data_interval_end), local_now())
         with PackageChannels() as channels:
-            return collect_package_events(Ledger.from_conn_id(LEDGER_CONN_ID), receiver_for=channels, run_id=run_id, as_of=as_of)
+            return collect_package_events(ledger(), receiver_for=channels, run_id=run_id, as_of=as_of)
 
     @task(trigger_rule="all_done", execution_timeout=timedelta(minutes=15))
     def returns(_validated, _statuses, run_id=None) -> dict:
         """One return list per collecting hall with something coming back in this run — written even
         when delivery or the status poll failed, so validation's returns are never held back."""
-        from connectors.ledger import Ledger
         from jobs.common.settings import run_output_dir
         from jobs.remote.package_flow import write_hall_returns
 
-        return write_hall_returns(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
+        return write_hall_returns(ledger(), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
 
     @task(execution_timeout=timedelta(minutes=20))
     def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
         """Handover lists for the weeks that have ended."""
-        from connectors.ledger import Ledger
         from jobs.common.settings import report_dir
         from jobs.remote.package_flow import make_handover_lists
 
-        lists = make_handover_lists(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, today=_local(data_interval_end).date(),
-                                    out_dir=report_dir() / "handover")
+        lists = make_handover_lists(ledger(), run_id=run_id, today=local(data_interval_end).date(), out_dir=report_dir() / "handover")
         return [f"{x['list_no']}: {x['originals']} originals" for x in lists]
 
     @task(execution_timeout=timedelta(minutes=15), retries=0)
     def balance(_returned, _handed, data_interval_end=None, run_id=None) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
-        from connectors.ledger import Ledger, utcnow
+        from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
-        now = max(_utc(data_interval_end), utcnow())
-        return check_balance(Ledger.from_conn_id(LEDGER_CONN_ID), run_id=run_id, now=now).summary()
+        return check_balance(ledger(), run_id=run_id, now=max(utc(data_interval_end), utcnow())).summary()
 
     validated = validate(extract(checklists()))
     polled = statuses(deliver(validated))

@@ -16,20 +16,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pendulum
 from airflow.sdk import dag, task
 
-from jobs.common.alerts import on_failure
+from dags._common import DAG_DEFAULTS, default_args, local
 
 
 @dag(
     dag_id="working_calendar",
     schedule="0 8 * * *",
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={"execution_timeout": timedelta(minutes=5), "on_failure_callback": on_failure},
-    on_failure_callback=on_failure,
+    **DAG_DEFAULTS,
+    default_args=default_args(execution_timeout=timedelta(minutes=5)),
     tags=["cohandling", "calendar"],
     doc_md=__doc__,
 )
@@ -41,7 +37,7 @@ def working_calendar():
         from transforms.common.workdays import calendar_alert, library_years
 
         arrangements = reference.calendar_arrangements()  # raises CalendarDataError naming file/row/column
-        today = data_interval_end.in_timezone("Asia/Shanghai").date()
+        today = local(data_interval_end).date()
         message = calendar_alert(today, arrangements)
         if message:
             raise RuntimeError(message)

@@ -66,14 +66,14 @@ def main(argv: list[str] | None = None) -> None:
         remote(args)
         return
 
+    from connectors.exchange_db import RecordSource
     from connectors.ledger import Ledger
-    from connectors.record_source import PlatformSource
     from jobs.cohandling.extract_records import extract_changes
 
     ledger = Ledger(args.ledger)
     ledger.migrate()
     result = extract_changes(
-        PlatformSource(args.platform), ledger, run_id=args.run_id, until=args.until,
+        RecordSource(args.platform), ledger, run_id=args.run_id, until=args.until,
         settle=timedelta(minutes=args.settle_minutes), chunk_rows=args.chunk_rows, writers=args.writers,
     )
     print(json.dumps(result.as_dict(), ensure_ascii=False))

@@ -311,7 +311,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
             "system": conn.execute(sa.select(sa.func.count()).where(live, institution.c.channel == "system")).scalar_one(),
             "open_counties": conn.execute(sa.select(sa.func.count()).where(county_opening.c.valid_to.is_(None))).scalar_one(),
         }
-        batches = conn.execute(sa.select(extract_batch).where(extract_batch.c.status == "success").order_by(extract_batch.c.batch_id)).mappings().all()
+        batches = conn.execute(sa.select(extract_batch).where(extract_batch.c.status == "success", extract_batch.c.source == "platform").order_by(extract_batch.c.batch_id)).mappings().all()
         validations = {r["run_id"]: r for r in conn.execute(sa.select(validation_run)).mappings()}
         states = dict(conn.execute(sa.select(record_state.c.status, sa.func.count()).group_by(record_state.c.status)).all())
     orders = ledger.work_order_counts()

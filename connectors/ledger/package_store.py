@@ -1,7 +1,7 @@
 """Remote collection (异地代收) in the ledger (part of `Ledger`): packages as received, the
 property counties' checklists with their history, and one verdict per package version.
 
-- Packages: each chunk of package changes (connectors/package_source.py) loads with its applicants
+- Packages: each chunk of package changes (connectors/exchange_db.py) loads with its applicants
   and materials and its watermark move in one transaction; a change already held (re-read
   from the settle window) is counted, never loaded twice. The watermark lives in
   `extract_watermark` under the source's name ("remote").
@@ -208,8 +208,9 @@ class RemoteStore:
 
     # --- packages -----------------------------------------------------------------------------
 
-    def load_packages(self, chunk, *, run_id: str, source: str, received_at: datetime) -> PackagesLoaded:
-        """Load one PackageChunk (connectors/package_source.py) and move the source's watermark, in one transaction."""
+    def load_packages(self, chunk, *, run_id: str, source: str, received_at: datetime, batch_id: int | None = None) -> PackagesLoaded:
+        """Load one PackageChunk (connectors/exchange_db.py) and move the source's watermark, in one transaction;
+        with `batch_id`, the chunk's counts are added to that extraction batch in the same transaction."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -238,17 +239,11 @@ class RemoteStore:
             last = self._last_seq(conn, source)
             conn.execute(sa.text(sqlfiles.load("ledger/upsert_watermark")),
                          {"source": source, "last_seq": max(last, chunk.high), "reread_from": None, "run_id": run_id, "updated_at": received_at})
+            if batch_id is not None:
+                read = chunk.num_packages + len(rejects)
+                conn.execute(sa.text(sqlfiles.load("ledger/update_batch_progress")),
+                             {"batch_id": batch_id, "rows_read": read, "rows_new": packages.num_rows, "rows_known": chunk.num_packages - packages.num_rows, "max_seq": chunk.high})
         return PackagesLoaded(chunk.num_packages, packages.num_rows, chunk.high)
-
-    def finish_packages(self, *, run_id: str, source: str, reread_from: datetime, summary: dict) -> None:
-        """Close an extraction: the re-read window starts at `reread_from` (UTC) from now on."""
-        from connectors.ledger import utcnow
-
-        now = utcnow()
-        with self.engine.begin() as conn:
-            conn.execute(sa.text(sqlfiles.load("ledger/upsert_watermark")),
-                         {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "run_id": run_id, "updated_at": now})
-            self._audit(conn, run_id, "remote", "packages_extracted", "extract_watermark", source, summary)
 
     def due_remote_packages(self, source: str = "remote", *, after_seq: int = 0, page_size: int = 50_000):
         """A page of package versions received and not yet validated (whichever run received them), in change

@@ -41,7 +41,7 @@ EVENT_SURFACE = "package_event"
 
 def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], object], now: datetime | None = None,
                      after_send: Callable[[str], None] | None = None) -> dict:
-    """Plan and send; returns counts. `source`: connectors.package_source.RemoteSource (the file store);
+    """Plan and send; returns counts. `source`: connectors.exchange_db.PackageSource (the file store);
     `receiver_for(destination)`: a connectors.package_receiver.PackageReceiver; `now`: UTC (naive)."""
     from connectors.http_receiver import ReceiverError
     from connectors.package_receiver import CROSS_PROVINCE_CONN_ID, FileRefused

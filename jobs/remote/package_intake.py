@@ -4,8 +4,10 @@
   parsed (transforms/remote/checklists.py) and applied to the ledger's versioned lists in one
   transaction; bad rows get issues naming file, sheet, row and column, good lists still load.
 - `extract_packages`: the remote-collection module's new package changes into the ledger,
-  exactly once (the Annex 1 flow's design: sequence watermark, a settle window re-read,
-  each chunk and its watermark move in one transaction), each material's file hashed.
+  exactly once, by the one incremental reader both lines share (jobs/common/incremental.py:
+  sequence watermark, a settle window re-read, the next chunk read while the current one
+  commits, chunks and their watermark moves committed in order, an audited batch per run),
+  each material's file hashed (connectors/exchange_db.PackageSource).
 - `validate_packages`: every package version received and not yet validated (whichever run
   received it: the next run finishes what a failed one left) checked against the checklists
   in force at its collected time (transforms/remote/package_rules.py) and routed by the property's
@@ -23,13 +25,12 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from connectors.ledger import Ledger
+from connectors.exchange_db import PackageChunk, PackageSource
+from connectors.ledger import ChunkLoaded, Ledger
 from connectors.ledger.package_store import ChecklistSummary
-from connectors.package_source import RemoteSource
+from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SETTLE = timedelta(minutes=10)  # longer than the module's longest write transaction
 
 
 def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> ChecklistSummary:
@@ -61,39 +62,40 @@ def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | Non
 load_checklist_form.surface = "remote_checklist"  # what jobs.registry.form_intake.load_inbox dead-letters an unreadable checklist form under
 
 
-def extract_packages(source: RemoteSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,
+def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,
                      chunk_rows: int = 5_000) -> dict:
     """Load every package change the ledger lacks, written before `until` (UTC, naive); returns the counts."""
+    batch = run_batch(
+        source, ledger, run_id=run_id, until=until, settle=settle,
+        read=lambda w: closing(source.read_packages(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), _admitted),
+        load=lambda chunks, w, batch_id: (_load(ledger, chunk, run_id=run_id, source=source.name, batch_id=batch_id) for chunk in chunks),
+    )
+    if batch.dead_lettered:
+        log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, batch.dead_lettered)
+    summary = {"after_seq": batch.window.after_seq, "before_time": batch.window.before_time.isoformat(), "read": batch.read, "new": batch.new,
+               "known": batch.known, "dead_lettered": batch.dead_lettered}
+    log.info("remote packages: read %d, new %d, already held %d", batch.read, batch.new, batch.read - batch.new)
+    return summary
+
+
+def _admitted(chunk: PackageChunk) -> PackageChunk:
+    """Each package version admitted whole (transforms/cohandling/exchange_rows.admit_packages): text cleaned
+    once, a version with a value the ledger cannot store refused by name, to be dead-lettered (surface
+    package_row) in the chunk's transaction; the watermark still passes it."""
     from dataclasses import replace
 
-    from connectors.ledger import utcnow
     from transforms.cohandling.exchange_rows import admit_packages
 
-    mark = ledger.watermark(source.name)
-    clock = source.clock()
-    before = min(until, clock) if until is not None else clock
-    after = mark.last_seq
-    if mark.reread_from is not None:
-        first = source.first_seq_since(mark.reread_from)
-        if first is not None:
-            after = min(after, first - 1)
-    read = new = dead = 0
-    for chunk in source.read_packages(after_seq=after, before_time=before, chunk_rows=chunk_rows):
-        # Each package version admitted whole (transforms/exchange_rows.admit_packages): text
-        # cleaned once, a version with a value the ledger cannot store dead-lettered by name
-        # (surface package_row) in the chunk's transaction; the watermark still passes it.
-        packages, applicants, materials, rejects, originals = admit_packages(chunk.packages, chunk.applicants, chunk.materials)
-        admitted = replace(chunk, packages=packages, applicants=applicants, materials=materials, rejects=tuple(rejects), originals=tuple(originals))
-        loaded = ledger.load_packages(admitted, run_id=run_id, source=source.name, received_at=utcnow())
-        read += loaded.read + len(rejects)
-        new += loaded.new
-        dead += len(rejects)
-    if dead:
-        log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, dead)
-    summary = {"after_seq": after, "before_time": before.isoformat(), "read": read, "new": new, "known": read - new - dead, "dead_lettered": dead}
-    ledger.finish_packages(run_id=run_id, source=source.name, reread_from=before - settle, summary=summary)
-    log.info("remote packages: read %d, new %d, already held %d", read, new, read - new)
-    return summary
+    packages, applicants, materials, rejects, originals = admit_packages(chunk.packages, chunk.applicants, chunk.materials)
+    return replace(chunk, packages=packages, applicants=applicants, materials=materials, rejects=tuple(rejects), originals=tuple(originals))
+
+
+def _load(ledger: Ledger, chunk: PackageChunk, *, run_id: str, source: str, batch_id: int) -> ChunkLoaded:
+    """One admitted chunk, its watermark move and its batch progress, committed together (chunks arrive in order)."""
+    from connectors.ledger import utcnow
+
+    loaded = ledger.load_packages(chunk, run_id=run_id, source=source, received_at=utcnow(), batch_id=batch_id)
+    return ChunkLoaded(loaded.read + len(chunk.rejects), loaded.new, loaded.max_seq, len(chunk.rejects))
 
 
 PAGE_SIZE = 50_000  # package versions validated per transaction (each with its applicants and materials)

@@ -39,9 +39,9 @@ def utc(local: datetime) -> datetime:
 def remote_flow(db_urls, tmp_path):
     """Remote collection against the property side simulated in a real process: (module, source,
     ledger, simulator, receiver_for(destination) -> PackageReceiver), on SQLite or PostgreSQL."""
+    from connectors.exchange_db import PackageSource
     from connectors.ledger import Ledger
     from connectors.package_receiver import PackageReceiver
-    from connectors.package_source import RemoteSource
     from simulators.receivers import ReceiverProcess
     from simulators.remote_module import RemoteDB
 
@@ -51,7 +51,7 @@ def remote_flow(db_urls, tmp_path):
     module.create()
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = RemoteSource(platform_url)
+    source = PackageSource(platform_url)
     sim = ReceiverProcess(tmp_path / "receivers.db", {key_id: secret})
     sim.start()
     clients: dict = {}

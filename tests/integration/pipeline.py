@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
@@ -29,7 +29,7 @@ def routed_ledger(url: str, tmp_path: Path, rows: int = 250, seed: int = 51) -> 
     ledger.migrate()
     for form in SAMPLES:
         load_form(ledger, form, now=datetime(2026, 1, 1))
-    extract_changes(PlatformSource(platform_url), ledger, run_id="r1")
+    extract_changes(RecordSource(platform_url), ledger, run_id="r1")
     validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out", data_docs=False)
     route_run(ledger, run_id="r1", as_of=AS_OF)
     return ledger

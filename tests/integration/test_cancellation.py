@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from connectors.exchange_db import RecordSource
 from connectors.http_receiver import HttpReceiver
-from connectors.record_source import PlatformSource
 from jobs.cohandling.deliver_orders import deliver_run
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
@@ -73,7 +73,7 @@ def _platform_write(tmp_path: Path, rowguids: list[str], change) -> None:
 
 
 def _next_day(ledger, tmp_path: Path, run_id: str) -> None:
-    extract_changes(PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id=run_id)
+    extract_changes(RecordSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id=run_id)
     validate_run(ledger, run_id=run_id, as_of=DAY2, registry=current_registry(ledger, DAY2), out_dir=tmp_path / "out2", data_docs=False)
     route_run(ledger, run_id=run_id, as_of=DAY2)
 

@@ -179,7 +179,7 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
 
 
 def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
-    from connectors.record_source import PlatformSource
+    from connectors.exchange_db import RecordSource
     from jobs.cohandling.extract_records import extract_changes
     from jobs.cohandling.route_records import route_run
     from jobs.cohandling.validate_records import validate_run
@@ -197,7 +197,7 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
     with platform.engine.connect() as conn:
         fields = pd.read_sql(sa.text("SELECT * FROM BDC_SDQR_XBXX WHERE ROWGUID = :g"), conn, params={"g": gone["rowguid"]})
     platform.write(fields[list(FIELD_CODES)].assign(OP="D", defect="", defect_field="", oddity=""))  # the platform withdraws it
-    extract_changes(PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id="r2")
+    extract_changes(RecordSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id="r2")
     validate_run(ledger, run_id="r2", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out2", data_docs=False)
     route_run(ledger, run_id="r2", as_of=AS_OF)
     assert {w["status"] for w in ledger.work_orders(gone["rowguid"])} == {"withdrawn"}

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
@@ -33,7 +33,7 @@ def setup(db_urls):
     platform.create()
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     yield platform, source, ledger
     for thing in (platform, source, ledger):
         thing.dispose()
@@ -110,7 +110,7 @@ def test_changes_written_after_the_cut_off_wait_for_the_next_run(setup, registry
 class _Dying:
     """A source that breaks after `n` chunks, as a dropped connection would."""
 
-    def __init__(self, source: PlatformSource, n: int) -> None:
+    def __init__(self, source: RecordSource, n: int) -> None:
         self._source, self._n, self.name = source, n, source.name
 
     def __getattr__(self, item):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from simulators.platform import PlatformDB, generate
 
@@ -17,7 +17,7 @@ def test_a_change_committed_late_with_a_lower_sequence_is_not_lost(pg_schema_url
     platform.create()
     ledger = Ledger(pg_schema_url())
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     rows = generate(2, seed=11)
     columns = ["OP", *[c for c in rows.columns if c.isupper() and c != "OP"]]
     insert = sa.text(f"INSERT INTO BDC_SDQR_XBXX ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})")
@@ -52,7 +52,7 @@ def test_parallel_writers_commit_in_order_and_stop_at_a_failure(pg_schema_url):
     platform.write(generate(5000, seed=12))
     ledger = Ledger(pg_schema_url())
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
 
     class Broken:
         name = source.name

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
@@ -94,7 +94,7 @@ def _pipeline(platform_url: str, ledger_url: str, rows: list[dict], tmp: Path, *
     ledger.migrate()
     for form in SAMPLES:
         load_form(ledger, form, now=datetime(2026, 1, 1))
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     extracted = extract_changes(source, ledger, run_id="r1", chunk_rows=97)
     validated = validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp, data_docs=data_docs)
     route_run(ledger, run_id="r1", as_of=AS_OF)
@@ -185,7 +185,7 @@ def test_line_breaks_in_addresses_do_not_stop_a_postgresql_read(pg_schema_url, r
     platform.write(batch)
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     result = extract_changes(source, ledger, run_id="r1")
     assert (result.rows_read, result.rows_new, result.rows_dead_lettered) == (6000, 6000, 0)
     with ledger.engine.connect() as conn:
@@ -208,7 +208,7 @@ def test_a_row_the_ledger_cannot_store_is_dead_lettered_and_the_watermark_passes
     platform.write_rows(rows)
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     first = extract_changes(source, ledger, run_id="r1")
     assert (first.rows_new, first.rows_dead_lettered) == (8, 2)
     dead = ledger.dead_letters("exchange_row").sort_values("unit_key")

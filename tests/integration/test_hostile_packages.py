@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from connectors.exchange_db import PackageSource
 from connectors.ledger import Ledger
-from connectors.package_source import RemoteSource
 from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
 from simulators.remote_module import RemoteBatch, RemoteDB, generate
 from tests.hostile import DEPTH, KINDS, covers
@@ -100,7 +100,7 @@ def _run(platform_url: str, ledger_url: str, batch: RemoteBatch):
     ledger.migrate()
     for path in SAMPLES:
         load_checklist_form(ledger, path, now=LOADED_AT)
-    source = RemoteSource(platform_url)
+    source = PackageSource(platform_url)
     extracted = extract_packages(source, ledger, run_id="r1", chunk_rows=53)
     validated = validate_packages(ledger, run_id="r1", as_of=AS_OF)
     with module.engine.connect() as conn:

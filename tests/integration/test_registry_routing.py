@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
 from connectors.ledger.registry_store import drop_account
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
@@ -190,7 +190,7 @@ def test_changes_are_new_versions_and_routing_follows_the_version_in_force(ledge
 def test_daily_runs_route_hold_release_and_version_corrections_without_duplicates(ledger, registry, tmp_path):
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     platform.create()
-    source = PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}")
+    source = RecordSource(f"sqlite:///{tmp_path / 'platform.db'}")
     for form in SAMPLES:
         load_form(ledger, form, now=datetime(2021, 6, 1))
     batch = generate(1500, seed=41, start="2021-06-01", end="2021-06-30", as_of=datetime(2021, 7, 1), defect_rate=0.08, registry=registry)
@@ -244,7 +244,7 @@ def test_daily_runs_route_hold_release_and_version_corrections_without_duplicate
 def test_an_institution_registered_later_releases_the_work_orders_validation_blocked(ledger, registry, tmp_path):
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     platform.create()
-    source = PlatformSource(f"sqlite:///{tmp_path / 'platform.db'}")
+    source = RecordSource(f"sqlite:///{tmp_path / 'platform.db'}")
     jinan = [f for f in SAMPLES if "济南" in f.name and "附件2" in f.name]
     for form in SAMPLES:
         if form not in jinan:  # Jinan's survey form has not arrived yet

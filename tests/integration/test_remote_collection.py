@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from connectors.exchange_db import PackageSource
 from connectors.ledger import Ledger
-from connectors.package_source import RemoteSource
 from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
 from simulators.remote_module import RemoteDB, build_checklists, checklist_versions, corrections, generate, withdrawals
 
@@ -29,7 +29,7 @@ def setup(db_urls):
     module.create()
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = RemoteSource(platform_url)
+    source = PackageSource(platform_url)
     yield module, source, ledger
     for thing in (module, source, ledger):
         thing.dispose()

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
@@ -51,7 +51,7 @@ def daily(db_urls, tmp_path, registry):
     ledger.migrate()
     for form in SAMPLES:
         load_form(ledger, form, now=datetime(2026, 1, 1))
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     yield platform, source, ledger
     for thing in (platform, source, ledger):
         thing.dispose()
@@ -164,7 +164,7 @@ def test_a_backlog_is_worked_in_pages_with_the_same_outcome_as_in_one_go(db_urls
         ledger.migrate()
         for form in SAMPLES:
             load_form(ledger, form, now=datetime(2026, 1, 1))
-        extract_changes(PlatformSource(platform_url), ledger, run_id="r1")
+        extract_changes(RecordSource(platform_url), ledger, run_id="r1")
         result = validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / name,
                               data_docs=False, page_size=page)
         routed = route_run(ledger, run_id="r1", as_of=AS_OF, page_size=page)

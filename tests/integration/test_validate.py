@@ -7,8 +7,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.validate_records import validate_run
 from simulators.platform import PlatformDB, corrections, generate
@@ -28,7 +28,7 @@ def test_runs_account_for_every_record_and_corrections_replace_quarantined_ones(
     platform.create()
     ledger = Ledger(ledger_url)
     ledger.migrate()
-    source = PlatformSource(platform_url)
+    source = RecordSource(platform_url)
     batch = generate(2000, seed=31, start="2024-06-01", end="2024-12-01", as_of=AS_OF, defect_rate=0.1, registry=registry)
     platform.write(batch)
     extract_changes(source, ledger, run_id="day1")

@@ -4,7 +4,7 @@ import io
 
 import pyarrow.csv as pacsv
 
-from connectors.record_source import _csv_blocks, _last_record_end
+from connectors.exchange_db import _csv_blocks, _last_record_end
 
 
 def test_blocks_end_only_at_newlines_outside_quotes():

@@ -1,6 +1,6 @@
 """Admission of exchange rows (and remote-collection package rows) as read from the platform (pure).
 
-The readers (connectors/record_source.py, connectors/package_source.py) hand over each chunk *as received*:
+The readers (connectors/exchange_db.py) hand over each chunk *as received*:
 the change sequence, the write time, and every text column as raw bytes (Arrow `binary`), so
 that nothing a row holds can stop the read. `admit_rows` then decides, row by row and mostly
 vectorised, what the ledger may store:

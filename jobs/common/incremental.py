@@ -1,0 +1,187 @@
+"""Incremental extraction, exactly once: one reader for every change table of the exchange database.
+
+Both product lines extract the same way (co-handling records: jobs/cohandling/extract_records.py;
+remote-collection packages: jobs/remote/package_intake.py); only what a chunk is and how the
+ledger stores it differ. How nothing is lost and nothing taken twice:
+
+- The platform gives every write (insert, correction, withdrawal) a new CHANGE_SEQ and
+  stamps CHANGE_TIME with its database clock. A row committed late — after an extraction
+  ran, whatever its business date — has a sequence above the watermark and is read next time.
+- On PostgreSQL a sequence is taken when a transaction writes, not when it commits, so a
+  long transaction can commit a *lower* sequence after a higher one was read. Each run
+  therefore also re-reads everything written in a settle window before the previous
+  run's cut-off (`settle`, longer than the platform's longest write transaction).
+- The ledger keeps each (source, CHANGE_SEQ) once: re-read changes are counted as
+  already held, never loaded twice. Each chunk and the watermark commit together, and
+  chunks commit in order (a chunk's watermark never passes an earlier chunk that has not
+  committed), so a run killed mid-way resumes where its last chunk committed.
+- A run reads only changes written before its data interval's end (or the database
+  clock, if earlier), so re-running an interval never pulls later days into it.
+- The next chunk is read (and admitted) in a background thread while the current one
+  commits: at most `PREFETCH_DEPTH` chunks ahead, so memory stays bounded.
+- Every run is a batch in the ledger (`extract_batch`, audited batch_started /
+  batch_finished / batch_failed) with its window and its counts; a failed batch keeps what
+  its committed chunks loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from connectors.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTLE = timedelta(minutes=10)  # longer than the platform's longest write transaction
+PREFETCH_DEPTH = 2  # chunks read ahead of the one committing
+
+
+class ChangeSource(Protocol):
+    """What the reader asks of a change table (connectors/exchange_db.py)."""
+
+    name: str
+
+    def clock(self) -> datetime: ...
+
+    def first_seq_since(self, since: datetime) -> int | None: ...
+
+
+class Loaded(Protocol):
+    """One committed chunk's counts (connectors.ledger.ChunkLoaded)."""
+
+    rows_read: int
+    rows_new: int
+    rows_dead_lettered: int
+    max_seq: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one run reads: changes with after_seq < CHANGE_SEQ written before before_time."""
+
+    after_seq: int
+    before_time: datetime  # UTC, naive
+    fresh_above: int  # the watermark as the run began: a change above it cannot be held yet
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One run's batch: its window and what its chunks brought."""
+
+    batch_id: int
+    window: Window
+    read: int
+    new: int
+    dead_lettered: int  # refused at admission, kept as dead letters (the watermark passed them)
+
+    @property
+    def known(self) -> int:
+        """Re-read in the settle window and already held."""
+        return self.read - self.new - self.dead_lettered
+
+
+def plan_window(source: ChangeSource, ledger: Ledger, *, until: datetime | None) -> Window:
+    """The run's window: from the watermark (lowered to the settle window's first change) to `until` or the database clock."""
+    mark = ledger.watermark(source.name)
+    clock = source.clock()
+    before = min(until, clock) if until is not None else clock
+    after = mark.last_seq
+    if mark.reread_from is not None:
+        first = source.first_seq_since(mark.reread_from)
+        if first is not None:
+            after = min(after, first - 1)
+    return Window(after, before, mark.last_seq)
+
+
+def run_batch(
+    source: ChangeSource,
+    ledger: Ledger,
+    *,
+    run_id: str,
+    until: datetime | None,
+    settle: timedelta,
+    read: Callable[[Window], Iterable],
+    load: Callable[[Iterator, Window, int], Iterable[Loaded]],
+) -> Batch:
+    """Read the run's window with `read` (chunks, admitted in the reader's thread), prefetched,
+    and commit them in order with `load(chunks, window, batch_id)`; the batch is begun, failed
+    or finished in the ledger around it. Raises what the read or the load raised."""
+    window = plan_window(source, ledger, until=until)
+    batch_id = ledger.begin_batch(run_id=run_id, source=source.name, after_seq=window.after_seq, before_time=window.before_time)
+    read_n = new = dead = 0
+    try:
+        for loaded in load(prefetch(read(window), depth=PREFETCH_DEPTH), window, batch_id):
+            read_n += loaded.rows_read
+            new += loaded.rows_new
+            dead += loaded.rows_dead_lettered
+            log.info("extract %s %s: chunk up to seq %d: %d read, %d new, %d dead-lettered",
+                     source.name, run_id, loaded.max_seq, loaded.rows_read, loaded.rows_new, loaded.rows_dead_lettered)
+    except Exception as exc:
+        ledger.fail_batch(batch_id, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    ledger.finish_batch(batch_id, run_id=run_id, source=source.name, reread_from=window.before_time - settle)
+    return Batch(batch_id, window, read_n, new, dead)
+
+
+def closing(chunks: Iterator, admit: Callable) -> Iterator:
+    """Each raw chunk admitted; the reader closed whatever happens (its connection is released, not left to GC)."""
+    try:
+        for chunk in chunks:
+            yield admit(chunk)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterable, *, depth: int) -> Iterator:
+    """Iterate `items` in a background thread, at most `depth` ahead of the consumer.
+
+    Reading the next chunk from the platform (network and Arrow's CSV parser, both outside
+    the GIL) then overlaps with loading the current one into the ledger. Memory stays
+    bounded by `depth` chunks. An error in the reader is raised in the consumer.
+    """
+    pipe: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        pipe.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            pipe.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            pipe.put(exc)
+        finally:
+            # A consumer that stopped early leaves the reader suspended: close it here, in the
+            # thread that iterated it, so its database connection is released now.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="extract-prefetch", daemon=True)
+    worker.start()
+    try:
+        while (item := pipe.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=30)
