@@ -69,10 +69,11 @@ def cohandling_daily():
     @task(execution_timeout=timedelta(minutes=30))
     def load_forms() -> list[str]:
         """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
+        from jobs.common.inbox import load_inbox
         from jobs.common.settings import registry_inbox
-        from jobs.registry.form_intake import load_inbox
+        from jobs.registry.form_intake import load_form
 
-        return [s.line() for s in load_inbox(ledger(), registry_inbox())]
+        return [s.line() for s in load_inbox(ledger(), registry_inbox(), load=load_form)]
 
     @task(execution_timeout=timedelta(hours=3))  # generous: a catch-up after an outage reads a backlog of millions of changes
     def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:

@@ -37,10 +37,11 @@ def registry_forms():
     @task(execution_timeout=timedelta(minutes=20))  # every 30 minutes: a stuck load must not hold the next one back
     def load_inbox() -> list[str]:
         """Load every waiting form; one summary line per form (added / changed / unchanged, errors)."""
+        from jobs.common.inbox import load_inbox as load
         from jobs.common.settings import registry_inbox
-        from jobs.registry.form_intake import load_inbox as load
+        from jobs.registry.form_intake import load_form
 
-        return [s.line() for s in load(ledger(), registry_inbox())]
+        return [s.line() for s in load(ledger(), registry_inbox(), load=load_form)]
 
     load_inbox()
 

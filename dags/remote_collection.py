@@ -53,8 +53,8 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=15))
     def checklists(data_interval_end=None) -> dict:
         """Checklist forms from the inbox into the ledger."""
+        from jobs.common.inbox import load_inbox
         from jobs.common.settings import checklist_inbox
-        from jobs.registry.form_intake import load_inbox
         from jobs.remote.package_intake import load_checklist_form
 
         loaded = load_inbox(ledger(), checklist_inbox(), now=local(data_interval_end), load=load_checklist_form)
@@ -85,7 +85,7 @@ def remote_collection():
         """Passed versions (and files) to the property's authority, exactly once in effect."""
         from connectors.exchange_db import PackageSource
         from connectors.ledger import utcnow
-        from jobs.remote.package_flow import PackageChannels, deliver_packages
+        from jobs.remote.deliver_packages import PackageChannels, deliver_packages
 
         source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
@@ -98,8 +98,9 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=20))
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
-        from jobs.registry.form_intake import local_now
-        from jobs.remote.package_flow import PackageChannels, collect_package_events
+        from jobs.common.inbox import local_now
+        from jobs.remote.deliver_packages import PackageChannels
+        from jobs.remote.track_packages import collect_package_events
 
         # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
         as_of = max(local(data_interval_end), local_now())
@@ -111,7 +112,7 @@ def remote_collection():
         """One return list per collecting hall with something coming back in this run — written even
         when delivery or the status poll failed, so validation's returns are never held back."""
         from jobs.common.settings import run_output_dir
-        from jobs.remote.package_flow import write_hall_returns
+        from jobs.remote.hall_returns import write_hall_returns
 
         return write_hall_returns(ledger(), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
 
@@ -119,7 +120,7 @@ def remote_collection():
     def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
         """Handover lists for the weeks that have ended."""
         from jobs.common.settings import report_dir
-        from jobs.remote.package_flow import make_handover_lists
+        from jobs.remote.handover import make_handover_lists
 
         lists = make_handover_lists(ledger(), run_id=run_id, today=local(data_interval_end).date(), out_dir=report_dir() / "handover")
         return [f"{x['list_no']}: {x['originals']} originals" for x in lists]

@@ -1,5 +1,6 @@
 """Command line for data engineers and auditors:
 
+    python -m tools.cli db upgrade (--ledger URL | --conn-id gateway_ledger)
     python -m tools.cli extract --platform URL --ledger URL --run-id ID
     python -m tools.cli report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
     python -m tools.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
@@ -10,6 +11,10 @@ The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
 of the whole ledger per surface and exits with status 1 when it does not hold or units are
 stale (identifiers masked).
+
+`db upgrade` brings the ledger's schema to the newest migration (idempotent). It is run once
+per deployment — beside `airflow db migrate`, before the scheduler starts — and before any
+other command against a new ledger: no command or task migrates on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from datetime import datetime, timedelta
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="the ledger's schema")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: bring the schema to the newest migration (idempotent)")
+    target = db.add_mutually_exclusive_group(required=True)
+    target.add_argument("--ledger", help="SQLAlchemy URL of the gateway ledger")
+    target.add_argument("--conn-id", help="Airflow Connection id of the gateway ledger (gateway_ledger)")
     ex = sub.add_parser("extract", help="load the platform's new changes into the ledger")
     ex.add_argument("--platform", required=True, help="SQLAlchemy URL of the exchange database")
     ex.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
@@ -56,6 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     bl.add_argument("--stale", action="append", default=[], metavar="SURFACE=HOURS", help="the same for one surface (repeatable)")
     bl.add_argument("--at", type=datetime.fromisoformat, help="UTC time the balance is taken at (default: now)")
     args = parser.parse_args(argv)
+    if args.command == "db":
+        upgrade(args)
+        return
     if args.command == "balance":
         raise SystemExit(balance(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -71,12 +84,22 @@ def main(argv: list[str] | None = None) -> None:
     from jobs.cohandling.extract_records import extract_changes
 
     ledger = Ledger(args.ledger)
-    ledger.migrate()
     result = extract_changes(
         RecordSource(args.platform), ledger, run_id=args.run_id, until=args.until,
         settle=timedelta(minutes=args.settle_minutes), chunk_rows=args.chunk_rows, writers=args.writers,
     )
     print(json.dumps(result.as_dict(), ensure_ascii=False))
+
+
+def upgrade(args) -> None:
+    from connectors.ledger import Ledger
+
+    ledger = Ledger.from_conn_id(args.conn_id) if args.conn_id else Ledger(args.ledger)
+    try:
+        ledger.migrate()
+    finally:
+        ledger.dispose()
+    print(f"ledger schema at the newest migration: {ledger.engine.url.render_as_string(hide_password=True)}")
 
 
 def balance(args) -> int:
@@ -96,7 +119,6 @@ def balance(args) -> int:
 
         stale = {s: default for s in BALANCE_SURFACES} | stale
     ledger = Ledger(args.ledger)
-    ledger.migrate()
     try:
         report = lifetime_balance(ledger, now=args.at, stale=stale or None)
     finally:
@@ -110,8 +132,8 @@ def report(args) -> None:
 
     from connectors.ledger import Ledger
     from jobs.cohandling.collect_results import write_period_report
+    from jobs.common.inbox import local_now
     from jobs.common.settings import report_dir
-    from jobs.registry.form_intake import local_now
 
     out = Path(args.out) if args.out else report_dir() / f"{args.first}_{args.last}"
     meta = write_period_report(Ledger(args.ledger), first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out)
@@ -122,13 +144,12 @@ def remote(args) -> None:
     from pathlib import Path
 
     from connectors.ledger import Ledger
+    from jobs.common.inbox import local_now
     from jobs.common.settings import report_dir
-    from jobs.registry.form_intake import local_now
-    from jobs.remote.package_flow import record_handover_receipt
+    from jobs.remote.handover import record_handover_receipt
     from jobs.remote.publish_remote_report import write_remote_report
 
     ledger = Ledger(args.ledger)
-    ledger.migrate()
     if args.command == "handover-receipt":
         try:
             row = record_handover_receipt(ledger, args.list_no, received_at=args.at, received_by=args.by, note=args.note)

@@ -128,9 +128,11 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
     from simulators.platform import corrections, fill, generate
     from simulators.registry import build_registry
 
-    _step("preparing the Airflow home (var/airflow) and its metadata database")
+    _step("preparing the Airflow home (var/airflow) and its metadata database, and the ledger's schema (once, as a deployment does)")
     with open(VAR / "logs" / "airflow-db-migrate.log", "w", encoding="utf-8") as log:
         subprocess.run([str(ROOT / ".venv" / "bin" / "airflow") if (ROOT / ".venv" / "bin" / "airflow").exists() else "airflow", "db", "migrate"],
+                       env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run([sys.executable, "-m", "tools.cli", "db", "upgrade", "--conn-id", LEDGER_CONN_ID], cwd=ROOT,
                        env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
 
     now = datetime.now(UTC)
@@ -209,7 +211,7 @@ def _remote_first(env: dict, platform_url: str) -> dict:
 def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     """Ten days on (the simulators' clock already moved): statuses come back, the halls resubmit what
     the counties sent back for correction, handover lists are made, counties sign for some of them."""
-    from jobs.remote.package_flow import record_handover_receipt
+    from jobs.remote.handover import record_handover_receipt
     from jobs.remote.publish_remote_report import write_remote_report
     from simulators.remote_module import RemoteDB, resubmissions, withdrawals
 

@@ -44,3 +44,10 @@ def checklist_inbox() -> Path:
     import os
 
     return Path(os.environ.get("GATEWAY_CHECKLIST_INBOX", str(VAR / "inbox" / "checklists")))
+
+
+def safe_name(text: str) -> str:
+    """Text as part of a file name: anything but letters, digits, '.', '_' and '-' becomes '_'; at most 80 characters."""
+    import re
+
+    return re.sub(r"[^0-9A-Za-z._-]+", "_", str(text))[:80]

@@ -1,247 +1,52 @@
 """The institution registry: loading the counties' Annex 2 / Annex 3 forms into the ledger,
 and reading it as of a time for validation and routing.
 
-A form is read (connectors/form_inbox.py), parsed (transforms/registry/institution_forms.py) and applied to
-the ledger's versioned registry (connectors/ledger/registry_store.py) in one transaction. A
-malformed row gets an issue naming the file, sheet, row and column; the form's good rows
-still load. A form already loaded (same SHA-256) is not loaded again.
-
-The inbox: forms dropped into `registry_inbox()` are loaded by `load_inbox` (the
-`registry_forms` DAG, and the first task of `cohandling_daily`), then moved to
-`processed/<date>/` beside an issues list (`<file>.issues.csv`, Chinese headings, every cell
-through `safe_cell`) for the person who sent it. A file that cannot be read at all (over a
-bound, not a workbook, not text, a name that is not UTF-8) goes to `rejected/` with the reason
-(`<file>.why.txt`) and is dead-lettered (surface `registry_form`, or `remote_checklist` for
-the checklists' loader; key: the file's SHA-256; payload: its bytes): an identical file sent
-again is recognised by its hash and rejected with the same reason, never parsed again. One
-file never stops the inbox: whatever goes wrong with it, the next file is loaded. Only the
-ledger being unreachable stops the loop (a process fault: the task is retried).
+`load_form` takes one form in the way every inbox does (jobs/common/inbox.py): read, parsed
+(transforms/registry/institution_forms.py) and applied to the ledger's versioned registry
+(connectors/ledger/registry_store.py) in one transaction. Forms dropped into `registry_inbox()`
+are loaded by `jobs.common.inbox.load_inbox(..., load=load_form)` (the `registry_forms` DAG, and
+the first task of `cohandling_daily`); a form that cannot be read is dead-lettered under the
+surface `registry_form`.
 """
 
 from __future__ import annotations
 
-import csv
-import fcntl
-import hashlib
-import logging
-import os
-import shutil
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectors.ledger import Ledger
-from connectors.ledger.registry_store import FormSummary, as_local_midnight
+from connectors.ledger.registry_store import FormSummary
+from jobs.common.inbox import take_in
 
 if TYPE_CHECKING:
     import pandas as pd
 
-log = logging.getLogger(__name__)
-ISSUE_HEADINGS = ["文件 file", "工作表 sheet", "行 row", "列 column", "级别 severity", "规则 rule", "说明 message"]
-
-
-def local_now() -> datetime:
-    """Shandong local time, naive (the registry's clock)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks (memory stays bounded whatever its size)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def load_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> FormSummary:
     """Load one Annex 2 or Annex 3 form (.xlsx / .csv); the kind is told by its headings."""
-    from connectors.form_inbox import read_form
     from jobs.common import reference
     from transforms.registry.institution_forms import Places, parse_annex2, parse_annex3
 
-    path = Path(path)
-    sha256 = file_sha256(path)
-    if ledger.form_by_hash(sha256):
-        return FormSummary(None, path.name, "?", already_loaded=True)
-    sheets = read_form(path)
     places = Places(reference.divisions())
-    parsed = parse_annex2(sheets, file=path.name, places=places)
-    if any(i.rule == "FORM_NO_HEADER" for i in parsed.issues):
-        annex3 = parse_annex3(sheets, file=path.name, places=places)
-        if annex3.rows or not any(i.rule == "FORM_NO_HEADER" for i in annex3.issues):
-            parsed = annex3
-    now = now or local_now()
-    # Without a 生效日期 a form takes effect on the day it arrives (from midnight, local):
-    # the run for that day, whose cut-off is earlier in the day, routes by it.
-    effective = as_local_midnight(parsed.effective or now.date())
-    summary = ledger.apply_form(parsed, sha256=sha256, effective=effective, loaded_at=now)
-    ledger.audit(run_id=None, actor="registry", action="form_loaded", object_type="registry_form", object_id=summary.form_id,
-                 detail={"file": path.name, "sha256": sha256, "kind": summary.kind, "rows_loaded": summary.rows_loaded, "added": len(summary.added),
-                         "changed": len(summary.changed), "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings})
-    log.info("%s", summary.line())
-    for issue in summary.issues:
-        log.info("  %s", issue)
-    return summary
+
+    def parse(sheets, name):
+        parsed = parse_annex2(sheets, file=name, places=places)
+        if any(i.rule == "FORM_NO_HEADER" for i in parsed.issues):
+            annex3 = parse_annex3(sheets, file=name, places=places)
+            if annex3.rows or not any(i.rule == "FORM_NO_HEADER" for i in annex3.issues):
+                parsed = annex3
+        return parsed
+
+    return take_in(
+        ledger, path, now=now, actor="registry", action="form_loaded", object_type="registry_form",
+        held=ledger.form_by_hash, skipped=lambda name: FormSummary(None, name, "?", already_loaded=True), parse=parse, apply=ledger.apply_form,
+        detail=lambda s: {"kind": s.kind, "rows_loaded": s.rows_loaded, "added": len(s.added), "changed": len(s.changed), "unchanged": s.unchanged,
+                          "errors": s.errors, "warnings": s.warnings},
+    )
 
 
-@contextmanager
-def _inbox_lock(inbox: Path):
-    """One loader at a time per inbox (the forms DAG and the daily DAG may both look)."""
-    with open(inbox / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-MAX_FORM_NAME_CHARS = 200  # a file name the gateway files away, stores and shows
-
-
-def load_inbox(ledger: Ledger, inbox: Path, *, now: datetime | None = None, load=None, surface: str | None = None) -> list[FormSummary]:
-    """Load every form waiting in `inbox` (Annex 2 before Annex 3), then file each away.
-
-    `load(ledger, path, now=...)` loads one form (default `load_form`; the remote-collection
-    checklists use jobs.remote.package_intake.load_checklist_form): anything with `.line()` and `.issues`.
-    `surface`: the dead-letter surface of a form that cannot be read (default: the loader's
-    `surface` attribute, else `registry_form`). Returns the summaries of the forms loaded;
-    rejected forms are in the dead-letter store and in `rejected/`."""
-    load = load or load_form
-    surface = surface or getattr(load, "surface", "registry_form")
-    inbox.mkdir(parents=True, exist_ok=True)
-    now = now or local_now()
-    done = inbox / "processed" / now.strftime("%Y-%m-%d")
-    rejected = inbox / "rejected"
-    summaries = []
-    with _inbox_lock(inbox):
-        waiting = sorted((p for p in inbox.iterdir() if not p.name.startswith(".") and _is_file(p)), key=lambda p: ("附件3" in p.name, p.name))
-        for path in waiting:
-            summary = _load_one(ledger, path, now=now, load=load, surface=surface, done=done, rejected=rejected)
-            if summary is not None:
-                summaries.append(summary)
-    return summaries
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
-def _load_one(ledger: Ledger, path: Path, *, now, load, surface: str, done: Path, rejected: Path):
-    """One form: loaded and filed with its issues, or rejected and dead-lettered. Never raises for
-    the form's sake; a ledger that cannot be reached raises (the task's retry is the remedy)."""
-    import sqlalchemy as sa
-
-    from connectors.form_inbox import FORM_SUFFIXES, MAX_FORM_BYTES, FormReadError
-    from connectors.ledger.deadletter_store import DEAD_LETTER_PAYLOAD_MAX, unit_key
-    from transforms.common.text import clean, shown
-
-    raw_name = os.fsencode(path.name)
-    shown_name = shown(raw_name, 120)
-    sha256 = None
-    by_name = False  # refused for its name: the same bytes under a good name are a new unit
-    try:
-        sha256 = file_sha256(path)
-        by_name = True
-        try:
-            name = raw_name.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FormReadError(f"文件名 {shown_name} 不是 UTF-8 编码 / the file name is not UTF-8", "FORM_FILE_NAME") from None
-        if len(name) > MAX_FORM_NAME_CHARS or clean(name) != name:
-            raise FormReadError(f"文件名 {shown_name} 过长或含有控制字符（上限 {MAX_FORM_NAME_CHARS} 字符）/ unsafe file name", "FORM_FILE_NAME")
-        if path.suffix.lower() not in FORM_SUFFIXES:
-            raise FormReadError(f"不是表格文件（应为 .xlsx 或 .csv）/ not a form file: {name}", "FORM_FILE_TYPE")
-        by_name = False
-        held = ledger.dead_letters(surface, status=None)
-        if len(held) and unit_key(sha256) in set(held["unit_key"]):
-            before = held[held["unit_key"] == unit_key(sha256)].iloc[0]
-            raise FormReadError(f"{name}: 与此前拒收的文件内容相同（SHA-256 {sha256[:12]}…）。{before['reason']}", str(before["rule_id"]),
-                                before["location"] if isinstance(before["location"], str) else None)
-        summary = load(ledger, path, now=now)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError):
-        raise  # the ledger, not the form
-    except Exception as exc:  # noqa: BLE001 - whatever this file does, the next one is loaded
-        if isinstance(exc, FormReadError):
-            rule, why, location = exc.rule, str(exc), exc.location
-        elif isinstance(exc, OSError):
-            rule, why, location = "FORM_UNREADABLE", f"{shown_name}: 无法读取文件（{type(exc).__name__}: {exc.strerror or exc}）/ cannot be read", None
-        else:
-            rule, why, location = "FORM_LOAD_FAILED", f"{shown_name}: 无法载入（{type(exc).__name__}: {shown(str(exc), 200)}）/ could not be loaded", None
-            log.exception("registry inbox: %s could not be loaded", shown_name)
-        payload = None
-        try:
-            size = path.stat().st_size
-            with open(path, "rb") as fh:  # the whole unit when it is within the form bound, else its first MiB
-                payload = fh.read(size if size <= MAX_FORM_BYTES else DEAD_LETTER_PAYLOAD_MAX)
-        except OSError:
-            pass
-        name_key = hashlib.sha256(raw_name).hexdigest()[:16]
-        if sha256 is None:
-            key = unit_key("unreadable", name_key)
-        else:
-            key = unit_key(sha256, "name", name_key) if by_name else unit_key(sha256)
-        new = ledger.dead_letter(surface=surface, unit_key=key, origin=str(path.parent / shown_name), rule_id=rule, reason=why, location=location,
-                                 payload=payload, owner="county")
-        _file_away(path, rejected, f"{why} [{rule}]", seen_before=not new)
-        return None
-    if not getattr(summary, "already_loaded", False):
-        _resolve_earlier_rejections(ledger, surface, path.name, summary)
-    target = _file_away(path, done)
-    write_issue_list(summary, target.with_name(target.name + ".issues.csv"))
-    return summary
-
-
-def _resolve_earlier_rejections(ledger: Ledger, surface: str, name: str, summary) -> None:
-    """A form loaded under a name that was rejected before is its correction: the rejection is resolved."""
-    held = ledger.dead_letters(surface)
-    if not len(held):
-        return
-    mine = held[held["origin"].map(lambda o: isinstance(o, str) and o.rsplit("/", 1)[-1] == name)]
-    if len(mine):
-        ledger.resolve_dead_letters(surface, list(mine["unit_key"]), resolution=f"corrected form loaded (form {summary.form_id})")
-
-
-def _file_away(path: Path, folder: Path, why: str | None = None, *, seen_before: bool = False) -> Path:
-    """Move a form out of the inbox into `folder` under a name that is free (and, for a name that is
-    not UTF-8, a readable one); with `why`, the reason beside it as `<file>.why.txt`."""
-    from transforms.common.text import shown
-
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        os.fsencode(path.name).decode("utf-8")
-        stem, suffix = path.stem, path.suffix
-    except UnicodeDecodeError:
-        stem, suffix = "unnamed-" + hashlib.sha256(os.fsencode(path.name)).hexdigest()[:12], ".bin"
-    stem = stem[:MAX_FORM_NAME_CHARS]
-    target = folder / f"{stem}{suffix}"
-    n = 1
-    while target.exists():
-        target = folder / f"{stem}.{n}{suffix}"
-        n += 1
-    shutil.move(str(path), target)
-    if why is not None:
-        target.with_name(target.name + ".why.txt").write_text(why + "\n", encoding="utf-8", errors="backslashreplace")
-        log.warning("registry inbox: %s rejected%s: %s", shown(os.fsencode(path.name), 120), " again" if seen_before else "", why)
-    return target
-
-
-def write_issue_list(summary: FormSummary, path: Path) -> Path:
-    """The form's issues for the person who sent it (UTF-8 with BOM: opens in Excel/WPS; every cell through `safe_cell`)."""
-    from transforms.common.text import safe_cell
-
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([safe_cell("# " + summary.line())])
-        writer.writerow(ISSUE_HEADINGS)
-        for i in summary.issues:
-            writer.writerow([safe_cell(str(v) if v is not None else "") for v in (i.file, i.sheet, i.row, i.column, i.severity, i.rule, i.message)])
-    return path
+load_form.surface = "registry_form"  # what jobs.common.inbox.load_inbox dead-letters an unreadable registry form under
 
 
 def current_registry(ledger: Ledger, at: datetime) -> pd.DataFrame:

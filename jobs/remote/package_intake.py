@@ -1,8 +1,9 @@
 """Remote collection (异地代收), first slice: checklists in, packages in, a verdict and a route each.
 
-- `load_checklist_form`: a county's checklist form (.xlsx / .csv) read (connectors/form_inbox.py),
-  parsed (transforms/remote/checklists.py) and applied to the ledger's versioned lists in one
-  transaction; bad rows get issues naming file, sheet, row and column, good lists still load.
+- `load_checklist_form`: a county's checklist form (.xlsx / .csv) taken in the way every inbox
+  does (jobs/common/inbox.py): read, parsed (transforms/remote/checklists.py) and applied to the
+  ledger's versioned lists in one transaction; bad rows get issues naming file, sheet, row and
+  column, good lists still load.
 - `extract_packages`: the remote-collection module's new package changes into the ledger,
   exactly once, by the one incremental reader both lines share (jobs/common/incremental.py:
   sequence watermark, a settle window re-read, the next chunk read while the current one
@@ -28,6 +29,7 @@ from pathlib import Path
 from connectors.exchange_db import PackageChunk, PackageSource
 from connectors.ledger import ChunkLoaded, Ledger
 from connectors.ledger.package_store import ChecklistSummary
+from jobs.common.inbox import take_in
 from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
 
 log = logging.getLogger(__name__)
@@ -35,31 +37,21 @@ log = logging.getLogger(__name__)
 
 def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> ChecklistSummary:
     """Load one checklist form; without a 生效日期 it takes effect from the local midnight of the day it is loaded."""
-    from connectors.form_inbox import read_form
-    from connectors.ledger.registry_store import as_local_midnight
     from jobs.common import reference
-    from jobs.registry.form_intake import file_sha256, local_now
     from transforms.registry.institution_forms import Places
     from transforms.remote.checklists import parse_checklist
 
-    path = Path(path)
-    sha256 = file_sha256(path)
-    if ledger.checklist_form_by_hash(sha256):
-        return ChecklistSummary(None, path.name, already_loaded=True)
-    parsed = parse_checklist(read_form(path), file=path.name, places=Places(reference.divisions()))
-    now = now or local_now()
-    effective = as_local_midnight(parsed.effective or now.date())
-    summary = ledger.apply_checklist_form(parsed, sha256=sha256, effective=effective, loaded_at=now)
-    ledger.audit(run_id=None, actor="remote", action="checklist_form_loaded", object_type="remote_checklist_form", object_id=summary.form_id,
-                 detail={"file": path.name, "sha256": sha256, "lists_loaded": summary.lists_loaded, "added": len(summary.added),
-                         "changed": len(summary.changed), "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings})
-    log.info("%s", summary.line())
-    for issue in summary.issues:
-        log.info("  %s", issue)
-    return summary
+    places = Places(reference.divisions())
+    return take_in(
+        ledger, path, now=now, actor="remote", action="checklist_form_loaded", object_type="remote_checklist_form",
+        held=ledger.checklist_form_by_hash, skipped=lambda name: ChecklistSummary(None, name, already_loaded=True),
+        parse=lambda sheets, name: parse_checklist(sheets, file=name, places=places), apply=ledger.apply_checklist_form,
+        detail=lambda s: {"lists_loaded": s.lists_loaded, "added": len(s.added), "changed": len(s.changed), "unchanged": s.unchanged,
+                          "errors": s.errors, "warnings": s.warnings},
+    )
 
 
-load_checklist_form.surface = "remote_checklist"  # what jobs.registry.form_intake.load_inbox dead-letters an unreadable checklist form under
+load_checklist_form.surface = "remote_checklist"  # what jobs.common.inbox.load_inbox dead-letters an unreadable checklist form under
 
 
 def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,

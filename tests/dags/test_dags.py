@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+DAG_FILES = sorted(p for p in (ROOT / "dags").glob("*.py") if not p.name.startswith("_"))  # dags/_common.py is shared, not a DAG
 HEAVY = ["pandas", "pyarrow", "great_expectations", "paramiko", "asyncssh", "openpyxl", "faker", "connectors", "transforms", "simulators"]
 
 # Airflow itself is imported first (the DAG processor has it loaded); what is timed is the
@@ -119,6 +119,13 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
     ledger.dispose()
 
 
+def _migrate(env: dict[str, str]) -> None:
+    """What a deployment runs before the scheduler starts (dags/_common.py): Airflow's metadata, then the ledger, once."""
+    for command in (["airflow", "db", "migrate"], ["tools.cli", "db", "upgrade", "--conn-id", "gateway_ledger"]):
+        done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
 def test_daily_dag_runs_end_to_end(tmp_path):
     from connectors.ledger import Ledger
     from simulators.platform import PlatformDB, generate
@@ -135,8 +142,7 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
-    migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-    assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+    _migrate(env)
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
@@ -179,8 +185,7 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
             "AIRFLOW_CONN_CROSS_PROVINCE": json.dumps(http | {"extra": {"base_path": "/cross-province"}}),
             "GATEWAY_CHECKLIST_INBOX": str(inbox), "GATEWAY_OUTPUT_DIR": str(tmp_path / "runs"), "GATEWAY_REPORT_DIR": str(tmp_path / "reports"),
         })
-        migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-        assert migrate.returncode == 0, migrate.stdout[-2000:] + migrate.stderr[-2000:]
+        _migrate(env)
         code = ("import sys, pendulum; sys.path.insert(0, 'dags'); import remote_collection as m; "
                 "r = m.dag.test(logical_date=pendulum.now('UTC')); print('STATE', r.state)")
         run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -26,7 +26,7 @@ from connectors.ledger import Ledger
 from connectors.ledger.schema import delivery, handling_result, remote_delivery, remote_event, result_exception, work_order_outcome
 from connectors.package_receiver import PackageReceiver
 from jobs.cohandling.collect_results import MAX_PAGE_READS, collect_results
-from jobs.remote.package_flow import collect_package_events
+from jobs.remote.track_packages import collect_package_events
 from simulators.receivers import ReceiverProcess
 from tests.hostile import DEPTH, KINDS, covers
 

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from jobs.remote.package_flow import collect_package_events, deliver_packages, write_hall_returns
+from jobs.remote.deliver_packages import deliver_packages
+from jobs.remote.hall_returns import write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
+from jobs.remote.track_packages import collect_package_events
 from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 from transforms.common.workdays import WorkdayCalendar

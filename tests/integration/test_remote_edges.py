@@ -20,9 +20,11 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from jobs.remote.package_flow import collect_package_events, deliver_packages, write_hall_returns
+from jobs.remote.deliver_packages import deliver_packages
+from jobs.remote.hall_returns import write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.publish_remote_report import remote_status
+from jobs.remote.track_packages import collect_package_events
 from simulators.remote_module import FILE_TABLE, generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 

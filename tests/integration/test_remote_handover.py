@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from jobs.remote.package_flow import deliver_packages, make_handover_lists, record_handover_receipt
+from jobs.remote.deliver_packages import deliver_packages
+from jobs.remote.handover import make_handover_lists, record_handover_receipt
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.publish_remote_report import write_remote_report
 from simulators.remote_module import generate

@@ -183,7 +183,7 @@ def test_a_backlog_is_worked_in_pages_with_the_same_outcome_as_in_one_go(db_urls
 
 def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow, tmp_path, monkeypatch):
     from connectors.ledger import Ledger as LedgerClass
-    from jobs.remote.package_flow import deliver_packages
+    from jobs.remote.deliver_packages import deliver_packages
     from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
     from simulators.remote_module import generate as generate_packages
     from tests.integration.conftest import utc

@@ -25,7 +25,8 @@ from openpyxl import Workbook
 
 from connectors.form_inbox import MAX_CELL_CHARS, MAX_FORM_BYTES, MAX_SHEET_ROWS
 from connectors.ledger import Ledger
-from jobs.registry.form_intake import load_inbox
+from jobs.common.inbox import load_inbox
+from jobs.registry.form_intake import load_form
 from jobs.remote.package_intake import load_checklist_form
 from tests.hostile import DEPTH, KINDS, covers
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
@@ -114,7 +115,7 @@ def ledger(tmp_path):
 
 
 def _load(ledger, inbox: Path, checklist: bool):
-    return load_inbox(ledger, inbox, now=NOW, load=load_checklist_form if checklist else None)
+    return load_inbox(ledger, inbox, now=NOW, load=load_checklist_form if checklist else load_form)
 
 
 def _issues_csv_is_safe(inbox: Path) -> None:

@@ -1,0 +1,94 @@
+"""The paper-handover list (移交清单) laid out for print (pure: rows in, a file written at the path given).
+
+`handover_xlsx` and `handover_pdf` take the title, the information lines, the column headings,
+the rows and the signature lines; `printable` makes a value safe for a printed cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def printable(value) -> str:
+    """Text for a printed cell: a value starting with = + - @ is prefixed with ' (never a formula in Excel/WPS)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def handover_xlsx(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
+    """The list as an XLSX at `path`: A4 landscape, title and signature rows, the header repeated on each page."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "移交清单"
+    width = len(headings)
+    ws.append([title])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    ws["A1"].font, ws["A1"].alignment = Font(bold=True, size=16), Alignment(horizontal="center")
+    for line in info:
+        ws.append([line])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
+    ws.append(headings)
+    head_row = ws.max_row
+    thin = Side(style="thin")
+    for cell in ws[head_row]:
+        cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, horizontal="center", vertical="center")
+    for row in rows:
+        ws.append(row)
+    for r in ws.iter_rows(min_row=head_row, max_row=ws.max_row, max_col=width):
+        for cell in r:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    ws.append([])
+    for line in signatures:
+        ws.append([line])
+    for letter, w in zip("ABCDEFGHIJ", (6, 22, 16, 17, 16, 31, 36, 10, 22, 7)):
+        ws.column_dimensions[letter].width = w
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{head_row}:{head_row}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    wb.save(path)
+
+
+def handover_pdf(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
+    """The list as a PDF at `path` (reportlab, the built-in STSong-Light CID font: no font file needed)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    heading = ParagraphStyle("h", fontName=font, fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("b", fontName=font, fontSize=9, leading=13)
+    cell = ParagraphStyle("c", fontName=font, fontSize=7.5, leading=9.5)
+
+    def footer(canvas, doc) -> None:
+        canvas.setFont(font, 8)
+        canvas.drawCentredString(landscape(A4)[0] / 2, 8 * mm, f"第 {doc.page} 页")
+
+    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
+                            title=title, author="协办网关")
+    data = [[Paragraph(h, cell) for h in headings]] + [[Paragraph(_pdf_text(v), cell) for v in row] for row in rows]
+    widths = [x * mm for x in (10, 32, 26, 26, 26, 46, 50, 16, 30, 12)]
+    table = Table(data, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    story = [Paragraph(title, heading), Spacer(1, 4 * mm), *(Paragraph(_pdf_text(line), body) for line in info), Spacer(1, 3 * mm), table,
+             Spacer(1, 8 * mm), Table([[Paragraph(s, body) for s in signatures[:2]], [Paragraph(s, body) for s in signatures[2:4]],
+                                       [Paragraph(signatures[4], body), ""]], colWidths=[130 * mm, 130 * mm])]
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+
+
+def _pdf_text(value) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape("" if value is None else str(value))
