@@ -57,7 +57,7 @@ def _run_dag(env: dict[str, str], log_path, logical_date: datetime, dag_file: st
 def main() -> None:
     from connectors.ledger import Ledger
     from simulators.platform import PlatformDB, default_period, fill
-    from simulators.receivers import ReceiverProcess
+    from simulators.receivers.receiver_process import ReceiverProcess
     from simulators.sftp_server import EmbeddedSftp
 
     started = time.perf_counter()

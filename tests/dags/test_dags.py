@@ -153,7 +153,7 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     """Checklists from the inbox, packages extracted, validated, delivered to the simulated property
     counties (each once), statuses polled, return lists written: one `dag.test()`."""
     from connectors.ledger import Ledger
-    from simulators.receivers import ReceiverProcess
+    from simulators.receivers.receiver_process import ReceiverProcess
     from simulators.remote_module import RemoteDB, generate
 
     module = RemoteDB(f"sqlite:///{tmp_path / 'platform.db'}")

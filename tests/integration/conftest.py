@@ -42,7 +42,7 @@ def remote_flow(db_urls, tmp_path):
     from connectors.ledger import Ledger
     from connectors.package_receiver import PackageReceiver
     from connectors.package_source import RemoteSource
-    from simulators.receivers import ReceiverProcess
+    from simulators.receivers.receiver_process import ReceiverProcess
     from simulators.remote_module import RemoteDB
 
     key_id, secret = "gateway", "s3cret-remote"
