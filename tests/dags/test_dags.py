@@ -121,7 +121,8 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
 
 def test_daily_dag_runs_end_to_end(tmp_path):
     from connectors.ledger import Ledger
-    from simulators.platform import PlatformDB, generate
+    from simulators.platform import generate
+    from simulators.platform_db import PlatformDB
 
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     platform.create()
@@ -154,7 +155,8 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     counties (each once), statuses polled, return lists written: one `dag.test()`."""
     from connectors.ledger import Ledger
     from simulators.receivers.receiver_process import ReceiverProcess
-    from simulators.remote_module import RemoteDB, generate
+    from simulators.remote_db import RemoteDB
+    from simulators.remote_module import generate
 
     module = RemoteDB(f"sqlite:///{tmp_path / 'platform.db'}")
     module.create()

@@ -43,7 +43,7 @@ def remote_flow(db_urls, tmp_path):
     from connectors.package_receiver import PackageReceiver
     from connectors.package_source import RemoteSource
     from simulators.receivers.receiver_process import ReceiverProcess
-    from simulators.remote_module import RemoteDB
+    from simulators.remote_db import RemoteDB
 
     key_id, secret = "gateway", "s3cret-remote"
     platform_url, ledger_url = db_urls

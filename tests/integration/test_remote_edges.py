@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from jobs.remote.package_flow import collect_package_events, deliver_packages, write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.publish_remote_report import remote_status
-from simulators.remote_module import FILE_TABLE, generate, resubmissions
+from simulators.remote_db import FILE_TABLE
+from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
@@ -124,7 +125,8 @@ def _bodies(sim) -> list[str]:
 
 def test_a_withdrawn_package_and_one_moved_to_another_county_are_withdrawn_where_they_were_sent(remote_flow, tmp_path):
     from jobs.remote.publish_remote_report import write_remote_report
-    from simulators.remote_module import build_checklists, withdrawals
+    from simulators.remote_checklists import build_checklists
+    from simulators.remote_module import withdrawals
 
     module, source, ledger, sim, receiver_for, batch = _setup(remote_flow, 12, 303)
     load_packages(module, source, ledger, batch, run_id="run-1", as_of=DAY)
