@@ -47,7 +47,8 @@ def measure(path: Path) -> None:
     from jobs.common import reference
     from simulators.registry import build_registry
     from transforms.cohandling.normalize import normalize_records
-    from transforms.cohandling.record_rules import build_context, evaluate
+    from transforms.cohandling.record_rules import evaluate
+    from transforms.cohandling.rule_catalogue import build_context
 
     ctx = build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=build_registry(), as_of=AS_OF)
     evaluate(normalize_records(pq.read_table(path).slice(0, 1000)), ctx)  # warm-up: imports, regex compilation

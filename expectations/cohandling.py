@@ -2,7 +2,7 @@
 
 Runs on an ephemeral context inside the validation task, over the run's normalised
 records (transforms/cohandling/normalize.py), never at DAG-parse time. Each expectation carries the
-rule id of transforms/cohandling/record_rules.py in its `meta`, so the Data Docs an auditor opens name the
+rule id of transforms/cohandling/rule_catalogue.py in its `meta`, so the Data Docs an auditor opens name the
 same rules as the ledger's per-record verdicts. GX reports counts and a sample per
 expectation (result format SUMMARY without samples: `RESULT_FORMAT`, personal columns masked,
 so the Data Docs show no ID number or phone); the per-record verdicts, every failure of every
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms.cohandling.record_rules import CERT_PATTERN, REQUIRED_FIELDS, Context
+from transforms.cohandling.rule_catalogue import CERT_PATTERN, REQUIRED_FIELDS, Context
 from transforms.common.checkdigits import ascii_matrix, id_check_ok, uscc_check_ok
 
 OWNER_SPLIT = r"[,，、/;；]"
@@ -77,7 +77,7 @@ def _custom_expectations():
 
 def gx_frame(records: pd.DataFrame, *, registry: pd.DataFrame) -> pd.DataFrame:
     """The columns the suite reads: normalised Annex 1 fields plus derived cross-field columns."""
-    from transforms.cohandling.record_rules import normalise_name
+    from transforms.cohandling.rule_catalogue import normalise_name
 
     frame = pd.DataFrame({c: records[c].astype(object) for c in (*REQUIRED_FIELDS, "ZRFLXDH", "ZCFLXDH", "GSJGBM", "GSJGMC", "RQJGBM", "RQJGMC", "GRJGBM", "GRJGMC")})
     frame["FWJZMJ_NUM"] = records["FWJZMJ_NUM"].astype(float)

@@ -1,6 +1,6 @@
 """The property side of remote collection (异地代收), simulated: every county registration
 system's package endpoints and the cross-province (跨省通办) channel, in the receivers
-simulator's process (simulators/receivers.py serves them beside the work-order endpoints,
+simulator's process (simulators/receivers/package_routes.py serves them beside the work-order endpoints,
 with the same HMAC auth, faults, rate limit and business clock).
 
 Protocol: docs/protocol/packages.md. Bases: `/county/{xzqh}` (the county's registration
@@ -45,11 +45,11 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from datetime import time as dtime
 
+from simulators.batch_envelope import KEY_PATTERN, local_text, parse_envelope
+
 MAX_PACKAGES = 100
 MAX_FILE_BYTES = 64 * 1024 * 1024
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
-KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
-CROSS_PROVINCE = "cross-province"
 PACKAGE_FATES = ("certified", "late", "refused", "correction", "silent")
 EVENT_STATUSES = ("accepted", "refused", "correction", "review", "fee_notice", "registered", "certificate_issued", "withdrawn")
 WITHDRAW_KEYS = frozenset({"idempotency_key", "bwid", "change_seq", "reason"})
@@ -180,7 +180,7 @@ class RegistrationDesk:
         actual = hashlib.sha256(body).hexdigest()
         if actual != sha256:
             raise PackageError(400, "hash_mismatch", f"the body's SHA-256 is {actual}, not {sha256}")
-        now = _local_text(self.now())
+        now = local_text(self.now())
         self.db.execute("INSERT INTO package_file (receiver, sha256, size, content, stored_at, times_put) VALUES (?, ?, ?, ?, ?, 1)"
                                  " ON CONFLICT (receiver, sha256) DO UPDATE SET times_put = times_put + 1", (receiver, sha256, len(body), body, now))
         held = self.db.execute("SELECT times_put FROM package_file WHERE receiver = ? AND sha256 = ?", (receiver, sha256)).fetchone()[0]
@@ -278,7 +278,7 @@ class RegistrationDesk:
                     events.append(("certificate_issued", registered + timedelta(minutes=5),
                                    {"certificate": {"form": "electronic", "number": _cert_no(receiver, key, item), "mail_no": None}}))
         for status, at, extra in events:
-            body = {**base, "status": status, "at": _local_text(at), "reason": None, "missing": None, "certificate": None, "fee": None,
+            body = {**base, "status": status, "at": local_text(at), "reason": None, "missing": None, "certificate": None, "fee": None,
                     "handler": handler, **extra}
             self.db.execute("INSERT INTO package_event (receiver, idempotency_key, status, at, body) VALUES (?, ?, ?, ?, ?)",
                             (receiver, key, status, body["at"], json.dumps(body, ensure_ascii=False)))
@@ -323,7 +323,7 @@ class RegistrationDesk:
             self.publish_in_transaction()
 
     def publish_in_transaction(self) -> None:
-        now = _local_text(self.now())
+        now = local_text(self.now())
         for row_id, receiver in self.db.execute("SELECT id, receiver FROM package_event WHERE seq IS NULL AND at IS NOT NULL AND at <= ? ORDER BY at, id",
                                                 (now,)).fetchall():
             seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM package_event WHERE receiver = ?", (receiver,)).fetchone()[0]
@@ -362,7 +362,7 @@ class RegistrationDesk:
                  for r in self.db.execute("SELECT receiver, sha256, size, times_put FROM package_file ORDER BY receiver, sha256")]
         withdrawn = [{"receiver": r[0], "idempotency_key": r[1], "reason": r[2], "withdrawn_at": r[3], "times_submitted": r[4]}
                      for r in self.db.execute("SELECT receiver, idempotency_key, reason, withdrawn_at, times_submitted FROM package_withdrawn ORDER BY rowid")]
-        return {"now": _local_text(self.now()), "config": asdict(self.config), "accepted": accepted, "events": events, "files": files,
+        return {"now": local_text(self.now()), "config": asdict(self.config), "accepted": accepted, "events": events, "files": files,
                 "withdrawn": withdrawn}
 
     def wipe(self) -> None:
@@ -377,8 +377,6 @@ class RegistrationDesk:
 
 def parse_packages(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed package batch, else PackageError(400) naming what is wrong."""
-    from simulators.receivers import parse_envelope
-
     def bad(message: str) -> PackageError:
         return PackageError(400, "malformed_batch", message)
 
@@ -411,8 +409,6 @@ def parse_packages(body: bytes) -> tuple[str, list[dict]]:
 
 def parse_withdrawals(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed withdrawal batch, else PackageError(400)."""
-    from simulators.receivers import parse_envelope
-
     def bad(message: str) -> PackageError:
         return PackageError(400, "malformed_batch", message)
 
@@ -481,9 +477,3 @@ def _cert_no(receiver: str, key: str, item: dict, *, paper: bool = False) -> str
     return f"{xzqh}-{'ZS' if paper else 'DZZZ'}-{int(_draw(receiver, key, 'cert') * 10**8):08d}"
 
 
-def _local_text(moment: datetime) -> str:
-    from simulators.receivers import LOCAL
-
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(LOCAL)
-    return moment.replace(tzinfo=None, microsecond=0).isoformat()

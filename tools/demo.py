@@ -56,8 +56,9 @@ def _run_dag(env: dict[str, str], log_path, logical_date: datetime, dag_file: st
 
 def main() -> None:
     from connectors.ledger import Ledger
-    from simulators.platform import PlatformDB, default_period, fill
-    from simulators.receivers import ReceiverProcess
+    from simulators.platform import default_period, fill
+    from simulators.platform_db import PlatformDB
+    from simulators.receivers.receiver_process import ReceiverProcess
     from simulators.sftp_server import EmbeddedSftp
 
     started = time.perf_counter()
@@ -185,7 +186,8 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
 
 def _remote_first(env: dict, platform_url: str) -> dict:
     """异地代收: the module's packages and the counties' checklists, then a run of remote_collection."""
-    from simulators.remote_module import RemoteDB, generate
+    from simulators.remote_db import RemoteDB
+    from simulators.remote_module import generate
 
     local_now = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(hours=8)
     module = RemoteDB(platform_url)
@@ -213,7 +215,8 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     the counties sent back for correction, handover lists are made, counties sign for some of them."""
     from jobs.remote.handover import record_handover_receipt
     from jobs.remote.publish_remote_report import write_remote_report
-    from simulators.remote_module import RemoteDB, resubmissions, withdrawals
+    from simulators.remote_db import RemoteDB
+    from simulators.remote_module import resubmissions, withdrawals
 
     later = remote["local_now"] + timedelta(days=10)
     # Six applicants withdraw: three whose county has not decided yet, three already recorded (登簿: too late).

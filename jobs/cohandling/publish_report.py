@@ -1,6 +1,6 @@
 """Writing the reconciliation reports: report.html, report.xlsx (one sheet per table) and csv/<table>.csv.
 
-The tables and the page come from transforms/reporting/cohandling_tables.py (pure); this module only writes them.
+The tables and the page come from transforms/reporting/cohandling_tables.py and cohandling_html.py (pure); this module only writes them.
 Each file is written beside its final name and renamed into place, so a county or an auditor
 opening the folder mid-run sees the previous complete file or the new one, never half of one.
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.reporting.cohandling_tables import CSV_DIR, HTML_NAME, RATES, SUMMARY_HEADINGS, WORKING_DAYS, XLSX_NAME, code_of, render_html, report_tables
+from transforms.reporting.cells import RATES, WORKING_DAYS, code_of
+from transforms.reporting.cohandling_html import render_html
+from transforms.reporting.cohandling_tables import CSV_DIR, HTML_NAME, SUMMARY_HEADINGS, XLSX_NAME, report_tables
 
 MIN_WIDTH, MAX_WIDTH, HEADING_WIDTH = 8, 60, 26  # in Excel character widths; a CJK character counts two
 WIDTH_SAMPLE = 2000  # rows looked at to size a column: enough to be representative, cheap on a big list

@@ -92,7 +92,8 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
                    data_docs: bool) -> None:
     """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes."""
     from transforms.cohandling.normalize import normalize_records
-    from transforms.cohandling.record_rules import ROWGUID_MAX, build_context, evaluate, message
+    from transforms.cohandling.record_rules import evaluate
+    from transforms.cohandling.rule_catalogue import ROWGUID_MAX, build_context, message
 
     prior = {}
     if table.num_rows:

@@ -4,7 +4,7 @@ and the run, and an entry in the ledger's audit log when the ledger can be reach
 `on_failure` is every DAG's `on_failure_callback` (and every task's, through default_args).
 A callback must never raise — a failure while reporting a failure would hide the first one —
 so every step is guarded and a step that cannot be done is logged and skipped. Error text is
-clipped and ID numbers and phones in it masked (transforms/report.mask_in_text) before it is
+clipped and ID numbers and phones in it masked (transforms/common/mask.mask_in_text) before it is
 logged or stored.
 
 Imported by the DAG files at parse time: the standard library only, up here.
@@ -58,7 +58,7 @@ def _masked(text: str) -> str:
     try:
         import pandas as pd
 
-        from transforms.reporting.cohandling_tables import mask_in_text
+        from transforms.common.mask import mask_in_text
 
         return str(mask_in_text(pd.Series([text])).iloc[0])
     except Exception:  # noqa: BLE001 - without the masker: every long run of digits hidden

@@ -25,9 +25,9 @@ def hall_returns(ledger: Ledger, run_id: str):
     or the gateway could not send (a file changed). ID numbers and phones masked in every text."""
     import pandas as pd
 
+    from transforms.common.mask import mask_in_text
     from transforms.remote.package_rules import BUSINESS_TYPES
     from transforms.remote.package_tracking import EVENT_STATUSES, missing_text
-    from transforms.reporting.cohandling_tables import mask_in_text
 
     returns = ledger.remote_returns(run_id)
     frames = []

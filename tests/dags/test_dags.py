@@ -128,7 +128,8 @@ def _migrate(env: dict[str, str]) -> None:
 
 def test_daily_dag_runs_end_to_end(tmp_path):
     from connectors.ledger import Ledger
-    from simulators.platform import PlatformDB, generate
+    from simulators.platform import generate
+    from simulators.platform_db import PlatformDB
 
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     platform.create()
@@ -159,8 +160,9 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     """Checklists from the inbox, packages extracted, validated, delivered to the simulated property
     counties (each once), statuses polled, return lists written: one `dag.test()`."""
     from connectors.ledger import Ledger
-    from simulators.receivers import ReceiverProcess
-    from simulators.remote_module import RemoteDB, generate
+    from simulators.receivers.receiver_process import ReceiverProcess
+    from simulators.remote_db import RemoteDB
+    from simulators.remote_module import generate
 
     module = RemoteDB(f"sqlite:///{tmp_path / 'platform.db'}")
     module.create()

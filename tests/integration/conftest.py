@@ -42,8 +42,8 @@ def remote_flow(db_urls, tmp_path):
     from connectors.exchange_db import PackageSource
     from connectors.ledger import Ledger
     from connectors.package_receiver import PackageReceiver
-    from simulators.receivers import ReceiverProcess
-    from simulators.remote_module import RemoteDB
+    from simulators.receivers.receiver_process import ReceiverProcess
+    from simulators.remote_db import RemoteDB
 
     key_id, secret = "gateway", "s3cret-remote"
     platform_url, ledger_url = db_urls

@@ -20,8 +20,8 @@ from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
 from jobs.registry.form_intake import current_registry
 from simulators.institutions import held_in_force, read_batch
-from simulators.platform import EXCHANGE_TABLE, PlatformDB
-from simulators.receivers import ReceiverProcess
+from simulators.platform_db import EXCHANGE_TABLE, PlatformDB
+from simulators.receivers.receiver_process import ReceiverProcess
 from tests.integration import openssh
 from tests.integration.pipeline import AS_OF, routed_ledger
 from transforms.cohandling.annex1 import FIELD_CODES

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.http_receiver import HttpReceiver
 from jobs.cohandling.deliver_orders import deliver_run
-from simulators.receivers import ReceiverProcess
+from simulators.receivers.receiver_process import ReceiverProcess
 from tests.integration.pipeline import AS_OF, ROOT, routed_ledger
 
 KEY, SECRET = "gw-test", "s3cret-for-tests-only"

@@ -184,7 +184,7 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
     from jobs.cohandling.route_records import route_run
     from jobs.cohandling.validate_records import validate_run
     from jobs.registry.form_intake import current_registry
-    from simulators.platform import PlatformDB
+    from simulators.platform_db import PlatformDB
     from transforms.cohandling.annex1 import FIELD_CODES
 
     ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=80, seed=54)

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
 from jobs.cohandling.extract_records import extract_changes
-from simulators.platform import PlatformDB, corrections, generate
+from simulators.platform import corrections, generate
+from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

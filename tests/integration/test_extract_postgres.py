@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
 from jobs.cohandling.extract_records import extract_changes
-from simulators.platform import PlatformDB, generate
+from simulators.platform import generate
+from simulators.platform_db import PlatformDB
 
 
 def test_a_change_committed_late_with_a_lower_sequence_is_not_lost(pg_schema_url):

@@ -1,5 +1,5 @@
 """Hostile feeds: the results feed (surface result_feed) and the package-events feed (surface
-package_event), read by the gateway from the simulators (simulators/receivers.py, with their
+package_event), read by the gateway from the simulators (simulators/receivers/, with their
 injection hooks) and from a tiny hostile server of our own on loopback (bytes the simulators
 cannot serve: invalid UTF-8, pages that are not pages, answers that trickle).
 
@@ -27,7 +27,7 @@ from connectors.ledger.schema import delivery, handling_result, remote_delivery,
 from connectors.package_receiver import PackageReceiver
 from jobs.cohandling.collect_results import MAX_PAGE_READS, collect_results
 from jobs.remote.track_packages import collect_package_events
-from simulators.receivers import ReceiverProcess
+from simulators.receivers.receiver_process import ReceiverProcess
 from tests.hostile import DEPTH, KINDS, covers
 
 KEYS = {"gw": "hostile-s3cret"}

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from connectors.exchange_db import PackageSource
 from connectors.ledger import Ledger
 from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
-from simulators.remote_module import RemoteBatch, RemoteDB, generate
+from simulators.remote_db import RemoteBatch, RemoteDB
+from simulators.remote_module import generate
 from tests.hostile import DEPTH, KINDS, covers
 from transforms.cohandling.exchange_rows import APPLICANT_LIMITS, MATERIAL_LIMITS, PACKAGE_LIMITS
 

@@ -1,5 +1,5 @@
 """Handling results (办理结果) end to end: the gateway's client (`HttpReceiver.results`, `.status`)
-against the simulated county systems and grid (simulators/receivers.py) as a real process on
+against the simulated county systems and grid (simulators/receivers/) as a real process on
 loopback. The simulator's truth (`GET /_sim/results`) says what every accepted item will produce
 and when; the feed must show exactly the part of it that is due on the simulator's clock."""
 
@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from connectors.http_receiver import HttpReceiver, ReceiverError, make_item, signed_headers
-from simulators.receivers import FINAL, ReceiverProcess
+from simulators.receivers.handling_results import FINAL
+from simulators.receivers.receiver_process import ReceiverProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "docs" / "protocol" / "receiver-openapi.yaml"

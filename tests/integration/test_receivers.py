@@ -1,5 +1,5 @@
 """The HTTP push protocol end to end: the gateway's client (connectors/http_receiver.py) against the
-simulated county systems and grid (simulators/receivers.py), each a real uvicorn process on
+simulated county systems and grid (simulators/receivers/), each a real uvicorn process on
 loopback. No HTTP is mocked; faults come from the simulator's seeded control endpoints."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from connectors.http_receiver import HttpReceiver, ItemOutcome, make_item, receiver_for_county, receiver_for_grid, signed_headers
-from simulators.receivers import ReceiverProcess, create_app
+from simulators.receivers.receiver_app import create_app
+from simulators.receivers.receiver_process import ReceiverProcess
 from transforms.cohandling.annex1 import FIELD_CODES
 
 ROOT = Path(__file__).resolve().parents[2]

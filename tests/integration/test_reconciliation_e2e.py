@@ -12,7 +12,7 @@ import pandas as pd
 from connectors.http_receiver import HttpReceiver
 from jobs.cohandling.collect_results import collect_results, write_period_report
 from jobs.cohandling.deliver_orders import deliver_run
-from simulators.receivers import ReceiverProcess
+from simulators.receivers.receiver_process import ReceiverProcess
 from tests.integration import openssh
 from tests.integration.institutions import answer
 from tests.integration.pipeline import AS_OF, routed_ledger

@@ -20,7 +20,8 @@ from jobs.cohandling.validate_records import validate_run
 from jobs.common.inbox import load_inbox
 from jobs.registry.form_intake import current_registry, load_form
 from simulators.forms import late_counties
-from simulators.platform import PlatformDB, corrections, generate
+from simulators.platform import corrections, generate
+from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
 

@@ -15,7 +15,9 @@ import pytest
 from connectors.exchange_db import PackageSource
 from connectors.ledger import Ledger
 from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
-from simulators.remote_module import RemoteDB, build_checklists, checklist_versions, corrections, generate, withdrawals
+from simulators.remote_checklists import build_checklists, checklist_versions
+from simulators.remote_db import RemoteDB
+from simulators.remote_module import corrections, generate, withdrawals
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
 LOADED_AT = datetime(2021, 7, 25, 9, 0)

@@ -25,7 +25,8 @@ from jobs.remote.hall_returns import write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.publish_remote_report import remote_status
 from jobs.remote.track_packages import collect_package_events
-from simulators.remote_module import FILE_TABLE, generate, resubmissions
+from simulators.remote_db import FILE_TABLE
+from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
@@ -126,7 +127,8 @@ def _bodies(sim) -> list[str]:
 
 def test_a_withdrawn_package_and_one_moved_to_another_county_are_withdrawn_where_they_were_sent(remote_flow, tmp_path):
     from jobs.remote.publish_remote_report import write_remote_report
-    from simulators.remote_module import build_checklists, withdrawals
+    from simulators.remote_checklists import build_checklists
+    from simulators.remote_module import withdrawals
 
     module, source, ledger, sim, receiver_for, batch = _setup(remote_flow, 12, 303)
     load_packages(module, source, ledger, batch, run_id="run-1", as_of=DAY)

@@ -23,7 +23,8 @@ from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
 from jobs.registry.form_intake import current_registry, load_form
-from simulators.platform import PlatformDB, corrections, generate
+from simulators.platform import corrections, generate
+from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 
 ROOT = Path(__file__).resolve().parents[2]

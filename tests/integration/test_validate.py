@@ -11,7 +11,8 @@ from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.validate_records import validate_run
-from simulators.platform import PlatformDB, corrections, generate
+from simulators.platform import corrections, generate
+from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 
 AS_OF = datetime(2024, 12, 31, 23, 59)

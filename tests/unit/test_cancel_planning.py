@@ -120,7 +120,7 @@ def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_it
     from jobs.common import reference
     from tests.unit.test_reconcile import CAL
     from transforms.cohandling.reconcile import reconcile
-    from transforms.reporting.cohandling_tables import _prepare, check_balance
+    from transforms.reporting.cohandling_tables import check_balance, prepare_orders
 
     base = {"utility": "water", "version": 2, "correction": True, "channel": "account", "destination": "xb1", "institution_code": "X",
             "institution_name": "某供水", "record_xzqh": "370102", "hold_until": None, "acknowledged_at": pd.NaT, "result_code": None,
@@ -132,7 +132,7 @@ def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_it
     out = reconcile(pd.DataFrame([base | r for r in rows]), as_of=datetime(2026, 12, 30), calendar=CAL, divisions=reference.divisions())
     assert out.set_index("rowguid")["status"].to_dict() == {"telling": "cancel_pending", "told": "cancelled", "too_late": "cancel_refused",
                                                             "answered_anyway": "result_after_cancel"}
-    check_balance(_prepare(out))  # the report knows every status and the balance holds
+    check_balance(prepare_orders(out))  # the report knows every status and the balance holds
 
 
 def test_a_cancellation_batch_renders_the_same_bytes_in_every_format_with_a_cancel_manifest():

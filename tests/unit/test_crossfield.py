@@ -18,7 +18,8 @@ from tests.unit.test_rules import BASE, REGISTRY, check
 from transforms.cohandling import crossfield
 from transforms.cohandling.annex1 import FIELD_CODES, ID_TYPE_TABLE, NATIONAL_ID_TYPES, UTILITIES
 from transforms.cohandling.normalize import normalize_records
-from transforms.cohandling.record_rules import build_context, evaluate, message
+from transforms.cohandling.record_rules import evaluate
+from transforms.cohandling.rule_catalogue import build_context, message
 from transforms.common import codetables
 
 BORN_2024_06_30 = "110105202406300010"  # a child born 2024-06-30 (check character computed)

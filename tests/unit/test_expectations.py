@@ -10,7 +10,7 @@ import pytest
 from jobs.common import reference
 from transforms.cohandling.annex1 import FIELD_CODES
 from transforms.cohandling.normalize import normalize_records
-from transforms.cohandling.record_rules import build_context
+from transforms.cohandling.rule_catalogue import build_context
 
 from .test_rules import BASE, REGISTRY
 

@@ -23,7 +23,7 @@ import pytest
 from jobs.common import reference
 from simulators.platform import generate
 from simulators.registry import build_registry
-from transforms.cohandling import normalize
+from transforms.cohandling import normalize, owner_rules, rule_blocks, rule_catalogue
 from transforms.cohandling import record_rules as rules
 from transforms.common import parallel, utf8
 from transforms.common.checkdigits import ID_WEIGHTS, USCC_CHARSET, USCC_WEIGHTS, id_check_ok, uscc_check_ok
@@ -130,7 +130,7 @@ def test_birth_dates_read_from_bytes_agree_with_pandas():
     for as_of in (AS_OF, datetime(2024, 2, 29), datetime(2024, 12, 31, 0, 0)):
         births = pd.to_datetime(pd.Series(dates), format="%Y%m%d", errors="coerce")
         expected = births.isna().to_numpy() | (births > pd.Timestamp(as_of)).to_numpy() | (births < pd.Timestamp("1880-01-01")).to_numpy()
-        assert (rules._birth_date_bad(matrix, as_of) == expected).all()
+        assert (owner_rules._birth_date_bad(matrix, as_of) == expected).all()
 
 
 def test_check_characters_agree_with_integer_sums():
@@ -176,17 +176,17 @@ def _numbers() -> list[str]:
 
 def test_id_shapes_read_from_bytes_agree_with_the_patterns():
     numbers = pa.array(_numbers(), pa.large_string())
-    shapes = rules._IdShapes(numbers, utf8.byte_lengths(numbers))
-    assert (shapes.eighteen == rules._match(numbers, r"\d{17}[\dX]")).all() and shapes.eighteen.any()
+    shapes = owner_rules._IdShapes(numbers, utf8.byte_lengths(numbers))
+    assert (shapes.eighteen == rule_blocks.matches(numbers, r"\d{17}[\dX]")).all() and shapes.eighteen.any()
     uscc = shapes.uscc(np.ones(len(numbers), dtype=bool))
-    assert (uscc == rules._match(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")).all() and uscc.any()
+    assert (uscc == rule_blocks.matches(numbers, r"[0-9A-HJ-NPQRTUWXY]{18}")).all() and uscc.any()
     assert not shapes.uscc(np.zeros(len(numbers), dtype=bool)).any()
-    assert (shapes.fifteen == rules._match(numbers, r"\d{15}")).all() and shapes.fifteen.any()
+    assert (shapes.fifteen == rule_blocks.matches(numbers, r"\d{15}")).all() and shapes.fifteen.any()
 
 
 def test_mobiles_read_from_bytes_agree_with_the_pattern():
-    ctx = rules.build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=build_registry(), as_of=AS_OF)
-    lookups = rules._Lookups(ctx)
+    ctx = rule_catalogue.build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=build_registry(), as_of=AS_OF)
+    lookups = rule_blocks.Lookups(ctx)
     phones = ["13812345678", "12812345678", "1381234567", "138123456789", "+8613812345678", "8613812345678", "0531-12345678", "05311234567", "0633-1234567",
               "0633-12345678", "010-12345678-801", "1381234567X", "１３８１２３４５６７８", "13 12345678", "0531-1234567", "053112345678", "0755-1234567",
               "07551234567", "0755-123456789", "0355-12345678", "0531--1234567", "0531-1234567-8", "0300-1234567", "0299-1234567", "05X1-1234567",
@@ -194,8 +194,8 @@ def test_mobiles_read_from_bytes_agree_with_the_pattern():
               "(0531)8855785", "0531-8855-7856", "0531-88557856转801", "+86-531-88557856", "400-123-4567", "4001234567", "40012345678",
               "95588", "95105-888", "96777", "97588", "0531-88557856转", "86-0531-88557856", *_numbers()]
     arr = pa.array(phones, pa.large_string())
-    fast = rules._phone_ok(arr, lookups)
-    assert (fast == rules._phone_ok_by_pattern(arr, lookups)).all() and fast.any() and not fast.all()
+    fast = owner_rules._phone_ok(arr, lookups)
+    assert (fast == owner_rules._phone_ok_by_pattern(arr, lookups)).all() and fast.any() and not fast.all()
 
 
 def test_certificate_numbers_agree_with_python_re():
@@ -204,7 +204,7 @@ def test_certificate_numbers_agree_with_python_re():
              "鲁(2021)" + "长" * 31 + "不动产权第12345号", "鲁(2021)济南\x0b市不动产权第12345号", "鲁(2021)济南市不动产权第12345号(\n)", "鲁(2021)济南😀市不动产权第12345号", None,
              *AWKWARD]
     arr = pa.array(certs, pa.large_string())
-    pattern = re.compile(rules.CERT_PATTERN)
+    pattern = re.compile(rule_catalogue.CERT_PATTERN)
     expected = [v is not None and pattern.fullmatch(v) is not None for v in certs]
     assert rules._cert_ok(arr).tolist() == expected and any(expected)
 
@@ -227,7 +227,7 @@ def generated():
     frame = generate(30_000, seed=11, as_of=AS_OF, defect_rate=0.3, oddity_rate=0.3, registry=registry)
     frame = frame.drop(columns=["defect", "defect_field", "oddity"])
     frame.loc[frame.index[::7], "OP"] = "U"
-    ctx = rules.build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=AS_OF,
+    ctx = rule_catalogue.build_context(divisions=reference.divisions(), area_codes=reference.area_codes(), registry=registry, as_of=AS_OF,
                               known_rowguids=frame["ROWGUID"].iloc[:20])
     return frame, ctx
 
@@ -237,7 +237,7 @@ def test_blocks_and_threads_do_not_change_the_result(generated, monkeypatch):
     records = normalize.normalize_records(frame)
     failures, outcome = rules.evaluate(records, ctx)
     assert len(failures) > 5_000
-    monkeypatch.setattr(rules, "BLOCK_ROWS", 997)
+    monkeypatch.setattr(rule_blocks, "BLOCK_ROWS", 997)
     for workers in (1, 3):
         monkeypatch.setattr(parallel, "WORKERS", workers)
         chunked = pa.Table.from_batches(pa.Table.from_pandas(frame, preserve_index=False).to_batches(max_chunksize=1500))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from jobs.common import reference
-from simulators.remote_module import DEFECT_RULES, ODDITY_KINDS, OTHER_PROVINCE_COUNTIES, build_checklists, checklist_versions, generate, with_file_digests
+from simulators.remote_checklists import OTHER_PROVINCE_COUNTIES, build_checklists, checklist_versions
+from simulators.remote_module import DEFECT_RULES, ODDITY_KINDS, generate, with_file_digests
 from transforms.remote.package_routing import route_packages
 from transforms.remote.package_rules import build_context, evaluate
 

@@ -13,7 +13,7 @@ import pytest
 
 from transforms.common.workdays import WorkdayCalendar
 from transforms.remote.package_tracking import EVENT_ISSUES, STAGES, check_events, handover_state, period_bounds, plan_handover, track
-from transforms.reporting.cohandling_tables import code_of
+from transforms.reporting.cells import code_of
 from transforms.reporting.remote_tables import check_adds_up, remote_report_tables
 
 CALENDAR = WorkdayCalendar(date(2025, 1, 1), date(2025, 12, 31))

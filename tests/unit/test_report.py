@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from transforms.cohandling.quarantine import quarantine_list
-from transforms.reporting.cohandling_tables import METRICS, ReportBalanceError, render_html, report_tables
+from transforms.reporting.cohandling_html import render_html
+from transforms.reporting.cohandling_tables import METRICS, ReportBalanceError, report_tables
 
 PERIOD = (date(2026, 11, 1), date(2026, 11, 30))
 AS_OF = datetime(2026, 12, 1, 8, 0)

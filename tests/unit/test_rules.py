@@ -10,7 +10,8 @@ import pytest
 from jobs.common import reference
 from transforms.cohandling.annex1 import FIELD_CODES
 from transforms.cohandling.normalize import normalize_records
-from transforms.cohandling.record_rules import RULES, build_context, evaluate, message
+from transforms.cohandling.record_rules import evaluate
+from transforms.cohandling.rule_catalogue import RULES, build_context, message
 
 REGISTRY = pd.DataFrame(
     [

@@ -12,7 +12,8 @@ from jobs.common import reference
 from simulators.platform import generate
 from simulators.registry import build_registry
 from transforms.cohandling.normalize import normalize_records
-from transforms.cohandling.record_rules import build_context, evaluate
+from transforms.cohandling.record_rules import evaluate
+from transforms.cohandling.rule_catalogue import build_context
 
 AS_OF = datetime(2024, 12, 31, 23, 59, 59)
 RULE_OF_DEFECT = {

@@ -1,8 +1,8 @@
 """Cross-field checks: where one Annex 1 field contradicts another (docs/domain.md §2–4).
 
 Pure functions over per-row values (lists of owners, timestamps, codes); each returns, per
-rule, the rows that fail and the field at fault. transforms/cohandling/record_rules.py registers the rules and
-calls these from its rule engine.
+rule, the rows that fail and the field at fault. transforms/cohandling/rule_catalogue.py registers the rules and
+transforms/cohandling/record_rules.py calls these from its rule engine.
 
 Decisions (see README, "Validation rules"):
 - a birth date (from an 18-digit resident ID / residence permit) after DBSJ cannot be right:

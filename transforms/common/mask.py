@@ -1,4 +1,5 @@
-"""Masking of personal data (ID numbers, phones) for logs and reports: 370102********123X."""
+"""Masking of personal data for logs and reports: ID numbers (370102********123X), phones
+(138****5678) and names (张*), in their own columns or anywhere in free text."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import re
 
 import pandas as pd
 
-_SEPARATORS = re.compile(r"([,，、/;；])")
+_SEPARATORS = re.compile(r"([,，、/;；])")  # between the owners of one property
+# ID numbers: any run of 15+ digits (18 with a check digit or X, 15 legacy, or longer runs that hide one).
+_ID_IN_TEXT = re.compile(r"(?<!\d)\d{14,}[\dXx]")
+# Phones: mobiles (optionally +86 / 86) and landlines with area code, as docs/domain.md §4 describes them.
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 
 
 def mask_id(values: pd.Series) -> pd.Series:
@@ -17,6 +22,29 @@ def mask_id(values: pd.Series) -> pd.Series:
 def mask_phone(values: pd.Series) -> pd.Series:
     """Keep the first 3 and last 4 digits of each owner's phone: 138****5678."""
     return values.map(lambda v: _mask(v, 3, 4), na_action="ignore")
+
+
+def mask_names(values: pd.Series) -> pd.Series:
+    """Keep each owner's first character (the family name, mostly): 张三 → 张*, 欧阳娜娜、李四 → 欧***、李*."""
+
+    def one(value: str) -> str:
+        parts = []
+        for item in _SEPARATORS.split(str(value)):
+            s = item.strip()
+            parts.append(item if _SEPARATORS.fullmatch(item) or not s else s[0] + "*" * max(len(s) - 1, 1))
+        return "".join(parts)
+
+    return values.map(one, na_action="ignore")
+
+
+def mask_in_text(values: pd.Series) -> pd.Series:
+    """ID numbers and phones found anywhere in free text masked as mask_id / mask_phone would mask them."""
+
+    def one(value) -> str:
+        text = _ID_IN_TEXT.sub(lambda m: _mask(m.group(0), 6, 4), str(value))
+        return _PHONE_IN_TEXT.sub(lambda m: _mask(m.group(0), 3, 4), text)
+
+    return values.map(one, na_action="ignore")
 
 
 def _mask(value: str, head: int, tail: int) -> str:

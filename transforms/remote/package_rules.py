@@ -52,7 +52,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from transforms.cohandling.record_rules import PERMIT_PATTERN, PROVINCE_PREFIXES
+from transforms.cohandling.rule_catalogue import PERMIT_PATTERN, PROVINCE_PREFIXES
 from transforms.common.checkdigits import ascii_matrix, id_check_ok, permit_check_ok
 
 

@@ -1,12 +1,11 @@
-"""The reconciliation reports auditors read and counties act on (pure: frames in, tables and HTML out).
+"""The reconciliation reports' tables auditors read and counties act on (pure: frames in, tables out).
 
 `report_tables` builds the tables, keyed by their Chinese sheet names: headings in Chinese
 with the code alongside (`完成率(completion_rate)`, `行政区划代码(XZQH)`), buyers' names, ID
-numbers and phones masked, every text cell that Excel/WPS would read as a formula
-neutralised. It checks that the work orders balance — delivered = done + done_late +
-rejected + open — and raises `ReportBalanceError` if they do not. `render_html` makes one
-self-contained page of them (inline CSS and SVG, no script, no external asset). Writing the
-files is jobs/cohandling/publish_report.py's job.
+numbers and phones masked (transforms/common/mask.py), every text cell that Excel/WPS would read
+as a formula neutralised. It checks that the work orders balance — delivered = done + done_late +
+rejected + open — and raises `ReportBalanceError` if they do not. The page made of them is
+transforms/reporting/cohandling_html.py's; writing the files is jobs/cohandling/publish_report.py's job.
 
 Definitions (the 说明 of the page says the same in Chinese):
 
@@ -20,20 +19,17 @@ Definitions (the 说明 of the page says the same in Chinese):
 
 from __future__ import annotations
 
-import html
 import math
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from transforms.cohandling.annex1 import UTILITY_LABELS
 from transforms.cohandling.quarantine import HEADINGS as QUARANTINE_HEADINGS
-from transforms.common.mask import mask_id, mask_phone, neutralise_formula
+from transforms.common.mask import mask_id, mask_in_text, mask_names, mask_phone, neutralise_formula
+from transforms.reporting.cells import RATES, local_dates, local_naive, local_naive_one
 
 # Work-order statuses, in the order a work order moves, with the wording auditors read.
 STATUSES: dict[str, str] = {
@@ -106,9 +102,6 @@ METRIC_NOTES: dict[str, str] = {
     "handle_p90_wd": "同上，第90百分位数（线性插值）：九成工单在此用时内有结果。",
     **STATUS_NOTES,
 }
-# Codes shown as % / as working days with one decimal, here and in the remote-collection report (transforms/reporting/remote_tables.py).
-RATES = ("completion_rate", "overdue_rate", "acceptance_rate", "correction_rate")
-WORKING_DAYS = ("handle_median_wd", "handle_p90_wd", "overdue_working_days", "certificate_median_wd", "overdue_wd")
 
 KEY_HEADINGS: dict[str, str] = {
     "city_code": "市代码(city_code)",
@@ -185,7 +178,6 @@ STATUS_COLUMNS = (
     "city_code", "city_name", "status", "delivered_at", "due_date", "handle_working_days", "overdue_working_days",
     "buyer_name", "buyer_phone", "buyer_id",
 )
-LOCAL_TZ = "Asia/Shanghai"  # the day a county reads is Beijing time's day
 
 
 class ReportBalanceError(ValueError):
@@ -194,12 +186,6 @@ class ReportBalanceError(ValueError):
 
 def metric_heading(code: str) -> str:
     return f"{METRICS[code]}({code})"
-
-
-def code_of(heading: str) -> str:
-    """The code inside a heading's last ASCII brackets: 完成率(completion_rate) → completion_rate."""
-    match = re.search(r"\(([^()]*)\)$", heading)
-    return match.group(1) if match else heading
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,7 +205,7 @@ def report_tables(
     first, last = period
     if first > last:
         raise ValueError(f"统计期间起日晚于止日 / period starts after it ends: {first} > {last}")
-    orders = _prepare(statuses)
+    orders = prepare_orders(statuses)
     check_balance(orders)
     keys_city = ["city_code", "city_name"]
     keys_county = [*keys_city, "xzqh", "county_name"]
@@ -246,7 +232,7 @@ def report_tables(
     return {name: _neutralised(table) for name, table in tables.items()}
 
 
-def _prepare(statuses: pd.DataFrame) -> pd.DataFrame:
+def prepare_orders(statuses: pd.DataFrame) -> pd.DataFrame:
     """Required columns present, statuses and utilities known, one row per work order; keys as text."""
     missing = [c for c in STATUS_COLUMNS if c not in statuses.columns]
     if missing:
@@ -370,7 +356,7 @@ def _summary(orders: pd.DataFrame, overall: pd.DataFrame, *, period: tuple[date,
     per_utility = _metrics(orders, ["utility"]).set_index("utility") if len(orders) else pd.DataFrame()
     rows: list[dict] = [
         {"item": "统计期间", "code": "period", "total": f"{period[0].isoformat()} 至 {period[1].isoformat()}", "note": "工单按推送日期计入统计期间；期间前推送、仍未办结的也列入。"},
-        {"item": "数据截至", "code": "as_of", "total": _local_naive_one(as_of).strftime("%Y-%m-%d %H:%M"), "note": "北京时间。"},
+        {"item": "数据截至", "code": "as_of", "total": local_naive_one(as_of).strftime("%Y-%m-%d %H:%M"), "note": "北京时间。"},
     ]
     for code, label in METRICS.items():
         row = {"item": label, "code": code, "total": _cell(overall[code].iloc[0], code), "note": METRIC_NOTES.get(code, "")}
@@ -417,8 +403,8 @@ def _overdue_list(orders: pd.DataFrame) -> pd.DataFrame:
         "rowguid": od["rowguid"].to_numpy(dtype=object),
         "version": pd.array(pd.to_numeric(od["version"], errors="coerce"), dtype="Int64"),
         "correction": np.where(od["correction"].to_numpy(dtype=bool), "是", "否").astype(object),
-        "delivered_on": _local_dates(od["delivered_at"]).to_numpy(dtype=object),
-        "due_date": _local_dates(od["due_date"]).to_numpy(dtype=object),
+        "delivered_on": local_dates(od["delivered_at"]).to_numpy(dtype=object),
+        "due_date": local_dates(od["due_date"]).to_numpy(dtype=object),
         "due_provisional": np.where(od["due_provisional"].to_numpy(dtype=bool), "暂定", "").astype(object),
         "overdue_working_days": od["overdue_working_days"].to_numpy(dtype=float),
         "buyer_name": mask_names(od["buyer_name"].astype(object)).to_numpy(dtype=object),
@@ -445,7 +431,7 @@ def _exceptions(exceptions: pd.DataFrame | None) -> pd.DataFrame:
         "reason_code": column("reason_code"),
         "reason": mask_in_text(column("reason")),
         "value": mask_in_text(column("value")),
-        "received_at": _local_naive(column("received_at")),
+        "received_at": local_naive(column("received_at")),
     })
     return out.rename(columns=EXCEPTION_HEADINGS)
 
@@ -454,7 +440,7 @@ def _daily(daily: pd.DataFrame | None) -> pd.DataFrame:
     if daily is None or daily.empty:
         return pd.DataFrame({h: pd.Series(dtype=object) for h in DAILY_HEADINGS.values()})
     out = daily.loc[:, list(DAILY_HEADINGS)].sort_values("day").reset_index(drop=True)
-    out["day"] = _local_dates(out["day"]).astype(object)
+    out["day"] = local_dates(out["day"]).astype(object)
     for column in ("delivered", "done", "rejected", "overdue"):
         out[column] = pd.to_numeric(out[column]).fillna(0).astype("int64")
     return out.rename(columns=DAILY_HEADINGS)
@@ -473,37 +459,9 @@ def _neutralised(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+
 # --------------------------------------------------------------------------------------------
-# masking and values
-
-_OWNER_SEPARATORS = re.compile(r"([,，、/;；])")
-# ID numbers: any run of 15+ digits (18 with a check digit or X, 15 legacy, or longer runs that hide one).
-_ID_IN_TEXT = re.compile(r"(?<!\d)\d{14,}[\dXx]")
-# Phones: mobiles (optionally +86 / 86) and landlines with area code, as docs/domain.md §4 describes them.
-_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-
-
-def mask_names(values: pd.Series) -> pd.Series:
-    """Keep each owner's first character (the family name, mostly): 张三 → 张*, 欧阳娜娜、李四 → 欧***、李*."""
-
-    def one(value: str) -> str:
-        parts = []
-        for item in _OWNER_SEPARATORS.split(str(value)):
-            s = item.strip()
-            parts.append(item if _OWNER_SEPARATORS.fullmatch(item) or not s else s[0] + "*" * max(len(s) - 1, 1))
-        return "".join(parts)
-
-    return values.map(one, na_action="ignore")
-
-
-def mask_in_text(values: pd.Series) -> pd.Series:
-    """ID numbers and phones found anywhere in free text masked as mask_id / mask_phone would mask them."""
-
-    def one(value) -> str:
-        text = _ID_IN_TEXT.sub(lambda m: mask_id(pd.Series([m.group(0)])).iloc[0], str(value))
-        return _PHONE_IN_TEXT.sub(lambda m: mask_phone(pd.Series([m.group(0)])).iloc[0], text)
-
-    return values.map(one, na_action="ignore")
+# values
 
 
 def _label(code, labels: Mapping[str, str]) -> str:
@@ -512,462 +470,3 @@ def _label(code, labels: Mapping[str, str]) -> str:
         return ""
     return f"{labels[code]}（{code}）" if code in labels else str(code)
 
-
-def _local_naive(values: pd.Series) -> pd.Series:
-    """Datetimes in Beijing time without a zone (Excel has no time zones); naive input is taken as local already."""
-    stamps = pd.to_datetime(values, errors="coerce")
-    if getattr(stamps.dt, "tz", None) is not None:
-        stamps = stamps.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
-    return stamps
-
-
-def _local_naive_one(value: datetime) -> datetime:
-    stamp = pd.Timestamp(value)
-    return (stamp.tz_convert(LOCAL_TZ).tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
-
-
-def _local_dates(values: pd.Series) -> pd.Series:
-    """Calendar dates (Beijing time) as datetime.date, None where missing."""
-    stamps = _local_naive(values.astype(object))
-    return pd.Series([d.date() if not pd.isna(d) else None for d in stamps], index=values.index, dtype=object)
-
-
-# --------------------------------------------------------------------------------------------
-# HTML
-
-CSS = """
-:root { --ink:#1f2328; --muted:#59636e; --line:#d0d7de; --band:#f6f8fa; --done:#2e7d32; --late:#ef6c00;
-        --rej:#6d4c41; --over:#c62828; --sent:#1565c0; }
-* { box-sizing: border-box; }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "SimSun", sans-serif;
-       color: var(--ink); margin: 0 auto; max-width: 1100px; padding: 16px 24px 48px; line-height: 1.55; font-size: 14px; }
-h1 { font-size: 24px; margin: 8px 0 4px; }
-h2 { font-size: 18px; border-bottom: 2px solid var(--ink); padding-bottom: 2px; margin-top: 32px; }
-h3 { font-size: 15px; margin: 18px 0 6px; }
-.period { color: var(--muted); margin: 0 0 12px; }
-nav ol { columns: 2; margin: 0; padding-left: 20px; }
-dl.statuses { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
-dl.statuses dt { font-weight: 600; }
-dl.statuses dd { margin: 0; }
-code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12px; color: var(--muted); }
-.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 12px 0; }
-.card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
-.card .v { font-size: 22px; font-weight: 700; }
-.card .k { color: var(--muted); font-size: 12px; }
-.ok { color: var(--done); font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
-th, td { border: 1px solid var(--line); padding: 3px 6px; vertical-align: top; }
-th { background: var(--band); font-weight: 600; text-align: left; }
-th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 700; background: var(--band); }
-details { border-left: 3px solid var(--line); padding-left: 10px; margin: 6px 0; }
-details details { margin-left: 8px; }
-summary { cursor: pointer; font-weight: 600; }
-summary .fig { font-weight: 400; color: var(--muted); margin-left: 8px; }
-figure { margin: 10px 0 18px; }
-figcaption { color: var(--muted); font-size: 12px; }
-svg { max-width: 100%; height: auto; font-size: 12px; }
-svg text { fill: var(--ink); }
-.note { color: var(--muted); font-size: 12px; }
-footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 6px; }
-@page { size: A4 landscape; margin: 12mm; }  /* wide tables: 17 columns in the overdue list */
-@media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
-  nav { display: none; }
-  a { color: inherit; text-decoration: none; }
-  h2 { break-after: avoid; }
-  figure, .cards, tr { break-inside: avoid; }
-  /* print the drill-down whole: a closed <details> would hide it on paper */
-  details > .body { display: block !important; }
-  details::details-content { content-visibility: visible; display: contents; }
-  summary { list-style: none; }
-}
-"""
-
-DRILL_COLUMNS = (
-    "received", "delivered_total", "done", "done_late", "rejected", "open", "overdue", "completion_rate", "overdue_rate", "handle_median_wd", "handle_p90_wd",
-)
-_COLORS = {"done": "#2e7d32", "done_late": "#ef6c00", "rejected": "#6d4c41", "overdue": "#c62828", "delivered": "#1565c0"}
-HTML_MAX_ROWS = 1000  # the page stays printable; the XLSX and CSV always hold every row
-
-
-def render_html(
-    tables: Mapping[str, pd.DataFrame],
-    statuses: pd.DataFrame,
-    daily: pd.DataFrame | None,
-    *,
-    period: tuple[date, date],
-    as_of: datetime,
-) -> str:
-    """One self-contained HTML page (inline CSS and SVG, no script, no external asset) of the report's tables."""
-    first, last = period
-    title = "水电气热过户协同办理对账报告"
-    span = f"{first.isoformat()} 至 {last.isoformat()}"
-    summary = tables["汇总"]
-    total = dict(zip(summary[SUMMARY_HEADINGS["code"]], summary[SUMMARY_HEADINGS["total"]]))
-    sections = [
-        ("notes", "说明", _notes_html()),
-        ("headline", "总体情况", _headline_html(summary, total)),
-        ("cities", "各市完成率与超期情况", _figure(_svg_city_rates(tables["按市"]), "每市两条：上为完成率，下为超期率（含超期办结）；右侧为仍超期未办结的件数。")),
-        ("drill", "分级明细：市 → 县 → 机构", _drill_html(tables["按市"], tables["按县"], tables["按机构"])),
-        ("handle", "办理用时分布", _figure(_svg_histogram(statuses), "已有最终结果（按时办结、超期办结、退回）的工单，自推送起的工作日数，按整工作日分组。")),
-        ("trend", "每日趋势", _figure(_svg_trend(daily), "每日推送、办结、退回与超期的件数。") if daily is not None and len(daily) else '<p class="note">本期未提供每日数据。</p>'),
-        ("overdue", "超期未办结清单（公示）", _overdue_html(tables["超期清单"])),
-        ("files", "异常、隔离与数据文件", _files_html(tables)),
-    ]
-    toc = "".join(f'<li><a href="#{key}">{_e(name)}</a></li>' for key, name, _ in sections)
-    body = "".join(f'<section id="{key}"><h2>{_e(name)}</h2>{content}</section>' for key, name, content in sections)
-    stamp = _local_naive_one(as_of).strftime("%Y-%m-%d %H:%M")
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}（{_e(span)}）</title><style>{CSS}</style></head><body>"
-        f"<header><h1>{_e(title)}</h1><p class=\"period\">统计期间：{_e(span)}　数据截至：{_e(stamp)}（北京时间）</p></header>"
-        f'<nav><strong>目录</strong><ol>{toc}</ol></nav>{body}'
-        f"<footer>由协办网关生成，数据截至 {_e(stamp)}。证件号码、电话与姓名已脱敏；"
-        f"完整数据见 {_link(XLSX_NAME, XLSX_NAME)} 与 {_e(CSV_DIR)}/ 目录下的 CSV 文件。</footer>"
-        "</body></html>\n"
-    )
-
-
-def _e(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _link(href: str, text: str) -> str:
-    return f'<a href="{_e(quote(href))}">{_e(text)}</a>'
-
-
-def csv_href(name: str) -> str:
-    return f"{CSV_DIR}/{name}.csv"
-
-
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _fmt(value, code: str = "") -> str:
-    """A cell as text: rates as %, working days with one decimal, counts with thousands separators, — if empty."""
-    if _missing(value) or value == "":
-        return "—"
-    if code in RATES and isinstance(value, (int, float, np.number)):
-        return f"{_half_up(float(value) * 100)}%"
-    if code in WORKING_DAYS and isinstance(value, (int, float, np.number)):
-        return _half_up(float(value))
-    if isinstance(value, (bool, np.bool_)):
-        return "是" if value else "否"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _half_up(value: float) -> str:
-    """One decimal, halves rounded up as Excel's 0.0 format and people do (6.25 → 6.3, not Python's 6.2)."""
-    return str(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _th(heading: str) -> str:
-    code = code_of(heading)
-    label = heading[: -len(code) - 2] if code != heading else heading
-    return f"<th>{_e(label)}<small>{_e(code)}</small></th>" if code != heading else f"<th>{_e(label)}</th>"
-
-
-def _table_html(frame: pd.DataFrame, columns: Iterable[str] | None = None, *, max_rows: int | None = None, total: Mapping[str, object] | None = None) -> str:
-    columns = list(frame.columns if columns is None else columns)
-    codes = [code_of(c) for c in columns]
-    head = "".join(_th(c) for c in columns)
-    shown = frame if max_rows is None else frame.head(max_rows)
-    rows = []
-    for values in shown.loc[:, columns].itertuples(index=False):
-        cells = []
-        for value, code in zip(values, codes):
-            numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            cells.append(f'<td class="n">{_e(_fmt(value, code))}</td>' if numeric else f"<td>{_e(_fmt(value, code))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    if total is not None:
-        cells = [f'<td class="n">{_e(_fmt(total[c], c))}</td>' if c in total else "<td></td>" for c in codes]
-        cells[0] = "<td>合计</td>"
-        rows.append('<tr class="total">' + "".join(cells) + "</tr>")
-    if not rows:
-        rows.append(f'<tr><td colspan="{len(columns)}" class="note">（无）</td></tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _notes_html() -> str:
-    statuses = "".join(f"<dt>{_e(label)} <code>{_e(code)}</code></dt><dd>{_e(STATUS_NOTES[code])}</dd>" for code, label in STATUSES.items())
-    return (
-        "<p>本报告按工单统计：一条协办记录（附件1）申请几项过户，就生成几张工单（电、水、气、热各一张），"
-        "每张工单取现行版本（平台更正后以更正版本为准）。工单状态的含义：</p>"
-        f'<dl class="statuses">{statuses}</dl>'
-        "<p><strong>平衡关系：</strong>已推送合计 = 按时办结 + 超期办结 + 退回 + 在办（已推送待签收 + 已签收办理中 + 超期未办结），"
-        "并与每张工单的推送时间逐条核对，不平衡时不出报告。</p>"
-        "<p><strong>完成率</strong> =（按时办结 + 超期办结）÷ 已推送合计；<strong>超期率</strong> =（超期未办结 + 超期办结）÷ 已推送合计。"
-        "<strong>办理用时</strong>为自推送至最终结果的工作日数（扣除法定节假日，计入调休上班日），给出中位数和第90百分位数（P90）。"
-        "各表标题后括号内为字段代码，与 XLSX、CSV 文件一致。</p>"
-        "<p>买方姓名、证件号码、联系电话均已脱敏（如 张*、370102********123X、138****5678）。"
-        "以 = + - @ 开头的文字前加了单引号，防止在 Excel/WPS 中被当作公式执行。</p>"
-    )
-
-
-def _headline_html(summary: pd.DataFrame, total: Mapping[str, object]) -> str:
-    cards = [
-        ("协办工单", _fmt(total["received"])),
-        ("已推送", _fmt(total["delivered_total"])),
-        ("完成率", _fmt(total["completion_rate"], "completion_rate")),
-        ("超期率", _fmt(total["overdue_rate"], "overdue_rate")),
-        ("超期未办结（公示）", _fmt(total["overdue"])),
-        ("办理用时中位数 / P90（工作日）", f"{_fmt(total['handle_median_wd'], 'handle_median_wd')} / {_fmt(total['handle_p90_wd'], 'handle_p90_wd')}"),
-        ("异常记录", _fmt(total["exceptions"])),
-        ("隔离清单条目", _fmt(total["quarantine_lines"])),
-    ]
-    html_cards = "".join(f'<div class="card"><div class="v">{_e(v)}</div><div class="k">{_e(k)}</div></div>' for k, v in cards)
-    open_n = sum(int(total[s]) for s in OPEN)
-    balance = (
-        f'<p><span class="ok">平衡校验通过：</span>已推送合计 {_fmt(total["delivered_total"])} = 按时办结 {_fmt(total["done"])} + '
-        f'超期办结 {_fmt(total["done_late"])} + 退回 {_fmt(total["rejected"])} + 在办 {_fmt(open_n)}。</p>'
-    )
-    code_col, item_col = SUMMARY_HEADINGS["code"], SUMMARY_HEADINGS["item"]
-    value_cols = [SUMMARY_HEADINGS[k] for k in ("total", *UTILITY_ORDER)]
-    head = _th(item_col) + "".join(_th(c) for c in value_cols)
-    rows = []
-    for _, row in summary.iterrows():
-        code = row[code_col]
-        if code in ("period", "as_of"):
-            continue
-        cells = "".join(f'<td class="n">{_e(_fmt(row[c], code))}</td>' for c in value_cols)
-        rows.append(f"<tr><td>{_e(row[item_col])} <code>{_e(code)}</code></td>{cells}</tr>")
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    return f'<div class="cards">{html_cards}</div>{balance}<h3>按状态与业务类型</h3>{table}'
-
-
-def _drill_html(by_city: pd.DataFrame, by_county: pd.DataFrame, by_institution: pd.DataFrame) -> str:
-    metric_cols = [metric_heading(c) for c in DRILL_COLUMNS]
-    city_code, city_name = KEY_HEADINGS["city_code"], KEY_HEADINGS["city_name"]
-    xzqh, county_name = KEY_HEADINGS["xzqh"], KEY_HEADINGS["county_name"]
-    overview = _table_html(by_city, [city_code, city_name, *metric_cols], total=_totals(by_city))
-    parts = [f"<h3>各市</h3>{overview}<h3>逐级展开</h3>"]
-    institution_cols = [KEY_HEADINGS[k] for k in ("utility", "institution_code", "institution_name", "channel")] + metric_cols
-    for city in by_city.itertuples(index=False):
-        row = dict(zip(by_city.columns, city))
-        counties = by_county[by_county[city_code] == row[city_code]]
-        inner = [_table_html(counties, [xzqh, county_name, *metric_cols])]
-        for county in counties.itertuples(index=False):
-            crow = dict(zip(counties.columns, county))
-            institutions = by_institution[by_institution[xzqh] == crow[xzqh]]
-            inner.append(
-                f"<details><summary>{_e(crow[county_name])} <code>{_e(crow[xzqh])}</code>{_figures(crow)}</summary>"
-                f'<div class="body">{_table_html(institutions, institution_cols)}</div></details>'
-            )
-        parts.append(
-            f"<details><summary>{_e(row[city_name])} <code>{_e(row[city_code])}</code>{_figures(row)}</summary>"
-            f'<div class="body">{"".join(inner)}</div></details>'
-        )
-    return "".join(parts)
-
-
-def _totals(frame: pd.DataFrame) -> dict[str, object]:
-    """Column sums of the count columns for a 合计 row (rates are not summed)."""
-    return {code_of(c): int(frame[c].sum()) for c in frame.columns if code_of(c) in METRICS and code_of(c) not in RATES and not code_of(c).endswith("_wd")}
-
-
-def _figures(row: Mapping[str, object]) -> str:
-    get = {code_of(k): v for k, v in row.items()}
-    return (
-        f'<span class="fig">工单 {_e(_fmt(get["received"]))}，已推送 {_e(_fmt(get["delivered_total"]))}，'
-        f'完成率 {_e(_fmt(get["completion_rate"], "completion_rate"))}，超期未办结 {_e(_fmt(get["overdue"]))}</span>'
-    )
-
-
-def _overdue_html(overdue: pd.DataFrame) -> str:
-    n = len(overdue)
-    lead = (
-        f"<p>截至数据时点，已推送、办理期限已过仍无最终结果的工单共 <strong>{n:,}</strong> 件，按超期工作日从多到少排列。"
-        f"完整清单见 {_link(csv_href('超期清单'), csv_href('超期清单'))} 或 {_link(XLSX_NAME, XLSX_NAME)}（工作表“超期清单”）。</p>"
-    )
-    more = f'<p class="note">页面仅列前 {HTML_MAX_ROWS:,} 件，其余见上述文件。</p>' if n > HTML_MAX_ROWS else ""
-    return lead + _table_html(overdue, max_rows=HTML_MAX_ROWS) + more
-
-
-def _files_html(tables: Mapping[str, pd.DataFrame]) -> str:
-    exceptions, quarantine = tables["异常清单"], tables["隔离清单"]
-    code_col, reason_col = EXCEPTION_HEADINGS["reason_code"], EXCEPTION_HEADINGS["reason"]
-    parts = [
-        f"<p>异常记录 <strong>{len(exceptions):,}</strong> 条（回执文件、接口返回中无法处理的行），"
-        f"见 {_link(csv_href('异常清单'), csv_href('异常清单'))}。</p>"
-    ]
-    if len(exceptions):
-        by_reason = (
-            exceptions.assign(**{code_col: exceptions[code_col].fillna(""), reason_col: exceptions[reason_col].fillna("")})
-            .groupby([code_col, reason_col], sort=True).size().rename("条数(count)").reset_index()
-            .sort_values("条数(count)", ascending=False, kind="stable")
-        )
-        parts.append(_table_html(by_reason))
-    rowguid = QUARANTINE_HEADINGS["rowguid"]
-    records = quarantine[rowguid].nunique() if rowguid in quarantine.columns else len(quarantine)
-    parts.append(
-        f"<p>隔离清单 <strong>{len(quarantine):,}</strong> 条（涉及 {records:,} 个标识码），"
-        f"见 {_link(csv_href('隔离清单'), csv_href('隔离清单'))}。</p>"
-    )
-    rule = QUARANTINE_HEADINGS["rule_id"]
-    if len(quarantine) and rule in quarantine.columns:
-        parts.append(_table_html(quarantine.groupby(rule, sort=True).size().rename("条数(count)").reset_index()))
-    files = "".join(
-        f"<tr><td>{_e(name)} <code>{_e(code)}</code></td><td>{_link(csv_href(name), csv_href(name))}</td>"
-        f'<td class="n">{len(tables[name]):,}</td></tr>'
-        for name, code in TABLES.items() if name in tables
-    )
-    parts.append(
-        f"<h3>数据文件</h3><p>{_link(XLSX_NAME, XLSX_NAME)}：每张表一个工作表（工作表名同下）；CSV 为 UTF-8（带 BOM），可直接用 Excel/WPS 打开。</p>"
-        f"<table><thead><tr><th>表</th><th>CSV</th><th>行数</th></tr></thead><tbody>{files}</tbody></table>"
-    )
-    return "".join(parts)
-
-
-# --- charts: inline SVG, no script; every text escaped
-
-
-def _figure(svg: str, caption: str) -> str:
-    return f"<figure>{svg}<figcaption>{_e(caption)}</figcaption></figure>"
-
-
-def _count_ticks(value: float) -> list[int]:
-    """Whole-number ticks from 0 to a round top at or above value, at most 6 of them (1, 2 or 5 × 10^k apart)."""
-    value = max(float(value), 1.0)
-    power = 10 ** max(0, math.floor(math.log10(value / 5)))
-    step = next(s * power for s in (1, 2, 5, 10) if value / (s * power) <= 5)
-    top = math.ceil(value / step) * step
-    return list(range(0, top + 1, step))
-
-
-def _svg(width: float, height: float, label: str, content: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>{content}</svg>'
-    )
-
-
-def _svg_legend(items: Iterable[tuple[str, str]], x: float, y: float) -> str:
-    out = []
-    for label, color in items:
-        out.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="12" height="12" fill="{color}"/><text x="{x + 16:.1f}" y="{y:.1f}">{_e(label)}</text>')
-        x += 30 + 13 * len(label)
-    return "".join(out)
-
-
-def _svg_y_axis(ticks: list[int], left: float, top: float, plot_w: float, plot_h: float) -> str:
-    out = []
-    for tick in ticks:
-        y = top + plot_h - plot_h * tick / ticks[-1]
-        out.append(f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>')
-        out.append(f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{tick:,}</text>')
-    return "".join(out)
-
-
-def _svg_city_rates(by_city: pd.DataFrame) -> str:
-    """Horizontal bars per city: completion rate and overdue rate, 0–100 %, with the open overdue count."""
-    if by_city.empty:
-        return '<p class="note">本期无工单。</p>'
-    left, scale, row_h, top = 130.0, 460.0, 42.0, 46.0
-    width = left + scale + 210
-    height = top + row_h * len(by_city) + 10
-    out = [_svg_legend([("完成率", _COLORS["done"]), ("超期率", _COLORS["overdue"])], left, 16)]
-    for pct in (0, 25, 50, 75, 100):
-        x = left + scale * pct / 100
-        out.append(f'<line x1="{x:.1f}" y1="{top - 8:.1f}" x2="{x:.1f}" y2="{height - 6:.1f}" stroke="#d0d7de"/>')
-        out.append(f'<text x="{x:.1f}" y="{top - 12:.1f}" text-anchor="middle" font-size="11">{pct}%</text>')
-    name = KEY_HEADINGS["city_name"]
-    for i, (_, row) in enumerate(by_city.iterrows()):
-        y = top + i * row_h
-        out.append(f'<text x="{left - 8:.1f}" y="{y + 20:.1f}" text-anchor="end">{_e(row[name])}</text>')
-        for j, (code, color) in enumerate((("completion_rate", _COLORS["done"]), ("overdue_rate", _COLORS["overdue"]))):
-            rate = row[metric_heading(code)]
-            by = y + 4 + j * 15
-            if _missing(rate):
-                out.append(f'<text x="{left + 4:.1f}" y="{by + 11:.1f}" font-size="11">无推送</text>')
-                continue
-            w = scale * max(0.0, min(float(rate), 1.0))
-            out.append(f'<rect x="{left:.1f}" y="{by:.1f}" width="{w:.1f}" height="13" fill="{color}"><title>{_e(row[name])} {_e(METRICS[code])} {_e(_fmt(rate, code))}</title></rect>')
-            out.append(f'<text x="{left + w + 4:.1f}" y="{by + 11:.1f}" font-size="11">{_e(_fmt(rate, code))}</text>')
-        overdue = int(row[metric_heading("overdue")])
-        out.append(f'<text x="{left + scale + 50:.1f}" y="{y + 20:.1f}" font-size="12">超期未办结 {overdue:,} 件</text>')
-    return _svg(width, height, "各市完成率与超期率（条形图）", "".join(out))
-
-
-def _svg_histogram(statuses: pd.DataFrame) -> str:
-    """Stacked columns: work orders with a final result by whole working days to handle (≥10 in one column)."""
-    final = statuses[statuses["status"].isin(list(FINAL))]
-    days = pd.to_numeric(final["handle_working_days"], errors="coerce")
-    final, days = final[days.notna()], days[days.notna()]
-    if final.empty:
-        return '<p class="note">本期尚无已有最终结果的工单。</p>'
-    top_bin = 10
-    bins = np.floor(days.clip(lower=0, upper=top_bin)).astype(int)
-    counts = pd.crosstab(bins, final["status"]).reindex(index=range(top_bin + 1), columns=list(FINAL), fill_value=0)
-    left, bottom, plot_w, plot_h, top = 52.0, 48.0, 640.0, 220.0, 34.0
-    width, height = left + plot_w + 20, top + plot_h + bottom
-    ticks = _count_ticks(float(counts.sum(axis=1).max()))
-    y_max = ticks[-1]
-    col_w = plot_w / len(counts)
-    out = [_svg_legend([(STATUSES[s], _COLORS[s]) for s in FINAL], left, 16), _svg_y_axis(ticks, left, top, plot_w, plot_h)]
-    for i, (bin_, row) in enumerate(counts.iterrows()):
-        x = left + i * col_w + 4
-        y = top + plot_h
-        label = f"≥{top_bin}" if bin_ == top_bin else f"{bin_}–{bin_ + 1}"
-        for status in FINAL:
-            n = int(row[status])
-            if not n:
-                continue
-            h = plot_h * n / y_max
-            y -= h
-            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w - 8:.1f}" height="{h:.1f}" fill="{_COLORS[status]}"><title>{_e(label)} 个工作日：{_e(STATUSES[status])} {n:,} 件</title></rect>')
-        total = int(row.sum())
-        if total:
-            out.append(f'<text x="{x + (col_w - 8) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="11">{total:,}</text>')
-        out.append(f'<text x="{x + (col_w - 8) / 2:.1f}" y="{top + plot_h + 16:.1f}" text-anchor="middle" font-size="11">{_e(label)}</text>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8:.1f}" text-anchor="middle">办理用时（工作日）</text>')
-    out.append(f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" transform="rotate(-90 14 {top + plot_h / 2:.1f})">工单数</text>')
-    return _svg(width, height, "办理用时分布（直方图，工作日）", "".join(out))
-
-
-def _svg_trend(daily: pd.DataFrame) -> str:
-    """Lines per day: delivered, done, rejected, overdue."""
-    frame = daily.sort_values("day").reset_index(drop=True)
-    series = (("delivered", "推送"), ("done", "办结"), ("rejected", "退回"), ("overdue", "超期"))
-    values = {code: pd.to_numeric(frame[code], errors="coerce").fillna(0).to_numpy(dtype=float) for code, _ in series}
-    days = list(_local_dates(frame["day"]))
-    left, bottom, plot_w, plot_h, top = 52.0, 44.0, 660.0, 220.0, 34.0
-    width, height = left + plot_w + 20, top + plot_h + bottom
-    ticks = _count_ticks(max(float(v.max()) for v in values.values()) if len(frame) else 1.0)
-    y_max = ticks[-1]
-    step = plot_w / max(len(days) - 1, 1)
-
-    def xy(i: int, v: float) -> tuple[float, float]:
-        return left + (i * step if len(days) > 1 else plot_w / 2), top + plot_h - plot_h * v / y_max
-
-    out = [_svg_legend([(label, _COLORS[code]) for code, label in series], left, 16), _svg_y_axis(ticks, left, top, plot_w, plot_h)]
-    every = max(1, math.ceil(len(days) / 12))
-    for i, day in enumerate(days):
-        if i % every == 0 or i == len(days) - 1:
-            x, _ = xy(i, 0)
-            text = day.strftime("%m-%d") if day else ""
-            out.append(f'<text x="{x:.1f}" y="{top + plot_h + 16:.1f}" text-anchor="middle" font-size="11">{_e(text)}</text>')
-    for code, label in series:
-        points = [xy(i, v) for i, v in enumerate(values[code])]
-        color = _COLORS[code]
-        out.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in points)}"/>')
-        for (x, y), v, day in zip(points, values[code], days):
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{_e(day.isoformat() if day else "")} {_e(label)} {int(v):,} 件</title></circle>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6:.1f}" text-anchor="middle">日期</text>')
-    return _svg(width, height, "每日趋势（折线图）", "".join(out))

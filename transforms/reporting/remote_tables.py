@@ -1,7 +1,7 @@
 """The remote-collection (异地代收) report's tables and page (pure): by collecting hall and by
 property county — volumes, acceptance and correction rates, time to certificate, overdue,
 and the paper-handover backlog. Same conventions as the reconciliation report
-(transforms/reporting/cohandling_tables.py): Chinese headings with the code in brackets, one sheet / CSV per
+(transforms/reporting/cohandling_tables.py, cells.py, html_page.py): Chinese headings with the code in brackets, one sheet / CSV per
 table, rates as fractions, working days from chinese-calendar, IDs and phones never shown.
 
 Counting: one row per package version (a corrected package is a new version). A version
@@ -21,7 +21,9 @@ import pandas as pd
 
 from transforms.remote.package_rules import BUSINESS_TYPES
 from transforms.remote.package_tracking import STAGES
-from transforms.reporting.cohandling_tables import CSS, SUMMARY_HEADINGS, _fmt, _table_html, code_of
+from transforms.reporting.cells import code_of, format_cell
+from transforms.reporting.cohandling_tables import SUMMARY_HEADINGS
+from transforms.reporting.html_page import CSS, table_html
 
 OPEN_STAGES = ("delivered", "accepted", "review", "fee_notice")
 ACCEPTED_STAGES = ("accepted", "review", "fee_notice", "registered", "certificate_issued")
@@ -243,7 +245,7 @@ def report_json(tables: dict[str, pd.DataFrame], *, period: tuple[date, date], a
 def _summary_shown(summary: pd.DataFrame) -> pd.DataFrame:
     """The 汇总 rows for the page: each total formatted by its own code (rates as %, working days with one decimal)."""
     shown = summary.drop(columns=[SUMMARY_HEADINGS["note"]]).copy()
-    shown[SUMMARY_HEADINGS["total"]] = [_fmt(v, c) for v, c in zip(shown[SUMMARY_HEADINGS["total"]], shown[SUMMARY_HEADINGS["code"]])]
+    shown[SUMMARY_HEADINGS["total"]] = [format_cell(v, c) for v, c in zip(shown[SUMMARY_HEADINGS["total"]], shown[SUMMARY_HEADINGS["code"]])]
     return shown
 
 
@@ -257,12 +259,12 @@ def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, d
     notes = "".join(f"<dt>{e(METRICS[c])} <code>{e(c)}</code></dt><dd>{e(n)}</dd>" for c, n in NOTES.items())
     sections = [
         ("说明", f'<p>按报文版本统计；属地办理时限按工作日（含调休）计算。</p><dl class="statuses">{notes}</dl>'),
-        ("汇总", _table_html(_summary_shown(summary))),
-        ("按代收大厅", _table_html(tables["按代收大厅"], total=total)),
-        ("按不动产所在县", _table_html(tables["按不动产所在县"], total=total)),
-        ("超期清单", _table_html(tables["超期清单"], max_rows=1000)),
-        ("退回与补正", _table_html(tables["退回与补正"], max_rows=1000)),
-        ("纸质移交", _table_html(tables["纸质移交"], max_rows=1000)),
+        ("汇总", table_html(_summary_shown(summary))),
+        ("按代收大厅", table_html(tables["按代收大厅"], total=total)),
+        ("按不动产所在县", table_html(tables["按不动产所在县"], total=total)),
+        ("超期清单", table_html(tables["超期清单"], max_rows=1000)),
+        ("退回与补正", table_html(tables["退回与补正"], max_rows=1000)),
+        ("纸质移交", table_html(tables["纸质移交"], max_rows=1000)),
     ]
     body = "".join(f"<section><h2>{e(name)}</h2>{content}</section>" for name, content in sections)
     stamp = as_of.strftime("%Y-%m-%d %H:%M")
