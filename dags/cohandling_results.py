@@ -44,14 +44,14 @@ def cohandling_results():
     @task(execution_timeout=timedelta(minutes=45))  # hourly: a slow feed may not hold the next run back for long
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
+        from connectors.delivery import Channels
         from connectors.ledger import Ledger
-        from jobs.cohandling.collect_results import collect_results
-        from jobs.cohandling.deliver_orders import AirflowChannels, result_feeds
+        from jobs.cohandling.collect_results import collect_results, result_feeds
 
         ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
         ledger.migrate()
         as_of = data_interval_end.in_timezone("Asia/Shanghai").naive()
-        with AirflowChannels() as channels:
+        with Channels() as channels:
             return collect_results(ledger, as_of=as_of, drops=channels.drops(), feeds=result_feeds(ledger, channels), run_id=run_id).as_dict()
 
     @task(execution_timeout=timedelta(minutes=15), retries=0)

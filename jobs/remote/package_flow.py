@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from connectors.delivery import PackageChannel
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
 from connectors.ledger.package_flow_store import FEED_PREFIX
@@ -39,12 +40,13 @@ LOCAL_OFFSET = timedelta(hours=8)
 EVENT_SURFACE = "package_event"
 
 
-def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], object], now: datetime | None = None,
+def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], PackageChannel], now: datetime | None = None,
                      after_send: Callable[[str], None] | None = None) -> dict:
     """Plan and send; returns counts. `source`: connectors.package_source.RemoteSource (the file store);
-    `receiver_for(destination)`: a connectors.package_receiver.PackageReceiver; `now`: UTC (naive)."""
-    from connectors.http_receiver import ReceiverError
-    from connectors.package_receiver import CROSS_PROVINCE_CONN_ID, FileRefused
+    `receiver_for(destination)`: its `PackageChannel` (connectors.delivery.Channels(packages=True) in the DAG); `now`: UTC (naive)."""
+    from connectors.delivery import CROSS_PROVINCE_CONN_ID
+    from connectors.package_receiver import FileRefused
+    from connectors.signed_http import ReceiverError
 
     now = now or utcnow()
     plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
@@ -77,7 +79,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
                 items.append((d, item))
         if items:
             ledger.mark_remote_sending([d["idempotency_key"] for d, _ in items], now=now)
-            sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
+            sent = receiver.deliver([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
             summary["sent"] += len(items)
             if after_send is not None:
                 after_send(destination)
@@ -106,7 +108,7 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
         items = [{"idempotency_key": w["idempotency_key"], "bwid": w["bwid"], "change_seq": int(w["change_seq"]), "reason": w["withdrawal_reason"]}
                  for w in rows]
         try:
-            outcomes = receiver_for(destination).withdraw(items, batch_id=f"{run_id}:withdraw:{destination}"[:120])
+            outcomes = receiver_for(destination).cancel(items, batch_id=f"{run_id}:withdraw:{destination}"[:120])
         except Exception as exc:  # noqa: BLE001 - ReceiverError, or a missing connection: the withdrawals wait for the next run
             summary["errors"].append(f"{destination}: withdrawals: {exc}")
             summary["withdrawal_pending"] += len(items)
@@ -165,7 +167,7 @@ def _code(value):
     return text or None
 
 
-def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], object], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
+def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], PackageChannel], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
     """Read every destination's status feed from its cursor, page by page; `as_of` local time, `now` UTC.
 
     Each event is screened first (transforms/remote_tracking.screen_events: JSON types, ranges,
@@ -175,7 +177,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
     page of events is a dead letter too, read again by the next runs and, after MAX_PAGE_READS
     runs, left at its cursor for the operator with an alert in `alerts`. One feed's trouble never
     stops another feed."""
-    from connectors.http_receiver import FeedPageError
+    from connectors.signed_http import FeedPageError
     from jobs.cohandling.collect_results import MAX_PAGE_READS, note
 
     now = now or utcnow()
@@ -191,7 +193,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
         try:
             receiver = receiver_for(feed)
             summary["feeds"] += 1
-            for page in receiver.event_pages(cursor):
+            for page in receiver.feed_pages(cursor):
                 _store_event_page(ledger, feed, page, run_id=run_id, as_of=as_of, now=now, summary=summary,
                                   settled=[(EVENT_SURFACE, page_key)] if tries and page.after == cursor else [])
         except FeedPageError as exc:
@@ -242,31 +244,6 @@ def _store_event_page(ledger: Ledger, feed: str, page, *, run_id: str, as_of: da
         if not r["accepted"]:
             summary["issues"] += 1
             log.warning("%s: event %s (%s) not counted: %s", feed, r["seq"], r["idempotency_key"], r["issue_message"])
-
-
-class PackageChannels:
-    """Package receivers from Airflow Connections, one client per destination, closed on exit:
-    `county_system_<XZQH>` (else `county_system_default` with "{xzqh}" in its base_path) and
-    `cross_province`. A missing connection raises when asked for: that destination's packages
-    stay pending with the reason."""
-
-    def __init__(self) -> None:
-        self._receivers: dict[str, object] = {}
-
-    def __enter__(self) -> PackageChannels:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for receiver in self._receivers.values():
-            receiver.close()
-        self._receivers.clear()
-
-    def __call__(self, destination: str):
-        from connectors.package_receiver import receiver_for_destination
-
-        if destination not in self._receivers:
-            self._receivers[destination] = receiver_for_destination(destination)
-        return self._receivers[destination]
 
 
 # --- back to the collecting halls ---------------------------------------------------------------
