@@ -93,7 +93,7 @@ class HttpReceiver(SignedHttpClient):
         `{batch_id}` for one batch, `{batch_id}.{n}` for several; by default a random id.
         """
         for i, item in enumerate(items):
-            _check_item(i, item)
+            check_item(i, item)
         return self._deliver_items(items, batch_id=batch_id, path=BATCH_PATH)
 
     def cancel(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
@@ -102,13 +102,7 @@ class HttpReceiver(SignedHttpClient):
         (the version held), reason_code, reason. `delivered`: cancelled (0000) or already (0201); `rejected`: 0404
         (the receiver holds no such work order) or 0409 (already handled: too late); `pending`: send again next run."""
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or set(item) != _CANCEL_KEYS:
-                raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_CANCEL_KEYS))}")
-            if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]) \
-                    or not item["idempotency_key"].endswith(":cancel"):
-                raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} is not a cancel key (<work-order key>:cancel)")
-            if item["utility"] not in UTILITIES or item["reason_code"] not in CANCEL_REASONS:
-                raise ValueError(f"items[{i}]: utility must be one of {', '.join(UTILITIES)}, reason_code one of {', '.join(sorted(CANCEL_REASONS))}")
+            check_cancel_item(i, item)
         return self._deliver_items(items, batch_id=batch_id, path=CANCEL_PATH)
 
     def status(self, idempotency_key: str) -> dict | None:
@@ -143,7 +137,18 @@ class HttpReceiver(SignedHttpClient):
         return self._pages(RESULTS_PATH, "results", after, limit=limit, max_pages=max_pages)
 
 
-def _check_item(i: int, item: dict) -> None:
+def check_cancel_item(i: int, item: dict) -> None:
+    """A cancellation that breaks the protocol is the gateway's bug: fail loudly before sending anything."""
+    if not isinstance(item, dict) or set(item) != _CANCEL_KEYS:
+        raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_CANCEL_KEYS))}")
+    if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]) \
+            or not item["idempotency_key"].endswith(":cancel"):
+        raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} is not a cancel key (<work-order key>:cancel)")
+    if item["utility"] not in UTILITIES or item["reason_code"] not in CANCEL_REASONS:
+        raise ValueError(f"items[{i}]: utility must be one of {', '.join(UTILITIES)}, reason_code one of {', '.join(sorted(CANCEL_REASONS))}")
+
+
+def check_item(i: int, item: dict) -> None:
     """Items that break the protocol are the gateway's bug: fail loudly before sending anything."""
     if not isinstance(item, dict) or set(item) != _ITEM_KEYS:
         raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_ITEM_KEYS))} (build it with make_item)")

@@ -99,8 +99,7 @@ class PackageReceiver(SignedHttpClient):
         """Send package versions (items as `make_package_item` builds them): one outcome per item, in order,
         as `HttpReceiver.deliver`; 0104 comes back `pending` (upload, then send again)."""
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("idempotency_key"), str) or "package" not in item:
-                raise ValueError(f"items[{i}] is not a package item (build it with make_package_item)")
+            check_package_item(i, item)
         outcomes = self._deliver_items(items, batch_id=batch_id, path=PACKAGES_PATH)
         return [ItemOutcome(o.idempotency_key, "pending", None, o.code, f"send again: {o.reason}", o.attempts, o.batch_id)
                 if o.status == "rejected" and o.code in RESEND_CODES else o for o in outcomes]
@@ -109,8 +108,7 @@ class PackageReceiver(SignedHttpClient):
         """Tell the authority these package versions are withdrawn. Items: idempotency_key, bwid, change_seq,
         reason. `delivered`: withdrawn (0000) or already (0201); `rejected`: 0404 not held, 0409 too late (已登簿)."""
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or set(item) != {"idempotency_key", "bwid", "change_seq", "reason"}:
-                raise ValueError(f"items[{i}] must have exactly idempotency_key, bwid, change_seq, reason")
+            check_withdrawal_item(i, item)
         return self._deliver_items(items, batch_id=batch_id, path=WITHDRAW_PATH)
 
     def events(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50) -> tuple[list, str | None]:
@@ -120,6 +118,17 @@ class PackageReceiver(SignedHttpClient):
     def feed_pages(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50) -> Iterator[FeedPage]:
         """The status feed page by page (`FeedPage`), as `HttpReceiver.feed_pages`."""
         return self._pages(EVENTS_PATH, "events", after, limit=limit, max_pages=max_pages)
+
+
+def check_package_item(i: int, item: dict) -> None:
+    """A package item that breaks the protocol is the gateway's bug: fail loudly before sending anything."""
+    if not isinstance(item, dict) or not isinstance(item.get("idempotency_key"), str) or "package" not in item:
+        raise ValueError(f"items[{i}] is not a package item (build it with make_package_item)")
+
+
+def check_withdrawal_item(i: int, item: dict) -> None:
+    if not isinstance(item, dict) or set(item) != {"idempotency_key", "bwid", "change_seq", "reason"}:
+        raise ValueError(f"items[{i}] must have exactly idempotency_key, bwid, change_seq, reason")
 
 
 def _read_upload(response) -> bool:
