@@ -13,24 +13,28 @@ with three endpoints of its own:
 - `POST /v1/packages:batch` — the package versions; idempotency key `{BWID}:{change_seq}`
   (one per package version: a corrected version is a new key, flagged `correction`).
   0104 (a file not uploaded) is "send again" (pending), not a refusal of the package.
+- `POST /v1/packages:withdraw` — versions the authority holds that are withdrawn.
 - `GET /v1/package-events` — the authority's statuses, a cursor feed like the results feed.
+
+`PackageReceiver` is a `PackageChannel` (connectors/delivery.py): `deliver` sends packages,
+`cancel` withdraws them, `feed_pages` reads the status events, `upload` puts a file. It is opened
+by `connectors.delivery.channel_for(destination, packages=True)`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-from connectors.http_receiver import HttpReceiver, ItemOutcome, ReceiverError, receiver_for_county
+from connectors.delivery import FeedPage, ItemOutcome
+from connectors.signed_http import MAX_RESULTS_LIMIT, BadAnswer, ReceiverError, SignedHttpClient, protocol_text
 
 PACKAGES_PATH = "/v1/packages:batch"
 FILES_PATH = "/v1/files/{sha256}"
 EVENTS_PATH = "/v1/package-events"
 WITHDRAW_PATH = "/v1/packages:withdraw"
 MAX_PACKAGES = 100  # the protocol's limit per request (packages are bigger than work orders)
-CROSS_PROVINCE_CONN_ID = "cross_province"
 RESEND_CODES = frozenset({"0104"})  # a file was not there: upload and send again
 PACKAGE_FIELDS = ("BWID", "SQBH", "SJDWDM", "SJDWMC", "SJXZQH", "SJSJ", "SJRY", "YWLX", "BDCDYH", "BDCQZH", "ZL", "XZQH")
 APPLICANT_FIELDS = ("SQRXM", "ZJZL", "ZJHM", "SQRLB", "HYDDM", "HYXZQH", "SFZDQ", "HTJC", "ZWCJ", "DZQM", "WXJLBH", "HYSJ")
@@ -59,9 +63,9 @@ def make_package_item(*, bwid: str, change_seq: int, correction: bool, package: 
         "bwid": bwid,
         "change_seq": int(change_seq),
         "correction": bool(correction),
-        "package": {name: _text(package.get(name)) for name in PACKAGE_FIELDS},
-        "applicants": [{name: _text(a.get(name)) for name in applicant_fields} for a in applicants],
-        "materials": [{"CLBM": _text(m.get("CLBM")), "CLMC": _text(m.get("CLMC")), "YS": _text(m.get("YS")), "SFZZYJ": _text(m.get("SFZZYJ")),
+        "package": {name: protocol_text(package.get(name)) for name in PACKAGE_FIELDS},
+        "applicants": [{name: protocol_text(a.get(name)) for name in applicant_fields} for a in applicants],
+        "materials": [{"CLBM": protocol_text(m.get("CLBM")), "CLMC": protocol_text(m.get("CLMC")), "YS": protocol_text(m.get("YS")), "SFZZYJ": protocol_text(m.get("SFZZYJ")),
                        "sha256": m["sha256"], "size": int(m["size"])} for m in materials],
     }
 
@@ -71,7 +75,7 @@ class FileRefused(ReceiverError):
     the packages that need it go back to their hall rather than holding up the others."""
 
 
-class PackageReceiver(HttpReceiver):
+class PackageReceiver(SignedHttpClient):
     """A property authority's endpoint for packages (a county registration system or the cross-province channel)."""
 
     def __init__(self, base_url: str, key_id: str, secret: str, **kw) -> None:
@@ -91,52 +95,46 @@ class PackageReceiver(HttpReceiver):
             raise kind(f"{self.base_url}: file {sha256[:12]}…: {failure.reason}")
         return bool(value)
 
-    def deliver_packages(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
-        """One outcome per item (as `HttpReceiver.deliver`); 0104 comes back `pending` (upload, then send again)."""
+    def deliver(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """Send package versions (items as `make_package_item` builds them): one outcome per item, in order,
+        as `HttpReceiver.deliver`; 0104 comes back `pending` (upload, then send again)."""
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("idempotency_key"), str) or "package" not in item:
-                raise ValueError(f"items[{i}] is not a package item (build it with make_package_item)")
+            check_package_item(i, item)
         outcomes = self._deliver_items(items, batch_id=batch_id, path=PACKAGES_PATH)
         return [ItemOutcome(o.idempotency_key, "pending", None, o.code, f"send again: {o.reason}", o.attempts, o.batch_id)
                 if o.status == "rejected" and o.code in RESEND_CODES else o for o in outcomes]
 
-    def withdraw(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+    def cancel(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
         """Tell the authority these package versions are withdrawn. Items: idempotency_key, bwid, change_seq,
         reason. `delivered`: withdrawn (0000) or already (0201); `rejected`: 0404 not held, 0409 too late (已登簿)."""
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or set(item) != {"idempotency_key", "bwid", "change_seq", "reason"}:
-                raise ValueError(f"items[{i}] must have exactly idempotency_key, bwid, change_seq, reason")
+            check_withdrawal_item(i, item)
         return self._deliver_items(items, batch_id=batch_id, path=WITHDRAW_PATH)
 
-    def events(self, after: str | None, *, limit: int = 500, max_pages: int = 50) -> tuple[list, str | None]:
+    def events(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50) -> tuple[list, str | None]:
         """(events, cursor): the statuses after the cursor, as received (see `HttpReceiver.results`)."""
         return self._feed(EVENTS_PATH, "events", after, limit=limit, max_pages=max_pages)
 
-    def event_pages(self, after: str | None, *, limit: int = 500, max_pages: int = 50):
-        """The status feed page by page (`FeedPage`), as `HttpReceiver.result_pages`."""
+    def feed_pages(self, after: str | None, *, limit: int = MAX_RESULTS_LIMIT, max_pages: int = 50) -> Iterator[FeedPage]:
+        """The status feed page by page (`FeedPage`), as `HttpReceiver.feed_pages`."""
         return self._pages(EVENTS_PATH, "events", after, limit=limit, max_pages=max_pages)
 
 
-def receiver_for_destination(destination: str, **kw) -> PackageReceiver:
-    """`county_system_<XZQH>` → that county's registration system; `cross_province` → the cross-province channel."""
-    if destination == CROSS_PROVINCE_CONN_ID:
-        return PackageReceiver.from_conn_id(CROSS_PROVINCE_CONN_ID, **kw)
-    if not destination.startswith("county_system_"):
-        raise ValueError(f"not a package destination: {destination!r}")
-    return receiver_for_county(destination.removeprefix("county_system_"), kind=PackageReceiver, **kw)
+def check_package_item(i: int, item: dict) -> None:
+    """A package item that breaks the protocol is the gateway's bug: fail loudly before sending anything."""
+    if not isinstance(item, dict) or not isinstance(item.get("idempotency_key"), str) or "package" not in item:
+        raise ValueError(f"items[{i}] is not a package item (build it with make_package_item)")
+
+
+def check_withdrawal_item(i: int, item: dict) -> None:
+    if not isinstance(item, dict) or set(item) != {"idempotency_key", "bwid", "change_seq", "reason"}:
+        raise ValueError(f"items[{i}] must have exactly idempotency_key, bwid, change_seq, reason")
 
 
 def _read_upload(response) -> bool:
-    from connectors.http_receiver import _BadAnswer
-
     try:
         body = response.json()
         return bool(body["stored"])
     except (ValueError, KeyError, TypeError):
-        raise _BadAnswer("file upload answered 200 without 'stored'") from None
+        raise BadAnswer("file upload answered 200 without 'stored'") from None
 
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or type(value).__name__ in ("NAType", "NaTType"):
-        return None
-    return str(value)

@@ -21,6 +21,9 @@ skips it; a batch directory with different contents is never overwritten (it rai
 
 One SSH connection per host, reused for every institution; a bounded pool of SFTP
 channels on it; host keys checked against known_hosts; key authentication only.
+
+`SftpDrops` is the `Drop` of connectors/delivery.py (opened by `channel_for("gateway_sftp")`);
+connectors/testing.py `LocalDrops` is the same layout on a local folder, for unit tests.
 """
 
 from __future__ import annotations

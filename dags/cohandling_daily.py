@@ -106,9 +106,10 @@ def cohandling_daily():
     @task(execution_timeout=timedelta(hours=2))
     def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
-        from jobs.cohandling.deliver_orders import AirflowChannels, deliver_run
+        from connectors.delivery import Channels
+        from jobs.cohandling.deliver_orders import deliver_run
 
-        with AirflowChannels() as channels:
+        with Channels() as channels:
             return deliver_run(ledger(), run_id=run_id, day=local(data_interval_end), drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
 
     @task(execution_timeout=timedelta(minutes=20), retries=0)  # a balance that fails, fails again: no retry

@@ -42,11 +42,11 @@ def cohandling_results():
     @task(execution_timeout=timedelta(minutes=45))  # hourly: a slow feed may not hold the next run back for long
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
-        from jobs.cohandling.collect_results import collect_results
-        from jobs.cohandling.deliver_orders import AirflowChannels, result_feeds
+        from connectors.delivery import Channels
+        from jobs.cohandling.collect_results import collect_results, result_feeds
 
         book = ledger()
-        with AirflowChannels() as channels:
+        with Channels() as channels:
             return collect_results(book, as_of=local(data_interval_end), drops=channels.drops(), feeds=result_feeds(book, channels), run_id=run_id).as_dict()
 
     @task(execution_timeout=timedelta(minutes=15), retries=0)

@@ -83,13 +83,14 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=40))
     def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
+        from connectors.delivery import Channels
         from connectors.exchange_db import PackageSource
         from connectors.ledger import utcnow
-        from jobs.remote.deliver_packages import PackageChannels, deliver_packages
+        from jobs.remote.deliver_packages import deliver_packages
 
         source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
-            with PackageChannels() as channels:
+            with Channels(packages=True) as channels:
                 # Delivery time: the clock, or the interval's end if a run is made for a time ahead (the demo's ten days later).
                 return deliver_packages(ledger(), source, run_id=run_id, receiver_for=channels, now=max(utc(data_interval_end), utcnow()))
         finally:
@@ -98,13 +99,13 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=20))
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
+        from connectors.delivery import Channels
         from jobs.common.inbox import local_now
-        from jobs.remote.deliver_packages import PackageChannels
         from jobs.remote.track_packages import collect_package_events
 
         # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
         as_of = max(local(data_interval_end), local_now())
-        with PackageChannels() as channels:
+        with Channels(packages=True) as channels:
             return collect_package_events(ledger(), receiver_for=channels, run_id=run_id, as_of=as_of)
 
     @task(trigger_rule="all_done", execution_timeout=timedelta(minutes=15))

@@ -28,6 +28,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from connectors.delivery import Channel, Channels, Drop
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
 
@@ -64,9 +65,9 @@ class CollectResult:
         return asdict(self)
 
 
-def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict | None = None, run_id: str | None = None, settle_s: float = 60,
-                    wait_bound_s: float = WAIT_BOUND_S, clock=time.time) -> CollectResult:
-    """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> HttpReceiver); queue SMS.
+def collect_results(ledger: Ledger, *, as_of: datetime, drops: Drop | None = None, feeds: dict[str, Channel] | None = None,
+                    run_id: str | None = None, settle_s: float = 60, wait_bound_s: float = WAIT_BOUND_S, clock=time.time) -> CollectResult:
+    """Collect from every drop inbox (through `drops`) and every feed (`feeds`: source -> its `Channel`, see `result_feeds`); queue SMS.
 
     Drops: `settle_s` and `wait_bound_s` are the completeness rule's times (docs/protocol/results.md),
     `clock` the epoch clock the server's mtimes are compared with."""
@@ -89,9 +90,31 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops=None, feeds: dict 
     return out
 
 
-def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime, out: CollectResult, run_id: str | None) -> None:
+def result_feeds(ledger: Ledger, channels: Channels) -> dict[str, Channel]:
+    """The results feeds to poll: the grid and every county system something was delivered to
+    (`feed:grid`, `feed:county/<XZQH>` -> its channel). A destination whose channel cannot be
+    opened (a missing connection) is left out, logged: that feed waits."""
+    deliveries = ledger.delivered_versions()
+    feeds = {}
+    if not len(deliveries):
+        return feeds
+    for channel, destination in sorted(set(zip(deliveries["channel"], deliveries["destination"]))):
+        if channel == "grid":
+            feeds["feed:grid"] = (channel, destination)
+        elif channel == "system":
+            feeds[f"feed:county/{destination.removeprefix('county_system_')}"] = (channel, destination)
+    out = {}
+    for source, (channel, destination) in feeds.items():
+        try:
+            out[source] = channels.receiver_for(channel, destination)
+        except Exception as exc:  # noqa: BLE001 - a missing connection: that feed waits
+            log.warning("no receiver for %s: %s", source, exc)
+    return out
+
+
+def _collect_feed(ledger: Ledger, source: str, receiver: Channel, known, as_of: datetime, out: CollectResult, run_id: str | None) -> None:
     """One feed from its cursor, page by page: screen each entry, check the fit ones, store the page."""
-    from connectors.http_receiver import FeedPageError
+    from connectors.signed_http import FeedPageError
     from transforms.cohandling.result_files import check_results, rows_from_feed, screen_feed_results
     from transforms.common.feeds import raw_json
 
@@ -104,7 +127,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver, known, as_of: datetime,
                           f"（result_feed / {page_key}）")
         return
     try:
-        for page in receiver.result_pages(cursor):
+        for page in receiver.feed_pages(cursor):
             good, bad = screen_feed_results(page.entries)
             letters = []
             for i, problem in bad:

@@ -5,6 +5,10 @@
 - system mode → the county system's endpoint; electricity → the grid's marketing API; both
   over the HTTP protocol in docs/protocol/ (connectors/http_receiver.py).
 
+The channels are those of connectors/delivery.py: `drops` a `Drop`, `receiver_for(channel,
+destination)` a `Channel`; in the DAG both come from `connectors.delivery.Channels` (Airflow
+Connections), in unit tests from connectors/testing.py.
+
 Why a retry never duplicates: deliveries are planned in the ledger *before* anything is
 sent — an account batch's contents and name are fixed then, so a retry publishes the same
 files under the same names and finds them already there (size + SHA-256) if the earlier
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from connectors.delivery import Channel, Drop
 from connectors.ledger import Ledger, utcnow
 
 log = logging.getLogger(__name__)
@@ -54,7 +59,7 @@ class DeliverResult:
         return asdict(self)
 
 
-def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops=None, receiver_for: Callable[[str, str], object] | None = None,
+def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | None = None, receiver_for: Callable[[str, str], Channel] | None = None,
                 after_send: Callable[[str], None] | None = None) -> DeliverResult:
     """Plan, then send every open account batch (through `drops`) and every pending HTTP item (through `receiver_for(channel, destination)`).
 
@@ -234,74 +239,3 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
         for o in outcomes:
             if o.status == "pending":
                 result.errors.append(f"{channel} {destination}: cancellation {o.idempotency_key} pending: {o.reason}")
-
-
-class AirflowChannels:
-    """The delivery connectors built from Airflow Connections, at run time.
-
-    `gateway_sftp` (the drop host); `grid_marketing` (the grid); `county_system_<XZQH>`,
-    else `county_system_default` with "{xzqh}" in its base_path. A connection that is
-    missing leaves its work orders pending, with the reason, for the next run. Use it as a
-    context manager: leaving it closes the SSH connection and every HTTP client it opened.
-    """
-
-    def __init__(self) -> None:
-        self._receivers: dict[str, object] = {}
-        self._drops = None
-        self._drops_tried = False
-
-    def __enter__(self) -> AirflowChannels:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def drops(self):
-        """The SFTP drops (one connection for every institution), or None without a connection."""
-        from connectors.sftp_drop import SftpDrops
-        from jobs.common.settings import SFTP_CONN_ID
-
-        if not self._drops_tried:
-            self._drops_tried = True
-            try:
-                self._drops = SftpDrops.from_conn_id(SFTP_CONN_ID)
-            except Exception as exc:  # noqa: BLE001 - Airflow's "not found" differs between versions
-                log.warning("no SFTP drop connection %s: %s", SFTP_CONN_ID, exc)
-        return self._drops
-
-    def receiver_for(self, channel: str, destination: str):
-        from connectors.http_receiver import receiver_for_county, receiver_for_grid
-        from jobs.common.settings import COUNTY_CONN_PREFIX
-
-        if destination not in self._receivers:
-            if channel == "grid":
-                self._receivers[destination] = receiver_for_grid()
-            else:
-                self._receivers[destination] = receiver_for_county(destination.removeprefix(COUNTY_CONN_PREFIX))
-        return self._receivers[destination]
-
-    def close(self) -> None:
-        for receiver in self._receivers.values():
-            receiver.close()
-        if self._drops is not None:
-            self._drops.close()
-
-
-def result_feeds(ledger, channels: AirflowChannels) -> dict:
-    """The results feeds to poll: the grid and every county system something was delivered to."""
-    deliveries = ledger.delivered_versions()
-    feeds = {}
-    if not len(deliveries):
-        return feeds
-    for channel, destination in sorted(set(zip(deliveries["channel"], deliveries["destination"]))):
-        if channel == "grid":
-            feeds["feed:grid"] = (channel, destination)
-        elif channel == "system":
-            feeds[f"feed:county/{destination.removeprefix('county_system_')}"] = (channel, destination)
-    out = {}
-    for source, (channel, destination) in feeds.items():
-        try:
-            out[source] = channels.receiver_for(channel, destination)
-        except Exception as exc:  # noqa: BLE001 - a missing connection: that feed waits
-            log.warning("no receiver for %s: %s", source, exc)
-    return out

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 # Airflow Connection ids; the secrets behind them live only in Connections
-# (AIRFLOW_CONN_GATEWAY_PLATFORM / AIRFLOW_CONN_GATEWAY_LEDGER in dev and tests).
+# (AIRFLOW_CONN_GATEWAY_PLATFORM / AIRFLOW_CONN_GATEWAY_LEDGER in dev and tests). The delivery channels'
+# ids (drops, county systems, grid, cross-province) are connectors/delivery.py's.
 PLATFORM_CONN_ID = "gateway_platform"
 LEDGER_CONN_ID = "gateway_ledger"
-SFTP_CONN_ID = "gateway_sftp"  # the drop host: account-mode institutions' SFTP drops
-GRID_CONN_ID = "grid_marketing"  # State Grid Shandong's marketing system (electricity, 总对总)
-COUNTY_CONN_PREFIX = "county_system_"  # + XZQH, falling back to county_system_default
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"  # everything `make run` writes; git ignores it

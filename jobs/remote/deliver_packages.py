@@ -9,8 +9,9 @@ the packages, record each outcome. A retry re-sends the same keys: the authority
 versions, and versions that now go to another authority, are withdrawn from the receiver
 that holds them. Codes go out as validation read them (transforms/remote/package_payload.py).
 
-`PackageChannels`: the package receivers from Airflow Connections (this task's and the
-status poll's, jobs/remote/track_packages.py).
+The receivers come from `connectors.delivery.Channels(packages=True)` in the DAG (one
+`PackageChannel` per destination, from Airflow Connections); tests pass in-memory ones
+(connectors/testing.py).
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from connectors.delivery import PackageChannel
 from connectors.ledger import Ledger, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], object], now: datetime | None = None,
+def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Callable[[str], PackageChannel], now: datetime | None = None,
                      after_send: Callable[[str], None] | None = None) -> dict:
     """Plan and send; returns counts. `source`: connectors.exchange_db.PackageSource (the file store);
-    `receiver_for(destination)`: a connectors.package_receiver.PackageReceiver; `now`: UTC (naive)."""
-    from connectors.http_receiver import ReceiverError
-    from connectors.package_receiver import CROSS_PROVINCE_CONN_ID, FileRefused
+    `receiver_for(destination)`: its `PackageChannel`; `now`: UTC (naive)."""
+    from connectors.delivery import CROSS_PROVINCE_CONN_ID
+    from connectors.package_receiver import FileRefused
+    from connectors.signed_http import ReceiverError
 
     now = now or utcnow()
     plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
@@ -62,7 +65,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
                 items.append((d, item))
         if items:
             ledger.mark_remote_sending([d["idempotency_key"] for d, _ in items], now=now)
-            sent = receiver.deliver_packages([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
+            sent = receiver.deliver([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
             summary["sent"] += len(items)
             if after_send is not None:
                 after_send(destination)
@@ -91,7 +94,7 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
         items = [{"idempotency_key": w["idempotency_key"], "bwid": w["bwid"], "change_seq": int(w["change_seq"]), "reason": w["withdrawal_reason"]}
                  for w in rows]
         try:
-            outcomes = receiver_for(destination).withdraw(items, batch_id=f"{run_id}:withdraw:{destination}"[:120])
+            outcomes = receiver_for(destination).cancel(items, batch_id=f"{run_id}:withdraw:{destination}"[:120])
         except Exception as exc:  # noqa: BLE001 - ReceiverError, or a missing connection: the withdrawals wait for the next run
             summary["errors"].append(f"{destination}: withdrawals: {exc}")
             summary["withdrawal_pending"] += len(items)
@@ -133,28 +136,3 @@ def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict, *, cr
     item = make_package_item(bwid=d["bwid"], change_seq=d["change_seq"], correction=d["correction"], package=package,
                              applicants=applicants, materials=materials, cross_province=cross_province)
     return item, None
-
-
-class PackageChannels:
-    """Package receivers from Airflow Connections, one client per destination, closed on exit:
-    `county_system_<XZQH>` (else `county_system_default` with "{xzqh}" in its base_path) and
-    `cross_province`. A missing connection raises when asked for: that destination's packages
-    stay pending with the reason."""
-
-    def __init__(self) -> None:
-        self._receivers: dict[str, object] = {}
-
-    def __enter__(self) -> PackageChannels:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for receiver in self._receivers.values():
-            receiver.close()
-        self._receivers.clear()
-
-    def __call__(self, destination: str):
-        from connectors.package_receiver import receiver_for_destination
-
-        if destination not in self._receivers:
-            self._receivers[destination] = receiver_for_destination(destination)
-        return self._receivers[destination]

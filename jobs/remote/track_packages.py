@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from connectors.delivery import PackageChannel
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
 from connectors.ledger.package_flow_store import FEED_PREFIX
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 EVENT_SURFACE = "package_event"
 
 
-def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], object], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
+def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], PackageChannel], run_id: str, as_of: datetime, now: datetime | None = None) -> dict:
     """Read every destination's status feed from its cursor, page by page; `as_of` local time, `now` UTC.
 
     Each event is screened first (transforms/remote_tracking.screen_events: JSON types, ranges,
@@ -30,7 +31,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
     page of events is a dead letter too, read again by the next runs and, after MAX_PAGE_READS
     runs, left at its cursor for the operator with an alert in `alerts`. One feed's trouble never
     stops another feed."""
-    from connectors.http_receiver import FeedPageError
+    from connectors.signed_http import FeedPageError
     from jobs.cohandling.collect_results import MAX_PAGE_READS, note
 
     now = now or utcnow()
@@ -46,7 +47,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], obje
         try:
             receiver = receiver_for(feed)
             summary["feeds"] += 1
-            for page in receiver.event_pages(cursor):
+            for page in receiver.feed_pages(cursor):
                 _store_event_page(ledger, feed, page, run_id=run_id, as_of=as_of, now=now, summary=summary,
                                   settled=[(EVENT_SURFACE, page_key)] if tries and page.after == cursor else [])
         except FeedPageError as exc:

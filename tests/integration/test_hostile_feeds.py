@@ -21,10 +21,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from connectors.http_receiver import HttpReceiver, ReceiverError, signature
+from connectors.http_receiver import HttpReceiver
 from connectors.ledger import Ledger
 from connectors.ledger.schema import delivery, handling_result, remote_delivery, remote_event, result_exception, work_order_outcome
 from connectors.package_receiver import PackageReceiver
+from connectors.signed_http import ReceiverError, signature
 from jobs.cohandling.collect_results import MAX_PAGE_READS, collect_results
 from jobs.remote.track_packages import collect_package_events
 from simulators.receivers.receiver_process import ReceiverProcess

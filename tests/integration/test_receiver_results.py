@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.http_receiver import HttpReceiver, ReceiverError, make_item, signed_headers
+from connectors.http_receiver import HttpReceiver, make_item
+from connectors.signed_http import ReceiverError, signed_headers
 from simulators.receivers.handling_results import FINAL
 from simulators.receivers.receiver_process import ReceiverProcess
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.http_receiver import HttpReceiver, ItemOutcome, make_item, receiver_for_county, receiver_for_grid, signed_headers
+from connectors.delivery import ItemOutcome, channel_for
+from connectors.http_receiver import HttpReceiver, make_item
+from connectors.signed_http import signed_headers
 from simulators.receivers.receiver_app import create_app
 from simulators.receivers.receiver_process import ReceiverProcess
 from transforms.cohandling.annex1 import FIELD_CODES
@@ -369,7 +371,7 @@ def test_receivers_are_built_from_airflow_connections_with_a_county_fallback(rec
     monkeypatch.setenv("AIRFLOW_CONN_GRID_MARKETING", json.dumps({
         "conn_type": "http", "host": host, "port": int(port), "login": "gw", "password": KEYS["gw"], "extra": {"base_path": "/grid", "rate_per_s": 20}}))
 
-    jinan, qingdao, grid = receiver_for_county(COUNTY), receiver_for_county("370203"), receiver_for_grid()
+    jinan, qingdao, grid = channel_for(f"county_system_{COUNTY}"), channel_for("county_system_370203"), channel_for("grid")
     try:
         assert (jinan.base_url, jinan.key_id, jinan.batch_size, jinan.timeout_s) == (f"{receivers.url}/county/{COUNTY}", "gw", 50, 5.0)
         assert (qingdao.base_url, qingdao.key_id) == (f"{receivers.url}/county/370203", "qingdao")
@@ -384,7 +386,7 @@ def test_receivers_are_built_from_airflow_connections_with_a_county_fallback(rec
     assert [r["receiver"] for r in receivers.accepted()] == [f"county/{COUNTY}", "county/370203", "grid"]
 
     with pytest.raises(ValueError, match="not a county code: '3701'"):
-        receiver_for_county("3701")
+        channel_for("county_system_3701")
     monkeypatch.setenv("AIRFLOW_CONN_GRID_MARKETING", json.dumps({"conn_type": "http", "host": host, "login": "gw"}))
     with pytest.raises(ValueError, match=r"connection 'grid_marketing': login \(the key id\) and password \(the secret\) are both required"):
-        receiver_for_grid()
+        channel_for("grid")

@@ -1,0 +1,79 @@
+"""Collecting handling results against the in-memory channels: result files in a local-folder
+drop and the receivers' results feeds, each read once, bad rows listed, cursors kept."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from connectors.ledger import utcnow
+from connectors.testing import FakeReceiver, LocalDrops
+from jobs.cohandling.collect_results import collect_results, result_feeds
+from jobs.cohandling.deliver_orders import deliver_run
+from tests.integration.pipeline import AS_OF, routed_ledger
+
+
+@pytest.fixture
+def delivered(tmp_path):
+    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=120, seed=62)
+    drops, made = LocalDrops(tmp_path / "drops"), {}
+    channels = SimpleNamespace(receiver_for=lambda channel, destination: made.setdefault(destination, FakeReceiver(destination)))
+    deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=channels.receiver_for)
+    yield ledger, drops, made, channels
+    ledger.dispose()
+
+
+def _key(d: dict) -> str:
+    return f"{d['rowguid']}:{d['utility']}:{d['version']}"
+
+
+def test_result_files_and_feeds_are_each_read_once_with_bad_rows_listed(delivered, tmp_path):
+    ledger, drops, made, channels = delivered
+    local_now = utcnow() + timedelta(hours=8)
+    handled = (local_now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    as_of = local_now + timedelta(hours=1)
+
+    accounts = [d for d in ledger.deliveries() if d["channel"] == "account"]
+    drop = accounts[0]["destination"]
+    mine = [d for d in accounts if d["destination"] == drop]
+    rows = [f"{_key(d)},0000,,{handled},李娜" for d in mine] + [f"nobody:water:1,0000,,{handled},李娜"]
+    drops.put_result(drop, "result_1.csv", ("GDBH,JGDM,JGSM,BLSJ,BLR\n" + "\n".join(rows) + "\n").encode(), mtime=time.time() - 3600)
+
+    feeds = result_feeds(ledger, channels)
+    assert set(feeds) == {"feed:grid"} | {f"feed:county/{d.removeprefix('county_system_')}" for d in made if d != "grid"}
+    published = 0
+    for receiver in made.values():
+        for key in list(receiver.held)[:3]:
+            receiver.publish_result(key, handled_at=handled.replace(" ", "T") + ":00")
+            published += 1
+    withheld = next(r for d, r in made.items() if d != "grid")
+    withheld.withhold_results = True
+
+    out = collect_results(ledger, as_of=as_of, drops=drops, feeds=feeds, run_id="c1")
+    from_withheld = min(3, len(withheld.held))
+    assert (out.files, out.files_refused, out.exceptions, out.errors) == (1, 0, 1, [])
+    assert out.results == len(mine) + published - from_withheld
+    assert drops.list_inbox(drop) == []  # read, then moved out of the institution's view
+    assert list((tmp_path / "drops" / ".results" / drop).rglob("result_1.csv"))
+    assert list((tmp_path / "drops" / drop / "inbox" / "receipts").glob("result_1.*.receipt.csv"))  # the bad row told
+    outcomes = ledger.outcomes()
+    assert {_key(d) for d in mine} <= set(outcomes["idempotency_key"] if "idempotency_key" in outcomes else
+                                          outcomes["rowguid"] + ":" + outcomes["utility"] + ":" + outcomes["version"].astype(str))
+
+    withheld.withhold_results = False
+    again = collect_results(ledger, as_of=as_of, drops=drops, feeds=result_feeds(ledger, channels), run_id="c2")
+    assert (again.files, again.exceptions) == (0, 0) and again.results == from_withheld  # the cursors moved; the withheld come now
+
+
+def test_an_unreadable_feed_is_that_feeds_trouble_only(delivered):
+    ledger, drops, made, channels = delivered
+    grid = made["grid"]
+    key = next(iter(grid.held))
+    grid.publish_result(key, handled_at=(utcnow() + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S"))
+    county = next(r for d, r in made.items() if d != "grid")
+    county.unreachable = True
+    out = collect_results(ledger, as_of=utcnow() + timedelta(hours=9), drops=drops, feeds=result_feeds(ledger, channels), run_id="c1")
+    assert out.results == 1 and len(out.errors) == 1 and "cannot reach" in out.errors[0] and out.dead_letters == 0

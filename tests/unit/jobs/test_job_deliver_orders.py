@@ -1,0 +1,93 @@
+"""The daily delivery job against the in-memory channels (connectors/testing.py): account mode
+into a local-folder drop, system mode and the grid into fake receivers, exactly once in effect
+when an answer is lost after the receiver (or the drop) took the batch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from connectors.testing import FakeReceiver, LocalDrops
+from jobs.cohandling.deliver_orders import deliver_run
+from tests.integration.pipeline import AS_OF, routed_ledger
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=120, seed=61)
+    yield ledger
+    ledger.dispose()
+
+
+def _receivers(**kw):
+    made: dict[str, FakeReceiver] = {}
+
+    def receiver_for(channel: str, destination: str) -> FakeReceiver:
+        return made.setdefault(destination, FakeReceiver(destination, **kw))
+
+    return made, receiver_for
+
+
+def _http(ledger, status=None) -> list[dict]:
+    return [d for d in ledger.deliveries() if d["channel"] in ("system", "grid") and (status is None or d["status"] == status)]
+
+
+def test_every_channel_gets_its_work_orders_once_and_a_rerun_sends_nothing(ledger, tmp_path):
+    drops = LocalDrops(tmp_path / "drops")
+    made, receiver_for = _receivers(reject=lambda item: ("0002", "户号不存在") if item["version"] == 1 and item["rowguid"] < "1" else None)
+    result = deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=receiver_for)
+
+    accounts = [d for d in ledger.deliveries() if d["channel"] == "account"]
+    assert {d["status"] for d in accounts} == {"delivered"}
+    batches = {(d["destination"], d["batch_id"], json.loads(d["receipt"])["path"].rsplit("/", 1)[1]) for d in accounts}
+    assert result.account_batches == result.account_delivered == len(batches) > 0
+    for drop, _, name in batches:
+        assert drops.list_outbox(drop).count(name) == 1  # published under its planned name
+        assert (tmp_path / "drops" / drop / "outbox" / name / f"{name}.manifest.json").is_file()
+    assert not list((tmp_path / "drops" / ".staging").rglob("*.csv"))  # nothing left half-published
+
+    assert {"grid"} < set(made) and any(d.startswith("county_system_") for d in made)
+    held = {key for r in made.values() for key in r.held}
+    delivered = {f"{d['rowguid']}:{d['utility']}:{d['version']}" for d in _http(ledger, "delivered")}
+    assert held == delivered and result.http_delivered == len(delivered) > 0
+    refused = _http(ledger, "failed")
+    assert len(refused) == result.http_rejected > 0 and all(d["last_error"].startswith("0002") for d in refused)
+    assert all(json.loads(d["receipt"])["receipt_id"].startswith(f"FAKE-{d['destination']}-") for d in _http(ledger, "delivered"))
+    assert all(item["utility"] == "electricity" for item in made["grid"].received)
+
+    again = deliver_run(ledger, run_id="r2", day=AS_OF, drops=drops, receiver_for=receiver_for)
+    assert (again.planned, again.account_delivered, again.http_delivered) == (0, 0, 0)
+    assert sum(len(r.received) for r in made.values()) == len(delivered) + len(refused)  # nothing sent twice
+
+
+def test_an_answer_lost_after_the_receiver_took_the_batch_is_sent_again_and_held_once(ledger, tmp_path):
+    made, receiver_for = _receivers(lose_answers=1)
+    drops = LocalDrops(tmp_path / "drops", lose_answers=2)
+    first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=receiver_for)
+    assert first.http_delivered == 0 and first.http_pending == len(_http(ledger)) > 0
+    assert first.account_pending == 2 and first.account_delivered == first.account_batches - 2
+    assert {d["status"] for d in _http(ledger)} == {"pending"}
+
+    second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=drops, receiver_for=receiver_for)
+    assert second.http_pending == 0 and second.http_delivered == len(_http(ledger))
+    assert second.account_delivered == 2 and second.account_pending == 0  # found in the outbox, verified, not written again
+    for receiver in made.values():
+        keys = [item["idempotency_key"] for item in receiver.received]
+        assert len(keys) == 2 * len(receiver.held) and set(keys) == set(receiver.held)  # sent twice, held once
+    receipts = [json.loads(d["receipt"]) for d in _http(ledger)]
+    assert {r["code"] for r in receipts} == {"0201"}  # the retry was answered "duplicate" with the original receipt
+    assert all(r["receipt_id"] == made[d["destination"]].held[f"{d['rowguid']}:{d['utility']}:{d['version']}"]["receipt_id"]
+               for r, d in zip(receipts, _http(ledger)))
+    assert [json.loads(d["receipt"])["already_there"] for d in ledger.deliveries() if d["channel"] == "account"].count(True) >= 2
+
+
+def test_an_unreachable_receiver_leaves_its_work_orders_pending(ledger, tmp_path):
+    made, receiver_for = _receivers(unreachable=True)
+    down = deliver_run(ledger, run_id="r1", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=receiver_for)
+    assert down.http_delivered == 0 and down.http_pending == len(_http(ledger)) > 0
+    assert not any(r.held for r in made.values())
+    for r in made.values():
+        r.unreachable = False
+    up = deliver_run(ledger, run_id="r2", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=receiver_for)
+    assert up.http_pending == 0 and up.http_delivered == len(_http(ledger))
