@@ -12,7 +12,6 @@ import pytest
 from openpyxl import Workbook
 
 from connectors.ledger import Ledger
-from connectors.ledger.registry_store import drop_account
 from connectors.record_source import PlatformSource
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
@@ -22,6 +21,7 @@ from simulators.forms import late_counties
 from simulators.platform import PlatformDB, corrections, generate
 from simulators.registry import build_registry
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
+from transforms.registry.drop_names import drop_account
 
 SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir() if p.is_file())
 
