@@ -41,7 +41,8 @@ from connectors.ledger.package_flow_store import RemoteFlowStore
 from connectors.ledger.package_store import RemoteStore
 from connectors.ledger.registry_store import RegistryStore
 from connectors.ledger.result_store import ResultStore
-from connectors.ledger.schema import ANNEX1_COLUMNS, metadata
+from connectors.ledger.schema import metadata
+from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
 from connectors.ledger.summary_store import SummaryStore
 from connectors.ledger.workorder_store import WorkOrderStore
@@ -246,7 +247,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def _keep_rejects_and_originals(self, conn: sa.Connection, rejects: list, originals: list, *, source: str, run_id: str, surface: str = "exchange_row", table: str = "BDC_SDQR_XBXX") -> None:
         """Dead-letter refused rows (surface `exchange_row`, key source:change_seq) and keep cleaned values' originals."""
         from connectors.ledger.deadletter_store import unit_key
-        from connectors.ledger.schema import received_original
+        from connectors.ledger.schema_common import received_original
 
         for r in rejects:
             self.dead_letter(
@@ -361,7 +362,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         verdict, ever. `validation_run` sums every page a run validated (over its attempts);
         an empty page still records the run.
         """
-        from connectors.ledger.schema import record_verdict, rule_failure
+        from connectors.ledger.schema_cohandling import record_verdict, rule_failure
 
         now = utcnow()
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import work_order_cancel
+from connectors.ledger.schema_cohandling import work_order_cancel
 from connectors.ledger.statements import statement
 
 _CHUNK = 500

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import dead_letter
+from connectors.ledger.schema_common import dead_letter
 from connectors.ledger.statements import statement
 
 DEAD_LETTER_PAYLOAD_MAX = 1 << 20  # 1 MiB of a unit is kept; a larger one keeps its size and hash

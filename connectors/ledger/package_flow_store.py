@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import remote_delivery, remote_event, remote_handover, remote_handover_item, result_source
+from connectors.ledger.schema_common import result_source
+from connectors.ledger.schema_remote import remote_delivery, remote_event, remote_handover, remote_handover_item
 from connectors.ledger.statements import statement
 
 FEED_PREFIX = "packages:"

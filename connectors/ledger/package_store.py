@@ -24,7 +24,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from connectors.ledger.registry_store import FormIssueCounts
-from connectors.ledger.schema import remote_checklist_form_issue, remote_checklist_item, remote_failure, remote_verdict
+from connectors.ledger.schema_remote import remote_checklist_form_issue, remote_checklist_item, remote_failure, remote_verdict
 from connectors.ledger.statements import statement
 
 PACKAGE_LOAD_COLUMNS = ("source", "change_seq", "change_time", "op", "bwid", "sqbh", "sjdwdm", "sjdwmc", "sjxzqh", "sjsj", "sjry", "ywlx", "bdcdyh",

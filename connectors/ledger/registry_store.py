@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import county_opening, registry_form_issue
+from connectors.ledger.schema_registry import county_opening, registry_form_issue
 from connectors.ledger.statements import statement
 
 # What makes an institution version different from the one in force.
@@ -194,7 +194,7 @@ class RegistryStore:
         """
         import pandas as pd
 
-        from connectors.ledger.schema import institution
+        from connectors.ledger.schema_registry import institution
 
         with self.engine.connect() as conn:
             rows = conn.execute(statement("select_registry_at"), {"at": at}).mappings().all()

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import handling_result, inbox_sighting, result_exception, result_source, sms_outbox, work_order_outcome
+from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
+from connectors.ledger.schema_common import inbox_sighting, result_source
 from connectors.ledger.statements import statement
 
 LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time

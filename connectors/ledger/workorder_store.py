@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import work_order_version
+from connectors.ledger.schema_cohandling import work_order_version
 from connectors.ledger.statements import script, statement
 
 WORK_ORDER_COLUMNS = tuple(c.name for c in work_order_version.columns)
@@ -40,7 +40,7 @@ class WorkOrderStore:
         """The work orders in force for the records `route_records(kind)` returned in (after_seq, high_seq], as pandas."""
         import pandas as pd
 
-        from connectors.ledger.schema import work_order
+        from connectors.ledger.schema_cohandling import work_order
 
         with self.engine.connect() as conn:
             result = conn.execute(statement(f"select_{_kind(kind)}_route_work_orders"), {"after": after_seq, "high": high_seq})
