@@ -136,10 +136,11 @@ class RemoteFlowStore:
         """`outcomes`: idempotency_key, status (delivered | rejected | pending | failed), receipt_id, code, reason, attempts, files."""
         with self.engine.begin() as conn:
             for o in outcomes:
+                status = o["status"] if o["status"] in ("delivered", "rejected", "failed") else "pending"
                 conn.execute(statement("update_remote_delivery_outcome"), {
                     "idempotency_key": o["idempotency_key"], "attempts": int(o.get("attempts") or 0), "code": o.get("code"), "reason": o.get("reason"),
                     "now": now, "run_id": run_id, "receipt_id": o.get("receipt_id"), "files": int(o.get("files") or 0),
-                    "status": o["status"] if o["status"] in ("delivered", "rejected", "failed") else "pending",
+                    "status": status, "delivered": int(status == "delivered"), "closed": int(status in ("rejected", "failed")),
                     # "duplicate": the receiver has held it since an earlier attempt, whose answer was lost.
                     "duplicate": int(o.get("code") == "0201"),
                 })

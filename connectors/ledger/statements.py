@@ -22,7 +22,6 @@ from connectors.ledger.schema import metadata
 
 LINES: tuple[str, ...] = ("common", "cohandling", "registry", "remote")
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-_WORD = re.compile(r"[A-Za-z_]\w*")
 # Bound values that are not named after a column.
 _EXTRA_TYPES: dict[str, type[sa.types.TypeEngine]] = {
     "now": sa.DateTime, "before": sa.DateTime, "stale_before": sa.DateTime, "at": sa.DateTime, "since": sa.DateTime,
@@ -63,9 +62,8 @@ def _typed(text: str, expanding: tuple[str, ...], types: tuple[tuple[str, type],
     binds = [sa.bindparam(p, type_=known.get(p), expanding=p in expanding) for p in params]
     if binds:
         clause = clause.bindparams(*binds)
-    words = set(_WORD.findall(text))
-    results = {w: t for w, t in known.items() if w in words}
-    return clause.columns(**results) if results else clause
+    # Every typed name, not only those in the text: `SELECT *` names its columns nowhere.
+    return clause.columns(**known)
 
 
 @cache
