@@ -42,7 +42,7 @@ import sqlalchemy as sa
 
 from connectors import sqlfiles
 from connectors.dburl import engine_for
-from connectors.ledger.schema import REMOTE_APPLICANT_FIELDS, REMOTE_MATERIAL_FIELDS, REMOTE_PACKAGE_FIELDS
+from connectors.ledger.schema_remote import REMOTE_APPLICANT_FIELDS, REMOTE_MATERIAL_FIELDS, REMOTE_PACKAGE_FIELDS
 from transforms.cohandling.annex1 import FIELD_CODES
 from transforms.cohandling.exchange_rows import cell_bytes, cell_time
 

@@ -301,24 +301,14 @@ def _balance_summary(ledger) -> None:
 
 
 def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: float) -> None:
-    import sqlalchemy as sa
-
-    from connectors.ledger.schema import audit_log, county_opening, extract_batch, institution, record_state, registry_form, validation_run
     from jobs.common.settings import run_output_dir
 
-    with ledger.engine.connect() as conn:
-        forms = conn.execute(sa.select(registry_form).order_by(registry_form.c.form_id)).mappings().all()
-        routes = conn.execute(sa.select(audit_log).where(audit_log.c.action == "run_routed").order_by(audit_log.c.audit_id)).mappings().all()
-        live = institution.c.valid_to.is_(None)
-        registry_counts = {
-            "institutions": conn.execute(sa.select(sa.func.count()).where(live)).scalar_one(),
-            "account": conn.execute(sa.select(sa.func.count()).where(live, institution.c.channel == "account")).scalar_one(),
-            "system": conn.execute(sa.select(sa.func.count()).where(live, institution.c.channel == "system")).scalar_one(),
-            "open_counties": conn.execute(sa.select(sa.func.count()).where(county_opening.c.valid_to.is_(None))).scalar_one(),
-        }
-        batches = conn.execute(sa.select(extract_batch).where(extract_batch.c.status == "success", extract_batch.c.source == "platform").order_by(extract_batch.c.batch_id)).mappings().all()
-        validations = {r["run_id"]: r for r in conn.execute(sa.select(validation_run)).mappings()}
-        states = dict(conn.execute(sa.select(record_state.c.status, sa.func.count()).group_by(record_state.c.status)).all())
+    forms = ledger.registry_forms()
+    routes = ledger.audit_entries("run_routed")
+    registry_counts = ledger.registry_counts()
+    batches = [b for b in ledger.extract_batches("success") if b["source"] == "platform"]
+    validations = ledger.validation_runs()
+    states = ledger.record_state_counts()
     orders = ledger.work_order_counts()
     counts = ledger.counts()
     truth = platform.truth()
@@ -406,10 +396,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         f"({'equal' if held == in_force else 'DIFFERENT'})",
     ]
     balanced = "balanced" if counts["changes"] == platform_rows else "NOT BALANCED"
-    from connectors.ledger.schema import result_file
-
-    with ledger.engine.connect() as conn:
-        result_files = dict(conn.execute(sa.select(result_file.c.status, sa.func.count()).group_by(result_file.c.status)).all())
+    result_files = ledger.result_file_counts()
     st = report["statuses"]
     delivered_total = sum(st.get(k, 0) for k in ("delivered", "acknowledged", "done", "done_late", "rejected", "overdue"))
     lines += [

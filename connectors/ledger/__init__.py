@@ -3,6 +3,21 @@
 `Ledger` is the only way the rest of the gateway touches it. Loads are set-based: a chunk
 of changes is staged (COPY on PostgreSQL), then merged with one statement per table, and
 the watermark moves in the same transaction.
+
+Persistence only: what a business rule decides (which package deliveries stop, the registry's
+state-dependent form rules, drop names) is in transforms/; the ledger reads the state they need
+and writes what they return.
+
+Statements. Every statement the ledger runs is a file under `sql/ledger/<line>/` (common,
+cohandling, registry, remote), starting with `-- purpose:`, its values bound, loaded through
+connectors/ledger/statements.py (`statement`, `nested`; `script` for the staging tables' DDL).
+`conn.execute` takes nothing else, with two kinds of row writes that are data, not statements:
+`<Table>.insert()` with a row or a list of rows (a plain insert of the table's columns — no
+WHERE, no RETURNING, no expression), and `Ledger._insert`, the Arrow bulk path (COPY on
+PostgreSQL, an executemany INSERT on SQLite) into a ledger or staging table. `drop_all` removes
+the tables from their definitions (`metadata.drop_all`). tests/unit/test_ledger_sql.py reads the
+sources and holds this rule; it also keeps every caller outside connectors/ledger off the
+ledger's engine (a caller that needs something new gets a method).
 """
 
 from __future__ import annotations
@@ -18,7 +33,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
 from connectors.dburl import engine_for
 from connectors.ledger.balance_store import BalanceStore
 from connectors.ledger.deadletter_store import DeadLetterStore
@@ -27,7 +41,10 @@ from connectors.ledger.package_flow_store import RemoteFlowStore
 from connectors.ledger.package_store import RemoteStore
 from connectors.ledger.registry_store import RegistryStore
 from connectors.ledger.result_store import ResultStore
-from connectors.ledger.schema import ANNEX1_COLUMNS, audit_log, extract_batch, metadata
+from connectors.ledger.schema import metadata
+from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
+from connectors.ledger.statements import script, statement
+from connectors.ledger.summary_store import SummaryStore
 from connectors.ledger.workorder_store import WorkOrderStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -84,7 +101,8 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore, BalanceStore):
+class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore, BalanceStore,
+             SummaryStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
 
     def __init__(self, url: str | sa.URL) -> None:
@@ -113,31 +131,23 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def drop_all(self) -> None:
         """Remove every ledger table (tests and the demo's fresh start only)."""
         with self.engine.begin() as conn:
+            conn.execute(statement("drop_alembic_version"))
+            metadata.drop_all(conn)  # DDL from the tables' definitions, in dependency order
             if self.dialect == "postgresql":
-                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
-                for table in reversed(metadata.sorted_tables):
-                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name} CASCADE")
-                conn.exec_driver_sql("DROP FUNCTION IF EXISTS audit_log_append_only() CASCADE")
-            else:
-                metadata.drop_all(conn)
-                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+                conn.execute(statement("drop_audit_append_only_function"))
 
     # --- extraction -------------------------------------------------------------------------
 
     def watermark(self, source: str) -> Watermark:
-        query = sa.text(sqlfiles.load("ledger/select_watermark")).columns(last_seq=sa.BigInteger, reread_from=sa.DateTime)
         with self.engine.connect() as conn:
-            row = conn.execute(query, {"source": source}).first()
+            row = conn.execute(statement("select_watermark"), {"source": source}).first()
         return Watermark(int(row[0]), row[1]) if row else Watermark(0, None)
 
     def begin_batch(self, *, run_id: str, source: str, after_seq: int, before_time: datetime) -> int:
         with self.engine.begin() as conn:
             batch_id = conn.execute(
-                extract_batch.insert().returning(extract_batch.c.batch_id),
-                {
-                    "run_id": run_id, "source": source, "status": "running", "started_at": utcnow(),
-                    "after_seq": after_seq, "before_time": before_time,
-                },
+                statement("insert_extract_batch"),
+                {"run_id": run_id, "source": source, "started_at": utcnow(), "after_seq": after_seq, "before_time": before_time},
             ).scalar_one()
             self._audit(conn, run_id, "extract", "batch_started", "extract_batch", batch_id, {"after_seq": after_seq, "before_time": before_time})
         return int(batch_id)
@@ -211,19 +221,19 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
                 new = fresh.num_rows
                 self._keep_rejects_and_originals(conn, rejects, originals, source=source, run_id=run_id)
                 if reread.num_rows:
-                    for statement in sqlfiles.statements("ledger/create_stage", self.dialect):
-                        conn.exec_driver_sql(statement)
+                    for ddl in script("create_stage", self.dialect):
+                        conn.exec_driver_sql(ddl)
                     self._insert(conn, "stage_received", reread)
-                    new += conn.execute(sa.text(sqlfiles.load("ledger/insert_received"))).rowcount
+                    new += conn.execute(statement("insert_received")).rowcount
                 if after is not None:
                     after.wait()  # commit order = chunk order: the watermark never passes a gap
                 last = self._last_seq(conn, source)
                 conn.execute(
-                    sa.text(sqlfiles.load("ledger/upsert_watermark")),
+                    statement("upsert_watermark"),
                     {"source": source, "last_seq": max(last, max_seq), "reread_from": None, "run_id": run_id, "updated_at": now},
                 )
                 conn.execute(
-                    sa.text(sqlfiles.load("ledger/update_batch_progress")),
+                    statement("update_batch_progress"),
                     {"batch_id": batch_id, "rows_read": n, "rows_new": new, "rows_known": n - new - len(rejects), "max_seq": max_seq},
                 )
         except BaseException:
@@ -237,7 +247,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def _keep_rejects_and_originals(self, conn: sa.Connection, rejects: list, originals: list, *, source: str, run_id: str, surface: str = "exchange_row", table: str = "BDC_SDQR_XBXX") -> None:
         """Dead-letter refused rows (surface `exchange_row`, key source:change_seq) and keep cleaned values' originals."""
         from connectors.ledger.deadletter_store import unit_key
-        from connectors.ledger.schema import received_original
+        from connectors.ledger.schema_common import received_original
 
         for r in rejects:
             self.dead_letter(
@@ -251,10 +261,8 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         seqs = sorted({o.change_seq for o in originals})
         held = set()
         for start in range(0, len(seqs), 500):
-            held |= {tuple(r) for r in conn.execute(
-                sa.select(received_original.c.change_seq, received_original.c.part, received_original.c.field)
-                .where(received_original.c.source == source, received_original.c.change_seq.in_(seqs[start:start + 500]))
-            )}
+            held |= {tuple(r) for r in conn.execute(statement("select_originals_held", expanding=("seqs",)),
+                                                   {"source": source, "seqs": seqs[start:start + 500]})}
         rows = [
             {"source": source, "change_seq": o.change_seq, "part": part(o), "field": o.field, "original": o.value, "changes": o.changes[:64]}
             for o in originals if (o.change_seq, part(o), o.field) not in held
@@ -264,19 +272,13 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
 
     def originals(self, source: str, change_seqs: list[int]) -> list[tuple[int, str, str, bytes, str]]:
         """(change_seq, part, field, original bytes, changes) of cleaned values among `change_seqs`."""
-        from connectors.ledger.schema import received_original
-
         wanted = {int(s) for s in change_seqs}
         if not wanted:
             return []
         # One range scan over the primary key (few values are ever cleaned), filtered here:
         # a run of a million changes is not a thousand IN lists.
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(received_original.c.change_seq, received_original.c.part, received_original.c.field, received_original.c.original, received_original.c.changes)
-                .where(received_original.c.source == source, received_original.c.change_seq.between(min(wanted), max(wanted)))
-                .order_by(received_original.c.change_seq, received_original.c.part, received_original.c.field)
-            )
+            rows = conn.execute(statement("select_originals"), {"source": source, "low": min(wanted), "high": max(wanted)})
             return [tuple(r) for r in rows if int(r[0]) in wanted]
 
     def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
@@ -284,18 +286,17 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
-                sa.text(sqlfiles.load("ledger/upsert_watermark")),
+                statement("upsert_watermark"),
                 {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "run_id": run_id, "updated_at": now},
             )
-            conn.execute(extract_batch.update().where(extract_batch.c.batch_id == batch_id).values(status="success", finished_at=now))
-            row = conn.execute(sa.select(extract_batch).where(extract_batch.c.batch_id == batch_id)).mappings().one()
-            summary = {k: row[k] for k in ("batch_id", "run_id", "after_seq", "max_seq", "rows_read", "rows_new", "rows_known")}
+            conn.execute(statement("update_batch_finished"), {"batch_id": batch_id, "status": "success", "finished_at": now, "error": None})
+            summary = dict(conn.execute(statement("select_batch_summary"), {"batch_id": batch_id}).mappings().one())
             self._audit(conn, run_id, "extract", "batch_finished", "extract_batch", batch_id, summary)
         return summary
 
     def fail_batch(self, batch_id: int, *, run_id: str, error: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(extract_batch.update().where(extract_batch.c.batch_id == batch_id).values(status="failed", finished_at=utcnow(), error=error[:4000]))
+            conn.execute(statement("update_batch_finished"), {"batch_id": batch_id, "status": "failed", "finished_at": utcnow(), "error": error[:4000]})
             self._audit(conn, run_id, "extract", "batch_failed", "extract_batch", batch_id, {"error": error[:1000]})
 
     # --- reading ----------------------------------------------------------------------------
@@ -303,7 +304,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def counts(self) -> dict[str, int]:
         """Changes received, distinct records (ROWGUIDs), and changes without a ROWGUID."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.text(sqlfiles.load("ledger/select_counts"))).mappings().one()
+            row = conn.execute(statement("select_counts")).mappings().one()
         return {k: int(v) for k, v in row.items()}
 
     def run_changes(self, run_id: str, source: str) -> int:
@@ -316,14 +317,14 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         if span is None:
             return 0
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.text(sqlfiles.load("ledger/count_run_changes")), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]}).scalar_one())
+            return int(conn.execute(statement("count_run_changes"), {"run_id": run_id, "source": source, "low": span[0], "high": span[1]}).scalar_one())
 
     # --- validation ---------------------------------------------------------------------------
 
     def run_range(self, run_id: str, source: str) -> tuple[int, int] | None:
         """(low, high]: the change-sequence range a run's batches covered, or None if it extracted nothing."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.text(sqlfiles.load("ledger/select_run_range")), {"run_id": run_id, "source": source}).first()
+            row = conn.execute(statement("select_run_range"), {"run_id": run_id, "source": source}).first()
         if row is None or row[0] is None or row[1] is None:
             return None
         return int(row[0]), int(row[1])
@@ -339,7 +340,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
 
         names = ["change_seq", "OP", *(c.upper() for c in ANNEX1_COLUMNS)]
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_due_changes")),
+            rows = conn.execute(statement("select_due_changes"),
                                 {"source": source, "after": after_seq, "page_size": page_size}).fetchall()
         columns = list(zip(*rows)) if rows else [[] for _ in range(len(names) + 1)]
         table = pa.table({n: pa.array(list(c), pa.int64() if n == "change_seq" else pa.string()) for n, c in zip(names, columns)})
@@ -348,7 +349,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     def due_prior_states(self, source: str, *, low: int, high: int) -> dict[str, tuple[int, str, str]]:
         """ROWGUID -> (change_seq, op, status) in force, for the ROWGUIDs of the due changes in [low, high]."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_due_prior_states")), {"source": source, "low": low, "high": high})
+            rows = conn.execute(statement("select_due_prior_states"), {"source": source, "low": low, "high": high})
             return {r[0]: (int(r[1]), r[2], r[3]) for r in rows}
 
     def save_validation(self, *, run_id: str, source: str, verdicts, failures, summary: dict) -> None:
@@ -361,7 +362,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         verdict, ever. `validation_run` sums every page a run validated (over its attempts);
         an empty page still records the run.
         """
-        from connectors.ledger.schema import record_verdict, rule_failure, validation_run
+        from connectors.ledger.schema_cohandling import record_verdict, rule_failure
 
         now = utcnow()
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
@@ -373,18 +374,16 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
                 import pyarrow.compute as pc
 
                 low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
-                conn.execute(sa.text(sqlfiles.load("ledger/upsert_record_state")),
+                conn.execute(statement("upsert_record_state"),
                              {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
-            _add_run_counts(conn, validation_run, run_id, summary, counted=("records_in", "passed", "partial", "quarantined", "warnings"),
+            _add_run_counts(conn, "validation_run", run_id, summary, counted=("records_in", "passed", "partial", "quarantined", "warnings"),
                             stamp={"validated_at": now}, keep_first=("docs_path",))
             self._audit(conn, run_id, "validate", "run_validated", "validation_run", run_id, summary)
 
     def validation_run(self, run_id: str) -> dict:
         """The run's validation counts (every page it validated), or zeros if it validated nothing."""
-        from connectors.ledger.schema import validation_run
-
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(validation_run).where(validation_run.c.run_id == run_id)).mappings().first()
+            row = conn.execute(statement("select_validation_run"), {"run_id": run_id}).mappings().first()
         if row is None:
             return {"run_id": run_id, "records_in": 0, "passed": 0, "partial": 0, "quarantined": 0, "warnings": 0, "docs_path": None}
         return dict(row)
@@ -393,18 +392,13 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         """Quarantined record versions with every failure (all runs, or one run's), as a pandas frame."""
         import pandas as pd
 
-        where = "AND v.run_id = :run_id" if run_id is not None else ""
-        query = sa.text(sqlfiles.load("ledger/select_quarantine").replace("/*run_filter*/", where))
         with self.engine.connect() as conn:
-            rows = conn.execute(query, {"run_id": run_id}).mappings().all()
+            rows = conn.execute(statement("select_quarantine"), {"run_id": run_id}).mappings().all()
         return pd.DataFrame(rows)
 
     def audit_trail(self, run_id: str | None = None) -> list[dict]:
-        query = sa.select(audit_log).order_by(audit_log.c.audit_id)
-        if run_id is not None:
-            query = query.where(audit_log.c.run_id == run_id)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_audit_trail"), {"run_id": run_id}).mappings()]
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -412,7 +406,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     # --- internals --------------------------------------------------------------------------
 
     def _last_seq(self, conn: sa.Connection, source: str) -> int:
-        row = conn.execute(sa.text(sqlfiles.load("ledger/select_watermark")), {"source": source}).first()
+        row = conn.execute(statement("select_watermark"), {"source": source}).first()
         return int(row[0]) if row else 0
 
     def _insert(self, conn: sa.Connection, table: str, rows, names: tuple[str, ...] | list[str] = RECEIVED_COLUMNS) -> None:
@@ -443,7 +437,7 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
     @staticmethod
     def _audit(conn, run_id, actor, action, object_type, object_id, detail) -> None:
         conn.execute(
-            audit_log.insert(),
+            statement("insert_audit"),
             {
                 "at": utcnow(), "run_id": run_id, "actor": actor, "action": action, "object_type": object_type,
                 "object_id": None if object_id is None else str(object_id),
@@ -452,19 +446,20 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         )
 
 
-def _add_run_counts(conn, table, run_id: str, summary: dict, *, counted: tuple[str, ...], stamp: dict, keep_first: tuple[str, ...] = ()) -> None:
+def _add_run_counts(conn, table: str, run_id: str, summary: dict, *, counted: tuple[str, ...], stamp: dict, keep_first: tuple[str, ...] = ()) -> None:
     """Add one page's counts to a run's row of `table` (validation_run, remote_validation_run), or start it.
 
     The other summary values (as_of, ...) are taken from the page when it has them; those in
     `keep_first` (the run's first Data Docs) only while the run has none."""
-    row = conn.execute(sa.select(table).where(table.c.run_id == run_id)).mappings().first()
-    values = {k: v for k, v in summary.items() if k in table.c}
+    columns = metadata.tables[table].c
+    row = conn.execute(statement(f"select_{table}"), {"run_id": run_id}).mappings().first()
+    values = {k: v for k, v in summary.items() if k in columns}
     if row is None:
-        conn.execute(table.insert(), {**values, **stamp, "run_id": run_id})
+        conn.execute(statement(f"insert_{table}"), {c.name: None for c in columns} | values | stamp | {"run_id": run_id})
         return
     update = {k: int(row[k] or 0) + int(values.get(k) or 0) for k in counted}
     update.update({k: v for k, v in values.items() if k not in counted and v is not None and (k not in keep_first or row[k] is None)})
-    conn.execute(table.update().where(table.c.run_id == run_id).values(**update, **stamp))
+    conn.execute(statement(f"update_{table}"), dict(row) | update | stamp)
 
 
 def _with_constants(table, **constants):

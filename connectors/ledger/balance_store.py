@@ -1,11 +1,12 @@
 """The lifetime balance's reads (part of `Ledger`): per surface, every unit the ledger holds in
 exactly one state, counted over the whole ledger.
 
-Each surface has two statements under sql/ledger/: `balance_units_<surface>` gives every unit
+Each surface has two statements under sql/ledger/common/: `balance_units_<surface>` gives every unit
 with its state and since when (columns unit, ref, state, since), and `balance_totals_<surface>`
 counts the units on their own (`received`) beside what must never be (every other column: a
 verdict without its change, a delivery without its version, ...), so the states are checked
-against an independent count, not against themselves. The arithmetic is transforms/common/balance.py.
+against an independent count, not against themselves. `balance_states` and `balance_oldest` read
+any surface's units as their derived table (statements.nested). The arithmetic is transforms/common/balance.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
+from connectors.ledger.statements import nested, statement
 
 BALANCE_SURFACES: tuple[str, ...] = (
     "exchange_change", "work_order", "remote_package", "registry_form", "remote_checklist", "result_file", "result_feed", "package_event",
@@ -30,13 +31,9 @@ class BalanceStore:
     def balance_counts(self, surface: str, *, stale_before: datetime) -> tuple[dict[str, int], dict[str, tuple[int, datetime | None, int]]]:
         """(totals, states) of one surface: totals = {"received": n, <check>: n, ...}; states =
         {state: (units, oldest since, units since before `stale_before`)} — one snapshot on PostgreSQL."""
-        units = sqlfiles.load(f"ledger/balance_units_{_surface(surface)}")
-        grouped = sa.text(
-            "SELECT state, count(*) AS n, min(since) AS oldest, sum(CASE WHEN since < :stale_before THEN 1 ELSE 0 END) AS stale "
-            f"FROM ({units}) u GROUP BY state"  # the surface's statement file, no value: values are bound
-        ).bindparams(sa.bindparam("stale_before", type_=sa.DateTime)).columns(state=sa.String, n=sa.BigInteger, oldest=sa.DateTime, stale=sa.BigInteger)
+        grouped = nested("balance_states", f"balance_units_{_surface(surface)}")
         with self._snapshot() as conn:
-            totals = {k: int(v or 0) for k, v in conn.execute(sa.text(sqlfiles.load(f"ledger/balance_totals_{surface}"))).mappings().one().items()}
+            totals = {k: int(v or 0) for k, v in conn.execute(statement(f"balance_totals_{surface}")).mappings().one().items()}
             states = {r.state: (int(r.n), r.oldest, int(r.stale or 0)) for r in conn.execute(grouped, {"stale_before": stale_before})}
         return totals, states
 
@@ -44,12 +41,7 @@ class BalanceStore:
         """The oldest units of `surface` in `states` since before `before`: unit, ref, state, since (oldest first)."""
         if not states:
             return []
-        units = sqlfiles.load(f"ledger/balance_units_{_surface(surface)}")
-        query = sa.text(
-            f"SELECT unit, ref, state, since FROM ({units}) u "  # the surface's statement file, no value: values are bound
-            "WHERE state IN :states AND since < :before ORDER BY since LIMIT :limit"
-        ).bindparams(sa.bindparam("states", expanding=True), sa.bindparam("before", type_=sa.DateTime)).columns(
-            unit=sa.String, ref=sa.String, state=sa.String, since=sa.DateTime)
+        query = nested("balance_oldest", f"balance_units_{_surface(surface)}", expanding=("states",))
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query, {"states": states, "before": before, "limit": limit}).mappings()]
 

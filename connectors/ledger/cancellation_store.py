@@ -17,8 +17,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
-from connectors.ledger.schema import cancel_batch, delivery, work_order, work_order_cancel, work_order_version
+from connectors.ledger.schema_cohandling import work_order_cancel
+from connectors.ledger.statements import statement
 
 _CHUNK = 500
 
@@ -35,17 +35,13 @@ class CancelStore:
         version of it; the version in force was settled by a cancellation (final)."""
         keys = sorted({g for g in rowguids if isinstance(g, str)})
         flags: dict[tuple[str, str], tuple[bool, bool]] = {}
-        query = sa.text(sqlfiles.load("ledger/select_at_receiver")).bindparams(sa.bindparam("rowguids", expanding=True))
+        query = statement("select_at_receiver", expanding=("rowguids",))
         with self.engine.connect() as conn:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start:start + _CHUNK]
                 for rowguid, utility in conn.execute(query, {"rowguids": chunk}):
                     flags[(rowguid, utility)] = (True, False)
-                c, w = work_order_cancel, work_order
-                settled = conn.execute(
-                    sa.select(w.c.rowguid, w.c.utility).distinct()
-                    .join(c, sa.and_(c.c.rowguid == w.c.rowguid, c.c.utility == w.c.utility, c.c.cause_version == w.c.version))
-                    .where(w.c.rowguid.in_(chunk), w.c.status.in_(("cancelled", "cancel_refused"))))
+                settled = conn.execute(statement("select_cancel_settled", expanding=("rowguids",)), {"rowguids": chunk})
                 for rowguid, utility in settled:
                     flags[(rowguid, utility)] = (flags.get((rowguid, utility), (False, False))[0], True)
         return flags
@@ -59,11 +55,9 @@ class CancelStore:
         from transforms.cohandling.workorder_routing import plan_cancellations
 
         with self.engine.begin() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_cancel_candidates")))
+            result = conn.execute(statement("select_cancel_candidates"))
             rows = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            told = pd.DataFrame(conn.execute(sa.select(work_order_cancel.c.rowguid, work_order_cancel.c.utility, work_order_cancel.c.version,
-                                                       work_order_cancel.c.destination)).fetchall(),
-                                columns=["rowguid", "utility", "version", "destination"])
+            told = pd.DataFrame(conn.execute(statement("select_cancels_told")).fetchall(), columns=["rowguid", "utility", "version", "destination"])
             planned = pd.DataFrame()
             if len(rows):
                 held = rows[["rowguid", "utility", "version", "channel", "destination"]]
@@ -84,14 +78,11 @@ class CancelStore:
                 for p in account.itertuples(index=False):
                     groups.setdefault((p.destination, formats.get((p.rowguid, p.utility, int(p.version))) or "csv"), []).append(p)
                 for (destination, file_format), items in sorted(groups.items()):
-                    batch_id = conn.execute(cancel_batch.insert().returning(cancel_batch.c.batch_id), {
-                        "run_id": run_id, "destination": destination, "name": "-", "file_format": file_format, "records": len(items),
-                        "status": "planned", "attempts": 0, "created_at": now, "updated_at": now}).scalar_one()
-                    conn.execute(cancel_batch.update().where(cancel_batch.c.batch_id == batch_id).values(name=f"XBCX{day:%Y%m%d}_{batch_id:08d}"))
-                    conn.execute(work_order_cancel.update().where(
-                        work_order_cancel.c.rowguid == sa.bindparam("r"), work_order_cancel.c.utility == sa.bindparam("u"),
-                        work_order_cancel.c.version == sa.bindparam("v")).values(batch_id=batch_id),
-                        [{"r": p.rowguid, "u": p.utility, "v": int(p.version)} for p in items])
+                    batch_id = conn.execute(statement("insert_cancel_batch"), {
+                        "run_id": run_id, "destination": destination, "file_format": file_format, "records": len(items), "now": now}).scalar_one()
+                    conn.execute(statement("update_cancel_batch_name"), {"batch_id": batch_id, "name": f"XBCX{day:%Y%m%d}_{batch_id:08d}"})
+                    conn.execute(statement("update_cancel_batch_assignment"),
+                                 [{"r": p.rowguid, "u": p.utility, "v": int(p.version), "batch_id": batch_id} for p in items])
                     batches += 1
                 # A work order withdrawn or dropped while routing did not know a receiver held it: it waits for the message too.
                 causes = planned[planned["reason_code"] != "DESTINATION_CHANGED"]
@@ -108,29 +99,26 @@ class CancelStore:
 
     def open_cancel_batches(self) -> list[dict]:
         """Account-mode cancellation batches not yet published, oldest first."""
-        query = sa.select(cancel_batch).where(cancel_batch.c.status.in_(("planned", "pending"))).order_by(cancel_batch.c.batch_id)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_open_cancel_batches")).mappings()]
 
     def cancel_batch_items(self, batch_id: int) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_cancel_batch_items")), {"batch_id": batch_id}).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_cancel_batch_items"), {"batch_id": batch_id}).mappings()]
 
     def fix_cancel_batch_hash(self, batch_id: int, sha256: str) -> str:
         """The cancellation batch's manifest hash: set at its first render, returned unchanged after."""
         with self.engine.begin() as conn:
-            current = conn.execute(sa.select(cancel_batch.c.sha256).where(cancel_batch.c.batch_id == batch_id)).scalar_one()
+            current = conn.execute(statement("select_cancel_batch_hash"), {"batch_id": batch_id}).scalar_one()
             if current is None:
-                conn.execute(cancel_batch.update().where(cancel_batch.c.batch_id == batch_id).values(sha256=sha256))
+                conn.execute(statement("update_cancel_batch_hash"), {"batch_id": batch_id, "sha256": sha256})
                 return sha256
             return current
 
     def pending_http_cancels(self) -> list[dict]:
         """HTTP cancellations not yet answered, by destination."""
-        c = work_order_cancel
-        query = sa.select(c).where(c.c.status == "pending", c.c.channel.in_(("system", "grid"))).order_by(c.c.destination, c.c.rowguid, c.c.utility)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_pending_http_cancels")).mappings()]
 
     # --- what happened ---------------------------------------------------------------------------
 
@@ -139,14 +127,12 @@ class CancelStore:
         """A cancellation batch attempt: published (its cancellations done: the institution has them) or still pending / failed."""
         status = "delivered" if published else "failed" if permanent else "pending"
         with self.engine.begin() as conn:
-            conn.execute(cancel_batch.update().where(cancel_batch.c.batch_id == batch_id).values(
-                status=status, attempts=cancel_batch.c.attempts + 1, last_error=error, updated_at=now, delivered_at=now if published else None))
-            values = {"attempts": work_order_cancel.c.attempts + 1, "last_error": error, "updated_at": now}
+            attempt = {"batch_id": batch_id, "last_error": error, "now": now}
+            conn.execute(statement("update_cancel_batch_attempt"), attempt | {"status": status, "delivered_at": now if published else None})
             if published:
-                values |= {"status": "cancelled", "cancelled_at": now, "receipt": json.dumps(receipt, ensure_ascii=False) if receipt else None}
-            elif permanent:
-                values |= {"status": "refused"}
-            conn.execute(work_order_cancel.update().where(work_order_cancel.c.batch_id == batch_id, work_order_cancel.c.status == "pending").values(**values))
+                conn.execute(statement("update_cancels_of_batch_published"), attempt | {"receipt": json.dumps(receipt, ensure_ascii=False) if receipt else None})
+            else:
+                conn.execute(statement("update_cancels_of_batch_attempt"), attempt | {"status": "refused" if permanent else "pending"})
             self._settle(conn)
             self._audit(conn, run_id, "deliver", f"cancel_batch_{status}", "cancel_batch", batch_id, {"error": error, "receipt": receipt})
 
@@ -167,12 +153,9 @@ class CancelStore:
             params.append({"k": o["idempotency_key"], "s": status, "n": o.get("attempts") or 0, "now": now,
                            "e": None if status == "cancelled" and o["status"] == "delivered" else f"{o.get('code') or ''} {o.get('reason') or ''}".strip() or None,
                            "receipt": json.dumps({"receipt_id": o.get("receipt_id"), "code": o.get("code")}) if status != "pending" else None,
-                           "at": now if status == "cancelled" else None})
-        c = work_order_cancel
+                           "cancelled_at": now if status == "cancelled" else None})
         with self.engine.begin() as conn:
-            conn.execute(c.update().where(c.c.idempotency_key == sa.bindparam("k"), c.c.status == "pending").values(
-                status=sa.bindparam("s"), attempts=c.c.attempts + sa.bindparam("n"), last_error=sa.bindparam("e"),
-                receipt=sa.bindparam("receipt"), cancelled_at=sa.bindparam("at"), updated_at=sa.bindparam("now")), params)
+            conn.execute(statement("update_http_cancel"), params)
             self._settle(conn)
             self._audit(conn, run_id, "deliver", "http_cancels_sent", "work_order_cancel", destination, {"destination": destination, **counts})
         return counts
@@ -180,20 +163,18 @@ class CancelStore:
     def cancellation_counts(self) -> dict[tuple[str, str], int]:
         """(channel, status) -> cancellations."""
         with self.engine.connect() as conn:
-            return {(r[0], r[1]): int(r[2]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_cancel_counts")))}
+            return {(r[0], r[1]): int(r[2]) for r in conn.execute(statement("select_cancel_counts"))}
 
     def cancellations(self) -> list[dict]:
         with self.engine.connect() as conn:
-            c = work_order_cancel
-            return [dict(r) for r in conn.execute(sa.select(c).order_by(c.c.rowguid, c.c.utility, c.c.version)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_cancellations")).mappings()]
 
     def in_force_at_receivers(self) -> set[tuple[str, str, str, int]]:
         """(destination, ROWGUID, utility, version) each receiver should hold now: per receiver the latest version
         delivered there, unless a cancellation of it (or of a later one) was sent there and confirmed."""
-        d, c = delivery, work_order_cancel
         with self.engine.connect() as conn:
-            delivered = conn.execute(sa.select(d.c.destination, d.c.rowguid, d.c.utility, d.c.version).where(d.c.status == "delivered")).all()
-            told = conn.execute(sa.select(c.c.destination, c.c.rowguid, c.c.utility, c.c.version).where(c.c.status == "cancelled")).all()
+            delivered = conn.execute(statement("select_delivered_at_receivers")).all()
+            told = conn.execute(statement("select_cancelled_at_receivers")).all()
         latest: dict[tuple[str, str, str], int] = {}
         for dest, rowguid, utility, version in delivered:
             latest[(dest, rowguid, utility)] = max(latest.get((dest, rowguid, utility), 0), int(version))
@@ -208,16 +189,16 @@ class CancelStore:
     def _set_work_order_status(conn, keys: list[dict], *, only: tuple[str, ...]) -> None:
         if not keys:
             return
-        for table in (work_order, work_order_version):
-            conn.execute(table.update().where(table.c.rowguid == sa.bindparam("r"), table.c.utility == sa.bindparam("u"),
-                                              table.c.version == sa.bindparam("v"), sa.or_(*(table.c.status == s for s in only)))
-                         .values(status=sa.bindparam("s")), keys)
+        if not 1 <= len(only) <= 2:
+            raise ValueError(f"a work order leaves one or two states here, not {only!r}")
+        states = {"from_1": only[0], "from_2": only[-1]}
+        for name in ("update_work_order_cancel_status", "update_work_order_version_cancel_status"):
+            conn.execute(statement(name), [k | states for k in keys])
 
     def _settle(self, conn) -> int:
         """Work orders `cancel_pending` whose cancellations are all answered: `cancelled`, or `cancel_refused` when a receiver
         had already handled it. One that no receiver turned out to hold (its send failed for good): withdrawn / cancelled."""
-        w, c = work_order, work_order_cancel
-        waiting = conn.execute(sa.select(w.c.rowguid, w.c.utility, w.c.version, w.c.reason_code).where(w.c.status == "cancel_pending")).all()
+        waiting = conn.execute(statement("select_cancel_pending_work_orders")).all()
         if not waiting:
             return 0
         updates = []
@@ -225,10 +206,9 @@ class CancelStore:
             chunk = waiting[start:start + _CHUNK]
             guids = sorted({r[0] for r in chunk})
             cancels: dict[tuple[str, str], list] = {}
-            for row in conn.execute(sa.select(c.c.rowguid, c.c.utility, c.c.cause_version, c.c.status).where(c.c.rowguid.in_(guids))):
+            for row in conn.execute(statement("select_cancels_of", expanding=("rowguids",)), {"rowguids": guids}):
                 cancels.setdefault((row[0], row[1]), []).append(row)
-            maybe_out = {(r[0], r[1]) for r in conn.execute(
-                sa.select(delivery.c.rowguid, delivery.c.utility).where(delivery.c.rowguid.in_(guids), delivery.c.status == "pending"))}
+            maybe_out = {(r[0], r[1]) for r in conn.execute(statement("select_pending_deliveries_of", expanding=("rowguids",)), {"rowguids": guids})}
             for rowguid, utility, version, reason_code in chunk:
                 mine = cancels.get((rowguid, utility), [])
                 if any(r[3] == "pending" for r in mine):

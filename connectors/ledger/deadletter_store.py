@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import dead_letter
+from connectors.ledger.schema_common import dead_letter
+from connectors.ledger.statements import statement
 
 DEAD_LETTER_PAYLOAD_MAX = 1 << 20  # 1 MiB of a unit is kept; a larger one keeps its size and hash
 _KEY_MAX = 250  # the unit_key column; longer keys are hashed
@@ -66,15 +67,9 @@ class DeadLetterStore:
                 )
         key = _clip_key(unit_key)
         now = _now()
-        held = conn.execute(
-            sa.select(dead_letter.c.dl_id).where(dead_letter.c.surface == surface, dead_letter.c.unit_key == key)
-        ).scalar()
+        held = conn.execute(statement("select_dead_letter_id"), {"surface": surface, "unit_key": key}).scalar()
         if held is not None:
-            conn.execute(
-                dead_letter.update()
-                .where(dead_letter.c.dl_id == held)
-                .values(last_seen_at=now, seen_count=dead_letter.c.seen_count + 1)
-            )
+            conn.execute(statement("update_dead_letter_seen"), {"dl_id": held, "now": now})
             return False
         data = payload.encode("utf-8", errors="surrogatepass") if isinstance(payload, str) else payload
         conn.execute(
@@ -93,10 +88,7 @@ class DeadLetterStore:
     def is_dead_lettered(self, surface: str, unit_key: str) -> bool:
         """Whether this unit is already held (open or resolved): a surface does not try it again."""
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.count()).select_from(dead_letter)
-                .where(dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key))
-            ).scalar_one() > 0
+            return conn.execute(statement("count_dead_letters_of_unit"), {"surface": surface, "unit_key": _clip_key(unit_key)}).scalar_one() > 0
 
     def resolve_dead_letters(self, surface: str, unit_keys: list[str], *, resolution: str, conn: sa.Connection | None = None) -> int:
         """Mark open dead letters resolved (a corrected unit entered, or an operator decided); returns how many."""
@@ -108,37 +100,27 @@ class DeadLetterStore:
         keys = [_clip_key(k) for k in unit_keys]
         done = 0
         for start in range(0, len(keys), 500):
-            done += conn.execute(
-                dead_letter.update()
-                .where(dead_letter.c.surface == surface, dead_letter.c.unit_key.in_(keys[start:start + 500]), dead_letter.c.status == "open")
-                .values(status="resolved", resolved_at=_now(), resolution=resolution)
-            ).rowcount
+            done += conn.execute(statement("update_dead_letters_resolved", expanding=("keys",)),
+                                 {"surface": surface, "keys": keys[start:start + 500], "now": _now(), "resolution": resolution}).rowcount
         return done
 
     def dead_letters(self, surface: str | None = None, *, status: str | None = "open"):
         """Dead letters as a DataFrame (without payloads), newest first."""
         import pandas as pd
 
-        columns = [c for c in dead_letter.c if c.name != "payload"]
-        query = sa.select(*columns).order_by(dead_letter.c.dl_id.desc())
-        if surface is not None:
-            query = query.where(dead_letter.c.surface == surface)
-        if status is not None:
-            query = query.where(dead_letter.c.status == status)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        return pd.DataFrame(rows, columns=[c.name for c in columns])
+            rows = conn.execute(statement("select_dead_letters"), {"surface": surface, "status": status}).mappings().all()
+        return pd.DataFrame(rows, columns=[c.name for c in dead_letter.c if c.name != "payload"])
 
     def dead_letter_payload(self, dl_id: int) -> bytes | None:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(dead_letter.c.payload).where(dead_letter.c.dl_id == dl_id)).scalar()
+            return conn.execute(statement("select_dead_letter_payload"), {"dl_id": dl_id}).scalar()
 
     def dead_letter_counts(self) -> dict[str, dict[str, int]]:
         """{surface: {"open": n, "resolved": n}} over the whole ledger."""
-        query = sa.select(dead_letter.c.surface, dead_letter.c.status, sa.func.count()).group_by(dead_letter.c.surface, dead_letter.c.status)
         out: dict[str, dict[str, int]] = {}
         with self.engine.connect() as conn:
-            for surface, status, n in conn.execute(query):
+            for surface, status, n in conn.execute(statement("select_dead_letter_counts")):
                 out.setdefault(surface, {"open": 0, "resolved": 0})[status] = int(n)
         return out
 

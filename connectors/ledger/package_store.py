@@ -23,18 +23,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
 from connectors.ledger.registry_store import FormIssueCounts
-from connectors.ledger.schema import (
-    remote_checklist,
-    remote_checklist_form,
-    remote_checklist_form_issue,
-    remote_checklist_item,
-    remote_failure,
-    remote_package_state,
-    remote_validation_run,
-    remote_verdict,
-)
+from connectors.ledger.schema_remote import remote_checklist_form_issue, remote_checklist_item, remote_failure, remote_verdict
+from connectors.ledger.statements import statement
 
 PACKAGE_LOAD_COLUMNS = ("source", "change_seq", "change_time", "op", "bwid", "sqbh", "sjdwdm", "sjdwmc", "sjxzqh", "sjsj", "sjry", "ywlx", "bdcdyh",
                         "bdcqzh", "zl", "xzqh", "run_id", "received_at")
@@ -81,7 +72,7 @@ class RemoteStore:
 
     def checklist_form_by_hash(self, sha256: str) -> dict | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(remote_checklist_form).where(remote_checklist_form.c.sha256 == sha256)).mappings().first()
+            row = conn.execute(statement("select_checklist_form_by_hash"), {"sha256": sha256}).mappings().first()
         return dict(row) if row else None
 
     def apply_checklist_form(self, parsed, *, sha256: str, effective: datetime, loaded_at: datetime) -> ChecklistSummary:
@@ -92,13 +83,12 @@ class RemoteStore:
 
         summary = ChecklistSummary(None, parsed.file, issues=list(parsed.issues))
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(remote_checklist_form.c.form_id).where(remote_checklist_form.c.sha256 == sha256)).first():
+            if conn.execute(statement("select_checklist_form_by_hash"), {"sha256": sha256}).first():
                 summary.already_loaded = True
                 return summary
             form_id = int(conn.execute(
-                remote_checklist_form.insert().returning(remote_checklist_form.c.form_id),
-                {"file_name": parsed.file, "sha256": sha256, "city_code": parsed.city_code, "effective": effective, "loaded_at": loaded_at,
-                 "lists_loaded": 0, "added": 0, "changed": 0, "unchanged": 0, "errors": 0, "warnings": 0},
+                statement("insert_checklist_form"),
+                {"file_name": parsed.file, "sha256": sha256, "city_code": parsed.city_code, "effective": effective, "loaded_at": loaded_at},
             ).scalar_one())
             summary.form_id = form_id
             groups = checklist_groups(parsed.rows)
@@ -124,10 +114,10 @@ class RemoteStore:
                 if prev is None:
                     summary.added.append(f"{label} ({len(items)})")
                 else:
-                    conn.execute(remote_checklist.update().where(remote_checklist.c.version_id == prev["version_id"]).values(valid_to=effective))
+                    conn.execute(statement("update_checklist_closed"), {"version_id": prev["version_id"], "valid_to": effective})
                     summary.changed.append(f"{label}: " + _describe_change(prev["items"], items))
                 version_id = conn.execute(
-                    remote_checklist.insert().returning(remote_checklist.c.version_id),
+                    statement("insert_checklist"),
                     {"xzqh": xzqh, "business_type": business_type, "items": len(items), "valid_from": effective, "valid_to": valid_to, "form_id": form_id},
                 ).scalar_one()
                 conn.execute(remote_checklist_item.insert(), [
@@ -135,10 +125,10 @@ class RemoteStore:
                      "paper_original": r["paper_original"], "position": n, "source_row": r["row"]}
                     for n, r in enumerate(rows, start=1)
                 ])
-            conn.execute(remote_checklist_form.update().where(remote_checklist_form.c.form_id == form_id).values(
-                lists_loaded=summary.lists_loaded, added=len(summary.added), changed=len(summary.changed), unchanged=summary.unchanged,
-                errors=summary.errors, warnings=summary.warnings,
-            ))
+            conn.execute(statement("update_checklist_form_counts"), {
+                "form_id": form_id, "lists_loaded": summary.lists_loaded, "added": len(summary.added), "changed": len(summary.changed),
+                "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings,
+            })
             if summary.issues:
                 conn.execute(remote_checklist_form_issue.insert(), [
                     {"form_id": form_id, "seq": n, "sheet": i.sheet, "row_number": i.row, "column_name": i.column, "severity": i.severity,
@@ -153,18 +143,10 @@ class RemoteStore:
         if not keys:
             return {}
         counties = sorted({k[0] for k in keys})
-        query = (
-            sa.select(remote_checklist.c.version_id, remote_checklist.c.xzqh, remote_checklist.c.business_type, remote_checklist.c.valid_from,
-                      remote_checklist.c.valid_to, remote_checklist_item.c.material_code, remote_checklist_item.c.material_name,
-                      remote_checklist_item.c.required, remote_checklist_item.c.paper_original)
-            .join(remote_checklist_item, remote_checklist_item.c.version_id == remote_checklist.c.version_id)
-            .where(remote_checklist.c.xzqh.in_(counties))
-            .order_by(remote_checklist.c.valid_from, remote_checklist.c.version_id)
-        )
         versions: dict[int, dict] = {}
         out: dict[tuple[str, str], list[dict]] = {}
         wanted = set(keys)
-        for r in conn.execute(query).mappings():
+        for r in conn.execute(statement("select_checklist_timelines", expanding=("counties",)), {"counties": counties}).mappings():
             key = (r["xzqh"], r["business_type"])
             if key not in wanted:
                 continue
@@ -182,7 +164,7 @@ class RemoteStore:
         from transforms.remote.package_rules import CHECKLIST_COLUMNS
 
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(sqlfiles.load("ledger/select_remote_checklists"))).fetchall()
+            rows = conn.execute(statement("select_remote_checklists")).fetchall()
         frame = pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
         for column in ("valid_from", "valid_to"):
             frame[column] = pd.to_datetime(frame[column])
@@ -193,18 +175,14 @@ class RemoteStore:
     def checklist_history(self, xzqh: str, business_type: str) -> list[dict]:
         """Every version of one county's list for one business type, oldest first, each with its items."""
         with self.engine.connect() as conn:
-            versions = [dict(r) for r in conn.execute(
-                sa.select(remote_checklist).where(remote_checklist.c.xzqh == xzqh, remote_checklist.c.business_type == business_type)
-                .order_by(remote_checklist.c.valid_from, remote_checklist.c.version_id)).mappings()]
+            versions = [dict(r) for r in conn.execute(statement("select_checklist_versions"), {"xzqh": xzqh, "business_type": business_type}).mappings()]
             for v in versions:
-                v["item_rows"] = [dict(r) for r in conn.execute(
-                    sa.select(remote_checklist_item).where(remote_checklist_item.c.version_id == v["version_id"]).order_by(remote_checklist_item.c.position)).mappings()]
+                v["item_rows"] = [dict(r) for r in conn.execute(statement("select_checklist_items"), {"version_id": v["version_id"]}).mappings()]
         return versions
 
     def checklist_form_issues(self, form_id: int) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(remote_checklist_form_issue).where(remote_checklist_form_issue.c.form_id == form_id)
-                                                  .order_by(remote_checklist_form_issue.c.seq)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_checklist_form_issues"), {"form_id": form_id}).mappings()]
 
     # --- packages -----------------------------------------------------------------------------
 
@@ -222,7 +200,7 @@ class RemoteStore:
         with self.engine.begin() as conn:
             # Refused package versions and the originals of cleaned values, with the chunk (connectors/ledger/__init__.py).
             self._keep_rejects_and_originals(conn, list(rejects), list(originals), source=source, run_id=run_id, surface="package_row", table="BDC_YDDS_BWXX")
-            held = {int(r[0]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_remote_held_seqs")),
+            held = {int(r[0]) for r in conn.execute(statement("select_remote_held_seqs"),
                                                     {"source": source, "low": chunk.low + 1, "high": chunk.high})}
 
             def fresh(table):
@@ -237,11 +215,11 @@ class RemoteStore:
                 table = table.append_column("source", pa.array([source] * table.num_rows, pa.string()))
                 self._insert(conn, name, table, ["source", *(c for c in table.column_names if c != "source")])
             last = self._last_seq(conn, source)
-            conn.execute(sa.text(sqlfiles.load("ledger/upsert_watermark")),
+            conn.execute(statement("upsert_watermark"),
                          {"source": source, "last_seq": max(last, chunk.high), "reread_from": None, "run_id": run_id, "updated_at": received_at})
             if batch_id is not None:
                 read = chunk.num_packages + len(rejects)
-                conn.execute(sa.text(sqlfiles.load("ledger/update_batch_progress")),
+                conn.execute(statement("update_batch_progress"),
                              {"batch_id": batch_id, "rows_read": read, "rows_new": packages.num_rows, "rows_known": chunk.num_packages - packages.num_rows, "max_seq": chunk.high})
         return PackagesLoaded(chunk.num_packages, packages.num_rows, chunk.high)
 
@@ -253,14 +231,14 @@ class RemoteStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_due_remote_packages")),
+            result = conn.execute(statement("select_due_remote_packages"),
                                   {"source": source, "after": after_seq, "page_size": page_size})
             packages = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
             frames = [packages]
             low = int(packages["CHANGE_SEQ"].min()) if len(packages) else 0
             high = int(packages["CHANGE_SEQ"].max()) if len(packages) else -1
             for name in ("select_due_remote_applicants", "select_due_remote_materials"):
-                result = conn.execute(sa.text(sqlfiles.load(f"ledger/{name}")), {"source": source, "low": low, "high": high})
+                result = conn.execute(statement(name), {"source": source, "low": low, "high": high})
                 frames.append(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
         for frame in frames:
             frame["CHANGE_SEQ"] = frame["CHANGE_SEQ"].astype("int64")
@@ -269,7 +247,7 @@ class RemoteStore:
     def remote_known_bwids(self, source: str = "remote") -> set[str]:
         """BWIDs validated versions already took as new packages (a second new package under one is a duplicate)."""
         with self.engine.connect() as conn:
-            return {r[0] for r in conn.execute(sa.text(sqlfiles.load("ledger/select_remote_known_bwids")), {"source": source})}
+            return {r[0] for r in conn.execute(statement("select_remote_known_bwids"), {"source": source})}
 
     # --- verdicts -----------------------------------------------------------------------------
 
@@ -295,16 +273,16 @@ class RemoteStore:
                 import pyarrow.compute as pc
 
                 low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
-                conn.execute(sa.text(sqlfiles.load("ledger/upsert_remote_package_state")),
+                conn.execute(statement("upsert_remote_package_state"),
                              {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
-            _add_run_counts(conn, remote_validation_run, run_id, summary, counted=("packages_in", "passed", "returned", "withdrawn", "warnings"),
+            _add_run_counts(conn, "remote_validation_run", run_id, summary, counted=("packages_in", "passed", "returned", "withdrawn", "warnings"),
                             stamp={"validated_at": now})
             self._audit(conn, run_id, "remote", "packages_validated", "remote_validation_run", run_id, summary)
 
     def remote_validation_run(self, run_id: str) -> dict:
         """A run's package counts (every page it validated): as_of, packages_in, passed, returned, withdrawn, warnings."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(remote_validation_run).where(remote_validation_run.c.run_id == run_id)).mappings().first()
+            row = conn.execute(statement("select_remote_validation_run"), {"run_id": run_id}).mappings().first()
         if row is None:
             return {"as_of": None, "packages_in": 0, "passed": 0, "returned": 0, "withdrawn": 0, "warnings": 0}
         return {k: row[k] for k in ("as_of", "packages_in", "passed", "returned", "withdrawn", "warnings")}
@@ -312,7 +290,7 @@ class RemoteStore:
     def remote_counts(self) -> dict[str, int]:
         """Package versions received, verdicts by status, BWIDs with a version in force."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.text(sqlfiles.load("ledger/select_remote_counts"))).mappings().one()
+            row = conn.execute(statement("select_remote_counts")).mappings().one()
         return {k: int(v) for k, v in row.items()}
 
     def remote_returns(self, run_id: str):
@@ -320,20 +298,17 @@ class RemoteStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_remote_returns")), {"run_id": run_id})
+            result = conn.execute(statement("select_remote_returns"), {"run_id": run_id})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def remote_verdicts(self, run_id: str | None = None) -> list[dict]:
-        query = sa.select(remote_verdict).order_by(remote_verdict.c.change_seq)
-        if run_id is not None:
-            query = query.where(remote_verdict.c.run_id == run_id)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_remote_verdicts"), {"run_id": run_id}).mappings()]
 
     def remote_package_state(self, bwid: str) -> dict | None:
         """The version in force of one package (by BWID), or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(remote_package_state).where(remote_package_state.c.bwid == bwid)).mappings().first()
+            row = conn.execute(statement("select_remote_package_state"), {"bwid": bwid}).mappings().first()
         return dict(row) if row else None
 
 

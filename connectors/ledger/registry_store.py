@@ -13,14 +13,14 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema import county_opening, institution, registry_form, registry_form_issue
+from connectors.ledger.schema_registry import county_opening, registry_form_issue
+from connectors.ledger.statements import statement
 
 # What makes an institution version different from the one in force.
 INSTITUTION_FIELDS = (
     "xzqh", "utility", "name", "channel", "file_format", "service_phone", "contact_name", "contact_mobile", "contact_landline", "informed",
 )
 OPENING_FIELDS = ("open_date", "gas", "heat", "water")
-UTILITY_ZH = {"water": "供水", "gas": "燃气", "heat": "供热"}
 
 
 class FormIssueCounts:
@@ -63,23 +63,6 @@ class FormSummary(FormIssueCounts):
                 f"错误{self.errors}，提示{self.warnings}")
 
 
-def drop_account(code: str) -> str:
-    """The SFTP drop account of an account-mode institution: `xb` (协办) + its code in lower case."""
-    return "xb" + code.lower()
-
-
-def delivery_settings(code: str, channel: str, xzqh: str) -> tuple[str | None, str | None]:
-    """(SFTP drop account, county endpoint connection id) an institution's channel needs.
-
-    Account mode: the drop account is `xb` + the institution code in lower case (a valid
-    Unix user name: it starts with a letter; 20 characters). System mode: the county system's
-    Airflow connection `county_system_<XZQH>`.
-    """
-    if channel == "account":
-        return drop_account(code), None
-    return None, f"county_system_{xzqh}"
-
-
 class RegistryStore:
     """Mixed into `Ledger`: load forms into the registry, read it as of a time."""
 
@@ -87,7 +70,7 @@ class RegistryStore:
 
     def form_by_hash(self, sha256: str) -> dict | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(registry_form).where(registry_form.c.sha256 == sha256)).mappings().first()
+            row = conn.execute(statement("select_registry_form_by_hash"), {"sha256": sha256}).mappings().first()
         return dict(row) if row else None
 
     def apply_form(self, parsed, *, sha256: str, effective: datetime, loaded_at: datetime) -> FormSummary:
@@ -96,13 +79,13 @@ class RegistryStore:
 
         summary = FormSummary(None, parsed.file, parsed.kind, issues=list(parsed.issues))
         with self.engine.begin() as conn:
-            if conn.execute(sa.select(registry_form.c.form_id).where(registry_form.c.sha256 == sha256)).first():
+            if conn.execute(statement("select_registry_form_by_hash"), {"sha256": sha256}).first():
                 summary.already_loaded = True
                 return summary
             form_id = conn.execute(
-                registry_form.insert().returning(registry_form.c.form_id),
+                statement("insert_registry_form"),
                 {"file_name": parsed.file, "sha256": sha256, "kind": parsed.kind, "city_code": parsed.city_code, "effective": effective,
-                 "loaded_at": loaded_at, "rows_loaded": 0, "added": 0, "changed": 0, "unchanged": 0, "errors": 0, "warnings": 0},
+                 "loaded_at": loaded_at},
             ).scalar_one()
             summary.form_id = int(form_id)
 
@@ -113,12 +96,10 @@ class RegistryStore:
                 self._apply_institutions(conn, parsed.rows, summary, form_id, effective, issue)
             else:
                 self._apply_openings(conn, parsed.rows, summary, form_id, effective, issue)
-            conn.execute(
-                registry_form.update().where(registry_form.c.form_id == form_id).values(
-                    rows_loaded=summary.rows_loaded, added=len(summary.added), changed=len(summary.changed), unchanged=summary.unchanged,
-                    errors=summary.errors, warnings=summary.warnings,
-                )
-            )
+            conn.execute(statement("update_registry_form_counts"), {
+                "form_id": form_id, "rows_loaded": summary.rows_loaded, "added": len(summary.added), "changed": len(summary.changed),
+                "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings,
+            })
             if summary.issues:
                 conn.execute(registry_form_issue.insert(), [
                     {"form_id": form_id, "seq": n, "sheet": i.sheet, "row_number": i.row, "column_name": i.column, "severity": i.severity,
@@ -128,35 +109,29 @@ class RegistryStore:
         return summary
 
     def _apply_institutions(self, conn, rows: list[dict], summary: FormSummary, form_id: int, effective: datetime, issue) -> None:
-        codes = {r["code"] for r in rows} | {r["predecessor"] for r in rows if r.get("predecessor")}
+        from transforms.registry.drop_names import delivery_settings
+        from transforms.registry.form_state_rules import has_error, institution_row_issues
+
+        codes = sorted({r["code"] for r in rows} | {r["predecessor"] for r in rows if r.get("predecessor")})
         in_force = {
-            r["code"]: dict(r)
-            for r in conn.execute(sa.select(institution).where(institution.c.code.in_(codes), institution.c.valid_to.is_(None))).mappings()
+            r["code"]: dict(r) for r in conn.execute(statement("select_institutions_in_force", expanding=("codes",)), {"codes": codes}).mappings()
         } if codes else {}
         for row in rows:
             code = row["code"]
             current = in_force.get(code)
-            if current is not None and current["utility"] != row["utility"]:
-                issue(row, "error", "FORM_CODE_OTHER_TYPE",
-                      f"机构编码“{code}”已登记为{UTILITY_ZH[current['utility']]}机构（{current['name']}），不能再登记为{UTILITY_ZH[row['utility']]}机构")
-                continue
-            if current is not None and current["valid_from"] > effective:
-                issue(row, "error", "FORM_OLDER_THAN_IN_FORCE",
-                      f"生效日期 {effective:%Y-%m-%d} 早于机构“{code}”现行信息的生效日期 {current['valid_from']:%Y-%m-%d}")
+            predecessor = row.get("predecessor")
+            before = in_force.get(predecessor) if predecessor else None
+            found = institution_row_issues(row, current=current, predecessor=before, effective=effective)
+            for severity, rule, message in found:
+                issue(row, severity, rule, message)
+            if has_error(found):
                 continue
             drop, endpoint = delivery_settings(code, row["channel"], row["xzqh"])
             values = {k: row[k] for k in INSTITUTION_FIELDS} | {"code": code, "drop_account": drop, "endpoint_conn_id": endpoint,
                                                                  "valid_from": effective, "form_id": form_id, "source_row": row["row"]}
-            predecessor = row.get("predecessor")
             if predecessor:
-                before = in_force.get(predecessor)
-                if before is None:
-                    issue(row, "warning", "FORM_PREDECESSOR_UNKNOWN", f"原机构编码“{predecessor}”不在现行名录中，按新增机构登记")
-                elif before["utility"] != row["utility"]:
-                    issue(row, "error", "FORM_CODE_OTHER_TYPE", f"原机构编码“{predecessor}”是{UTILITY_ZH[before['utility']]}机构，不是{UTILITY_ZH[row['utility']]}机构")
-                    continue
-                else:
-                    conn.execute(institution.update().where(institution.c.version_id == before["version_id"]).values(valid_to=effective, successor_code=code))
+                if before is not None:
+                    conn.execute(statement("update_institution_closed"), {"version_id": before["version_id"], "valid_to": effective, "successor_code": code})
                     in_force.pop(predecessor)
                     if current is None:
                         summary.rows_loaded += 1
@@ -172,39 +147,30 @@ class RegistryStore:
             if not diffs:
                 summary.unchanged += 1
                 continue
-            conn.execute(institution.update().where(institution.c.version_id == current["version_id"]).values(valid_to=effective))
+            conn.execute(statement("update_institution_closed"), {"version_id": current["version_id"], "valid_to": effective, "successor_code": None})
             summary.changed.append(f"{code} {row['name']}: " + "; ".join(diffs))
             in_force[code] = self._insert_version(conn, values)
 
     @staticmethod
     def _insert_version(conn, values: dict) -> dict:
-        version_id = conn.execute(institution.insert().returning(institution.c.version_id), values).scalar_one()
+        version_id = conn.execute(statement("insert_institution"), values).scalar_one()
         return {**values, "version_id": version_id, "valid_to": None, "successor_code": None}
 
     def _apply_openings(self, conn, rows: list[dict], summary: FormSummary, form_id: int, effective: datetime, issue) -> None:
-        counties = [r["xzqh"] for r in rows]
+        from transforms.registry.form_state_rules import has_error, opening_row_issues
+
+        counties = sorted({r["xzqh"] for r in rows})
         in_force = {
-            r["xzqh"]: dict(r)
-            for r in conn.execute(sa.select(county_opening).where(county_opening.c.xzqh.in_(counties), county_opening.c.valid_to.is_(None))).mappings()
+            r["xzqh"]: dict(r) for r in conn.execute(statement("select_openings_in_force", expanding=("counties",)), {"counties": counties}).mappings()
         } if counties else {}
-        registered = conn.execute(
-            sa.select(institution.c.xzqh, institution.c.utility, institution.c.channel, sa.func.count())
-            .where(institution.c.xzqh.in_(counties), institution.c.valid_to.is_(None))
-            .group_by(institution.c.xzqh, institution.c.utility, institution.c.channel)
-        ).all() if counties else []
+        registered = conn.execute(statement("select_registered_in_counties", expanding=("counties",)), {"counties": counties}).all() if counties else []
         for row in rows:
             xzqh = row["xzqh"]
-            mine = [r for r in registered if r[0] == xzqh]
-            if mine:
-                for kind, label in (("gas", "燃气公司"), ("heat", "热力公司"), ("water", "供水公司")):
-                    have = sum(r[3] for r in mine if r[1] == kind)
-                    if have != row[kind]:
-                        issue(row, "warning", "FORM_COUNT_MISMATCH", f"申请写{label}{row[kind]}个，名录（附件2）中有{have}个")
-                if any(r[2] == "system" for r in mine):
-                    issue(row, "warning", "FORM_CHANNEL_CONFLICT", "名录中该县有“系统对接”的机构：这些机构仍走系统对接，开通日期只约束配置账号方式")
             current = in_force.get(xzqh)
-            if current is not None and current["valid_from"] > effective:
-                issue(row, "error", "FORM_OLDER_THAN_IN_FORCE", f"生效日期 {effective:%Y-%m-%d} 早于该县现行开通申请的生效日期 {current['valid_from']:%Y-%m-%d}")
+            found = opening_row_issues(row, registered=[(r[1], r[2], int(r[3])) for r in registered if r[0] == xzqh], current=current, effective=effective)
+            for severity, rule, message in found:
+                issue(row, severity, rule, message)
+            if has_error(found):
                 continue
             summary.rows_loaded += 1
             values = {k: row[k] for k in OPENING_FIELDS} | {"xzqh": xzqh, "valid_from": effective, "form_id": form_id, "source_row": row["row"]}
@@ -214,7 +180,7 @@ class RegistryStore:
                 summary.unchanged += 1
                 continue
             else:
-                conn.execute(county_opening.update().where(county_opening.c.version_id == current["version_id"]).values(valid_to=effective))
+                conn.execute(statement("update_opening_closed"), {"version_id": current["version_id"], "valid_to": effective})
                 summary.changed.append(f"{xzqh}: " + "; ".join(f"{k}: {current[k]} → {row[k]}" for k in OPENING_FIELDS if current[k] != row[k]))
             conn.execute(county_opening.insert(), values)
             in_force[xzqh] = {**values, "valid_to": None}
@@ -228,14 +194,11 @@ class RegistryStore:
         """
         import pandas as pd
 
-        live = sa.and_(institution.c.valid_from <= at, sa.or_(institution.c.valid_to.is_(None), institution.c.valid_to > at))
-        retired = sa.and_(institution.c.valid_to <= at, institution.c.successor_code.is_not(None))
+        from connectors.ledger.schema_registry import institution
+
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(institution).where(sa.or_(live, retired)).order_by(institution.c.code, institution.c.valid_from)).mappings().all()
-            openings = conn.execute(
-                sa.select(county_opening.c.xzqh, county_opening.c.open_date)
-                .where(county_opening.c.valid_from <= at, sa.or_(county_opening.c.valid_to.is_(None), county_opening.c.valid_to > at))
-            ).all()
+            rows = conn.execute(statement("select_registry_at"), {"at": at}).mappings().all()
+            openings = conn.execute(statement("select_openings_at"), {"at": at}).all()
         frame = pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in institution.columns])
         frame["in_force"] = frame["valid_to"].isna() | (pd.to_datetime(frame["valid_to"]) > pd.Timestamp(at))
         # A code has one version in force; among retired ones keep the last.
@@ -246,15 +209,15 @@ class RegistryStore:
 
     def institution_history(self, code: str) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(institution).where(institution.c.code == code).order_by(institution.c.valid_from, institution.c.version_id)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_institution_history"), {"code": code}).mappings()]
 
     def opening_history(self, xzqh: str) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(county_opening).where(county_opening.c.xzqh == xzqh).order_by(county_opening.c.valid_from, county_opening.c.version_id)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_opening_history"), {"xzqh": xzqh}).mappings()]
 
     def form_issues(self, form_id: int) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(registry_form_issue).where(registry_form_issue.c.form_id == form_id).order_by(registry_form_issue.c.seq)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_registry_form_issues"), {"form_id": form_id}).mappings()]
 
 
 def as_local_midnight(day: date) -> datetime:

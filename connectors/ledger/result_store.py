@@ -7,17 +7,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
-from connectors.ledger.schema import (
-    dead_letter,
-    handling_result,
-    inbox_sighting,
-    result_exception,
-    result_file,
-    result_source,
-    sms_outbox,
-    work_order_outcome,
-)
+from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
+from connectors.ledger.schema_common import inbox_sighting, result_source
+from connectors.ledger.statements import statement
 
 LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
 _EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
@@ -55,7 +47,7 @@ class ResultStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_delivered_versions")))
+            result = conn.execute(statement("select_delivered_versions"))
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         if len(frame):
             frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
@@ -66,35 +58,34 @@ class ResultStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(work_order_outcome)).mappings().all()
+            rows = conn.execute(statement("select_outcomes")).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in work_order_outcome.columns])
 
     def result_file_seen(self, source: str, sha256: str) -> bool:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(result_file.c.file_id).where(result_file.c.source == source, result_file.c.sha256 == sha256)).first() is not None
+            return conn.execute(statement("select_result_file_seen"), {"source": source, "sha256": sha256}).first() is not None
 
     def sight_inbox_file(self, source: str, name_key: str, *, size: int, mtime: int, now: datetime) -> tuple[datetime, datetime]:
         """Note a file seen in a drop's inbox; returns (first seen under this name, first seen with this size and mtime)."""
-        c = inbox_sighting.c
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(inbox_sighting).where(c.source == source, c.name_key == name_key)).mappings().first()
+            row = conn.execute(statement("select_inbox_sighting"), {"source": source, "name_key": name_key}).mappings().first()
             if row is None:
                 conn.execute(inbox_sighting.insert(), {"source": source, "name_key": name_key, "size": size, "mtime": mtime,
                                                        "first_seen_at": now, "stable_since": now, "last_seen_at": now})
                 return now, now
             stable = row["stable_since"] if (row["size"], row["mtime"]) == (size, mtime) else now
-            conn.execute(inbox_sighting.update().where(c.source == source, c.name_key == name_key)
-                         .values(size=size, mtime=mtime, stable_since=stable, last_seen_at=now))
+            conn.execute(statement("update_inbox_sighting"),
+                         {"source": source, "name_key": name_key, "size": size, "mtime": mtime, "stable_since": stable, "last_seen_at": now})
             return row["first_seen_at"], stable
 
     def forget_inbox_file(self, source: str, name_key: str) -> None:
         """The file left the inbox (read, refused, or moved aside): its sightings go."""
         with self.engine.begin() as conn:
-            conn.execute(inbox_sighting.delete().where(inbox_sighting.c.source == source, inbox_sighting.c.name_key == name_key))
+            conn.execute(statement("delete_inbox_sighting"), {"source": source, "name_key": name_key})
 
     def cursor(self, source: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(result_source.c.cursor).where(result_source.c.source == source)).scalar_one_or_none()
+            return conn.execute(statement("select_cursor"), {"source": source}).scalar_one_or_none()
 
     def save_results(self, *, source: str, accepted, problems: list[dict], now: datetime, file: dict | None = None, cursor: str | None = None,
                      run_id: str | None = None, dead_letters: list[dict] = (), resolved: list[tuple[str, str]] = ()) -> int | None:
@@ -110,7 +101,7 @@ class ResultStore:
                 self.resolve_dead_letters(surface, [key], resolution="read again and recorded", conn=conn)
             file_id = None
             if file is not None:
-                file_id = conn.execute(result_file.insert().returning(result_file.c.file_id), {
+                file_id = conn.execute(statement("insert_result_file"), {
                     "source": source, "name": file["name"], "sha256": file["sha256"], "size": file["size"],
                     "status": "rejected" if file.get("reason") else "processed", "rows": file.get("rows", 0), "accepted": len(accepted),
                     "exceptions": len(problems), "reason": file.get("reason"), "received_at": now,
@@ -127,7 +118,7 @@ class ResultStore:
             if problems:
                 conn.execute(result_exception.insert(), [{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems])
             if cursor is not None:
-                updated = conn.execute(result_source.update().where(result_source.c.source == source).values(cursor=cursor, updated_at=now)).rowcount
+                updated = conn.execute(statement("update_cursor"), {"source": source, "cursor": cursor, "updated_at": now}).rowcount
                 if not updated:
                     conn.execute(result_source.insert(), {"source": source, "cursor": cursor, "updated_at": now})
             self._audit(conn, run_id, "results", "results_received", "result_file" if file else "result_source", file_id or source,
@@ -143,7 +134,7 @@ class ResultStore:
         current: dict[tuple, dict] = {}
         rowguids = sorted({k[0] for k in keys})
         for start in range(0, len(rowguids), 500):
-            for r in conn.execute(sa.select(work_order_outcome).where(work_order_outcome.c.rowguid.in_(rowguids[start:start + 500]))).mappings():
+            for r in conn.execute(statement("select_outcomes_of", expanding=("rowguids",)), {"rowguids": rowguids[start:start + 500]}).mappings():
                 if (r["rowguid"], r["utility"], r["version"]) in keys:
                     current[(r["rowguid"], r["utility"], r["version"])] = dict(r)
         new: dict[tuple, dict] = {}
@@ -161,11 +152,8 @@ class ResultStore:
             conn.execute(work_order_outcome.insert(), [{c: s.get(c) for c in columns} | {"updated_at": now} for s in new.values()])
         changed = [s for s in current.values() if s.pop("_changed", False)]
         if changed:
-            c = work_order_outcome.c
             conn.execute(
-                work_order_outcome.update()
-                .where(c.rowguid == sa.bindparam("k_rowguid"), c.utility == sa.bindparam("k_utility"), c.version == sa.bindparam("k_version"))
-                .values(**{name: sa.bindparam(f"v_{name}") for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source", "updated_at")}),
+                statement("update_outcome", types=(("v_acknowledged_at", sa.DateTime), ("v_handled_at", sa.DateTime), ("v_updated_at", sa.DateTime))),
                 [{"k_rowguid": s["rowguid"], "k_utility": s["utility"], "k_version": s["version"],
                   **{f"v_{name}": s.get(name) for name in ("acknowledged_at", "result", "code", "reason", "handled_at", "handler", "source")}, "v_updated_at": now}
                  for s in changed],
@@ -176,8 +164,7 @@ class ResultStore:
         from connectors.ledger.deadletter_store import _clip_key
 
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(
-                dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key), dead_letter.c.status == "open")).scalar() or 0)
+            return int(conn.execute(statement("select_open_dead_letter_seen"), {"surface": surface, "unit_key": _clip_key(unit_key)}).scalar() or 0)
 
     def feed_page_unreadable(self, *, surface: str, unit_key: str, **letter) -> int:
         """Keep (or count again) an unreadable feed page as a dead letter; returns how many reads it has
@@ -186,18 +173,17 @@ class ResultStore:
 
         with self.engine.begin() as conn:
             new = self.dead_letter(surface=surface, unit_key=unit_key, conn=conn, **letter)
-            where = (dead_letter.c.surface == surface, dead_letter.c.unit_key == _clip_key(unit_key))
+            key = {"surface": surface, "unit_key": _clip_key(unit_key)}
             if not new:
-                conn.execute(dead_letter.update().where(*where, dead_letter.c.status == "resolved")
-                             .values(status="open", resolved_at=None, resolution=None, seen_count=1))
-            return int(conn.execute(sa.select(dead_letter.c.seen_count).where(*where)).scalar_one())
+                conn.execute(statement("update_dead_letter_reopened"), key)
+            return int(conn.execute(statement("select_dead_letter_seen"), key).scalar_one())
 
     def notification_candidates(self):
         """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution)."""
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_notification_candidates")))
+            result = conn.execute(statement("select_notification_candidates"))
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def queue_sms(self, messages: list[dict], *, now: datetime) -> int:
@@ -210,11 +196,8 @@ class ResultStore:
     def result_exceptions(self, since: datetime | None = None):
         import pandas as pd
 
-        query = sa.select(result_exception).order_by(result_exception.c.exception_id)
-        if since is not None:
-            query = query.where(result_exception.c.received_at >= since)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = conn.execute(statement("select_result_exceptions"), {"since": since}).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns])
 
     def reconciliation_input(self):
@@ -222,7 +205,7 @@ class ResultStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load("ledger/select_reconciliation_input")))
+            result = conn.execute(statement("select_reconciliation_input"))
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         for column in ("delivered_at",):
             frame[column] = pd.to_datetime(frame[column]) + LOCAL_OFFSET
@@ -232,4 +215,4 @@ class ResultStore:
 
     def sms(self) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(sms_outbox).order_by(sms_outbox.c.sms_id)).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_sms")).mappings()]

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors import sqlfiles
-from connectors.ledger.schema import work_order_version
+from connectors.ledger.schema_cohandling import work_order_version
+from connectors.ledger.statements import script, statement
 
 WORK_ORDER_COLUMNS = tuple(c.name for c in work_order_version.columns)
 
@@ -33,19 +33,17 @@ class WorkOrderStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(sa.text(sqlfiles.load(f"ledger/select_{_kind(kind)}_route_records")), {"after": after_seq, "page_size": page_size})
+            result = conn.execute(statement(f"select_{_kind(kind)}_route_records"), {"after": after_seq, "page_size": page_size})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def route_work_orders(self, kind: str = "due", *, after_seq: int = 0, high_seq: int):
         """The work orders in force for the records `route_records(kind)` returned in (after_seq, high_seq], as pandas."""
         import pandas as pd
 
-        from connectors.ledger.schema import work_order
+        from connectors.ledger.schema_cohandling import work_order
 
-        query = sa.text(sqlfiles.load(f"ledger/select_{_kind(kind)}_route_work_orders")).columns(
-            *(sa.column(c.name, c.type) for c in work_order_version.columns), sa.column("has_delivery", sa.Integer))
         with self.engine.connect() as conn:
-            result = conn.execute(query, {"after": after_seq, "high": high_seq})
+            result = conn.execute(statement(f"select_{_kind(kind)}_route_work_orders"), {"after": after_seq, "high": high_seq})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         frame["institution_version_id"] = frame["institution_version_id"].astype("Int64")
         frame["has_delivery"] = frame["has_delivery"].fillna(0).astype(bool)
@@ -54,7 +52,7 @@ class WorkOrderStore:
     def registry_blocked(self) -> set[tuple[str, str]]:
         """(ROWGUID, utility) of work orders blocked at validation only by an institution code unknown then."""
         with self.engine.connect() as conn:
-            return {(r[0], r[1]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_registry_blocked")))}
+            return {(r[0], r[1]) for r in conn.execute(statement("select_registry_blocked"))}
 
     def save_work_orders(self, planned, *, run_id: str, routed_at: datetime, summary: dict, routed=None, action: str = "run_routed") -> None:
         """Write planned work-order versions (transforms.cohandling.workorder_routing.plan_versions) and mark the record
@@ -63,13 +61,13 @@ class WorkOrderStore:
 
         with self.engine.begin() as conn:
             if routed is not None and len(routed):
-                for statement in sqlfiles.statements("ledger/create_stage_routed", self.dialect):
-                    conn.exec_driver_sql(statement)
+                for ddl in script("create_stage_routed", self.dialect):
+                    conn.exec_driver_sql(ddl)
                 self._insert(conn, "stage_routed", pa.table({
                     "rowguid": pa.array(routed["ROWGUID"].to_numpy(dtype=object), pa.string()),
                     "change_seq": pa.array(routed["change_seq"].to_numpy(dtype="int64"), pa.int64()),
                 }), ["rowguid", "change_seq"])
-                conn.execute(sa.text(sqlfiles.load("ledger/update_routed_records")))
+                conn.execute(statement("update_routed_records"))
             if len(planned):
                 table = pa.table({
                     "rowguid": pa.array(planned["rowguid"].to_numpy(dtype=object), pa.string()),
@@ -89,29 +87,23 @@ class WorkOrderStore:
                     "run_id": pa.array([run_id] * len(planned), pa.string()),
                     "routed_at": pa.array([routed_at] * len(planned), pa.timestamp("us")),
                 })
-                for statement in sqlfiles.statements("ledger/create_stage_work_order", self.dialect):
-                    conn.exec_driver_sql(statement)
+                for ddl in script("create_stage_work_order", self.dialect):
+                    conn.exec_driver_sql(ddl)
                 self._insert(conn, "stage_work_order", table, list(WORK_ORDER_COLUMNS))
                 for name in ("update_superseded_work_orders", "delete_staged_work_orders", "insert_staged_work_orders",
                              "delete_staged_work_order_versions", "insert_staged_work_order_versions"):
-                    conn.execute(sa.text(sqlfiles.load(f"ledger/{name}")))
+                    conn.execute(statement(name))
             self._audit(conn, run_id, "route", action, "work_order", run_id, summary)
 
     def work_order_counts(self) -> dict[tuple[str, str], int]:
         """(channel, status) -> work orders in force."""
         with self.engine.connect() as conn:
-            return {(r[0], r[1]): int(r[2]) for r in conn.execute(sa.text(sqlfiles.load("ledger/select_work_order_counts")))}
+            return {(r[0], r[1]): int(r[2]) for r in conn.execute(statement("select_work_order_counts"))}
 
     def work_orders(self, rowguid: str | None = None, *, history: bool = False) -> list[dict]:
         """Work orders in force (or every version, with `history`), optionally of one ROWGUID."""
-        from connectors.ledger.schema import work_order
-
-        table = work_order_version if history else work_order
-        query = sa.select(table).order_by(table.c.rowguid, table.c.utility, table.c.version)
-        if rowguid is not None:
-            query = query.where(table.c.rowguid == rowguid)
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_work_order_versions" if history else "select_work_orders"), {"rowguid": rowguid}).mappings()]
 
 
 def _kind(kind: str) -> str:

@@ -381,11 +381,8 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
 
 def record_balance(ledger: Ledger) -> dict:
     """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted."""
-    import sqlalchemy as sa
-
-    with ledger.engine.connect() as conn:
-        states = dict(conn.execute(sa.text("SELECT status, COUNT(*) FROM record_state GROUP BY status")).all())
-        ordered = conn.execute(sa.text("SELECT COUNT(DISTINCT rowguid) FROM work_order")).scalar_one()
+    states = ledger.record_state_counts()
+    ordered = ledger.records_with_work_orders()
     received = sum(states.values())
     quarantined = states.get("quarantined", 0)
     withdrawn = states.get("withdrawn", 0)

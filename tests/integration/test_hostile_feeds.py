@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from connectors.http_receiver import HttpReceiver
 from connectors.ledger import Ledger
-from connectors.ledger.schema import delivery, handling_result, remote_delivery, remote_event, result_exception, work_order_outcome
+from connectors.ledger.schema_cohandling import delivery, handling_result, result_exception, work_order_outcome
+from connectors.ledger.schema_remote import remote_delivery, remote_event
 from connectors.package_receiver import PackageReceiver
 from connectors.signed_http import ReceiverError, signature
 from jobs.cohandling.collect_results import MAX_PAGE_READS, collect_results

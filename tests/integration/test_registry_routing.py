@@ -13,7 +13,6 @@ from openpyxl import Workbook
 
 from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
-from connectors.ledger.registry_store import drop_account
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
@@ -24,6 +23,7 @@ from simulators.platform import corrections, generate
 from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
+from transforms.registry.drop_names import drop_account
 
 SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir() if p.is_file())
 

@@ -188,7 +188,7 @@ HALLS = {"H1": ("历下区政务服务中心", "370102"), "H2": ("市南区政�
 
 def package(seq: int, bwid: str, *, hall: str = "H1", xzqh: str = "370102", collected: str = "2025-09-29 09:00:00", verdict: str = "passed",
             status: str | None = "delivered", delivered_at: datetime | None = None, in_force: int = 1) -> dict:
-    """A row as sql/ledger/select_remote_tracking.sql returns it (delivered_at UTC)."""
+    """A row as sql/ledger/remote/select_remote_tracking.sql returns it (delivered_at UTC)."""
     return {
         "source": "remote", "change_seq": seq, "bwid": bwid, "op": "I", "verdict": verdict,
         "channel": "cross_province" if xzqh[:2] != "37" else "county_system", "destination": "cross_province" if xzqh[:2] != "37" else f"county_system_{xzqh}",
@@ -321,7 +321,7 @@ def test_working_days_to_certificate_count_from_the_first_collection_of_any_vers
 
 def original(seq: int, xh: int, bwid: str, clbm: str, *, sfzzyj: str | None = "1", ys: int = 2, hall: str = "H1", xzqh: str = "370102",
              collected: str = "2025-09-29 09:00:00", in_force: int = 1, list_id: int | None = None, received_at: datetime | None = None) -> dict:
-    """A row as sql/ledger/select_paper_originals.sql returns it."""
+    """A row as sql/ledger/remote/select_paper_originals.sql returns it."""
     names = {"QSZS": "不动产权属证书", "SQS": "不动产登记申请书", "HT": "买卖合同"}
     return {
         "source": "remote", "change_seq": seq, "xh": xh, "bwid": bwid, "clbm": clbm, "clmc": names[clbm], "ys": ys, "sfzzyj": sfzzyj,

@@ -6,5 +6,5 @@ JOIN received_record r ON r.source = v.source AND r.change_seq = v.change_seq
 JOIN rule_failure f ON f.source = v.source AND f.change_seq = v.change_seq
 WHERE f.severity = 'error'
   AND (v.status IN ('quarantined', 'duplicate') OR (v.status = 'partial' AND f.utility <> ''))
-  /*run_filter*/
+  AND (CAST(:run_id AS VARCHAR(250)) IS NULL OR v.run_id = :run_id)
 ORDER BY v.change_seq, f.rule_id, f.field

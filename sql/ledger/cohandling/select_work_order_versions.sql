@@ -1,0 +1,2 @@
+-- purpose: every work-order version made, all of them or one ROWGUID's (:rowguid NULL for all).
+SELECT * FROM work_order_version WHERE (CAST(:rowguid AS VARCHAR(64)) IS NULL OR rowguid = :rowguid) ORDER BY rowguid, utility, version
