@@ -99,7 +99,7 @@ def upgrade(args) -> None:
         ledger.migrate()
     finally:
         ledger.dispose()
-    print(f"ledger schema at the newest migration: {ledger.engine.url.render_as_string(hide_password=True)}")
+    print(f"ledger schema at the newest migration: {ledger.address}")
 
 
 def balance(args) -> int:

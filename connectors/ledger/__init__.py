@@ -400,6 +400,11 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(statement("select_audit_trail"), {"run_id": run_id}).mappings()]
 
+    @property
+    def address(self) -> str:
+        """Where the ledger is, for people: its database URL with the password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
