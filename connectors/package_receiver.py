@@ -18,7 +18,7 @@ with three endpoints of its own:
 
 `PackageReceiver` is a `PackageChannel` (connectors/delivery.py): `deliver` sends packages,
 `cancel` withdraws them, `feed_pages` reads the status events, `upload` puts a file. It is opened
-by `connectors.delivery.channel_for(destination, packages=True)`.
+by `connectors.channels.channel_for(destination, packages=True)`.
 """
 
 from __future__ import annotations

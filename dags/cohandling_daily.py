@@ -106,7 +106,7 @@ def cohandling_daily():
     @task(execution_timeout=timedelta(hours=2))
     def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
-        from connectors.delivery import Channels
+        from connectors.channels import Channels
         from jobs.cohandling.deliver_orders import deliver_run
 
         with Channels() as channels:

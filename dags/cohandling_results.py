@@ -42,7 +42,7 @@ def cohandling_results():
     @task(execution_timeout=timedelta(minutes=45))  # hourly: a slow feed may not hold the next run back for long
     def collect(data_interval_end=None, run_id=None) -> dict:
         """Result files and feeds into the ledger; exceptions listed; SMS queued."""
-        from connectors.delivery import Channels
+        from connectors.channels import Channels
         from jobs.cohandling.collect_results import collect_results, result_feeds
 
         book = ledger()

@@ -83,7 +83,7 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=40))
     def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
-        from connectors.delivery import Channels
+        from connectors.channels import Channels
         from connectors.exchange_db import PackageSource
         from connectors.ledger import utcnow
         from jobs.remote.deliver_packages import deliver_packages
@@ -99,7 +99,7 @@ def remote_collection():
     @task(execution_timeout=timedelta(minutes=20))
     def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
         """Each destination's status feed from its cursor."""
-        from connectors.delivery import Channels
+        from connectors.channels import Channels
         from jobs.common.inbox import local_now
         from jobs.remote.track_packages import collect_package_events
 

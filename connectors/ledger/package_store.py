@@ -77,7 +77,7 @@ class RemoteStore:
 
     def apply_checklist_form(self, parsed, *, sha256: str, effective: datetime, loaded_at: datetime) -> ChecklistSummary:
         """Load a parsed checklist form (transforms.registry.institution_forms.ParsedForm, kind 'checklist') in one transaction."""
-        from transforms.registry.institution_forms import FormIssue
+        from transforms.common.form_sheets import FormIssue
         from transforms.remote.checklists import checklist_groups
         from transforms.remote.package_rules import BUSINESS_TYPES
 

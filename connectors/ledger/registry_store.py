@@ -75,7 +75,7 @@ class RegistryStore:
 
     def apply_form(self, parsed, *, sha256: str, effective: datetime, loaded_at: datetime) -> FormSummary:
         """Load a parsed Annex 2 / Annex 3 form (transforms.registry.institution_forms.ParsedForm) in one transaction."""
-        from transforms.registry.institution_forms import FormIssue
+        from transforms.common.form_sheets import FormIssue
 
         summary = FormSummary(None, parsed.file, parsed.kind, issues=list(parsed.issues))
         with self.engine.begin() as conn:

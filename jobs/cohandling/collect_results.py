@@ -28,7 +28,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from connectors.delivery import Channel, Channels, Drop
+from connectors.channels import Channels
+from connectors.delivery import Channel, Drop
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
 

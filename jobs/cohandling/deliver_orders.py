@@ -6,7 +6,7 @@
   over the HTTP protocol in docs/protocol/ (connectors/http_receiver.py).
 
 The channels are those of connectors/delivery.py: `drops` a `Drop`, `receiver_for(channel,
-destination)` a `Channel`; in the DAG both come from `connectors.delivery.Channels` (Airflow
+destination)` a `Channel`; in the DAG both come from `connectors.channels.Channels` (Airflow
 Connections), in unit tests from connectors/testing.py.
 
 Why a retry never duplicates: deliveries are planned in the ledger *before* anything is

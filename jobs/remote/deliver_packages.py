@@ -9,7 +9,7 @@ the packages, record each outcome. A retry re-sends the same keys: the authority
 versions, and versions that now go to another authority, are withdrawn from the receiver
 that holds them. Codes go out as validation read them (transforms/remote/package_payload.py).
 
-The receivers come from `connectors.delivery.Channels(packages=True)` in the DAG (one
+The receivers come from `connectors.channels.Channels(packages=True)` in the DAG (one
 `PackageChannel` per destination, from Airflow Connections); tests pass in-memory ones
 (connectors/testing.py).
 """

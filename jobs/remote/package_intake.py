@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> ChecklistSummary:
     """Load one checklist form; without a 生效日期 it takes effect from the local midnight of the day it is loaded."""
     from jobs.common import reference
-    from transforms.registry.institution_forms import Places
+    from transforms.common.form_sheets import Places
     from transforms.remote.checklists import parse_checklist
 
     places = Places(reference.divisions())

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from connectors.delivery import ItemOutcome, channel_for
+from connectors.channels import channel_for
+from connectors.delivery import ItemOutcome
 from connectors.http_receiver import HttpReceiver, make_item
 from connectors.signed_http import signed_headers
 from simulators.receivers.receiver_app import create_app

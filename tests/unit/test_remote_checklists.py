@@ -7,7 +7,7 @@ from datetime import date
 
 from connectors.form_inbox import Sheet
 from jobs.common import reference
-from transforms.registry.institution_forms import Places
+from transforms.common.form_sheets import Places
 from transforms.remote.checklists import checklist_groups, parse_business_type, parse_checklist, parse_county
 
 PLACES = Places(reference.divisions())

@@ -22,12 +22,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
 from transforms.common.checkdigits import USCC_CHARSET, ascii_matrix, uscc_check_ok
+from transforms.common.form_sheets import (
+    FormIssue,
+    ParsedForm,
+    Places,
+    column_letter,
+    find_header,
+    find_table_header,
+    heading_text,
+    map_columns,
+    plain_text,
+    row_fault_issues,
+    sheet_faults,
+)
 
 UTILITY_ALIASES = {
     "水": "water", "供水": "water", "自来水": "water", "water": "water",
@@ -77,86 +89,12 @@ LETTER_LINE = re.compile(
 TOTALS = {"gas": r"燃气公司\s*(\d+)\s*个", "heat": r"热力公司\s*(\d+)\s*个", "water": r"供水公司\s*(\d+)\s*个"}
 
 
-@dataclass(frozen=True)
-class FormIssue:
-    file: str
-    sheet: str
-    row: int | None
-    column: str | None  # "D 机构编码": the column letter and its heading
-    severity: str  # error: the row is not loaded | warning: loaded, worth a look
-    rule: str  # stable id, e.g. FORM_COUNTY_UNKNOWN
-    message: str  # Chinese, names the value and what is wrong
-
-    def where(self) -> str:
-        parts = [self.file, f"工作表 {self.sheet}"]
-        if self.row is not None:
-            parts.append(f"第{self.row}行")
-        if self.column:
-            parts.append(f"{self.column}列")
-        return " ".join(parts)
-
-    def __str__(self) -> str:
-        return f"{self.where()}: [{self.severity} {self.rule}] {self.message}"
-
-
-@dataclass
-class ParsedForm:
-    kind: str  # annex2 | annex3
-    file: str
-    city_code: str | None = None
-    effective: date | None = None
-    rows: list[dict] = field(default_factory=list)
-    issues: list[FormIssue] = field(default_factory=list)
-    effective_invalid: bool = False
-    preamble_invalid: bool = False  # a cell above (or in) the header could not be read: nothing of the form loads
-
-    @property
-    def errors(self) -> list[FormIssue]:
-        return [i for i in self.issues if i.severity == "error"]
-
-
-@dataclass(frozen=True)
-class Places:
-    """What form parsing needs to know of the divisions: code -> (name, level, parent)."""
-
-    divisions: dict  # code -> Division (jobs.common.reference.divisions())
-
-    def city_by_name(self, text: str) -> str | None:
-        text = _plain(text)
-        for code, d in self.divisions.items():
-            if d.level == "city" and (d.name == text or d.name.removesuffix("市") == text):
-                return code
-        return None
-
-    def county(self, text: str, city_code: str | None) -> tuple[str | None, str | None]:
-        """(county code, None) or (None, why not) for what a form wrote in 县（市、区）."""
-        text = _plain(text)
-        if re.fullmatch(r"\d{6}", text):
-            d = self.divisions.get(text)
-            if d is None or d.level != "county":
-                return None, f"“{text}”不是山东省县级行政区划代码"
-            if city_code and d.parent_code != city_code:
-                return None, f"“{text}”（{d.name}）不属于{self.divisions[city_code].name}"
-            return text, None
-        candidates = [c for c, d in self.divisions.items() if d.level == "county" and (city_code is None or d.parent_code == city_code)]
-        exact = [c for c in candidates if self.divisions[c].name == text]
-        if len(exact) == 1:
-            return exact[0], None
-        loose = [c for c in candidates if self.divisions[c].name[:-1] == text and len(text) >= 2]
-        if len(loose) == 1:
-            return loose[0], None
-        where = self.divisions[city_code].name if city_code else "山东省"
-        if len(exact) > 1:
-            return None, f"“{text}”在{where}不唯一，请填写县级行政区划代码"
-        return None, f"“{text}”不是{where}的县（市、区）"
-
-
 def parse_annex2(sheets, *, file: str, places: Places) -> ParsedForm:
     """Institutions from an Annex 2 survey form: one dict per loadable row, an issue per problem."""
     form = ParsedForm("annex2", file)
     found = False
     for sheet in sheets:
-        header_at = _find_header(sheet.rows, ("机构名称", "机构编码"))
+        header_at = find_header(sheet.rows, ("机构名称", "机构编码"))
         if header_at is None:
             continue
         found = True
@@ -179,7 +117,7 @@ def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, ti
     preamble = " ".join(" ".join(c for i, c in enumerate(cells) if (n, i) not in unread) for n, cells in sheet.rows[:header_at])
     for number, _cells in sheet.rows[:header_at + 1]:
         for col, rule, message in faults.get(number, [])[:1]:
-            where = _letter(col) if col is not None else None
+            where = column_letter(col) if col is not None else None
             form.issues.append(FormIssue(form.file, sheet.name, number, where, "error", rule,
                                          message.replace("本行未载入", "表头以上的内容无法确认") + "；整张表未载入"))
             form.preamble_invalid = True
@@ -202,14 +140,14 @@ def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, ti
 def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:
     file = form.file
     number, header = sheet.rows[header_at]
-    columns = _map_columns(header, ANNEX2_COLUMNS)
+    columns = map_columns(header, ANNEX2_COLUMNS)
     missing = [k for k in ANNEX2_REQUIRED if k not in columns]
     if missing:
         labels = {"county": "县（市、区）", "utility": "业务类型", "name": "机构名称", "code": "机构编码"}
         form.issues.append(FormIssue(file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING",
                                      "表头缺少列：" + "、".join(labels[k] for k in missing)))
         return
-    heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
+    heading = {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()}
     # Loading it "from today" could switch a channel or a code early: the whole form waits for a readable date.
     read_preamble(sheet, header_at, form, places, whole_form_waits=True)
 
@@ -225,7 +163,7 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
         values = [c for c in cells if c.strip()]
         if not values and number not in faults:
             continue  # a blank line
-        if values and _plain(values[0]).startswith("合计"):
+        if values and plain_text(values[0]).startswith("合计"):
             _check_totals(" ".join(values), counted, form, sheet.name, number)
             break
         if _is_subheader(cells, columns):
@@ -249,7 +187,7 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
         xzqh, why = (None, "未填写") if not county_text else places.county(county_text, form.city_code)
         if xzqh is None:
             problem("county", "FORM_COUNTY_UNKNOWN", f"县（市、区）{why}")
-        utility = UTILITY_ALIASES.get(_plain(utility_text).lower())
+        utility = UTILITY_ALIASES.get(plain_text(utility_text).lower())
         if utility is None:
             problem("utility", "FORM_TYPE_UNKNOWN", f"业务类型“{utility_text}”应为 水、气 或 热")
         if not name:
@@ -263,13 +201,13 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
             problem("code", "FORM_CODE_INVALID", f"机构编码“{code_text}”只能由数字和大写字母组成（6–30位）")
         elif code in seen_codes:
             problem("code", "FORM_CODE_DUPLICATE", f"机构编码“{code}”与第{seen_codes[code]}行重复")
-        channel = CHANNEL_ALIASES.get(_plain(cell(cells, "channel")).lower())
+        channel = CHANNEL_ALIASES.get(plain_text(cell(cells, "channel")).lower())
         if channel is None:
             problem("channel", "FORM_CHANNEL_UNKNOWN", f"协办方式“{cell(cells, 'channel')}”应为 配置账号 或 系统对接")
-        file_format = FORMAT_ALIASES.get(_plain(cell(cells, "file_format")).lower().replace(" ", ""))
+        file_format = FORMAT_ALIASES.get(plain_text(cell(cells, "file_format")).lower().replace(" ", ""))
         if file_format is None:
             problem("file_format", "FORM_FORMAT_UNKNOWN", f"文件格式“{cell(cells, 'file_format')}”应为 CSV、CSV(GB18030)、JSONL 或 Parquet")
-        informed_text = _plain(cell(cells, "informed")).lower()
+        informed_text = plain_text(cell(cells, "informed")).lower()
         informed = True if informed_text in YES else False if informed_text in NO else None
         if informed_text and informed is None:
             problem("informed", "FORM_YES_NO", f"“{cell(cells, 'informed')}”应为 是 或 否", "warning")
@@ -308,7 +246,7 @@ def parse_annex3(sheets, *, file: str, places: Places) -> ParsedForm:
             if form.city_code is None:
                 form.issues.append(FormIssue(file, sheet.name, None, None, "error", "FORM_CITY_UNKNOWN", f"城市“{city}”不是山东省的设区市"))
         year = _application_year(sheet.rows)
-        header_at = _find_table_header(sheet.rows, ANNEX3_COLUMNS, ("county", "open_date"))
+        header_at = find_table_header(sheet.rows, ANNEX3_COLUMNS, ("county", "open_date"))
         if header_at is not None:
             _parse_annex3_table(sheet, header_at, year, form, places)
         else:
@@ -321,11 +259,11 @@ def parse_annex3(sheets, *, file: str, places: Places) -> ParsedForm:
 
 def _parse_annex3_table(sheet, header_at: int, year: int | None, form: ParsedForm, places: Places) -> None:
     number, header = sheet.rows[header_at]
-    columns = _map_columns(header, ANNEX3_COLUMNS)
+    columns = map_columns(header, ANNEX3_COLUMNS)
     if "county" not in columns or "open_date" not in columns:
         form.issues.append(FormIssue(form.file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING", "表头缺少列：县（市、区）或 开通日期"))
         return
-    heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
+    heading = {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()}
     faults, cleaned = sheet_faults(sheet)
     for number, cells in sheet.rows[header_at + 1:]:
         get = {k: (cells[i].strip() if i < len(cells) else "") for k, i in columns.items()}
@@ -333,7 +271,7 @@ def _parse_annex3_table(sheet, header_at: int, year: int | None, form: ParsedFor
         if unread:
             form.issues.extend(unread)
             continue
-        if not get["county"] or _plain(get["county"]).startswith(("部门", "联系人", "合计")):
+        if not get["county"] or plain_text(get["county"]).startswith(("部门", "联系人", "合计")):
             continue
         form.issues.extend(altered)
         _annex3_row(form, sheet.name, number, heading, get["county"], {k: get.get(k, "") for k in ("gas", "heat", "water")}, get["open_date"], year, places)
@@ -347,11 +285,11 @@ def _parse_annex3_letter(sheet, year: int | None, form: ParsedForm, places: Plac
             form.issues.extend(unread)
             continue
         for i, text in enumerate(cells):
-            m = LETTER_LINE.search(_plain(text))
+            m = LETTER_LINE.search(plain_text(text))
             if not m:
                 continue
             county = re.sub(r"^\d+[.、．]?", "", m["county"])
-            heading = {k: f"{_letter(i)}" for k in ("county", "gas", "heat", "water", "open_date")}
+            heading = {k: f"{column_letter(i)}" for k in ("county", "gas", "heat", "water", "open_date")}
             _annex3_row(form, sheet.name, number, heading, county, {k: m[k] for k in ("gas", "heat", "water")}, m["date"], year, places)
 
 
@@ -365,7 +303,7 @@ def _annex3_row(form, sheet_name, number, heading, county_text, counts_text, dat
         issues.append(FormIssue(form.file, sheet_name, number, heading["county"], "error", "FORM_COUNTY_DUPLICATE", f"“{county_text}”与第{first}行重复"))
     counts = {}
     for kind, text in counts_text.items():
-        text = _plain(text)
+        text = plain_text(text)
         if text in ("", "/", "-", "无"):
             counts[kind] = 0
         elif re.fullmatch(r"\d{1,3}", text):
@@ -385,7 +323,7 @@ def _annex3_row(form, sheet_name, number, heading, county_text, counts_text, dat
 
 def parse_form_date(text: str, *, year: int | None) -> tuple[date | None, str | None]:
     """A date as forms write it: 2021-07-15, 2021/7/15, 2021.7.15, 2021年7月15日, 20210715, 7月15日 (+ year)."""
-    t = _plain(text).replace(" ", "")
+    t = plain_text(text).replace(" ", "")
     if not t:
         return None, "未填写"
     m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\d{2}:\d{2}(?::\d{2})?)?", t)
@@ -407,7 +345,7 @@ def parse_form_date(text: str, *, year: int | None) -> tuple[date | None, str | 
 
 def parse_service_phone(text: str) -> tuple[str | None, str | None]:
     """'区号+座机号码' as written (0531-8xxxxxxx, (0531)8xxxxxxx, 0531 8xxx xxxx, 400…, mobile) -> normalised, why-not."""
-    t = _plain(text)
+    t = plain_text(text)
     if not t:
         return None, "未填写"
     found = []
@@ -425,7 +363,7 @@ def parse_service_phone(text: str) -> tuple[str | None, str | None]:
 
 def parse_contact(text: str) -> tuple[str | None, str | None, str | None, str | None]:
     """'姓名+手机号及座机' -> (name, mobile, landline, what is missing)."""
-    t = _plain(text)
+    t = plain_text(text)
     name_match = re.match(r"([^\d\s,，、;；/:：()（）+-]+)", t)
     name = name_match[1] if name_match else None
     digits = re.sub(r"[\s\-()（）]", "", t)
@@ -446,97 +384,17 @@ def uscc_ok(code: str) -> bool:
     return bool(uscc_check_ok(ascii_matrix(np.array([code]), 18))[0])
 
 
-def _plain(text: str) -> str:
-    """NFKC (full-width digits, letters, brackets), spaces and line breaks removed at the ends and inside labels."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
-
-
-def _heading(text: str) -> str:
-    """A column heading as printed, on one line."""
-    return re.sub(r"\s+", "", text or "")
-
-
 def _code(text: str) -> str:
-    return _plain(text).upper()
+    return plain_text(text).upper()
 
 
 def _name(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().replace("（", "(").replace("）", ")")
 
 
-def _letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def sheet_faults(sheet) -> tuple[dict, dict]:
-    """A sheet's unread cells and cleaned cells by row: {row: [(column index | None, rule, message)]}, {row: [(column index, kinds)]}."""
-    faults: dict[int, list] = {}
-    for (row, col), (rule, message) in sorted(getattr(sheet, "faults", {}).items(), key=lambda kv: (kv[0][0], -1 if kv[0][1] is None else kv[0][1])):
-        faults.setdefault(row, []).append((col, rule, message))
-    cleaned: dict[int, list] = {}
-    for (row, col), kinds in sorted(getattr(sheet, "cleaned", {}).items()):
-        cleaned.setdefault(row, []).append((col, kinds))
-    return faults, cleaned
-
-
-CLEANED_LABELS = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符"}
-
-
-def row_fault_issues(file: str, sheet_name: str, number: int, faults: dict, cleaned: dict, header: list[str]) -> tuple[list[FormIssue], list[FormIssue]]:
-    """(errors, warnings) for one data row: the first cell that could not be read (the row is not
-    loaded: one reason), and a warning per cell whose invisible characters were removed."""
-    def column(col):
-        if col is None:
-            return None
-        return f"{_letter(col)} {_heading(header[col])}" if col < len(header) and _heading(header[col]) else _letter(col)
-
-    errors = [FormIssue(file, sheet_name, number, column(col), "error", rule, message) for col, rule, message in faults.get(number, [])[:1]]
-    warnings = [FormIssue(file, sheet_name, number, column(col), "warning", "FORM_TEXT_CLEANED",
-                          "单元格中的" + "、".join(CLEANED_LABELS.get(k, k) for k in kinds) + "已删除（按删除后的内容载入）")
-                for col, kinds in cleaned.get(number, [])]
-    return errors, warnings
-
-
-def _find_header(rows, all_of: tuple[str, ...]) -> int | None:
-    for i, (_, cells) in enumerate(rows):
-        joined = _plain("".join(cells))
-        if all(k in joined for k in all_of):
-            return i
-    return None
-
-
-def _find_table_header(rows, spec, required: tuple[str, ...]) -> int | None:
-    """The first row whose short cells name every required column."""
-    for i, (_, cells) in enumerate(rows):
-        short = [c if len(_plain(c)) <= 20 else "" for c in cells]
-        if all(k in _map_columns(short, spec) for k in required):
-            return i
-    return None
-
-
-def _map_columns(header: list[str], spec) -> dict[str, int]:
-    """Which column holds what, by heading text; merged heading cells map to their first column."""
-    columns: dict[str, int] = {}
-    for i, text in enumerate(header):
-        h = _plain(text)
-        if not h:
-            continue
-        for key, needles in spec:
-            if any(_plain(n) in h for n in needles):
-                if key not in columns and i not in columns.values():
-                    columns[key] = i
-                break
-    return columns
-
-
 def _is_subheader(cells: list[str], columns: dict[str, int]) -> bool:
     """The second heading line under merged heading cells ('区号+座机号码', '姓名+手机号及座机')."""
-    joined = _plain("".join(cells))
+    joined = plain_text("".join(cells))
     return "区号" in joined or "姓名+手机" in joined or "机构名称" in joined
 
 
@@ -556,7 +414,7 @@ def _title_city(text: str) -> str | None:
 def _application_year(rows) -> int | None:
     """The year of an Annex 3 application: its 申请日期, or the date line at its foot (2021 年 6 月 20 日)."""
     for _, cells in rows:
-        text = _plain(" ".join(cells))
+        text = plain_text(" ".join(cells))
         m = re.search(r"申请日期[:：]?(20\d{2})", text) or re.fullmatch(r"(20\d{2})年(\d{1,2}月(\d{1,2}日)?)?", text)
         if m:
             return int(m[1])
@@ -566,7 +424,7 @@ def _application_year(rows) -> int | None:
 def _check_totals(text: str, counted: dict[str, int], form: ParsedForm, sheet: str, number: int) -> None:
     labels = {"gas": "燃气公司", "heat": "热力公司", "water": "供水公司"}
     for kind, pattern in TOTALS.items():
-        m = re.search(pattern, _plain(text))
+        m = re.search(pattern, plain_text(text))
         if m and int(m[1]) != counted[kind]:
             form.issues.append(FormIssue(form.file, sheet, number, None, "warning", "FORM_TOTAL_MISMATCH",
                                          f"合计写{labels[kind]}{m[1]}个，表中填了{counted[kind]}个"))

@@ -25,19 +25,19 @@ import re
 
 import pandas as pd
 
-from transforms.registry.institution_forms import (
+from transforms.common.form_sheets import (
     FormIssue,
     ParsedForm,
     Places,
-    _find_header,
-    _heading,
-    _letter,
-    _map_columns,
-    _plain,
-    read_preamble,
+    column_letter,
+    find_header,
+    heading_text,
+    map_columns,
+    plain_text,
     row_fault_issues,
     sheet_faults,
 )
+from transforms.registry.institution_forms import read_preamble
 from transforms.remote.package_rules import BUSINESS_TYPES, REMOTE_TYPES, county_code_ok
 
 CHECKLIST_COLUMNS = (
@@ -62,7 +62,7 @@ MATERIAL_CODE = re.compile(r"[A-Z0-9_-]{2,20}")
 
 def parse_business_type(text: str) -> tuple[str | None, str | None]:
     """(code, None) or (None, why not) for what a form wrote in 业务类型."""
-    t = _plain(text)
+    t = plain_text(text)
     if not t:
         return None, "业务类型未填写"
     if t in BUSINESS_TYPES:
@@ -76,7 +76,7 @@ def parse_business_type(text: str) -> tuple[str | None, str | None]:
 
 def parse_county(text: str, places: Places, city_code: str | None) -> tuple[str | None, str | None]:
     """(county code, None) or (None, why not): a Shandong county by name or code, or another province's county by code."""
-    t = _plain(text)
+    t = plain_text(text)
     m = re.match(r"(\d{6})", t)
     if m and not m[1].startswith("37"):
         if county_code_ok(pd.Series([m[1]], dtype="string"), frozenset())[0]:
@@ -86,7 +86,7 @@ def parse_county(text: str, places: Places, city_code: str | None) -> tuple[str 
 
 
 def _yes_no(text: str) -> bool | None:
-    t = _plain(text).lower()
+    t = plain_text(text).lower()
     return True if t in YES else False if t in NO else None
 
 
@@ -95,7 +95,7 @@ def parse_checklist(sheets, *, file: str, places: Places) -> ParsedForm:
     form = ParsedForm("checklist", file)
     found = False
     for sheet in sheets:
-        header_at = _find_header(sheet.rows, ("材料编码", "材料名称"))
+        header_at = find_header(sheet.rows, ("材料编码", "材料名称"))
         if header_at is None:
             continue
         found = True
@@ -111,13 +111,13 @@ def parse_checklist(sheets, *, file: str, places: Places) -> ParsedForm:
 def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:
     file = form.file
     number, header = sheet.rows[header_at]
-    columns = _map_columns(header, CHECKLIST_COLUMNS)
+    columns = map_columns(header, CHECKLIST_COLUMNS)
     missing = [k for k in CHECKLIST_REQUIRED_COLUMNS if k not in columns]
     if missing:
         form.issues.append(FormIssue(file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING",
                                      "表头缺少列：" + "、".join(COLUMN_LABELS[k] for k in missing)))
         return
-    heading = {k: f"{_letter(i)} {_heading(header[i])}" for k, i in columns.items()}
+    heading = {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()}
     read_preamble(sheet, header_at, form, places, title_city=_title_city)
 
     def cell(cells: list[str], key: str) -> str:
@@ -134,7 +134,7 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
     for number, cells in sheet.rows[header_at + 1:]:
         if not any(c.strip() for c in cells) and number not in faults:
             continue  # a blank line
-        if _plain(cells[0] if cells else "").startswith(("填表说明", "说明", "注：", "注:")):
+        if plain_text(cells[0] if cells else "").startswith(("填表说明", "说明", "注：", "注:")):
             continue
         county_text = cell(cells, "county") or carry["county"]
         type_text = cell(cells, "business_type") or carry["business_type"]
@@ -173,7 +173,7 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
             problem("business_type", "FORM_TYPE_UNKNOWN", why)
         elif business_type not in REMOTE_TYPES:
             problem("business_type", "CHECKLIST_TYPE_NOT_REMOTE", f"业务类型“{type_text}”不在异地代收范围（预告登记、抵押登记、变更登记、补换证、新建商品房转移登记）")
-        code = _plain(code_text).upper()
+        code = plain_text(code_text).upper()
         if not code:
             problem("code", "FORM_REQUIRED", "材料编码未填写")
         elif not MATERIAL_CODE.fullmatch(code):
@@ -184,12 +184,12 @@ def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> Non
             problem("name", "FORM_REQUIRED", "材料名称未填写")
         required_text = cell(cells, "required")
         required = _yes_no(required_text)
-        if not _plain(required_text):
+        if not plain_text(required_text):
             problem("required", "FORM_REQUIRED", "是否必须未填写（应为 是 或 否）")
         elif required is None:
             problem("required", "FORM_YES_NO", f"是否必须“{required_text}”应为 是 或 否")
         paper_text = cell(cells, "paper")
-        paper = _yes_no(paper_text) if _plain(paper_text) else False
+        paper = _yes_no(paper_text) if plain_text(paper_text) else False
         if paper is None:
             problem("paper", "FORM_YES_NO", f"是否需要纸质原件“{paper_text}”应为 是 或 否")
         group = (xzqh, business_type) if xzqh and business_type in REMOTE_TYPES else None

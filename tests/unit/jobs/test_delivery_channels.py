@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.delivery import Channel, Drop, PackageChannel, channel_for
+from connectors.channels import channel_for
+from connectors.delivery import Channel, Drop, PackageChannel
 from connectors.http_receiver import HttpReceiver
 from connectors.package_receiver import PackageReceiver
 from connectors.sftp_drop import SftpDrops
