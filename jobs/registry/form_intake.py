@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 def load_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) -> FormSummary:
     """Load one Annex 2 or Annex 3 form (.xlsx / .csv); the kind is told by its headings."""
     from jobs.common import reference
-    from transforms.registry.institution_forms import Places, parse_annex2, parse_annex3
+    from transforms.common.form_sheets import Places
+    from transforms.registry.institution_forms import parse_annex2, parse_annex3
 
     places = Places(reference.divisions())
 

@@ -10,7 +10,8 @@ import pytest
 from connectors.form_inbox import Sheet
 from jobs.common import reference
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
-from transforms.registry.institution_forms import Places, parse_annex2, parse_annex3, parse_contact, parse_form_date, parse_service_phone, uscc_ok
+from transforms.common.form_sheets import Places
+from transforms.registry.institution_forms import parse_annex2, parse_annex3, parse_contact, parse_form_date, parse_service_phone, uscc_ok
 
 PLACES = Places(reference.divisions())
 
