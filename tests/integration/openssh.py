@@ -89,6 +89,11 @@ class OpenSshServer:
         return self
 
     def _user(self, name: str) -> None:
+        # An account of this name left by a run that was killed before it could clean up (names follow
+        # the institution codes, so they repeat across runs): remove it rather than fail on "exists".
+        if subprocess.run(["getent", "passwd", name], capture_output=True).returncode == 0:
+            subprocess.run(["userdel", name], capture_output=True)
+            subprocess.run(["groupdel", name], capture_output=True)
         _run("useradd", "--badname", "-M", "-U", "-s", "/usr/sbin/nologin", "-d", "/nonexistent", name) if _badname_ok() else \
             _run("useradd", "-M", "-U", "-s", "/usr/sbin/nologin", "-d", "/nonexistent", name)
         _run("usermod", "-p", "*", name)  # no password, but not locked: sshd refuses locked accounts without PAM
