@@ -12,14 +12,13 @@ records_per_s, read_records_per_s, work_orders, peak_rss_mb. Target: records_per
 from __future__ import annotations
 
 import json
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
+
+from staged import measured
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,14 +93,7 @@ def measure(path: Path) -> None:
 
 
 def main() -> None:
-    records = int(os.environ.get("BENCH_RECORDS", "1000000"))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "validated.parquet"
-        t = time.perf_counter()
-        stage(path, records)
-        print(f"staged {records} records in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-        out = subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    m = json.loads(out.stdout.strip().splitlines()[-1])
+    m = measured(__file__, stage, file_name="validated.parquet")
     print(f"work orders by status: {m['statuses']}", file=sys.stderr)
     print(json.dumps({
         "records": m["records"],

@@ -9,14 +9,13 @@ Targets: records_per_s >= 250,000; peak_rss_mb < 2000.
 from __future__ import annotations
 
 import json
-import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from staged import measured
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,14 +63,7 @@ def measure(path: Path) -> None:
 
 
 def main() -> None:
-    records = int(os.environ.get("BENCH_RECORDS", "1000000"))
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "staged.parquet"
-        t = time.perf_counter()
-        stage(path, records)
-        print(f"staged {records} records in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-        out = subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    m = json.loads(out.stdout.strip().splitlines()[-1])
+    m = measured(__file__, stage, file_name="staged.parquet")
     print(json.dumps({
         "records": m["records"],
         "records_per_s": round(m["records"] / m["wall_s"]),

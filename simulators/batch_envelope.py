@@ -22,6 +22,19 @@ def local_text(moment: datetime) -> str:
     return moment.replace(tzinfo=None, microsecond=0).isoformat()
 
 
+def settings_of(cls, wanted: object):
+    """A /_sim settings dataclass `cls` from a POST body: keys not given take their defaults; ValueError for a body that
+    is not an object or names settings `cls` does not have (its own parse checks the values)."""
+    from dataclasses import fields
+
+    if not isinstance(wanted, dict):
+        raise ValueError("body must be a JSON object")
+    unknown = sorted(set(wanted) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(unknown)}")
+    return cls(**wanted)
+
+
 def parse_envelope(body: bytes, *, limit: int, bad) -> tuple[str, list]:
     """(batch_id, items) of a batch body `{"batch_id", "items"}` (work orders and packages alike);
     `bad(message)` makes the exception to raise."""

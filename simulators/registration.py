@@ -41,11 +41,11 @@ import math
 import re
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
 
-from simulators.batch_envelope import KEY_PATTERN, local_text, parse_envelope
+from simulators.batch_envelope import KEY_PATTERN, local_text, parse_envelope, settings_of
 
 MAX_PACKAGES = 100
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -125,12 +125,7 @@ class PackageConfig:
 
     @classmethod
     def parse(cls, wanted: object) -> PackageConfig:
-        if not isinstance(wanted, dict):
-            raise ValueError("body must be a JSON object")
-        unknown = sorted(set(wanted) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown settings: {', '.join(unknown)}")
-        config = cls(**wanted)
+        config = settings_of(cls, wanted)
         if not isinstance(config.mix, dict) or not config.mix or set(config.mix) - set(PACKAGE_FATES):
             raise ValueError(f"mix must be an object of weights by fate ({', '.join(PACKAGE_FATES)})")
         if any(type(w) not in (int, float) or not 0 <= w < math.inf for w in config.mix.values()) or sum(config.mix.values()) <= 0:

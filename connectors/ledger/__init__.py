@@ -364,21 +364,29 @@ class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteSt
         """
         from connectors.ledger.schema_cohandling import record_verdict, rule_failure
 
+        self._save_verdict_page(run_id=run_id, source=source, verdicts=verdicts, failures=failures, summary=summary,
+                                into=(record_verdict, rule_failure), state="upsert_record_state", run_table="validation_run",
+                                counted=("records_in", "passed", "partial", "quarantined", "warnings"), keep_first=("docs_path",),
+                                audit=("validate", "run_validated"))
+
+    def _save_verdict_page(self, *, run_id: str, source: str, verdicts, failures, summary: dict, into: tuple[sa.Table, sa.Table], state: str,
+                           run_table: str, counted: tuple[str, ...], keep_first: tuple[str, ...] = (), audit: tuple[str, str]) -> None:
+        """One validated page, in one transaction, for either line: `verdicts` and `failures` (Arrow) stamped with source and
+        run into the tables `into`; the state statement `state` over the page's change_seq range (when it has any); the
+        page's `counted` counts added to `run_table`'s row for the run; an audit row (actor, action) with the page's counts."""
         now = utcnow()
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
         failures = _with_constants(failures, source=source, run_id=run_id)
         with self.engine.begin() as conn:
-            self._insert(conn, "record_verdict", verdicts, [c.name for c in record_verdict.columns])
-            self._insert(conn, "rule_failure", failures, [c.name for c in rule_failure.columns])
+            for table, rows in zip(into, (verdicts, failures)):
+                self._insert(conn, table.name, rows, [c.name for c in table.columns])
             if verdicts.num_rows:
                 import pyarrow.compute as pc
 
                 low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
-                conn.execute(statement("upsert_record_state"),
-                             {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
-            _add_run_counts(conn, "validation_run", run_id, summary, counted=("records_in", "passed", "partial", "quarantined", "warnings"),
-                            stamp={"validated_at": now}, keep_first=("docs_path",))
-            self._audit(conn, run_id, "validate", "run_validated", "validation_run", run_id, summary)
+                conn.execute(statement(state), {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
+            _add_run_counts(conn, run_table, run_id, summary, counted=counted, stamp={"validated_at": now}, keep_first=keep_first)
+            self._audit(conn, run_id, *audit, run_table, run_id, summary)
 
     def validation_run(self, run_id: str) -> dict:
         """The run's validation counts (every page it validated), or zeros if it validated nothing."""

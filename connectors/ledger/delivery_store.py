@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from connectors.ledger.cancellation_store import CancelStore
-from connectors.ledger.statements import statement
+from connectors.ledger.statements import nested, statement
 
 
 class DeliveryStore(CancelStore):
@@ -54,7 +54,7 @@ class DeliveryStore(CancelStore):
         import pyarrow as pa
 
         with self.engine.connect() as conn:
-            result = conn.execute(statement("select_batch_orders"), {"batch_id": batch_id})
+            result = conn.execute(nested("select_delivery_orders", "delivery_orders_batch"), {"batch_id": batch_id})
             rows = result.fetchall()
             names = list(result.keys())
         columns = list(zip(*rows)) if rows else [[] for _ in names]
@@ -62,9 +62,9 @@ class DeliveryStore(CancelStore):
         return pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
 
     def pending_http(self):
-        """HTTP deliveries not yet confirmed, with their Annex 1 fields, as a list of dicts."""
+        """HTTP deliveries not yet confirmed, with their Annex 1 fields, as a list of dicts in work-order key order."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(statement("select_pending_http")).mappings()]
+            return [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http")).mappings()]
 
     def fix_batch_hash(self, batch_id: int, sha256: str) -> str:
         """The batch's manifest hash: set at its first render, returned unchanged after."""

@@ -23,7 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from connectors.ledger.registry_store import FormIssueCounts
+from connectors.ledger.registry_store import FormIssueCounts, save_form_outcome
 from connectors.ledger.schema_remote import remote_checklist_form_issue, remote_checklist_item, remote_failure, remote_verdict
 from connectors.ledger.statements import statement
 
@@ -125,16 +125,8 @@ class RemoteStore:
                      "paper_original": r["paper_original"], "position": n, "source_row": r["row"]}
                     for n, r in enumerate(rows, start=1)
                 ])
-            conn.execute(statement("update_checklist_form_counts"), {
-                "form_id": form_id, "lists_loaded": summary.lists_loaded, "added": len(summary.added), "changed": len(summary.changed),
-                "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings,
-            })
-            if summary.issues:
-                conn.execute(remote_checklist_form_issue.insert(), [
-                    {"form_id": form_id, "seq": n, "sheet": i.sheet, "row_number": i.row, "column_name": i.column, "severity": i.severity,
-                     "rule": i.rule, "message": i.message}
-                    for n, i in enumerate(summary.issues, start=1)
-                ])
+            save_form_outcome(conn, summary, form_id=form_id, counts="update_checklist_form_counts", loaded={"lists_loaded": summary.lists_loaded},
+                              issue_table=remote_checklist_form_issue)
         return summary
 
     @staticmethod
@@ -261,23 +253,9 @@ class RemoteStore:
         versions had no verdict (they were due): a version gets one verdict, ever.
         `remote_validation_run` sums every page a run validated; an empty page still records the run.
         """
-        from connectors.ledger import _add_run_counts, _with_constants, utcnow
-
-        now = utcnow()
-        verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
-        failures = _with_constants(failures, source=source, run_id=run_id)
-        with self.engine.begin() as conn:
-            self._insert(conn, "remote_verdict", verdicts, [c.name for c in remote_verdict.columns])
-            self._insert(conn, "remote_failure", failures, [c.name for c in remote_failure.columns])
-            if verdicts.num_rows:
-                import pyarrow.compute as pc
-
-                low, high = (int(x.as_py()) for x in pc.min_max(verdicts["change_seq"]).values())
-                conn.execute(statement("upsert_remote_package_state"),
-                             {"run_id": run_id, "source": source, "low": low, "high": high, "updated_at": now})
-            _add_run_counts(conn, "remote_validation_run", run_id, summary, counted=("packages_in", "passed", "returned", "withdrawn", "warnings"),
-                            stamp={"validated_at": now})
-            self._audit(conn, run_id, "remote", "packages_validated", "remote_validation_run", run_id, summary)
+        self._save_verdict_page(run_id=run_id, source=source, verdicts=verdicts, failures=failures, summary=summary,
+                                into=(remote_verdict, remote_failure), state="upsert_remote_package_state", run_table="remote_validation_run",
+                                counted=("packages_in", "passed", "returned", "withdrawn", "warnings"), audit=("remote", "packages_validated"))
 
     def remote_validation_run(self, run_id: str) -> dict:
         """A run's package counts (every page it validated): as_of, packages_in, passed, returned, withdrawn, warnings."""

@@ -42,6 +42,21 @@ class FormIssueCounts:
         return f"{self.file_name}: 已于此前载入（内容相同），跳过 / already loaded, skipped"
 
 
+def save_form_outcome(conn, summary, *, form_id: int, counts: str, loaded: dict[str, int], issue_table: sa.Table) -> None:
+    """A loaded form's counts (statement `counts`; `loaded`: how many rows or lists it loaded, by column) and its
+    issues, numbered from 1, into `issue_table` — the registry's forms and the remote-collection checklists alike."""
+    conn.execute(statement(counts), {
+        "form_id": form_id, **loaded, "added": len(summary.added), "changed": len(summary.changed),
+        "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings,
+    })
+    if summary.issues:
+        conn.execute(issue_table.insert(), [
+            {"form_id": form_id, "seq": n, "sheet": i.sheet, "row_number": i.row, "column_name": i.column, "severity": i.severity,
+             "rule": i.rule, "message": i.message}
+            for n, i in enumerate(summary.issues, start=1)
+        ])
+
+
 @dataclass
 class FormSummary(FormIssueCounts):
     """What loading one form did: counts, the changes, and every issue (its own and the registry's)."""
@@ -96,16 +111,8 @@ class RegistryStore:
                 self._apply_institutions(conn, parsed.rows, summary, form_id, effective, issue)
             else:
                 self._apply_openings(conn, parsed.rows, summary, form_id, effective, issue)
-            conn.execute(statement("update_registry_form_counts"), {
-                "form_id": form_id, "rows_loaded": summary.rows_loaded, "added": len(summary.added), "changed": len(summary.changed),
-                "unchanged": summary.unchanged, "errors": summary.errors, "warnings": summary.warnings,
-            })
-            if summary.issues:
-                conn.execute(registry_form_issue.insert(), [
-                    {"form_id": form_id, "seq": n, "sheet": i.sheet, "row_number": i.row, "column_name": i.column, "severity": i.severity,
-                     "rule": i.rule, "message": i.message}
-                    for n, i in enumerate(summary.issues, start=1)
-                ])
+            save_form_outcome(conn, summary, form_id=form_id, counts="update_registry_form_counts", loaded={"rows_loaded": summary.rows_loaded},
+                              issue_table=registry_form_issue)
         return summary
 
     def _apply_institutions(self, conn, rows: list[dict], summary: FormSummary, form_id: int, effective: datetime, issue) -> None:

@@ -80,7 +80,8 @@ def script(name: str, dialect: str | None = None) -> list[str]:
 @cache
 def nested(outer: str, inner: str, *, expanding: tuple[str, ...] = ()) -> sa.TextClause:
     """Statement `outer` over statement `inner` as its derived table `(/*inner*/)` — two files, no value in either
-    (the lifetime balance counts each surface's units with one outer statement)."""
+    (the lifetime balance counts each surface's units with one outer statement; routing reads the records due and
+    those waiting with one, and delivery the orders of a batch and the pending HTTP items with one)."""
     text = sqlfiles.load(path_of(outer))
     if "(/*inner*/)" not in text:
         raise ValueError(f"statement {outer!r} has no (/*inner*/) slot")

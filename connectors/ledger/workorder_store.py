@@ -15,7 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from connectors.ledger.schema_cohandling import work_order_version
-from connectors.ledger.statements import script, statement
+from connectors.ledger.statements import nested, script, statement
 
 WORK_ORDER_COLUMNS = tuple(c.name for c in work_order_version.columns)
 
@@ -33,7 +33,7 @@ class WorkOrderStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(statement(f"select_{_kind(kind)}_route_records"), {"after": after_seq, "page_size": page_size})
+            result = conn.execute(nested("select_route_records", f"route_states_{_kind(kind)}"), {"after": after_seq, "page_size": page_size})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def route_work_orders(self, kind: str = "due", *, after_seq: int = 0, high_seq: int):
@@ -43,7 +43,7 @@ class WorkOrderStore:
         from connectors.ledger.schema_cohandling import work_order
 
         with self.engine.connect() as conn:
-            result = conn.execute(statement(f"select_{_kind(kind)}_route_work_orders"), {"after": after_seq, "high": high_seq})
+            result = conn.execute(nested("select_route_work_orders", f"route_states_{_kind(kind)}"), {"after": after_seq, "high": high_seq})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         frame["institution_version_id"] = frame["institution_version_id"].astype("Int64")
         frame["has_delivery"] = frame["has_delivery"].fillna(0).astype(bool)

@@ -403,6 +403,8 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     from jobs.cohandling.publish_report import write_reports
     from transforms.cohandling.quarantine import quarantine_list
     from transforms.cohandling.reconcile import daily_counts
+    from transforms.reporting.cohandling_html import render_html
+    from transforms.reporting.cohandling_tables import report_tables
 
     statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
     day = pd.to_datetime(statuses["delivered_at"]).dt.date
@@ -411,7 +413,8 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     exceptions = ledger.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
     quarantine = quarantine_list(ledger.quarantine())
     daily = daily_counts(statuses, first=first, last=last)
-    paths = write_reports(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of, out_dir=out_dir)
+    tables = report_tables(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of)
+    paths = write_reports(tables, render_html(tables, statuses, daily, period=(first, last), as_of=as_of), out_dir=out_dir)
     counts = statuses["status"].value_counts().to_dict()
     meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
             "records": record_balance(ledger), "exceptions": len(exceptions), "files": paths}

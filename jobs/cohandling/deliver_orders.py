@@ -152,10 +152,8 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
         return
     from connectors.http_receiver import make_item
 
-    by_destination: dict[tuple[str, str], list[dict]] = {}
-    for item in pending:
-        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
-    for (channel, destination), items in by_destination.items():
+    # destination by destination (the ledger gives them in work-order key order; a stable sort keeps it within each)
+    for (channel, destination), items in sorted(_by_receiver(pending).items(), key=lambda group: group[0][1]):
         payload = [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
                              record={k: v for k, v in i.items() if k.isupper()}) for i in items]
         try:
@@ -178,6 +176,14 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
             result.http_delivered += o.status == "delivered"
             result.http_rejected += o.status == "rejected"
             result.http_pending += o.status == "pending"
+
+
+def _by_receiver(items: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """`items` grouped by (channel, destination): each group keeps the items' order; groups come in order of first item."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for item in items:
+        groups.setdefault((item["channel"], item["destination"]), []).append(item)
+    return groups
 
 
 def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> None:
@@ -215,10 +221,7 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
         result.errors.append(f"{len(pending)} HTTP cancellations wait: no receiver configured")
         result.cancels_pending += len(pending)
         return
-    by_destination: dict[tuple[str, str], list[dict]] = {}
-    for item in pending:
-        by_destination.setdefault((item["channel"], item["destination"]), []).append(item)
-    for (channel, destination), items in sorted(by_destination.items()):
+    for (channel, destination), items in sorted(_by_receiver(pending).items()):
         payload = [{"idempotency_key": i["idempotency_key"], "rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]),
                     "reason_code": i["reason_code"], "reason": i["reason"]} for i in items]
         try:

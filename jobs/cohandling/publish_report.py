@@ -1,6 +1,7 @@
 """Writing the reconciliation reports: report.html, report.xlsx (one sheet per table) and csv/<table>.csv.
 
-The tables and the page come from transforms/reporting/cohandling_tables.py and cohandling_html.py (pure); this module only writes them.
+The tables and the page come from transforms/reporting/ (pure: cohandling_tables.py and cohandling_html.py for the
+reconciliation reports, remote_tables.py for the remote-collection report); this module only writes them.
 Each file is written beside its final name and renamed into place, so a county or an auditor
 opening the folder mid-run sees the previous complete file or the new one, never half of one.
 """
@@ -11,38 +12,27 @@ import os
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from transforms.reporting.cells import RATES, WORKING_DAYS, code_of
-from transforms.reporting.cohandling_html import render_html
-from transforms.reporting.cohandling_tables import CSV_DIR, HTML_NAME, SUMMARY_HEADINGS, XLSX_NAME, report_tables
+from transforms.reporting.cohandling_tables import CSV_DIR, HTML_NAME, SUMMARY_HEADINGS, XLSX_NAME
 
 MIN_WIDTH, MAX_WIDTH, HEADING_WIDTH = 8, 60, 26  # in Excel character widths; a CJK character counts two
 WIDTH_SAMPLE = 2000  # rows looked at to size a column: enough to be representative, cheap on a big list
 
 
-def write_reports(
-    statuses: pd.DataFrame,
-    exceptions: pd.DataFrame | None,
-    quarantine: pd.DataFrame | None,
-    daily: pd.DataFrame | None,
-    *,
-    period: tuple[date, date],
-    as_of: datetime,
-    out_dir: Path,
-) -> dict[str, str]:
-    """Write the report files under out_dir; returns {"html": path, "xlsx": path, "csv:<table>": path, ...}."""
-    tables = report_tables(statuses, exceptions, quarantine, daily, period=period, as_of=as_of)
+def write_reports(tables: dict[str, pd.DataFrame], page: str, *, out_dir: Path) -> dict[str, str]:
+    """Write a report's files under out_dir — `page` as report.html, `tables` as report.xlsx (one sheet each) and
+    csv/<table>.csv; returns {"html": path, "xlsx": path, "csv:<table>": path, ...}. Both reports (reconciliation, remote) write so."""
     out_dir = Path(out_dir)
     (out_dir / CSV_DIR).mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
 
     html_path = out_dir / HTML_NAME
     with _replacing(html_path) as tmp:
-        tmp.write_text(render_html(tables, statuses, daily, period=period, as_of=as_of), encoding="utf-8")
+        tmp.write_text(page, encoding="utf-8")
     paths["html"] = str(html_path)
 
     xlsx_path = out_dir / XLSX_NAME

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from connectors.ledger import Ledger
 from jobs.common import reference
+from jobs.common.due_pages import due_pages
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +69,11 @@ def validate_run(
     """
     page_size = page_size or PAGE_SIZE
     out_dir.mkdir(parents=True, exist_ok=True)
-    after, carried, pages = 0, 0, 0
-    while True:
-        table, received_by = ledger.due_changes(source, after_seq=after, page_size=page_size)
-        if table.num_rows == 0 and pages:
-            break
-        pages += 1
+    carried = 0
+    for table, received_by in due_pages(lambda after: ledger.due_changes(source, after_seq=after, page_size=page_size), page_size=page_size,
+                                        rows=lambda page: page[0].num_rows, last_seq=lambda page: int(page[0]["change_seq"][-1].as_py())):
         carried += sum(1 for r in received_by if r != run_id)
         _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
-        if table.num_rows < page_size:
-            break
-        after = int(table["change_seq"][-1].as_py())
     run = ledger.validation_run(run_id)
     csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
     withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]

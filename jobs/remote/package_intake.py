@@ -29,6 +29,7 @@ from pathlib import Path
 from connectors.exchange_db import PackageChunk, PackageSource
 from connectors.ledger import ChunkLoaded, Ledger
 from connectors.ledger.package_store import ChecklistSummary
+from jobs.common.due_pages import due_pages
 from jobs.common.inbox import take_in
 from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
 
@@ -98,17 +99,12 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
     it — in change order, page by page; `as_of` is the run's clock (local time). Returns the run's
     counts (every page it validated) and `carried_over`: of the versions this call validated, those
     an earlier run received (it failed or stopped after extract)."""
-    after, carried, pages = 0, 0, 0
-    while True:
-        packages, applicants, materials = ledger.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE)
-        if not len(packages) and pages:
-            break
-        pages += 1
+    carried = 0
+    for packages, applicants, materials in due_pages(lambda after: ledger.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE),
+                                                     page_size=PAGE_SIZE, rows=lambda page: len(page[0]),
+                                                     last_seq=lambda page: int(page[0]["CHANGE_SEQ"].max())):
         carried += int((packages["received_by"] != run_id).sum())
         _validate_page(ledger, packages.drop(columns=["received_by"]), applicants, materials, run_id=run_id, as_of=as_of, source=source)
-        if len(packages) < PAGE_SIZE:
-            break
-        after = int(packages["CHANGE_SEQ"].max())
     summary = {**ledger.remote_validation_run(run_id), "carried_over": carried}
     log.info("remote packages validated: %s", summary)
     return summary

@@ -30,7 +30,7 @@ def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | N
 def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datetime, out_dir: Path, limits: dict[str, int] | None = None,
                         handover_days: int | None = None) -> dict[str, str]:
     """Report on the package versions collected from `first` to `last` (local dates), as of `as_of` (local)."""
-    from jobs.cohandling.publish_report import CSV_DIR, _replacing, write_workbook
+    from jobs.cohandling.publish_report import _replacing, write_reports
     from jobs.common import reference
     from transforms.remote.package_rules import parse_local_time
     from transforms.remote.package_tracking import HANDOVER_DAYS, handover_state
@@ -48,18 +48,7 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
             names[code] = division.name
     tables = remote_report_tables(tracked, handover, period=(first, last), as_of=as_of, county_names=names, outstanding=everything)
     out_dir = Path(out_dir)
-    (out_dir / CSV_DIR).mkdir(parents=True, exist_ok=True)
-    paths = {}
-    with _replacing(out_dir / "report.html") as tmp:
-        tmp.write_text(render_remote_html(tables, period=(first, last), as_of=as_of), encoding="utf-8")
-    paths["html"] = str(out_dir / "report.html")
-    with _replacing(out_dir / "report.xlsx") as tmp:
-        write_workbook(tables, tmp)
-    paths["xlsx"] = str(out_dir / "report.xlsx")
-    for name, table in tables.items():
-        with _replacing(out_dir / CSV_DIR / f"{name}.csv") as tmp:
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        paths[f"csv:{name}"] = str(out_dir / CSV_DIR / f"{name}.csv")
+    paths = write_reports(tables, render_remote_html(tables, period=(first, last), as_of=as_of), out_dir=out_dir)
     with _replacing(out_dir / "report.json") as tmp:
         tmp.write_text(json.dumps(report_json(tables, period=(first, last), as_of=as_of), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     paths["json"] = str(out_dir / "report.json")

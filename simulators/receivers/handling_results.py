@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
 
-from simulators.batch_envelope import local_text
+from simulators.batch_envelope import local_text, settings_of
 
 RESULT_KINDS = ("done", "duplicate", "no_account", "arrears", "other", "silent", "late")  # an item's fate
 FINAL = {  # fate -> (result, code) of its final result; "silent" has none
@@ -49,12 +49,7 @@ class ResultsConfig:
     @classmethod
     def parse(cls, wanted: object) -> ResultsConfig:
         """From a POST /_sim/results body; keys not given take their defaults. ValueError names what is wrong."""
-        if not isinstance(wanted, dict):
-            raise ValueError("body must be a JSON object")
-        unknown = sorted(set(wanted) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown settings: {', '.join(unknown)}")
-        config = cls(**wanted)
+        config = settings_of(cls, wanted)
         if not isinstance(config.mix, dict) or not config.mix:
             raise ValueError(f"mix must be an object of weights by kind ({', '.join(RESULT_KINDS)})")
         odd = sorted(set(config.mix) - set(RESULT_KINDS))

@@ -12,66 +12,45 @@ from dataclasses import asdict
 from fastapi import Request  # at module level: FastAPI resolves handler annotations from these globals
 
 from simulators.batch_envelope import CROSS_PROVINCE
-from simulators.receivers.receiver_state import ReceiverState
 from simulators.receivers.work_order_wire import Answer, parse_feed_query
 
 
-def add_package_routes(app, state: ReceiverState, desk, *, admitted, answer, error, receiver_of) -> None:
-    """The package endpoints (simulators/registration.py) under /county/{xzqh} and /cross-province."""
+def add_package_routes(app, desk, *, served) -> None:
+    """The package endpoints (simulators/registration.py) under /county/{xzqh} and /cross-province; `served(request, county,
+    work, stored=)` admits a request and answers what `work(receiver, body)` gives (receiver_app.py)."""
     from fastapi.responses import JSONResponse
 
     from simulators.registration import PackageConfig, PackageError, parse_packages, parse_withdrawals
 
-    def fail(exc: PackageError):
-        return error(Answer(exc.status, exc.error, exc.message))
+    def refusing(work):
+        """`work`, with the desk's refusals (PackageError) answered as they say."""
+        def run(receiver, body):
+            try:
+                return work(receiver, body)
+            except PackageError as exc:
+                raise Answer(exc.status, exc.error, exc.message) from exc
+        return run
 
-    async def put_file(request: Request, county: str | None, sha256: str):
-        try:
-            receiver = receiver_of(county)
-            body = await request.body()
-            await admitted(request, receiver, body)
-            return answer(200, desk.put_file(receiver, sha256, body))
-        except Answer as exc:
-            return error(exc)
-        except PackageError as exc:
-            return fail(exc)
+    def put_file(request: Request, county: str | None, sha256: str):
+        return served(request, county, refusing(lambda receiver, body: desk.put_file(receiver, sha256, body)))
 
-    async def packages(request: Request, county: str | None):
-        try:
-            receiver = receiver_of(county)
-            body = await request.body()
-            await admitted(request, receiver, body)
+    def packages(request: Request, county: str | None):
+        def work(receiver, body):
             batch_id, items = parse_packages(body)
-            results = desk.process(receiver, None if county == CROSS_PROVINCE else county, items)
-            if state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
-                state.stats["fault_fail_after_accept"] += 1
-                raise Answer(500, "server_error", "internal error after the packages were stored (simulated)")
-            return answer(200, {"batch_id": batch_id, "results": results})
-        except Answer as exc:
-            return error(exc)
-        except PackageError as exc:
-            return fail(exc)
+            return {"batch_id": batch_id, "results": desk.process(receiver, None if county == CROSS_PROVINCE else county, items)}
+        return served(request, county, refusing(work), stored="the packages were stored")
 
-    async def withdraw(request: Request, county: str | None):
-        try:
-            receiver = receiver_of(county)
-            body = await request.body()
-            await admitted(request, receiver, body)
+    def withdraw(request: Request, county: str | None):
+        def work(receiver, body):
             batch_id, items = parse_withdrawals(body)
-            return answer(200, {"batch_id": batch_id, "results": desk.withdraw(receiver, items)})
-        except Answer as exc:
-            return error(exc)
-        except PackageError as exc:
-            return fail(exc)
+            return {"batch_id": batch_id, "results": desk.withdraw(receiver, items)}
+        return served(request, county, refusing(work))
 
-    async def events(request: Request, county: str | None):
-        try:
-            receiver = receiver_of(county)
-            await admitted(request, receiver, await request.body())
+    def events(request: Request, county: str | None):
+        def work(receiver, body):
             after, limit = parse_feed_query(request.query_params)
-            return answer(200, desk.feed(receiver, after, limit))
-        except Answer as exc:
-            return error(exc)
+            return desk.feed(receiver, after, limit)
+        return served(request, county, work)
 
     @app.put("/county/{xzqh}/v1/files/{sha256}")
     async def county_file(xzqh: str, sha256: str, request: Request):

@@ -97,53 +97,47 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
             if state.epoch != epoch:
                 raise Answer(503, "unavailable", "the simulator was reset while this request waited", counted=False)
 
-    async def batch(request: Request, county: str | None):
+    async def served(request: Request, county: str | None, work, *, stored: str | None = None):
+        """One request to a receiver's endpoint: admitted (auth, rate limit, faults), then `work(receiver, body)`, whose dict is
+        answered 200; an `Answer` raised anywhere is answered as it says. `stored` names what `work` stored, for the
+        simulated failure after it was accepted (`fail_after_accept_rate`)."""
         try:
             receiver = receiver_of(county)
             body = await request.body()
             await admitted(request, receiver, body)
+            out = work(receiver, body)
+            if stored is not None and state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
+                state.stats["fault_fail_after_accept"] += 1
+                raise Answer(500, "server_error", f"internal error after {stored} (simulated)")
+            return answer(200, out)
+        except Answer as exc:
+            return error(exc)
+
+    def batch(request: Request, county: str | None):
+        def work(receiver, body):
             batch_id, items = parse_batch(body)
-            results = state.process(receiver, county, items)
-            if state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
-                state.stats["fault_fail_after_accept"] += 1
-                raise Answer(500, "server_error", "internal error after the batch was stored (simulated)")
-            return answer(200, {"batch_id": batch_id, "results": results})
-        except Answer as exc:
-            return error(exc)
+            return {"batch_id": batch_id, "results": state.process(receiver, county, items)}
+        return served(request, county, work, stored="the batch was stored")
 
-    async def cancel(request: Request, county: str | None):
-        try:
-            receiver = receiver_of(county)
-            body = await request.body()
-            await admitted(request, receiver, body)
+    def cancel(request: Request, county: str | None):
+        def work(receiver, body):
             batch_id, items = parse_cancels(body)
-            results = state.cancel(receiver, items)
-            if state.applies(receiver) and state.draw(state.faults.fail_after_accept_rate):
-                state.stats["fault_fail_after_accept"] += 1
-                raise Answer(500, "server_error", "internal error after the cancellations were stored (simulated)")
-            return answer(200, {"batch_id": batch_id, "results": results})
-        except Answer as exc:
-            return error(exc)
+            return {"batch_id": batch_id, "results": state.cancel(receiver, items)}
+        return served(request, county, work, stored="the cancellations were stored")
 
-    async def work_order(request: Request, county: str | None, idempotency_key: str):
-        try:
-            receiver = receiver_of(county)
-            await admitted(request, receiver, await request.body())
+    def work_order(request: Request, county: str | None, idempotency_key: str):
+        def work(receiver, body):
             found = state.lookup(receiver, idempotency_key)
             if found is None:
                 raise Answer(404, "unknown_work_order", f"no work order accepted under {idempotency_key!r}")
-            return answer(200, found)
-        except Answer as exc:
-            return error(exc)
+            return found
+        return served(request, county, work)
 
-    async def results(request: Request, county: str | None):
-        try:
-            receiver = receiver_of(county)
-            await admitted(request, receiver, await request.body())
+    def results(request: Request, county: str | None):
+        def work(receiver, body):
             after, limit = parse_feed_query(request.query_params)
-            return answer(200, state.feed(receiver, after, limit))
-        except Answer as exc:
-            return error(exc)
+            return state.feed(receiver, after, limit)
+        return served(request, county, work)
 
     async def health(county: str | None):
         try:
@@ -195,7 +189,7 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         return await health(None)
 
     # --- remote collection (异地代收): packages to the property's registration system ----------
-    add_package_routes(app, state, desk, admitted=admitted, answer=answer, error=error, receiver_of=receiver_of)
+    add_package_routes(app, desk, served=served)
 
     # --- test controls (loopback only: the server binds 127.0.0.1) ---------------------------
 

@@ -63,17 +63,24 @@ def business_rule(item: dict, county: str | None) -> tuple[str, str] | None:
     return None
 
 
-def parse_batch(body: bytes) -> tuple[str, list[dict]]:
-    """(batch_id, items) of a well-formed batch, else Answer(400) naming what is wrong."""
-    def bad(message: str) -> Answer:
-        return Answer(400, "malformed_batch", message)
+def bad(message: str) -> Answer:
+    """The answer to a malformed batch or cancel call."""
+    return Answer(400, "malformed_batch", message)
 
-    batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
-    wanted = {"idempotency_key", "rowguid", "utility", "version", "correction", "record"}
+
+def _exact_items(items: list, wanted: set[str]):
+    """(`items[i]`, item) one at a time, each checked first to be an object with exactly the keys `wanted` (else Answer(400))."""
     for i, item in enumerate(items):
         where = f"items[{i}]"
         if not isinstance(item, dict) or set(item) != wanted:
             raise bad(f"{where} must be an object with exactly the keys {', '.join(sorted(wanted))}")
+        yield where, item
+
+
+def parse_batch(body: bytes) -> tuple[str, list[dict]]:
+    """(batch_id, items) of a well-formed batch, else Answer(400) naming what is wrong."""
+    batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
+    for where, item in _exact_items(items, {"idempotency_key", "rowguid", "utility", "version", "correction", "record"}):
         if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]):
             raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern}")
         if not isinstance(item["rowguid"], str) or not item["rowguid"]:
@@ -101,15 +108,8 @@ CANCEL_REASON_CODES = frozenset({"RECORD_WITHDRAWN", "UTILITY_DROPPED", "DESTINA
 
 def parse_cancels(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed cancel call, else Answer(400) naming what is wrong."""
-    def bad(message: str) -> Answer:
-        return Answer(400, "malformed_batch", message)
-
     batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
-    wanted = {"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"}
-    for i, item in enumerate(items):
-        where = f"items[{i}]"
-        if not isinstance(item, dict) or set(item) != wanted:
-            raise bad(f"{where} must be an object with exactly the keys {', '.join(sorted(wanted))}")
+    for where, item in _exact_items(items, {"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"}):
         key = item["idempotency_key"]
         if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not key.endswith(":cancel"):
             raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern} and end with :cancel")

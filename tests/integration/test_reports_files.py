@@ -12,6 +12,7 @@ import pytest
 
 from jobs.cohandling.publish_report import write_reports
 from tests.unit.test_report import AS_OF, PERIOD, daily_frame, exceptions_frame, quarantine_frame, statuses_frame
+from transforms.reporting.cohandling_html import render_html
 from transforms.reporting.cohandling_tables import report_tables
 
 SHEETS = ["汇总", "按市", "按县", "按机构", "超期清单", "异常清单", "隔离清单", "每日趋势"]
@@ -20,9 +21,10 @@ SHEETS = ["汇总", "按市", "按县", "按机构", "超期清单", "异常清�
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> tuple[Path, dict[str, str], dict[str, pd.DataFrame]]:
     out = tmp_path_factory.mktemp("reports")
-    args = (statuses_frame(), exceptions_frame(), quarantine_frame(), daily_frame())
-    paths = write_reports(*args, period=PERIOD, as_of=AS_OF, out_dir=out)
-    return out, paths, report_tables(*args, period=PERIOD, as_of=AS_OF)
+    statuses, daily = statuses_frame(), daily_frame()
+    tables = report_tables(statuses, exceptions_frame(), quarantine_frame(), daily, period=PERIOD, as_of=AS_OF)
+    paths = write_reports(tables, render_html(tables, statuses, daily, period=PERIOD, as_of=AS_OF), out_dir=out)
+    return out, paths, tables
 
 
 def test_the_files_are_where_the_paths_say(written):

@@ -134,6 +134,25 @@ def row_fault_issues(file: str, sheet_name: str, number: int, faults: dict, clea
     return errors, warnings
 
 
+def parse_form(kind: str, sheets, *, file: str, header: tuple[str, ...], parse_sheet, no_header: str) -> ParsedForm:
+    """A form of `kind` read sheet by sheet: each sheet with a header row naming all of `header` is parsed into it by
+    `parse_sheet(sheet, header_at, form)`; a FORM_NO_HEADER error (message `no_header`) when no sheet has one. A form
+    whose effective date or preamble could not be read loads no rows."""
+    form = ParsedForm(kind, file)
+    found = False
+    for sheet in sheets:
+        header_at = find_header(sheet.rows, header)
+        if header_at is None:
+            continue
+        found = True
+        parse_sheet(sheet, header_at, form)
+    if not found:
+        form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER", no_header))
+    if form.effective_invalid or form.preamble_invalid:
+        form.rows = []
+    return form
+
+
 def find_header(rows, all_of: tuple[str, ...]) -> int | None:
     for i, (_, cells) in enumerate(rows):
         joined = plain_text("".join(cells))

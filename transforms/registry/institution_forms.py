@@ -32,10 +32,10 @@ from transforms.common.form_sheets import (
     ParsedForm,
     Places,
     column_letter,
-    find_header,
     find_table_header,
     heading_text,
     map_columns,
+    parse_form,
     plain_text,
     row_fault_issues,
     sheet_faults,
@@ -91,20 +91,9 @@ TOTALS = {"gas": r"燃气公司\s*(\d+)\s*个", "heat": r"热力公司\s*(\d+)\s
 
 def parse_annex2(sheets, *, file: str, places: Places) -> ParsedForm:
     """Institutions from an Annex 2 survey form: one dict per loadable row, an issue per problem."""
-    form = ParsedForm("annex2", file)
-    found = False
-    for sheet in sheets:
-        header_at = find_header(sheet.rows, ("机构名称", "机构编码"))
-        if header_at is None:
-            continue
-        found = True
-        _parse_annex2_sheet(sheet, header_at, form, places)
-    if not found:
-        form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER",
-                                     "找不到附件2表头（需有“机构名称”“机构编码”等列）"))
-    if form.effective_invalid or form.preamble_invalid:
-        form.rows = []
-    return form
+    return parse_form("annex2", sheets, file=file, header=("机构名称", "机构编码"),
+                      parse_sheet=lambda sheet, header_at, form: _parse_annex2_sheet(sheet, header_at, form, places),
+                      no_header="找不到附件2表头（需有“机构名称”“机构编码”等列）")
 
 
 def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, title_city=None, whole_form_waits: bool = False) -> None:

@@ -30,9 +30,9 @@ from transforms.common.form_sheets import (
     ParsedForm,
     Places,
     column_letter,
-    find_header,
     heading_text,
     map_columns,
+    parse_form,
     plain_text,
     row_fault_issues,
     sheet_faults,
@@ -92,20 +92,9 @@ def _yes_no(text: str) -> bool | None:
 
 def parse_checklist(sheets, *, file: str, places: Places) -> ParsedForm:
     """Checklist rows from a form: one dict per loadable row, an issue per problem (kind 'checklist')."""
-    form = ParsedForm("checklist", file)
-    found = False
-    for sheet in sheets:
-        header_at = find_header(sheet.rows, ("材料编码", "材料名称"))
-        if header_at is None:
-            continue
-        found = True
-        _parse_sheet(sheet, header_at, form, places)
-    if form.preamble_invalid:
-        form.rows = []
-    if not found:
-        form.issues.append(FormIssue(file, sheets[0].name if sheets else "-", None, None, "error", "FORM_NO_HEADER",
-                                     "找不到材料清单表头（需有“县（市、区）”“业务类型”“材料编码”“材料名称”“是否必须”等列）"))
-    return form
+    return parse_form("checklist", sheets, file=file, header=("材料编码", "材料名称"),
+                      parse_sheet=lambda sheet, header_at, form: _parse_sheet(sheet, header_at, form, places),
+                      no_header="找不到材料清单表头（需有“县（市、区）”“业务类型”“材料编码”“材料名称”“是否必须”等列）")
 
 
 def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:

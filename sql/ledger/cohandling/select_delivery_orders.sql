@@ -1,5 +1,5 @@
--- purpose: HTTP deliveries (county systems, the grid) not yet confirmed, with their Annex 1 fields, by destination.
-SELECT d.rowguid, d.utility, d.version, d.channel, d.destination, d.attempts, v.correction,
+-- purpose: deliveries (the derived table, a delivery_orders_<which> statement: one batch's, or the HTTP ones pending) with their work-order versions' Annex 1 fields as received, in work-order key order.
+SELECT d.*, v.correction,
        r.rowguid AS "ROWGUID",
        r.ycywh AS "YCYWH",
        r.zrfxm AS "ZRFXM",
@@ -25,8 +25,7 @@ SELECT d.rowguid, d.utility, d.version, d.channel, d.destination, d.attempts, v.
        r.ynhh AS "YNHH",
        r.grjgbm AS "GRJGBM",
        r.grjgmc AS "GRJGMC"
-FROM delivery d
+FROM (/*inner*/) d
 JOIN work_order_version v ON v.rowguid = d.rowguid AND v.utility = d.utility AND v.version = d.version
 JOIN received_record r ON r.source = v.source AND r.change_seq = v.change_seq
-WHERE d.status = 'pending' AND d.channel IN ('system', 'grid')
-ORDER BY d.destination, d.rowguid, d.utility, d.version
+ORDER BY d.rowguid, d.utility, d.version
