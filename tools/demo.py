@@ -167,7 +167,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
 
     local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
     later = local_now + timedelta(days=10)
-    deliveries = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
+    deliveries = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
     held = {k for drop in {d["destination"] for d in deliveries} for k in held_in_force(drops_root / drop / "outbox")}
     deliveries = [d for d in deliveries if f"{d['rowguid']}:{d['utility']}:{d['version']}" in held]  # what each still holds in force
     files, _ = answers(deliveries, seed=6021, delivered_on=local_now, late_days=8)
@@ -178,7 +178,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
           "publish results (simulator clock moved on)")
     _step("run of cohandling_results (log: var/logs/results.log)")
     _run_dag(env, VAR / "logs" / "results.log", datetime.now(UTC) + timedelta(days=10), "cohandling_results")
-    first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.deliveries() if d["delivered_at"])
+    first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.cohandling.deliveries() if d["delivered_at"])
     out = VAR / "reports" / "demo"
     _step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}")
     return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
@@ -225,7 +225,7 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     for e in truth["events"]:
         if e["visible"]:
             seen.setdefault(e["idempotency_key"], set()).add(e["status"])
-    delivered = [d for d in ledger.remote_deliveries() if d["status"] == "delivered"]
+    delivered = [d for d in ledger.remote.remote_deliveries() if d["status"] == "delivered"]
     undecided = [d["bwid"] for d in delivered if not seen.get(d["idempotency_key"], set()) & {"registered", "refused", "correction"}]
     recorded = [d["bwid"] for d in delivered if "registered" in seen.get(d["idempotency_key"], set())]
     gone = undecided[:3] + recorded[:3]
@@ -235,14 +235,14 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     _step(f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): "
           "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
     _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
-    corrections = [e for e in ledger.remote_events() if e["status"] == "correction"]
+    corrections = [e for e in ledger.remote.remote_events() if e["status"] == "correction"]
     bwids = sorted({e["bwid"] for e in corrections} - set(gone))  # a withdrawn application is not resubmitted
     module = RemoteDB(remote["platform_url"])
     module.write(resubmissions(remote["batch"], bwids))
     module.dispose()
     _step(f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection (log: var/logs/remote-3.log)")
     _run_dag(env, VAR / "logs" / "remote-3.log", datetime.now(UTC) + timedelta(days=10, minutes=30), "remote_collection")
-    lists = ledger.handover_lists()
+    lists = ledger.remote.handover_lists()
     for lst in lists[::2]:
         record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全", now=later)
     first = (remote["local_now"] - timedelta(days=28)).date()
@@ -253,8 +253,8 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
 
 
 def _remote_summary(ledger, receivers, remote: dict) -> None:
-    counts = ledger.remote_counts()
-    deliveries = ledger.remote_deliveries()
+    counts = ledger.remote.remote_counts()
+    deliveries = ledger.remote.remote_deliveries()
     delivered = {d["idempotency_key"] for d in deliveries if d["status"] == "delivered"}
     truth = receivers.packages_truth()
     held = [a["idempotency_key"] for a in truth["accepted"]]
@@ -279,7 +279,7 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
         f"certificate issued {t['certified']}, withdrawn after delivery {t['withdrawn']}, open {t['open']}, overdue {t['overdue']}",
         f"  withdrawals: done {withdrawals.get('done', 0)} (the counties hold {len(truth['withdrawn'])}), refused as already 登簿 "
         f"{withdrawals.get('refused', 0)} (told to the halls)",
-        f"  paper originals not signed for {t['paper_owed']} (flagged {t['paper_flagged']}); handover lists {len(ledger.handover_lists())} in "
+        f"  paper originals not signed for {t['paper_owed']} (flagged {t['paper_flagged']}); handover lists {len(ledger.remote.handover_lists())} in "
         f"{VAR / 'reports' / 'handover'}",
         f"  report  {remote['report']['html']}",
         f"          {remote['report']['xlsx']}  (and csv/, report.json)",
@@ -309,7 +309,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
     batches = [b for b in ledger.extract_batches("success") if b["source"] == "platform"]
     validations = ledger.validation_runs()
     states = ledger.record_state_counts()
-    orders = ledger.work_order_counts()
+    orders = ledger.cohandling.work_order_counts()
     counts = ledger.counts()
     truth = platform.truth()
     platform_rows = platform.count()
@@ -360,7 +360,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         lines.append(f"    {channel_names.get(channel, channel)}: " + ", ".join(f"{s} {n}" for s, n in sorted(per.items())))
     held = sum(n for (c, s), n in orders.items() if s == "held")
     lines.append(f"  work orders in force: {sum(orders.values())}; waiting for a county's opening: {held}")
-    deliveries = ledger.delivery_counts()
+    deliveries = ledger.cohandling.delivery_counts()
     accepted = receivers.accepted()
     by_receiver: dict[str, int] = {}
     for item in accepted:
@@ -378,12 +378,12 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
 
     cancel_batches = [b for b in batches if b.name.startswith("XBCX")]
     published -= sum(json.loads(next(b.glob("*.manifest.json")).read_text(encoding="utf-8"))["records"] for b in cancel_batches)
-    in_force = ledger.in_force_at_receivers()  # what each receiver should hold now: delivered, less what was cancelled there
+    in_force = ledger.cohandling.in_force_at_receivers()  # what each receiver should hold now: delivered, less what was cancelled there
     held = {(drop.name, *k.rsplit(":", 2)) for drop in {b.parent.parent for b in batches} for k in held_in_force(drop / "outbox")}
     held = {(d, g, u, int(v)) for d, g, u, v in held}
     held |= {("grid" if i["receiver"] == "grid" else "county_system_" + i["receiver"].removeprefix("county/"), i["rowguid"], i["utility"], int(i["version"]))
              for i in receivers.in_force()}
-    cancels = ledger.cancellation_counts()
+    cancels = ledger.cohandling.cancellation_counts()
     lines += [
         f"  SFTP drops: {len(batches) - len(cancel_batches)} batches in {len({b.parent.parent for b in batches})} institutions' outboxes holding {published} work orders "
         f"(ledger: {delivered.get('account', 0)} delivered) — {drops_root}/<drop>/outbox/<batch>/ (data, .sha256, .manifest.json)",
@@ -403,7 +403,7 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
         "",
         "results and reconciliation (办理结果与对账, deadline 5 working days):",
         f"  result files from drops: processed {result_files.get('processed', 0)}, refused {result_files.get('refused', 0)}; "
-        f"exceptions listed {report['exceptions']}; SMS queued for applicants {len(ledger.sms())}",
+        f"exceptions listed {report['exceptions']}; SMS queued for applicants {len(ledger.cohandling.sms())}",
         f"  delivered {delivered_total} = done {st.get('done', 0)} + done late {st.get('done_late', 0)} + rejected {st.get('rejected', 0)} "
         f"+ open {st.get('delivered', 0) + st.get('acknowledged', 0)} + overdue {st.get('overdue', 0)}",
         f"  records: received {report['records']['received']} = quarantined {report['records']['quarantined']} + work-ordered "

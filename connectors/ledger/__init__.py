@@ -36,16 +36,11 @@ import sqlalchemy as sa
 from connectors.dburl import engine_for
 from connectors.ledger.balance_store import BalanceStore
 from connectors.ledger.deadletter_store import DeadLetterStore
-from connectors.ledger.delivery_store import DeliveryStore
-from connectors.ledger.package_flow_store import RemoteFlowStore
-from connectors.ledger.package_store import RemoteStore
-from connectors.ledger.registry_store import RegistryStore
-from connectors.ledger.result_store import ResultStore
+from connectors.ledger.lines import CohandlingLedger, RegistryLedger, RemoteLedger
 from connectors.ledger.schema import metadata
 from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
 from connectors.ledger.summary_store import SummaryStore
-from connectors.ledger.workorder_store import WorkOrderStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
@@ -101,13 +96,20 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(RegistryStore, WorkOrderStore, DeliveryStore, ResultStore, RemoteStore, RemoteFlowStore, DeadLetterStore, BalanceStore,
-             SummaryStore):
-    """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id."""
+class Ledger(DeadLetterStore, BalanceStore, SummaryStore):
+    """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
+
+    One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,
+    `ledger.remote`. The ledger itself keeps what every line shares (migrations, extraction
+    batches and watermarks, the exchange changes and their verdicts, audit, dead letters, the
+    lifetime balance, summaries)."""
 
     def __init__(self, url: str | sa.URL) -> None:
         self.engine = engine_for(url)
         self.dialect = self.engine.dialect.name
+        self.cohandling = CohandlingLedger(self)
+        self.registry = RegistryLedger(self)
+        self.remote = RemoteLedger(self)
 
     @classmethod
     def from_conn_id(cls, conn_id: str) -> Ledger:

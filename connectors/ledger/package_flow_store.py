@@ -161,7 +161,7 @@ class RemoteFlowStore:
             return [r[0] for r in conn.execute(statement("select_remote_feeds"))]
 
     def remote_feed_cursor(self, feed: str) -> str | None:
-        return self.cursor(FEED_PREFIX + feed)
+        return self.cohandling.cursor(FEED_PREFIX + feed)
 
     def remote_event_context(self, keys: list[str]) -> tuple[dict, set]:
         """({key: delivery}, {(key, status, at)} already accepted) for the keys a page of events names."""

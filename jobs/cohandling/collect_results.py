@@ -75,8 +75,8 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops: Drop | None = Non
     from transforms.cohandling.result_files import KnownWorkOrders
 
     out = CollectResult()
-    deliveries = ledger.delivered_versions()
-    known = KnownWorkOrders(deliveries, ledger.outcomes())
+    deliveries = ledger.cohandling.delivered_versions()
+    known = KnownWorkOrders(deliveries, ledger.cohandling.outcomes())
     if drops is not None:
         for drop in sorted(set(deliveries.loc[deliveries["channel"] == "account", "destination"])) if len(deliveries) else []:
             _collect_drop(ledger, drops, drop, known, as_of, out, run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
@@ -95,7 +95,7 @@ def result_feeds(ledger: Ledger, channels: Channels) -> dict[str, Channel]:
     """The results feeds to poll: the grid and every county system something was delivered to
     (`feed:grid`, `feed:county/<XZQH>` -> its channel). A destination whose channel cannot be
     opened (a missing connection) is left out, logged: that feed waits."""
-    deliveries = ledger.delivered_versions()
+    deliveries = ledger.cohandling.delivered_versions()
     feeds = {}
     if not len(deliveries):
         return feeds
@@ -120,9 +120,9 @@ def _collect_feed(ledger: Ledger, source: str, receiver: Channel, known, as_of: 
     from transforms.common.feeds import raw_json
 
     owner = "receiver:" + source.removeprefix("feed:")
-    cursor = ledger.cursor(source)
+    cursor = ledger.cohandling.cursor(source)
     page_key = unit_key(source, "page", f"after={cursor}")
-    tries = ledger.open_dead_letter_seen(FEED_SURFACE, page_key)
+    tries = ledger.cohandling.open_dead_letter_seen(FEED_SURFACE, page_key)
     if tries >= MAX_PAGE_READS:
         out.alerts.append(f"{source}: 游标 {cursor!r} 之后的页面已 {tries} 次无法读取，该结果接口暂停读取，请与接收方核对后处理死信"
                           f"（result_feed / {page_key}）")
@@ -142,7 +142,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver: Channel, known, as_of: 
             rows = rows_from_feed([entry for _, entry in good], positions=[i for i, _ in good])
             accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
             settled = [(FEED_SURFACE, page_key)] if tries and page.after == cursor else []
-            ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), cursor=page.next, run_id=run_id,
+            ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), cursor=page.next, run_id=run_id,
                                 dead_letters=letters, resolved=settled)
             out.results += len(accepted)
             out.exceptions += len(problems)
@@ -152,7 +152,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver: Channel, known, as_of: 
         if not exc.malformed:  # unreachable or refused: read again next time, nothing to set aside
             return
         key = unit_key(source, "page", f"after={exc.after}")
-        seen = ledger.feed_page_unreadable(
+        seen = ledger.cohandling.feed_page_unreadable(
             surface=FEED_SURFACE, unit_key=key, origin=f"{source} after={exc.after!r}", rule_id="FEED_PAGE_MALFORMED", payload=exc.body,
             owner=owner, run_id=run_id,
             reason=f"结果接口 {source} 游标 {exc.after!r} 之后的页面不是约定格式的结果页，无法读取（{exc}）；网关每次运行再读，"
@@ -198,7 +198,7 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
 
     name_key = hashlib.sha256(entry.raw).hexdigest()
     now = utcnow()
-    first_seen, stable_since = ledger.sight_inbox_file(source, name_key, size=entry.size, mtime=entry.mtime, now=now)
+    first_seen, stable_since = ledger.cohandling.sight_inbox_file(source, name_key, size=entry.size, mtime=entry.mtime, now=now)
     over_bound = (now - first_seen).total_seconds() >= wait_bound_s
     waited = f"等待 {int((now - first_seen).total_seconds() // 60)} 分钟（上限 {int(wait_bound_s // 60)} 分钟）"
     name, why = check_file_name(entry.raw)
@@ -229,7 +229,7 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
             refuse.whole(exception(source, "FILE_UNREADABLE", value=name, detail=waited), data=None)
         return
     except FileNotFoundError:  # taken back by the institution while we looked
-        ledger.forget_inbox_file(source, name_key)
+        ledger.cohandling.forget_inbox_file(source, name_key)
         return
     if len(data) > MAX_RESULT_FILE_BYTES:  # it grew while we looked
         refuse.whole(exception(source, "FILE_TOO_LARGE", value=name, detail=f"超过 {MAX_RESULT_FILE_BYTES} 字节"), data=data[: 1 << 20])
@@ -290,10 +290,10 @@ class _Refusal:
         new = self.ledger.dead_letter(surface="result_file", unit_key=unit_key(self.source, key), origin=f"{self.source}/inbox/{shown_name}",
                                       rule_id=problem["reason_code"], reason=f"{shown_name}: {problem['reason']}", payload=data,
                                       owner=f"institution:{self.drop}", run_id=self.run_id)
-        if new and not self.ledger.result_file_seen(self.source, key):
+        if new and not self.ledger.cohandling.result_file_seen(self.source, key):
             _tell(self.drops, self.drop, receipt_name(self.name if self.name and not problem["reason_code"] == "FILE_NAME_UNSAFE" else None, key),
                   receipt_csv(shown_name=shown_name, sha256=sha, size=self.entry.size, accepted=0, refused=[problem], whole_file=True))
-            self.ledger.save_results(source=self.source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=self.run_id,
+            self.ledger.cohandling.save_results(source=self.source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=self.run_id,
                                      file={"name": shown_name, "sha256": key, "size": self.entry.size, "reason": problem["reason"]})
             self.out.files_refused += 1
             self.out.exceptions += 1
@@ -307,7 +307,7 @@ class _Refusal:
         except Exception as exc:  # noqa: BLE001 - refused and kept already; the dead letter's key recognises it next time
             log.warning("result file %s: could not be moved aside: %s", self.source, exc)
             return
-        self.ledger.forget_inbox_file(self.source, self.name_key)
+        self.ledger.cohandling.forget_inbox_file(self.source, self.name_key)
         self.marker_away(folder)
 
     def marker_away(self, folder: str) -> None:
@@ -322,9 +322,9 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
     from transforms.cohandling.result_files import cap_exceptions, check_results, parse_result_file, receipt_csv, receipt_name
 
     day = as_of.strftime("%Y-%m-%d")
-    if ledger.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
+    if ledger.cohandling.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
         drops.archive(drop, entry.raw, f"{day}/already-processed")
-        ledger.forget_inbox_file(source, refuse.name_key)
+        ledger.cohandling.forget_inbox_file(source, refuse.name_key)
         refuse.marker_away(f"{day}/already-processed")
         return
     rows, read_problems, problem = parse_result_file(name, data, source=source)
@@ -336,10 +336,10 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
     if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
         _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
                                                                 refused=problems, whole_file=False))
-    ledger.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
+    ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
                         file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
     drops.archive(drop, entry.raw, day)
-    ledger.forget_inbox_file(source, refuse.name_key)
+    ledger.cohandling.forget_inbox_file(source, refuse.name_key)
     refuse.marker_away(day)
     out.files += 1
     out.results += len(accepted)
@@ -358,10 +358,10 @@ def queue_notifications(ledger: Ledger) -> int:
     """An SMS for the buyer when a work order reaches a final state (sending is another system's job)."""
     from transforms.cohandling.notify import notification_texts
 
-    candidates = ledger.notification_candidates()
+    candidates = ledger.cohandling.notification_candidates()
     if not len(candidates):
         return 0
-    return ledger.queue_sms(notification_texts(candidates), now=utcnow())
+    return ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
 
 
 def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = None):
@@ -371,7 +371,7 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     from jobs.common import reference
     from transforms.cohandling.reconcile import reconcile
 
-    orders = ledger.reconciliation_input()
+    orders = ledger.cohandling.reconciliation_input()
     first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
     calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
     if calendar.provisional_years:
@@ -410,7 +410,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     day = pd.to_datetime(statuses["delivered_at"]).dt.date
     in_period = statuses["delivered_at"].isna() | ((day >= first) & (day <= last))
     statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
-    exceptions = ledger.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
+    exceptions = ledger.cohandling.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
     quarantine = quarantine_list(ledger.quarantine())
     daily = daily_counts(statuses, first=first, last=last)
     tables = report_tables(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of)

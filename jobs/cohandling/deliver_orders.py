@@ -69,24 +69,24 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | Non
     from transforms.cohandling.batchfiles import batch_files
 
     result = DeliverResult(run_id)
-    plan = ledger.plan_deliveries(run_id=run_id, day=day, now=utcnow())
+    plan = ledger.cohandling.plan_deliveries(run_id=run_id, day=day, now=utcnow())
     result.planned, result.account_batches = plan["planned"], plan["account_batches"]
 
-    batches = ledger.open_account_batches()
+    batches = ledger.cohandling.open_account_batches()
     if batches and drops is None:
         result.errors.append(f"{len(batches)} account-mode batches wait: no SFTP drop connection configured")
     elif batches:
         def render(batch):
-            orders = ledger.batch_orders(batch["batch_id"])
+            orders = ledger.cohandling.batch_orders(batch["batch_id"])
             if orders.num_rows == 0:  # every work order in it was replaced before it was rendered
                 return None
             return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
                                batch_id=batch["batch_id"], institution=batch["destination"])
 
         def record(batch_id, done, **kw):
-            ledger.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
+            ledger.cohandling.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
 
-        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_batch_hash, record=record,
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.cohandling.fix_batch_hash, record=record,
                                                 label="account", after_send=after_send):
             if error is None:
                 result.account_delivered += 1
@@ -145,7 +145,7 @@ def _publish(drops, batches: list[dict], *, render, fix_hash, record, label: str
 
 
 def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receiver_for, after_send) -> None:
-    pending = ledger.pending_http()
+    pending = ledger.cohandling.pending_http()
     if pending and receiver_for is None:
         result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
         result.http_pending += len(pending)
@@ -171,7 +171,7 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
              "code": o.code, "reason": o.reason, "attempts": o.attempts}
             for i, o in zip(items, outcomes)
         ]
-        ledger.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=f"{run_id}:{destination}", now=utcnow())
+        ledger.cohandling.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=f"{run_id}:{destination}", now=utcnow())
         for o in outcomes:
             result.http_delivered += o.status == "delivered"
             result.http_rejected += o.status == "rejected"
@@ -192,22 +192,22 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
     publication as work-order batches) and HTTP cancel calls (keyed `<work-order key>:cancel`)."""
     from transforms.cohandling.batchfiles import cancel_files
 
-    plan = ledger.plan_cancellations(run_id=run_id, day=day, now=utcnow())
+    plan = ledger.cohandling.plan_cancellations(run_id=run_id, day=day, now=utcnow())
     result.cancels_planned, result.cancel_batches = plan["planned"], plan["cancel_batches"]
 
-    batches = ledger.open_cancel_batches()
+    batches = ledger.cohandling.open_cancel_batches()
     if batches and drops is None:
         result.errors.append(f"{len(batches)} cancellation batches wait: no SFTP drop connection configured")
         result.cancels_pending += sum(b["records"] for b in batches)
     elif batches:
         def render(batch):
-            return cancel_files(ledger.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
+            return cancel_files(ledger.cohandling.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
                                 run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
 
         def record(batch_id, done, **kw):
-            ledger.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)
+            ledger.cohandling.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)
 
-        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.fix_cancel_batch_hash, record=record,
+        for batch, error, permanent in _publish(drops, batches, render=render, fix_hash=ledger.cohandling.fix_cancel_batch_hash, record=record,
                                                 label="cancel", after_send=after_send):
             if error is None:
                 result.cancels_sent += batch["records"]
@@ -216,7 +216,7 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
             result.cancels_pending += 0 if permanent else batch["records"]
             result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
 
-    pending = ledger.pending_http_cancels()
+    pending = ledger.cohandling.pending_http_cancels()
     if pending and receiver_for is None:
         result.errors.append(f"{len(pending)} HTTP cancellations wait: no receiver configured")
         result.cancels_pending += len(pending)
@@ -233,7 +233,7 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
             continue
         if after_send is not None:
             after_send(f"cancel:{channel}:{destination}")
-        counts = ledger.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
+        counts = ledger.cohandling.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
                                               "receipt_id": o.receipt_id, "attempts": o.attempts} for o in outcomes],
                                             run_id=run_id, destination=destination, now=utcnow())
         result.cancels_sent += counts["cancelled"]

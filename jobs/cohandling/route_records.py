@@ -45,10 +45,10 @@ class RouteResult:
 def route_run(ledger: Ledger, *, run_id: str, as_of: datetime, page_size: int | None = None) -> RouteResult:
     """Route what is due (and what waits) by the registry in force at `as_of` (local time)."""
     page_size = page_size or PAGE_SIZE
-    registry = ledger.registry_at(as_of)
+    registry = ledger.registry.registry_at(as_of)
     # A utility blocked at validation only because its institution was not registered yet is looked up
     # again in the registry in force now: a county's later Annex 2 form releases it without a correction.
-    recheck = ledger.registry_blocked()
+    recheck = ledger.cohandling.registry_blocked()
     total = {"records": 0, "work_orders_written": 0, "new": 0, "corrections": 0, "released": 0, "carried_over": 0, "rechecked": 0}
     by_status: Counter = Counter()
     by_channel: Counter = Counter()
@@ -56,11 +56,11 @@ def route_run(ledger: Ledger, *, run_id: str, as_of: datetime, page_size: int | 
     for kind in ("due", "waiting"):  # due first: a record both due and waiting is routed once, as due
         after = 0
         while True:
-            records = ledger.route_records(kind, after_seq=after, page_size=page_size)
+            records = ledger.cohandling.route_records(kind, after_seq=after, page_size=page_size)
             if not len(records):
                 break
             high = int(records["change_seq"].max())
-            current = ledger.route_work_orders(kind, after_seq=after, high_seq=high)
+            current = ledger.cohandling.route_work_orders(kind, after_seq=after, high_seq=high)
             summary = _route_page(ledger, records, current, registry, recheck, run_id=run_id, as_of=as_of, mark=kind == "due")
             pages += 1
             for key in total:
@@ -95,7 +95,7 @@ def _route_page(ledger: Ledger, records, current, registry, recheck: set, *, run
     routed = route_work_orders(records, registry, as_of=as_of.date()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     routed["change_seq"] = routed["change_seq"].astype("int64")
     if len(current):  # a withdrawn or dropped work order a receiver may hold waits for a cancellation (cancel_pending)
-        flags = ledger.cancellation_flags(current["rowguid"])
+        flags = ledger.cohandling.cancellation_flags(current["rowguid"])
         pairs = [flags.get(k, (False, False)) for k in zip(current["rowguid"], current["utility"])]
         current = current.assign(at_receiver=[p[0] for p in pairs], messaged=[p[1] for p in pairs])
     planned = plan_versions(current, routed, records)
@@ -116,5 +116,5 @@ def _route_page(ledger: Ledger, records, current, registry, recheck: set, *, run
         "by_status": {str(k): int(v) for k, v in planned["status"].value_counts().items()} if len(planned) else {},
         "by_channel": {str(k): int(v) for k, v in planned["channel"].fillna("-").value_counts().items()} if len(planned) else {},
     }
-    ledger.save_work_orders(planned, run_id=run_id, routed_at=utcnow(), summary=summary, routed=records if mark else None, action="page_routed")
+    ledger.cohandling.save_work_orders(planned, run_id=run_id, routed_at=utcnow(), summary=summary, routed=records if mark else None, action="page_routed")
     return summary

@@ -41,7 +41,7 @@ def load_form(ledger: Ledger, path: str | Path, *, now: datetime | None = None) 
 
     return take_in(
         ledger, path, now=now, actor="registry", action="form_loaded", object_type="registry_form",
-        held=ledger.form_by_hash, skipped=lambda name: FormSummary(None, name, "?", already_loaded=True), parse=parse, apply=ledger.apply_form,
+        held=ledger.registry.form_by_hash, skipped=lambda name: FormSummary(None, name, "?", already_loaded=True), parse=parse, apply=ledger.registry.apply_form,
         detail=lambda s: {"kind": s.kind, "rows_loaded": s.rows_loaded, "added": len(s.added), "changed": len(s.changed), "unchanged": s.unchanged,
                           "errors": s.errors, "warnings": s.warnings},
     )
@@ -52,4 +52,4 @@ load_form.surface = "registry_form"  # what jobs.common.inbox.load_inbox dead-le
 
 def current_registry(ledger: Ledger, at: datetime) -> pd.DataFrame:
     """Institutions in force at `at` (local time), with retired codes that name a successor: what validation checks against."""
-    return ledger.registry_at(at)
+    return ledger.registry.registry_at(at)

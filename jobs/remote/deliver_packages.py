@@ -35,8 +35,8 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
     from connectors.signed_http import ReceiverError
 
     now = now or utcnow()
-    plan = ledger.plan_remote_deliveries(run_id=run_id, now=now)
-    pending = ledger.pending_remote_deliveries()
+    plan = ledger.remote.plan_remote_deliveries(run_id=run_id, now=now)
+    pending = ledger.remote.pending_remote_deliveries()
     summary = {**plan, "sent": 0, "delivered": 0, "rejected": 0, "failed": 0, "pending": 0, "files_uploaded": 0, "errors": []}
     by_destination: dict[str, list[dict]] = {}
     for d in pending:
@@ -64,7 +64,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
             else:
                 items.append((d, item))
         if items:
-            ledger.mark_remote_sending([d["idempotency_key"] for d, _ in items], now=now)
+            ledger.remote.mark_remote_sending([d["idempotency_key"] for d, _ in items], now=now)
             sent = receiver.deliver([item for _, item in items], batch_id=f"{run_id}:{destination}"[:120])
             summary["sent"] += len(items)
             if after_send is not None:
@@ -73,7 +73,7 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
             for o in sent:
                 outcomes.append({"idempotency_key": o.idempotency_key, "status": o.status, "receipt_id": o.receipt_id, "code": o.code,
                                  "reason": o.reason, "attempts": o.attempts, "files": len(by_key[o.idempotency_key]["materials"])})
-        ledger.record_remote_outcomes(outcomes, run_id=run_id, now=now)
+        ledger.remote.record_remote_outcomes(outcomes, run_id=run_id, now=now)
         for o in outcomes:
             summary[o["status"]] += 1
     _send_withdrawals(ledger, receiver_for, run_id=run_id, now=now, summary=summary)
@@ -88,7 +88,7 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
 
     summary.update(withdrawn=0, withdrawal_refused=0, withdrawal_pending=0)
     by_destination: dict[str, list[dict]] = {}
-    for w in ledger.pending_remote_withdrawals():
+    for w in ledger.remote.pending_remote_withdrawals():
         by_destination.setdefault(w["destination"], []).append(w)
     for destination, rows in sorted(by_destination.items()):
         items = [{"idempotency_key": w["idempotency_key"], "bwid": w["bwid"], "change_seq": int(w["change_seq"]), "reason": w["withdrawal_reason"]}
@@ -99,7 +99,7 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
             summary["errors"].append(f"{destination}: withdrawals: {exc}")
             summary["withdrawal_pending"] += len(items)
             continue
-        ledger.record_remote_withdrawals([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason}
+        ledger.remote.record_remote_withdrawals([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason}
                                           for o in outcomes], run_id=run_id, now=now)
         for o in outcomes:
             summary[{"delivered": "withdrawn", "rejected": "withdrawal_refused"}.get(o.status, "withdrawal_pending")] += 1

@@ -29,7 +29,7 @@ def hall_returns(ledger: Ledger, run_id: str):
     from transforms.remote.package_rules import BUSINESS_TYPES
     from transforms.remote.package_tracking import EVENT_STATUSES, missing_text
 
-    returns = ledger.remote_returns(run_id)
+    returns = ledger.remote.remote_returns(run_id)
     frames = []
     if len(returns):
         errors = returns[returns["severity"] == "error"]
@@ -39,7 +39,7 @@ def hall_returns(ledger: Ledger, run_id: str):
             "rule": errors["rule_id"], "item": (errors["field"].fillna("") + " " + errors["item"].fillna("")).str.strip(),
             "value": errors["value"].where(errors["value"] != "nan"), "message": errors["message_zh"],
         }))
-    notices = ledger.remote_hall_notices(run_id)
+    notices = ledger.remote.remote_hall_notices(run_id)
     if len(notices):
         events = notices["kind"] == "event"
         missing = [missing_text(d) for d in notices["detail"]]

@@ -25,14 +25,14 @@ def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Pa
 
     now = now or utcnow()
     period_end, _ = period_bounds(today, period_days)
-    known = ledger.handover_lists()
+    known = ledger.remote.handover_lists()
     for lst in known:  # a list whose documents could not be written before (disk full, …) gets them now
         if not all(Path(p).exists() for p in handover_paths(lst, Path(out_dir)).values()):
             write_handover_documents(ledger, lst, Path(out_dir))
-    lists = plan_handover(ledger.paper_originals(), period_end=period_end, period_days=period_days, existing={h["list_no"] for h in known})
+    lists = plan_handover(ledger.remote.paper_originals(), period_end=period_end, period_days=period_days, existing={h["list_no"] for h in known})
     if not lists:
         return []
-    created = ledger.create_handover_lists(lists, run_id=run_id, now=now)
+    created = ledger.remote.create_handover_lists(lists, run_id=run_id, now=now)
     for lst in created:
         lst["files"] = write_handover_documents(ledger, lst, Path(out_dir))
     log.info("handover lists: %d (%d originals)", len(created), sum(c["originals"] for c in created))
@@ -52,7 +52,7 @@ def record_handover_receipt(ledger: Ledger, list_no: str, *, received_at: dateti
 
     if received_at > (now or local_now()) + timedelta(minutes=10):
         raise ValueError(f"handover list {list_no}: receipt time {received_at:%Y-%m-%d %H:%M} is in the future")
-    return ledger.record_handover_receipt(list_no, received_at=received_at, received_by=received_by.strip(), note=note, now=utcnow())
+    return ledger.remote.record_handover_receipt(list_no, received_at=received_at, received_by=received_by.strip(), note=note, now=utcnow())
 
 
 def write_handover_documents(ledger: Ledger, lst: dict, out_dir: Path) -> dict[str, str]:
@@ -62,7 +62,7 @@ def write_handover_documents(ledger: Ledger, lst: dict, out_dir: Path) -> dict[s
     from transforms.remote.package_rules import BUSINESS_TYPES
     from transforms.reporting.handover_sheets import handover_pdf, handover_xlsx, printable
 
-    items = ledger.handover_items(lst["list_id"])
+    items = ledger.remote.handover_items(lst["list_id"])
     names = reference.divisions()
     county = _county_name(names, lst["xzqh"])
     title = "异地代收纸质材料移交清单"

@@ -45,8 +45,8 @@ def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | Non
     places = Places(reference.divisions())
     return take_in(
         ledger, path, now=now, actor="remote", action="checklist_form_loaded", object_type="remote_checklist_form",
-        held=ledger.checklist_form_by_hash, skipped=lambda name: ChecklistSummary(None, name, already_loaded=True),
-        parse=lambda sheets, name: parse_checklist(sheets, file=name, places=places), apply=ledger.apply_checklist_form,
+        held=ledger.remote.checklist_form_by_hash, skipped=lambda name: ChecklistSummary(None, name, already_loaded=True),
+        parse=lambda sheets, name: parse_checklist(sheets, file=name, places=places), apply=ledger.remote.apply_checklist_form,
         detail=lambda s: {"lists_loaded": s.lists_loaded, "added": len(s.added), "changed": len(s.changed), "unchanged": s.unchanged,
                           "errors": s.errors, "warnings": s.warnings},
     )
@@ -87,7 +87,7 @@ def _load(ledger: Ledger, chunk: PackageChunk, *, run_id: str, source: str, batc
     """One admitted chunk, its watermark move and its batch progress, committed together (chunks arrive in order)."""
     from connectors.ledger import utcnow
 
-    loaded = ledger.load_packages(chunk, run_id=run_id, source=source, received_at=utcnow(), batch_id=batch_id)
+    loaded = ledger.remote.load_packages(chunk, run_id=run_id, source=source, received_at=utcnow(), batch_id=batch_id)
     return ChunkLoaded(loaded.read + len(chunk.rejects), loaded.new, loaded.max_seq, len(chunk.rejects))
 
 
@@ -100,12 +100,12 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
     counts (every page it validated) and `carried_over`: of the versions this call validated, those
     an earlier run received (it failed or stopped after extract)."""
     carried = 0
-    for packages, applicants, materials in due_pages(lambda after: ledger.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE),
+    for packages, applicants, materials in due_pages(lambda after: ledger.remote.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE),
                                                      page_size=PAGE_SIZE, rows=lambda page: len(page[0]),
                                                      last_seq=lambda page: int(page[0]["CHANGE_SEQ"].max())):
         carried += int((packages["received_by"] != run_id).sum())
         _validate_page(ledger, packages.drop(columns=["received_by"]), applicants, materials, run_id=run_id, as_of=as_of, source=source)
-    summary = {**ledger.remote_validation_run(run_id), "carried_over": carried}
+    summary = {**ledger.remote.remote_validation_run(run_id), "carried_over": carried}
     log.info("remote packages validated: %s", summary)
     return summary
 
@@ -119,7 +119,7 @@ def _validate_page(ledger: Ledger, packages, applicants, materials, *, run_id: s
     from transforms.remote.package_routing import route_packages
     from transforms.remote.package_rules import build_context, code_text, evaluate
 
-    ctx = build_context(divisions=reference.divisions(), checklists=ledger.checklists(), as_of=as_of, known_bwids=ledger.remote_known_bwids(source))
+    ctx = build_context(divisions=reference.divisions(), checklists=ledger.remote.checklists(), as_of=as_of, known_bwids=ledger.remote.remote_known_bwids(source))
     failures, outcome = evaluate(packages, applicants, materials, ctx)
     routes = route_packages(packages, materials, outcome)
     seqs = packages["CHANGE_SEQ"].to_numpy(dtype="int64")
@@ -151,7 +151,7 @@ def _validate_page(ledger: Ledger, packages, applicants, materials, *, run_id: s
     }
     # Nothing lost: every package version of the page has exactly one verdict.
     assert summary["packages_in"] == summary["passed"] + summary["returned"] + summary["withdrawn"] == verdicts.num_rows, summary
-    ledger.save_remote_verdicts(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
+    ledger.remote.save_remote_verdicts(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
 
 
 def _texts(values) -> list[str | None]:

@@ -20,7 +20,7 @@ def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | N
     from transforms.remote.package_rules import parse_local_time
     from transforms.remote.package_tracking import track
 
-    packages, events = ledger.remote_tracking_input()
+    packages, events = ledger.remote.remote_tracking_input()
     collected = parse_local_time(packages["collected"])
     first = min([d for d in (collected.min(),) if pd.notna(d)], default=pd.Timestamp(as_of)).date() - timedelta(days=7)
     calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=400))
@@ -39,7 +39,7 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     everything = remote_status(ledger, as_of=as_of, limits=limits)
     collected = parse_local_time(everything["collected"]).dt.date
     tracked = everything[(collected >= first) & (collected <= last)]
-    handover = handover_state(ledger.paper_originals(), as_of=as_of.date(), max_days=handover_days or HANDOVER_DAYS)
+    handover = handover_state(ledger.remote.paper_originals(), as_of=as_of.date(), max_days=handover_days or HANDOVER_DAYS)
     names = {}
     for code, division in reference.divisions().items():
         try:

@@ -36,11 +36,11 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], Pack
 
     now = now or utcnow()
     summary = {"feeds": 0, "events": 0, "accepted": 0, "issues": 0, "dead_letters": 0, "isolated": [], "alerts": [], "errors": []}
-    for feed in ledger.remote_feeds():
+    for feed in ledger.remote.remote_feeds():
         source = FEED_PREFIX + feed
-        cursor = ledger.remote_feed_cursor(feed)
+        cursor = ledger.remote.remote_feed_cursor(feed)
         page_key = unit_key(source, "page", f"after={cursor}")
-        tries = ledger.open_dead_letter_seen(EVENT_SURFACE, page_key)
+        tries = ledger.cohandling.open_dead_letter_seen(EVENT_SURFACE, page_key)
         if tries >= MAX_PAGE_READS:
             summary["alerts"].append(f"{feed}: 游标 {cursor!r} 之后的状态页已 {tries} 次无法读取，暂停读取，请与接收方核对后处理死信（package_event / {page_key}）")
             continue
@@ -54,7 +54,7 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], Pack
             summary["errors"].append(f"{feed}: {exc}")
             if exc.malformed:
                 key = unit_key(source, "page", f"after={exc.after}")
-                seen = ledger.feed_page_unreadable(
+                seen = ledger.cohandling.feed_page_unreadable(
                     surface=EVENT_SURFACE, unit_key=key, origin=f"{feed} after={exc.after!r}", rule_id="FEED_PAGE_MALFORMED", payload=exc.body,
                     owner=f"receiver:{feed}", run_id=run_id,
                     reason=f"状态接口 {feed} 游标 {exc.after!r} 之后的页面不是约定格式的状态页，无法读取（{exc}）；网关每次运行再读，"
@@ -88,9 +88,9 @@ def _store_event_page(ledger: Ledger, feed: str, page, *, run_id: str, as_of: da
             "reason": f"状态接口 {feed}，游标 {page.after!r} 之后第 {i + 1} 条，字段 {problem.field or '（整条）'}：{problem.message}",
         })
         note(summary["isolated"], f"{where} {problem.field or '-'} {problem.rule}")
-    deliveries, held = ledger.remote_event_context([e.get("idempotency_key") for e in good])
+    deliveries, held = ledger.remote.remote_event_context([e.get("idempotency_key") for e in good])
     rows = check_events(good, feed=feed, deliveries=deliveries, held=held, as_of=as_of)
-    ledger.save_remote_events(feed=feed, rows=rows, cursor=page.next, run_id=run_id, now=now, dead_letters=letters, resolved=settled)
+    ledger.remote.save_remote_events(feed=feed, rows=rows, cursor=page.next, run_id=run_id, now=now, dead_letters=letters, resolved=settled)
     summary["events"] += len(rows)
     summary["accepted"] += sum(bool(r["accepted"]) for r in rows)
     summary["dead_letters"] += len(letters)

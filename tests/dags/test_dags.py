@@ -149,7 +149,7 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     assert ledger.counts()["changes"] == 300
-    orders = ledger.work_order_counts()  # the forms were loaded first, then records routed by them
+    orders = ledger.cohandling.work_order_counts()  # the forms were loaded first, then records routed by them
     assert orders[("grid", "ready")] > 0 and orders[("account", "ready")] > 0 and orders[("system", "ready")] > 0
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
@@ -194,9 +194,9 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
         assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
         held = [a["idempotency_key"] for a in sim.packages_truth()["accepted"]]
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    counts = ledger.remote_counts()
+    counts = ledger.remote.remote_counts()
     assert counts["packages"] == 150 == counts["passed"] + counts["returned"] and counts["returned"] > 0
-    delivered = [d["idempotency_key"] for d in ledger.remote_deliveries() if d["status"] == "delivered"]
+    delivered = [d["idempotency_key"] for d in ledger.remote.remote_deliveries() if d["status"] == "delivered"]
     assert sorted(held) == sorted(delivered) and len(delivered) == counts["passed"]
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 18
     assert list((tmp_path / "runs").rglob("退回清单_*.xlsx"))  # the validation returns went back to their halls

@@ -42,9 +42,9 @@ def test_every_surface_is_counted_once_over_the_whole_ledger(routed):
     assert changes.categories["dead_lettered"] == 1 and changes.categories["due"] == 0
     assert changes.states["routed"] + changes.states.get("superseded", 0) + changes.states["quarantined"] + changes.states.get("duplicate", 0) == 200
     orders = report.surface("work_order")
-    assert orders.received == len(ledger.work_orders()) > 300
-    assert orders.states["to_deliver"] == sum(1 for w in ledger.work_orders() if w["status"] == "ready")  # routed, not yet delivered
-    assert orders.categories["waiting"] == sum(1 for w in ledger.work_orders() if w["status"] == "held")
+    assert orders.received == len(ledger.cohandling.work_orders()) > 300
+    assert orders.states["to_deliver"] == sum(1 for w in ledger.cohandling.work_orders() if w["status"] == "ready")  # routed, not yet delivered
+    assert orders.categories["waiting"] == sum(1 for w in ledger.cohandling.work_orders() if w["status"] == "held")
     assert report.surface("registry_form").received == report.surface("registry_form").categories["final"] == 32
     assert report.surface("feed_oddity").received == 1  # a surface only the dead letters know
     assert report.surface("result_file").received == 0  # a resolved dead letter is no longer held
@@ -60,7 +60,7 @@ def test_units_due_for_longer_than_the_stale_age_fail_the_check_loudly_and_maske
     message = str(failed.value)
     assert "work_order 工单 work orders" in message and "to_deliver" in message and "oldest stale units:" in message
     assert "exchange_change 平台变更 exchange changes" in message and "registry_form" in message  # counts per surface
-    rowguids = {w["rowguid"] for w in ledger.work_orders()}
+    rowguids = {w["rowguid"] for w in ledger.cohandling.work_orders()}
     assert not any(g in message for g in rowguids) and "****" in message  # identifiers masked
     detail = json.loads(ledger.audit_trail("r2")[-1]["detail"])
     assert detail["stale"] == detail["surfaces"]["work_order"]["stale"] > 0
@@ -121,9 +121,9 @@ def test_a_result_file_refused_whole_is_one_unit_dead_lettered_not_two(routed):
     problem = exception(source, "FILE_INCOMPLETE", value="r.csv")
     ledger.dead_letter(surface="result_file", unit_key=unit_key(source, sha), origin=f"{source}/inbox/r.csv", rule_id="FILE_INCOMPLETE",
                        reason="r.csv: incomplete", payload=b"ROWGUID,")
-    ledger.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(),
+    ledger.cohandling.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(),
                         file={"name": "r.csv", "sha256": sha, "size": 8, "reason": problem["reason"]})
-    ledger.save_results(source=source, accepted=_empty(), problems=[], now=utcnow(), file={"name": "ok.csv", "sha256": "cd" * 32, "size": 9, "rows": 0})
+    ledger.cohandling.save_results(source=source, accepted=_empty(), problems=[], now=utcnow(), file={"name": "ok.csv", "sha256": "cd" * 32, "size": 9, "rows": 0})
     files = lifetime_balance(ledger).surface("result_file")
     assert files.holds and files.received == 2 and files.categories["dead_lettered"] == 1 and files.categories["final"] == 1
     ledger.resolve_dead_letters("result_file", [unit_key(source, sha)], resolution="the institution uploaded it again, complete")

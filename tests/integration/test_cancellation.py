@@ -51,7 +51,7 @@ def _receiver_for(process: ReceiverProcess, **kw):
 
 
 def _provision(server, ledger) -> list[str]:
-    drops = sorted({w["destination"] for w in ledger.work_orders(history=True) if w["channel"] == "account" and w["destination"]})
+    drops = sorted({w["destination"] for w in ledger.cohandling.work_orders(history=True) if w["channel"] == "account" and w["destination"]})
     for drop in drops:
         if not (server.root / drop).exists():
             server.add_drop(drop)
@@ -80,7 +80,7 @@ def _next_day(ledger, tmp_path: Path, run_id: str) -> None:
 
 def _ledger_in_force(ledger) -> set[tuple[str, str, str, int]]:
     """(destination, ROWGUID, utility, version) every receiver should hold, from the work orders in force."""
-    return {(w["destination"], w["rowguid"], w["utility"], int(w["version"])) for w in ledger.work_orders() if w["status"] == "delivered"}
+    return {(w["destination"], w["rowguid"], w["utility"], int(w["version"])) for w in ledger.cohandling.work_orders() if w["status"] == "delivered"}
 
 
 def _receivers_in_force(server, drops: list[str], process: ReceiverProcess) -> set[tuple[str, str, str, int]]:
@@ -110,7 +110,7 @@ def _choose(ledger) -> tuple[list[str], str, str]:
     """ROWGUIDs to withdraw (together: a delivered account, system and grid work order) and one whose correction drops
     its delivered water work order (and which has another delivered work order)."""
     by_guid: dict[str, dict[str, dict]] = {}
-    for w in ledger.work_orders():
+    for w in ledger.cohandling.work_orders():
         by_guid.setdefault(w["rowguid"], {})[w["utility"]] = w
     withdraw, channels = [], set()
     for guid, orders in sorted(by_guid.items()):
@@ -142,7 +142,7 @@ def test_a_withdrawal_after_delivery_reaches_each_kind_of_receiver_once(sshd, re
     first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp, receiver_for=_receiver_for(receivers))
     assert first.http_pending == 0 and first.account_pending == 0 and first.cancels_planned == 0
     assert _receivers_in_force(sshd, drops, receivers) == _ledger_in_force(ledger)
-    before = {(w["rowguid"], w["utility"]): w for w in ledger.work_orders()}
+    before = {(w["rowguid"], w["utility"]): w for w in ledger.cohandling.work_orders()}
 
     withdraw, drop_water, never = _choose(ledger)
     _platform_write(tmp_path, withdraw, lambda r: {**r, "OP": "D"})
@@ -150,7 +150,7 @@ def test_a_withdrawal_after_delivery_reaches_each_kind_of_receiver_once(sshd, re
     _next_day(ledger, tmp_path, "r2")
 
     told = {k for k, w in before.items() if k[0] in withdraw and w["status"] == "delivered"} | {(drop_water, "water")}
-    after_route = {(w["rowguid"], w["utility"]): w for w in ledger.work_orders()}
+    after_route = {(w["rowguid"], w["utility"]): w for w in ledger.cohandling.work_orders()}
     assert {k for k, w in after_route.items() if w["status"] == "cancel_pending"} == told
     if never:  # never delivered: simply withdrawn, no message
         assert {w["status"] for k, w in after_route.items() if k[0] == never} == {"withdrawn"}
@@ -158,7 +158,7 @@ def test_a_withdrawal_after_delivery_reaches_each_kind_of_receiver_once(sshd, re
     second = deliver_run(ledger, run_id="r2", day=DAY2, drops=sftp, receiver_for=_receiver_for(receivers))
     assert second.cancels_planned == len(told) and second.cancels_sent == len(told)
     assert second.cancels_pending == 0 and second.cancels_refused == 0
-    now = {(w["rowguid"], w["utility"]): w for w in ledger.work_orders()}
+    now = {(w["rowguid"], w["utility"]): w for w in ledger.cohandling.work_orders()}
     assert {k for k, w in now.items() if w["status"] == "cancelled"} >= told
     assert all(now[k]["status"] == "cancelled" for k in told)
     # The correction dropped water only: its other work orders are corrections delivered as version 2.
@@ -177,13 +177,13 @@ def test_a_withdrawal_after_delivery_reaches_each_kind_of_receiver_once(sshd, re
     assert sorted((c["rowguid"], c["utility"]) for c in cancelled) == sorted(http_told)
     assert all(c["times_submitted"] == 1 and c["reason_code"] == "RECORD_WITHDRAWN" for c in cancelled)
 
-    assert _receivers_in_force(sshd, drops, receivers) == _ledger_in_force(ledger) == ledger.in_force_at_receivers()
+    assert _receivers_in_force(sshd, drops, receivers) == _ledger_in_force(ledger) == ledger.cohandling.in_force_at_receivers()
 
     again = deliver_run(ledger, run_id="r3", day=DAY2, drops=sftp, receiver_for=_receiver_for(receivers))
     assert again.cancels_planned == again.cancels_sent == again.cancel_batches == 0 and again.planned == 0
     assert _cancel_batches(sshd, drops) == batches
     assert [c["times_submitted"] for c in receivers.cancelled()] == [1] * len(cancelled)
-    counts = ledger.cancellation_counts()
+    counts = ledger.cohandling.cancellation_counts()
     assert sum(counts.values()) == len(told) and set(s for _, s in counts) == {"cancelled"}
     sftp.close()
 
@@ -200,14 +200,14 @@ def test_a_receiver_answering_500_then_ok_still_holds_the_cancellation_once(sshd
     receivers.faults(fail_after_accept_rate=1.0)  # stores the cancellation, then answers 500: the gateway cannot know
     failing = deliver_run(ledger, run_id="r2", day=DAY2, drops=sftp, receiver_for=_receiver_for(receivers))
     assert failing.cancels_pending > 0 and failing.cancels_sent == failing.cancels_planned - failing.cancels_pending
-    assert {w["status"] for w in ledger.work_orders() if w["status"].startswith("cancel")} >= {"cancel_pending"}
+    assert {w["status"] for w in ledger.cohandling.work_orders() if w["status"].startswith("cancel")} >= {"cancel_pending"}
     receivers.reset()
     ok = deliver_run(ledger, run_id="r3", day=DAY2, drops=sftp, receiver_for=_receiver_for(receivers))
     assert ok.cancels_pending == 0 and ok.cancels_sent == failing.cancels_pending and ok.cancels_planned == 0
     cancelled = receivers.cancelled()
     assert len({(c["receiver"], c["idempotency_key"]) for c in cancelled}) == len(cancelled) == failing.cancels_pending
     assert all(c["times_submitted"] >= 2 for c in cancelled)  # sent again, answered "already cancelled", held once
-    assert not [w for w in ledger.work_orders() if w["status"] == "cancel_pending"]
+    assert not [w for w in ledger.cohandling.work_orders() if w["status"] == "cancel_pending"]
     assert _receivers_in_force(sshd, drops, receivers) == _ledger_in_force(ledger)
     sftp.close()
 
@@ -217,14 +217,14 @@ def test_a_receiver_that_already_handled_the_work_order_refuses_and_the_ledger_s
     receivers.results_mix(mix={"done": 1.0}, delay_days=[0, 0], acknowledge=False)
     receivers.clock(AS_OF)  # accepted on AS_OF's day, handled the same day
     deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
-    grid = [w for w in ledger.work_orders() if w["channel"] == "grid" and w["status"] == "delivered"][:3]
+    grid = [w for w in ledger.cohandling.work_orders() if w["channel"] == "grid" and w["status"] == "delivered"][:3]
     assert grid
     receivers.clock(AS_OF + timedelta(days=2))  # handled: the results are out
     _platform_write(tmp_path, [w["rowguid"] for w in grid], lambda r: {**r, "OP": "D"})
     _next_day(ledger, tmp_path, "r2")
     result = deliver_run(ledger, run_id="r2", day=DAY2, receiver_for=_receiver_for(receivers))
     assert result.cancels_refused >= len(grid) and result.cancels_pending == 0
-    now = {(w["rowguid"], w["utility"]): w["status"] for w in ledger.work_orders()}
+    now = {(w["rowguid"], w["utility"]): w["status"] for w in ledger.cohandling.work_orders()}
     assert all(now[(w["rowguid"], "electricity")] == "cancel_refused" for w in grid)
-    refused = [c for c in ledger.cancellations() if c["status"] == "refused"]
+    refused = [c for c in ledger.cohandling.cancellations() if c["status"] == "refused"]
     assert refused and all(c["last_error"].startswith("0409") for c in refused)

@@ -35,7 +35,7 @@ def _receiver_for(process: ReceiverProcess, **kw):
 
 
 def _http(ledger) -> list[dict]:
-    return [d for d in ledger.deliveries() if d["channel"] in ("system", "grid")]
+    return [d for d in ledger.cohandling.deliveries() if d["channel"] in ("system", "grid")]
 
 
 def _assert_exactly_once(ledger, process: ReceiverProcess) -> None:
@@ -61,7 +61,7 @@ def test_everything_delivered_once_and_refusals_recorded_with_the_receivers_reas
             assert receipt["receipt_id"] and receipt["code"] == "0000"
         else:
             assert d["status"] == "failed" and d["last_error"].startswith(("0002", "0101", "0301"))
-    orders = {(w["rowguid"], w["utility"]): w["status"] for w in ledger.work_orders() if w["channel"] in ("system", "grid")}
+    orders = {(w["rowguid"], w["utility"]): w["status"] for w in ledger.cohandling.work_orders() if w["channel"] in ("system", "grid")}
     assert set(orders.values()) <= {"delivered", "failed", "quarantined", "cancelled"}
     again = deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
     assert again.planned == 0 and again.http_delivered == 0  # a re-run sends nothing twice

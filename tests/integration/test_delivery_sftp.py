@@ -24,7 +24,7 @@ from transforms.cohandling.batchfiles import BatchFile
 
 def _provision(server, ledger: Ledger) -> list[str]:
     """An account (chrooted drop) for every institution that has account-mode work orders."""
-    drops = sorted({w["destination"] for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"})
+    drops = sorted({w["destination"] for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready"})
     for drop in drops:
         if not (server.root / drop).exists():
             server.add_drop(drop)
@@ -55,7 +55,7 @@ def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, t
     assert result.account_pending == 0 and result.account_failed == 0 and result.account_delivered == result.account_batches > 0
     assert sftp.connections_opened == 1  # one connection for every institution
 
-    account = [w for w in ledger.work_orders() if w["channel"] == "account"]
+    account = [w for w in ledger.cohandling.work_orders() if w["channel"] == "account"]
     assert {w["status"] for w in account} <= {"delivered", "held", "quarantined", "cancelled"}
     seen = []
     for drop in drops:
@@ -73,7 +73,7 @@ def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, t
 
     again = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp)  # a re-run of the same day: nothing new, nothing twice
     assert again.planned == 0 and again.account_batches == 0 and again.account_delivered == 0
-    states = {d["status"] for d in ledger.deliveries() if d["channel"] == "account"}
+    states = {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"}
     assert states == {"delivered"}
     sftp.close()
 
@@ -142,7 +142,7 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
     batches = [b for drop in drops for b in _published(sshd, drop)]
     assert len(batches) == len(set(batches)) == first.account_batches  # each batch once
     records = sum(m["records"] for drop in drops for m in _published(sshd, drop).values())
-    assert records == sum(1 for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered")
+    assert records == sum(1 for d in ledger.cohandling.deliveries() if d["channel"] == "account" and d["status"] == "delivered")
 
 
 KILL = """
@@ -166,15 +166,15 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
     assert killed.returncode == 9, killed.stderr[-2000:]
     before = [b for drop in drops for b in _published(sshd, drop)]
     assert len(before) == 1  # the first batch went out; the task died before writing it down
-    assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"pending"}
+    assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"pending"}
 
     retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd))
     assert retry.planned == 0 and retry.account_pending == 0
     after = [b for drop in drops for b in _published(sshd, drop)]
     assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
-    receipts = [json.loads(d["receipt"]) for d in ledger.deliveries() if d["channel"] == "account"]
+    receipts = [json.loads(d["receipt"]) for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
     assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again
-    assert {d["status"] for d in ledger.deliveries() if d["channel"] == "account"} == {"delivered"}
+    assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"delivered"}
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
 
 
@@ -191,7 +191,7 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
     drops = _provision(sshd, ledger)
     waiting = deliver_run(ledger, run_id="r1", day=AS_OF, drops=None)  # no drop connection today: batches planned, nothing sent
     assert waiting.account_batches > 0 and waiting.account_delivered == 0
-    gone = next(w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready")
+    gone = next(w for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready")
 
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     with platform.engine.connect() as conn:
@@ -200,11 +200,11 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
     extract_changes(RecordSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id="r2")
     validate_run(ledger, run_id="r2", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp_path / "out2", data_docs=False)
     route_run(ledger, run_id="r2", as_of=AS_OF)
-    assert {w["status"] for w in ledger.work_orders(gone["rowguid"])} == {"withdrawn"}
+    assert {w["status"] for w in ledger.cohandling.work_orders(gone["rowguid"])} == {"withdrawn"}
 
     sent = deliver_run(ledger, run_id="r2", day=AS_OF, drops=openssh.drops_for(sshd))
     assert sent.account_pending == 0
     published = [line for drop in drops for batch in (sshd.root / drop / "outbox").iterdir() for f in batch.glob("*.csv")
                  for line in f.read_text(encoding="utf-8-sig", errors="replace").splitlines()]
     assert not [line for line in published if gone["rowguid"] in line]
-    assert {d["status"] for d in ledger.deliveries() if d["rowguid"] == gone["rowguid"]} == {"superseded"}
+    assert {d["status"] for d in ledger.cohandling.deliveries() if d["rowguid"] == gone["rowguid"]} == {"superseded"}

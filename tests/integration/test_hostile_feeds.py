@@ -157,7 +157,7 @@ def test_hostile_results_are_isolated_one_by_one_and_the_feed_goes_on(sim, db_ur
     ledger = fresh_ledger(db_urls[1], orders)
     with receiver(sim.county_url(COUNTY)) as client:
         run = collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client})
-    assert not run.errors and not run.alerts and ledger.cursor(SOURCE) is not None
+    assert not run.errors and not run.alerts and ledger.cohandling.cursor(SOURCE) is not None
 
     # Every good result is stored exactly as without the hostile ones.
     good_rowguids = {f"r{n:04d}" for n in goods}
@@ -195,7 +195,7 @@ def test_hostile_results_are_isolated_one_by_one_and_the_feed_goes_on(sim, db_ur
     with receiver(sim.county_url(COUNTY)) as client:
         again = collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client})
     assert counts(ledger) == before and again.results == again.exceptions == again.dead_letters == 0
-    assert int(ledger.cursor(SOURCE)) == last
+    assert int(ledger.cohandling.cursor(SOURCE)) == last
     for _field, kind, _ in cases:
         covers("result_feed", kind)
 
@@ -344,7 +344,7 @@ def test_bytes_that_are_not_utf8_spoil_only_their_entry(hostile, db_urls):
     _Hostile.pages[""] = page("results", [good[0], *bad, good[1]], "5")
     with receiver(hostile) as client:
         run = collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client})
-    assert run.results == 2 and run.dead_letters == 3 and ledger.cursor(SOURCE) == "5"
+    assert run.results == 2 and run.dead_letters == 3 and ledger.cohandling.cursor(SOURCE) == "5"
     letters = ledger.dead_letters("result_feed")
     assert set(letters["rule_id"]) == {"FEED_FIELD_ENCODING"} and set(letters["location"]) == {"reason"}
     assert ledger.dead_letter_payload(int(letters["dl_id"].min())) .count(b"\xfa") + ledger.dead_letter_payload(int(letters["dl_id"].max())).count(b"\xff") >= 1
@@ -365,7 +365,7 @@ def test_a_page_that_is_not_a_page_is_dead_lettered_once_re_read_a_bounded_numbe
     _Hostile.pages["1"] = b"<html>maintenance</html>"
     with receiver(hostile, max_attempts=2) as client:
         runs = [collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client}) for _ in range(MAX_PAGE_READS + 2)]  # the first reads only page 1
-    assert runs[0].results == 1 and ledger.cursor(SOURCE) == "1"  # the good page before it is kept
+    assert runs[0].results == 1 and ledger.cohandling.cursor(SOURCE) == "1"  # the good page before it is kept
     letters = ledger.dead_letters("result_feed")
     assert len(letters) == 1 and letters["rule_id"].iloc[0] == "FEED_PAGE_MALFORMED" and letters["seen_count"].iloc[0] == MAX_PAGE_READS
     assert ledger.dead_letter_payload(int(letters["dl_id"].iloc[0])) == b"<html>maintenance</html>"
@@ -376,7 +376,7 @@ def test_a_page_that_is_not_a_page_is_dead_lettered_once_re_read_a_bounded_numbe
     ledger.resolve_dead_letters("result_feed", letters["unit_key"].tolist(), resolution="receiver fixed")
     with receiver(hostile) as client:
         fixed = collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client})
-    assert fixed.results == 1 and not fixed.alerts and ledger.cursor(SOURCE) == "2"
+    assert fixed.results == 1 and not fixed.alerts and ledger.cohandling.cursor(SOURCE) == "2"
 
 
 def test_a_feed_that_trickles_is_cut_at_the_total_deadline(hostile, db_urls):
@@ -391,7 +391,7 @@ def test_a_feed_that_trickles_is_cut_at_the_total_deadline(hostile, db_urls):
     with receiver(hostile, timeout_s=2, deadline_s=1, max_attempts=1) as client:
         started = time.monotonic()
         run = collect_results(ledger, as_of=AS_OF, feeds={SOURCE: client})
-    assert time.monotonic() - started < 3 and run.results == 0 and "deadline" in run.errors[0] and ledger.cursor(SOURCE) is None
+    assert time.monotonic() - started < 3 and run.results == 0 and "deadline" in run.errors[0] and ledger.cohandling.cursor(SOURCE) is None
 
 
 def test_an_answer_beyond_the_size_bound_is_not_read_whole(hostile):

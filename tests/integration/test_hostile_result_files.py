@@ -43,7 +43,7 @@ def _world(sshd, url, tmp_path):
     import pandas as pd
 
     ledger = routed_ledger(url, tmp_path, rows=300, seed=1207)  # drop accounts are system-wide: a seed no other test uses
-    ready = pd.DataFrame([w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
+    ready = pd.DataFrame([w for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
     chosen = []
     for drop in ready["destination"].value_counts().index:
         if drop in sshd.users:  # the sshd lives for the module; its accounts for as long
@@ -56,7 +56,7 @@ def _world(sshd, url, tmp_path):
     drops = openssh.drops_for(sshd)
     deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
     by_drop: dict[str, list[dict]] = {}
-    for d in ledger.deliveries():
+    for d in ledger.cohandling.deliveries():
         if d["channel"] == "account" and d["status"] == "delivered":
             by_drop.setdefault(d["destination"], []).append(d)
     a, b = sorted((d for d in by_drop if d in chosen), key=lambda k: -len(by_drop[k]))[:2]
@@ -102,7 +102,7 @@ def stored(ledger) -> tuple[int, int, int]:
     with ledger.engine.connect() as conn:
         results = conn.execute(sa.text("SELECT COUNT(*) FROM handling_result")).scalar_one()
         files = conn.execute(sa.text("SELECT COUNT(*) FROM result_file")).scalar_one()
-    return results, files, len(ledger.result_exceptions())
+    return results, files, len(ledger.cohandling.result_exceptions())
 
 
 def good_file(sshd, drop: str, orders: list[dict]) -> dict:
@@ -112,7 +112,7 @@ def good_file(sshd, drop: str, orders: list[dict]) -> dict:
 
 
 def assert_outcomes(ledger, expected: dict) -> None:
-    got = {(o["rowguid"], o["utility"]): o["result"] for o in ledger.outcomes().to_dict("records")}
+    got = {(o["rowguid"], o["utility"]): o["result"] for o in ledger.cohandling.outcomes().to_dict("records")}
     assert {k: got.get(k) for k in expected} == expected
 
 
@@ -140,7 +140,7 @@ def test_hostile_cells_cost_their_row_alone_and_the_institution_is_told_once(ssh
     assert collected.errors == []
     assert collected.files == 2
     assert_outcomes(ledger, expected)
-    problems = ledger.result_exceptions()
+    problems = ledger.cohandling.result_exceptions()
     per_row = problems.dropna(subset=["row_number"]).groupby("row_number").size()
     assert (per_row <= 1).all(), per_row[per_row > 1]  # one reason per row
     for number, kind, column in hostile_rows:
@@ -221,7 +221,7 @@ def test_an_upload_that_stalls_half_way_is_not_read_until_whole(sshd, world_lite
     time.sleep(1.2)
     stalled = collect_results(ledger, as_of=AS_OF_LATER, drops=drops, settle_s=1)
     assert (stalled.files, stalled.files_refused, stalled.results, stalled.errors) == (0, 0, 0, [])
-    assert inbox_files(sshd, a) == [b"result_slow.csv"] and ledger.result_exceptions().empty
+    assert inbox_files(sshd, a) == [b"result_slow.csv"] and ledger.cohandling.result_exceptions().empty
     fh.write(data[cut:])
     fh.close()
     sftp.close()
@@ -267,7 +267,7 @@ def test_a_million_one_character_rows_is_one_refusal_and_many_bad_rows_are_cappe
     collected = collect_results(ledger, as_of=AS_OF_LATER, drops=drops)
     assert collected.errors == [] and collected.files_refused == 1 and collected.files == 2
     assert_outcomes(ledger, expected)
-    problems = ledger.result_exceptions()
+    problems = ledger.cohandling.result_exceptions()
     assert list(problems[problems["value"] == "result_million.csv"]["reason_code"]) == ["FILE_TOO_MANY_ROWS"]
     assert len(problems) == 1 + MAX_FILE_EXCEPTIONS + 1  # the million: one line; the noise: the first N and one that counts the rest
     assert problems["reason_code"].iloc[-1] == "RESULT_MORE_EXCEPTIONS"

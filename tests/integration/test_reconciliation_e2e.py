@@ -25,7 +25,7 @@ KEY, SECRET = "gw-e2e", "e2e-secret"
 
 def test_statuses_and_report_numbers_equal_the_truth(sshd, tmp_path):
     ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=160, seed=81)
-    for drop in sorted({w["destination"] for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"}):
+    for drop in sorted({w["destination"] for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready"}):
         sshd.add_drop(drop)
     drops = openssh.drops_for(sshd)
     with ReceiverProcess(tmp_path / "receivers.db", {KEY: SECRET}) as receivers:
@@ -38,7 +38,7 @@ def test_statuses_and_report_numbers_equal_the_truth(sshd, tmp_path):
 
         delivered = deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=receiver_for)
         assert delivered.account_pending == 0 and delivered.http_pending == 0
-        deliveries = [d for d in ledger.deliveries() if d["status"] == "delivered"]
+        deliveries = [d for d in ledger.cohandling.deliveries() if d["status"] == "delivered"]
         local_now = datetime.utcnow() + timedelta(hours=8)
         truth = answer(sshd, [d for d in deliveries if d["channel"] == "account"], seed=82, delivered_on=local_now)
 
@@ -89,6 +89,6 @@ def test_statuses_and_report_numbers_equal_the_truth(sshd, tmp_path):
     assert int(summary.loc["delivered_total", total]) == len(expected)
     assert len(tables["超期清单"]) == counts.get("overdue", 0)
     assert meta["records"]["received"] == meta["records"]["quarantined"] + meta["records"]["work_ordered"] + meta["records"]["withdrawn"]
-    sms = ledger.sms()
+    sms = ledger.cohandling.sms()
     assert len(sms) == sum(1 for s in expected.values() if s in ("done", "done_late", "rejected"))
     assert (tmp_path / "report" / "report.html").read_text(encoding="utf-8").count("<svg") >= 3

@@ -126,7 +126,7 @@ def test_a_county_form_with_broken_rows_loads_its_good_rows_and_keeps_every_issu
         (9, "H 协办方式", "FORM_CHANNEL_UNKNOWN"),
     ]
     assert (summary.rows_loaded, len(summary.added), summary.errors, summary.warnings) == (3, 3, 3, 0)
-    stored = ledger.form_issues(summary.form_id)
+    stored = ledger.registry.form_issues(summary.form_id)
     assert [(i["sheet"], i["row_number"], i["column_name"], i["rule"]) for i in stored] == [("摸底表", 7, "D 机构编码", "FORM_CODE_DUPLICATE"),
                                                                                             ("摸底表", 8, "A 县（市、区）", "FORM_COUNTY_UNKNOWN"),
                                                                                             ("摸底表", 9, "H 协办方式", "FORM_CHANNEL_UNKNOWN")]
@@ -140,8 +140,8 @@ def test_a_county_form_with_broken_rows_loads_its_good_rows_and_keeps_every_issu
                     "1,历下区,1,0,1,2022-02-30\n2,历城区,0,1,0,2022-03-01\n", encoding="gb18030")
     opened = load_form(ledger, bad3, now=datetime(2022, 1, 6))
     assert [(i.row, i.column, i.rule) for i in opened.issues] == [(3, "F 申请开通日期", "FORM_DATE_INVALID")]
-    assert [h["open_date"].isoformat() for h in ledger.opening_history("370112")] == ["2022-03-01"]
-    assert ledger.opening_history("370102") == []
+    assert [h["open_date"].isoformat() for h in ledger.registry.opening_history("370112")] == ["2022-03-01"]
+    assert ledger.registry.opening_history("370102") == []
 
 
 def test_changes_are_new_versions_and_routing_follows_the_version_in_force(ledger, tmp_path):
@@ -161,10 +161,10 @@ def test_changes_are_new_versions_and_routing_follows_the_version_in_force(ledge
     second = load_form(ledger, v2)
     assert [i.rule for i in second.issues] == ["FORM_CODE_DUPLICATE"]
     assert second.changed[0].startswith(f"{WATER} → {WATER_NEW}") and second.changed[1].startswith(f"{GAS} 济南港华燃气(历下)有限公司: name")
-    history = ledger.institution_history(GAS)
+    history = ledger.registry.institution_history(GAS)
     assert [(h["name"], h["valid_from"].year, h["valid_to"].year if h["valid_to"] else None) for h in history] == [
         ("济南港华燃气有限公司", 2022, 2023), ("济南港华燃气(历下)有限公司", 2023, None)]
-    assert ledger.institution_history(WATER)[0]["successor_code"] == WATER_NEW
+    assert ledger.registry.institution_history(WATER)[0]["successor_code"] == WATER_NEW
 
     older = tmp_path / "older.xlsx"
     _county_form(older, [["历下区", "气", "旧名称", GAS, "是", "0531-86005678", "李娜 13912345678"]], effective="2022-06-01")
@@ -204,7 +204,7 @@ def test_daily_runs_route_hold_release_and_version_corrections_without_duplicate
         return route_run(ledger, run_id=run_id, as_of=as_of)
 
     first = day("d1", datetime(2021, 7, 1, 6))
-    orders = pd.DataFrame(ledger.work_orders())
+    orders = pd.DataFrame(ledger.cohandling.work_orders())
     assert first.by_status.get("held", 0) > 100 and first.released == 0
     assert orders.groupby(["rowguid", "utility"]).size().max() == 1
     held = orders[orders["status"] == "held"]
@@ -221,17 +221,17 @@ def test_daily_runs_route_hold_release_and_version_corrections_without_duplicate
 
     second = day("d2", datetime(2021, 10, 2, 6))  # every county that applied has opened by now
     assert second.released == int((held["reason_code"] == "COUNTY_NOT_OPEN").sum())
-    after = pd.DataFrame(ledger.work_orders())
+    after = pd.DataFrame(ledger.cohandling.work_orders())
     still = after[after["status"] == "held"]
     late_drops = {drop_account(c) for c in registry.loc[registry["xzqh"].isin(late_counties(registry)), "code"]}
     assert len(still) > 0 and set(still["reason_code"]) == {"COUNTY_NOT_APPLIED"} and set(still["destination"]) <= late_drops
-    assert len(after) == len(orders) and len(pd.DataFrame(ledger.work_orders(history=True))) == len(orders)  # released in place
+    assert len(after) == len(orders) and len(pd.DataFrame(ledger.cohandling.work_orders(history=True))) == len(orders)  # released in place
 
     fixes = corrections(platform.truth(), seed=42, registry=registry, fraction=0.3)
     platform.write(fixes)
     third = day("d3", datetime(2021, 10, 3, 6))
-    final = pd.DataFrame(ledger.work_orders())
-    history = pd.DataFrame(ledger.work_orders(history=True))
+    final = pd.DataFrame(ledger.cohandling.work_orders())
+    history = pd.DataFrame(ledger.cohandling.work_orders(history=True))
     assert final.groupby(["rowguid", "utility"]).size().max() == 1  # never a second work order for the same key
     corrected = final[final["correction"]]
     assert third.corrections == len(corrected) > 0 and (corrected["version"] == 2).all()
@@ -257,14 +257,14 @@ def test_an_institution_registered_later_releases_the_work_orders_validation_blo
     extract_changes(source, ledger, run_id="d1")
     validate_run(ledger, run_id="d1", as_of=as_of, registry=current_registry(ledger, as_of), out_dir=tmp_path / "d1", data_docs=False)
     route_run(ledger, run_id="d1", as_of=as_of)
-    blocked = [w for w in ledger.work_orders() if w["reason_code"] == "VALIDATION_BLOCKED"]
+    blocked = [w for w in ledger.cohandling.work_orders() if w["reason_code"] == "VALIDATION_BLOCKED"]
     assert blocked and all(w["xzqh"].startswith("3701") for w in blocked)
 
     load_form(ledger, jinan[0], now=datetime(2021, 10, 2, 9))  # the form arrives
     extract_changes(source, ledger, run_id="d2")
     validate_run(ledger, run_id="d2", as_of=as_of.replace(day=3), registry=current_registry(ledger, as_of.replace(day=3)), out_dir=tmp_path / "d2", data_docs=False)
     released = route_run(ledger, run_id="d2", as_of=as_of.replace(day=3))
-    after = {(w["rowguid"], w["utility"]): w for w in ledger.work_orders()}
+    after = {(w["rowguid"], w["utility"]): w for w in ledger.cohandling.work_orders()}
     assert all(after[(w["rowguid"], w["utility"])]["status"] == "ready" for w in blocked)
     assert released.work_orders_written == len(blocked)
     assert all(after[(w["rowguid"], w["utility"])]["version"] == 1 for w in blocked)  # released in place, not a new version

@@ -49,7 +49,7 @@ def test_sample_checklists_and_packages_flow_through_and_nothing_is_lost(setup):
     assert [s.errors for s in summaries] == [0] * len(SAMPLES)
     # The change form sorts before some cities' first forms: those lists fill the history up to it.
     assert {i.rule for s in summaries for i in s.issues} <= {"CHECKLIST_BACKDATED"}
-    assert _lists(ledger.checklists()) == _lists(checklist_versions(build_checklists()))
+    assert _lists(ledger.remote.checklists()) == _lists(checklist_versions(build_checklists()))
     again = load_checklist_form(ledger, SAMPLES[0], now=LOADED_AT)
     assert again.already_loaded
 
@@ -62,15 +62,15 @@ def test_sample_checklists_and_packages_flow_through_and_nothing_is_lost(setup):
 
     # Every labelled defect came back with the rule that names it; every clean package passed.
     truth = module.truth()
-    verdicts = pd.DataFrame(ledger.remote_verdicts("run-1")).merge(truth, left_on="change_seq", right_on="CHANGE_SEQ")
+    verdicts = pd.DataFrame(ledger.remote.remote_verdicts("run-1")).merge(truth, left_on="change_seq", right_on="CHANGE_SEQ")
     assert len(verdicts) == 900
     assert set(verdicts.loc[verdicts["defect"] == "", "status"]) == {"passed"}
     assert set(verdicts.loc[verdicts["defect"] != "", "status"]) == {"returned"}
-    returns = ledger.remote_returns("run-1")
+    returns = ledger.remote.remote_returns("run-1")
     named = set(zip(returns["change_seq"], returns["rule_id"], returns["field"], returns["item"]))
     labelled = truth[truth["defect"] != ""]
     assert [r for r in zip(labelled["CHANGE_SEQ"], labelled["defect_rule"], labelled["defect_field"], labelled["defect_item"]) if r not in named] == []
-    packages = pd.DataFrame(ledger.remote_verdicts("run-1"))
+    packages = pd.DataFrame(ledger.remote.remote_verdicts("run-1"))
     back = packages[packages["status"] == "returned"]
     assert (back["channel"] == "return_to_hall").all() and (back["destination"] == back["sjdwdm"]).all()
     assert set(returns["hall"]) == set(back["sjdwdm"]) and (returns["message_zh"].str.len() > 0).all()
@@ -91,12 +91,12 @@ def test_sample_checklists_and_packages_flow_through_and_nothing_is_lost(setup):
 
     # Validating a run again changes nothing; the ledger balances; each BWID has its version in force.
     assert validate_packages(ledger, run_id="run-1", as_of=AS_OF) == one
-    counts = ledger.remote_counts()
+    counts = ledger.remote.remote_counts()
     assert counts["packages"] == counts["verdicts"] == 900 + len(fixes) + 5 == counts["passed"] + counts["returned"] + counts["withdrawn"]
     assert counts["bwids"] == 900
-    assert ledger.remote_package_state(gone[0])["status"] == "withdrawn"
+    assert ledger.remote.remote_package_state(gone[0])["status"] == "withdrawn"
     fixed = fixes.packages[~fixes.packages["BWID"].isin(gone)].iloc[0]
-    state = ledger.remote_package_state(fixed["BWID"])
+    state = ledger.remote.remote_package_state(fixed["BWID"])
     expected = f"county_system_{fixed['XZQH']}" if fixed["XZQH"].startswith("37") else "cross_province"
     assert (state["op"], state["status"], state["destination"]) == ("U", "passed", expected)
 
@@ -131,12 +131,12 @@ def test_a_checklist_form_with_bad_rows_keeps_the_lists_in_force_and_a_change_is
     ])
     summary = load_checklist_form(ledger, second, now=datetime(2024, 6, 20, 9, 0))
     assert (summary.lists_loaded, summary.added, summary.changed) == (2, ["370112 01 (1)"], ["370102 02: +HKB"])
-    issues = ledger.checklist_form_issues(summary.form_id)
+    issues = ledger.remote.checklist_form_issues(summary.form_id)
     assert [(i["row_number"], i["column_name"], i["rule"]) for i in issues] == [
         (7, "E 是否必须", "FORM_YES_NO"), (6, None, "CHECKLIST_INCOMPLETE")]
-    history = ledger.checklist_history("370102", "02")
+    history = ledger.remote.checklist_history("370102", "02")
     assert [(v["valid_from"], v["valid_to"], [i["material_code"] for i in v["item_rows"]]) for v in history] == [
         (datetime(2021, 8, 1), datetime(2024, 7, 1), ["SQS", "QSZS"]),
         (datetime(2024, 7, 1), None, ["SQS", "QSZS", "HKB"]),
     ]
-    assert [(v["valid_from"], v["valid_to"]) for v in ledger.checklist_history("370103", "04")] == [(datetime(2021, 8, 1), None)]
+    assert [(v["valid_from"], v["valid_to"]) for v in ledger.remote.checklist_history("370103", "04")] == [(datetime(2021, 8, 1), None)]

@@ -56,7 +56,7 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     second = deliver_packages(ledger, source, run_id="run-1b", receiver_for=receiver_for, now=utc(DAY1) + timedelta(minutes=5))
     assert second["planned"] == 0 and second["pending"] == 0 and second["delivered"] == first["pending"]
 
-    deliveries = pd.DataFrame(ledger.remote_deliveries())
+    deliveries = pd.DataFrame(ledger.remote.remote_deliveries())
     assert (deliveries["status"] == "delivered").all() and len(deliveries) == one["passed"]
     truth = sim.packages_truth()
     accepted = pd.DataFrame(truth["accepted"])
@@ -101,7 +101,7 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     assert (three["packages_in"], three["passed"]) == (len(corrections), len(corrections))
     resent = deliver_packages(ledger, source, run_id="run-3", receiver_for=receiver_for, now=utc(DAY2))
     assert (resent["planned"], resent["delivered"]) == (len(corrections), len(corrections))
-    deliveries = pd.DataFrame(ledger.remote_deliveries())
+    deliveries = pd.DataFrame(ledger.remote.remote_deliveries())
     assert set(deliveries.loc[deliveries["correction"], "bwid"]) == set(corrections)
 
     sim.clock(DAY3)
@@ -122,7 +122,7 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
         row = got.loc[key]
         assert (row["stage"], bool(row["overdue"]), bool(row["late"])) == (stage, overdue, late), key
     # Every package version that entered is accounted for.
-    counts = ledger.remote_counts()
+    counts = ledger.remote.remote_counts()
     assert counts["packages"] == len(tracked) == one["packages_in"] + three["packages_in"]
     assert Counter(tracked["stage"])["returned"] == one["returned"]
 

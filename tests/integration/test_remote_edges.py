@@ -56,7 +56,7 @@ def test_a_sent_version_whose_answer_was_lost_is_sent_again_and_its_correction_g
     sim.clock(later)
     second = deliver_packages(ledger, source, run_id="run-2", receiver_for=receiver_for, now=utc(later))
     assert (second["planned"], second["superseded"], second["delivered"]) == (20, 0, 40)
-    deliveries = pd.DataFrame(ledger.remote_deliveries())
+    deliveries = pd.DataFrame(ledger.remote.remote_deliveries())
     assert (deliveries["status"] == "delivered").all()
     v1 = deliveries[~deliveries["correction"]]
     assert len(v1) == 20 and (v1["delivered_at"] == utc(DAY)).all()  # "duplicate": held since the first attempt
@@ -153,7 +153,7 @@ def test_a_withdrawn_package_and_one_moved_to_another_county_are_withdrawn_where
     second = deliver_packages(ledger, source, run_id="run-2", receiver_for=receiver_for, now=utc(next_day))
     assert (second["delivered"], second["withdrawn"], second["withdrawal_refused"]) == (1, 4, 0)
     truth = sim.packages_truth()
-    keys = pd.DataFrame(ledger.remote_deliveries()).set_index("bwid")
+    keys = pd.DataFrame(ledger.remote.remote_deliveries()).set_index("bwid")
     withdrawn = {(w["receiver"], w["idempotency_key"]) for w in truth["withdrawn"]}
     assert {k for _, k in withdrawn} == set(keys.loc[[*gone, moved["BWID"]], "idempotency_key"]) - {keys.loc[moved["BWID"]].iloc[-1]["idempotency_key"]}
     assert (f"county/{moved['XZQH']}", keys.loc[moved["BWID"]].iloc[0]["idempotency_key"]) in withdrawn  # told where it was, not where it goes

@@ -55,7 +55,7 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
     expected_lists = set(zip(owed1["hall"], owed1["xzqh"]))
     assert {(x["hall"], x["xzqh"]) for x in lists} == expected_lists and len(lists) == len(expected_lists)
     assert all(x["list_no"] == f"YJ-{x['hall']}-{x['xzqh']}-20250525" for x in lists)
-    items = [(i["bwid"], i["clbm"]) for x in lists for i in ledger.handover_items(x["list_id"])]
+    items = [(i["bwid"], i["clbm"]) for x in lists for i in ledger.remote.handover_items(x["list_id"])]
     assert sorted(items) == sorted(zip(owed1["bwid"], owed1["clbm"]))
     # Printable: the XLSX names the list and has one row per original; the PDF is a PDF.
     sample = lists[0]
@@ -94,9 +94,9 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
 
     # Flags on 06-03 (fixed clock): not signed for and collected more than 10 days before.
     as_of = date(2025, 6, 3)
-    state = handover_state(ledger.paper_originals(), as_of=as_of, max_days=MAX_DAYS)
+    state = handover_state(ledger.remote.paper_originals(), as_of=as_of, max_days=MAX_DAYS)
     owed = pd.concat([owed1, owed2], ignore_index=True)
-    signed_pairs = {(i["bwid"], i["clbm"]) for x in signed for i in ledger.handover_items(x["list_id"])}
+    signed_pairs = {(i["bwid"], i["clbm"]) for x in signed for i in ledger.remote.handover_items(x["list_id"])}
     owed["signed"] = [(b, c) in signed_pairs for b, c in zip(owed["bwid"], owed["clbm"])]
     owed["flagged"] = ~owed["signed"] & owed["day"].map(lambda d: (as_of - d).days > MAX_DAYS)
     got = dict(zip(zip(state["bwid"], state["clbm"]), state["flagged"]))
@@ -115,6 +115,6 @@ def test_weekly_handover_lists_receipts_and_flags_with_a_fixed_clock(remote_flow
 
     ledger_url = ledger.engine.url.render_as_string(hide_password=False)
     cli(["handover-receipt", "--ledger", ledger_url, "--list", week2[0]["list_no"], "--at", "2025-06-03 15:00", "--by", "档案室 张敏"])
-    assert next(x for x in ledger.handover_lists() if x["list_no"] == week2[0]["list_no"])["received_by"] == "档案室 张敏"
+    assert next(x for x in ledger.remote.handover_lists() if x["list_no"] == week2[0]["list_no"])["received_by"] == "档案室 张敏"
     with pytest.raises(SystemExit, match="already signed"):
         cli(["handover-receipt", "--ledger", ledger_url, "--list", week2[0]["list_no"], "--at", "2025-06-03 16:00", "--by", "张敏"])

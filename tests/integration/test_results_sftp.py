@@ -16,12 +16,12 @@ from tests.integration.pipeline import AS_OF, routed_ledger
 
 def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processed_once(sshd, tmp_path):
     ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=300, seed=71)
-    ready = pd.DataFrame([w for w in ledger.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
+    ready = pd.DataFrame([w for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
     for drop in ready["destination"].value_counts().index[:2]:  # two institutions have accounts; the others' batches wait
         sshd.add_drop(drop)
     drops = openssh.drops_for(sshd)
     deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
-    delivered = [d for d in ledger.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
+    delivered = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
     by_drop: dict[str, list[dict]] = {}
     for d in delivered:
         by_drop.setdefault(d["destination"], []).append(d)
@@ -55,7 +55,7 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     collected = collect_results(ledger, as_of=as_of, drops=drops)
     assert collected.errors == []
     assert (collected.files, collected.files_refused) == (1, 4)
-    problems = ledger.result_exceptions()
+    problems = ledger.cohandling.result_exceptions()
     by_file = {}
     for p in problems.to_dict("records"):
         file_level = pd.isna(p["row_number"])
@@ -70,7 +70,7 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     assert by_file["huge.csv"] == [(None, "FILE_TOO_LARGE")]
     assert all(p["reason"] for p in problems.to_dict("records"))
 
-    outcomes = {(o["rowguid"], o["utility"]): o for o in ledger.outcomes().to_dict("records")}
+    outcomes = {(o["rowguid"], o["utility"]): o for o in ledger.cohandling.outcomes().to_dict("records")}
     assert outcomes[(mine[0]["rowguid"], mine[0]["utility"])]["result"] == "done"
     assert outcomes[(mine[1]["rowguid"], mine[1]["utility"])]["result"] == "rejected"
     assert outcomes[(mine[1]["rowguid"], mine[1]["utility"])]["reason"] == "存在欠费未结清"
@@ -80,12 +80,12 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     assert [p.name for p in (sshd.root / a / "inbox").iterdir()] == ["receipts"]  # every file moved out of the institution's inbox
     receipts = sorted(p.name for p in (sshd.root / a / "inbox" / "receipts").iterdir())
     assert len(receipts) == 5  # a note for each file refused in whole or in part
-    sms = ledger.sms()
+    sms = ledger.cohandling.sms()
     assert len(sms) == 3 and all(s["phone"] and "【不动产登记】" in s["text"] for s in sms)
 
     write_inbox(sshd, a, "result_ok.csv", [])  # placeholder replaced below by the same bytes as before
     (sshd.root / a / "inbox" / "result_ok.csv").write_bytes(next((sshd.root / ".results" / a).rglob("result_ok.csv")).read_bytes())
     again = collect_results(ledger, as_of=as_of, drops=drops)
     assert (again.files, again.results, again.exceptions) == (0, 0, 0)  # the same file is not processed twice
-    assert len(ledger.result_exceptions()) == len(problems)
+    assert len(ledger.cohandling.result_exceptions()) == len(problems)
     drops.close()

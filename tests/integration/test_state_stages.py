@@ -119,7 +119,7 @@ def test_the_next_run_validates_and_routes_what_a_run_left_after_extract(daily, 
     assert validated.carried_over == 240
     assert Path(validated.quarantine_csv).exists() and len(ledger.quarantine("r2")) > 0  # run 2's list holds what run 2 validated
     routed = route_run(ledger, run_id="r2", as_of=AS_OF)
-    assert len(ledger.work_orders()) == _expected_work_orders(ledger) > 200
+    assert len(ledger.cohandling.work_orders()) == _expected_work_orders(ledger) > 200
     assert routed.records > 200 and routed.carried_over == 0  # run 2 validated them itself
     _assert_nothing_due(ledger)
 
@@ -139,12 +139,12 @@ def test_the_next_run_routes_what_a_failed_route_left(daily, tmp_path, monkeypat
     with pytest.raises(Injected):
         route_run(ledger, run_id="r1", as_of=AS_OF)
     monkeypatch.undo()
-    assert ledger.work_orders() == []
+    assert ledger.cohandling.work_orders() == []
 
     extract_changes(source, ledger, run_id="r2")
     assert _validate(ledger, "r2", tmp_path).records_in == 0  # nothing new to validate
     routed = route_run(ledger, run_id="r2", as_of=AS_OF)
-    assert len(ledger.work_orders()) == _expected_work_orders(ledger) > 150
+    assert len(ledger.cohandling.work_orders()) == _expected_work_orders(ledger) > 150
     assert routed.carried_over == routed.records > 150
     _assert_nothing_due(ledger)
 
@@ -171,7 +171,7 @@ def test_a_backlog_is_worked_in_pages_with_the_same_outcome_as_in_one_go(db_urls
         routed = route_run(ledger, run_id="r1", as_of=AS_OF, page_size=page)
         with ledger.engine.connect() as conn:
             states = sorted(map(tuple, conn.exec_driver_sql("SELECT rowguid, change_seq, status, blocked FROM record_state").fetchall()))
-        orders = sorted((w["rowguid"], w["utility"], w["version"], w["status"], w["change_seq"]) for w in ledger.work_orders())
+        orders = sorted((w["rowguid"], w["utility"], w["version"], w["status"], w["change_seq"]) for w in ledger.cohandling.work_orders())
         outcomes.append((_verdicts(ledger), states, orders, result.records_in, result.passed, result.quarantined, routed.records))
         if name == "paged":
             _assert_nothing_due(ledger)
@@ -199,13 +199,13 @@ def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow,
     with pytest.raises(Injected):
         validate_packages(ledger, run_id="p1", as_of=as_of)
     monkeypatch.undo()
-    assert ledger.remote_verdicts() == []
+    assert ledger.remote.remote_verdicts() == []
 
     assert extract_packages(source, ledger, run_id="p2", until=utc(as_of) + timedelta(days=3650))["new"] == 0
     monkeypatch.setattr("jobs.remote.package_intake.PAGE_SIZE", 25, raising=False)  # in pages of 25
     two = validate_packages(ledger, run_id="p2", as_of=as_of)
     monkeypatch.undo()
-    assert len(ledger.remote_verdicts()) == 120 and len(ledger.remote_returns("p2")) > 0
+    assert len(ledger.remote.remote_verdicts()) == 120 and len(ledger.remote.remote_returns("p2")) > 0
     assert two["packages_in"] == 120 == two["passed"] + two["returned"] + two["withdrawn"] and two["carried_over"] == 120
     sent = deliver_packages(ledger, source, run_id="p2", receiver_for=receiver_for, now=utc(as_of))
     assert sent["planned"] == two["passed"] and sent["delivered"] == two["passed"]

@@ -128,9 +128,9 @@ def _issues_csv_is_safe(inbox: Path) -> None:
 
 def _outcome(ledger, checklist: bool) -> set:
     if checklist:
-        lists = ledger.checklists()
+        lists = ledger.remote.checklists()
         return {(r.xzqh, r.business_type, r.material_code) for r in lists.itertuples()} if len(lists) else set()
-    return {(i["code"], i["name"]) for i in ledger.registry_at(datetime(2030, 1, 1)).to_dict("records")}
+    return {(i["code"], i["name"]) for i in ledger.registry.registry_at(datetime(2030, 1, 1)).to_dict("records")}
 
 
 # hostile value -> the columns it goes in: the name (free text) and the code (checked)

@@ -205,7 +205,7 @@ def _utc_to_local(moment: datetime) -> datetime:
 
 def track(packages: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, calendar, limits: dict[str, int] | None = None,
           default_limit: int = DEFAULT_LIMIT_WD) -> pd.DataFrame:
-    """Per package version (ledger.remote_tracking_input()): stage, times, due day, overdue/late, working days.
+    """Per package version (ledger.remote.remote_tracking_input()): stage, times, due day, overdue/late, working days.
 
     `as_of` local; `calendar` a transforms.common.workdays.WorkdayCalendar spanning the dates; `limits`
     the counties' own time limits (XZQH -> working days).

@@ -36,7 +36,7 @@ def test_result_files_and_feeds_are_each_read_once_with_bad_rows_listed(delivere
     handled = (local_now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
     as_of = local_now + timedelta(hours=1)
 
-    accounts = [d for d in ledger.deliveries() if d["channel"] == "account"]
+    accounts = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
     drop = accounts[0]["destination"]
     mine = [d for d in accounts if d["destination"] == drop]
     rows = [f"{_key(d)},0000,,{handled},李娜" for d in mine] + [f"nobody:water:1,0000,,{handled},李娜"]
@@ -59,7 +59,7 @@ def test_result_files_and_feeds_are_each_read_once_with_bad_rows_listed(delivere
     assert drops.list_inbox(drop) == []  # read, then moved out of the institution's view
     assert list((tmp_path / "drops" / ".results" / drop).rglob("result_1.csv"))
     assert list((tmp_path / "drops" / drop / "inbox" / "receipts").glob("result_1.*.receipt.csv"))  # the bad row told
-    outcomes = ledger.outcomes()
+    outcomes = ledger.cohandling.outcomes()
     assert {_key(d) for d in mine} <= set(outcomes["idempotency_key"] if "idempotency_key" in outcomes else
                                           outcomes["rowguid"] + ":" + outcomes["utility"] + ":" + outcomes["version"].astype(str))
 

@@ -30,7 +30,7 @@ def _receivers(**kw):
 
 
 def _http(ledger, status=None) -> list[dict]:
-    return [d for d in ledger.deliveries() if d["channel"] in ("system", "grid") and (status is None or d["status"] == status)]
+    return [d for d in ledger.cohandling.deliveries() if d["channel"] in ("system", "grid") and (status is None or d["status"] == status)]
 
 
 def test_every_channel_gets_its_work_orders_once_and_a_rerun_sends_nothing(ledger, tmp_path):
@@ -38,7 +38,7 @@ def test_every_channel_gets_its_work_orders_once_and_a_rerun_sends_nothing(ledge
     made, receiver_for = _receivers(reject=lambda item: ("0002", "户号不存在") if item["version"] == 1 and item["rowguid"] < "1" else None)
     result = deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=receiver_for)
 
-    accounts = [d for d in ledger.deliveries() if d["channel"] == "account"]
+    accounts = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
     assert {d["status"] for d in accounts} == {"delivered"}
     batches = {(d["destination"], d["batch_id"], json.loads(d["receipt"])["path"].rsplit("/", 1)[1]) for d in accounts}
     assert result.account_batches == result.account_delivered == len(batches) > 0
@@ -79,7 +79,7 @@ def test_an_answer_lost_after_the_receiver_took_the_batch_is_sent_again_and_held
     assert {r["code"] for r in receipts} == {"0201"}  # the retry was answered "duplicate" with the original receipt
     assert all(r["receipt_id"] == made[d["destination"]].held[f"{d['rowguid']}:{d['utility']}:{d['version']}"]["receipt_id"]
                for r, d in zip(receipts, _http(ledger)))
-    assert [json.loads(d["receipt"])["already_there"] for d in ledger.deliveries() if d["channel"] == "account"].count(True) >= 2
+    assert [json.loads(d["receipt"])["already_there"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"].count(True) >= 2
 
 
 def test_an_unreachable_receiver_leaves_its_work_orders_pending(ledger, tmp_path):

@@ -55,7 +55,7 @@ def test_packages_reach_their_authority_once_with_their_files_even_when_an_answe
 
     second = deliver_packages(ledger, source, run_id="run-2", receiver_for=receiver_for, now=utc(DAY1))
     assert (second["planned"], second["pending"], second["delivered"]) == (0, 0, counts["passed"])
-    deliveries = ledger.remote_deliveries()
+    deliveries = ledger.remote.remote_deliveries()
     assert {d["status"] for d in deliveries} == {"delivered"} and len(deliveries) == counts["passed"]
     for destination, authority in made.items():
         keys = [item["idempotency_key"] for item in authority.received]
@@ -72,13 +72,13 @@ def test_a_package_whose_file_the_authority_refuses_goes_back_and_the_others_go_
     made, receiver_for = _authorities(unreachable=True)
     down = deliver_packages(ledger, source, run_id="run-1", receiver_for=receiver_for, now=utc(DAY1))
     assert down["pending"] == counts["passed"] and not any(a.held for a in made.values())
-    victim = next(d for d in ledger.pending_remote_deliveries() if d["materials"])
+    victim = next(d for d in ledger.remote.pending_remote_deliveries() if d["materials"])
     bad = victim["materials"][0]["FILE_SHA256"]
     for authority in made.values():
         authority.unreachable = False
         authority.refuse_files.add(bad)
     up = deliver_packages(ledger, source, run_id="run-2", receiver_for=receiver_for, now=utc(DAY1))
-    refused = [d for d in ledger.remote_deliveries() if d["status"] == "failed"]
+    refused = [d for d in ledger.remote.remote_deliveries() if d["status"] == "failed"]
     assert victim["idempotency_key"] in {d["idempotency_key"] for d in refused} and up["failed"] == len(refused)
     assert up["delivered"] == counts["passed"] - len(refused) > 0
     again = deliver_packages(ledger, source, run_id="run-3", receiver_for=receiver_for, now=utc(DAY1))
