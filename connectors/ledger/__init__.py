@@ -15,7 +15,7 @@ connectors/ledger/statements.py (`statement`, `nested`; `script` for the staging
 `<Table>.insert()` with a row or a list of rows (a plain insert of the table's columns — no
 WHERE, no RETURNING, no expression), and `Ledger._insert`, the Arrow bulk path (COPY on
 PostgreSQL, an executemany INSERT on SQLite) into a ledger or staging table. `drop_all` removes
-the tables from their definitions (`metadata.drop_all`). tests/unit/test_ledger_sql.py reads the
+the tables from their definitions (`metadata.drop_all`). tests/unit/connectors/test_ledger_sql.py reads the
 sources and holds this rule; it also keeps every caller outside connectors/ledger off the
 ledger's engine (a caller that needs something new gets a method).
 """

@@ -51,7 +51,7 @@ DBSJ_PATTERN = r"^\d{4}-\d{2}-\d{2}( \d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$"
 
 # --- the clean-ups, exact on any value ----------------------------------------------------
 # The general paths: run on the rows the byte scans flag, and the reference that
-# tests/unit/test_fast_paths.py holds every fast path to.
+# tests/unit/transforms/cohandling/test_fast_paths.py holds every fast path to.
 
 
 # Whitespace and the invisible characters that survive NFKC (zero-width space/joiners, word

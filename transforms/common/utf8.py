@@ -8,7 +8,7 @@ few numpy comparisons over the array's data buffer, with no per-value Python obj
 
 "Plain" text in this module is ASCII plus the CJK ideographs U+4000–U+9FFF (UTF-8 lead
 bytes E4–E9): every such character is its own NFKC form, has no case, is not whitespace,
-and no two of them compose (tests/unit/test_fast_paths.py checks this against the Arrow
+and no two of them compose (tests/unit/transforms/cohandling/test_fast_paths.py checks this against the Arrow
 functions the normaliser calls).
 """
 

@@ -21,7 +21,7 @@ from connectors.signed_http import ReceiverError, signed_headers
 from simulators.receivers.handling_results import FINAL
 from simulators.receivers.receiver_process import ReceiverProcess
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SPEC = ROOT / "docs" / "protocol" / "receiver-openapi.yaml"
 KEYS = {"gw": "results-s3cret"}
 COUNTY = "370102"

@@ -28,7 +28,7 @@ from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 from transforms.common.workdays import WorkdayCalendar
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
+SAMPLES = sorted((Path(__file__).resolve().parents[3] / "forms" / "samples" / "remote").iterdir())
 DAY1 = datetime(2025, 6, 3, 9, 0)  # local (a Tuesday): first delivery
 DAY2 = datetime(2025, 6, 20, 9, 0)  # statuses back; resubmitted packages delivered
 DAY3 = datetime(2025, 7, 21, 9, 0)  # the rest of the statuses

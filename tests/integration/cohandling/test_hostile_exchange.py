@@ -31,7 +31,7 @@ from tests.hostile import DEPTH, KINDS, covers
 from transforms.cohandling.annex1 import FIELD_CODES
 from transforms.cohandling.exchange_rows import EXCHANGE_LIMITS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = sorted(p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file())
 AS_OF = datetime(2026, 11, 20, 6)
 FIELDS = ["ROWGUID", "ZRFXM", "ZCFXM", "ZRFZJHM", "ZCFZJHM", "ZRFLXDH", "FWZL", "FWJZMJ", "XZQH", "DBSJ", "GSJGBM", "GSJGMC", "BDCQZH"]

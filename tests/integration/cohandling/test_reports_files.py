@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from jobs.cohandling.publish_report import write_reports
-from tests.unit.test_report import AS_OF, PERIOD, daily_frame, exceptions_frame, quarantine_frame, statuses_frame
+from tests.unit.transforms.reporting.test_report import AS_OF, PERIOD, daily_frame, exceptions_frame, quarantine_frame, statuses_frame
 from transforms.reporting.cohandling_html import render_html
 from transforms.reporting.cohandling_tables import report_tables
 

@@ -95,7 +95,7 @@ CASES = [
     ("INSTITUTION_UNKNOWN", {"GSJGBM": "G0001"}, {"GSJGBM": "w0001"}),
     ("INSTITUTION_NAME", {"GSJGMC": "济南港华燃气有限公司"}, {"GSJGMC": " 济南水务集团有限公司 "}),
     ("INSTITUTION_NAME", {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司"}, {"YNHH": "1", "GRJGBM": "H0001", "GRJGMC": "济南热力集团有限公司(历下分公司)"}),
-    # Cross-field checks (transforms/cohandling/crossfield.py; more cases with their reasons in tests/unit/test_crossfield.py).
+    # Cross-field checks (transforms/cohandling/crossfield.py; more cases with their reasons in tests/unit/transforms/cohandling/test_crossfield.py).
     ("BIRTH_AFTER_DBSJ", {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-06-04 10:00:00"},
      {"ZRFZJHM": "110105202406300010", "DBSJ": "2024-07-01 10:00:00"}),
     ("OWNER_AGE", {"ZCFZJHM": "11010519000101001X"}, {"ZCFZJHM": "11010519491231002X"}),

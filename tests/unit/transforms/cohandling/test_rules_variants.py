@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.unit.test_rules import check
+from tests.unit.transforms.cohandling.test_rules import check
 from transforms.cohandling.normalize import normalize_records
 
 # 2023 foreigners' permanent residence ID card (国家移民管理局《新版外国人永久居留身份证机读信息

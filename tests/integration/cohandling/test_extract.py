@@ -19,7 +19,7 @@ from simulators.platform import corrections, generate
 from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 @pytest.fixture(scope="module")

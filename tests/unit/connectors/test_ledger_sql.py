@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LEDGER = ROOT / "connectors" / "ledger"
 SQL = ROOT / "sql" / "ledger"
 LOADERS = {"statement", "nested"}

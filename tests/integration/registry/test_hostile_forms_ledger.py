@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from connectors.ledger import Ledger
 from tests.hostile import KINDS, covers
-from tests.unit.test_hostile_forms import GOOD, _load, _outcome, annex2_grid, checklist_grid, write_csv, write_xlsx
+from tests.unit.jobs.test_hostile_forms import GOOD, _load, _outcome, annex2_grid, checklist_grid, write_csv, write_xlsx
 
 
 def test_every_hostile_kind_in_one_form_on_both_databases(db_urls, tmp_path):

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pyarrow as pa
 
-from tests.unit.test_routing import HEAT_ACC, WATER_ACC, record, registry
+from tests.unit.transforms.cohandling.test_routing import HEAT_ACC, WATER_ACC, record, registry
 from transforms.cohandling.workorder_routing import cancel_key, plan_cancellations, plan_versions, route_work_orders
 
 DAY = date(2026, 11, 22)
@@ -118,7 +118,7 @@ def test_reconcile_a_cancelled_work_order_is_never_overdue_and_a_result_after_it
     from datetime import datetime
 
     from jobs.common import reference
-    from tests.unit.test_reconcile import CAL
+    from tests.unit.transforms.cohandling.test_reconcile import CAL
     from transforms.cohandling.reconcile import reconcile
     from transforms.reporting.cohandling_tables import check_balance, prepare_orders
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from jobs.common import reference
-from tests.unit.test_rules import BASE, REGISTRY, check
+from tests.unit.transforms.cohandling.test_rules import BASE, REGISTRY, check
 from transforms.cohandling import crossfield
 from transforms.cohandling.annex1 import FIELD_CODES, ID_TYPE_TABLE, NATIONAL_ID_TYPES, UTILITIES
 from transforms.cohandling.normalize import normalize_records
@@ -167,7 +167,7 @@ def test_birth_date_reads_only_well_formed_numbers():
 def test_cross_checks_on_many_rows_in_one_block_match_row_by_row():
     rows = [BASE, {**BASE, "BDCQZH": "鲁(2030)济南市不动产权第0000001号"}, {**BASE, "ZCFZJHM": BORN_1900}, {**BASE, "XZQH": "371203"}]
     frame = pd.DataFrame([{**r, "OP": "I", "ROWGUID": f"g{i}"} for i, r in enumerate(rows)], columns=["OP", *FIELD_CODES])
-    from tests.unit.test_rules import CTX
+    from tests.unit.transforms.cohandling.test_rules import CTX
 
     failures, _ = evaluate(normalize_records(frame), CTX)
     got = sorted(zip(failures["row"], failures["rule_id"]))

@@ -25,7 +25,7 @@ from simulators.registry import build_registry
 from transforms.common.checkdigits import USCC_CHARSET, uscc_check_chars
 from transforms.registry.drop_names import drop_account
 
-SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[2] / "forms" / "samples").iterdir() if p.is_file())
+SAMPLES = sorted(p for p in (__import__("pathlib").Path(__file__).resolve().parents[3] / "forms" / "samples").iterdir() if p.is_file())
 
 
 def _valid(body: str) -> str:

@@ -17,7 +17,7 @@ from connectors.ledger import utcnow
 from jobs.common.accounting import BalanceError, check_balance, lifetime_balance
 from tests.integration.pipeline import routed_ledger
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

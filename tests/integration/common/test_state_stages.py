@@ -27,7 +27,7 @@ from simulators.platform import corrections, generate
 from simulators.platform_db import PlatformDB
 from simulators.registry import build_registry
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = sorted(p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file())
 REMOTE_SAMPLES = sorted((ROOT / "forms" / "samples" / "remote").iterdir())
 AS_OF = datetime(2026, 11, 20, 6)

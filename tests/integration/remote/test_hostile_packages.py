@@ -27,7 +27,7 @@ from simulators.remote_module import generate
 from tests.hostile import DEPTH, KINDS, covers
 from transforms.cohandling.exchange_rows import APPLICANT_LIMITS, MATERIAL_LIMITS, PACKAGE_LIMITS
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
+SAMPLES = sorted((Path(__file__).resolve().parents[3] / "forms" / "samples" / "remote").iterdir())
 LOADED_AT = datetime(2021, 7, 25, 9, 0)
 AS_OF = datetime(2025, 1, 1, 0, 0)
 TARGETS = [("packages", f) for f in ("BWID", "SJDWMC", "ZL", "SJSJ", "XZQH", "BDCDYH", "YWLX")] + \

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.unit.test_rules import check
+from tests.unit.transforms.cohandling.test_rules import check
 from transforms.cohandling.normalize import normalize_records
 
 # (as written, the local time read: DBSJ is Shandong local time, docs/domain.md §2)

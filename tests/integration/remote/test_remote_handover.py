@@ -23,7 +23,7 @@ from tests.integration.conftest import load_packages, utc
 from transforms.remote.package_rules import DONE
 from transforms.remote.package_tracking import handover_state
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
+SAMPLES = sorted((Path(__file__).resolve().parents[3] / "forms" / "samples" / "remote").iterdir())
 WEEK1_DELIVERY = datetime(2025, 5, 26, 9, 0)  # Monday: the week 05-19..05-25 has ended
 WEEK2_DELIVERY = datetime(2025, 6, 1, 20, 0)  # Sunday evening
 MAX_DAYS = 10

@@ -19,7 +19,7 @@ from simulators.remote_checklists import build_checklists, checklist_versions
 from simulators.remote_db import RemoteDB
 from simulators.remote_module import corrections, generate, withdrawals
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
+SAMPLES = sorted((Path(__file__).resolve().parents[3] / "forms" / "samples" / "remote").iterdir())
 LOADED_AT = datetime(2021, 7, 25, 9, 0)
 AS_OF = datetime(2025, 1, 1, 0, 0)
 

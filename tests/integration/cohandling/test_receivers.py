@@ -19,7 +19,7 @@ from simulators.receivers.receiver_app import create_app
 from simulators.receivers.receiver_process import ReceiverProcess
 from transforms.cohandling.annex1 import FIELD_CODES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SPEC = ROOT / "docs" / "protocol" / "receiver-openapi.yaml"
 KEYS = {"gw": "s3cret-of-the-gateway", "qingdao": "another-s3cret"}
 COUNTY = "370102"

@@ -29,7 +29,7 @@ from simulators.remote_db import FILE_TABLE
 from simulators.remote_module import generate, resubmissions
 from tests.integration.conftest import load_packages, utc
 
-SAMPLES = sorted((Path(__file__).resolve().parents[2] / "forms" / "samples" / "remote").iterdir())
+SAMPLES = sorted((Path(__file__).resolve().parents[3] / "forms" / "samples" / "remote").iterdir())
 DAY = datetime(2025, 6, 3, 9, 0)
 
 
