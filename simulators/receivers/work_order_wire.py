@@ -77,18 +77,25 @@ def _exact_items(items: list, wanted: set[str]):
         yield where, item
 
 
+def _check_order_key(where: str, item: dict, *, suffix: str = "") -> None:
+    """What names a work-order version in a batch item and in a cancel item alike: the
+    idempotency key (ending with `suffix`), ROWGUID, utility and version. Answer(400) if wrong."""
+    key = item["idempotency_key"]
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not key.endswith(suffix):
+        raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern}" + (f" and end with {suffix}" if suffix else ""))
+    if not isinstance(item["rowguid"], str) or not item["rowguid"]:
+        raise bad(f"{where}.rowguid must be a non-empty string")
+    if item["utility"] not in ACCOUNT_FIELD:
+        raise bad(f"{where}.utility must be one of {', '.join(ACCOUNT_FIELD)}")
+    if type(item["version"]) is not int or item["version"] < 1:
+        raise bad(f"{where}.version must be an integer >= 1")
+
+
 def parse_batch(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed batch, else Answer(400) naming what is wrong."""
     batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
     for where, item in _exact_items(items, {"idempotency_key", "rowguid", "utility", "version", "correction", "record"}):
-        if not isinstance(item["idempotency_key"], str) or not KEY_PATTERN.fullmatch(item["idempotency_key"]):
-            raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern}")
-        if not isinstance(item["rowguid"], str) or not item["rowguid"]:
-            raise bad(f"{where}.rowguid must be a non-empty string")
-        if item["utility"] not in ACCOUNT_FIELD:
-            raise bad(f"{where}.utility must be one of {', '.join(ACCOUNT_FIELD)}")
-        if type(item["version"]) is not int or item["version"] < 1:
-            raise bad(f"{where}.version must be an integer >= 1")
+        _check_order_key(where, item)
         if type(item["correction"]) is not bool:
             raise bad(f"{where}.correction must be true or false")
         record = item["record"]
@@ -110,15 +117,7 @@ def parse_cancels(body: bytes) -> tuple[str, list[dict]]:
     """(batch_id, items) of a well-formed cancel call, else Answer(400) naming what is wrong."""
     batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
     for where, item in _exact_items(items, {"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"}):
-        key = item["idempotency_key"]
-        if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not key.endswith(":cancel"):
-            raise bad(f"{where}.idempotency_key must match {KEY_PATTERN.pattern} and end with :cancel")
-        if not isinstance(item["rowguid"], str) or not item["rowguid"]:
-            raise bad(f"{where}.rowguid must be a non-empty string")
-        if item["utility"] not in ACCOUNT_FIELD:
-            raise bad(f"{where}.utility must be one of {', '.join(ACCOUNT_FIELD)}")
-        if type(item["version"]) is not int or item["version"] < 1:
-            raise bad(f"{where}.version must be an integer >= 1")
+        _check_order_key(where, item, suffix=":cancel")
         if item["reason_code"] not in CANCEL_REASON_CODES:
             raise bad(f"{where}.reason_code must be one of {', '.join(sorted(CANCEL_REASON_CODES))}")
         if item["reason"] is not None and (not isinstance(item["reason"], str) or len(item["reason"]) > 200):

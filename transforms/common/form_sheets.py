@@ -183,3 +183,32 @@ def map_columns(header: list[str], spec) -> dict[str, int]:
                     columns[key] = i
                 break
     return columns
+
+
+@dataclass(frozen=True)
+class Table:
+    """A form's table under its header row: which column holds what (`columns`, key -> index) and
+    each column as the person who filled it sees it (`heading`, key -> "D 机构编码")."""
+
+    header: list[str]
+    columns: dict[str, int]
+    heading: dict[str, str]
+
+    def cell(self, cells: list[str], key: str) -> str:
+        """The cell of column `key` in a data row, trimmed ("" when the column or the cell is absent)."""
+        i = self.columns.get(key)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+
+def table_under(sheet, header_at: int, form: ParsedForm, spec, required: tuple[str, ...], labels: dict[str, str]) -> Table | None:
+    """The table whose header is row `header_at` of `sheet`, its columns found by `spec`; None, with
+    a FORM_COLUMN_MISSING error on `form` naming every `required` column (by `labels`) it lacks."""
+    number, header = sheet.rows[header_at]
+    columns = map_columns(header, spec)
+    missing = [k for k in required if k not in columns]
+    if missing:
+        form.issues.append(FormIssue(form.file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING",
+                                     "表头缺少列：" + "、".join(labels[k] for k in missing)))
+        return None
+    return Table(header, columns, {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()})
+

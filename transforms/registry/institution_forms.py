@@ -39,6 +39,7 @@ from transforms.common.form_sheets import (
     plain_text,
     row_fault_issues,
     sheet_faults,
+    table_under,
 )
 
 UTILITY_ALIASES = {
@@ -128,21 +129,13 @@ def read_preamble(sheet, header_at: int, form: ParsedForm, places: Places, *, ti
 
 def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:
     file = form.file
-    number, header = sheet.rows[header_at]
-    columns = map_columns(header, ANNEX2_COLUMNS)
-    missing = [k for k in ANNEX2_REQUIRED if k not in columns]
-    if missing:
-        labels = {"county": "县（市、区）", "utility": "业务类型", "name": "机构名称", "code": "机构编码"}
-        form.issues.append(FormIssue(file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING",
-                                     "表头缺少列：" + "、".join(labels[k] for k in missing)))
+    table = table_under(sheet, header_at, form, ANNEX2_COLUMNS, ANNEX2_REQUIRED,
+                        {"county": "县（市、区）", "utility": "业务类型", "name": "机构名称", "code": "机构编码"})
+    if table is None:
         return
-    heading = {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()}
+    header, columns, heading, cell = table.header, table.columns, table.heading, table.cell
     # Loading it "from today" could switch a channel or a code early: the whole form waits for a readable date.
     read_preamble(sheet, header_at, form, places, whole_form_waits=True)
-
-    def cell(cells: list[str], key: str) -> str:
-        i = columns.get(key)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
 
     seen_codes: dict[str, int] = {}
     counted = {"water": 0, "gas": 0, "heat": 0}

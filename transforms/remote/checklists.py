@@ -29,13 +29,11 @@ from transforms.common.form_sheets import (
     FormIssue,
     ParsedForm,
     Places,
-    column_letter,
-    heading_text,
-    map_columns,
     parse_form,
     plain_text,
     row_fault_issues,
     sheet_faults,
+    table_under,
 )
 from transforms.registry.institution_forms import read_preamble
 from transforms.remote.package_rules import BUSINESS_TYPES, REMOTE_TYPES, county_code_ok
@@ -99,19 +97,11 @@ def parse_checklist(sheets, *, file: str, places: Places) -> ParsedForm:
 
 def _parse_sheet(sheet, header_at: int, form: ParsedForm, places: Places) -> None:
     file = form.file
-    number, header = sheet.rows[header_at]
-    columns = map_columns(header, CHECKLIST_COLUMNS)
-    missing = [k for k in CHECKLIST_REQUIRED_COLUMNS if k not in columns]
-    if missing:
-        form.issues.append(FormIssue(file, sheet.name, number, None, "error", "FORM_COLUMN_MISSING",
-                                     "表头缺少列：" + "、".join(COLUMN_LABELS[k] for k in missing)))
+    table = table_under(sheet, header_at, form, CHECKLIST_COLUMNS, CHECKLIST_REQUIRED_COLUMNS, COLUMN_LABELS)
+    if table is None:
         return
-    heading = {k: f"{column_letter(i)} {heading_text(header[i])}" for k, i in columns.items()}
+    header, columns, heading, cell = table.header, table.columns, table.heading, table.cell
     read_preamble(sheet, header_at, form, places, title_city=_title_city)
-
-    def cell(cells: list[str], key: str) -> str:
-        i = columns.get(key)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
 
     carry = {"county": "", "business_type": ""}
     seen: dict[tuple[str, str, str], int] = {}
