@@ -133,9 +133,9 @@ def test_the_next_run_routes_what_a_failed_route_left(daily, tmp_path, monkeypat
     platform.write(generate(200, seed=62, start="2026-10-01", end="2026-11-19", as_of=AS_OF, defect_rate=0.05, registry=build_registry()))
     extract_changes(source, ledger, run_id="r1")
     assert _validate(ledger, "r1", tmp_path).records_in == 200
-    from connectors.ledger import Ledger as LedgerClass
+    from connectors.ledger.lines import CohandlingLedger
 
-    _fail_once(monkeypatch, LedgerClass, "save_work_orders")
+    _fail_once(monkeypatch, CohandlingLedger, "save_work_orders")
     with pytest.raises(Injected):
         route_run(ledger, run_id="r1", as_of=AS_OF)
     monkeypatch.undo()
@@ -183,7 +183,7 @@ def test_a_backlog_is_worked_in_pages_with_the_same_outcome_as_in_one_go(db_urls
 
 
 def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow, tmp_path, monkeypatch):
-    from connectors.ledger import Ledger as LedgerClass
+    from connectors.ledger.lines import RemoteLedger
     from jobs.remote.deliver_packages import deliver_packages
     from jobs.remote.package_intake import extract_packages, load_checklist_form, validate_packages
     from simulators.remote_module import generate as generate_packages
@@ -195,7 +195,7 @@ def test_the_next_remote_run_validates_and_delivers_what_a_run_left(remote_flow,
     as_of = datetime(2025, 6, 3, 9, 0)
     module.write(generate_packages(120, seed=81, start="2025-05-06", end="2025-06-02", defect_rate=0.1))
     extract_packages(source, ledger, run_id="p1", until=utc(as_of) + timedelta(days=3650))
-    _fail_once(monkeypatch, LedgerClass, "save_remote_verdicts")
+    _fail_once(monkeypatch, RemoteLedger, "save_remote_verdicts")
     with pytest.raises(Injected):
         validate_packages(ledger, run_id="p1", as_of=as_of)
     monkeypatch.undo()
