@@ -357,7 +357,7 @@ def _applicants(applicants: pd.DataFrame, row_of: pd.Series, xzqh: pd.Series, ac
     permit = id_type.isin(["2"]).to_numpy(dtype=bool) & given
     eighteen = number.str.fullmatch(r"\d{17}[\dX]").fillna(False).to_numpy(dtype=bool)
     # 港澳台: an 18-digit residence permit (checked below as a resident ID), or a HK / Macao / Taiwan
-    # ID or travel permit as the Annex 1 rules read them (transforms/rules.PERMIT_PATTERN), with the
+    # ID or travel permit as the Annex 1 rules read them (transforms/cohandling/rule_catalogue.PERMIT_PATTERN), with the
     # HK and Taiwan check characters.
     other_permit = permit & ~eighteen
     shaped = number.str.fullmatch(PERMIT_PATTERN).fillna(False).to_numpy(dtype=bool)
