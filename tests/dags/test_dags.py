@@ -107,6 +107,15 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
 
     on_failure({"dag_run": SimpleNamespace(dag_id="remote_collection", run_id="manual__1"), "reason": "task_failure"})  # a DAG run's
     assert ledger.audit_trail("manual__1")[-1]["action"] == "dag_run_failed"
+    # A DAG's callback as Airflow 3 calls it: the context of the task that failed last, and the reason.
+    caplog.clear()
+    capsys.readouterr()
+    with caplog.at_level("ERROR", logger="jobs.common.alerts"):
+        on_failure({"ti": SimpleNamespace(dag_id="cohandling_daily", task_id="deliver", run_id="manual__2", try_number=3), "reason": "task_failure"})
+    # (Airflow's logging is set up by now: the line goes to its handler on stdout rather than to pytest's, see below)
+    assert "GATEWAY FAILURE dag=cohandling_daily dag run (last failed task: deliver) run=manual__2: task_failure" in caplog.text + capsys.readouterr().out
+    entry = ledger.audit_trail("manual__2")[-1]
+    assert (entry["action"], entry["object_id"], json.loads(entry["detail"])["failed_task"]) == ("dag_run_failed", "cohandling_daily", "deliver")
     # Never raises: no context at all, a context that breaks on reading, a ledger that cannot be reached.
     on_failure(None)
     on_failure({"ti": object(), "exception": object()})
