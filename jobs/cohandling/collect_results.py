@@ -407,8 +407,10 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     from transforms.reporting.cohandling_tables import report_tables
 
     statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
-    day = pd.to_datetime(statuses["delivered_at"]).dt.date
-    in_period = statuses["delivered_at"].isna() | ((day >= first) & (day <= last))
+    # Timestamps against the period's bounds, not `.dt.date` against dates: with nothing delivered yet the
+    # column is all NaT and `.dt.date` stays datetime64, which cannot be compared with a date (issue 19).
+    delivered = pd.to_datetime(statuses["delivered_at"])
+    in_period = delivered.isna() | ((delivered >= pd.Timestamp(first)) & (delivered < pd.Timestamp(last) + pd.Timedelta(days=1)))
     statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
     exceptions = ledger.cohandling.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
     quarantine = quarantine_list(ledger.quarantine())

@@ -182,9 +182,6 @@ def test_report_dag_on_a_full_ledger_counts_what_the_ledger_holds_as_of_the_para
     assert ten["statuses"].get("held", 0) == st.get("held", 0)  # what never went out is listed every day, as of the run
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="issue 19: write_period_report compares `.dt.date` of an all-empty delivered_at "
-                   "(datetime64) with a date; the fix belongs in jobs/cohandling/collect_results.py (the `lock` part's): compare the "
-                   "timestamps with pd.Timestamp(first) and pd.Timestamp(last) + 1 day. Remove this mark with the fix.")
 def test_report_before_anything_is_delivered(tmp_path, monkeypatch):
     """Work orders routed, none delivered yet (a first day, or no channel configured): the report is
     written, every work order in it as pending, held or quarantined. The report task's own callable,
