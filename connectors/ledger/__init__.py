@@ -286,7 +286,8 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
             return [tuple(r) for r in rows if int(r[0]) in wanted]
 
     def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
-        """Close a batch: the re-read window starts at `reread_from` from now on."""
+        """Close a batch: the re-read window starts at `reread_from` from now on — or where it is, if an earlier run's
+        cut-off put it later (a backfill's older cut-off never moves it back)."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
