@@ -16,9 +16,10 @@ other holder of the same name, in any process on any host, is inside its own blo
 - SQLite: a lease row in `ledger_lock` (name, holder, token, acquired_at, expires_at), taken by an
   INSERT or by taking over a lease that expired, renewed by a keeper thread while the block runs
   (every `lease_s` / 5), deleted on exit. A holder that dies stops renewing: its lease expires
-  after `lease_s` (5 minutes by default) and the next waiter takes it over. **SQLite is one file
-  on one host**: these leases hold between the processes of that host only; workers on several
-  hosts need the ledger on PostgreSQL.
+  after `lease_s` (5 minutes by default) and the next waiter takes it over — at once, when the
+  holder's process is known to be gone (same host, its pid no longer running). **SQLite is one
+  file on one host**: these leases hold between the processes of that host only; workers on
+  several hosts need the ledger on PostgreSQL.
 
 Waiting: at most `wait_s` seconds, polling with a backoff up to a second; each time the holder
 it waits for changes, one log line names the lock and the holder (masked). After `wait_s` it
@@ -208,10 +209,14 @@ class _Lease:
 
     def take(self) -> bool:
         now = _utcnow()
+        mine = {"name": self.name, "holder": self.who, "token": self.token, "acquired_at": now, "expires_at": now + self.lease}
         with self.engine.begin() as conn:
-            conn.execute(statement("upsert_lock_lease"),
-                         {"name": self.name, "holder": self.who, "token": self.token, "acquired_at": now, "expires_at": now + self.lease})
+            conn.execute(statement("upsert_lock_lease"), mine)
             row = conn.execute(statement("select_lock_lease"), {"name": self.name}).first()
+            if row is not None and row.token != self.token and _dead_here(row.holder):
+                log.warning("ledger lock %s: its holder %s is no longer running: lease taken over", self.name, masked(row.holder))
+                conn.execute(statement("update_lock_lease_takeover"), mine | {"dead_token": row.token})
+                row = conn.execute(statement("select_lock_lease"), {"name": self.name}).first()
         return row is not None and row.token == self.token
 
     def holder(self) -> str | None:
@@ -234,6 +239,21 @@ class _Lease:
 
     def close(self) -> None:
         pass
+
+
+def _dead_here(holder: str) -> bool:
+    """Whether `holder` (host:pid:run) is a process of this host that is no longer running."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # not ours to signal, but running
+        return False
+    return False
 
 
 class _AdvisoryLock:

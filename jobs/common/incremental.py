@@ -28,8 +28,8 @@ ledger stores it differ. How nothing is lost and nothing taken twice:
 - The watermark never goes back: neither its sequence nor its re-read window (the ledger keeps
   the later of the two on every move). A backfill run of a past day reads with its own, older,
   `until` — only what the ledger lacks and was written before it — and leaves the re-read window
-  where the newest cut-off put it, so the next run does not read the table again. Its cut-off
-  moves the line's clock forward (`clock`), never back.
+  where the newest cut-off put it, so the next run does not read the table again. A run's
+  cut-off (`until`, once it has passed) moves the line's clock forward (`clock`), never back.
 """
 
 from __future__ import annotations
@@ -134,7 +134,10 @@ def run_batch(
 
 def _run_batch(source: ChangeSource, ledger: Ledger, *, run_id: str, until: datetime | None, settle: timedelta, read, load, clock: str | None) -> Batch:
     window = plan_window(source, ledger, until=until)
-    if clock is not None:
+    if clock is not None and until is not None and window.before_time == until:
+        # The run's cut-off, where it is a time that has passed: what was received is as of then, and the line's later
+        # stages never run as of an earlier time (a backfill's validation beside this run's). A cut-off the database's
+        # clock clipped (no `until`, or one still ahead) is not a run's as-of and moves nothing.
         from jobs.common.stage_clock import advance
 
         advance(ledger, clock, window.before_time, run_id=run_id)

@@ -31,7 +31,7 @@ the wall clock passes it.
 
 | clock | stages |
 |---|---|
-| `cohandling` | extract moves it to its cut-off (its reading window keeps its own `until`: the watermark guards that, jobs/common/incremental.py); validate, route and deliver (`day`) run as of it |
+| `cohandling` | extract moves it to its run's cut-off `until` once that has passed (its reading window keeps its own `until`: the watermark guards that, jobs/common/incremental.py); validate, route and deliver (`day`) run as of it |
 | `cohandling.results` | collect_results (`as_of`: a result time after it is refused as in the future) |
 | `remote` | checklist forms loaded with a `now`, extract (moves it), validate, deliver (`now`), statuses (`as_of`), handover (`today`) |
 
