@@ -377,8 +377,8 @@ def down(dep: Deployment, *, timeout_s: float = 180) -> dict:
     return result
 
 
-def clean(dep: Deployment) -> None:
-    """down, then drop the databases, the Redis database, the folder and the drop host's account."""
+def clean(dep: Deployment, *, keep_folder: bool = False) -> None:
+    """down, then drop the databases, the Redis database, the folder (unless `keep_folder`) and the drop host's account."""
     import shutil
 
     from tools import deploy_seed, deploy_sshd
@@ -386,9 +386,10 @@ def clean(dep: Deployment) -> None:
     down(dep)
     deploy_seed.drop_databases(list(dep.databases.values()))
     subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(dep.redis_db), "FLUSHDB"], capture_output=True)
-    shutil.rmtree(dep.home, ignore_errors=True)
+    if not keep_folder:
+        shutil.rmtree(dep.home, ignore_errors=True)
     deploy_sshd.remove_account(dep.sftp_user)
-    _step(f"removed {dep.home}, databases {', '.join(dep.databases.values())}, Redis db {dep.redis_db}, account {dep.sftp_user}")
+    _step(f"removed {'' if keep_folder else f'{dep.home}, '}databases {', '.join(dep.databases.values())}, Redis db {dep.redis_db}, account {dep.sftp_user}")
 
 
 def main(argv: list[str] | None = None) -> None:
