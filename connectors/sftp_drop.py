@@ -262,7 +262,11 @@ class SftpDrops:
             return False
 
     def _makedirs(self, sftp, path: str) -> None:
-        """Create `path` and its parents as needed; directories seen once are not asked about again."""
+        """Create `path` and its parents as needed; directories seen once are not asked about again.
+
+        Several publishers (this drop's threads, other workers) create the same folders on a fresh
+        drop host at once: a mkdir that fails because another made the folder in between (the
+        server answers "Failure" or "File exists") is fine once a second look finds a directory."""
         if path in self._dirs:
             return
         parts = [p for p in path.split("/") if p]
@@ -273,9 +277,9 @@ class SftpDrops:
                 continue
             try:
                 if not stat.S_ISDIR(sftp.stat(current).st_mode):
-                    raise OSError(f"{current} is not a directory")
+                    raise NotADirectoryError(f"{current} is not a directory")
             except FileNotFoundError:
-                sftp.mkdir(current)
+                _mkdir_once(sftp, current)
             self._dirs.add(current)
 
     def _remove_tree(self, sftp, path: str) -> None:
@@ -380,6 +384,20 @@ class SftpDrops:
             return sorted(sftp.listdir(f"{self.root}/{drop}/outbox"))
         except FileNotFoundError:
             return []
+
+
+def _mkdir_once(sftp, path: str) -> None:
+    """mkdir, tolerating the race with another publisher: an error is raised only if `path` is then not a directory."""
+    try:
+        sftp.mkdir(path)
+    except OSError as exc:  # paramiko: IOError("Failure") from OpenSSH, "File exists" from others
+        try:
+            made = stat.S_ISDIR(sftp.stat(path).st_mode)
+        except OSError:
+            made = False
+        if not made:
+            raise exc from None
+        log.debug("sftp drop: %s was made by another publisher at the same moment", path)
 
 
 def write_known_hosts(path: str | Path, host: str, port: int, public_key_line: str) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -244,11 +245,18 @@ class LocalDrops:
             self._verify(final, job)
             return Publication(job.drop, job.batch, names, True, f"/{job.drop}/outbox/{job.batch}")
         staging = self.root / ".staging" / job.drop / f"{job.batch}.{uuid.uuid4().hex[:12]}"
-        staging.mkdir(parents=True)
+        staging.mkdir(parents=True)  # its parents as exist_ok: publishers racing to make them on a fresh root all go on
         for f in job.files:
             (staging / f.name).write_bytes(f.data)
         final.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(final)
+        try:
+            staging.rename(final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            self._verify(final, job)  # a concurrent publisher of the same batch won: it must be ours (as SftpDrops does)
+            shutil.rmtree(staging)
+            return Publication(job.drop, job.batch, names, True, f"/{job.drop}/outbox/{job.batch}")
         if self.lose_answers > 0:  # published, and then the connection dropped before we knew
             self.lose_answers -= 1
             raise ConnectionResetError("fake: connection lost after the rename")

@@ -40,6 +40,20 @@ Stages 2–4 take what is due from the ledger, not what their run brought: a run
 after extract leaves nothing behind, the next one finishes it. Every task has an execution
 timeout; a failed task or run is logged in one line and written to the ledger's audit log.
 
+**As of** (DAG param `as_of`, optional): an ISO date or date-time in Asia/Shanghai that sets
+the run's clock — the extraction's cut-off and the day validation, routing and delivery work
+for — instead of the data interval's end (`2026-03-15` is that day's 00:00; empty: the
+interval, or the trigger time for a manual run without a logical date). A malformed value
+fails `load_forms` at once, without retries. Forms are loaded as of when they are loaded,
+whatever as_of says; the balance's stale age counts from the later of as_of and now.
+E.g. `airflow dags trigger cohandling_daily -c '{"as_of": "2026-03-15T06:00"}'`.
+
+**Pools and priority** (dags/_common.py, deploy/pools.json): `extract` in `gateway_platform_db`;
+`deliver` in `gateway_grid` (one slot across all workers: it talks to the grid, and to the
+county systems and SFTP drops too, in one task — deliveries are planned once per run and
+cancellations follow them, so it is not split by channel); the rest need no external system.
+Every task at priority 100 (absolute), ahead of the hourly lines (50) and the reports (10).
+
 The ledger's schema is migrated once per deployment, before the scheduler starts
 (`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
@@ -51,74 +65,76 @@ from datetime import timedelta
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from dags._common import DAG_DEFAULTS, TIMEZONE, default_args, ledger, local, utc
+from dags._common import DAG_DEFAULTS, POOL_GRID, POOL_PLATFORM, PRIORITY_PUSH, TIMEZONE, clock, default_args, ledger, params
 from jobs.common.settings import PLATFORM_CONN_ID
 
 
 @dag(
     dag_id="cohandling_daily",
-    # A run starting at 06:00 covers the 24 hours before it: data_interval_end is its cut-off.
+    # A run starting at 06:00 covers the 24 hours before it: data_interval_end (or as_of) is its cut-off.
     schedule=CronTriggerTimetable("0 6 * * *", timezone=TIMEZONE, interval=timedelta(days=1)),
     # One run at a time (DAG_DEFAULTS): runs share the watermark, and chunks commit in order.
     **DAG_DEFAULTS,
-    default_args=default_args(execution_timeout=timedelta(hours=1), retries=2, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True),
+    params=params(),
+    default_args=default_args(execution_timeout=timedelta(hours=1), priority=PRIORITY_PUSH, retries=2, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True),
     tags=["cohandling", "daily"],
     doc_md=__doc__,
 )
 def cohandling_daily():
     @task(execution_timeout=timedelta(minutes=30))
-    def load_forms() -> list[str]:
+    def load_forms(**context) -> list[str]:
         """Annex 2 / Annex 3 forms waiting in the registry inbox into the ledger; one line per form."""
+        clock(context)  # the first task: a malformed as_of stops the run here (forms are dated when loaded, not by as_of)
         from jobs.common.inbox import load_inbox
         from jobs.common.settings import registry_inbox
         from jobs.registry.form_intake import load_form
 
         return [s.line() for s in load_inbox(ledger(), registry_inbox(), load=load_form)]
 
-    @task(execution_timeout=timedelta(hours=3))  # generous: a catch-up after an outage reads a backlog of millions of changes
-    def extract(forms: list[str], data_interval_end=None, run_id=None) -> dict:
-        """New platform changes up to the interval's end into the ledger; returns counts."""
+    @task(execution_timeout=timedelta(hours=3), pool=POOL_PLATFORM)  # generous: a catch-up after an outage reads a backlog of millions of changes
+    def extract(forms: list[str], run_id=None, **context) -> dict:
+        """New platform changes up to the run's cut-off into the ledger; returns counts."""
         from connectors.exchange_db import RecordSource
         from jobs.cohandling.extract_records import extract_changes
 
         source = RecordSource.from_conn_id(PLATFORM_CONN_ID)
-        return extract_changes(source, ledger(), run_id=run_id, until=utc(data_interval_end)).as_dict()
+        return extract_changes(source, ledger(), run_id=run_id, until=clock(context).utc()).as_dict()
 
     @task(execution_timeout=timedelta(hours=3))
-    def validate(extracted: dict, data_interval_end=None, run_id=None) -> dict:
+    def validate(extracted: dict, run_id=None, **context) -> dict:
         """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
         from jobs.cohandling.validate_records import validate_run
         from jobs.common.settings import run_output_dir
         from jobs.registry.form_intake import current_registry
 
         book = ledger()
-        as_of = local(data_interval_end)  # DBSJ is Shandong local time
+        as_of = clock(context).local()  # DBSJ is Shandong local time
         result = validate_run(book, run_id=run_id, as_of=as_of, registry=current_registry(book, as_of), out_dir=run_output_dir(run_id))
         return result.as_dict()
 
     @task(execution_timeout=timedelta(hours=2))
-    def route(validated: dict, data_interval_end=None, run_id=None) -> dict:
+    def route(validated: dict, run_id=None, **context) -> dict:
         """Work orders for every valid record not yet routed (and those waiting), by the registry in force."""
         from jobs.cohandling.route_records import route_run
 
-        return route_run(ledger(), run_id=run_id, as_of=local(data_interval_end)).as_dict()
+        return route_run(ledger(), run_id=run_id, as_of=clock(context).local()).as_dict()
 
-    @task(execution_timeout=timedelta(hours=2))
-    def deliver(routed: dict, data_interval_end=None, run_id=None) -> dict:
+    @task(execution_timeout=timedelta(hours=2), pool=POOL_GRID)  # the grid's one slot (it also reaches the counties and the drops)
+    def deliver(routed: dict, run_id=None, **context) -> dict:
         """Send what is ready (and what earlier runs left pending); record every outcome."""
         from connectors.channels import Channels
         from jobs.cohandling.deliver_orders import deliver_run
 
         with Channels() as channels:
-            return deliver_run(ledger(), run_id=run_id, day=local(data_interval_end), drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
+            return deliver_run(ledger(), run_id=run_id, day=clock(context).local(), drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
 
     @task(execution_timeout=timedelta(minutes=20), retries=0)  # a balance that fails, fails again: no retry
-    def balance(delivered: dict, data_interval_end=None, run_id=None) -> dict:
+    def balance(delivered: dict, run_id=None, **context) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
-        return check_balance(ledger(), run_id=run_id, now=max(utc(data_interval_end), utcnow())).summary()
+        return check_balance(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).summary()
 
     balance(deliver(route(validate(extract(load_forms())))))
 

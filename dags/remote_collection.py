@@ -27,6 +27,16 @@ Validation takes every package version not yet validated, whichever run received
 every passed version in force not yet delivered. The report by hall and property county is
 written by `remote_report` every morning.
 
+**As of** (DAG param `as_of`, optional; an ISO date or date-time in Asia/Shanghai): the run's
+clock — the extraction's cut-off, the checklists' load time, the day validation and the
+handover lists work for, the earliest delivery and status time — instead of the data
+interval's end (empty: the interval, or the trigger time for a manual run without a logical
+date). A malformed value fails `checklists` at once, without retries.
+
+**Pools and priority** (dags/_common.py, deploy/pools.json): `extract` in
+`gateway_platform_db`; `deliver` (which also reads the packages' files from the platform) and
+`statuses` in `gateway_counties`; priority 50 (absolute), behind the daily push (100).
+
 The ledger's schema is migrated once per deployment, before the scheduler starts
 (`python -m tools.cli db upgrade --conn-id gateway_ledger`; dags/_common.py), never by a task.
 """
@@ -37,7 +47,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-from dags._common import DAG_DEFAULTS, default_args, ledger, local, utc
+from dags._common import DAG_DEFAULTS, POOL_COUNTIES, POOL_PLATFORM, PRIORITY_LINES, clock, default_args, ledger, params
 from jobs.common.settings import PLATFORM_CONN_ID
 
 
@@ -45,43 +55,44 @@ from jobs.common.settings import PLATFORM_CONN_ID
     dag_id="remote_collection",
     schedule="41 * * * *",
     **DAG_DEFAULTS,
-    default_args=default_args(execution_timeout=timedelta(minutes=30), retries=2, retry_delay=timedelta(minutes=5)),
+    params=params(),
+    default_args=default_args(execution_timeout=timedelta(minutes=30), priority=PRIORITY_LINES, retries=2, retry_delay=timedelta(minutes=5)),
     tags=["remote-collection"],
     doc_md=__doc__,
 )
 def remote_collection():
     @task(execution_timeout=timedelta(minutes=15))
-    def checklists(data_interval_end=None) -> dict:
+    def checklists(**context) -> dict:
         """Checklist forms from the inbox into the ledger."""
         from jobs.common.inbox import load_inbox
         from jobs.common.settings import checklist_inbox
         from jobs.remote.package_intake import load_checklist_form
 
-        loaded = load_inbox(ledger(), checklist_inbox(), now=local(data_interval_end), load=load_checklist_form)
+        loaded = load_inbox(ledger(), checklist_inbox(), now=clock(context).local(), load=load_checklist_form)
         return {"forms": len(loaded), "errors": sum(s.errors for s in loaded), "lines": [s.line() for s in loaded]}
 
-    @task(execution_timeout=timedelta(minutes=30))
-    def extract(_loaded: dict, data_interval_end=None, run_id=None) -> dict:
-        """New package versions into the ledger (cut-off: the interval's end)."""
+    @task(execution_timeout=timedelta(minutes=30), pool=POOL_PLATFORM)
+    def extract(_loaded: dict, run_id=None, **context) -> dict:
+        """New package versions into the ledger (cut-off: the run's clock)."""
         from connectors.exchange_db import PackageSource
         from jobs.remote.package_intake import extract_packages
 
         source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
-            return extract_packages(source, ledger(), run_id=run_id, until=utc(data_interval_end))
+            return extract_packages(source, ledger(), run_id=run_id, until=clock(context).utc())
         finally:
             source.dispose()
 
     @task(execution_timeout=timedelta(minutes=30))
-    def validate(_extracted: dict, data_interval_end=None, run_id=None) -> dict:
+    def validate(_extracted: dict, run_id=None, **context) -> dict:
         """Verdict and route per package version; nothing lost (asserted)."""
         from jobs.remote.package_intake import validate_packages
 
-        summary = validate_packages(ledger(), run_id=run_id, as_of=local(data_interval_end))
+        summary = validate_packages(ledger(), run_id=run_id, as_of=clock(context).local())
         return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in summary.items()}
 
-    @task(execution_timeout=timedelta(minutes=40))
-    def deliver(_validated: dict, data_interval_end=None, run_id=None) -> dict:
+    @task(execution_timeout=timedelta(minutes=40), pool=POOL_COUNTIES)
+    def deliver(_validated: dict, run_id=None, **context) -> dict:
         """Passed versions (and files) to the property's authority, exactly once in effect."""
         from connectors.channels import Channels
         from connectors.exchange_db import PackageSource
@@ -91,20 +102,20 @@ def remote_collection():
         source = PackageSource.from_conn_id(PLATFORM_CONN_ID)
         try:
             with Channels(packages=True) as channels:
-                # Delivery time: the clock, or the interval's end if a run is made for a time ahead (the demo's ten days later).
-                return deliver_packages(ledger(), source, run_id=run_id, receiver_for=channels, now=max(utc(data_interval_end), utcnow()))
+                # Delivery time: the wall clock, or the run's clock if it is set ahead (as_of: the demo's ten days later).
+                return deliver_packages(ledger(), source, run_id=run_id, receiver_for=channels, now=max(clock(context).utc(), utcnow()))
         finally:
             source.dispose()
 
-    @task(execution_timeout=timedelta(minutes=20))
-    def statuses(_delivered: dict, data_interval_end=None, run_id=None) -> dict:
+    @task(execution_timeout=timedelta(minutes=20), pool=POOL_COUNTIES)
+    def statuses(_delivered: dict, run_id=None, **context) -> dict:
         """Each destination's status feed from its cursor."""
         from connectors.channels import Channels
         from jobs.common.inbox import local_now
         from jobs.remote.track_packages import collect_package_events
 
-        # An event may not be dated after "now": the later of the run's interval end and the clock (a late or re-run task).
-        as_of = max(local(data_interval_end), local_now())
+        # An event may not be dated after "now": the later of the run's clock and the wall clock (a late or re-run task).
+        as_of = max(clock(context).local(), local_now())
         with Channels(packages=True) as channels:
             return collect_package_events(ledger(), receiver_for=channels, run_id=run_id, as_of=as_of)
 
@@ -114,25 +125,24 @@ def remote_collection():
         when delivery or the status poll failed, so validation's returns are never held back."""
         from jobs.common.settings import run_output_dir
         from jobs.remote.hall_returns import write_hall_returns
-
         return write_hall_returns(ledger(), run_id=run_id, out_dir=run_output_dir(run_id) / "halls")
 
     @task(execution_timeout=timedelta(minutes=20))
-    def handover(_statuses: dict, data_interval_end=None, run_id=None) -> list[str]:
+    def handover(_statuses: dict, run_id=None, **context) -> list[str]:
         """Handover lists for the weeks that have ended."""
         from jobs.common.settings import report_dir
         from jobs.remote.handover import make_handover_lists
 
-        lists = make_handover_lists(ledger(), run_id=run_id, today=local(data_interval_end).date(), out_dir=report_dir() / "handover")
+        lists = make_handover_lists(ledger(), run_id=run_id, today=clock(context).local().date(), out_dir=report_dir() / "handover")
         return [f"{x['list_no']}: {x['originals']} originals" for x in lists]
 
     @task(execution_timeout=timedelta(minutes=15), retries=0)
-    def balance(_returned, _handed, data_interval_end=None, run_id=None) -> dict:
+    def balance(_returned, _handed, run_id=None, **context) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
-        return check_balance(ledger(), run_id=run_id, now=max(utc(data_interval_end), utcnow())).summary()
+        return check_balance(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).summary()
 
     validated = validate(extract(checklists()))
     polled = statuses(deliver(validated))

@@ -16,6 +16,8 @@ institution code).
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,21 @@ from transforms.cohandling.rule_catalogue import CERT_PATTERN, REQUIRED_FIELDS, 
 from transforms.common.checkdigits import ascii_matrix, id_check_ok, uscc_check_ok
 
 OWNER_SPLIT = r"[,，、/;；]"
+
+
+
+def _quiet_gx() -> None:
+    """GX's loggers at WARNING (its warnings and errors still show): called before great_expectations is first
+    imported (it logs some 200 INFO lines while registering its API and metrics) and after (some of its modules
+    set their own loggers to INFO on import)."""
+    loggers = [logging.getLogger("great_expectations")]
+    loggers += [x for name, x in logging.root.manager.loggerDict.items() if name.startswith("great_expectations.") and isinstance(x, logging.Logger)]
+    for logger in loggers:
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+_quiet_gx()  # quiet task logs: before the lazy imports of great_expectations below
 
 
 def check_characters_ok(values: pd.Series, scheme: str) -> pd.Series:
@@ -152,8 +169,12 @@ def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, do
     Returns {"docs": index path, "success": bool, "failed_rules": rule ids of failed expectations}.
     """
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _quiet_gx()
     context = gx.get_context(mode="ephemeral")
+    # No progress bars: tqdm writes them to stderr, which a worker's task log shows as ERROR lines.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     asset = context.data_sources.add_pandas("gateway").add_dataframe_asset("cohandling_records")
     batch = asset.add_batch_definition_whole_dataframe("run")
     suite = context.suites.add(build_suite(ctx=ctx, registry=registry))
@@ -176,6 +197,8 @@ def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, do
         )
     )
     frame = masked_frame(gx_frame(records, registry=registry))
-    result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
+    with warnings.catch_warnings():  # pandas warns, every run, that CERT_PATTERN has groups (GX's regex metric matches with str.contains)
+        warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression, and has match groups", category=UserWarning)
+        result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
     failed = sorted({r.expectation_config.meta["rule_id"] for v in result.run_results.values() for r in v.results if not r.success})
     return {"docs": str(docs_dir / "index.html"), "success": bool(result.success), "failed_rules": failed}

@@ -40,11 +40,14 @@ def _step(text: str) -> None:
     print(f"[make run] {text}", flush=True)
 
 
-def _run_dag(env: dict[str, str], log_path, logical_date: datetime, dag_file: str = "cohandling_daily") -> None:
-    """One `dag.test()` of a DAG in a child process; its log goes to a file."""
+def _run_dag(env: dict[str, str], log_path, dag_file: str = "cohandling_daily", *, as_of: datetime | None = None) -> None:
+    """One `dag.test()` of a DAG in a child process, now; its log goes to a file. `as_of` (aware): the run's clock,
+    through the DAG param every DAG has — the demo's later days are runs made now "as of" a later time, as an
+    operator triggers them under a real scheduler (`airflow dags trigger <dag> -c '{"as_of": "…"}'`)."""
+    conf = {} if as_of is None else {"as_of": as_of.replace(microsecond=0).isoformat()}
     code = (
-        f"import sys, pendulum; sys.path.insert(0, 'dags'); import {dag_file} as m; "
-        f"r = m.dag.test(logical_date=pendulum.parse({logical_date.isoformat()!r})); "
+        f"import sys; sys.path.insert(0, 'dags'); import {dag_file} as m; "
+        f"r = m.dag.test(run_conf={conf!r}); "
         "sys.exit(0 if str(r.state) in ('success', 'DagRunState.SUCCESS') else 1)"
     )
     with open(log_path, "w", encoding="utf-8") as log:
@@ -136,9 +139,8 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
         subprocess.run([sys.executable, "-m", "tools.cli", "db", "upgrade", "--conn-id", LEDGER_CONN_ID], cwd=ROOT,
                        env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
 
-    now = datetime.now(UTC)
     _step("run 1 of cohandling_daily (log: var/logs/run-1.log)")
-    _run_dag(env, VAR / "logs" / "run-1.log", now)
+    _run_dag(env, VAR / "logs" / "run-1.log")
 
     _step(f"the platform writes more: {APPEND_ROWS} new records, {LATE_ROWS} late rows with old DBSJ, and corrections")
     registry = build_registry()
@@ -155,8 +157,8 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
         write_annex3(lines, city, inbox / f"附件3_{city}_补充开通申请.xlsx", letter=False, applied=f"{tomorrow.year}年{tomorrow.month}月{tomorrow.day}日")
     _step(f"two counties that had not applied ({', '.join(late)}) send their Annex 3: account mode opens tomorrow, {tomorrow}")
 
-    _step("run 2 of cohandling_daily, for tomorrow (log: var/logs/run-2.log): the two counties' waiting work orders are released")
-    _run_dag(env, VAR / "logs" / "run-2.log", datetime.now(UTC) + timedelta(days=1))
+    _step("run 2 of cohandling_daily, as of tomorrow (DAG param as_of; log: var/logs/run-2.log): the two counties' waiting work orders are released")
+    _run_dag(env, VAR / "logs" / "run-2.log", as_of=datetime.now(UTC) + timedelta(days=1))
 
 
 def _results(env: dict, ledger, receivers, drops_root) -> dict:
@@ -176,8 +178,8 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     receivers.clock(later)
     _step(f"ten days later: {len(files)} institutions upload result files to their drops' inboxes; the county systems and the grid "
           "publish results (simulator clock moved on)")
-    _step("run of cohandling_results (log: var/logs/results.log)")
-    _run_dag(env, VAR / "logs" / "results.log", datetime.now(UTC) + timedelta(days=10), "cohandling_results")
+    _step("run of cohandling_results, as of ten days later (DAG param as_of; log: var/logs/results.log)")
+    _run_dag(env, VAR / "logs" / "results.log", "cohandling_results", as_of=datetime.now(UTC) + timedelta(days=10))
     first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.cohandling.deliveries() if d["delivered_at"])
     out = VAR / "reports" / "demo"
     _step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}")
@@ -205,7 +207,7 @@ def _remote_first(env: dict, platform_url: str) -> dict:
     _step(f"异地代收: the remote-collection module wrote {len(batch)} packages (halls collecting for other counties, some for other provinces, "
           f"labelled defects); {len(forms)} checklist forms dropped into {inbox}")
     _step("run 1 of remote_collection (log: var/logs/remote-1.log): checklists, extract, validate, deliver to the property counties")
-    _run_dag(env, VAR / "logs" / "remote-1.log", datetime.now(UTC), "remote_collection")
+    _run_dag(env, VAR / "logs" / "remote-1.log", "remote_collection")
     module.dispose()
     return {"batch": batch, "platform_url": platform_url, "local_now": local_now}
 
@@ -232,16 +234,16 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     module = RemoteDB(remote["platform_url"])
     module.write(withdrawals(gone))
     module.dispose()
-    _step(f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of remote_collection, ten days later (log: var/logs/remote-2.log): "
+    _step(f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of remote_collection, as of ten days later (DAG param as_of; log: var/logs/remote-2.log): "
           "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
-    _run_dag(env, VAR / "logs" / "remote-2.log", datetime.now(UTC) + timedelta(days=10), "remote_collection")
+    _run_dag(env, VAR / "logs" / "remote-2.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10))
     corrections = [e for e in ledger.remote.remote_events() if e["status"] == "correction"]
     bwids = sorted({e["bwid"] for e in corrections} - set(gone))  # a withdrawn application is not resubmitted
     module = RemoteDB(remote["platform_url"])
     module.write(resubmissions(remote["batch"], bwids))
     module.dispose()
-    _step(f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection (log: var/logs/remote-3.log)")
-    _run_dag(env, VAR / "logs" / "remote-3.log", datetime.now(UTC) + timedelta(days=10, minutes=30), "remote_collection")
+    _step(f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection, as of half an hour after run 2 (log: var/logs/remote-3.log)")
+    _run_dag(env, VAR / "logs" / "remote-3.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10, minutes=30))
     lists = ledger.remote.handover_lists()
     for lst in lists[::2]:
         record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全", now=later)

@@ -37,6 +37,7 @@ from connectors.dburl import engine_for
 from connectors.ledger.balance_store import BalanceStore
 from connectors.ledger.deadletter_store import DeadLetterStore
 from connectors.ledger.lines import CohandlingLedger, RegistryLedger, RemoteLedger
+from connectors.ledger.lock_store import LockStore
 from connectors.ledger.schema import metadata
 from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
@@ -96,13 +97,14 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(DeadLetterStore, BalanceStore, SummaryStore):
+class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
 
     One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,
     `ledger.remote`. The ledger itself keeps what every line shares (migrations, extraction
     batches and watermarks, the exchange changes and their verdicts, audit, dead letters, the
-    lifetime balance, summaries)."""
+    lifetime balance, summaries, and what concurrent runs share: stage locks and line clocks,
+    connectors/ledger/lock_store.py)."""
 
     def __init__(self, url: str | sa.URL) -> None:
         self.engine = engine_for(url)
@@ -284,7 +286,8 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore):
             return [tuple(r) for r in rows if int(r[0]) in wanted]
 
     def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
-        """Close a batch: the re-read window starts at `reread_from` from now on."""
+        """Close a batch: the re-read window starts at `reread_from` from now on — or where it is, if an earlier run's
+        cut-off put it later (a backfill's older cut-off never moves it back)."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(

@@ -68,22 +68,21 @@ class DeadLetterStore:
         key = _clip_key(unit_key)
         now = _now()
         held = conn.execute(statement("select_dead_letter_id"), {"surface": surface, "unit_key": key}).scalar()
-        if held is not None:
-            conn.execute(statement("update_dead_letter_seen"), {"dl_id": held, "now": now})
-            return False
-        data = payload.encode("utf-8", errors="surrogatepass") if isinstance(payload, str) else payload
-        conn.execute(
-            dead_letter.insert(),
-            {
+        if held is None:  # kept once, even when two runs meet the same unit at the same moment (insert … on conflict do nothing)
+            data = payload.encode("utf-8", errors="surrogatepass") if isinstance(payload, str) else payload
+            kept = conn.execute(statement("insert_dead_letter"), {
                 "surface": surface, "unit_key": key, "origin": origin, "location": location,
                 "rule_id": rule_id[:40], "reason": reason, "owner": owner, "run_id": run_id,
                 "payload": None if data is None else bytes(data[:DEAD_LETTER_PAYLOAD_MAX]),
                 "payload_size": None if data is None else len(data),
                 "payload_sha256": None if data is None else hashlib.sha256(data).hexdigest(),
-                "first_seen_at": now, "last_seen_at": now, "seen_count": 1, "status": "open",
-            },
-        )
-        return True
+                "first_seen_at": now, "last_seen_at": now,
+            }).rowcount
+            if kept:
+                return True
+            held = conn.execute(statement("select_dead_letter_id"), {"surface": surface, "unit_key": key}).scalar_one()
+        conn.execute(statement("update_dead_letter_seen"), {"dl_id": held, "now": now})
+        return False
 
     def is_dead_lettered(self, surface: str, unit_key: str) -> bool:
         """Whether this unit is already held (open or resolved): a surface does not try it again."""

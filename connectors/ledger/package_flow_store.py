@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from connectors.ledger.schema_common import result_source
 from connectors.ledger.schema_remote import remote_delivery, remote_event, remote_handover, remote_handover_item
 from connectors.ledger.statements import statement
 
@@ -187,8 +186,7 @@ class RemoteFlowStore:
                 conn.execute(remote_event.insert(), [{**r, "feed": feed, "run_id": run_id, "received_at": now} for r in rows])
             if cursor is not None:
                 source = FEED_PREFIX + feed
-                if not conn.execute(statement("update_cursor"), {"source": source, "cursor": cursor, "updated_at": now}).rowcount:
-                    conn.execute(result_source.insert(), {"source": source, "cursor": cursor, "updated_at": now})
+                conn.execute(statement("upsert_cursor"), {"source": source, "cursor": cursor, "updated_at": now})
             issues: dict[str, int] = {}
             for r in rows:
                 if not r["accepted"]:

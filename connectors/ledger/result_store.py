@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
-from connectors.ledger.schema_common import inbox_sighting, result_source
 from connectors.ledger.statements import statement
 
 LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
@@ -70,9 +69,9 @@ class ResultStore:
         with self.engine.begin() as conn:
             row = conn.execute(statement("select_inbox_sighting"), {"source": source, "name_key": name_key}).mappings().first()
             if row is None:
-                conn.execute(inbox_sighting.insert(), {"source": source, "name_key": name_key, "size": size, "mtime": mtime,
-                                                       "first_seen_at": now, "stable_since": now, "last_seen_at": now})
-                return now, now
+                if conn.execute(statement("insert_inbox_sighting"), {"source": source, "name_key": name_key, "size": size, "mtime": mtime, "now": now}).rowcount:
+                    return now, now
+                row = conn.execute(statement("select_inbox_sighting"), {"source": source, "name_key": name_key}).mappings().one()
             stable = row["stable_since"] if (row["size"], row["mtime"]) == (size, mtime) else now
             conn.execute(statement("update_inbox_sighting"),
                          {"source": source, "name_key": name_key, "size": size, "mtime": mtime, "stable_since": stable, "last_seen_at": now})
@@ -118,9 +117,7 @@ class ResultStore:
             if problems:
                 conn.execute(result_exception.insert(), [{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems])
             if cursor is not None:
-                updated = conn.execute(statement("update_cursor"), {"source": source, "cursor": cursor, "updated_at": now}).rowcount
-                if not updated:
-                    conn.execute(result_source.insert(), {"source": source, "cursor": cursor, "updated_at": now})
+                conn.execute(statement("upsert_cursor"), {"source": source, "cursor": cursor, "updated_at": now})
             self._audit(conn, run_id, "results", "results_received", "result_file" if file else "result_source", file_id or source,
                         {"source": source, "accepted": len(accepted), "exceptions": len(problems), **({"file": file["name"]} if file else {})})
         return file_id

@@ -1,5 +1,6 @@
 """The ledger's tables every line shares: extraction watermarks, the audit log (which the database
-refuses to change), feed cursors, dead letters, inbox sightings and the originals of cleaned values."""
+refuses to change), feed cursors, dead letters, inbox sightings, the originals of cleaned values,
+and the shared state of concurrent runs: stage-lock leases (SQLite) and the product lines' clocks."""
 
 from __future__ import annotations
 
@@ -94,4 +95,28 @@ received_original = sa.Table(
     sa.Column("original", sa.LargeBinary, nullable=False, comment="the value as received (UTF-8 bytes, NUL and all)"),
     sa.Column("changes", sa.String(64), nullable=False, comment="kinds cleaned out: control, bidi, zero_width, line_break, odd_space"),
     comment="the value as received where the ingest sanitiser (transforms/text.clean_text) changed it",
+)
+
+
+# --- concurrent runs (migration 0013_locks; connectors/ledger/lock_store.py) -----------------
+
+ledger_lock = sa.Table(
+    "ledger_lock",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True, comment="the stage lock: extract:<source>, cohandling.route, inbox:<surface>, …"),
+    sa.Column("holder", sa.String(250), nullable=False, comment="host:pid:run of the holder (for people)"),
+    sa.Column("token", sa.String(32), nullable=False, comment="the holder's own: only it renews or releases the lease"),
+    sa.Column("acquired_at", sa.DateTime, nullable=False, comment="UTC"),
+    sa.Column("expires_at", sa.DateTime, nullable=False, comment="UTC: a lease not renewed by then is free (its holder died)"),
+    comment="stage-lock leases on SQLite (one host); on PostgreSQL stage locks are session advisory locks and leave no row",
+)
+
+stage_clock = sa.Table(
+    "stage_clock",
+    metadata,
+    sa.Column("clock", sa.String(32), primary_key=True, comment="the product line: cohandling | remote"),
+    sa.Column("high_water", sa.DateTime, nullable=False, comment="local time: the newest as-of any stage of the line has run with"),
+    sa.Column("run_id", sa.String(250), comment="the run that moved it there"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    comment="each line's clock never goes back: a run as of an older time (a backfill) runs as of this one",
 )

@@ -5,7 +5,14 @@ Routing reads from state: the records whose version in force it has not taken ye
 wait. `work_order` holds the version in force of each (ROWGUID, utility) — its primary key, so
 re-routing can never make a second one; `work_order_version` keeps every version made
 (a correction of a routed record makes version 2, 3, …). Writes go through a staging
-table and set-based statements, in one transaction per routing run.
+table and set-based statements, in one transaction per page routed.
+
+The writes are upserts (INSERT … ON CONFLICT … DO UPDATE, PostgreSQL and SQLite ≥ 3.24), never
+delete-then-insert: two routings of the same held work orders at once (a backfill beside the
+daily run) cannot fail on the key, and neither can make a work order go back — an older version
+never replaces a newer one, and a version is updated in place only while routing still owns it
+(sql/ledger/cohandling/upsert_staged_work_orders.sql). Routing also holds the ledger lock
+`cohandling.route` (jobs/cohandling/route_records.py), so in practice the two take turns.
 """
 
 from __future__ import annotations
@@ -90,8 +97,7 @@ class WorkOrderStore:
                 for ddl in script("create_stage_work_order", self.dialect):
                     conn.exec_driver_sql(ddl)
                 self._insert(conn, "stage_work_order", table, list(WORK_ORDER_COLUMNS))
-                for name in ("update_superseded_work_orders", "delete_staged_work_orders", "insert_staged_work_orders",
-                             "delete_staged_work_order_versions", "insert_staged_work_order_versions"):
+                for name in ("update_superseded_work_orders", "upsert_staged_work_orders", "upsert_staged_work_order_versions"):
                     conn.execute(statement(name))
             self._audit(conn, run_id, "route", action, "work_order", run_id, summary)
 

@@ -18,6 +18,12 @@ received, the feed, the cursor it was read after and its position, the field) an
 moves past it. A page that is not a page of the feed at all is a dead letter too; the next runs
 read it again, and after `MAX_PAGE_READS` runs that meet it the feed is left at that cursor for
 the operator, with an alert in the task's result, until the dead letter is resolved.
+
+Overlapping runs (jobs/common/stage_clock.py): collection holds the ledger lock
+`cohandling.results` — drop inboxes, feed cursors, outcomes and the SMS queue are read and written
+by one collector at a time, whichever host it runs on — and runs as of the `cohandling.results`
+clock when its own as-of is older: a backfill never refuses a result as "in the future" that a
+newer run has already accepted the like of, nor files a day's results under a past day.
 """
 
 from __future__ import annotations
@@ -72,6 +78,15 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops: Drop | None = Non
 
     Drops: `settle_s` and `wait_bound_s` are the completeness rule's times (docs/protocol/results.md),
     `clock` the epoch clock the server's mtimes are compared with."""
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_as_of
+
+    with ledger.stage_lock("cohandling.results", run_id=run_id, wait_s=lock_wait_s()):
+        as_of = run_as_of(ledger, "cohandling.results", as_of, run_id=run_id, stage="results")
+        return _collect(ledger, as_of=as_of, drops=drops, feeds=feeds, run_id=run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+
+
+def _collect(ledger: Ledger, *, as_of: datetime, drops, feeds, run_id, settle_s: float, wait_bound_s: float, clock) -> CollectResult:
     from transforms.cohandling.result_files import KnownWorkOrders
 
     out = CollectResult()

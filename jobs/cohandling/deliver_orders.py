@@ -22,6 +22,10 @@ correction dropped the utility or sends it to another receiver) is cancelled the
 way, after the run's deliveries: planned in the ledger (`work_order_cancel`, key
 `<work-order key>:cancel`), then a cancellation batch in the institution's drop or a cancel
 call to the county system / the grid, once in effect.
+
+Overlapping runs (jobs/common/stage_clock.py): delivery holds the ledger lock `cohandling.deliver`
+(planning, publishing and recording are one stage: two runs never plan or publish the same
+batch at once), and its `day` (batch names) is never before the `cohandling` clock.
 """
 
 from __future__ import annotations
@@ -66,6 +70,15 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | Non
     `after_send(label)` is called after something was sent and before it is recorded
     (tests kill the task there to prove a retry does not duplicate).
     """
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_as_of
+
+    with ledger.stage_lock("cohandling.deliver", run_id=run_id, wait_s=lock_wait_s()):
+        day = run_as_of(ledger, "cohandling", day, run_id=run_id, stage="deliver")
+        return _deliver_run(ledger, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
+
+
+def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
     from transforms.cohandling.batchfiles import batch_files
 
     result = DeliverResult(run_id)

@@ -8,6 +8,13 @@ again, every record whose work orders still wait — held for a county's opening
 quarantined because the registry lacked its institution — so a county that opens, or an
 institution added by a later form, is picked up by the next run without anyone touching the
 records. A page's work orders and its records' "routed" mark commit in one transaction.
+
+Overlapping runs (jobs/common/stage_clock.py): routing holds the ledger lock `cohandling.route`,
+and runs as of max(its as-of, the `cohandling` clock). A backfill of a past day therefore re-routes
+the waiting work orders against the registry in force *now*, never against its day's: held or
+registry-blocked work orders are never quarantined, or released, by a past registry. The
+writes are upserts (connectors/ledger/workorder_store.py), so even two routings of the same work
+orders at once cannot collide on the key.
 """
 
 from __future__ import annotations
@@ -43,7 +50,18 @@ class RouteResult:
 
 
 def route_run(ledger: Ledger, *, run_id: str, as_of: datetime, page_size: int | None = None) -> RouteResult:
-    """Route what is due (and what waits) by the registry in force at `as_of` (local time)."""
+    """Route what is due (and what waits) by the registry in force at `as_of` (local time) — or at the
+    `cohandling` clock, if that is later (module docstring)."""
+    from jobs.common.settings import lock_wait_s
+
+    with ledger.stage_lock("cohandling.route", run_id=run_id, wait_s=lock_wait_s()):
+        return _route_run(ledger, run_id=run_id, as_of=as_of, page_size=page_size)
+
+
+def _route_run(ledger: Ledger, *, run_id: str, as_of: datetime, page_size: int | None) -> RouteResult:
+    from jobs.common.stage_clock import run_as_of
+
+    as_of = run_as_of(ledger, "cohandling", as_of, run_id=run_id, stage="route")
     page_size = page_size or PAGE_SIZE
     registry = ledger.registry.registry_at(as_of)
     # A utility blocked at validation only because its institution was not registered yet is looked up

@@ -8,6 +8,11 @@ code, name not matching the code) blocks only that utility's work order, and the
 other utilities go on (status `partial`). A second new record under a ROWGUID already in
 use is quarantined as `duplicate`; the first one stays in force. A later version of a
 quarantined record (same ROWGUID, a correction) replaces it and flows on.
+
+Overlapping runs: validation holds the ledger lock `cohandling.validate:<source>` and runs as of
+the `cohandling` clock when its run's as-of is older (a backfill; jobs/common/stage_clock.py): the
+changes due were received up to a newer cut-off, and are checked against the registry and the
+calendar of then, never of a past day.
 """
 
 from __future__ import annotations
@@ -65,8 +70,23 @@ def validate_run(
 
     A run that failed after extract left its changes without verdicts: the next run takes them.
     The counts returned are the run's (every page it validated, over its attempts); the
-    quarantine list holds what this run validated.
+    quarantine list holds what this run validated. `registry` is the one in force at `as_of`;
+    when the clock lifts `as_of` (module docstring), the one in force at the time used is read.
     """
+    from jobs.common.settings import lock_wait_s
+
+    with ledger.stage_lock(f"cohandling.validate:{source}", run_id=run_id, wait_s=lock_wait_s()):
+        return _validate_run(ledger, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs,
+                             page_size=page_size)
+
+
+def _validate_run(ledger: Ledger, *, run_id: str, as_of: datetime, registry: pd.DataFrame, out_dir: Path, source: str, data_docs: bool,
+                  page_size: int | None) -> ValidationResult:
+    from jobs.common.stage_clock import run_as_of
+
+    used = run_as_of(ledger, "cohandling", as_of, run_id=run_id, stage="validate")
+    if used != as_of:
+        as_of, registry = used, ledger.registry.registry_at(used)
     page_size = page_size or PAGE_SIZE
     out_dir.mkdir(parents=True, exist_ok=True)
     carried = 0

@@ -2,10 +2,13 @@
 and the run, and an entry in the ledger's audit log when the ledger can be reached.
 
 `on_failure` is every DAG's `on_failure_callback` (and every task's, through default_args).
-A callback must never raise — a failure while reporting a failure would hide the first one —
-so every step is guarded and a step that cannot be done is logged and skipped. Error text is
-clipped and ID numbers and phones in it masked (transforms/common/mask.mask_in_text) before it is
-logged or stored.
+Airflow calls a DAG's with a `reason` ("task_failure", "timed_out", ...) and the context of the
+task that failed last (its `ti`): that is the run's failure, logged and written as
+`dag_run_failed` naming that task; a task's own failure comes with its `exception`
+(`task_failed`). A callback must never raise — a failure while reporting a failure would hide
+the first one — so every step is guarded and a step that cannot be done is logged and skipped.
+Error text is clipped and ID numbers and phones in it masked (transforms/common/mask.mask_in_text)
+before it is logged or stored.
 
 Imported by the DAG files at parse time: the standard library only, up here.
 """
@@ -25,9 +28,12 @@ def on_failure(context) -> None:
     try:
         facts = _facts(context)
     except Exception:  # noqa: BLE001 - a context we cannot read still gets its line
-        facts = {"dag_id": "?", "task_id": None, "run_id": None, "try_number": None, "error": "(context unreadable)"}
+        facts = {"dag_id": "?", "task_id": None, "failed_task": None, "run_id": None, "try_number": None, "error": "(context unreadable)"}
     try:
-        what = f"task={facts['task_id']} try={facts['try_number']}" if facts["task_id"] else "dag run"
+        if facts["task_id"]:
+            what = f"task={facts['task_id']} try={facts['try_number']}"
+        else:
+            what = "dag run" + (f" (last failed task: {facts['failed_task']})" if facts.get("failed_task") else "")
         log.error("GATEWAY FAILURE dag=%s %s run=%s: %s", facts["dag_id"], what, facts["run_id"], facts["error"])
     except Exception:  # noqa: BLE001
         pass
@@ -49,8 +55,11 @@ def _facts(context) -> dict:
     run_id = getattr(ti, "run_id", None) or getattr(dag_run, "run_id", None) or context.get("run_id")
     error = context.get("exception") or context.get("reason") or ""
     text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
-    return {"dag_id": str(dag_id), "task_id": getattr(ti, "task_id", None), "run_id": None if run_id is None else str(run_id),
-            "try_number": getattr(ti, "try_number", None), "error": _masked(text)}
+    run_failed = "reason" in context and not context.get("exception")  # a DAG's callback: the run failed (ti: the last task that failed)
+    task_id = getattr(ti, "task_id", None)
+    return {"dag_id": str(dag_id), "task_id": None if run_failed else task_id, "failed_task": task_id if run_failed else None,
+            "run_id": None if run_id is None else str(run_id), "try_number": None if run_failed else getattr(ti, "try_number", None),
+            "error": _masked(text)}
 
 
 def _masked(text: str) -> str:

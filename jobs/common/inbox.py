@@ -15,18 +15,28 @@ SHA-256; payload: its bytes): an identical file sent again is recognised by its 
 rejected with the same reason, never parsed again. One file never stops the inbox: whatever
 goes wrong with it, the next file is loaded. Only the ledger being unreachable stops the loop
 (a process fault: the task is retried).
+
+Several hosts, one inbox. The inbox is a folder every worker may see (a shared mount); the
+loaders coordinate through the ledger, not the file system: `load_inbox` holds the ledger lock
+`inbox:<surface>` (connectors/ledger/lock_store.py — a PostgreSQL advisory lock, whichever host
+the loader runs on; one inbox per surface and ledger, so the name does not depend on where a
+host mounts it) while it lists, loads and files, so two loaders never both load a form. A form
+that vanishes under a loader anyway — filed by a loader that does not take the lock, taken
+back by its sender — is not an error: it is skipped (before it was loaded) or left where the
+other party put it (after), logged and audited (`form_gone`). Filing never overwrites: a form
+is linked under a free name and then unlinked from the inbox. A `now` given for a loader with a
+clock (checklist forms: `remote`) is never before that clock (jobs/common/stage_clock.py).
 """
 
 from __future__ import annotations
 
 import csv
-import fcntl
+import errno
 import hashlib
 import logging
 import os
 import shutil
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -77,17 +87,6 @@ def take_in(ledger: Ledger, path: str | Path, *, now: datetime | None, actor: st
     return summary
 
 
-@contextmanager
-def _inbox_lock(inbox: Path):
-    """One loader at a time per inbox (the forms DAG and the daily DAG may both look)."""
-    with open(inbox / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 MAX_FORM_NAME_CHARS = 200  # a file name the gateway files away, stores and shows
 
 
@@ -99,13 +98,20 @@ def load_inbox(ledger: Ledger, inbox: Path, *, load: Callable, now: datetime | N
     with `.line()` and `.issues`. `surface`: the dead-letter surface of a form that cannot be
     read (default: the loader's `surface` attribute). Returns the summaries of the forms
     loaded; rejected forms are in the dead-letter store and in `rejected/`."""
+    from jobs.common.settings import lock_wait_s
+
     surface = surface or load.surface
     inbox.mkdir(parents=True, exist_ok=True)
-    now = now or local_now()
-    done = inbox / "processed" / now.strftime("%Y-%m-%d")
-    rejected = inbox / "rejected"
     summaries = []
-    with _inbox_lock(inbox):
+    # One loader per inbox, on whichever host (the forms DAG and the daily DAG may both look).
+    with ledger.stage_lock(f"inbox:{surface}", wait_s=lock_wait_s(600)):
+        if now is not None and getattr(load, "clock", None):
+            from jobs.common.stage_clock import run_as_of
+
+            now = run_as_of(ledger, load.clock, now, run_id=None, stage=f"inbox:{surface}")
+        now = now or local_now()
+        done = inbox / "processed" / now.strftime("%Y-%m-%d")
+        rejected = inbox / "rejected"
         waiting = sorted((p for p in inbox.iterdir() if not p.name.startswith(".") and _is_file(p)), key=lambda p: ("附件3" in p.name, p.name))
         for path in waiting:
             summary = _load_one(ledger, path, now=now, load=load, surface=surface, done=done, rejected=rejected)
@@ -154,6 +160,11 @@ def _load_one(ledger: Ledger, path: Path, *, now, load, surface: str, done: Path
         summary = load(ledger, path, now=now)
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         raise  # the ledger, not the form
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise
+        _gone(ledger, path, surface, "before it was loaded: not loaded by this loader")
+        return None
     except Exception as exc:  # noqa: BLE001 - whatever this file does, the next one is loaded
         if isinstance(exc, FormReadError):
             rule, why, location = exc.rule, str(exc), exc.location
@@ -176,13 +187,26 @@ def _load_one(ledger: Ledger, path: Path, *, now, load, surface: str, done: Path
             key = unit_key(sha256, "name", name_key) if by_name else unit_key(sha256)
         new = ledger.dead_letter(surface=surface, unit_key=key, origin=str(path.parent / shown_name), rule_id=rule, reason=why, location=location,
                                  payload=payload, owner="county")
-        _file_away(path, rejected, f"{why} [{rule}]", seen_before=not new)
+        if _file_away(path, rejected, f"{why} [{rule}]", seen_before=not new) is None:
+            _gone(ledger, path, surface, "after it was refused (dead letter kept): not filed by this loader")
         return None
     if not getattr(summary, "already_loaded", False):
         _resolve_earlier_rejections(ledger, surface, path.name, summary)
     target = _file_away(path, done)
+    if target is None:
+        _gone(ledger, path, surface, "after it was loaded: not filed by this loader")
+        return summary
     write_issue_list(summary, target.with_name(target.name + ".issues.csv"))
     return summary
+
+
+def _gone(ledger: Ledger, path: Path, surface: str, when: str) -> None:
+    """A form that left the inbox under this loader (another loader filed it, its sender took it back): logged and audited."""
+    from transforms.common.text import shown
+
+    name = shown(os.fsencode(path.name), 120)
+    log.warning("inbox %s: %s left the inbox %s", surface, name, when)
+    ledger.audit(run_id=None, actor="inbox", action="form_gone", object_type=surface, object_id=name[:250], detail={"file": name, "when": when})
 
 
 def _resolve_earlier_rejections(ledger: Ledger, surface: str, name: str, summary) -> None:
@@ -195,9 +219,10 @@ def _resolve_earlier_rejections(ledger: Ledger, surface: str, name: str, summary
         ledger.resolve_dead_letters(surface, list(mine["unit_key"]), resolution=f"corrected form loaded (form {summary.form_id})")
 
 
-def _file_away(path: Path, folder: Path, why: str | None = None, *, seen_before: bool = False) -> Path:
+def _file_away(path: Path, folder: Path, why: str | None = None, *, seen_before: bool = False) -> Path | None:
     """Move a form out of the inbox into `folder` under a name that is free (and, for a name that is
-    not UTF-8, a readable one); with `why`, the reason beside it as `<file>.why.txt`."""
+    not UTF-8, a readable one); with `why`, the reason beside it as `<file>.why.txt`. None when the form
+    is no longer in the inbox (someone else moved it): nothing is filed."""
     from transforms.common.text import shown
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -207,16 +232,48 @@ def _file_away(path: Path, folder: Path, why: str | None = None, *, seen_before:
     except UnicodeDecodeError:
         stem, suffix = "unnamed-" + hashlib.sha256(os.fsencode(path.name)).hexdigest()[:12], ".bin"
     stem = stem[:MAX_FORM_NAME_CHARS]
-    target = folder / f"{stem}{suffix}"
-    n = 1
-    while target.exists():
-        target = folder / f"{stem}.{n}{suffix}"
-        n += 1
-    shutil.move(str(path), target)
+    target = _move_to_free_name(path, folder, stem, suffix)
+    if target is None:
+        return None
     if why is not None:
         target.with_name(target.name + ".why.txt").write_text(why + "\n", encoding="utf-8", errors="backslashreplace")
         log.warning("inbox: %s rejected%s: %s", shown(os.fsencode(path.name), 120), " again" if seen_before else "", why)
     return target
+
+
+def _move_to_free_name(path: Path, folder: Path, stem: str, suffix: str) -> Path | None:
+    """`path` moved to `folder/<stem>[.<n>]<suffix>`, the first name free — taken atomically by a hard link, so two
+    loaders filing same-named forms never overwrite each other — then unlinked from the inbox. None if `path` is gone.
+    Where hard links are not supported (some network file systems), checked and moved instead."""
+    n = 0
+    while True:
+        target = folder / f"{stem}{'' if n == 0 else f'.{n}'}{suffix}"
+        n += 1
+        try:
+            os.link(path, target, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            if not os.path.lexists(path):
+                return None
+            raise
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                raise
+            if target.exists():
+                continue
+            try:
+                shutil.move(str(path), target)
+            except FileNotFoundError:
+                if not os.path.lexists(path):
+                    return None
+                raise
+            return target
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass  # filed by someone else at the same moment: this copy is the one kept here
+        return target
 
 
 def write_issue_list(summary, path: Path) -> Path:

@@ -22,6 +22,14 @@ ledger stores it differ. How nothing is lost and nothing taken twice:
 - Every run is a batch in the ledger (`extract_batch`, audited batch_started /
   batch_finished / batch_failed) with its window and its counts; a failed batch keeps what
   its committed chunks loaded.
+- One extract per change table at a time, whatever runs overlap on whichever hosts: the batch
+  holds the ledger lock `extract:<source>` (jobs/common/stage_clock.py) from planning its
+  window to closing it.
+- The watermark never goes back: neither its sequence nor its re-read window (the ledger keeps
+  the later of the two on every move). A backfill run of a past day reads with its own, older,
+  `until` — only what the ledger lacks and was written before it — and leaves the re-read window
+  where the newest cut-off put it, so the next run does not read the table again. A run's
+  cut-off (`until`, once it has passed) moves the line's clock forward (`clock`), never back.
 """
 
 from __future__ import annotations
@@ -97,6 +105,9 @@ def plan_window(source: ChangeSource, ledger: Ledger, *, until: datetime | None)
         first = source.first_seq_since(mark.reread_from)
         if first is not None:
             after = min(after, first - 1)
+        if before < mark.reread_from:
+            log.info("extract %s: cut-off %s is before an earlier run's (a backfill): only what the ledger lacks up to it is read; "
+                     "the watermark and its re-read window stay where they are", source.name, f"{before:%Y-%m-%d %H:%M}")
     return Window(after, before, mark.last_seq)
 
 
@@ -109,11 +120,27 @@ def run_batch(
     settle: timedelta,
     read: Callable[[Window], Iterable],
     load: Callable[[Iterator, Window, int], Iterable[Loaded]],
+    clock: str | None = None,
 ) -> Batch:
     """Read the run's window with `read` (chunks, admitted in the reader's thread), prefetched,
     and commit them in order with `load(chunks, window, batch_id)`; the batch is begun, failed
-    or finished in the ledger around it. Raises what the read or the load raised."""
+    or finished in the ledger around it, under the lock `extract:<source>`; the window's end
+    moves the line clock `clock` forward. Raises what the read or the load raised."""
+    from jobs.common.settings import lock_wait_s
+
+    with ledger.stage_lock(f"extract:{source.name}", run_id=run_id, wait_s=lock_wait_s()):
+        return _run_batch(source, ledger, run_id=run_id, until=until, settle=settle, read=read, load=load, clock=clock)
+
+
+def _run_batch(source: ChangeSource, ledger: Ledger, *, run_id: str, until: datetime | None, settle: timedelta, read, load, clock: str | None) -> Batch:
     window = plan_window(source, ledger, until=until)
+    if clock is not None and until is not None and window.before_time == until:
+        # The run's cut-off, where it is a time that has passed: what was received is as of then, and the line's later
+        # stages never run as of an earlier time (a backfill's validation beside this run's). A cut-off the database's
+        # clock clipped (no `until`, or one still ahead) is not a run's as-of and moves nothing.
+        from jobs.common.stage_clock import advance
+
+        advance(ledger, clock, window.before_time, run_id=run_id)
     batch_id = ledger.begin_batch(run_id=run_id, source=source.name, after_seq=window.after_seq, before_time=window.before_time)
     read_n = new = dead = 0
     try:

@@ -49,3 +49,19 @@ def safe_name(text: str) -> str:
     import re
 
     return re.sub(r"[^0-9A-Za-z._-]+", "_", str(text))[:80]
+
+
+def lock_wait_s(default: float = 1800.0) -> float:
+    """How long a stage waits for its ledger lock before it fails naming the holder: $GATEWAY_LOCK_WAIT_S, else `default` seconds."""
+    import os
+
+    value = os.environ.get("GATEWAY_LOCK_WAIT_S")
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"GATEWAY_LOCK_WAIT_S={value!r}: a number of seconds is expected") from None
+    if not 0 <= seconds <= 24 * 3600:
+        raise ValueError(f"GATEWAY_LOCK_WAIT_S={value!r}: between 0 and 86400 seconds is expected")
+    return seconds

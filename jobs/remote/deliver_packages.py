@@ -12,6 +12,10 @@ that holds them. Codes go out as validation read them (transforms/remote/package
 The receivers come from `connectors.channels.Channels(packages=True)` in the DAG (one
 `PackageChannel` per destination, from Airflow Connections); tests pass in-memory ones
 (connectors/testing.py).
+
+Overlapping runs (jobs/common/stage_clock.py): delivery holds the ledger lock `remote.deliver`
+(planning, sending and recording: two runs never plan or send the same version at once), and its
+`now` is never before the `remote` clock.
 """
 
 from __future__ import annotations
@@ -30,11 +34,19 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
                      after_send: Callable[[str], None] | None = None) -> dict:
     """Plan and send; returns counts. `source`: connectors.exchange_db.PackageSource (the file store);
     `receiver_for(destination)`: its `PackageChannel`; `now`: UTC (naive)."""
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_as_of_utc
+
+    with ledger.stage_lock("remote.deliver", run_id=run_id, wait_s=lock_wait_s()):
+        now = run_as_of_utc(ledger, "remote", now or utcnow(), run_id=run_id, stage="remote.deliver")
+        return _deliver_packages(ledger, source, run_id=run_id, receiver_for=receiver_for, now=now, after_send=after_send)
+
+
+def _deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for, now: datetime, after_send) -> dict:
     from connectors.delivery import CROSS_PROVINCE_CONN_ID
     from connectors.package_receiver import FileRefused
     from connectors.signed_http import ReceiverError
 
-    now = now or utcnow()
     plan = ledger.remote.plan_remote_deliveries(run_id=run_id, now=now)
     pending = ledger.remote.pending_remote_deliveries()
     summary = {**plan, "sent": 0, "delivered": 0, "rejected": 0, "failed": 0, "pending": 0, "files_uploaded": 0, "errors": []}

@@ -5,6 +5,10 @@ not yet on a list, one list per (hall, property county) (transforms/remote/packa
 plan_handover), written as a printable XLSX and PDF (移交清单) with signature lines
 (transforms/reporting/handover_sheets.py); `record_handover_receipt` records the property
 county's signature.
+
+Overlapping runs (jobs/common/stage_clock.py): making lists holds the ledger lock
+`remote.handover` (a list is numbered and its originals taken once), and `today` is never before
+the `remote` clock's day: a backfill makes no list that the newest run would not make.
 """
 
 from __future__ import annotations
@@ -21,9 +25,17 @@ log = logging.getLogger(__name__)
 def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Path, period_days: int = 7, now: datetime | None = None) -> list[dict]:
     """Lists for every period that has ended by `today` (local): originals collected before the
     current period's start, not yet listed. Writes each list's XLSX and PDF; returns the lists."""
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_day
+
+    with ledger.stage_lock("remote.handover", run_id=run_id, wait_s=lock_wait_s()):
+        today = run_day(ledger, "remote", today, run_id=run_id, stage="remote.handover")
+        return _make_lists(ledger, run_id=run_id, today=today, out_dir=out_dir, period_days=period_days, now=now or utcnow())
+
+
+def _make_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Path, period_days: int, now: datetime) -> list[dict]:
     from transforms.remote.package_tracking import period_bounds, plan_handover
 
-    now = now or utcnow()
     period_end, _ = period_bounds(today, period_days)
     known = ledger.remote.handover_lists()
     for lst in known:  # a list whose documents could not be written before (disk full, …) gets them now

@@ -18,6 +18,11 @@
 
 Delivery, tracking, paper handover and reports hang off the verdicts (`remote_verdict`,
 `remote_package_state`); they are the next slices.
+
+Overlapping runs (jobs/common/stage_clock.py): the extract holds `extract:<source>` and moves the
+`remote` clock to its cut-off; validation holds `remote.validate:<source>` and runs as of the
+`remote` clock when its run's as-of is older (a backfill); a checklist form loaded with a `now`
+before the clock takes effect from the clock's day, never from a past one.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ def load_checklist_form(ledger: Ledger, path: str | Path, *, now: datetime | Non
 
 
 load_checklist_form.surface = "remote_checklist"  # what jobs.common.inbox.load_inbox dead-letters an unreadable checklist form under
+load_checklist_form.clock = "remote"  # the clock a `now` given to load_inbox is lifted to (jobs/common/stage_clock.py)
 
 
 def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, until: datetime | None = None, settle: timedelta = DEFAULT_SETTLE,
@@ -62,6 +68,7 @@ def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, unti
         source, ledger, run_id=run_id, until=until, settle=settle,
         read=lambda w: closing(source.read_packages(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), _admitted),
         load=lambda chunks, w, batch_id: (_load(ledger, chunk, run_id=run_id, source=source.name, batch_id=batch_id) for chunk in chunks),
+        clock="remote",
     )
     if batch.dead_lettered:
         log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, batch.dead_lettered)
@@ -99,6 +106,15 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
     it — in change order, page by page; `as_of` is the run's clock (local time). Returns the run's
     counts (every page it validated) and `carried_over`: of the versions this call validated, those
     an earlier run received (it failed or stopped after extract)."""
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_as_of
+
+    with ledger.stage_lock(f"remote.validate:{source}", run_id=run_id, wait_s=lock_wait_s()):
+        as_of = run_as_of(ledger, "remote", as_of, run_id=run_id, stage="remote.validate")
+        return _validate_packages(ledger, run_id=run_id, as_of=as_of, source=source)
+
+
+def _validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: str) -> dict:
     carried = 0
     for packages, applicants, materials in due_pages(lambda after: ledger.remote.due_remote_packages(source, after_seq=after, page_size=PAGE_SIZE),
                                                      page_size=PAGE_SIZE, rows=lambda page: len(page[0]),

@@ -3,6 +3,10 @@
 `collect_package_events`: poll each destination's status feed from its cursor, check every
 event (transforms/remote/package_tracking.py: screen_events, check_events), store all with
 the cursor; what cannot be stored is a dead letter (surface `package_event`).
+
+Overlapping runs (jobs/common/stage_clock.py): the poll holds the ledger lock `remote.statuses`
+(one reader per feed cursor, whichever host) and its `as_of` (an event may not be dated after it)
+is never before the `remote` clock.
 """
 
 from __future__ import annotations
@@ -31,10 +35,18 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], Pack
     page of events is a dead letter too, read again by the next runs and, after MAX_PAGE_READS
     runs, left at its cursor for the operator with an alert in `alerts`. One feed's trouble never
     stops another feed."""
+    from jobs.common.settings import lock_wait_s
+    from jobs.common.stage_clock import run_as_of
+
+    with ledger.stage_lock("remote.statuses", run_id=run_id, wait_s=lock_wait_s()):
+        as_of = run_as_of(ledger, "remote", as_of, run_id=run_id, stage="remote.statuses")
+        return _collect_events(ledger, receiver_for=receiver_for, run_id=run_id, as_of=as_of, now=now or utcnow())
+
+
+def _collect_events(ledger: Ledger, *, receiver_for, run_id: str, as_of: datetime, now: datetime) -> dict:
     from connectors.signed_http import FeedPageError
     from jobs.cohandling.collect_results import MAX_PAGE_READS, note
 
-    now = now or utcnow()
     summary = {"feeds": 0, "events": 0, "accepted": 0, "issues": 0, "dead_letters": 0, "isolated": [], "alerts": [], "errors": []}
     for feed in ledger.remote.remote_feeds():
         source = FEED_PREFIX + feed

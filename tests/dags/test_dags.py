@@ -63,8 +63,11 @@ for path in sys.argv[1:]:
     callbacks = dag.on_failure_callback if isinstance(dag.on_failure_callback, list) else [dag.on_failure_callback]
     out[dag.dag_id] = {
         "callback": [f"{c.__module__}.{c.__name__}" for c in callbacks if c is not None],
+        "params": {k: dag.params.get_param(k).dump() for k in dag.params},
         "tasks": {t.task_id: {"timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
-                              "callbacks": [f"{c.__module__}.{c.__name__}" for c in (t.on_failure_callback or [])]} for t in dag.tasks},
+                              "callbacks": [f"{c.__module__}.{c.__name__}" for c in (t.on_failure_callback or [])],
+                              "pool": t.pool, "priority": t.priority_weight, "weight_rule": str(getattr(t.weight_rule, "value", t.weight_rule))}
+                  for t in dag.tasks},
     }
 print(json.dumps(out))
 """
@@ -83,6 +86,40 @@ def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tm
     # The lines that take work from the ledger end with the lifetime balance.
     for dag_id in ("cohandling_daily", "cohandling_results", "remote_collection"):
         assert "balance" in dags[dag_id]["tasks"], dag_id
+
+
+# Which external system each task talks to, hence its pool (dags/_common.py); every other task is in Airflow's default pool.
+POOLS = {
+    "cohandling_daily.extract": "gateway_platform_db",
+    "cohandling_daily.deliver": "gateway_grid",  # the grid, the county systems and the drops: one task, the strictest pool
+    "cohandling_results.collect_drops": "gateway_sftp_drops",
+    "cohandling_results.collect_grid": "gateway_grid",
+    "cohandling_results.collect_counties": "gateway_counties",
+    "remote_collection.extract": "gateway_platform_db",
+    "remote_collection.deliver": "gateway_counties",
+    "remote_collection.statuses": "gateway_counties",
+}
+
+
+def test_every_dag_has_the_as_of_param_and_every_task_its_pool_and_priority(tmp_path):
+    """as_of on every DAG (optional, null by default); the pools the tasks use are the ones deploy/pools.json
+    defines (the grid's with one slot) and each is used; the daily push ahead of everything, reports last."""
+    done = subprocess.run([sys.executable, "-c", TASKS_PROBE, *map(str, DAG_FILES)], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    dags = json.loads(done.stdout.strip().splitlines()[-1])
+    for dag_id, dag in dags.items():
+        as_of = dag["params"]["as_of"]
+        assert as_of["value"] is None and as_of["schema"]["type"] == ["null", "string"] and "Asia/Shanghai" in as_of["description"], dag_id
+    tasks = {f"{d}.{t}": task for d, dag in dags.items() for t, task in dag["tasks"].items()}
+    assert {k: t["pool"] for k, t in tasks.items() if t["pool"] != "default_pool"} == POOLS
+    pools = json.loads((ROOT / "deploy" / "pools.json").read_text(encoding="utf-8"))
+    assert set(pools) == set(POOLS.values()) and pools["gateway_grid"]["slots"] == 1
+    assert all(set(p) == {"slots", "description", "include_deferred"} and p["slots"] >= 1 for p in pools.values())  # `airflow pools import`
+    assert {t["weight_rule"] for t in tasks.values()} == {"absolute"}
+    daily = {t["priority"] for k, t in tasks.items() if k.startswith("cohandling_daily.")}
+    reports = {t["priority"] for k, t in tasks.items() if k.split(".")[0] in ("cohandling_report", "remote_report")}
+    others = {t["priority"] for k, t in tasks.items()} - daily
+    assert len(daily) == 1 and min(daily) > max(others) and max(reports) == min(others)
 
 
 def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raises(tmp_path, monkeypatch, caplog, capsys):
@@ -107,6 +144,15 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
 
     on_failure({"dag_run": SimpleNamespace(dag_id="remote_collection", run_id="manual__1"), "reason": "task_failure"})  # a DAG run's
     assert ledger.audit_trail("manual__1")[-1]["action"] == "dag_run_failed"
+    # A DAG's callback as Airflow 3 calls it: the context of the task that failed last, and the reason.
+    caplog.clear()
+    capsys.readouterr()
+    with caplog.at_level("ERROR", logger="jobs.common.alerts"):
+        on_failure({"ti": SimpleNamespace(dag_id="cohandling_daily", task_id="deliver", run_id="manual__2", try_number=3), "reason": "task_failure"})
+    # (Airflow's logging is set up by now: the line goes to its handler on stdout rather than to pytest's, see below)
+    assert "GATEWAY FAILURE dag=cohandling_daily dag run (last failed task: deliver) run=manual__2: task_failure" in caplog.text + capsys.readouterr().out
+    entry = ledger.audit_trail("manual__2")[-1]
+    assert (entry["action"], entry["object_id"], json.loads(entry["detail"])["failed_task"]) == ("dag_run_failed", "cohandling_daily", "deliver")
     # Never raises: no context at all, a context that breaks on reading, a ledger that cannot be reached.
     on_failure(None)
     on_failure({"ti": object(), "exception": object()})
@@ -147,6 +193,10 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
+    # Quiet task logs (the tasks sit in pools no one created: dag.test() needs none): no Great Expectations chatter, no
+    # progress bar, nothing on stderr — a worker logs a task's stderr as ERROR lines.
+    assert "[great_expectations" not in run.stdout and "Calculating Metrics" not in run.stdout + run.stderr
+    assert run.stderr == "", run.stderr[-3000:]
     ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
     assert ledger.counts()["changes"] == 300
     orders = ledger.cohandling.work_order_counts()  # the forms were loaded first, then records routed by them

@@ -115,6 +115,37 @@ def test_a_different_batch_under_the_same_name_is_never_overwritten(sshd):
     sftp.close()
 
 
+def test_workers_racing_to_make_a_fresh_drop_hosts_folders_publish_at_the_first_attempt(sshd):
+    """Issue 19: four publisher threads (and several workers) made the same folders on a fresh drop host at once and
+    some failed on mkdir ("Failure" / "File exists"), passing only on retry. Four workers, four threads each, 32
+    batches into two drops whose staging folders do not exist yet: every batch lands at its first attempt."""
+    import threading
+
+    for drop in ("xbrace01", "xbrace02"):
+        sshd.add_drop(drop)
+    assert not any((sshd.root / ".staging").iterdir())  # nothing made yet
+    jobs = [DropJob(f"xbrace0{1 + i % 2}", f"XB_{i:02d}", [BatchFile(f"XB_{i:02d}.csv", f"row {i}\n".encode()),
+                                                        BatchFile(f"XB_{i:02d}.manifest.json", b"{}\n")]) for i in range(32)]
+    workers = [openssh.drops_for(sshd, max_workers=4, max_attempts=3) for _ in range(4)]
+    start, results = threading.Barrier(len(workers)), []
+
+    def work(drops, share) -> None:
+        drops._transport()  # connected before the start, so that the publishers meet at the folders
+        start.wait(60)
+        results.extend(drops.publish_all(share))
+
+    threads = [threading.Thread(target=work, args=(w, jobs[i::len(workers)])) for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for w in workers:
+        w.close()
+    assert len(results) == 32 and [r.error for r in results if r.error] == []
+    assert {r.attempts for r in results} == {1}  # no publisher needed a retry to get past a folder another one made
+    assert sorted(b for drop in ("xbrace01", "xbrace02") for b in _published(sshd, drop)) == sorted(j.batch for j in jobs)
+
+
 def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes(sshd, tmp_path):
     ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=300, seed=52)
     drops = _provision(sshd, ledger)

@@ -108,6 +108,35 @@ def test_changes_written_after_the_cut_off_wait_for_the_next_run(setup, registry
     assert day2.run_changes == 50
 
 
+def test_a_backfill_with_an_older_cut_off_moves_neither_the_watermark_nor_its_reread_window_back(setup, registry):
+    """A backfill run (a past day, beside the normal runs) passes its own, older, `until`: it reads only what the
+    ledger lacks up to it, and the next normal run does not read the table again from the old cut-off."""
+    platform, source, ledger = setup
+    settle = timedelta(seconds=1)
+    platform.write(generate(300, seed=11, registry=registry))
+    time.sleep(1.3)
+    old_cut = source.clock()  # the backfilled day's cut-off: after the first 300, before the next 200
+    time.sleep(1.3)
+    platform.write(generate(200, seed=12, registry=registry, first_index=300))
+    time.sleep(1.3)
+    new_cut = source.clock()
+    today = extract_changes(source, ledger, run_id="scheduled__today", until=new_cut, settle=settle)
+    assert today.rows_new == 500
+    mark = ledger.watermark(source.name)
+    assert mark.reread_from == new_cut - settle
+
+    backfill = extract_changes(source, ledger, run_id="backfill__past_day", until=old_cut, settle=settle)
+    assert backfill.rows_new == 0 and backfill.before_time == old_cut  # its own cut-off, nothing the ledger lacks
+    assert ledger.watermark(source.name) == mark  # neither the sequence nor the re-read window went back
+    assert ledger.clock("cohandling") is not None and ledger.clock("cohandling") > old_cut  # the line's clock did not go back either
+
+    time.sleep(1.3)
+    platform.write(generate(50, seed=13, registry=registry, first_index=500))
+    following = extract_changes(source, ledger, run_id="scheduled__tomorrow", settle=settle)
+    assert (following.rows_read, following.rows_new) == (50, 50)  # not the 200 (or 500) an old re-read window would read again
+    assert _ledger_changes(ledger) == _platform_changes(platform)
+
+
 class _Dying:
     """A source that breaks after `n` chunks, as a dropped connection would."""
 
