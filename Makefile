@@ -1,5 +1,6 @@
 # The gateway's two set-up commands are `make run` and `make test` (see README.md).
-# Everything else here is a helper they use, or a benchmark.
+# The production deployment on this machine: `make deploy-local` / `deploy-stop` / `test-deploy`
+# (README.md, "Production deployment"; docs/deployment.md). Everything else here is a helper or a benchmark.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -81,5 +82,7 @@ bench-route: $(STAMP)
 bench-deliver: $(STAMP)
 	$(PY) bench/bench_deliver.py
 
+# Stops the local deployments first (their processes use var/deploy*), then removes var/.
 clean:
+	if [ -x $(PY) ]; then $(PY) -m tools.deploy down; DEPLOY_HOME=var/deploy-test $(PY) -m tools.deploy down; fi
 	rm -rf var .pytest_cache

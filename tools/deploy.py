@@ -19,7 +19,8 @@ in tasks), the pools of deploy/pools.json, the platform's first synthetic data (
 
 Where it lives: DEPLOY_HOME (default var/deploy; AIRFLOW_HOME is <home>/airflow); databases
 <DEPLOY_DB_PREFIX>_airflow / _platform / _ledger (default prefix "gateway"); Redis database
-DEPLOY_REDIS_DB (default 11); the drop host's account DEPLOY_SFTP_USER (default "gwdeploy").
+DEPLOY_REDIS_DB (default 11); the drop host's account DEPLOY_SFTP_USER (default "gwdeploy"); Celery
+workers DEPLOY_WORKERS (default 2), each running DEPLOY_CONCURRENCY tasks at once (default 4).
 docs/deployment.md is the guide.
 """
 
@@ -61,6 +62,8 @@ class Deployment:
             db_prefix=os.environ.get("DEPLOY_DB_PREFIX", "gateway"),
             redis_db=int(os.environ.get("DEPLOY_REDIS_DB", "11")),
             sftp_user=os.environ.get("DEPLOY_SFTP_USER", "gwdeploy"),
+            workers=int(os.environ.get("DEPLOY_WORKERS", "2")),
+            concurrency=int(os.environ.get("DEPLOY_CONCURRENCY", "4")),
         )
 
     @property

@@ -20,6 +20,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--virtual-time-budget=15000"]
 FULL_ID = re.compile(r"(?<![0-9*])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[0-9Xx](?![0-9*])")
 MASKED_ID = re.compile(r"\d{6}\*{8}\d{3}[0-9X]")
+RECORDS_IN = re.compile(r"'records_in': (\d+)")
 
 
 def shoot(url: str, target: Path, *, width: int = 1600, height: int = 1000) -> Path:
@@ -41,29 +42,26 @@ def log_text(dep, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -
 
 
 def capture(dep, out_dir: Path, *, dag_id: str = "cohandling_daily") -> dict:
-    """The grid of `dag_id` and the log of the task among validate / deliver of its latest successful manual run
-    whose log shows masked identifiers (else validate's)."""
+    """The grid of `dag_id` and a task log of its successful manual run that validated the most records:
+    deliver's when its log shows masked identifiers, else validate's."""
     from tools.deploy import api
 
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         return {"ok": False, "error": f"{CHROMIUM} missing (Debian's chromium)"}
     runs = api(dep, "GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
-    done = [r for r in runs if r["state"] == "success" and r["run_type"] == "manual"]
+    done = [r["dag_run_id"] for r in runs if r["state"] == "success" and r["run_type"] == "manual"]
     if not done:
         return {"ok": False, "error": f"no successful manual run of {dag_id} to show"}
-    run = max(done, key=lambda r: r["run_after"])
+    logs = {run_id: log_text(dep, dag_id, run_id, "validate") for run_id in done}
+    run_id = max(done, key=lambda r: max(map(int, RECORDS_IN.findall(logs[r])), default=-1))
+    chosen, text = "validate", logs[run_id]
+    deliver = log_text(dep, dag_id, run_id, "deliver")
+    if MASKED_ID.search(deliver) and not MASKED_ID.search(text):
+        chosen, text = "deliver", deliver
     base = dep.api_url()
-    files = [shoot(f"{base}/dags/{dag_id}", Path(out_dir) / f"airflow-grid-{dag_id}.png")]
-    chosen, text = None, ""
-    for task in ("validate", "deliver"):
-        text = log_text(dep, dag_id, run["dag_run_id"], task)
-        if MASKED_ID.search(text):
-            chosen = task
-            break
-    chosen = chosen or "validate"
-    text = log_text(dep, dag_id, run["dag_run_id"], chosen)
-    url = f"{base}/dags/{dag_id}/runs/{quote(run['dag_run_id'], safe='')}/tasks/{chosen}"
-    files.append(shoot(url, Path(out_dir) / f"airflow-log-{dag_id}-{chosen}.png", width=1900, height=1000))
+    files = [shoot(f"{base}/dags/{dag_id}", Path(out_dir) / f"airflow-grid-{dag_id}.png"),
+             shoot(f"{base}/dags/{dag_id}/runs/{quote(run_id, safe='')}/tasks/{chosen}", Path(out_dir) / f"airflow-log-{dag_id}-{chosen}.png",
+                   width=1900, height=1000)]
     full = FULL_ID.findall(text)
-    return {"ok": not full, "run_id": run["dag_run_id"], "task": chosen, "files": [str(f) for f in files],
+    return {"ok": not full, "run_id": run_id, "task": chosen, "files": [str(f) for f in files],
             "masked_ids_in_log": len(MASKED_ID.findall(text)), "full_ids_in_log": len(full)}
