@@ -178,9 +178,10 @@ def _acquire(lock, name: str, wait_s: float) -> float:
         if waited >= wait_s:
             raise LockTimeout(f"ledger lock {name!r} is still held by {masked(holder or 'another run (just released?)')} "
                               f"after {waited:.1f} s of waiting (limit {wait_s:g} s)")
-        if holder != told:
+        who = (holder or "?").split(" (")[0]  # host:pid:run, without its lease or session details
+        if who != told:  # one line per holder waited for
             log.info("ledger lock %s is held by %s: waiting (at most %g s)", name, masked(holder or "?"), wait_s)
-            told = holder
+            told = who
         time.sleep(max(0.0, min(delay, wait_s - waited)))
         delay = min(delay * 2, MAX_POLL_S)
 

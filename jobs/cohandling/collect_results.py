@@ -24,6 +24,8 @@ Overlapping runs (jobs/common/stage_clock.py): collection holds the ledger lock
 by one collector at a time, whichever host it runs on — and runs as of the `cohandling.results`
 clock when its own as-of is older: a backfill never refuses a result as "in the future" that a
 newer run has already accepted the like of, nor files a day's results under a past day.
+Reconciliation and the reports (`reconcile_now`, `write_period_report`) only read: a report as of
+a past day is a report of that day (due dates and overdue counted then); nothing is lifted there.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops: Drop | None = Non
     from jobs.common.settings import lock_wait_s
     from jobs.common.stage_clock import run_as_of
 
-    with ledger.stage_lock("cohandling.results", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock("cohandling.results", run_id=run_id, wait_s=lock_wait_s(1200)):
         as_of = run_as_of(ledger, "cohandling.results", as_of, run_id=run_id, stage="results")
         return _collect(ledger, as_of=as_of, drops=drops, feeds=feeds, run_id=run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
 

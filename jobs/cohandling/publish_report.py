@@ -4,6 +4,9 @@ The tables and the page come from transforms/reporting/ (pure: cohandling_tables
 reconciliation reports, remote_tables.py for the remote-collection report); this module only writes them.
 Each file is written beside its final name and renamed into place, so a county or an auditor
 opening the folder mid-run sees the previous complete file or the new one, never half of one.
+The temporary name is the writer's own: two runs writing the same report at once (a manual run
+beside the scheduled one, workers on several hosts sharing the report folder) never write into
+each other's file; the last rename wins, whole.
 """
 
 from __future__ import annotations
@@ -92,8 +95,10 @@ def _width(heading: str, values: pd.Series) -> float:
 
 @contextmanager
 def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path`, renamed onto it if the block succeeds, removed if it fails."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """A temporary path of this writer's own beside `path`, renamed onto it if the block succeeds, removed if it fails."""
+    import uuid
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -121,14 +121,16 @@ def run_batch(
     read: Callable[[Window], Iterable],
     load: Callable[[Iterator, Window, int], Iterable[Loaded]],
     clock: str | None = None,
+    wait_s: float | None = None,
 ) -> Batch:
     """Read the run's window with `read` (chunks, admitted in the reader's thread), prefetched,
     and commit them in order with `load(chunks, window, batch_id)`; the batch is begun, failed
     or finished in the ledger around it, under the lock `extract:<source>`; the window's end
-    moves the line clock `clock` forward. Raises what the read or the load raised."""
+    moves the line clock `clock` forward; the lock is waited for `wait_s` at most (default: settings.lock_wait_s()).
+    Raises what the read or the load raised."""
     from jobs.common.settings import lock_wait_s
 
-    with ledger.stage_lock(f"extract:{source.name}", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock(f"extract:{source.name}", run_id=run_id, wait_s=lock_wait_s(wait_s or 1800.0)):
         return _run_batch(source, ledger, run_id=run_id, until=until, settle=settle, read=read, load=load, clock=clock)
 
 

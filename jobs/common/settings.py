@@ -51,8 +51,13 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z._-]+", "_", str(text))[:80]
 
 
+REMOTE_WAIT_S = 600.0  # remote collection's stages run hourly with 15–40 minute timeouts: they wait less
+
+
 def lock_wait_s(default: float = 1800.0) -> float:
-    """How long a stage waits for its ledger lock before it fails naming the holder: $GATEWAY_LOCK_WAIT_S, else `default` seconds."""
+    """How long a stage waits for its ledger lock before it fails naming the holder: $GATEWAY_LOCK_WAIT_S, else `default`
+    seconds — chosen per stage below its task's execution timeout, so a long wait ends with the holder named rather than
+    with Airflow's timeout (jobs/common/stage_clock.py lists the locks)."""
     import os
 
     value = os.environ.get("GATEWAY_LOCK_WAIT_S")

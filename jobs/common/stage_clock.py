@@ -4,7 +4,10 @@
 their own max_active_runs), on any number of workers and hosts — may reach the same stage at
 once. Each stage that writes rows another run's same or other stage could write holds one ledger
 lock for its whole work (connectors/ledger/lock_store.py: a PostgreSQL advisory lock, or a lease
-on SQLite), waiting at most `settings.lock_wait_s()`:
+on SQLite), waiting at most `settings.lock_wait_s()` — 30 minutes, 20 for collect_results, 10 for
+remote collection's stages and the inboxes: each below its task's execution timeout, so a long
+wait ends with the holder named (LockTimeout), not with Airflow's timeout; $GATEWAY_LOCK_WAIT_S
+sets them all:
 
 | lock | held by |
 |---|---|

@@ -34,10 +34,10 @@ def deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for: Calla
                      after_send: Callable[[str], None] | None = None) -> dict:
     """Plan and send; returns counts. `source`: connectors.exchange_db.PackageSource (the file store);
     `receiver_for(destination)`: its `PackageChannel`; `now`: UTC (naive)."""
-    from jobs.common.settings import lock_wait_s
+    from jobs.common.settings import REMOTE_WAIT_S, lock_wait_s
     from jobs.common.stage_clock import run_as_of_utc
 
-    with ledger.stage_lock("remote.deliver", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock("remote.deliver", run_id=run_id, wait_s=lock_wait_s(REMOTE_WAIT_S)):
         now = run_as_of_utc(ledger, "remote", now or utcnow(), run_id=run_id, stage="remote.deliver")
         return _deliver_packages(ledger, source, run_id=run_id, receiver_for=receiver_for, now=now, after_send=after_send)
 

@@ -25,10 +25,10 @@ log = logging.getLogger(__name__)
 def make_handover_lists(ledger: Ledger, *, run_id: str, today: date, out_dir: Path, period_days: int = 7, now: datetime | None = None) -> list[dict]:
     """Lists for every period that has ended by `today` (local): originals collected before the
     current period's start, not yet listed. Writes each list's XLSX and PDF; returns the lists."""
-    from jobs.common.settings import lock_wait_s
+    from jobs.common.settings import REMOTE_WAIT_S, lock_wait_s
     from jobs.common.stage_clock import run_day
 
-    with ledger.stage_lock("remote.handover", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock("remote.handover", run_id=run_id, wait_s=lock_wait_s(REMOTE_WAIT_S)):
         today = run_day(ledger, "remote", today, run_id=run_id, stage="remote.handover")
         return _make_lists(ledger, run_id=run_id, today=today, out_dir=out_dir, period_days=period_days, now=now or utcnow())
 

@@ -37,6 +37,7 @@ from connectors.ledger.package_store import ChecklistSummary
 from jobs.common.due_pages import due_pages
 from jobs.common.inbox import take_in
 from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
+from jobs.common.settings import REMOTE_WAIT_S
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, unti
         source, ledger, run_id=run_id, until=until, settle=settle,
         read=lambda w: closing(source.read_packages(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), _admitted),
         load=lambda chunks, w, batch_id: (_load(ledger, chunk, run_id=run_id, source=source.name, batch_id=batch_id) for chunk in chunks),
-        clock="remote",
+        clock="remote", wait_s=REMOTE_WAIT_S,
     )
     if batch.dead_lettered:
         log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, batch.dead_lettered)
@@ -109,7 +110,7 @@ def validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: s
     from jobs.common.settings import lock_wait_s
     from jobs.common.stage_clock import run_as_of
 
-    with ledger.stage_lock(f"remote.validate:{source}", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock(f"remote.validate:{source}", run_id=run_id, wait_s=lock_wait_s(REMOTE_WAIT_S)):
         as_of = run_as_of(ledger, "remote", as_of, run_id=run_id, stage="remote.validate")
         return _validate_packages(ledger, run_id=run_id, as_of=as_of, source=source)
 

@@ -35,10 +35,10 @@ def collect_package_events(ledger: Ledger, *, receiver_for: Callable[[str], Pack
     page of events is a dead letter too, read again by the next runs and, after MAX_PAGE_READS
     runs, left at its cursor for the operator with an alert in `alerts`. One feed's trouble never
     stops another feed."""
-    from jobs.common.settings import lock_wait_s
+    from jobs.common.settings import REMOTE_WAIT_S, lock_wait_s
     from jobs.common.stage_clock import run_as_of
 
-    with ledger.stage_lock("remote.statuses", run_id=run_id, wait_s=lock_wait_s()):
+    with ledger.stage_lock("remote.statuses", run_id=run_id, wait_s=lock_wait_s(REMOTE_WAIT_S)):
         as_of = run_as_of(ledger, "remote", as_of, run_id=run_id, stage="remote.statuses")
         return _collect_events(ledger, receiver_for=receiver_for, run_id=run_id, as_of=as_of, now=now or utcnow())
 

@@ -92,12 +92,11 @@ def test_two_runs_routing_the_same_held_work_orders_at_once_both_succeed(opening
 
 def test_without_the_stage_lock_two_routings_still_never_collide_on_the_key(opening, monkeypatch):
     """The issue's failure (`UniqueViolation pk_work_order`, two runs re-planning the same held work orders with
-    delete-then-insert) with the lock taken away and both writes forced into the same moment: upserts hold."""
+    delete-then-insert) with the lock taken away and both writes forced into the same moment: upserts hold. (On
+    PostgreSQL the old delete-then-insert fails exactly so here; SQLite serialises the two transactions.)"""
     from connectors.ledger.workorder_store import WorkOrderStore
 
     ledger, held = opening
-    if ledger.dialect == "sqlite":
-        pytest.skip("SQLite runs one write transaction at a time: the route lock is what makes two routings take turns there")
     monkeypatch.setattr(Ledger, "stage_lock", lambda self, name, **kw: nullcontext())
     together, save = threading.Barrier(2), WorkOrderStore.save_work_orders
 
