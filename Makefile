@@ -1,5 +1,6 @@
 # The gateway's two set-up commands are `make run` and `make test` (see README.md).
-# Everything else here is a helper they use, or a benchmark.
+# The production deployment on this machine: `make deploy-local` / `deploy-stop` / `test-deploy`
+# (README.md, "Production deployment"; docs/deployment.md). Everything else here is a helper or a benchmark.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -11,7 +12,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run test venv lint bench-extract bench-validate bench-route bench-deliver clean
+.PHONY: run test venv lint bench-extract bench-validate bench-route bench-deliver clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -43,6 +44,29 @@ test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
+## make deploy-local: the gateway on a real multi-process Airflow (CeleryExecutor, two workers, PostgreSQL,
+## Redis, OpenSSH drop host, receiver simulators) under supervisord; idempotent. docs/deployment.md.
+## Needs root, PostgreSQL on 127.0.0.1:5432 (trust), Redis on 127.0.0.1:6379, Debian's openssh-server.
+deploy-local: $(STAMP)
+	$(PY) -m tools.deploy up
+
+## make deploy-stop: stop everything deploy-local started (supervisorctl shutdown; fails if a process is left).
+deploy-stop:
+	$(PY) -m tools.deploy down
+
+deploy-status:
+	$(PY) -m tools.deploy status
+
+## make deploy-clean: deploy-stop, then drop the deployment's databases, Redis db, var/deploy and drop-host account.
+deploy-clean:
+	$(PY) -m tools.deploy clean
+
+## make test-deploy: start a deployment of its own, run the DAGs together and a backfill beside a normal run,
+## check every task green on the first try, the balance and the receivers' truth, stop it. Not part of
+## `make test` (about 15 minutes on two cores). SCREENSHOTS=docs/screenshots refreshes the UI screenshots.
+test-deploy: $(STAMP)
+	$(PY) -m tools.deploy_check $(if $(SCREENSHOTS),--screenshots $(SCREENSHOTS))
+
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -58,5 +82,7 @@ bench-route: $(STAMP)
 bench-deliver: $(STAMP)
 	$(PY) bench/bench_deliver.py
 
+# Stops the local deployments first (their processes use var/deploy*), then removes var/.
 clean:
+	if [ -x $(PY) ]; then $(PY) -m tools.deploy down; DEPLOY_HOME=var/deploy-test $(PY) -m tools.deploy down; fi
 	rm -rf var .pytest_cache

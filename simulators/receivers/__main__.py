@@ -1,4 +1,4 @@
-"""`python -m simulators.receivers --port 0 --state FILE --key KEYID:SECRET [--rate N]`: serve the
+"""`python -m simulators.receivers --port 0 --state FILE --key KEYID:SECRET [--key-file FILE] [--rate N]`: serve the
 simulated receivers on loopback and print `LISTENING http://127.0.0.1:<port>` once connections are accepted."""
 
 from __future__ import annotations
@@ -14,11 +14,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m simulators.receivers", description="Simulated county systems and grid marketing API.")
     parser.add_argument("--port", type=int, default=0, help="0: any free port (printed)")
     parser.add_argument("--state", required=True, help="SQLite file of accepted work orders (kept across restarts)")
-    parser.add_argument("--key", action="append", required=True, metavar="KEYID:SECRET", help="a client key; repeatable")
+    parser.add_argument("--key", action="append", default=[], metavar="KEYID:SECRET", help="a client key; repeatable")
+    parser.add_argument("--key-file", action="append", default=[], metavar="FILE",
+                        help="client keys, one KEYID:SECRET a line (kept out of the process list); repeatable")
     parser.add_argument("--rate", type=float, default=None, help="requests per second per receiver (the grid's limit)")
     args = parser.parse_args(argv)
+    pairs = list(args.key)
+    for path in args.key_file:
+        with open(path, encoding="utf-8") as fh:
+            pairs += [line.strip() for line in fh if line.strip()]
+    if not pairs:
+        parser.error("at least one --key or --key-file is required")
     keys = {}
-    for pair in args.key:
+    for pair in pairs:
         key_id, sep, secret = pair.partition(":")
         if not sep or not key_id or not secret:
             parser.error("--key must be KEYID:SECRET")
