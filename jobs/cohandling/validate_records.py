@@ -211,6 +211,7 @@ def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tupl
     table = table.rename(columns=safe_cell).apply(lambda column: column.map(safe_cell))
     csv_path = out_dir / "quarantine.csv"
     xlsx_path = out_dir / "quarantine.xlsx"
+    _log_sample(table)
     table.to_csv(csv_path, index=False, encoding="utf-8-sig")
     with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="隔离清单", index=False)
@@ -219,3 +220,22 @@ def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tupl
         for column, width in zip("ABCDEFGHIJKLMNO", (10, 38, 20, 12, 14, 22, 18, 14, 12, 20, 10, 14, 40, 40, 50)):
             sheet.column_dimensions[column].width = width
     return str(csv_path), str(xlsx_path)
+
+
+LOG_SAMPLE = 5  # quarantine lines shown in the task log: enough to see what went wrong without opening the file
+
+
+def _log_sample(table: pd.DataFrame) -> None:
+    """The first quarantine lines in the task log, one line each, the buyer's name masked as well (the list
+    already masks ID numbers and phones): the data engineer sees the kind of failure without opening the file."""
+    from transforms.common.mask import mask_in_text, mask_names
+
+    if table.empty:
+        return
+    sample = table.head(LOG_SAMPLE)
+    names = mask_names(sample["买方姓名(ZRFXM)"].fillna(""))
+    messages = mask_in_text(sample["问题说明"].fillna("").astype(str))  # a message quoting a value is masked too
+    log.info("quarantine list: %d lines; the first %d:", len(table), len(sample))
+    for (_, row), name, message in zip(sample.iterrows(), names, messages):
+        log.info("  %s 买方 %s 证件 %s 电话 %s — %s %s: %s", row["标识码(ROWGUID)"], name or "-", row["买方证件号码(ZRFZJHM，已脱敏)"] or "-",
+                 row["买方联系电话(ZRFLXDH，已脱敏)"] or "-", row["规则编号"], row["字段"], message)
