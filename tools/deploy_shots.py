@@ -48,6 +48,8 @@ def capture(dep, out_dir: Path, *, dag_id: str = "cohandling_daily") -> dict:
 
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         return {"ok": False, "error": f"{CHROMIUM} missing (Debian's chromium)"}
+    if not _has_cjk_font():  # the logs and the UI's Chinese would be drawn as empty boxes
+        return {"ok": False, "error": "no Chinese font: install Debian's fonts-noto-cjk for the screenshots"}
     runs = api(dep, "GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100})["dag_runs"]
     done = [r["dag_run_id"] for r in runs if r["state"] == "success" and r["run_type"] == "manual"]
     if not done:
@@ -65,3 +67,11 @@ def capture(dep, out_dir: Path, *, dag_id: str = "cohandling_daily") -> dict:
     full = FULL_ID.findall(text)
     return {"ok": not full, "run_id": run_id, "task": chosen, "files": [str(f) for f in files],
             "masked_ids_in_log": len(MASKED_ID.findall(text)), "full_ids_in_log": len(full)}
+
+
+def _has_cjk_font() -> bool:
+    """A font with Chinese glyphs is installed (fontconfig's `fc-list :lang=zh`)."""
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
