@@ -318,6 +318,10 @@ class SftpDrops:
                     kind, msg = sftp._request(CMD_READDIR, handle)
                 except EOFError:
                     break
+                except FileNotFoundError:
+                    if entries:
+                        raise
+                    break  # some servers (asyncssh's) open a missing folder and refuse at the first read: no inbox yet, nothing waits
                 if kind != CMD_NAME:
                     raise OSError(f"{drop}/inbox: unexpected answer to readdir")
                 for _ in range(msg.get_int()):
