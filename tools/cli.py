@@ -31,7 +31,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 UPGRADE = "python -m tools.cli db upgrade"
-PLATFORM_TABLE = "BDC_SDQR_XBXX"
 
 
 class Parser(argparse.ArgumentParser):
@@ -182,16 +181,14 @@ def open_platform(parser: Parser, url: str):
     from connectors.exchange_db import RecordSource
 
     source = RecordSource(_engine_url(parser, "--platform", url))
-    address = source.engine.url.render_as_string(hide_password=True)
     try:
-        inspector = sa.inspect(source.engine)
-        found = any(inspector.has_table(name) for name in (PLATFORM_TABLE, PLATFORM_TABLE.lower()))
+        found = source.holds_changes()
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         source.dispose()
-        _unreadable(parser, "--platform", address, exc)
+        _unreadable(parser, "--platform", source.address, exc)
     if not found:
         source.dispose()
-        refuse(parser, f"--platform {address} has no table {PLATFORM_TABLE}: not the platform's exchange database?")
+        refuse(parser, f"--platform {source.address} has no table {source.TABLE}: not the platform's exchange database?")
     return source
 
 
