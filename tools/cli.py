@@ -169,9 +169,20 @@ def open_ledger(parser: Parser, url: str):
         _unreadable(parser, "--ledger", ledger.address, exc)
     if current != head:
         ledger.dispose()
+        if current is not None and current not in _known_migrations():
+            refuse(parser, f"--ledger {ledger.address} is at migration {current}, which this code does not know (the newest here is {head}): "
+                           "newer code migrated it — run that code")
         state = "has no ledger schema (not migrated)" if current is None else f"is at migration {current}, the newest is {head}"
         refuse(parser, f"--ledger {ledger.address} {state}: run `{UPGRADE} --ledger URL` first")
     return ledger
+
+
+def _known_migrations() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from connectors.ledger import MIGRATIONS
+
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 
 def open_platform(parser: Parser, url: str):

@@ -71,6 +71,13 @@ def test_an_unmigrated_or_unreadable_ledger_is_refused_naming_db_upgrade(tmp_pat
     err = _refused(["balance", "--ledger", f"sqlite:///{behind}"], capsys)
     assert "--ledger" in err and "at migration 0012_state" in err and "db upgrade" in err
 
+    ahead = tmp_path / "ahead.db"
+    with sqlite3.connect(ahead) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999_from_newer_code')")
+    err = _refused(["balance", "--ledger", f"sqlite:///{ahead}"], capsys)
+    assert "--ledger" in err and "9999_from_newer_code, which this code does not know" in err and "db upgrade" not in err
+
     text = tmp_path / "notes.db"
     text.write_text("not a database, a note\n" * 100, encoding="utf-8")
     err = _refused(["balance", "--ledger", f"sqlite:///{text}"], capsys)
