@@ -40,7 +40,7 @@ def route_line(d: dict) -> str:
     extra = _counts([("carried over", d.get("carried_over", 0)), ("rechecked in the registry", d.get("rechecked", 0))])
     return (f"route run {d['run_id']}: {d['records']} records → {d['work_orders_written']} work orders (new {d['new']}, "
             f"corrections {d['corrections']}, released {d['released']}); {_counts(sorted(d.get('by_status', {}).items()))}; "
-            f"by channel {_counts(sorted((k or 'none', v) for k, v in d.get('by_channel', {}).items()))}"
+            f"by channel {_counts(sorted((k if k not in ('', '-') else 'unroutable', v) for k, v in d.get('by_channel', {}).items()))}"
             + ("" if extra == "none" else f"; {extra}"))
 
 

@@ -23,9 +23,9 @@ PERSONAL = re.compile(r"(?<!\d)(\d{17}[\dXx]|1[3-9]\d{9})(?!\d)")  # an 18-digit
 
 def test_route_reads_as_a_sentence():
     line = outcomes.route_line(RouteResult("scheduled__2026-11-20", 3000, 7058, 7000, 58, 12, {"pending": 6900, "held": 100, "quarantined": 58},
-                                           {"account": 4000, "grid": 3000, "": 58}).as_dict())
+                                           {"account": 4000, "grid": 3000, "-": 58}).as_dict())
     assert line == ("route run scheduled__2026-11-20: 3000 records → 7058 work orders (new 7000, corrections 58, released 12); "
-                    "held 100, pending 6900, quarantined 58; by channel account 4000, grid 3000, none 58")
+                    "held 100, pending 6900, quarantined 58; by channel account 4000, grid 3000, unroutable 58")
 
 
 def test_every_job_result_has_its_line():
