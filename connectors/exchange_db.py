@@ -60,6 +60,7 @@ class ExchangeDb:
 
     name: ClassVar[str]
     FIRST_SEQ_SINCE: ClassVar[str]  # sql/ file: the lowest sequence written at or after :since
+    TABLE: ClassVar[str]  # the change table it reads
 
     def __init__(self, url: str | sa.URL) -> None:
         self.engine = engine_for(url)
@@ -86,6 +87,16 @@ class ExchangeDb:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @property
+    def address(self) -> str:
+        """Where the database is, for people: its URL with the password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def holds_changes(self) -> bool:
+        """Whether the database has this source's change table (a URL naming another database has not)."""
+        inspector = sa.inspect(self.engine)
+        return any(inspector.has_table(name) for name in (self.TABLE, self.TABLE.lower()))
+
     def _time(self, value: datetime) -> datetime | str:
         # SQLite keeps CHANGE_TIME as text in one fixed format; compare like with like.
         return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if self.dialect == "sqlite" else value
@@ -109,6 +120,7 @@ class RecordSource(ExchangeDb):
 
     name = "platform"
     FIRST_SEQ_SINCE = "source/select_first_seq_since"
+    TABLE = "BDC_SDQR_XBXX"
 
     def read_changes(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 50_000) -> Iterator:
         """Changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, as Arrow tables."""
@@ -252,6 +264,7 @@ class PackageSource(ExchangeDb):
 
     name = "remote"
     FIRST_SEQ_SINCE = "source/select_remote_first_seq_since"
+    TABLE = "BDC_YDDS_BWXX"
 
     def read_packages(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 5_000) -> Iterator[PackageChunk]:
         """Package changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, with their children."""

@@ -85,8 +85,10 @@ def params() -> dict[str, Param]:
 
 
 def default_args(*, execution_timeout: timedelta, priority: int, retries: int | None = None, retry_delay: timedelta | None = None, **more) -> dict:
-    """Task defaults: a timeout, the failure callback and an absolute priority on every task; retries only where a DAG asks for them."""
-    args: dict = {"execution_timeout": execution_timeout, "on_failure_callback": on_failure, "priority_weight": priority, "weight_rule": "absolute"}
+    """Task defaults: a timeout, the failure callback and an absolute priority on every task, no returned dict dumped into the log; retries only
+    where a DAG asks for them."""
+    args: dict = {"execution_timeout": execution_timeout, "on_failure_callback": on_failure, "priority_weight": priority, "weight_rule": "absolute",
+                  "show_return_value_in_logs": False}  # the XCom stays a dict; the job logs its outcome in one line (jobs/common/outcomes.py)
     if retries is not None:
         args["retries"] = retries
     if retry_delay is not None:

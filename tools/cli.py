@@ -1,20 +1,24 @@
 """Command line for data engineers and auditors:
 
     python -m tools.cli db upgrade (--ledger URL | --conn-id gateway_ledger)
-    python -m tools.cli extract --platform URL --ledger URL --run-id ID
-    python -m tools.cli report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
-    python -m tools.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR]
-    python -m tools.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...]
+    python -m tools.cli extract --platform URL --ledger URL --run-id ID [--json]
+    python -m tools.cli report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR] [--json]
+    python -m tools.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR] [--json]
+    python -m tools.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...] [--json]
     python -m tools.cli balance --ledger URL [--json] [--stale-hours 48] [--stale work_order=72 ...] [--at "2026-11-20 06:00"]
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
 of the whole ledger per surface and exits with status 1 when it does not hold or units are
-stale (identifiers masked).
+stale (identifiers masked). Each command prints a table (labels in Chinese with their codes
+where officials read them); `--json` prints the same as JSON, for machines.
 
 `db upgrade` brings the ledger's schema to the newest migration (idempotent). It is run once
 per deployment — beside `airflow db migrate`, before the scheduler starts — and before any
-other command against a new ledger: no command or task migrates on its own.
+other command against a new ledger: no command or task migrates on its own, and it is the only
+command that creates a database. Every other command refuses, with one line naming the argument
+and exit status 2, a ledger or platform that does not exist (a mistyped SQLite path is never
+created), cannot be opened or is not at the newest migration, and a date that is not one.
 """
 
 from __future__ import annotations
@@ -22,14 +26,44 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from datetime import datetime, timedelta
+import unicodedata
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+UPGRADE = "python -m tools.cli db upgrade"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.cli", description=__doc__)
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake told in one line (`<prog>: error: …`, exit status 2) and no usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (--help for usage)\n")
+
+
+def refuse(parser: argparse.ArgumentParser, message: str):
+    """What is wrong with an argument, in one line; exit status 2 (as argparse's own errors)."""
+    parser.exit(2, f"{parser.prog}: error: {message}\n")
+
+
+def day(text: str) -> date:
+    try:
+        return datetime.fromisoformat(text.strip()).date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date or date-time (YYYY-MM-DD or \"YYYY-MM-DD HH:MM\")") from None
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="python -m tools.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the ledger's schema")
-    db.add_argument("action", choices=["upgrade"], help="upgrade: bring the schema to the newest migration (idempotent)")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: bring the schema to the newest migration (idempotent; creates a new SQLite file)")
     target = db.add_mutually_exclusive_group(required=True)
     target.add_argument("--ledger", help="SQLAlchemy URL of the gateway ledger")
     target.add_argument("--conn-id", help="Airflow Connection id of the gateway ledger (gateway_ledger)")
@@ -37,73 +71,184 @@ def main(argv: list[str] | None = None) -> None:
     ex.add_argument("--platform", required=True, help="SQLAlchemy URL of the exchange database")
     ex.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
     ex.add_argument("--run-id", required=True)
-    ex.add_argument("--until", type=datetime.fromisoformat, help="UTC cut-off (default: the database clock)")
+    ex.add_argument("--until", type=moment, help="UTC cut-off (default: the database clock)")
     ex.add_argument("--settle-minutes", type=float, default=10.0)
     ex.add_argument("--chunk-rows", type=int, default=50_000)
     ex.add_argument("--writers", type=int, default=2)
     rp = sub.add_parser("report", help="the reconciliation report (HTML, XLSX, CSV) for work orders delivered in a date range")
-    rp.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
-    rp.add_argument("--from", dest="first", required=True, type=lambda s: datetime.fromisoformat(s).date())
-    rp.add_argument("--to", dest="last", required=True, type=lambda s: datetime.fromisoformat(s).date())
-    rp.add_argument("--as-of", type=datetime.fromisoformat, help="Shandong local time the statuses are taken at (default: now)")
-    rp.add_argument("--out", help="output folder (default: $GATEWAY_REPORT_DIR/<from>_<to>)")
     rr = sub.add_parser("remote-report", help="the remote-collection (异地代收) report for packages collected in a date range")
-    rr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
-    rr.add_argument("--from", dest="first", required=True, type=lambda s: datetime.fromisoformat(s).date())
-    rr.add_argument("--to", dest="last", required=True, type=lambda s: datetime.fromisoformat(s).date())
-    rr.add_argument("--as-of", type=datetime.fromisoformat, help="Shandong local time the statuses are taken at (default: now)")
-    rr.add_argument("--out", help="output folder (default: $GATEWAY_REPORT_DIR/remote_<from>_<to>)")
+    for p, default in ((rp, "<from>_<to>"), (rr, "remote_<from>_<to>")):
+        p.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+        p.add_argument("--from", dest="first", required=True, type=day, help="first day (YYYY-MM-DD)")
+        p.add_argument("--to", dest="last", required=True, type=day, help="last day (YYYY-MM-DD), inclusive")
+        p.add_argument("--as-of", type=moment, help="Shandong local time the statuses are taken at (default: now)")
+        p.add_argument("--out", help=f"output folder (default: $GATEWAY_REPORT_DIR/{default})")
     hr = sub.add_parser("handover-receipt", help="record that a property county signed for a handover list (移交清单)")
     hr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
     hr.add_argument("--list", dest="list_no", required=True, help="the list number printed on it (YJ-...)")
-    hr.add_argument("--at", required=True, type=datetime.fromisoformat, help="Shandong local time it was signed for")
+    hr.add_argument("--at", required=True, type=moment, help="Shandong local time it was signed for")
     hr.add_argument("--by", required=True, help="who signed")
     hr.add_argument("--note")
     bl = sub.add_parser("balance", help="the lifetime balance of the whole ledger per surface (exit status 1: does not hold, or stale units)")
     bl.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
-    bl.add_argument("--json", action="store_true", help="print JSON instead of the table")
     bl.add_argument("--stale-hours", type=float, help="how long a unit may stay due, all surfaces (default: the settings, 48)")
     bl.add_argument("--stale", action="append", default=[], metavar="SURFACE=HOURS", help="the same for one surface (repeatable)")
-    bl.add_argument("--at", type=datetime.fromisoformat, help="UTC time the balance is taken at (default: now)")
+    bl.add_argument("--at", type=moment, help="UTC time the balance is taken at (default: now)")
+    for p in (ex, rp, rr, hr, bl):
+        p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.commands = sub.choices  # name -> the subcommand's parser: its errors name it
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    command = parser.commands[args.command]
     if args.command == "db":
-        upgrade(args)
+        upgrade(command, args)
         return
+    if getattr(args, "first", None) and args.first > args.last:
+        refuse(command, f"--from {args.first} is after --to {args.last}")
     if args.command == "balance":
-        raise SystemExit(balance(args))
+        raise SystemExit(balance(command, args))
+    if args.command == "extract":
+        source = open_platform(command, args.platform)
+    ledger = open_ledger(command, args.ledger)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    if args.command == "report":
-        report(args)
-        return
-    if args.command in ("remote-report", "handover-receipt"):
-        remote(args)
-        return
-
-    from connectors.exchange_db import RecordSource
-    from connectors.ledger import Ledger
-    from jobs.cohandling.extract_records import extract_changes
-
-    ledger = Ledger(args.ledger)
-    result = extract_changes(
-        RecordSource(args.platform), ledger, run_id=args.run_id, until=args.until,
-        settle=timedelta(minutes=args.settle_minutes), chunk_rows=args.chunk_rows, writers=args.writers,
-    )
-    print(json.dumps(result.as_dict(), ensure_ascii=False))
-
-
-def upgrade(args) -> None:
-    from connectors.ledger import Ledger
-
-    ledger = Ledger.from_conn_id(args.conn_id) if args.conn_id else Ledger(args.ledger)
     try:
-        ledger.migrate()
+        if args.command == "report":
+            report(ledger, args)
+        elif args.command in ("remote-report", "handover-receipt"):
+            remote(ledger, args)
+        else:
+            extract(source, ledger, args)
     finally:
         ledger.dispose()
-    print(f"ledger schema at the newest migration: {ledger.address}")
 
 
-def balance(args) -> int:
+# --- refusing what is not a ledger or a platform ---------------------------------------------------
+
+
+def _engine_url(parser: Parser, option: str, url: str):
+    """The URL parsed; a SQLite file that is not there is refused before any engine opens (and creates) it."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        refuse(parser, f"{option} {url!r} is not a database URL: write sqlite:///path/to/file.db or postgresql://user@host/db")
+    if parsed.get_backend_name() == "sqlite":
+        name = (parsed.database or "").removeprefix("file:").split("?")[0]
+        if name in ("", ":memory:"):
+            refuse(parser, f"{option} {url!r} names no database file")
+        path = Path(name)
+        if not path.exists():
+            hint = f" (a new ledger is made by `{UPGRADE} --ledger URL`)" if option == "--ledger" else ""
+            refuse(parser, f"{option}: no such file: {path.resolve()} — mistyped?{hint}")
+        if not path.is_file():
+            refuse(parser, f"{option}: {path.resolve()} is not a file")
+    return parsed
+
+
+def _unreadable(parser: Parser, option: str, address: str, exc: Exception):
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    refuse(parser, f"{option} {address}: cannot be opened as a database: {detail}")
+
+
+def open_ledger(parser: Parser, url: str):
+    """The ledger at `url`, refused (exit status 2, one line naming --ledger) unless it exists and is at the newest migration."""
+    import sqlalchemy as sa
+
     from connectors.ledger import Ledger
+
+    ledger = Ledger(_engine_url(parser, "--ledger", url))
+    try:
+        current, head = ledger.schema_revision()
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        ledger.dispose()
+        _unreadable(parser, "--ledger", ledger.address, exc)
+    if current != head:
+        ledger.dispose()
+        if current is not None and current not in _known_migrations():
+            refuse(parser, f"--ledger {ledger.address} is at migration {current}, which this code does not know (the newest here is {head}): "
+                           "newer code migrated it — run that code")
+        state = "has no ledger schema (not migrated)" if current is None else f"is at migration {current}, the newest is {head}"
+        refuse(parser, f"--ledger {ledger.address} {state}: run `{UPGRADE} --ledger URL` first")
+    return ledger
+
+
+def _known_migrations() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from connectors.ledger import MIGRATIONS
+
+    return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
+
+
+def open_platform(parser: Parser, url: str):
+    """The platform's exchange database at `url`, refused unless it exists and holds the co-handling change table."""
+    import sqlalchemy as sa
+
+    from connectors.exchange_db import RecordSource
+
+    source = RecordSource(_engine_url(parser, "--platform", url))
+    try:
+        found = source.holds_changes()
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        source.dispose()
+        _unreadable(parser, "--platform", source.address, exc)
+    if not found:
+        source.dispose()
+        refuse(parser, f"--platform {source.address} has no table {source.TABLE}: not the platform's exchange database?")
+    return source
+
+
+# --- the commands ----------------------------------------------------------------------------------
+
+
+def upgrade(parser: Parser, args) -> None:
+    import sqlalchemy as sa
+
+    from connectors.ledger import Ledger
+
+    if args.conn_id:
+        try:
+            ledger = Ledger.from_conn_id(args.conn_id)
+        except Exception as exc:  # noqa: BLE001 - AirflowNotFoundException, or a connection of another type (ValueError)
+            found = type(exc).__name__ != "AirflowNotFoundException"
+            refuse(parser, f"--conn-id {args.conn_id}: " + (str(exc) if found else
+                         f"no such Airflow connection (define AIRFLOW_CONN_{args.conn_id.upper()} or add it with `airflow connections add`)"))
+    else:
+        ledger = Ledger(_engine_url_for_upgrade(parser, args.ledger))
+    try:
+        before, _ = ledger.schema_revision()
+        ledger.migrate()
+        after, _ = ledger.schema_revision()
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        _unreadable(parser, "--conn-id" if args.conn_id else "--ledger", ledger.address, exc)
+    finally:
+        ledger.dispose()
+    moved = "already there" if before == after else f"was at {before or 'no schema'}"
+    print(f"ledger schema at the newest migration {after} ({moved}): {ledger.address}")
+
+
+def _engine_url_for_upgrade(parser: Parser, url: str):
+    """`db upgrade` may create a SQLite file, but not its folder (a mistyped folder is told, not made)."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        refuse(parser, f"--ledger {url!r} is not a database URL: write sqlite:///path/to/file.db or postgresql://user@host/db")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.database.startswith("file:"):
+        folder = Path(parsed.database).resolve().parent
+        if not folder.is_dir():
+            refuse(parser, f"--ledger: no such folder: {folder}")
+    return parsed
+
+
+def balance(parser: Parser, args) -> int:
+    from connectors.ledger.balance_store import BALANCE_SURFACES
     from jobs.common.accounting import lifetime_balance
 
     stale = {}
@@ -112,13 +257,12 @@ def balance(args) -> int:
         try:
             stale[surface.strip()] = timedelta(hours=float(hours))
         except ValueError:
-            raise SystemExit(f"balance: --stale {item!r}: SURFACE=HOURS expected") from None
+            refuse(parser, f"--stale {item!r}: SURFACE=HOURS expected (e.g. work_order=72)")
+        if surface.strip() not in BALANCE_SURFACES:
+            refuse(parser, f"--stale {item!r}: no surface {surface.strip()!r} (one of {', '.join(BALANCE_SURFACES)})")
     if args.stale_hours is not None:
-        default = timedelta(hours=args.stale_hours)
-        from connectors.ledger.balance_store import BALANCE_SURFACES
-
-        stale = {s: default for s in BALANCE_SURFACES} | stale
-    ledger = Ledger(args.ledger)
+        stale = {s: timedelta(hours=args.stale_hours) for s in BALANCE_SURFACES} | stale
+    ledger = open_ledger(parser, args.ledger)
     try:
         report = lifetime_balance(ledger, now=args.at, stale=stale or None)
     finally:
@@ -127,39 +271,93 @@ def balance(args) -> int:
     return 0 if report.ok else 1
 
 
-def report(args) -> None:
-    from pathlib import Path
+def extract(source, ledger, args) -> None:
+    from jobs.cohandling.extract_records import extract_changes
 
-    from connectors.ledger import Ledger
+    try:
+        result = extract_changes(source, ledger, run_id=args.run_id, until=args.until, settle=timedelta(minutes=args.settle_minutes),
+                                 chunk_rows=args.chunk_rows, writers=args.writers)
+    finally:
+        source.dispose()
+    show(result.as_dict(), args)
+
+
+def report(ledger, args) -> None:
     from jobs.cohandling.collect_results import write_period_report
     from jobs.common.inbox import local_now
     from jobs.common.settings import report_dir
 
     out = Path(args.out) if args.out else report_dir() / f"{args.first}_{args.last}"
-    meta = write_period_report(Ledger(args.ledger), first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out)
-    print(json.dumps(meta, ensure_ascii=False))
+    show(write_period_report(ledger, first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out), args)
 
 
-def remote(args) -> None:
-    from pathlib import Path
-
-    from connectors.ledger import Ledger
+def remote(ledger, args) -> None:
     from jobs.common.inbox import local_now
     from jobs.common.settings import report_dir
     from jobs.remote.handover import record_handover_receipt
     from jobs.remote.publish_remote_report import write_remote_report
 
-    ledger = Ledger(args.ledger)
     if args.command == "handover-receipt":
         try:
             row = record_handover_receipt(ledger, args.list_no, received_at=args.at, received_by=args.by, note=args.note)
         except ValueError as exc:
             raise SystemExit(f"handover-receipt: {exc}") from None
-        print(json.dumps({"list_no": row["list_no"], "originals": row["originals"], "received_at": args.at.isoformat(), "received_by": args.by},
-                         ensure_ascii=False))
+        show({"list_no": row["list_no"], "originals": row["originals"], "received_at": args.at.isoformat(sep=" "), "received_by": args.by}, args)
         return
     out = Path(args.out) if args.out else report_dir() / f"remote_{args.first}_{args.last}"
-    print(json.dumps(write_remote_report(ledger, first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out), ensure_ascii=False))
+    show(write_remote_report(ledger, first=args.first, last=args.last, as_of=args.as_of or local_now(), out_dir=out), args)
+
+
+# --- output ----------------------------------------------------------------------------------------
+
+LABELS = {  # key (nested keys joined by ".") -> label; what is not here is shown by its key
+    "period": "期间 period", "as_of": "统计时点 as_of", "exceptions": "异常结果 exceptions",
+    "records.received": "收到记录 records.received", "records.quarantined": "隔离 records.quarantined",
+    "records.work_ordered": "已生成工单 records.work_ordered", "records.withdrawn": "已撤回 records.withdrawn",
+    "files.html": "报告 files.html", "files.xlsx": "工作簿 files.xlsx", "files.csv": "CSV files.csv", "html": "报告 html", "xlsx": "工作簿 xlsx",
+    "json": "JSON json", "csv": "CSV csv",
+    "list_no": "移交清单编号 list_no", "originals": "原件份数 originals", "received_at": "签收时间 received_at", "received_by": "签收人 received_by",
+    "run_id": "run", "batch_id": "extraction batch", "after_seq": "read after CHANGE_SEQ", "before_time": "written before (UTC)",
+    "rows_read": "rows read", "rows_new": "new rows", "rows_known": "already held (settle window)", "run_changes": "changes this run holds",
+    "rows_dead_lettered": "refused, dead-lettered", "records.records_with_work_orders": "有工单的记录 records.records_with_work_orders",
+}
+
+
+def _status_labels() -> dict[str, str]:
+    try:
+        from transforms.reporting.cohandling_tables import STATUSES
+    except ImportError:  # pragma: no cover - the labels are a nicety
+        return {}
+    return {f"statuses.{code}": f"{name} statuses.{code}" for code, name in STATUSES.items()}
+
+
+def _rows(data, prefix: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += _rows(value, name + ".")
+        elif isinstance(value, list | tuple):
+            rows.append((name, " – ".join(map(str, value)) if len(value) <= 3 else f"{len(value)} items"))
+        else:
+            rows.append((name, "none" if value is None or value == {} else str(value)))
+    return rows
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def table(data: dict) -> str:
+    """Two columns, label and value, aligned for a terminal (a CJK character is two columns wide)."""
+    labels = LABELS | _status_labels()
+    rows = [(labels.get(key, f"CSV {key.partition('csv:')[2]}" if "csv:" in key else key), value) for key, value in _rows(data)]
+    wide = max((_width(label) for label, _ in rows), default=0)
+    return "\n".join(f"{label}{' ' * (wide - _width(label))}  {value}" for label, value in rows)
+
+
+def show(data: dict, args) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=1, default=str) if args.json else table(data))
 
 
 if __name__ == "__main__":

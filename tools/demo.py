@@ -25,6 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID, ROOT, VAR
+from tools.progress import Steps
 
 INITIAL_ROWS = int(os.environ.get("DEMO_ROWS", "5000"))
 REMOTE_PACKAGES = int(os.environ.get("DEMO_PACKAGES", "600"))
@@ -36,25 +37,27 @@ def _conn_env(name: str, path) -> dict[str, str]:
     return {f"AIRFLOW_CONN_{name.upper()}": json.dumps({"conn_type": "sqlite", "host": str(path)})}
 
 
-def _step(text: str) -> None:
-    print(f"[make run] {text}", flush=True)
+STEPS = Steps()  # each step's start and elapsed seconds, a DAG run's tasks as they go (tools/progress.py)
+_step = STEPS.say  # a note, not a timed step
 
 
-def _run_dag(env: dict[str, str], log_path, dag_file: str = "cohandling_daily", *, as_of: datetime | None = None) -> None:
-    """One `dag.test()` of a DAG in a child process, now; its log goes to a file. `as_of` (aware): the run's clock,
-    through the DAG param every DAG has — the demo's later days are runs made now "as of" a later time, as an
-    operator triggers them under a real scheduler (`airflow dags trigger <dag> -c '{"as_of": "…"}'`)."""
+def _run_dag(env: dict[str, str], log_path, dag_file: str = "cohandling_daily", *, as_of: datetime | None = None, text: str) -> None:
+    """One `dag.test()` of a DAG in a child process, now, as a timed step (`text`) whose tasks are shown as they start and
+    end; its log goes to a file. `as_of` (aware): the run's clock, through the DAG param every DAG has — the demo's later
+    days are runs made now "as of" a later time, as an operator triggers them under a real scheduler
+    (`airflow dags trigger <dag> -c '{"as_of": "…"}'`)."""
     conf = {} if as_of is None else {"as_of": as_of.replace(microsecond=0).isoformat()}
     code = (
         f"import sys; sys.path.insert(0, 'dags'); import {dag_file} as m; "
         f"r = m.dag.test(run_conf={conf!r}); "
         "sys.exit(0 if str(r.state) in ('success', 'DagRunState.SUCCESS') else 1)"
     )
-    with open(log_path, "w", encoding="utf-8") as log:
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
-        raise SystemExit(f"the DAG {dag_file} failed; the end of its log ({log_path}):\n" + "\n".join(tail))
+    with STEPS.step(text, follow=log_path):
+        with open(log_path, "w", encoding="utf-8") as log:
+            done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if done.returncode != 0:
+            tail = log_path.read_text(encoding="utf-8").splitlines()[-40:]
+            raise SystemExit(f"the DAG {dag_file} failed; the end of its log ({log_path}):\n" + "\n".join(tail))
 
 
 def main() -> None:
@@ -80,11 +83,11 @@ def main() -> None:
     env.setdefault("AIRFLOW_CONFIG", str(ROOT / "airflow.cfg"))
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 
-    _step(f"building the embedded platform database with {INITIAL_ROWS} synthetic records: {platform_path}")
-    platform = PlatformDB(f"sqlite:///{platform_path}")
-    platform.create()
-    start, end = default_period(30)
-    fill(platform, INITIAL_ROWS, seed=2021, start=start, end=end)
+    with STEPS.step(f"building the embedded platform database with {INITIAL_ROWS} synthetic records: {platform_path}"):
+        platform = PlatformDB(f"sqlite:///{platform_path}")
+        platform.create()
+        start, end = default_period(30)
+        fill(platform, INITIAL_ROWS, seed=2021, start=start, end=end)
 
     inbox = VAR / "inbox" / "registry"
     if inbox.exists():
@@ -121,6 +124,7 @@ def main() -> None:
         _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
         _remote_summary(ledger, receivers, remote)
         _balance_summary(ledger)
+        print("\n" + STEPS.summary())
         print(f"done in {time.perf_counter() - started:.0f}s")
     finally:
         receivers.stop()
@@ -132,22 +136,21 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
     from simulators.platform import corrections, fill, generate
     from simulators.registry import build_registry
 
-    _step("preparing the Airflow home (var/airflow) and its metadata database, and the ledger's schema (once, as a deployment does)")
-    with open(VAR / "logs" / "airflow-db-migrate.log", "w", encoding="utf-8") as log:
+    with STEPS.step("preparing the Airflow home (var/airflow) and its metadata database, and the ledger's schema (once, as a deployment does)"), \
+            open(VAR / "logs" / "airflow-db-migrate.log", "w", encoding="utf-8") as log:
         subprocess.run([str(ROOT / ".venv" / "bin" / "airflow") if (ROOT / ".venv" / "bin" / "airflow").exists() else "airflow", "db", "migrate"],
                        env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
         subprocess.run([sys.executable, "-m", "tools.cli", "db", "upgrade", "--conn-id", LEDGER_CONN_ID], cwd=ROOT,
                        env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
 
-    _step("run 1 of cohandling_daily (log: var/logs/run-1.log)")
-    _run_dag(env, VAR / "logs" / "run-1.log")
+    _run_dag(env, VAR / "logs" / "run-1.log", text="run 1 of cohandling_daily (log: var/logs/run-1.log)")
 
-    _step(f"the platform writes more: {APPEND_ROWS} new records, {LATE_ROWS} late rows with old DBSJ, and corrections")
-    registry = build_registry()
-    fill(platform, APPEND_ROWS, seed=3021, start=end - timedelta(days=1), end=end, first_index=initial_rows)
-    late_start = start - timedelta(days=60)
-    platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=initial_rows + APPEND_ROWS))
-    platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
+    with STEPS.step(f"the platform writes more: {APPEND_ROWS} new records, {LATE_ROWS} late rows with old DBSJ, and corrections"):
+        registry = build_registry()
+        fill(platform, APPEND_ROWS, seed=3021, start=end - timedelta(days=1), end=end, first_index=initial_rows)
+        late_start = start - timedelta(days=60)
+        platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=initial_rows + APPEND_ROWS))
+        platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
 
     tomorrow = (datetime.now(UTC) + timedelta(hours=8, days=1)).date()  # Shandong's tomorrow
     late = late_counties(registry)
@@ -157,8 +160,8 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
         write_annex3(lines, city, inbox / f"附件3_{city}_补充开通申请.xlsx", letter=False, applied=f"{tomorrow.year}年{tomorrow.month}月{tomorrow.day}日")
     _step(f"two counties that had not applied ({', '.join(late)}) send their Annex 3: account mode opens tomorrow, {tomorrow}")
 
-    _step("run 2 of cohandling_daily, as of tomorrow (DAG param as_of; log: var/logs/run-2.log): the two counties' waiting work orders are released")
-    _run_dag(env, VAR / "logs" / "run-2.log", as_of=datetime.now(UTC) + timedelta(days=1))
+    _run_dag(env, VAR / "logs" / "run-2.log", as_of=datetime.now(UTC) + timedelta(days=1),
+             text="run 2 of cohandling_daily, as of tomorrow (DAG param as_of; log: var/logs/run-2.log): the two counties' waiting work orders are released")
 
 
 def _results(env: dict, ledger, receivers, drops_root) -> dict:
@@ -178,12 +181,12 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     receivers.clock(later)
     _step(f"ten days later: {len(files)} institutions upload result files to their drops' inboxes; the county systems and the grid "
           "publish results (simulator clock moved on)")
-    _step("run of cohandling_results, as of ten days later (DAG param as_of; log: var/logs/results.log)")
-    _run_dag(env, VAR / "logs" / "results.log", "cohandling_results", as_of=datetime.now(UTC) + timedelta(days=10))
+    _run_dag(env, VAR / "logs" / "results.log", "cohandling_results", as_of=datetime.now(UTC) + timedelta(days=10),
+             text="run of cohandling_results, as of ten days later (DAG param as_of; log: var/logs/results.log)")
     first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.cohandling.deliveries() if d["delivered_at"])
     out = VAR / "reports" / "demo"
-    _step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}")
-    return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
+    with STEPS.step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}"):
+        return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
 
 
 def _remote_first(env: dict, platform_url: str) -> dict:
@@ -206,8 +209,8 @@ def _remote_first(env: dict, platform_url: str) -> dict:
     env.setdefault("GATEWAY_REPORT_DIR", str(VAR / "reports"))
     _step(f"异地代收: the remote-collection module wrote {len(batch)} packages (halls collecting for other counties, some for other provinces, "
           f"labelled defects); {len(forms)} checklist forms dropped into {inbox}")
-    _step("run 1 of remote_collection (log: var/logs/remote-1.log): checklists, extract, validate, deliver to the property counties")
-    _run_dag(env, VAR / "logs" / "remote-1.log", "remote_collection")
+    _run_dag(env, VAR / "logs" / "remote-1.log", "remote_collection",
+             text="run 1 of remote_collection (log: var/logs/remote-1.log): checklists, extract, validate, deliver to the property counties")
     module.dispose()
     return {"batch": batch, "platform_url": platform_url, "local_now": local_now}
 
@@ -234,22 +237,25 @@ def _remote_later(env: dict, ledger, receivers, remote: dict) -> dict:
     module = RemoteDB(remote["platform_url"])
     module.write(withdrawals(gone))
     module.dispose()
-    _step(f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of remote_collection, as of ten days later (DAG param as_of; log: var/logs/remote-2.log): "
-          "withdrawals to the counties that hold them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
-    _run_dag(env, VAR / "logs" / "remote-2.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10))
+    _run_dag(env, VAR / "logs" / "remote-2.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10),
+             text=f"applicants withdraw {len(gone)} delivered packages (three the county has not decided yet, three already 登簿); run 2 of "
+                  "remote_collection, as of ten days later (DAG param as_of; log: var/logs/remote-2.log): withdrawals to the counties that hold "
+                  "them, statuses from the counties, 补正 and 不予受理 back to the halls, weekly handover lists")
     corrections = [e for e in ledger.remote.remote_events() if e["status"] == "correction"]
     bwids = sorted({e["bwid"] for e in corrections} - set(gone))  # a withdrawn application is not resubmitted
     module = RemoteDB(remote["platform_url"])
     module.write(resubmissions(remote["batch"], bwids))
     module.dispose()
-    _step(f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection, as of half an hour after run 2 (log: var/logs/remote-3.log)")
-    _run_dag(env, VAR / "logs" / "remote-3.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10, minutes=30))
+    _run_dag(env, VAR / "logs" / "remote-3.log", "remote_collection", as_of=datetime.now(UTC) + timedelta(days=10, minutes=30),
+             text=f"the halls resubmit the {len(bwids)} packages the counties asked to correct; run 3 of remote_collection, as of half an hour "
+                  "after run 2 (log: var/logs/remote-3.log)")
     lists = ledger.remote.handover_lists()
     for lst in lists[::2]:
         record_handover_receipt(ledger, lst["list_no"], received_at=later, received_by="档案室 王芳", note="原件齐全", now=later)
     first = (remote["local_now"] - timedelta(days=28)).date()
     out = VAR / "reports" / "demo-remote"
-    paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later + timedelta(hours=1), out_dir=out)
+    with STEPS.step("the remote-collection report"):
+        paths = write_remote_report(ledger, first=first, last=later.date(), as_of=later + timedelta(hours=1), out_dir=out)
     _step(f"the remote-collection report by collecting hall and property county: {out}; {len(lists[::2])} of {len(lists)} handover lists signed for")
     return {"resubmitted": len(bwids), "report": paths, "later": later}
 

@@ -132,6 +132,16 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
+    def schema_revision(self) -> tuple[str | None, str]:
+        """(the migration the database is at — None when it has no ledger schema —, the newest migration).
+        Reads only; raises the driver's error (wrapped by SQLAlchemy) when the database cannot be read."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision(), head
+
     def drop_all(self) -> None:
         """Remove every ledger table (tests and the demo's fresh start only)."""
         with self.engine.begin() as conn:

@@ -40,6 +40,7 @@ from connectors.channels import Channels
 from connectors.delivery import Channel, Drop
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
+from jobs.common.outcomes import collect_line
 
 log = logging.getLogger(__name__)
 WAIT_BOUND_S = 24 * 3600  # a file not complete (or not readable) a day after it was first seen is refused, not waited for
@@ -104,7 +105,7 @@ def _collect(ledger: Ledger, *, as_of: datetime, drops, feeds, run_id, settle_s:
             out.errors.append(f"{source}: {type(exc).__name__}: {exc}")
             log.warning("results feed %s: %s", source, exc)
     out.notifications = queue_notifications(ledger)
-    log.info("collect results: %s", out.as_dict())
+    log.info("%s", collect_line(out.as_dict()))
     return out
 
 

@@ -37,6 +37,7 @@ from datetime import datetime
 
 from connectors.delivery import Channel, Drop
 from connectors.ledger import Ledger, utcnow
+from jobs.common.outcomes import deliver_line
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_
 
     _deliver_http(ledger, result, run_id=run_id, receiver_for=receiver_for, after_send=after_send)
     _cancel(ledger, result, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
-    log.info("deliver %s: %s", run_id, result.as_dict())
+    log.info("%s", deliver_line(result.as_dict()))
     return result
 
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger
 from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
+from jobs.common.outcomes import extract_line
 from transforms.cohandling.exchange_rows import admit_changes
 
 log = logging.getLogger(__name__)
@@ -62,5 +63,7 @@ def extract_changes(
     )
     if batch.dead_lettered:
         log.warning("extract %s: %d row(s) refused and dead-lettered (surface exchange_row)", run_id, batch.dead_lettered)
-    return ExtractResult(run_id, batch.batch_id, batch.window.after_seq, batch.window.before_time, batch.read, batch.new, batch.known,
-                         ledger.run_changes(run_id, source.name), batch.dead_lettered)
+    result = ExtractResult(run_id, batch.batch_id, batch.window.after_seq, batch.window.before_time, batch.read, batch.new, batch.known,
+                           ledger.run_changes(run_id, source.name), batch.dead_lettered)
+    log.info("%s", extract_line(result.as_dict()))
+    return result

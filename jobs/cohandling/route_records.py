@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from connectors.ledger import Ledger, utcnow
+from jobs.common.outcomes import route_line
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _route_run(ledger: Ledger, *, run_id: str, as_of: datetime, page_size: int |
     result = RouteResult(run_id=run_id, **total, by_status=dict(sorted(by_status.items())), by_channel=dict(sorted(by_channel.items())), pages=pages)
     ledger.audit(run_id=run_id, actor="route", action="run_routed", object_type="work_order", object_id=run_id,
                  detail={"as_of": as_of.isoformat(sep=" "), **{k: v for k, v in result.as_dict().items() if k != "run_id"}})
-    log.info("route %s: %s", run_id, result.as_dict())
+    log.info("%s", route_line(result.as_dict()))
     return result
 
 

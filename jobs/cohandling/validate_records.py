@@ -29,6 +29,7 @@ import pyarrow as pa
 from connectors.ledger import Ledger
 from jobs.common import reference
 from jobs.common.due_pages import due_pages
+from jobs.common.outcomes import validate_line
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _validate_run(ledger: Ledger, *, run_id: str, as_of: datetime, registry: pd.
     withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]
     result = ValidationResult(run_id, run["records_in"], run["passed"], run["partial"], run["quarantined"], withdrawn, run["warnings"],
                               csv_path, xlsx_path, run["docs_path"], carried)
-    log.info("validate %s: %s", run_id, result.as_dict())
+    log.info("%s", validate_line(result.as_dict()))
     return result
 
 

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from connectors.delivery import PackageChannel
 from connectors.ledger import Ledger, utcnow
+from jobs.common.outcomes import remote_deliver_line
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def _deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for, now:
         for o in outcomes:
             summary[o["status"]] += 1
     _send_withdrawals(ledger, receiver_for, run_id=run_id, now=now, summary=summary)
-    log.info("remote packages delivered: %s", {k: v for k, v in summary.items() if k != "errors"})
+    log.info("%s", remote_deliver_line(run_id, summary))
     for error in summary["errors"]:
         log.warning("remote delivery: %s", error)
     return summary

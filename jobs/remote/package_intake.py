@@ -37,6 +37,7 @@ from connectors.ledger.package_store import ChecklistSummary
 from jobs.common.due_pages import due_pages
 from jobs.common.inbox import take_in
 from jobs.common.incremental import DEFAULT_SETTLE, closing, run_batch
+from jobs.common.outcomes import remote_extract_line, remote_validate_line
 from jobs.common.settings import REMOTE_WAIT_S
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, unti
         log.warning("extract packages %s: %d package version(s) refused and dead-lettered (surface package_row)", run_id, batch.dead_lettered)
     summary = {"after_seq": batch.window.after_seq, "before_time": batch.window.before_time.isoformat(), "read": batch.read, "new": batch.new,
                "known": batch.known, "dead_lettered": batch.dead_lettered}
-    log.info("remote packages: read %d, new %d, already held %d", batch.read, batch.new, batch.read - batch.new)
+    log.info("%s", remote_extract_line(run_id, summary))
     return summary
 
 
@@ -123,7 +124,7 @@ def _validate_packages(ledger: Ledger, *, run_id: str, as_of: datetime, source: 
         carried += int((packages["received_by"] != run_id).sum())
         _validate_page(ledger, packages.drop(columns=["received_by"]), applicants, materials, run_id=run_id, as_of=as_of, source=source)
     summary = {**ledger.remote.remote_validation_run(run_id), "carried_over": carried}
-    log.info("remote packages validated: %s", summary)
+    log.info("%s", remote_validate_line(run_id, summary))
     return summary
 
 

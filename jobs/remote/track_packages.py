@@ -19,6 +19,7 @@ from connectors.delivery import PackageChannel
 from connectors.ledger import Ledger, utcnow
 from connectors.ledger.deadletter_store import unit_key
 from connectors.ledger.package_flow_store import FEED_PREFIX
+from jobs.common.outcomes import remote_events_line
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def _collect_events(ledger: Ledger, *, receiver_for, run_id: str, as_of: datetim
                                              f"（package_event / {key}）")
         except Exception as exc:  # noqa: BLE001 - a missing Airflow connection, or anything else: that feed waits, the others go on
             summary["errors"].append(f"{feed}: {type(exc).__name__}: {exc}")
-    log.info("remote package events: %s", {k: v for k, v in summary.items() if k not in ("errors", "isolated", "alerts")})
+    log.info("%s", remote_events_line(run_id, summary))
     for alert in summary["alerts"]:
         log.error("remote package events: %s", alert)
     return summary
