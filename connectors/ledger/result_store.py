@@ -222,6 +222,13 @@ class ResultStore:
             row = dict(conn.execute(statement("select_report_provenance", types=types), {"known_by": known_by}).mappings().one())
         return {"ledger": self.engine.url.render_as_string(hide_password=True), **row}
 
+    def record_counts_at(self, known_by: datetime) -> tuple[dict[str, int], int]:
+        """(records by the state of their version in force, records with a work order) as the ledger knew them at `known_by` (UTC)."""
+        with self.engine.connect() as conn:
+            states = {status: int(n) for status, n in conn.execute(statement("select_record_state_counts_at"), {"known_by": known_by})}
+            ordered = int(conn.execute(statement("count_records_with_work_orders_at"), {"known_by": known_by}).scalar_one())
+        return states, ordered
+
     def sms(self) -> list[dict]:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(statement("select_sms")).mappings()]

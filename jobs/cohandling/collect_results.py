@@ -409,10 +409,12 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
 
 
-def record_balance(ledger: Ledger) -> dict:
-    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted."""
-    states = ledger.record_state_counts()
-    ordered = ledger.records_with_work_orders()
+def record_balance(ledger: Ledger, known_by: datetime | None = None) -> dict:
+    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted. Now, or as the ledger knew them at `known_by` (UTC)."""
+    if known_by is None:
+        states, ordered = ledger.record_state_counts(), ledger.records_with_work_orders()
+    else:
+        states, ordered = ledger.cohandling.record_counts_at(known_by)
     received = sum(states.values())
     quarantined = states.get("quarantined", 0)
     withdrawn = states.get("withdrawn", 0)
@@ -454,7 +456,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance))
     counts = statuses["status"].value_counts().to_dict()
     meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
-            "records": record_balance(ledger), "exceptions": len(exceptions), "files": paths, "provenance": provenance_json(provenance)}
+            "records": record_balance(ledger, cutoff), "exceptions": len(exceptions), "files": paths, "provenance": provenance_json(provenance)}
     with open(f"{out_dir}/report.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh, ensure_ascii=False, indent=2)
     return meta

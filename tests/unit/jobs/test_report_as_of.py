@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from connectors.exchange_db import RecordSource
 from connectors.ledger import utcnow
 from connectors.testing import FakeReceiver, LocalDrops
-from jobs.cohandling.collect_results import collect_results, reconcile_now, result_feeds, write_period_report
+from jobs.cohandling.collect_results import collect_results, reconcile_now, record_balance, result_feeds, write_period_report
 from jobs.cohandling.deliver_orders import deliver_run
 from jobs.cohandling.extract_records import extract_changes
 from jobs.cohandling.route_records import route_run
@@ -111,11 +111,17 @@ def test_a_report_as_of_t_is_the_same_after_more_results_and_a_correction(tmp_pa
         again = write_period_report(ledger, first=day, last=last, as_of=t, out_dir=tmp_path / "again")
         now = write_period_report(ledger, first=day, last=last, as_of=_local_now() + timedelta(minutes=1), out_dir=tmp_path / "now")
         statuses_again = reconcile_now(ledger, as_of=t)
+        # Read as of no bound, the as-of statements agree with the tables of now (the work orders in force, their statuses, the balance).
+        current = {(w["rowguid"], w["utility"]): (w["version"], w["status"]) for w in ledger.cohandling.work_orders()}
+        orders = ledger.cohandling.reconciliation_input()
+        assert dict(zip(zip(orders["rowguid"], orders["utility"]), zip(orders["version"], orders["order_status"]))) == current
+        assert record_balance(ledger, datetime(9999, 12, 31)) == record_balance(ledger)
     finally:
         ledger.dispose()
 
     # As of T, again: the same tables, byte for byte, and the same fingerprint; what changed is only when it was generated.
     assert _csvs(again) == _csvs(before)
+    assert again["records"] == before["records"] and before["records"]["received"] == 120
     assert again["statuses"] == before["statuses"] and again["exceptions"] == before["exceptions"] == 1
     assert again["provenance"]["fingerprint"] == before["provenance"]["fingerprint"]
     assert {k: v for k, v in again["provenance"].items() if k != "generated_at"} == {k: v for k, v in before["provenance"].items() if k != "generated_at"}
