@@ -220,6 +220,14 @@ class RemoteFlowStore:
             events = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         return packages, events
 
+    def report_provenance(self) -> dict:
+        """The newest package change and status event the ledger holds (with their recording times, UTC), and the ledger's
+        URL with its password masked: what a remote-collection report saw."""
+        types = (("newest_package_received_at", sa.DateTime), ("newest_event_received_at", sa.DateTime))
+        with self.engine.connect() as conn:
+            row = dict(conn.execute(statement("select_remote_report_provenance", types=types)).mappings().one())
+        return {"ledger": self.engine.url.render_as_string(hide_password=True), **row}
+
     # --- paper handover -----------------------------------------------------------------------
 
     def paper_originals(self):

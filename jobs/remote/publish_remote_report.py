@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.ledger import Ledger
+from connectors.ledger import Ledger, utcnow
 
 
 def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | None = None) -> pd.DataFrame:
@@ -34,6 +34,7 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     from jobs.common import reference
     from transforms.remote.package_rules import parse_local_time
     from transforms.remote.package_tracking import HANDOVER_DAYS, handover_state
+    from transforms.reporting.provenance import READS_ALL, fingerprint, provenance_json, provenance_table
     from transforms.reporting.remote_tables import remote_report_tables, render_remote_html, report_json
 
     everything = remote_status(ledger, as_of=as_of, limits=limits)
@@ -47,10 +48,16 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
         except (KeyError, LookupError, ValueError):
             names[code] = division.name
     tables = remote_report_tables(tracked, handover, period=(first, last), as_of=as_of, county_names=names, outstanding=everything)
+    # What it was computed from. Unlike the reconciliation report, it reads everything recorded so far (package
+    # statuses recorded after as_of count too): `reads` says so, and the fingerprint tells two reports' tables apart.
+    provenance = {"as_of": as_of, "generated_at": utcnow() + timedelta(hours=8), **ledger.remote.report_provenance(), "reads": READS_ALL,
+                  "fingerprint": fingerprint(tables)}
     out_dir = Path(out_dir)
-    paths = write_reports(tables, render_remote_html(tables, period=(first, last), as_of=as_of), out_dir=out_dir)
+    paths = write_reports(tables, render_remote_html(tables, period=(first, last), as_of=as_of, provenance=provenance), out_dir=out_dir,
+                          notes=provenance_table(provenance))
+    meta = report_json(tables, period=(first, last), as_of=as_of) | {"provenance": provenance_json(provenance)}
     with _replacing(out_dir / "report.json") as tmp:
-        tmp.write_text(json.dumps(report_json(tables, period=(first, last), as_of=as_of), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     paths["json"] = str(out_dir / "report.json")
     ledger.audit(run_id=None, actor="remote", action="remote_report_written", object_type="report", object_id=str(out_dir),
                  detail={"first": first.isoformat(), "last": last.isoformat(), "as_of": as_of.isoformat(), "versions": len(tracked)})

@@ -26,8 +26,14 @@ LABELS: dict[str, str] = {
     "newest_change_received_at": "该变更入账时间（UTC）",
     "newest_result_id": "已见最新办理结果序号",
     "newest_result_received_at": "该结果入账时间（UTC）",
+    "newest_package_change_seq": "已见最新报文变更序号",
+    "newest_package_received_at": "该报文入账时间（UTC）",
+    "newest_event_id": "已见最新状态事件序号",
+    "newest_event_received_at": "该事件入账时间（UTC）",
+    "reads": "读取范围",
     "fingerprint": "内容指纹（SHA-256）",
 }
+READS_ALL = "账本当前所有记录（未按数据截至时间截断：之后入账的状态也计入，报告不可按数据截至时间重现）"
 
 
 def fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:

@@ -128,6 +128,12 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
 
     paths = write_remote_report(ledger, first=date(2025, 5, 1), last=date(2025, 6, 30), as_of=DAY3, out_dir=tmp_path / "report")
     report = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
+    prov = report["provenance"]  # what it was computed from: in report.json, the page's footer and the 说明 sheet
+    assert prov["as_of"] == DAY3.isoformat(sep=" ") and prov["newest_event_id"] >= 1 and "未按数据截至时间截断" in prov["reads"]
+    assert len(prov["fingerprint"]) == 64 and prov["fingerprint"] in Path(paths["html"]).read_text(encoding="utf-8")
+    from openpyxl import load_workbook
+
+    assert {r[1]: r[2] for r in load_workbook(paths["xlsx"], read_only=True)["说明"].iter_rows(min_row=2, values_only=True)}["fingerprint"] == prov["fingerprint"]
     by_county = {r["XZQH"]: r for r in report["by_county"]}
     truth_county = Counter()
     for key, (stage, overdue, late) in expected.items():
