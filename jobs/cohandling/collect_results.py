@@ -385,20 +385,13 @@ def queue_notifications(ledger: Ledger) -> int:
     return ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
 
 
-def known_by(as_of: datetime) -> datetime:
-    """A report's as-of (local time, naive or aware) as the ledger's recording time it reads up to (naive UTC)."""
-    from connectors.ledger.result_store import LOCAL_OFFSET
-    from transforms.reporting.cells import local_naive_one
-
-    return local_naive_one(as_of) - LOCAL_OFFSET
-
-
 def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = None):
     """Every work order's status as of `as_of` (local time), as the ledger knew it then (module docstring), for reports."""
     from datetime import timedelta
 
     from jobs.common import reference
     from transforms.cohandling.reconcile import reconcile
+    from transforms.reporting.provenance import known_by
 
     orders = ledger.cohandling.reconciliation_input(known_by(as_of))
     first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
@@ -437,7 +430,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     from transforms.cohandling.reconcile import daily_counts
     from transforms.reporting.cohandling_html import render_html
     from transforms.reporting.cohandling_tables import report_tables
-    from transforms.reporting.provenance import fingerprint, provenance_json, provenance_table
+    from transforms.reporting.provenance import fingerprint, known_by, provenance_json, provenance_table
 
     generated_at, cutoff = utcnow(), known_by(as_of)
     statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import pandas as pd
 
+from transforms.reporting.cells import local_naive_one
 from transforms.reporting.html_page import escape
+
+LOCAL_OFFSET = timedelta(hours=8)  # the ledger records in UTC; as-of times are Shandong local
 
 LABELS: dict[str, str] = {
     "as_of": "数据截至（北京时间）",
@@ -33,7 +37,12 @@ LABELS: dict[str, str] = {
     "reads": "读取范围",
     "fingerprint": "内容指纹（SHA-256）",
 }
-READS_ALL = "账本当前所有记录（未按数据截至时间截断：之后入账的状态也计入，报告不可按数据截至时间重现）"
+READS_REMOTE = "投递与状态事件：截至数据截至时间已入账的；报文版本、校验结论与纸质移交：账本当前所有记录"
+
+
+def known_by(as_of: datetime) -> datetime:
+    """A report's as-of (local time, naive or aware) as the ledger recording time it reads up to (naive UTC)."""
+    return local_naive_one(as_of) - LOCAL_OFFSET
 
 
 def fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:
