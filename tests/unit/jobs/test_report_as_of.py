@@ -64,7 +64,12 @@ def _csvs(meta: dict) -> dict[str, bytes]:
 
 
 def test_a_report_as_of_t_is_the_same_after_more_results_and_a_correction(tmp_path):
-    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=120, seed=62)
+    report_as_of_t_reproduces(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path)
+
+
+def report_as_of_t_reproduces(url: str, tmp_path: Path) -> None:
+    """The test's body on a ledger at `url` (tests/integration/cohandling/test_report_as_of_pg.py runs it on PostgreSQL)."""
+    ledger = routed_ledger(url, tmp_path, rows=120, seed=62)
     try:
         drops, made = LocalDrops(tmp_path / "drops"), {}
         channels = SimpleNamespace(receiver_for=lambda channel, destination: made.setdefault(destination, FakeReceiver(destination)))
@@ -140,7 +145,7 @@ def test_a_report_as_of_t_is_the_same_after_more_results_and_a_correction(tmp_pa
     from openpyxl import load_workbook
 
     prov = before["provenance"]
-    assert prov["as_of"] == t.isoformat(sep=" ") and prov["ledger"].endswith("ledger.db")
+    assert prov["as_of"] == t.isoformat(sep=" ") and sa.make_url(prov["ledger"]).database == sa.make_url(url).database
     page = (tmp_path / "before" / "report.html").read_text(encoding="utf-8")
     assert prov["fingerprint"] in page and str(prov["newest_result_id"]) in page
     book = load_workbook(tmp_path / "again" / "report.xlsx", read_only=True)
