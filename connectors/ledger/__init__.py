@@ -411,12 +411,14 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
             return {"run_id": run_id, "records_in": 0, "passed": 0, "partial": 0, "quarantined": 0, "warnings": 0, "docs_path": None}
         return dict(row)
 
-    def quarantine(self, run_id: str | None = None):
-        """Quarantined record versions with every failure (all runs, or one run's), as a pandas frame."""
+    def quarantine(self, run_id: str | None = None, *, known_by: datetime | None = None):
+        """Quarantined record versions with every failure (all runs, or one run's; validated by `known_by`, UTC, None: now), as a pandas frame."""
         import pandas as pd
 
+        from connectors.ledger.result_store import EVER
+
         with self.engine.connect() as conn:
-            rows = conn.execute(statement("select_quarantine"), {"run_id": run_id}).mappings().all()
+            rows = conn.execute(statement("select_quarantine"), {"run_id": run_id, "known_by": known_by or EVER}).mappings().all()
         return pd.DataFrame(rows)
 
     def audit_trail(self, run_id: str | None = None) -> list[dict]:

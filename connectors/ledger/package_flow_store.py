@@ -208,17 +208,29 @@ class RemoteFlowStore:
             result = conn.execute(statement("select_remote_run_hall_notices"), {"run_id": run_id})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
-    def remote_tracking_input(self):
+    def remote_tracking_input(self, known_by: datetime | None = None):
         """(packages, events) as pandas frames: every package version in force or delivered, with its
-        delivery and what tracking and the reports need; every accepted event."""
+        delivery and what tracking and the reports need; every accepted event. With `known_by` (UTC): the
+        deliveries and status events as the ledger knew them then (package versions and verdicts: all)."""
         import pandas as pd
 
+        from connectors.ledger.result_store import EVER
+
+        bound = {"known_by": known_by or EVER}
         with self.engine.connect() as conn:
-            result = conn.execute(statement("select_remote_tracking"))
+            result = conn.execute(statement("select_remote_tracking"), bound)
             packages = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-            result = conn.execute(statement("select_remote_accepted_events"))
+            result = conn.execute(statement("select_remote_accepted_events"), bound)
             events = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         return packages, events
+
+    def report_provenance(self, known_by: datetime) -> dict:
+        """The newest package change the ledger holds and the newest status event it had received by `known_by` (UTC),
+        with their recording times (UTC), and the ledger's URL with its password masked: what a remote-collection report saw."""
+        types = (("newest_package_received_at", sa.DateTime), ("newest_event_received_at", sa.DateTime))
+        with self.engine.connect() as conn:
+            row = dict(conn.execute(statement("select_remote_report_provenance", types=types), {"known_by": known_by}).mappings().one())
+        return {"ledger": self.engine.url.render_as_string(hide_password=True), **row}
 
     # --- paper handover -----------------------------------------------------------------------
 

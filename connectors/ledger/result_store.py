@@ -11,6 +11,7 @@ from connectors.ledger.schema_cohandling import handling_result, result_exceptio
 from connectors.ledger.statements import statement
 
 LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
+EVER = datetime(9999, 12, 31)  # `known_by` when not given: everything the ledger holds
 _EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
 _INT32 = 2**31 - 1
 
@@ -190,25 +191,43 @@ class ResultStore:
             conn.execute(sms_outbox.insert(), [{**m, "status": "queued", "created_at": now} for m in messages])
         return len(messages)
 
-    def result_exceptions(self, since: datetime | None = None):
+    def result_exceptions(self, since: datetime | None = None, *, known_by: datetime | None = None):
+        """The results exceptions list (received since `since`, by `known_by`; both UTC, None: no bound)."""
         import pandas as pd
 
         with self.engine.connect() as conn:
-            rows = conn.execute(statement("select_result_exceptions"), {"since": since}).mappings().all()
+            rows = conn.execute(statement("select_result_exceptions"), {"since": since, "known_by": known_by or EVER}).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns])
 
-    def reconciliation_input(self):
-        """Every work order in force with its delivery, outcome, place and applicant fields (reconciliation's input)."""
+    def reconciliation_input(self, known_by: datetime | None = None):
+        """Every work order in force with its delivery, outcome, place and applicant fields (reconciliation's input) — as the
+        ledger knew them at `known_by` (UTC; None: now): the newest version routed by then, and only the deliveries,
+        cancellations and handling results recorded by then (a result counts from its `received_at`, not its `handled_at`)."""
         import pandas as pd
 
         with self.engine.connect() as conn:
-            result = conn.execute(statement("select_reconciliation_input"))
+            result = conn.execute(statement("select_reconciliation_input"), {"known_by": known_by or EVER})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         for column in ("delivered_at",):
             frame[column] = pd.to_datetime(frame[column]) + LOCAL_OFFSET
         for column in ("handled_at", "acknowledged_at"):
             frame[column] = pd.to_datetime(frame[column])
         return frame
+
+    def report_provenance(self, known_by: datetime) -> dict:
+        """The newest platform change (change_seq) and handling result (result_id) recorded by `known_by` (UTC), with
+        their recording times (UTC), and the ledger's URL with its password masked: what a report as of then saw."""
+        types = (("newest_change_received_at", sa.DateTime), ("newest_result_received_at", sa.DateTime))
+        with self.engine.connect() as conn:
+            row = dict(conn.execute(statement("select_report_provenance", types=types), {"known_by": known_by}).mappings().one())
+        return {"ledger": self.engine.url.render_as_string(hide_password=True), **row}
+
+    def record_counts_at(self, known_by: datetime) -> tuple[dict[str, int], int]:
+        """(records by the state of their version in force, records with a work order) as the ledger knew them at `known_by` (UTC)."""
+        with self.engine.connect() as conn:
+            states = {status: int(n) for status, n in conn.execute(statement("select_record_state_counts_at"), {"known_by": known_by})}
+            ordered = int(conn.execute(statement("count_records_with_work_orders_at"), {"known_by": known_by}).scalar_one())
+        return states, ordered
 
     def sms(self) -> list[dict]:
         with self.engine.connect() as conn:

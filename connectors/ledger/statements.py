@@ -25,7 +25,7 @@ _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 # Bound values that are not named after a column.
 _EXTRA_TYPES: dict[str, type[sa.types.TypeEngine]] = {
     "now": sa.DateTime, "before": sa.DateTime, "stale_before": sa.DateTime, "at": sa.DateTime, "since": sa.DateTime,
-    "oldest": sa.DateTime,
+    "oldest": sa.DateTime, "known_by": sa.DateTime,
 }
 _TYPED = (sa.DateTime, sa.Date, sa.Boolean)
 

@@ -25,7 +25,11 @@ by one collector at a time, whichever host it runs on — and runs as of the `co
 clock when its own as-of is older: a backfill never refuses a result as "in the future" that a
 newer run has already accepted the like of, nor files a day's results under a past day.
 Reconciliation and the reports (`reconcile_now`, `write_period_report`) only read: a report as of
-a past day is a report of that day (due dates and overdue counted then); nothing is lifted there.
+T shows the world as the ledger knew it at T — the work-order versions routed by T, and only the
+deliveries, cancellations, handling results (by the time the ledger received them, not the time a
+receiver says it handled them), exceptions and quarantine verdicts recorded by T; due dates and
+overdue are judged at T; nothing is lifted there. Written again later, after more results, the
+report as of T is the same, cell for cell (its fingerprint says so: transforms/reporting/provenance.py).
 """
 
 from __future__ import annotations
@@ -383,13 +387,14 @@ def queue_notifications(ledger: Ledger) -> int:
 
 
 def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = None):
-    """Every work order's status as of `as_of` (local time), for reports."""
+    """Every work order's status as of `as_of` (local time), as the ledger knew it then (module docstring), for reports."""
     from datetime import timedelta
 
     from jobs.common import reference
     from transforms.cohandling.reconcile import reconcile
+    from transforms.reporting.provenance import known_by
 
-    orders = ledger.cohandling.reconciliation_input()
+    orders = ledger.cohandling.reconciliation_input(known_by(as_of))
     first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
     calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
     if calendar.provisional_years:
@@ -398,10 +403,12 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
 
 
-def record_balance(ledger: Ledger) -> dict:
-    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted."""
-    states = ledger.record_state_counts()
-    ordered = ledger.records_with_work_orders()
+def record_balance(ledger: Ledger, known_by: datetime | None = None) -> dict:
+    """Records received = quarantined (as a whole) + work-ordered (+ withdrawn): asserted. Now, or as the ledger knew them at `known_by` (UTC)."""
+    if known_by is None:
+        states, ordered = ledger.record_state_counts(), ledger.records_with_work_orders()
+    else:
+        states, ordered = ledger.cohandling.record_counts_at(known_by)
     received = sum(states.values())
     quarantined = states.get("quarantined", 0)
     withdrawn = states.get("withdrawn", 0)
@@ -412,7 +419,8 @@ def record_balance(ledger: Ledger) -> dict:
 
 
 def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir, deadlines: dict | None = None) -> dict:
-    """The reconciliation report for work orders delivered in [first, last] (and everything not delivered yet), as of `as_of`."""
+    """The reconciliation report for work orders delivered in [first, last] (and everything not delivered yet), as of `as_of`
+    (local), as the ledger knew it then; says what it was computed from (meta["provenance"], the page's footer, the 说明 sheet)."""
     import json
     from datetime import timedelta
 
@@ -423,21 +431,26 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     from transforms.cohandling.reconcile import daily_counts
     from transforms.reporting.cohandling_html import render_html
     from transforms.reporting.cohandling_tables import report_tables
+    from transforms.reporting.provenance import fingerprint, known_by, provenance_json, provenance_table
 
+    generated_at, cutoff = utcnow(), known_by(as_of)
     statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
     # Timestamps against the period's bounds, not `.dt.date` against dates: with nothing delivered yet the
     # column is all NaT and `.dt.date` stays datetime64, which cannot be compared with a date (issue 19).
     delivered = pd.to_datetime(statuses["delivered_at"])
     in_period = delivered.isna() | ((delivered >= pd.Timestamp(first)) & (delivered < pd.Timestamp(last) + pd.Timedelta(days=1)))
     statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
-    exceptions = ledger.cohandling.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8))
-    quarantine = quarantine_list(ledger.quarantine())
+    exceptions = ledger.cohandling.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8), known_by=cutoff)
+    quarantine = quarantine_list(ledger.quarantine(known_by=cutoff))
     daily = daily_counts(statuses, first=first, last=last)
     tables = report_tables(statuses, exceptions, quarantine, daily, period=(first, last), as_of=as_of)
-    paths = write_reports(tables, render_html(tables, statuses, daily, period=(first, last), as_of=as_of), out_dir=out_dir)
+    provenance = {"as_of": as_of, "known_by_utc": cutoff, "generated_at": generated_at + timedelta(hours=8),
+                  **ledger.cohandling.report_provenance(cutoff), "fingerprint": fingerprint(tables)}
+    page = render_html(tables, statuses, daily, period=(first, last), as_of=as_of, provenance=provenance)
+    paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance))
     counts = statuses["status"].value_counts().to_dict()
     meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
-            "records": record_balance(ledger), "exceptions": len(exceptions), "files": paths}
+            "records": record_balance(ledger, cutoff), "exceptions": len(exceptions), "files": paths, "provenance": provenance_json(provenance)}
     with open(f"{out_dir}/report.json", "w", encoding="utf-8") as fh:
         json.dump(meta, fh, ensure_ascii=False, indent=2)
     return meta

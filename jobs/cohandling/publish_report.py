@@ -23,12 +23,14 @@ from transforms.reporting.cells import RATES, WORKING_DAYS, code_of
 from transforms.reporting.cohandling_tables import CSV_DIR, HTML_NAME, SUMMARY_HEADINGS, XLSX_NAME
 
 MIN_WIDTH, MAX_WIDTH, HEADING_WIDTH = 8, 60, 26  # in Excel character widths; a CJK character counts two
+NOTES_SHEET = "说明"  # the workbook's account of what the report was computed from (not a table: no CSV)
 WIDTH_SAMPLE = 2000  # rows looked at to size a column: enough to be representative, cheap on a big list
 
 
-def write_reports(tables: dict[str, pd.DataFrame], page: str, *, out_dir: Path) -> dict[str, str]:
+def write_reports(tables: dict[str, pd.DataFrame], page: str, *, out_dir: Path, notes: pd.DataFrame | None = None) -> dict[str, str]:
     """Write a report's files under out_dir — `page` as report.html, `tables` as report.xlsx (one sheet each) and
-    csv/<table>.csv; returns {"html": path, "xlsx": path, "csv:<table>": path, ...}. Both reports (reconciliation, remote) write so."""
+    csv/<table>.csv; returns {"html": path, "xlsx": path, "csv:<table>": path, ...}. Both reports (reconciliation, remote) write so.
+    `notes` (what the report was computed from: transforms/reporting/provenance.py) is the workbook's last sheet, 说明."""
     out_dir = Path(out_dir)
     (out_dir / CSV_DIR).mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
@@ -40,7 +42,7 @@ def write_reports(tables: dict[str, pd.DataFrame], page: str, *, out_dir: Path) 
 
     xlsx_path = out_dir / XLSX_NAME
     with _replacing(xlsx_path) as tmp:
-        write_workbook(tables, tmp)
+        write_workbook(tables if notes is None else {**tables, NOTES_SHEET: notes}, tmp)
     paths["xlsx"] = str(xlsx_path)
 
     for name, table in tables.items():

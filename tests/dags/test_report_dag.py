@@ -184,8 +184,9 @@ def test_report_dag_on_a_full_ledger_counts_what_the_ledger_holds_as_of_the_para
 
 def test_report_before_anything_is_delivered(tmp_path, monkeypatch):
     """Work orders routed, none delivered yet (a first day, or no channel configured): the report is
-    written, every work order in it as pending, held or quarantined. The report task's own callable,
-    as the DAG file defines it, with the run's params (the DAG runs above take 15 s each)."""
+    written, every work order in it as pending, held or quarantined. As of a time before they were
+    routed, the ledger knew none of them: the report of then holds none. The report task's own
+    callable, as the DAG file defines it, with the run's params (the DAG runs above take 15 s each)."""
     import importlib
 
     from tests.integration.pipeline import routed_ledger
@@ -195,10 +196,14 @@ def test_report_before_anything_is_delivered(tmp_path, monkeypatch):
     monkeypatch.setenv("GATEWAY_REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.syspath_prepend(str(ROOT / "dags"))
     report = importlib.import_module("cohandling_report").dag.get_task("report").python_callable
+    tomorrow = (_local_now() + timedelta(days=1)).date()
     try:
-        meta = report(params={"as_of": "2026-11-21T07:30"})
+        meta = report(params={"as_of": f"{tomorrow.isoformat()}T07:30"})
+        earlier = report(params={"as_of": "2026-11-21T07:30"})  # before the ledger was built (routed_at is the wall clock)
         orders = ledger.cohandling.work_order_counts()
     finally:
         ledger.dispose()
-    assert meta["period"] == ["2026-11-20", "2026-11-20"] and (tmp_path / "reports" / "2026-11-20" / "report.html").exists()
+    today = (tomorrow - timedelta(days=1)).isoformat()
+    assert meta["period"] == [today, today] and (tmp_path / "reports" / today / "report.html").exists()
     assert sum(meta["statuses"].values()) == sum(orders.values()) and set(meta["statuses"]) <= {"pending", "held", "quarantined"}
+    assert earlier["period"] == ["2026-11-20", "2026-11-20"] and earlier["statuses"] == {} and earlier["provenance"]["newest_change_seq"] is None

@@ -49,8 +49,12 @@ def render_html(
     *,
     period: tuple[date, date],
     as_of: datetime,
+    provenance: Mapping[str, object] | None = None,
 ) -> str:
-    """One self-contained HTML page (inline CSS and SVG, no script, no external asset) of the report's tables."""
+    """One self-contained HTML page (inline CSS and SVG, no script, no external asset) of the report's tables;
+    `provenance` (transforms/reporting/provenance.py): what it was computed from, in the footer."""
+    from transforms.reporting.provenance import provenance_html
+
     first, last = period
     title = "水电气热过户协同办理对账报告"
     span = f"{first.isoformat()} 至 {last.isoformat()}"
@@ -76,7 +80,8 @@ def render_html(
         f"<header><h1>{escape(title)}</h1><p class=\"period\">统计期间：{escape(span)}　数据截至：{escape(stamp)}（北京时间）</p></header>"
         f'<nav><strong>目录</strong><ol>{toc}</ol></nav>{body}'
         f"<footer>由协办网关生成，数据截至 {escape(stamp)}。证件号码、电话与姓名已脱敏；"
-        f"完整数据见 {link(XLSX_NAME, XLSX_NAME)} 与 {escape(CSV_DIR)}/ 目录下的 CSV 文件。</footer>"
+        f"完整数据见 {link(XLSX_NAME, XLSX_NAME)} 与 {escape(CSV_DIR)}/ 目录下的 CSV 文件。"
+        f"{provenance_html(provenance) if provenance else ''}</footer>"
         "</body></html>\n"
     )
 

@@ -28,6 +28,8 @@ nav ol { columns: 2; margin: 0; padding-left: 20px; }
 dl.statuses { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
 dl.statuses dt { font-weight: 600; }
 dl.statuses dd { margin: 0; }
+dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 6px 0 0; }
+dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12px; color: var(--muted); }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 12px 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }

@@ -249,8 +249,11 @@ def _summary_shown(summary: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, date], as_of: datetime) -> str:
-    """One self-contained page: headline figures, the two breakdowns, the lists (first 1,000 rows)."""
+def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, date], as_of: datetime, provenance: dict | None = None) -> str:
+    """One self-contained page: headline figures, the two breakdowns, the lists (first 1,000 rows); `provenance`
+    (transforms/reporting/provenance.py): what it was computed from, in the footer."""
+    from transforms.reporting.provenance import provenance_html
+
     e = html.escape
     title = "异地代收业务办理情况报告"
     span = f"{period[0].isoformat()} 至 {period[1].isoformat()}"
@@ -272,4 +275,5 @@ def render_remote_html(tables: dict[str, pd.DataFrame], *, period: tuple[date, d
     return ('<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f"<title>{e(title)}（{e(span)}）</title><style>{CSS}</style></head><body>"
             f"<header><h1>{e(title)}</h1><p class=\"period\">收件期间：{e(span)}　数据截至：{e(stamp)}（北京时间）</p></header>{body}"
-            f"<footer>由协办网关生成。状态：{e(stages)}。完整数据见 report.xlsx 与 csv/ 目录。</footer></body></html>\n")
+            f"<footer>由协办网关生成。状态：{e(stages)}。完整数据见 report.xlsx 与 csv/ 目录。"
+            f"{provenance_html(provenance) if provenance else ''}</footer></body></html>\n")

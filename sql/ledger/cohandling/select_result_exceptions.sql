@@ -1,2 +1,2 @@
--- purpose: the results exceptions list, oldest first — all of it, or what was received since :since (NULL for all).
-SELECT * FROM result_exception WHERE (CAST(:since AS TIMESTAMP) IS NULL OR received_at >= :since) ORDER BY exception_id
+-- purpose: the results exceptions list, oldest first — what was received by :known_by (UTC), all of it or since :since (NULL for all).
+SELECT * FROM result_exception WHERE (CAST(:since AS TIMESTAMP) IS NULL OR received_at >= :since) AND received_at <= :known_by ORDER BY exception_id

@@ -104,15 +104,27 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     deliveries = pd.DataFrame(ledger.remote.remote_deliveries())
     assert set(deliveries.loc[deliveries["correction"], "bwid"]) == set(corrections)
 
+    # A report as of day 2 (an hour after its statuses and deliveries were recorded), written before and after day 3's statuses arrive.
+    from jobs.remote.publish_remote_report import write_remote_report
+
+    def day2_report(name: str) -> tuple[dict, dict]:
+        paths = write_remote_report(ledger, first=date(2025, 5, 1), last=date(2025, 6, 30), as_of=DAY2 + timedelta(hours=1), out_dir=tmp_path / name)
+        return ({k: Path(v).read_bytes() for k, v in paths.items() if k.startswith("csv:")},
+                json.loads(Path(paths["json"]).read_text(encoding="utf-8"))["provenance"])
+
+    day2_before = day2_report("day2-before")
     sim.clock(DAY3)
     collect_package_events(ledger, receiver_for=receiver_for, run_id="run-4", as_of=DAY3, now=utc(DAY3))
+    day2_again = day2_report("day2-again")
+    assert day2_again[0] == day2_before[0] and day2_again[1]["fingerprint"] == day2_before[1]["fingerprint"]
+    assert day2_again[1]["newest_event_id"] == day2_before[1]["newest_event_id"]
     truth = sim.packages_truth()
     accepted = pd.DataFrame(truth["accepted"])
     assert accepted["idempotency_key"].is_unique and len(accepted) == one["passed"] + len(corrections)
     assert set(accepted.loc[accepted["correction"] == 1, "fate"]) <= {"certified", "late", "refused", "silent"}
 
     # Tracking and the report against the truth.
-    from jobs.remote.publish_remote_report import remote_status, write_remote_report
+    from jobs.remote.publish_remote_report import remote_status
 
     tracked = remote_status(ledger, as_of=DAY3)
     expected = _truth_stages(truth, as_of=DAY3)
@@ -128,6 +140,13 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
 
     paths = write_remote_report(ledger, first=date(2025, 5, 1), last=date(2025, 6, 30), as_of=DAY3, out_dir=tmp_path / "report")
     report = json.loads(Path(paths["json"]).read_text(encoding="utf-8"))
+    prov = report["provenance"]  # what it was computed from: in report.json, the page's footer and the 说明 sheet
+    assert prov["as_of"] == DAY3.isoformat(sep=" ") and prov["newest_event_id"] >= 1 and "截至数据截至时间已入账" in prov["reads"]
+    assert len(prov["fingerprint"]) == 64 and prov["fingerprint"] in Path(paths["html"]).read_text(encoding="utf-8")
+    assert prov["fingerprint"] != day2_before[1]["fingerprint"] and prov["newest_event_id"] > day2_before[1]["newest_event_id"]  # day 3's statuses count
+    from openpyxl import load_workbook
+
+    assert {r[1]: r[2] for r in load_workbook(paths["xlsx"], read_only=True)["说明"].iter_rows(min_row=2, values_only=True)}["fingerprint"] == prov["fingerprint"]
     by_county = {r["XZQH"]: r for r in report["by_county"]}
     truth_county = Counter()
     for key, (stage, overdue, late) in expected.items():
