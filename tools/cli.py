@@ -81,7 +81,7 @@ def build_parser() -> Parser:
         p.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
         p.add_argument("--from", dest="first", required=True, type=day, help="first day (YYYY-MM-DD)")
         p.add_argument("--to", dest="last", required=True, type=day, help="last day (YYYY-MM-DD), inclusive")
-        p.add_argument("--as-of", type=moment, help="Shandong local time the statuses are taken at (default: now)")
+        p.add_argument("--as-of", type=moment, help="Shandong local time: the report shows what the ledger had recorded by then (default: now)")
         p.add_argument("--out", help=f"output folder (default: $GATEWAY_REPORT_DIR/{default})")
     hr = sub.add_parser("handover-receipt", help="record that a property county signed for a handover list (移交清单)")
     hr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
