@@ -3,8 +3,11 @@
 Every ready work-order version gets one `delivery` row (pending → delivered | failed; or
 superseded when a correction replaced it before it left); account-mode ones are grouped
 into `delivery_batch`es — one per institution and file format — whose contents are fixed
-when planned, so a retry publishes exactly the same files under the same names. Every
-attempt is in the audit log. A delivered work order no longer wanted is cancelled at its
+when planned, so a retry publishes exactly the same files under the same names. Each batch
+takes the next number of its institution drop (`seq`: 1, 2, 3, … without gaps, in its name
+and manifest) when planned, under the `cohandling.deliver` stage lock; a batch whose work
+orders were all replaced before it went out is still published (empty), so no number is
+missing at the institution. Every attempt is in the audit log. A delivered work order no longer wanted is cancelled at its
 receiver: connectors/ledger/cancellation_store.py.
 """
 
@@ -29,18 +32,18 @@ class DeliveryStore(CancelStore):
         with self.engine.begin() as conn:
             planned = conn.execute(statement("insert_new_deliveries"), {"run_id": run_id, "now": now}).rowcount
             superseded = conn.execute(statement("update_superseded_deliveries"), {"now": now}).rowcount
-            emptied = conn.execute(statement("update_emptied_batches"), {"now": now}).rowcount
             batches = []
             for destination, file_format, records in conn.execute(statement("select_unbatched_account")).all():
+                seq = conn.execute(statement("select_next_batch_seq"), {"destination": destination}).scalar_one()
                 batch_id = conn.execute(
                     statement("insert_account_batch"),
-                    {"run_id": run_id, "destination": destination, "file_format": file_format, "records": records, "now": now},
+                    {"run_id": run_id, "destination": destination, "file_format": file_format, "records": records, "seq": seq, "now": now},
                 ).scalar_one()
-                conn.execute(statement("update_batch_name"), {"batch_id": batch_id, "name": batch_name(day, batch_id)})
+                conn.execute(statement("update_batch_name"), {"batch_id": batch_id, "name": batch_name(day, seq)})
                 conn.execute(statement("update_batch_assignment"),
                              {"batch_id": batch_id, "now": now, "destination": destination, "file_format": file_format})
                 batches.append(batch_id)
-            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded, "batches_emptied": emptied}
+            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded}
             self._audit(conn, run_id, "deliver", "deliveries_planned", "delivery", run_id, summary)
         return summary
 
@@ -132,6 +135,16 @@ class DeliveryStore(CancelStore):
             return [dict(r) for r in conn.execute(statement("select_deliveries")).mappings()]
 
 
-def batch_name(day: datetime, batch_id: int) -> str:
-    """An account-mode batch's name: `XB<day>_<id, 8 digits>` (fixed when planned, so a retry publishes the same files)."""
-    return f"XB{day:%Y%m%d}_{batch_id:08d}"
+def batch_name(day: datetime, seq: int, prefix: str = "XB") -> str:
+    """An account-mode batch's name: `XB<day>_<its number at the institution, 6 digits>` (cancellations: `XBCX…`).
+
+    Fixed when planned, so a retry publishes the same files. Batches planned before migration 0014 keep their
+    names `XB<day>_<batch id, 8 digits>`: a 6-digit name never equals one of them.
+    """
+    return f"{prefix}{day:%Y%m%d}_{seq:06d}"
+
+
+def batch_sequence(batch: dict) -> int | None:
+    """The number a batch shows (name and manifest): None for one named before the numbering, whose manifest stays as fixed."""
+    seq = batch.get("seq")
+    return seq if seq is not None and batch["name"].rsplit("_", 1)[-1] == f"{seq:06d}" else None
