@@ -54,7 +54,7 @@ CHANNEL_ALIASES = {
 # 文件格式: an empty cell is no choice (None): a new institution gets `DEFAULT_FORMAT` (XLSX, for people), one already
 # in the registry keeps its format (connectors/ledger/registry_store.py). CSV and the rest stay for machines that ask.
 FORMAT_ALIASES = {
-    "xlsx": "xlsx", "excel": "xlsx", "xls": "xlsx",
+    "xlsx": "xlsx", "excel(xlsx)": "xlsx",
     "csv": "csv", "csv(utf-8)": "csv", "csvutf-8": "csv", "utf-8": "csv",
     "csv(gb18030)": "csv_gb18030", "csvgb18030": "csv_gb18030", "gb18030": "csv_gb18030", "csv(gbk)": "csv_gb18030", "gbk": "csv_gb18030",
     "jsonl": "jsonl", "jsonlines": "jsonl", "json": "jsonl",
