@@ -52,7 +52,7 @@ class CancelStore:
         """Plan every cancellation due (transforms.cohandling.workorder_routing.plan_cancellations); batch the account-mode ones. One transaction."""
         import pandas as pd
 
-        from connectors.ledger.delivery_store import batch_name
+        from transforms.cohandling.batchfiles import batch_name
         from transforms.cohandling.workorder_routing import plan_cancellations
 
         with self.engine.begin() as conn:

@@ -29,6 +29,8 @@ class DeliveryStore(CancelStore):
 
     def plan_deliveries(self, *, run_id: str, day: datetime, now: datetime) -> dict:
         """Plan every ready work-order version not planned yet; batch the account-mode ones. One transaction."""
+        from transforms.cohandling.batchfiles import batch_name
+
         with self.engine.begin() as conn:
             planned = conn.execute(statement("insert_new_deliveries"), {"run_id": run_id, "now": now}).rowcount
             superseded = conn.execute(statement("update_superseded_deliveries"), {"now": now}).rowcount
@@ -134,17 +136,3 @@ class DeliveryStore(CancelStore):
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(statement("select_deliveries")).mappings()]
 
-
-def batch_name(day: datetime, seq: int, prefix: str = "XB") -> str:
-    """An account-mode batch's name: `XB<day>_<its number at the institution, 6 digits>` (cancellations: `XBCX…`).
-
-    Fixed when planned, so a retry publishes the same files. Batches planned before migration 0014 keep their
-    names `XB<day>_<batch id, 8 digits>`: a 6-digit name never equals one of them.
-    """
-    return f"{prefix}{day:%Y%m%d}_{seq:06d}"
-
-
-def batch_sequence(batch: dict) -> int | None:
-    """The number a batch shows (name and manifest): None for one named before the numbering, whose manifest stays as fixed."""
-    seq = batch.get("seq")
-    return seq if seq is not None and batch["name"].rsplit("_", 1)[-1] == f"{seq:06d}" else None

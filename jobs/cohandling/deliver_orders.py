@@ -80,8 +80,7 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | Non
 
 
 def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
-    from connectors.ledger.delivery_store import batch_sequence
-    from transforms.cohandling.batchfiles import batch_files
+    from transforms.cohandling.batchfiles import batch_files, batch_sequence
 
     result = DeliverResult(run_id)
     plan = ledger.cohandling.plan_deliveries(run_id=run_id, day=day, now=utcnow())
@@ -208,8 +207,7 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
     """Tell each receiver about the work orders it holds that are no longer wanted: planned first (after this run's
     deliveries went out, so a batch published just now is covered), then account-mode cancellation batches (same
     publication as work-order batches) and HTTP cancel calls (keyed `<work-order key>:cancel`)."""
-    from connectors.ledger.delivery_store import batch_sequence
-    from transforms.cohandling.batchfiles import cancel_files
+    from transforms.cohandling.batchfiles import batch_sequence, cancel_files
 
     plan = ledger.cohandling.plan_cancellations(run_id=run_id, day=day, now=utcnow())
     result.cancels_planned, result.cancel_batches = plan["planned"], plan["cancel_batches"]

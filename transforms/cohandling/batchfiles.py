@@ -57,6 +57,21 @@ def work_order_key(rowguid: str, utility: str, version: int) -> str:
     return f"{rowguid}:{utility}:{version}"
 
 
+def batch_name(day: datetime, seq: int, prefix: str = "XB") -> str:
+    """An account-mode batch's name: `XB<day>_<its number at the institution, 6 digits>` (cancellations: `XBCX…`).
+
+    Fixed when planned, so a retry publishes the same files. Batches planned before migration 0014 keep their
+    names `XB<day>_<batch id, 8 digits>`: a 6-digit name never equals one of them.
+    """
+    return f"{prefix}{day:%Y%m%d}_{seq:06d}"
+
+
+def batch_sequence(batch: dict) -> int | None:
+    """The number a batch shows (name and manifest): None for one named before the numbering, whose manifest stays as fixed."""
+    seq = batch.get("seq")
+    return seq if seq is not None and batch["name"].rsplit("_", 1)[-1] == f"{seq:06d}" else None
+
+
 def batch_table(orders: pa.Table) -> pa.Table:
     """The file's rows: `orders` has rowguid, utility, version, correction and the Annex 1 fields (upper-case codes)."""
     import pyarrow.compute as pc

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 
 from connectors.ledger import MIGRATIONS, Ledger
-from connectors.ledger.delivery_store import batch_name, batch_sequence
+from transforms.cohandling.batchfiles import batch_name, batch_sequence
 
 NOW = datetime(2026, 11, 22, 3, 0)
 
