@@ -204,13 +204,13 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
     killed = subprocess.run([sys.executable, "-c", KILL.format(c=sshd.connection(), url=url)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert killed.returncode == 9, killed.stderr[-2000:]
-    before = [b for drop in drops for b in _published(sshd, drop)]
+    before = [(drop, b) for drop in drops for b in _published(sshd, drop)]  # batch names are per institution
     assert len(before) == 1  # the first batch went out; the task died before writing it down
     assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"pending"}
 
     retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd))
     assert retry.planned == 0 and retry.account_pending == 0
-    after = [b for drop in drops for b in _published(sshd, drop)]
+    after = [(drop, b) for drop in drops for b in _published(sshd, drop)]
     assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
     receipts = [json.loads(d["receipt"]) for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
     assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again
