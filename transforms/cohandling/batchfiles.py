@@ -1,5 +1,7 @@
 """Batch files for account-mode institutions (配置账号): the work orders of one institution,
-one run, in the format it chose — and the manifest that says what a batch holds.
+one run, in the format it chose (XLSX for people, the default: transforms/cohandling/batch_xlsx.py;
+CSV, JSON lines, Parquet for machines) — and the manifest that says what a batch holds. A batch is
+named `XB<day>_<its number at the institution>` (`batch_name`), the number also in the manifest.
 
 Columns: the gateway's work-order columns, then the 25 Annex 1 fields under their Annex 1
 codes (labels in `COLUMN_LABELS`, documented in docs/protocol/sftp-drop.md). Rows are
