@@ -93,7 +93,7 @@ def test_an_unreachable_receiver_leaves_its_work_orders_pending(ledger, tmp_path
     assert up.http_pending == 0 and up.http_delivered == len(_http(ledger))
 
 
-def _more_work(ledger, offset: int, destinations: set[str]) -> None:
+def _more_work(ledger, offset: int, destinations: set[str], status: str = "delivered") -> None:
     """A later run's work for `destinations`: every account-mode work order there corrected (a new version `offset` on, in force)."""
     import sqlalchemy as sa
 
@@ -101,7 +101,7 @@ def _more_work(ledger, offset: int, destinations: set[str]) -> None:
 
     wo, wov = work_order, work_order_version
     with ledger.engine.begin() as conn:
-        rows = conn.execute(sa.select(wo).where(wo.c.channel == "account", wo.c.status == "delivered", wo.c.destination.in_(destinations))).mappings().all()
+        rows = conn.execute(sa.select(wo).where(wo.c.channel == "account", wo.c.status == status, wo.c.destination.in_(destinations))).mappings().all()
         for row in rows:
             version = conn.execute(sa.select(wov).where(wov.c.rowguid == row["rowguid"], wov.c.utility == row["utility"],
                                                         wov.c.version == row["version"])).mappings().one()
@@ -147,3 +147,15 @@ def test_a_pending_xlsx_batch_renders_to_the_hash_fixed_at_its_first_render(ledg
     time.sleep(2.1)  # a re-render later (zip entries and workbook times would move with the clock if not fixed)
     second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=LocalDrops(tmp_path / "drops"))
     assert second.account_failed == 0 and second.account_delivered == first.account_batches, second.errors
+
+
+def test_a_numbered_batch_emptied_by_corrections_before_it_left_goes_out_empty(ledger, tmp_path):
+    planned = deliver_run(ledger, run_id="r1", day=AS_OF, drops=None)  # planned and numbered, not sent (no drop connection)
+    drop = sorted(b["destination"] for b in ledger.cohandling.open_account_batches())[0]
+    assert planned.account_batches > 0
+    _more_work(ledger, 100, {drop}, status="ready")  # every work order in it corrected before it left
+    drops = LocalDrops(tmp_path / "drops")
+    deliver_run(ledger, run_id="r2", day=AS_OF, drops=drops)
+    manifests = [json.loads((tmp_path / "drops" / drop / "outbox" / f / f"{f}.manifest.json").read_text(encoding="utf-8"))
+                 for f in sorted(drops.list_outbox(drop))]
+    assert [(m["sequence"], m["records"] > 0) for m in manifests] == [(1, False), (2, True)]  # number 1 is there (empty): no gap
