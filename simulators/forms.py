@@ -25,7 +25,7 @@ import pandas as pd
 from jobs.common import reference
 
 UTILITY_CHAR = {"water": "水", "gas": "气", "heat": "热"}
-FORMAT_LABEL = {"csv": "", "csv_gb18030": "CSV(GB18030)", "jsonl": "JSONL", "parquet": "Parquet"}
+FORMAT_LABEL = {"xlsx": "", "csv": "CSV", "csv_gb18030": "CSV(GB18030)", "jsonl": "JSONL", "parquet": "Parquet"}  # empty: the default (XLSX)
 CHANNEL_LABEL = {"account": "配置账号", "system": "系统对接"}
 ANNEX2_HEADINGS = [
     "县（市、区）", "业务类型\n（水/气/热）", "机构名称", "机构编码", "是否知晓\n10月1日全面开通协办过户",

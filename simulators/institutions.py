@@ -94,11 +94,24 @@ def read_batch(folder: Path) -> tuple[str, list[dict]]:
             rows += list(csv.DictReader(io.StringIO(text)))
         elif manifest["format"] == "jsonl":
             rows += [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        elif manifest["format"] == "xlsx":
+            rows += read_xlsx(data)
         else:
             import pyarrow.parquet as pq
 
             rows += pq.read_table(io.BytesIO(data)).to_pylist()
     return manifest.get("kind", "work_orders"), rows
+
+
+def read_xlsx(data: bytes) -> list[dict]:
+    """The rows of an XLSX batch: row 1 the Chinese labels, row 2 the codes (the keys), then one row per item, all text."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    next(values)
+    codes = next(values)
+    return [dict(zip(codes, row)) for row in values if any(v is not None for v in row)]
 
 
 def held_in_force(outbox: Path) -> set[str]:

@@ -84,7 +84,7 @@ def build_registry(seed: int = 2021) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame.insert(4, "code", uscc_codes(rng, frame["xzqh"].to_numpy()))
     # The file format an account-mode institution asked for (its own generator, so adding it
-    # changed nothing else): mostly the default CSV, some GB18030 CSV, JSON Lines, Parquet.
+    # changed nothing else): mostly the default (the form's cell left empty: XLSX), some GB18030 CSV, JSON Lines, Parquet.
     choice = np.random.default_rng(seed + 1).random(len(frame))
-    frame["file_format"] = np.select([choice < 0.8, choice < 0.9, choice < 0.95], ["csv", "csv_gb18030", "jsonl"], "parquet")
+    frame["file_format"] = np.select([choice < 0.8, choice < 0.9, choice < 0.95], ["xlsx", "csv_gb18030", "jsonl"], "parquet")
     return frame

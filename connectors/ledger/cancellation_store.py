@@ -52,6 +52,7 @@ class CancelStore:
         """Plan every cancellation due (transforms.cohandling.workorder_routing.plan_cancellations); batch the account-mode ones. One transaction."""
         import pandas as pd
 
+        from transforms.cohandling.batchfiles import batch_name
         from transforms.cohandling.workorder_routing import plan_cancellations
 
         with self.engine.begin() as conn:
@@ -78,9 +79,11 @@ class CancelStore:
                 for p in account.itertuples(index=False):
                     groups.setdefault((p.destination, formats.get((p.rowguid, p.utility, int(p.version))) or "csv"), []).append(p)
                 for (destination, file_format), items in sorted(groups.items()):
+                    seq = conn.execute(statement("select_next_cancel_batch_seq"), {"destination": destination}).scalar_one()
                     batch_id = conn.execute(statement("insert_cancel_batch"), {
-                        "run_id": run_id, "destination": destination, "file_format": file_format, "records": len(items), "now": now}).scalar_one()
-                    conn.execute(statement("update_cancel_batch_name"), {"batch_id": batch_id, "name": f"XBCX{day:%Y%m%d}_{batch_id:08d}"})
+                        "run_id": run_id, "destination": destination, "file_format": file_format, "records": len(items), "seq": seq,
+                        "now": now}).scalar_one()
+                    conn.execute(statement("update_cancel_batch_name"), {"batch_id": batch_id, "name": batch_name(day, seq, "XBCX")})
                     conn.execute(statement("update_cancel_batch_assignment"),
                                  [{"r": p.rowguid, "u": p.utility, "v": int(p.version), "batch_id": batch_id} for p in items])
                     batches += 1

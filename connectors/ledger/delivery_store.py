@@ -3,8 +3,11 @@
 Every ready work-order version gets one `delivery` row (pending → delivered | failed; or
 superseded when a correction replaced it before it left); account-mode ones are grouped
 into `delivery_batch`es — one per institution and file format — whose contents are fixed
-when planned, so a retry publishes exactly the same files under the same names. Every
-attempt is in the audit log. A delivered work order no longer wanted is cancelled at its
+when planned, so a retry publishes exactly the same files under the same names. Each batch
+takes the next number of its institution drop (`seq`: 1, 2, 3, … without gaps, in its name
+and manifest) when planned, under the `cohandling.deliver` stage lock; a batch whose work
+orders were all replaced before it went out is still published (empty), so no number is
+missing at the institution. Every attempt is in the audit log. A delivered work order no longer wanted is cancelled at its
 receiver: connectors/ledger/cancellation_store.py.
 """
 
@@ -26,21 +29,23 @@ class DeliveryStore(CancelStore):
 
     def plan_deliveries(self, *, run_id: str, day: datetime, now: datetime) -> dict:
         """Plan every ready work-order version not planned yet; batch the account-mode ones. One transaction."""
+        from transforms.cohandling.batchfiles import batch_name
+
         with self.engine.begin() as conn:
             planned = conn.execute(statement("insert_new_deliveries"), {"run_id": run_id, "now": now}).rowcount
             superseded = conn.execute(statement("update_superseded_deliveries"), {"now": now}).rowcount
-            emptied = conn.execute(statement("update_emptied_batches"), {"now": now}).rowcount
             batches = []
             for destination, file_format, records in conn.execute(statement("select_unbatched_account")).all():
+                seq = conn.execute(statement("select_next_batch_seq"), {"destination": destination}).scalar_one()
                 batch_id = conn.execute(
                     statement("insert_account_batch"),
-                    {"run_id": run_id, "destination": destination, "file_format": file_format, "records": records, "now": now},
+                    {"run_id": run_id, "destination": destination, "file_format": file_format, "records": records, "seq": seq, "now": now},
                 ).scalar_one()
-                conn.execute(statement("update_batch_name"), {"batch_id": batch_id, "name": batch_name(day, batch_id)})
+                conn.execute(statement("update_batch_name"), {"batch_id": batch_id, "name": batch_name(day, seq)})
                 conn.execute(statement("update_batch_assignment"),
                              {"batch_id": batch_id, "now": now, "destination": destination, "file_format": file_format})
                 batches.append(batch_id)
-            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded, "batches_emptied": emptied}
+            summary = {"planned": planned, "account_batches": len(batches), "superseded": superseded}
             self._audit(conn, run_id, "deliver", "deliveries_planned", "delivery", run_id, summary)
         return summary
 
@@ -131,7 +136,3 @@ class DeliveryStore(CancelStore):
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(statement("select_deliveries")).mappings()]
 
-
-def batch_name(day: datetime, batch_id: int) -> str:
-    """An account-mode batch's name: `XB<day>_<id, 8 digits>` (fixed when planned, so a retry publishes the same files)."""
-    return f"XB{day:%Y%m%d}_{batch_id:08d}"

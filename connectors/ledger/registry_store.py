@@ -133,6 +133,10 @@ class RegistryStore:
                 issue(row, severity, rule, message)
             if has_error(found):
                 continue
+            if row["file_format"] is None:  # 文件格式 left empty: an institution keeps its format, a new one gets the default
+                from transforms.registry.institution_forms import DEFAULT_FORMAT
+
+                row = row | {"file_format": (current or before or {}).get("file_format") or DEFAULT_FORMAT}
             drop, endpoint = delivery_settings(code, row["channel"], row["xzqh"])
             values = {k: row[k] for k in INSTITUTION_FIELDS} | {"code": code, "drop_account": drop, "endpoint_conn_id": endpoint,
                                                                  "valid_from": effective, "form_id": form_id, "source_row": row["row"]}

@@ -165,6 +165,8 @@ delivery_batch = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("delivered_at", sa.DateTime),
+    sa.Column("seq", sa.Integer, comment="account: the batch's number at its institution drop, 1, 2, 3, … without gaps (migration 0014)"),
+    sa.Index("ux_delivery_batch_destination_seq", "destination", "seq", unique=True),
 )
 
 delivery = sa.Table(
@@ -284,6 +286,8 @@ cancel_batch = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("delivered_at", sa.DateTime),
+    sa.Column("seq", sa.Integer, comment="the batch's number among the institution's cancellation batches, 1, 2, 3, … (migration 0014)"),
+    sa.Index("ux_cancel_batch_destination_seq", "destination", "seq", unique=True),
     comment="account mode: one cancellation batch per institution and run, its contents fixed when planned",
 )
 

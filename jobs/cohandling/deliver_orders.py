@@ -1,7 +1,8 @@
 """Delivering work orders, exactly once in effect, on three channels:
 
 - account mode → a batch per institution (and file format) published atomically into its
-  SFTP drop (connectors/sftp_drop.py), files rendered by transforms/cohandling/batchfiles.py;
+  SFTP drop (connectors/sftp_drop.py), files rendered by transforms/cohandling/batchfiles.py,
+  numbered 1, 2, 3, … per institution (name and manifest) so a missing batch shows;
 - system mode → the county system's endpoint; electricity → the grid's marketing API; both
   over the HTTP protocol in docs/protocol/ (connectors/http_receiver.py).
 
@@ -80,7 +81,7 @@ def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | Non
 
 
 def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
-    from transforms.cohandling.batchfiles import batch_files
+    from transforms.cohandling.batchfiles import batch_files, batch_sequence
 
     result = DeliverResult(run_id)
     plan = ledger.cohandling.plan_deliveries(run_id=run_id, day=day, now=utcnow())
@@ -92,10 +93,13 @@ def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_
     elif batches:
         def render(batch):
             orders = ledger.cohandling.batch_orders(batch["batch_id"])
-            if orders.num_rows == 0:  # every work order in it was replaced before it was rendered
+            sequence = batch_sequence(batch)
+            if orders.num_rows == 0 and sequence is None:  # an unnumbered (old) batch whose work orders were all replaced: nothing to say
                 return None
+            # A numbered batch goes out even if every work order in it was replaced before it left (then empty):
+            # the institution's numbers have no gap.
             return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
-                               batch_id=batch["batch_id"], institution=batch["destination"])
+                               batch_id=batch["batch_id"], institution=batch["destination"], sequence=sequence, created=batch["created_at"])
 
         def record(batch_id, done, **kw):
             ledger.cohandling.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
@@ -204,7 +208,7 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
     """Tell each receiver about the work orders it holds that are no longer wanted: planned first (after this run's
     deliveries went out, so a batch published just now is covered), then account-mode cancellation batches (same
     publication as work-order batches) and HTTP cancel calls (keyed `<work-order key>:cancel`)."""
-    from transforms.cohandling.batchfiles import cancel_files
+    from transforms.cohandling.batchfiles import batch_sequence, cancel_files
 
     plan = ledger.cohandling.plan_cancellations(run_id=run_id, day=day, now=utcnow())
     result.cancels_planned, result.cancel_batches = plan["planned"], plan["cancel_batches"]
@@ -216,7 +220,8 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
     elif batches:
         def render(batch):
             return cancel_files(ledger.cohandling.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
-                                run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"])
+                                run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"],
+                                sequence=batch_sequence(batch), created=batch["created_at"])
 
         def record(batch_id, done, **kw):
             ledger.cohandling.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)

@@ -1,5 +1,7 @@
 """Batch files for account-mode institutions (配置账号): the work orders of one institution,
-one run, in the format it chose — and the manifest that says what a batch holds.
+one run, in the format it chose (XLSX for people, the default: transforms/cohandling/batch_xlsx.py;
+CSV, JSON lines, Parquet for machines) — and the manifest that says what a batch holds. A batch is
+named `XB<day>_<its number at the institution>` (`batch_name`), the number also in the manifest.
 
 Columns: the gateway's work-order columns, then the 25 Annex 1 fields under their Annex 1
 codes (labels in `COLUMN_LABELS`, documented in docs/protocol/sftp-drop.md). Rows are
@@ -14,6 +16,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import pyarrow as pa
 
@@ -31,7 +34,10 @@ COLUMN_LABELS = {
     **{code: LABELS[code] for code in FIELD_CODES},
 }
 COLUMNS = (*WORK_ORDER_FIELDS, *FIELD_CODES)
-EXTENSIONS = {"csv": "csv", "csv_gb18030": "csv", "jsonl": "jsonl", "parquet": "parquet"}
+EXTENSIONS = {"xlsx": "xlsx", "csv": "csv", "csv_gb18030": "csv", "jsonl": "jsonl", "parquet": "parquet"}
+DEFAULT_FORMAT = "xlsx"  # for an institution whose Annex 2 form leaves 文件格式 empty (transforms/registry/institution_forms.py)
+# The short Chinese header row of an XLSX batch (its codes are in the row beneath).
+HEADER_LABELS = {"GDBH": "工单编号", "XBLX": "协办类型", "BBH": "版本号", "SFGZ": "是否更正", **{code: LABELS[code] for code in FIELD_CODES}}
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,21 @@ class BatchFile:
 def work_order_key(rowguid: str, utility: str, version: int) -> str:
     """The idempotency key of one work-order version (the same on every channel)."""
     return f"{rowguid}:{utility}:{version}"
+
+
+def batch_name(day: datetime, seq: int, prefix: str = "XB") -> str:
+    """An account-mode batch's name: `XB<day>_<its number at the institution, 6 digits>` (cancellations: `XBCX…`).
+
+    Fixed when planned, so a retry publishes the same files. Batches planned before migration 0014 keep their
+    names `XB<day>_<batch id, 8 digits>`: a 6-digit name never equals one of them.
+    """
+    return f"{prefix}{day:%Y%m%d}_{seq:06d}"
+
+
+def batch_sequence(batch: dict) -> int | None:
+    """The number a batch shows (name and manifest): None for one named before the numbering, whose manifest stays as fixed."""
+    seq = batch.get("seq")
+    return seq if seq is not None and batch["name"].rsplit("_", 1)[-1] == f"{seq:06d}" else None
 
 
 def batch_table(orders: pa.Table) -> pa.Table:
@@ -100,12 +121,19 @@ def spreadsheet_safe(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def render(table: pa.Table, file_format: str) -> bytes:
-    """One batch file's bytes in `file_format` (csv = UTF-8 with BOM, csv_gb18030, jsonl, parquet).
+def render(table: pa.Table, file_format: str, *, labels: dict[str, str] | None = None, sheet: str = "工单", title: str = "",
+           created: datetime | None = None) -> bytes:
+    """One batch file's bytes in `file_format` (xlsx, csv = UTF-8 with BOM, csv_gb18030, jsonl, parquet).
 
-    The CSV formats are opened by people in Excel / WPS: their cells are `spreadsheet_safe`.
-    JSON lines and Parquet are read by programs and keep every value exactly.
+    XLSX and the CSV formats are opened by people in Excel / WPS: their cells are `spreadsheet_safe`
+    (XLSX: transforms/cohandling/batch_xlsx.py — every cell text, `labels` the Chinese header row, `title`
+    the page header, `created` the workbook's fixed time). JSON lines and Parquet are read by programs and
+    keep every value exactly.
     """
+    if file_format == "xlsx":
+        from transforms.cohandling.batch_xlsx import render_xlsx
+
+        return render_xlsx(spreadsheet_safe(table), labels=labels or HEADER_LABELS, sheet=sheet, title=title, created=created)
     if file_format in ("csv", "csv_gb18030"):
         import pyarrow.csv as pacsv
 
@@ -128,12 +156,22 @@ def render(table: pa.Table, file_format: str) -> bytes:
 
 
 def batch_files(orders: pa.Table, *, base_name: str, file_format: str, run_id: str, batch_id: int, institution: str,
-                rows_per_file: int = 50_000) -> list[BatchFile]:
-    """The data files of one batch, then `<base>.sha256` (for `sha256sum -c`), then `<base>.manifest.json` — publish in that order."""
+                rows_per_file: int = 50_000, sequence: int | None = None, created: datetime | None = None) -> list[BatchFile]:
+    """The data files of one batch, then `<base>.sha256` (for `sha256sum -c`), then `<base>.manifest.json` — publish in that order.
+
+    `sequence` is the batch's number at its institution (1, 2, 3, … without gaps; in the manifest as `"sequence"`;
+    None for batches planned before the numbering, whose manifest stays as it was fixed); `created` the batch's
+    planned time (the XLSX workbook's fixed time, so a re-render gives the same bytes).
+    """
     table = batch_table(orders)
     ext = EXTENSIONS[file_format]
     parts = [table.slice(i, rows_per_file) for i in range(0, max(table.num_rows, 1), rows_per_file)]
-    data = [BatchFile(f"{base_name}{'' if len(parts) == 1 else f'_p{n + 1:03d}'}.{ext}", render(part, file_format)) for n, part in enumerate(parts)]
+
+    def part_name(n: int) -> str:
+        return f"{base_name}{'' if len(parts) == 1 else f'_p{n + 1:03d}'}"
+
+    data = [BatchFile(f"{part_name(n)}.{ext}", render(part, file_format, title=f"{institution} 协办工单 {part_name(n)}", created=created))
+            for n, part in enumerate(parts)]
     sums = BatchFile(f"{base_name}.sha256", "".join(f"{f.sha256}  {f.name}\n" for f in data).encode("ascii"))
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -146,6 +184,8 @@ def batch_files(orders: pa.Table, *, base_name: str, file_format: str, run_id: s
         "files": [{"name": f.name, "records": p.num_rows, "size": f.size, "sha256": f.sha256} for f, p in zip(data, parts)],
         "checksums": {"name": sums.name, "sha256": sums.sha256},
     }
+    if sequence is not None:
+        manifest["sequence"] = sequence
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return [*data, sums, BatchFile(f"{base_name}.manifest.json", text.encode("utf-8"))]
 
@@ -162,6 +202,8 @@ CANCEL_LABELS = {
     "CXDM": "撤销原因代码（RECORD_WITHDRAWN / UTILITY_DROPPED / DESTINATION_CHANGED）",
     "CXYY": "撤销原因（中文）",
 }
+CANCEL_HEADER_LABELS = {"GDBH": "被撤销的工单编号", "ROWGUID": "标识码", "YCYWH": "“一网通办”平台业务号", "XBLX": "协办类型",
+                        "BBH": "被撤销的版本号", "CXDM": "撤销原因代码", "CXYY": "撤销原因"}
 
 
 def cancel_table(items: list[dict]) -> pa.Table:
@@ -185,12 +227,14 @@ def cancel_table(items: list[dict]) -> pa.Table:
     })
 
 
-def cancel_files(items: list[dict], *, base_name: str, file_format: str, run_id: str, batch_id: int, institution: str) -> list[BatchFile]:
+def cancel_files(items: list[dict], *, base_name: str, file_format: str, run_id: str, batch_id: int, institution: str,
+                 sequence: int | None = None, created: datetime | None = None) -> list[BatchFile]:
     """A cancellation batch: `<base>.<ext>` (the work orders withdrawn from the institution), `<base>.sha256`, then
     `<base>.manifest.json` (`"kind": "cancel"`) — the same publication discipline as a work-order batch, the same
-    bytes for the same cancellations."""
+    bytes for the same cancellations. `sequence`: its number among the institution's cancellation batches."""
     table = cancel_table(items)
-    data = BatchFile(f"{base_name}.{EXTENSIONS[file_format]}", render(table, file_format))
+    data = BatchFile(f"{base_name}.{EXTENSIONS[file_format]}", render(table, file_format, labels=CANCEL_HEADER_LABELS, sheet="撤销",
+                                                                      title=f"{institution} 撤销批次 {base_name}", created=created))
     sums = BatchFile(f"{base_name}.sha256", f"{data.sha256}  {data.name}\n".encode("ascii"))
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -204,5 +248,7 @@ def cancel_files(items: list[dict], *, base_name: str, file_format: str, run_id:
         "files": [{"name": data.name, "records": table.num_rows, "size": data.size, "sha256": data.sha256}],
         "checksums": {"name": sums.name, "sha256": sums.sha256},
     }
+    if sequence is not None:
+        manifest["sequence"] = sequence
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return [data, sums, BatchFile(f"{base_name}.manifest.json", text.encode("utf-8"))]

@@ -51,13 +51,17 @@ CHANNEL_ALIASES = {
     "": "account", "配置账号": "account", "配置帐号": "account", "账号": "account", "帐号": "account", "account": "account",
     "系统对接": "system", "系统": "system", "system": "system",
 }
+# 文件格式: an empty cell is no choice (None): a new institution gets `DEFAULT_FORMAT` (XLSX, for people), one already
+# in the registry keeps its format (connectors/ledger/registry_store.py). CSV and the rest stay for machines that ask.
 FORMAT_ALIASES = {
-    "": "csv", "csv": "csv", "csv(utf-8)": "csv", "csvutf-8": "csv", "utf-8": "csv",
+    "xlsx": "xlsx", "excel(xlsx)": "xlsx",
+    "csv": "csv", "csv(utf-8)": "csv", "csvutf-8": "csv", "utf-8": "csv",
     "csv(gb18030)": "csv_gb18030", "csvgb18030": "csv_gb18030", "gb18030": "csv_gb18030", "csv(gbk)": "csv_gb18030", "gbk": "csv_gb18030",
     "jsonl": "jsonl", "jsonlines": "jsonl", "json": "jsonl",
     "parquet": "parquet",
 }
-FILE_FORMATS = ("csv", "csv_gb18030", "jsonl", "parquet")
+FILE_FORMATS = ("xlsx", "csv", "csv_gb18030", "jsonl", "parquet")
+DEFAULT_FORMAT = "xlsx"
 YES = {"是", "已知晓", "知晓", "y", "yes", "√"}
 NO = {"否", "未知晓", "不知晓", "n", "no", "×"}
 
@@ -186,9 +190,10 @@ def _parse_annex2_sheet(sheet, header_at: int, form: ParsedForm, places: Places)
         channel = CHANNEL_ALIASES.get(plain_text(cell(cells, "channel")).lower())
         if channel is None:
             problem("channel", "FORM_CHANNEL_UNKNOWN", f"协办方式“{cell(cells, 'channel')}”应为 配置账号 或 系统对接")
-        file_format = FORMAT_ALIASES.get(plain_text(cell(cells, "file_format")).lower().replace(" ", ""))
-        if file_format is None:
-            problem("file_format", "FORM_FORMAT_UNKNOWN", f"文件格式“{cell(cells, 'file_format')}”应为 CSV、CSV(GB18030)、JSONL 或 Parquet")
+        format_text = plain_text(cell(cells, "file_format")).lower().replace(" ", "")
+        file_format = FORMAT_ALIASES.get(format_text) if format_text else None
+        if format_text and file_format is None:
+            problem("file_format", "FORM_FORMAT_UNKNOWN", f"文件格式“{cell(cells, 'file_format')}”应为 XLSX、CSV、CSV(GB18030)、JSONL 或 Parquet（留空：新机构为 XLSX）")
         informed_text = plain_text(cell(cells, "informed")).lower()
         informed = True if informed_text in YES else False if informed_text in NO else None
         if informed_text and informed is None:

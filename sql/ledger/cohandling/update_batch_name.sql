@@ -1,2 +1,2 @@
--- purpose: name a delivery batch still open (XB<day>_<id>, fixed when planned so a retry publishes the same name).
+-- purpose: name a delivery batch still open (XB<day>_<number at the institution>, fixed when planned so a retry publishes the same name).
 UPDATE delivery_batch SET name = :name WHERE batch_id = :batch_id AND status IN ('planned', 'pending')

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from connectors.ledger import Ledger
 from connectors.sftp_drop import DropJob
 from jobs.cohandling.deliver_orders import deliver_run
+from simulators.institutions import read_xlsx
 from tests.integration import openssh
 from tests.integration.pipeline import AS_OF, ROOT
 from tests.integration.pipeline import routed_ledger as _routed_ledger
@@ -61,15 +62,23 @@ def test_every_account_work_order_lands_once_in_its_own_drop(sshd, ledger_url, t
     for drop in drops:
         for batch, manifest in _published(sshd, drop).items():
             assert manifest["institution"] == drop and manifest["records"] == sum(f["records"] for f in manifest["files"])
+            assert batch == f"XB{AS_OF:%Y%m%d}_{manifest['sequence']:06d}"
             for f in manifest["files"]:
+                data = (sshd.root / drop / "outbox" / batch / f["name"]).read_bytes()
+                if f["name"].endswith(".xlsx"):
+                    seen += [row["GDBH"] for row in read_xlsx(data)]
+                    continue
                 if not f["name"].endswith(".csv"):
                     continue
-                data = (sshd.root / drop / "outbox" / batch / f["name"]).read_bytes()
                 text = data.decode("utf-8-sig") if data[:3] == b"\xef\xbb\xbf" else data.decode("gb18030")
                 seen += [line.split(",")[0].strip('"') for line in text.splitlines()[1:]]
-    in_csv = {f"{w['rowguid']}:{w['utility']}:{w['version']}" for w in account if w["status"] == "delivered" and (w["file_format"] or "csv").startswith("csv")}
+        numbers = sorted(m["sequence"] for m in _published(sshd, drop).values())
+        assert numbers == list(range(1, len(numbers) + 1))  # each institution's own 1, 2, …
+    readable = {f"{w['rowguid']}:{w['utility']}:{w['version']}" for w in account
+                if w["status"] == "delivered" and (w["file_format"] or "csv").startswith(("csv", "xlsx"))}
+    assert any(w["file_format"] == "xlsx" for w in account)  # the default for institutions whose form left 文件格式 empty
     assert len(seen) == len(set(seen))  # never twice
-    assert set(seen) == in_csv  # every delivered work order is in its institution's file
+    assert set(seen) == readable  # every delivered work order is in its institution's file
 
     again = deliver_run(ledger, run_id="r1", day=AS_OF, drops=sftp)  # a re-run of the same day: nothing new, nothing twice
     assert again.planned == 0 and again.account_batches == 0 and again.account_delivered == 0
@@ -170,7 +179,7 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
 
     second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=openssh.drops_for(sshd))
     assert second.account_pending == 0 and second.account_delivered == first.account_pending
-    batches = [b for drop in drops for b in _published(sshd, drop)]
+    batches = [(drop, b) for drop in drops for b in _published(sshd, drop)]  # names are per institution (numbered 1, 2, … at each)
     assert len(batches) == len(set(batches)) == first.account_batches  # each batch once
     records = sum(m["records"] for drop in drops for m in _published(sshd, drop).values())
     assert records == sum(1 for d in ledger.cohandling.deliveries() if d["channel"] == "account" and d["status"] == "delivered")
@@ -195,13 +204,13 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
     killed = subprocess.run([sys.executable, "-c", KILL.format(c=sshd.connection(), url=url)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert killed.returncode == 9, killed.stderr[-2000:]
-    before = [b for drop in drops for b in _published(sshd, drop)]
+    before = [(drop, b) for drop in drops for b in _published(sshd, drop)]  # batch names are per institution
     assert len(before) == 1  # the first batch went out; the task died before writing it down
     assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"pending"}
 
     retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd))
     assert retry.planned == 0 and retry.account_pending == 0
-    after = [b for drop in drops for b in _published(sshd, drop)]
+    after = [(drop, b) for drop in drops for b in _published(sshd, drop)]
     assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
     receipts = [json.loads(d["receipt"]) for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
     assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again

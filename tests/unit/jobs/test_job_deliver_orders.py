@@ -91,3 +91,71 @@ def test_an_unreachable_receiver_leaves_its_work_orders_pending(ledger, tmp_path
         r.unreachable = False
     up = deliver_run(ledger, run_id="r2", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=receiver_for)
     assert up.http_pending == 0 and up.http_delivered == len(_http(ledger))
+
+
+def _more_work(ledger, offset: int, destinations: set[str], status: str = "delivered") -> None:
+    """A later run's work for `destinations`: every account-mode work order there corrected (a new version `offset` on, in force)."""
+    import sqlalchemy as sa
+
+    from connectors.ledger.schema_cohandling import work_order, work_order_version
+
+    wo, wov = work_order, work_order_version
+    with ledger.engine.begin() as conn:
+        rows = conn.execute(sa.select(wo).where(wo.c.channel == "account", wo.c.status == status, wo.c.destination.in_(destinations))).mappings().all()
+        for row in rows:
+            version = conn.execute(sa.select(wov).where(wov.c.rowguid == row["rowguid"], wov.c.utility == row["utility"],
+                                                        wov.c.version == row["version"])).mappings().one()
+            conn.execute(wov.insert(), [dict(version) | {"version": row["version"] + offset, "correction": True, "status": "ready"}])
+            conn.execute(wo.update().where(wo.c.rowguid == row["rowguid"], wo.c.utility == row["utility"]).values(
+                version=row["version"] + offset, correction=True, status="ready"))
+
+
+def test_batches_are_numbered_per_institution_without_gaps_across_runs(ledger, tmp_path):
+    from transforms.cohandling.batchfiles import EXTENSIONS
+
+    drops = LocalDrops(tmp_path / "drops")
+    deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
+    account = sorted({d["destination"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"})
+    two = set(account[:2])
+    assert len(two) == 2
+    assert all(len(drops.list_outbox(drop)) == 1 for drop in two)
+    _more_work(ledger, 100, two)
+    deliver_run(ledger, run_id="r2", day=AS_OF, drops=drops)
+    _more_work(ledger, 200, {account[0]})
+    deliver_run(ledger, run_id="r3", day=AS_OF, drops=drops)
+
+    for drop in account:
+        folders = sorted(drops.list_outbox(drop))
+        manifests = [json.loads((tmp_path / "drops" / drop / "outbox" / f / f"{f}.manifest.json").read_text(encoding="utf-8")) for f in folders]
+        numbers = sorted(m["sequence"] for m in manifests)
+        assert numbers == list(range(1, len(numbers) + 1)), drop  # 1, 2, 3, … at every institution: no gap, no repeat
+        for folder, manifest in zip(folders, manifests):
+            assert folder.endswith(f"_{manifest['sequence']:06d}") and folder.startswith("XB")
+            assert manifest["files"][0]["name"].endswith("." + EXTENSIONS[manifest["format"]])
+    runs = {drop: len(drops.list_outbox(drop)) for drop in account}
+    assert runs[account[0]] >= 3 and runs[account[1]] >= 2  # several runs each, numbered separately
+    assert all(n >= 1 for n in runs.values())
+
+
+def test_a_pending_xlsx_batch_renders_to_the_hash_fixed_at_its_first_render(ledger, tmp_path):
+    import time
+
+    drops = LocalDrops(tmp_path / "drops", lose_answers=10_000)  # every publication's answer lost: the batches stay pending
+    first = deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops)
+    xlsx = [b for b in ledger.cohandling.open_account_batches() if b["file_format"] == "xlsx"]
+    assert xlsx and first.account_pending == first.account_batches  # the new default: most institutions get XLSX
+    time.sleep(2.1)  # a re-render later (zip entries and workbook times would move with the clock if not fixed)
+    second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=LocalDrops(tmp_path / "drops"))
+    assert second.account_failed == 0 and second.account_delivered == first.account_batches, second.errors
+
+
+def test_a_numbered_batch_emptied_by_corrections_before_it_left_goes_out_empty(ledger, tmp_path):
+    planned = deliver_run(ledger, run_id="r1", day=AS_OF, drops=None)  # planned and numbered, not sent (no drop connection)
+    drop = sorted(b["destination"] for b in ledger.cohandling.open_account_batches())[0]
+    assert planned.account_batches > 0
+    _more_work(ledger, 100, {drop}, status="ready")  # every work order in it corrected before it left
+    drops = LocalDrops(tmp_path / "drops")
+    deliver_run(ledger, run_id="r2", day=AS_OF, drops=drops)
+    manifests = [json.loads((tmp_path / "drops" / drop / "outbox" / f / f"{f}.manifest.json").read_text(encoding="utf-8"))
+                 for f in sorted(drops.list_outbox(drop))]
+    assert [(m["sequence"], m["records"] > 0) for m in manifests] == [(1, False), (2, True)]  # number 1 is there (empty): no gap

@@ -53,7 +53,7 @@ def test_a_form_filled_as_a_county_fills_it():
     assert form.issues == []
     assert form.city_code == "370100"
     assert [(r["row"], r["xzqh"], r["utility"], r["code"], r["channel"], r["file_format"]) for r in form.rows] == [
-        (5, "370102", "water", LIXIA_WATER, "account", "csv"),
+        (5, "370102", "water", LIXIA_WATER, "account", None),  # left empty: no choice (the registry gives a new one XLSX)
         (6, "370102", "gas", LIXIA_GAS, "account", "csv_gb18030"),
         (7, "370102", "gas", _valid("91370102MA3C5LXX5"), "account", "jsonl"),
         (10, "370103", "gas", SHIZHONG_GAS, "system", "parquet"),
