@@ -66,6 +66,61 @@ def pg_schema_url(pg_server):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium through Playwright (tests/viewers.py); skipped on a laptop without it, a failure in CI."""
+    from tests import viewers
+
+    why = viewers.chromium_missing() or viewers.cjk_font_missing()
+    if why:
+        service_missing(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=viewers.CHROMIUM, args=viewers.CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_at(browser):
+    """page_at(width, height=900, offline=True) -> a fresh Playwright page of that viewport. Offline: every request that is
+    not file:// or loopback is aborted and recorded in page.blocked (a page that needs the network shows it there)."""
+    contexts = []
+
+    def make(width: int = 1366, height: int = 900, *, offline: bool = True):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.blocked = []
+        if offline:
+            def guard(route):
+                url = route.request.url
+                if url.startswith(("file:", "data:", "about:", "blob:", "http://127.0.0.1", "http://localhost")):
+                    route.continue_()
+                else:
+                    page.blocked.append(url)
+                    route.abort()
+
+            context.route("**/*", guard)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def office():
+    """tests/viewers.py with LibreOffice headless and poppler checked present (skip on a laptop, fail in CI)."""
+    from tests import viewers
+
+    why = viewers.office_missing() or viewers.cjk_font_missing()
+    if why:
+        service_missing(why)
+    return viewers
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_urls(request, tmp_path):
     """(platform URL, ledger URL) on SQLite files, or on real PostgreSQL (one schema each test)."""
