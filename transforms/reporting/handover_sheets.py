@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The Chinese font the PDF embeds (a subset): WenQuanYi Micro Hei, shipped with its licence (fonts/README.md).
+PDF_FONT_FILE = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
+PDF_FONT = "WenQuanYiMicroHei"
+
+
+def pdf_font() -> str:
+    """The registered name of the embedded Chinese font for reportlab (registered once per process)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(PDF_FONT, str(PDF_FONT_FILE), subfontIndex=0))
+    return PDF_FONT
+
 
 def printable(value) -> str:
     """Text for a printed cell: a value starting with = + - @ is prefixed with ' (never a formula in Excel/WPS)."""
@@ -55,18 +69,15 @@ def handover_xlsx(path: Path, title: str, info: list[str], headings: list[str], 
 
 
 def handover_pdf(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
-    """The list as a PDF at `path` (reportlab, the built-in STSong-Light CID font: no font file needed)."""
+    """The list as a PDF at `path` (reportlab), every glyph from the embedded font (pdf_font(): no font of the reader's machine
+    needed, no Helvetica either — the canvas starts in it too)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    font = pdf_font()
     heading = ParagraphStyle("h", fontName=font, fontSize=16, leading=22, alignment=1)
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=13)
     cell = ParagraphStyle("c", fontName=font, fontSize=7.5, leading=9.5)
@@ -76,15 +87,17 @@ def handover_pdf(path: Path, title: str, info: list[str], headings: list[str], r
         canvas.drawCentredString(landscape(A4)[0] / 2, 8 * mm, f"第 {doc.page} 页")
 
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
-                            title=title, author="协办网关")
+                            title=title, author="协办网关", initialFontName=font, initialFontSize=9)
     data = [[Paragraph(h, cell) for h in headings]] + [[Paragraph(_pdf_text(v), cell) for v in row] for row in rows]
     widths = [x * mm for x in (10, 32, 26, 26, 26, 46, 50, 16, 30, 12)]
     table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
+    table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 7.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    signed = Table([[Paragraph(s, body) for s in signatures[:2]], [Paragraph(s, body) for s in signatures[2:4]],
+                    [Paragraph(signatures[4], body), Paragraph("", body)]], colWidths=[130 * mm, 130 * mm])
+    signed.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9)]))  # a table's own font (Helvetica by default) for any plain cell
     story = [Paragraph(title, heading), Spacer(1, 4 * mm), *(Paragraph(_pdf_text(line), body) for line in info), Spacer(1, 3 * mm), table,
-             Spacer(1, 8 * mm), Table([[Paragraph(s, body) for s in signatures[:2]], [Paragraph(s, body) for s in signatures[2:4]],
-                                       [Paragraph(signatures[4], body), ""]], colWidths=[130 * mm, 130 * mm])]
+             Spacer(1, 8 * mm), signed]
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
 
 
