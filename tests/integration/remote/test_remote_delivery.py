@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from jobs.remote.deliver_packages import deliver_packages
-from jobs.remote.hall_returns import write_hall_returns
+from jobs.remote.hall_returns import HEADER_ROW, write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.track_packages import collect_package_events
 from simulators.remote_module import generate, resubmissions
@@ -92,8 +92,8 @@ def test_packages_reach_the_property_county_once_statuses_flow_back_and_the_repo
     returned = write_hall_returns(ledger, run_id="run-2", out_dir=tmp_path / "halls")
     halls = set(batch.packages.loc[batch.packages["BWID"].isin(corrections), "SJDWDM"])
     assert halls <= set(returned)
-    listed = pd.concat([pd.read_excel(p) for p in returned.values()])
-    assert set(listed.loc[listed["退回方"].str.startswith("属地"), "报文编号 BWID"]) == set(corrections) | set(
+    listed = pd.concat([pd.read_excel(p, header=HEADER_ROW - 1) for p in returned.values()])
+    assert set(listed.loc[listed["退回方"].str.startswith("属地"), "报文编号(BWID)"]) == set(corrections) | set(
         accepted.loc[accepted["fate"] == "refused", "bwid"])
 
     # The halls resubmit the corrected packages: a new version each, delivered with correction = true, never asked again.

@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from jobs.remote.deliver_packages import deliver_packages
-from jobs.remote.hall_returns import write_hall_returns
+from jobs.remote.hall_returns import HEADER_ROW, write_hall_returns
 from jobs.remote.package_intake import load_checklist_form
 from jobs.remote.publish_remote_report import remote_status
 from jobs.remote.track_packages import collect_package_events
@@ -109,12 +109,12 @@ def test_odd_codes_go_as_read_a_changed_file_is_not_sent_and_halls_never_see_an_
     assert held[packages.loc[odd[2], "BWID"]]["package"]["BDCDYH"] == packages.loc[odd[2], "BDCDYH"].upper()
 
     paths = write_hall_returns(ledger, run_id="run-1", out_dir=tmp_path / "halls")
-    rows = pd.concat([pd.read_excel(p, dtype=str) for p in paths.values()])
-    assert set(rows["报文编号 BWID"]) == {bad_bwid, changed}
-    assert rows.loc[rows["报文编号 BWID"] == changed, "原因（请据此补正）"].str.contains("自校验后已被改动").all()
+    rows = pd.concat([pd.read_excel(p, dtype=str, header=HEADER_ROW - 1) for p in paths.values()])
+    assert set(rows["报文编号(BWID)"]) == {bad_bwid, changed}
+    assert rows.loc[rows["报文编号(BWID)"] == changed, "原因（请据此补正）"].str.contains("自校验后已被改动").all()
     text = " ".join(rows.fillna("").astype(str).to_numpy().ravel())
     assert wrong not in text and not re.search(r"\d{17}[\dX]", text)  # the ID is masked everywhere, reason included
-    assert "*" in rows.loc[rows["报文编号 BWID"] == bad_bwid, "原因（请据此补正）"].iloc[0]
+    assert "*" in rows.loc[rows["报文编号(BWID)"] == bad_bwid, "原因（请据此补正）"].iloc[0]
 
 
 def _bodies(sim) -> list[str]:
@@ -170,8 +170,8 @@ def test_a_withdrawn_package_and_one_moved_to_another_county_are_withdrawn_where
     refused = deliver_packages(ledger, source, run_id="run-4", receiver_for=receiver_for, now=utc(end))
     assert refused["withdrawal_refused"] == 1
     paths = write_hall_returns(ledger, run_id="run-4", out_dir=tmp_path / "halls")
-    rows = pd.concat([pd.read_excel(p, dtype=str) for p in paths.values()])
-    assert list(rows["报文编号 BWID"]) == [late] and "已登簿" in rows["原因（请据此补正）"].iloc[0]
+    rows = pd.concat([pd.read_excel(p, dtype=str, header=HEADER_ROW - 1) for p in paths.values()])
+    assert list(rows["报文编号(BWID)"]) == [late] and "已登簿" in rows["原因（请据此补正）"].iloc[0]
 
     collect_package_events(ledger, receiver_for=receiver_for, run_id="run-5", as_of=end, now=utc(end))
     status = remote_status(ledger, as_of=end).set_index("idempotency_key")
