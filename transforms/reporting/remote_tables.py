@@ -295,6 +295,10 @@ th { hyphens: none; }
   th small, td.name code, td.who code, td.id code { font-size: 8.5px; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
+  th, td { padding: 1px 4px; line-height: 1.35; }
+  td.name code, td.id code { display: inline; margin-left: .6em; }  /* one line a row on paper */
+  figure svg { max-height: 155mm; width: auto; }  /* a chart and its heading on one page */
+  h2 { margin-top: 14px; }
 }
 """
 
