@@ -124,6 +124,8 @@ def _write_list(path: Path, title: str, info: list[str], table) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+    from transforms.reporting.handover_sheets import row_height
+
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -145,7 +147,7 @@ def _write_list(path: Path, title: str, info: list[str], table) -> None:
     for cell in ws[HEADER_ROW]:
         cell.font, cell.fill, cell.border = Font(bold=True), PatternFill("solid", start_color="F2F2F2"), box
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.row_dimensions[HEADER_ROW].height = _height([RETURN_HEADINGS[c] for c in table.columns], widths)
+    ws.row_dimensions[HEADER_ROW].height = row_height([RETURN_HEADINGS[c] for c in table.columns], widths)
     for values in table.itertuples(index=False):
         ws.append([_cell(v) for v in values])
         for cell in ws[ws.max_row]:
@@ -153,7 +155,7 @@ def _write_list(path: Path, title: str, info: list[str], table) -> None:
             if isinstance(cell.value, str):
                 cell.number_format = "@"  # codes stay text
         # Neither openpyxl nor LibreOffice sizes a row to its wrapped text: each row as high as its longest cell needs.
-        ws.row_dimensions[ws.max_row].height = _height([c.value for c in ws[ws.max_row]], widths)
+        ws.row_dimensions[ws.max_row].height = row_height([c.value for c in ws[ws.max_row]], widths)
     for index, w in enumerate(widths, start=1):
         ws.column_dimensions[ws.cell(row=HEADER_ROW, column=index).column_letter].width = w
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -177,16 +179,6 @@ def _cell(value):
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", value):
         return value[:16].replace("T", " ")
     return value.item() if hasattr(value, "item") else value
-
-
-def _height(values: list, widths: list[int]) -> float:
-    """Points for a row whose cells wrap within their column widths (a Chinese character is two of a width's units)."""
-    def lines(value, width: int) -> int:
-        text = "" if value is None else str(value)
-        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-        return max(1, -(-units // max(int(width * 0.85), 1)))
-
-    return 15.0 * max(lines(v, w) for v, w in zip(values, widths))
 
 
 def _short(text: str) -> str:

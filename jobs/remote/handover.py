@@ -85,8 +85,8 @@ def write_handover_documents(ledger: Ledger, lst: dict, out_dir: Path) -> dict[s
         f"接收方（属地登记机构）：{county}（{lst['xzqh']}）",
         f"收件期间：{lst['period_from']:%Y-%m-%d} 至 {period_to:%Y-%m-%d}　报文 {lst['packages']} 件，原件 {lst['originals']} 份，共 {lst['pages']} 页",
     ]
-    headings = ["序号", "报文编号 BWID", "申请编号 SQBH", "收件时间 SJSJ", "业务类型 YWLX", "不动产单元号 BDCDYH", "坐落 ZL", "材料编码 CLBM", "材料名称 CLMC", "页数 YS"]
-    rows = [[n, *(printable(v) for v in (i["bwid"], i["sqbh"], str(i["sjsj"] or "")[:16], f"{BUSINESS_TYPES.get(i['ywlx'], '')} {i['ywlx'] or ''}".strip(),
+    headings = ["序号", "报文编号(BWID)", "申请编号(SQBH)", "收件时间(SJSJ)", "业务类型(YWLX)", "不动产单元号(BDCDYH)", "坐落(ZL)", "材料编码(CLBM)", "材料名称(CLMC)", "页数(YS)"]
+    rows = [[n, *(printable(v) for v in (i["bwid"], i["sqbh"], str(i["sjsj"] or "")[:16], f"{BUSINESS_TYPES.get(i['ywlx'], '')}({i['ywlx']})" if i["ywlx"] else "",
                                       i["bdcdyh"], i["zl"], i["clbm"], i["clmc"])), int(i["ys"] or 0)] for n, i in enumerate(items, start=1)]
     signatures = ["移交人（签字）：", "移交日期：", "接收人（签字）：", "接收日期：", "接收单位（盖章）："]
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,17 @@ def printable(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
+def row_height(values: list, widths: list[float]) -> float:
+    """Points for a worksheet row whose cells wrap within their column widths (in characters; a Chinese character takes two):
+    neither openpyxl nor LibreOffice sizes a row to its wrapped text."""
+    def lines(value, width: float) -> int:
+        text = "" if value is None else str(value)
+        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+        return max(1, -(-units // max(int(width * 0.8), 1)))
+
+    return 2.0 + 15.0 * max(lines(v, w) for v, w in zip(values, widths))
+
+
 def handover_xlsx(path: Path, title: str, info: list[str], headings: list[str], rows: list[list], signatures: list[str]) -> None:
     """The list as an XLSX at `path`: A4 landscape, title and signature rows, the header repeated on each page."""
     from openpyxl import Workbook
@@ -46,18 +57,24 @@ def handover_xlsx(path: Path, title: str, info: list[str], headings: list[str], 
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
     ws.append(headings)
     head_row = ws.max_row
+    widths = (6, 21, 21, 17, 16, 31, 34, 10, 22, 8)
     thin = Side(style="thin")
     for cell in ws[head_row]:
         cell.font, cell.alignment = Font(bold=True), Alignment(wrap_text=True, horizontal="center", vertical="center")
+    ws.row_dimensions[head_row].height = row_height(headings, widths)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[ws.max_row].height = row_height(row, widths)
     for r in ws.iter_rows(min_row=head_row, max_row=ws.max_row, max_col=width):
         for cell in r:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
     ws.append([])
     for line in signatures:
         ws.append([line])
-    for letter, w in zip("ABCDEFGHIJ", (6, 22, 16, 17, 16, 31, 36, 10, 22, 7)):
+        ws.row_dimensions[ws.max_row].height = 24  # room to sign
+    for letter, w in zip("ABCDEFGHIJ", widths):
         ws.column_dimensions[letter].width = w
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -89,7 +106,7 @@ def handover_pdf(path: Path, title: str, info: list[str], headings: list[str], r
     doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
                             title=title, author="协办网关", initialFontName=font, initialFontSize=9)
     data = [[Paragraph(h, cell) for h in headings]] + [[Paragraph(_pdf_text(v), cell) for v in row] for row in rows]
-    widths = [x * mm for x in (10, 32, 26, 26, 26, 46, 50, 16, 30, 12)]
+    widths = [x * mm for x in (10, 32, 32, 26, 26, 46, 44, 16, 30, 12)]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 7.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.black), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#EEEEEE")),
                                ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
