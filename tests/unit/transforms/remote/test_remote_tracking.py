@@ -540,3 +540,28 @@ def test_the_page_shows_rates_as_percent_and_every_table():
     for name in ("汇总", "按代收大厅", "按不动产所在县", "超期清单", "退回与补正", "纸质移交"):
         assert f"<h2>{name}</h2>" in page
     assert "0.75" not in page
+
+
+def test_the_certificate_histogram_counts_each_certified_package_once_by_its_working_days():
+    out = tracked()
+    certified = out[(out["in_force"].astype(int) == 1) & out["certificate_issued_at"].notna()]
+    days = report()["发证用时"].rename(columns=code_of)
+    assert len(days) == 16 and days["wd_to_certificate"].iloc[-1] == "15及以上"
+    assert int(days["certified"].sum()) == len(certified) > 0
+    expected = certified["wd_to_certificate"].clip(upper=15).astype(int).value_counts()
+    assert {int(d) if d.isdigit() else 15: n for d, n in zip(days["wd_to_certificate"], days["certified"]) if n} == expected.to_dict()
+
+
+def test_the_page_has_a_contents_list_whose_links_name_its_sections_and_three_charts():
+    import re
+
+    from transforms.reporting.remote_tables import render_remote_html
+
+    page = render_remote_html(report(), period=(date(2025, 9, 1), date(2025, 10, 14)), as_of=AS_OF)
+    links = re.findall(r'<li><a href="#([\w-]+)">', page)
+    sections = re.findall(r'<section id="([\w-]+)">', page)
+    assert links == sections and len(sections) == 10
+    charts = re.findall(r'<svg [^>]*aria-label="([^"]+)"', page)
+    assert len(charts) == 3 and any("不动产所在县" in c for c in charts) and any("发证" in c for c in charts) and any("代收大厅" in c for c in charts)
+    # The breakdowns: each hall's name in its own one-line cell, its codes beneath; codes in headings break only at "_".
+    assert '<td class="name"><span class="label">' in page and "certificate_<wbr>median_<wbr>wd" in page
