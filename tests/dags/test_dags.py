@@ -189,6 +189,7 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
+    env["GATEWAY_DAILY_DEADLINE_MINUTES"] = "0"  # dag.test() cannot finish a DAG with a Deadline Alert (jobs/common/settings.daily_deadline)
     _migrate(env)
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
