@@ -92,6 +92,7 @@ def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tm
 POOLS = {
     "cohandling_daily.extract": "gateway_platform_db",
     "cohandling_daily.deliver": "gateway_grid",  # the grid, the county systems and the drops: one task, the strictest pool
+    "cohandling_reminders.remind": "gateway_grid",  # the weekly reminders reach the same three: the same pool
     "cohandling_results.collect_drops": "gateway_sftp_drops",
     "cohandling_results.collect_grid": "gateway_grid",
     "cohandling_results.collect_counties": "gateway_counties",
