@@ -12,7 +12,7 @@ orders gets one reminder:
 - each county (XZQH of the record): a list of its overdue work orders across every institution and the grid,
   XLSX and CSV, in the report folder.
 
-Rows name a work order by its key (工单编号 GDBH), ROWGUID and platform number (YCYWH) with the account number,
+Rows name a work order by its key (工单编号 GDBH = ROWGUID:utility:version) and platform number (YCYWH) with the account number,
 due date and days overdue (working and calendar days); the buyer's name is masked, nothing else personal is
 shown. Chinese headers with the codes beneath (XLSX), as the batch files (transforms/cohandling/batch_xlsx.py).
 """
@@ -31,9 +31,10 @@ from transforms.cohandling.batchfiles import EXTENSIONS, BatchFile, render
 from transforms.common.mask import mask_names
 
 SCHEMA_VERSION = "1"
-COLUMNS = ("GDBH", "ROWGUID", "YCYWH", "XBLX", "BBH", "HH", "MFXM", "XZQH", "XZMC", "JGDM", "JGMC", "TSFS", "TSRQ", "BLQX", "CQGZR", "CQTS")
+# ROWGUID and the version are in the work order's key (GDBH = ROWGUID:utility:version): one column, so a list prints on A4.
+COLUMNS = ("GDBH", "YCYWH", "XBLX", "HH", "MFXM", "XZQH", "XZMC", "JGDM", "JGMC", "TSFS", "TSRQ", "BLQX", "CQGZR", "CQTS")
 LABELS = {
-    "GDBH": "工单编号", "ROWGUID": "标识码", "YCYWH": "“一网通办”平台业务号", "XBLX": "协办类型", "BBH": "版本号", "HH": "户号",
+    "GDBH": "工单编号（标识码ROWGUID:类型:版本）", "YCYWH": "“一网通办”平台业务号", "XBLX": "协办类型", "HH": "户号",
     "MFXM": "买方姓名（脱敏）", "XZQH": "行政区划代码", "XZMC": "县（市、区）", "JGDM": "办理机构代码", "JGMC": "办理机构",
     "TSFS": "推送方式", "TSRQ": "推送日期", "BLQX": "办理期限", "CQGZR": "超期工作日", "CQTS": "超期天数（自然日）",
 }
@@ -64,10 +65,8 @@ def overdue_items(statuses: pd.DataFrame, facts: pd.DataFrame, *, as_of: date) -
     due = pd.to_datetime(od["due_date"])
     out = pd.DataFrame({
         "GDBH": od["rowguid"].astype(str) + ":" + od["utility"].astype(str) + ":" + od["version"].astype(int).astype(str),
-        "ROWGUID": od["rowguid"].astype(str),
         "YCYWH": _text(od["ycywh"]),
         "XBLX": od["utility"].map(lambda u: f"{u} {UTILITY_LABELS.get(u, '')}".strip()),
-        "BBH": od["version"].astype(int).astype(str),
         "HH": _text(od["account_no"]),
         "MFXM": _text(mask_names(od["buyer_name"])),
         "XZQH": _text(od["xzqh"]),
@@ -83,7 +82,7 @@ def overdue_items(statuses: pd.DataFrame, facts: pd.DataFrame, *, as_of: date) -
         "destination": od["destination"].astype(str),
         "file_format": _text(od["file_format"]),
     }, index=od.index)
-    return out.sort_values(["XZQH", "JGDM", "ROWGUID", "XBLX"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["XZQH", "JGDM", "GDBH"], kind="stable").reset_index(drop=True)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -97,7 +96,7 @@ def plan(items: pd.DataFrame, *, week: str) -> list[dict]:
     reminders = []
     rows = items.assign(_days=items["CQGZR"].astype(int))
     for (channel, destination), group in rows.groupby(["channel", "destination"], sort=True):
-        group = group.sort_values(["_days", "ROWGUID", "XBLX"], ascending=[False, True, True], kind="stable")
+        group = group.sort_values(["_days", "GDBH"], ascending=[False, True], kind="stable")
         name = folder_name(week) if channel == "account" else f"reminder:{week}:{destination}"
         fmt = group["file_format"].dropna()
         reminders.append({"channel": channel, "destination": destination, "name": name,
@@ -105,7 +104,7 @@ def plan(items: pd.DataFrame, *, week: str) -> list[dict]:
                           "institution_code": group["JGDM"].dropna().iloc[0] if group["JGDM"].notna().any() else None,
                           "xzqh": group["XZQH"].iloc[0] if channel == "system" else None, "items": _records(group)})
     for xzqh, group in rows.groupby(rows["XZQH"].fillna(""), sort=True):
-        group = group.sort_values(["_days", "JGDM", "ROWGUID", "XBLX"], ascending=[False, True, True, True], kind="stable")
+        group = group.sort_values(["_days", "JGDM", "GDBH"], ascending=[False, True, True], kind="stable")
         county = group["XZMC"].dropna().iloc[0] if group["XZMC"].notna().any() else ""
         reminders.append({"channel": "county", "destination": f"county:{xzqh or 'unknown'}", "name": f"催办清单_{xzqh or 'unknown'}{county}_{week}",
                           "file_format": "xlsx", "institution_code": None, "xzqh": xzqh or None, "items": _records(group)})
