@@ -74,3 +74,11 @@ def test_the_same_items_give_the_same_bytes():
     assert [f.sha256 for f in first] == [f.sha256 for f in again] and [f.name for f in first] == ["CB2026W49.xlsx", "CB2026W49.sha256", "CB2026W49.manifest.json"]
     county = county_files(drop["items"], base_name="x", week="2026-W49", county="370102 历下区", created=made)
     assert [f.name for f in county] == ["x.xlsx", "x.csv"] and county[1].data.decode("utf-8").startswith('\ufeff"GDBH","YCYWH"')
+
+
+def test_nothing_overdue_reminds_nobody():
+    statuses, facts = _statuses()
+    statuses = statuses[statuses["status"] != "overdue"]
+    items = overdue_items(statuses, facts, as_of=date(2026, 11, 30))
+    assert len(items) == 0 and plan(items, week="2026-W49") == []
+    assert plan(overdue_items(statuses.iloc[:0], facts.iloc[:0], as_of=date(2026, 11, 30)), week="2026-W49") == []
