@@ -20,6 +20,11 @@ platform withdrew the record, a correction dropped the utility or sends it elsew
 answers: `delivered` (cancelled, or already), `rejected` (0404 not held, 0409 already handled),
 `pending`.
 
+`HttpReceiver.remind(items)` sends the weekly overdue reminder (催办提醒, `POST /v1/reminders`, protocol 1.4):
+one item per overdue work order the receiver holds, keyed `<work-order key>:remind:<week>`; the same answers —
+`delivered` (noted 0000, or 0201 already this week), `rejected` (0404 not held, 0409 already handled: the
+gateway has not heard of the result yet), `pending`.
+
 `HttpReceiver.results(after)` reads the receiver's feed of handling results (办理结果, `GET
 /v1/results`) from a cursor, page after page, and returns the results exactly as received with
 the cursor to resume from; `feed_pages(after)` yields the same page by page (`FeedPage`: the
@@ -45,6 +50,10 @@ from transforms.cohandling.annex1 import FIELD_CODES, UTILITIES
 
 BATCH_PATH = "/v1/work-orders:batch"
 CANCEL_PATH = "/v1/work-orders:cancel"
+REMIND_PATH = "/v1/reminders"
+_REMIND_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "week", "due_date", "overdue_working_days"})
+_WEEK = re.compile(r"\d{4}-W\d{2}")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CANCEL_REASONS = frozenset({"RECORD_WITHDRAWN", "UTILITY_DROPPED", "DESTINATION_CHANGED"})
 _CANCEL_KEYS = frozenset({"idempotency_key", "rowguid", "utility", "version", "reason_code", "reason"})
 STATUS_PATH = "/v1/work-orders/{key}"
@@ -105,6 +114,13 @@ class HttpReceiver(SignedHttpClient):
             check_cancel_item(i, item)
         return self._deliver_items(items, batch_id=batch_id, path=CANCEL_PATH)
 
+    def remind(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """The weekly overdue reminder (`POST /v1/reminders`): one outcome per item, same order. Items: idempotency_key
+        (`<work-order key>:remind:<week>`), rowguid, utility, version, week (`2026-W49`), due_date, overdue_working_days."""
+        for i, item in enumerate(items):
+            check_reminder_item(i, item)
+        return self._deliver_items(items, batch_id=batch_id, path=REMIND_PATH)
+
     def status(self, idempotency_key: str) -> dict | None:
         """The receiver's record of an accepted key (receipt_id, accepted_at, and `result`: its latest
         handling result or null), or None if it has none. As received: not validated."""
@@ -146,6 +162,19 @@ def check_cancel_item(i: int, item: dict) -> None:
         raise ValueError(f"items[{i}].idempotency_key {item['idempotency_key']!r} is not a cancel key (<work-order key>:cancel)")
     if item["utility"] not in UTILITIES or item["reason_code"] not in CANCEL_REASONS:
         raise ValueError(f"items[{i}]: utility must be one of {', '.join(UTILITIES)}, reason_code one of {', '.join(sorted(CANCEL_REASONS))}")
+
+
+def check_reminder_item(i: int, item: dict) -> None:
+    """A reminder item that breaks the protocol is the gateway's bug: fail loudly before sending anything."""
+    if not isinstance(item, dict) or set(item) != _REMIND_KEYS:
+        raise ValueError(f"items[{i}] must have exactly the keys {', '.join(sorted(_REMIND_KEYS))}")
+    week = item["week"]
+    if not isinstance(week, str) or not _WEEK.fullmatch(week) or not isinstance(item["idempotency_key"], str) \
+            or not KEY_PATTERN.fullmatch(item["idempotency_key"]) or not item["idempotency_key"].endswith(f":remind:{week}"):
+        raise ValueError(f"items[{i}]: week must be YYYY-Www and idempotency_key <work-order key>:remind:<week>")
+    if item["utility"] not in UTILITIES or not isinstance(item["due_date"], str) or not _DAY.fullmatch(item["due_date"]) \
+            or type(item["overdue_working_days"]) is not int or item["overdue_working_days"] < 0:
+        raise ValueError(f"items[{i}]: utility one of {', '.join(UTILITIES)}, due_date YYYY-MM-DD, overdue_working_days an integer >= 0")
 
 
 def check_item(i: int, item: dict) -> None:

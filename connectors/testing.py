@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from connectors.delivery import FeedPage, ItemOutcome
-from connectors.http_receiver import check_cancel_item, check_item
+from connectors.http_receiver import check_cancel_item, check_item, check_reminder_item
 from connectors.package_receiver import FileRefused, check_package_item, check_withdrawal_item
 from connectors.sftp_drop import DropConflict, DropJob, InboxEntry, JobResult, Publication
 from connectors.signed_http import FeedPageError, ReceiverError
@@ -57,6 +57,7 @@ class _FakeEndpoint:
         self.received: list[dict] = []  # every item of every batch that reached it, retries included
         self.batches: list[str | None] = []
         self.cancelled: dict[str, str] = {}  # held key -> receipt of its cancellation / withdrawal
+        self.reminded: dict[str, str] = {}  # reminder key -> its receipt (work-order receivers)
         self.feed: list[dict] = []
         self.closed = False
         self._receipts = 0
@@ -143,6 +144,25 @@ class FakeReceiver(_FakeEndpoint):
             return "0409", None, "已办结，无法撤销"
         self.cancelled[held] = self._receipt()
         return "0000", self.cancelled[held], None
+
+    def remind(self, items: list[dict], *, batch_id: str | None = None) -> list[ItemOutcome]:
+        """Weekly overdue reminders (receivers.md, Reminders): 0000 noted, 0201 this key before, 0404 a work order not held,
+        0409 one with a final result published. `reminded` keeps each key once."""
+        for i, item in enumerate(items):
+            check_reminder_item(i, item)
+        return self._answer(items, batch_id, self._remind_one)
+
+    def _remind_one(self, item: dict) -> tuple[str, str | None, str | None]:
+        key = item["idempotency_key"]
+        if key in self.reminded:
+            return "0201", self.reminded[key], None
+        held = key.rsplit(":remind:", 1)[0]
+        if held not in self.held:
+            return "0404", None, "无此工单"
+        if any(e["idempotency_key"] == held and e["result"] in FINAL_RESULTS for e in self.feed):
+            return "0409", None, "已办结"
+        self.reminded[key] = self._receipt()
+        return "0000", self.reminded[key], None
 
     def publish_result(self, key: str, *, code: str = "0000", handled_at: str, reason: str | None = None, handler: str | None = "王丽") -> dict:
         """A handling result into the feed (receivers.md, Handling results): `result` follows from `code`."""

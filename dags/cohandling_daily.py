@@ -30,8 +30,13 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    pushed over the documented HTTP protocol (docs/protocol/) to the county systems
    (`county_system_<XZQH>` / `county_system_default`) and the grid (`grid_marketing`),
    idempotent per work-order version. What cannot be sent stays pending for the next run.
+   After everything was tried (one unreachable receiver never stops the others), the task
+   **fails** when work orders or cancellations have stayed unconfirmed by their receiver longer
+   than `GATEWAY_DELIVER_PENDING_HOURS` (default 24), naming each receiver (drop or endpoint,
+   institution), its count and since when; the failure callback logs and audits it.
 
-5. **balance** — the lifetime balance of the whole ledger: every change, work order, package,
+5. **balance** — (runs whether deliver passed or failed; `watcher` then ends the run red if a task
+   failed) the lifetime balance of the whole ledger: every change, work order, package,
    form, file, feed entry and event in exactly one state, the states adding up, per surface.
    The task fails — counts per surface and the oldest stale units, masked, in its error —
    when it does not hold or a unit has been due longer than the stale age (48 h by default).
@@ -39,6 +44,12 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
 Stages 2–4 take what is due from the ledger, not what their run brought: a run that failed
 after extract leaves nothing behind, the next one finishes it. Every task has an execution
 timeout; a failed task or run is logged in one line and written to the ledger's audit log.
+
+**Deadline** (Airflow Deadline Alert): a run not finished `GATEWAY_DAILY_DEADLINE_MINUTES` (default
+180) after it was queued — 09:00 for the 06:00 run, when the halls open — is reported while it still
+runs: `jobs/common/alerts.deadline_missed` (an AsyncCallback, run by the triggerer) logs `GATEWAY
+DEADLINE MISSED` and writes `deadline_missed` to the ledger's audit log. `0` turns it off: `make run`
+and the DAG tests do, as `dag.test()` (Airflow 3.3.2) cannot finish a DAG that has a Deadline Alert.
 
 **As of** (DAG param `as_of`, optional): an ISO date or date-time in Asia/Shanghai that sets
 the run's clock — the extraction's cut-off and the day validation, routing and delivery work
@@ -62,11 +73,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags._common import DAG_DEFAULTS, POOL_GRID, POOL_PLATFORM, PRIORITY_PUSH, TIMEZONE, clock, default_args, ledger, params
-from jobs.common.settings import PLATFORM_CONN_ID
+from jobs.common.alerts import deadline_missed
+from jobs.common.settings import PLATFORM_CONN_ID, daily_deadline
+
+DEADLINE = daily_deadline()
 
 
 @dag(
@@ -79,6 +93,12 @@ from jobs.common.settings import PLATFORM_CONN_ID
     default_args=default_args(execution_timeout=timedelta(hours=1), priority=PRIORITY_PUSH, retries=2, retry_delay=timedelta(minutes=5), retry_exponential_backoff=True),
     tags=["cohandling", "daily"],
     doc_md=__doc__,
+    deadline=None if DEADLINE is None else DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=DEADLINE,
+        callback=AsyncCallback(deadline_missed, kwargs={"what": "the daily push (协办信息每日推送)", "interval_minutes": DEADLINE.total_seconds() / 60}),
+        name="daily_push_done",
+    ),
 )
 def cohandling_daily():
     @task(execution_timeout=timedelta(minutes=30))
@@ -121,22 +141,39 @@ def cohandling_daily():
 
     @task(execution_timeout=timedelta(hours=2), pool=POOL_GRID)  # the grid's one slot (it also reaches the counties and the drops)
     def deliver(routed: dict, run_id=None, **context) -> dict:
-        """Send what is ready (and what earlier runs left pending); record every outcome."""
+        """Send what is ready (and what earlier runs left pending); record every outcome; fail when work stays unconfirmed past the age."""
         from connectors.channels import Channels
+        from connectors.ledger import utcnow
         from jobs.cohandling.deliver_orders import deliver_run
+        from jobs.common.settings import deliver_pending_after
 
+        now = clock(context)
         with Channels() as channels:
-            return deliver_run(ledger(), run_id=run_id, day=clock(context).local(), drops=channels.drops(), receiver_for=channels.receiver_for).as_dict()
+            return deliver_run(ledger(), run_id=run_id, day=now.local(), drops=channels.drops(), receiver_for=channels.receiver_for,
+                               stuck_after=deliver_pending_after(), now=max(now.utc(), utcnow())).as_dict()
 
-    @task(execution_timeout=timedelta(minutes=20), retries=0)  # a balance that fails, fails again: no retry
-    def balance(delivered: dict, run_id=None, **context) -> dict:
+    # a balance that fails, fails again: no retry; it runs whether deliver passed or failed (work left pending fails deliver)
+    @task(execution_timeout=timedelta(minutes=20), retries=0, trigger_rule="all_done")
+    def balance(run_id=None, **context) -> dict:
         """The lifetime balance of the whole ledger; fails when it does not hold or units are stale."""
         from connectors.ledger import utcnow
         from jobs.common.accounting import check_balance
 
         return check_balance(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).summary()
 
-    balance(deliver(route(validate(extract(load_forms())))))
+    # Watcher: a run's state comes from its last tasks, and balance runs whatever deliver did — so a failed task before it
+    # (deliver leaving work pending past the age, or any other) ends the run red through this one.
+    @task(execution_timeout=timedelta(minutes=5), retries=0, trigger_rule="one_failed")
+    def watcher(**context) -> None:
+        """Runs only when a task of the run failed: fails, so the run ends red after the balance has run."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("a task of this run failed (its GATEWAY FAILURE line says which and why): the run ends red")
+
+    delivered = deliver(route(validate(extract(load_forms()))))
+    checked = balance()
+    delivered >> checked
+    [delivered, checked] >> watcher()
 
 
 dag = cohandling_daily()

@@ -84,7 +84,7 @@ def answers(deliveries: list[dict], *, seed: int, delivered_on: datetime, mix: d
 
 def read_batch(folder: Path) -> tuple[str, list[dict]]:
     """(kind, rows) of one batch folder of an outbox, read as an institution would: the manifest names the
-    data files and their format; kind is `cancel` for a cancellation batch, else `work_orders`."""
+    data files and their format; kind is `cancel` for a cancellation batch, `reminder` for a weekly overdue reminder, else `work_orders`."""
     manifest = json.loads(next(folder.glob("*.manifest.json")).read_text(encoding="utf-8"))
     rows: list[dict] = []
     for f in manifest["files"]:
@@ -121,6 +121,8 @@ def held_in_force(outbox: Path) -> set[str]:
     cancelled: dict[tuple[str, str], int] = {}
     for folder in sorted(p for p in Path(outbox).iterdir() if p.is_dir()) if Path(outbox).exists() else []:
         kind, rows = read_batch(folder)
+        if kind == "reminder":  # a weekly overdue reminder (CB<week>) lists work orders sent before: nothing new to hold
+            continue
         for row in rows:
             rowguid, utility, version = str(row["GDBH"]).rsplit(":", 2)
             key, v = (rowguid, utility), int(version)

@@ -38,7 +38,7 @@ def work_orders_at_receivers(ledger, drops_root: Path, receivers) -> dict:
         drop = outbox.parent.name
         for folder in sorted(p for p in outbox.iterdir() if p.is_dir()):
             kind, rows = read_batch(folder)
-            if kind != "cancel":
+            if kind == "work_orders":  # not cancellation batches, nor weekly reminders (CB<week>: work orders sent before)
                 in_batches.update(str(r["GDBH"]) for r in rows)
         held |= {(drop, *k.rsplit(":", 2)) for k in held_in_force(outbox)}
     accepted = receivers.accepted()

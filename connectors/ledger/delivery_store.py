@@ -128,6 +128,13 @@ class DeliveryStore(CancelStore):
         for name in ("update_work_order_delivered", "update_work_order_version_delivered"):
             conn.execute(statement(name), params)
 
+    def stuck_deliveries(self, before: datetime) -> list[dict]:
+        """What delivery still owes since before `before` (UTC), by kind (work_order | cancel), channel and receiver: units and
+        the oldest time (the work order's routing, the cancellation's planning). Work orders in force not confirmed by their
+        receiver (account: batch not published; system / grid: no 0000 / 0201 answer) and cancellations not confirmed."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(statement("select_stuck_deliveries"), {"before": before}).mappings()]
+
     def delivery_counts(self) -> dict[tuple[str, str], int]:
         with self.engine.connect() as conn:
             return {(r[0], r[1]): int(r[2]) for r in conn.execute(statement("select_delivery_counts"))}

@@ -10,6 +10,7 @@ from connectors.ledger.delivery_store import DeliveryStore
 from connectors.ledger.package_flow_store import RemoteFlowStore
 from connectors.ledger.package_store import RemoteStore
 from connectors.ledger.registry_store import RegistryStore
+from connectors.ledger.reminder_store import ReminderStore
 from connectors.ledger.result_store import ResultStore
 from connectors.ledger.workorder_store import WorkOrderStore
 
@@ -31,8 +32,8 @@ class _LineStore:
         return getattr(self._ledger, name)
 
 
-class CohandlingLedger(_LineStore, WorkOrderStore, DeliveryStore, ResultStore):
-    """The co-handling line (协办): work orders, their deliveries and cancellations, results."""
+class CohandlingLedger(_LineStore, WorkOrderStore, DeliveryStore, ResultStore, ReminderStore):
+    """The co-handling line (协办): work orders, their deliveries and cancellations, results, overdue reminders."""
 
 
 class RegistryLedger(_LineStore, RegistryStore):

@@ -24,6 +24,13 @@ way, after the run's deliveries: planned in the ledger (`work_order_cancel`, key
 `<work-order key>:cancel`), then a cancellation batch in the institution's drop or a cancel
 call to the county system / the grid, once in effect.
 
+Work left pending too long fails the task, after everything was tried (`stuck_after`, in the DAG
+$GATEWAY_DELIVER_PENDING_HOURS, default 24: jobs/common/settings.py): one unreachable receiver never stops
+the others, but when work orders (or cancellations) stay unconfirmed by their receiver longer than that —
+an account batch not in the drop, a county system or the grid that has not answered 0000 / 0201 —
+`DeliveryOverdue` names each receiver (channel, drop or endpoint, institution), its count, since when, and
+this run's error for it; the task goes red and `jobs/common/alerts.on_failure` logs and audits it.
+
 Overlapping runs (jobs/common/stage_clock.py): delivery holds the ledger lock `cohandling.deliver`
 (planning, publishing and recording are one stage: two runs never plan or publish the same
 batch at once), and its `day` (batch names) is never before the `cohandling` clock.
@@ -34,7 +41,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from connectors.delivery import Channel, Drop
 from connectors.ledger import Ledger, utcnow
@@ -60,24 +67,61 @@ class DeliverResult:
     cancels_refused: int = 0  # the receiver had already handled it (0409)
     cancels_pending: int = 0  # not yet confirmed: sent again next run
     errors: list[str] = field(default_factory=list)
+    stuck: list[dict] = field(default_factory=list)  # receivers with work pending past the age (kind, channel, destination, units, oldest)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+class DeliveryOverdue(RuntimeError):
+    """Deliver did all it could, and work stayed unconfirmed by its receivers past the age: the message names them."""
+
+    def __init__(self, message: str, result: DeliverResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops: Drop | None = None, receiver_for: Callable[[str, str], Channel] | None = None,
-                after_send: Callable[[str], None] | None = None) -> DeliverResult:
+                after_send: Callable[[str], None] | None = None, stuck_after: timedelta | None = None, now: datetime | None = None) -> DeliverResult:
     """Plan, then send every open account batch (through `drops`) and every pending HTTP item (through `receiver_for(channel, destination)`).
 
     `after_send(label)` is called after something was sent and before it is recorded
-    (tests kill the task there to prove a retry does not duplicate).
+    (tests kill the task there to prove a retry does not duplicate). With `stuck_after`, once everything was tried,
+    raises `DeliveryOverdue` when work has stayed unconfirmed longer than that at `now` (UTC; default the clock).
     """
     from jobs.common.settings import lock_wait_s
     from jobs.common.stage_clock import run_as_of
 
     with ledger.stage_lock("cohandling.deliver", run_id=run_id, wait_s=lock_wait_s()):
         day = run_as_of(ledger, "cohandling", day, run_id=run_id, stage="deliver")
-        return _deliver_run(ledger, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
+        result = _deliver_run(ledger, run_id=run_id, day=day, drops=drops, receiver_for=receiver_for, after_send=after_send)
+    if stuck_after is not None:
+        now = now or utcnow()
+        result.stuck = ledger.cohandling.stuck_deliveries(now - stuck_after)
+        if result.stuck:
+            message = overdue_text(result, stuck_after=stuck_after, now=now)
+            log.error("%s", message)
+            raise DeliveryOverdue(message, result)
+    return result
+
+
+def overdue_text(result: DeliverResult, *, stuck_after: timedelta, now: datetime) -> str:
+    """One message naming every receiver with work pending past the age: channel, receiver, institution, count, since when
+    (UTC) and how long, and this run's first error for it."""
+    what = {"work_order": "工单 work orders", "cancel": "撤销 cancellations"}
+    hours = stuck_after.total_seconds() / 3600
+    units = sum(int(s["units"]) for s in result.stuck)
+    lines = []
+    for s in result.stuck:
+        name = f" {s['institution_code']} {s['institution_name'] or ''}".rstrip() if s["channel"] == "account" and s["institution_code"] else ""
+        oldest = s["oldest"]
+        age = (now - oldest).total_seconds() / 3600 if oldest is not None else float("nan")
+        error = next((e for e in result.errors if s["destination"] in e), None)
+        lines.append(f"{s['channel']} {s['destination']}{name}: {int(s['units'])} {what.get(s['kind'], s['kind'])} pending since "
+                     f"{oldest:%Y-%m-%d %H:%M} UTC ({age:.0f} h)" + (f" — {error}" if error else ""))
+    receivers = len({(s["channel"], s["destination"]) for s in result.stuck})
+    return (f"投递超时未完成 / deliveries unconfirmed longer than {hours:g} h: {units} at {receivers} receivers "
+            f"(run {result.run_id}; everything else was sent): " + "; ".join(lines))
 
 
 def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
@@ -194,6 +238,9 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
             result.http_delivered += o.status == "delivered"
             result.http_rejected += o.status == "rejected"
             result.http_pending += o.status == "pending"
+        waiting = [o for o in outcomes if o.status == "pending"]
+        if waiting:
+            result.errors.append(f"{channel} {destination}: {len(waiting)} pending: {waiting[0].reason}")
 
 
 def _by_receiver(items: list[dict]) -> dict[tuple[str, str], list[dict]]:

@@ -10,6 +10,12 @@ the first one — so every step is guarded and a step that cannot be done is log
 Error text is clipped and ID numbers and phones in it masked (transforms/common/mask.mask_in_text)
 before it is logged or stored.
 
+`deadline_missed` is the callback of the daily DAG's Deadline Alert (Airflow 3.1+ `DeadlineAlert`, an
+`AsyncCallback`: it runs in the triggerer when a run is not finished `interval` after it was queued, the run
+still going). Airflow gives it `context` = {"dag_run": the run as the REST API shows it, "deadline": {"id",
+"deadline_time"}} and the kwargs the DAG set: it logs one `GATEWAY DEADLINE MISSED` line (the same channel as
+`GATEWAY FAILURE`) and writes `deadline_missed` to the ledger's audit log; it never raises either.
+
 Imported by the DAG files at parse time: the standard library only, up here.
 """
 
@@ -83,6 +89,55 @@ def _audit(facts: dict) -> None:
         task = facts["task_id"]
         ledger.audit(run_id=facts["run_id"], actor="airflow", action="task_failed" if task else "dag_run_failed",
                      object_type="task" if task else "dag_run", object_id=f"{facts['dag_id']}.{task}" if task else facts["dag_id"],
+                     detail={k: v for k, v in facts.items() if v is not None})
+    finally:
+        ledger.dispose()
+
+
+async def deadline_missed(context=None, **kwargs) -> None:
+    """Deadline Alert callback (AsyncCallback, run by the triggerer): one log line and an audit entry. Never raises."""
+    import asyncio
+
+    facts = deadline_facts(context, **kwargs)
+    try:
+        log.error("GATEWAY DEADLINE MISSED dag=%s run=%s: %s", facts["dag_id"], facts["run_id"], facts["error"])
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        await asyncio.to_thread(_audit_deadline, facts)
+    except Exception as exc:  # noqa: BLE001 - the ledger unreachable: the log line stands
+        try:
+            log.warning("GATEWAY DEADLINE MISSED not written to the ledger's audit log: %s", type(exc).__name__)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def deadline_facts(context=None, **kwargs) -> dict:
+    """What a missed deadline's context says: the DAG, the run, when it was queued, its state, the deadline, and the
+    DAG's own words (`what`, `interval_minutes` from the DeadlineAlert's kwargs). Never raises."""
+    try:
+        context = context or {}
+        run = context.get("dag_run") or {}
+        deadline = context.get("deadline") or {}
+        dag_id = str(run.get("dag_id") or kwargs.get("dag_id") or "?")
+        run_id = run.get("dag_run_id") or run.get("run_id")
+        what = kwargs.get("what") or "the run"
+        minutes = kwargs.get("interval_minutes")
+        limit = f" within {minutes:g} min of being queued" if isinstance(minutes, int | float) else ""
+        text = (f"{what} not finished{limit}: deadline {deadline.get('deadline_time') or '?'}, queued at {run.get('queued_at') or '?'}, "
+                f"state {run.get('state') or '?'} — 截止时间已过，本次运行仍未完成")
+        return {"dag_id": dag_id, "run_id": None if run_id is None else str(run_id), "deadline_id": deadline.get("id"), "error": _masked(text)}
+    except Exception:  # noqa: BLE001
+        return {"dag_id": "?", "run_id": None, "deadline_id": None, "error": "(context unreadable)"}
+
+
+def _audit_deadline(facts: dict) -> None:
+    from connectors.ledger import Ledger
+    from jobs.common.settings import LEDGER_CONN_ID
+
+    ledger = Ledger.from_conn_id(LEDGER_CONN_ID)
+    try:
+        ledger.audit(run_id=facts["run_id"], actor="airflow", action="deadline_missed", object_type="dag_run", object_id=facts["dag_id"],
                      detail={k: v for k, v in facts.items() if v is not None})
     finally:
         ledger.dispose()

@@ -70,3 +70,45 @@ def lock_wait_s(default: float = 1800.0) -> float:
     if not 0 <= seconds <= 24 * 3600:
         raise ValueError(f"GATEWAY_LOCK_WAIT_S={value!r}: between 0 and 86400 seconds is expected")
     return seconds
+
+
+DELIVER_PENDING_HOURS = 24.0  # default: a work order still undelivered a day after it was routed (a daily run failed to send it twice) fails deliver
+
+
+def _number(name: str, default: float, *, unit: str = "hours", top: float = 24 * 3650) -> float:
+    import os
+
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        hours = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: a number of {unit} is expected") from None
+    if not 0 <= hours <= top:
+        raise ValueError(f"{name}={value!r}: {unit} between 0 and {top:g} are expected")
+    return hours
+
+
+def deliver_pending_after():
+    """How long a work order (or a cancellation) may stay unconfirmed by its receiver before `cohandling_daily.deliver` fails,
+    after doing all it can, naming each receiver and its count: $GATEWAY_DELIVER_PENDING_HOURS, default 24 (0: anything
+    still pending at the end of the run fails it). Counted from routing (a cancellation: from its planning)."""
+    from datetime import timedelta
+
+    return timedelta(hours=_number("GATEWAY_DELIVER_PENDING_HOURS", DELIVER_PENDING_HOURS))
+
+
+DAILY_DEADLINE_MINUTES = 180.0  # the daily push queued at 06:00 should be done by 09:00, when the counties' halls open
+
+
+def daily_deadline():
+    """The Deadline Alert of cohandling_daily: a run not finished this long after it was queued is reported
+    (jobs/common/alerts.deadline_missed): $GATEWAY_DAILY_DEADLINE_MINUTES, default 180; 0 turns the alert off
+    (None) — for `dag.test()`, which in Airflow 3.3.2 cannot finish a DAG that has one (at success
+    `DagRun.update_state` looks its alerts up by the ids only the DAG processor gives them). Read when the DAG
+    file is parsed."""
+    from datetime import timedelta
+
+    minutes = _number("GATEWAY_DAILY_DEADLINE_MINUTES", DAILY_DEADLINE_MINUTES, unit="minutes", top=24 * 60)
+    return timedelta(minutes=minutes) if minutes else None

@@ -14,6 +14,7 @@ sets them all:
 | `extract:<source>` | jobs/common/incremental.run_batch: both lines' extracts, per change table |
 | `cohandling.validate:<source>`, `cohandling.route`, `cohandling.deliver` | the daily push's stages |
 | `cohandling.results` | collect_results (drop inboxes, feed cursors, outcomes, SMS queue) |
+| `cohandling.remind` | remind_overdue (the week's reminders: planned once, each sent once) |
 | `remote.validate:<source>`, `remote.deliver`, `remote.statuses`, `remote.handover` | remote collection's stages |
 | `inbox:<surface>` | jobs/common/inbox.load_inbox (registry forms, checklist forms: one loader per inbox, whichever host) |
 

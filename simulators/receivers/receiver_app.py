@@ -19,7 +19,15 @@ from simulators.batch_envelope import CROSS_PROVINCE, LOCAL, local_text
 from simulators.receivers.handling_results import ResultsConfig
 from simulators.receivers.package_routes import add_package_routes
 from simulators.receivers.receiver_state import Faults, ReceiverState
-from simulators.receivers.work_order_wire import COUNTY_PATTERN, RECEIVER_PATTERN, Answer, parse_batch, parse_cancels, parse_feed_query
+from simulators.receivers.work_order_wire import (
+    COUNTY_PATTERN,
+    RECEIVER_PATTERN,
+    Answer,
+    parse_batch,
+    parse_cancels,
+    parse_feed_query,
+    parse_reminders,
+)
 
 
 def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: float | None = None):
@@ -125,6 +133,12 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
             return {"batch_id": batch_id, "results": state.cancel(receiver, items)}
         return served(request, county, work, stored="the cancellations were stored")
 
+    def remind(request: Request, county: str | None):
+        def work(receiver, body):
+            batch_id, items = parse_reminders(body)
+            return {"batch_id": batch_id, "results": state.remind(receiver, items)}
+        return served(request, county, work, stored="the reminders were noted")
+
     def work_order(request: Request, county: str | None, idempotency_key: str):
         def work(receiver, body):
             found = state.lookup(receiver, idempotency_key)
@@ -159,6 +173,14 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.post("/grid/v1/work-orders:cancel")
     async def grid_cancel(request: Request):
         return await cancel(request, None)
+
+    @app.post("/county/{xzqh}/v1/reminders")
+    async def county_remind(xzqh: str, request: Request):
+        return await remind(request, xzqh)
+
+    @app.post("/grid/v1/reminders")
+    async def grid_remind(request: Request):
+        return await remind(request, None)
 
     @app.get("/county/{xzqh}/v1/work-orders/{idempotency_key}")
     async def county_work_order(xzqh: str, idempotency_key: str, request: Request):
@@ -228,6 +250,10 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     @app.get("/_sim/in-force")
     async def in_force(receiver: str | None = None):
         return {"items": state.in_force(receiver)}
+
+    @app.get("/_sim/reminded")
+    async def reminded(receiver: str | None = None):
+        return {"items": state.reminded(receiver)}
 
     @app.get("/_sim/cancelled")
     async def cancelled(receiver: str | None = None):

@@ -77,6 +77,10 @@ class ReceiverProcess:
         """What each receiver holds in force: the latest version accepted per work order, less what was cancelled."""
         return self._control("GET", "/_sim/in-force", params={"receiver": receiver} if receiver else None)["items"]
 
+    def reminded(self, receiver: str | None = None) -> list[dict]:
+        """Every overdue reminder item each receiver noted (POST /v1/reminders), once per key."""
+        return self._control("GET", "/_sim/reminded", params={"receiver": receiver} if receiver else None)["items"]
+
     def cancelled(self, receiver: str | None = None) -> list[dict]:
         """Every cancellation accepted, with times_submitted."""
         return self._control("GET", "/_sim/cancelled", params={"receiver": receiver} if receiver else None)["items"]

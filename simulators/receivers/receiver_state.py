@@ -62,6 +62,20 @@ CREATE TABLE IF NOT EXISTS cancelled (
     times_submitted INTEGER NOT NULL,
     PRIMARY KEY (receiver, idempotency_key)
 );
+CREATE TABLE IF NOT EXISTS reminded (
+    receiver        TEXT    NOT NULL,
+    idempotency_key TEXT    NOT NULL,     -- <key of the work order held>:remind:<week>
+    receipt_id      TEXT    NOT NULL,
+    rowguid         TEXT    NOT NULL,
+    utility         TEXT    NOT NULL,
+    version         INTEGER NOT NULL,
+    week            TEXT    NOT NULL,
+    due_date        TEXT    NOT NULL,
+    overdue_working_days INTEGER NOT NULL,
+    reminded_at     TEXT    NOT NULL,     -- UTC, ISO 8601 (the business clock)
+    times_submitted INTEGER NOT NULL,
+    PRIMARY KEY (receiver, idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS sim_setting (
     name  TEXT PRIMARY KEY,               -- results_config | clock
     value TEXT NOT NULL                   -- JSON
@@ -284,6 +298,49 @@ class ReceiverState:
             raise
         self.stats.update(f"cancel_{r['status']}" for r in results)
         return results
+
+    def remind(self, receiver: str, items: list[dict]) -> list[dict]:
+        """Weekly overdue reminders (催办): noted once per key (0000; again 0201 with the original receipt); a work order
+        this receiver never accepted 0404; one it already published a final result for 0409 (the gateway is behind)."""
+        self.publish()
+        results = []
+        clock = self.now().replace(microsecond=0).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                key = item["idempotency_key"]
+                seen = self.db.execute("SELECT receipt_id FROM reminded WHERE receiver = ? AND idempotency_key = ?", (receiver, key)).fetchone()
+                if seen is not None:
+                    self.db.execute("UPDATE reminded SET times_submitted = times_submitted + 1 WHERE receiver = ? AND idempotency_key = ?", (receiver, key))
+                    results.append(_result(key, "duplicate", seen["receipt_id"], "0201", "already reminded (本周已催办)"))
+                    continue
+                held = key.rsplit(":remind:", 1)[0]
+                if self.db.execute("SELECT 1 FROM accepted WHERE receiver = ? AND idempotency_key = ?", (receiver, held)).fetchone() is None:
+                    results.append(_result(key, "rejected", None, "0404", "no such work order here (无此工单)"))
+                    continue
+                handled = self.db.execute(
+                    "SELECT 1 FROM result WHERE receiver = ? AND idempotency_key = ? AND seq IS NOT NULL AND kind NOT IN ('acknowledged', 'injected')",
+                    (receiver, held)).fetchone()
+                if handled is not None:
+                    results.append(_result(key, "rejected", None, "0409", "already handled: the result is in the feed (已办结)"))
+                    continue
+                n = self.db.execute("SELECT COUNT(*) FROM reminded").fetchone()[0] + 1
+                receipt = f"CB-{clock[:10].replace('-', '')}-{n:08d}"
+                self.db.execute("INSERT INTO reminded (receiver, idempotency_key, receipt_id, rowguid, utility, version, week, due_date,"
+                                " overdue_working_days, reminded_at, times_submitted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                                (receiver, key, receipt, item["rowguid"], item["utility"], item["version"], item["week"], item["due_date"],
+                                 item["overdue_working_days"], clock))
+                results.append(_result(key, "accepted", receipt, "0000", None))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.stats.update(f"remind_{r['status']}" for r in results)
+        return results
+
+    def reminded(self, receiver: str | None) -> list[dict]:
+        query = "SELECT * FROM reminded" + (" WHERE receiver = ?" if receiver else "") + " ORDER BY rowid"
+        return [dict(r) for r in self.db.execute(query, (receiver,) if receiver else ())]
 
     def in_force(self, receiver: str | None) -> list[dict]:
         """The truth of what each receiver holds in force: per (receiver, ROWGUID, utility) the latest version

@@ -123,3 +123,18 @@ def parse_cancels(body: bytes) -> tuple[str, list[dict]]:
         if item["reason"] is not None and (not isinstance(item["reason"], str) or len(item["reason"]) > 200):
             raise bad(f"{where}.reason must be a string of at most 200 characters, or null")
     return batch_id, items
+
+
+def parse_reminders(body: bytes) -> tuple[str, list[dict]]:
+    """(batch_id, items) of a well-formed reminder call (POST /v1/reminders), else Answer(400) naming what is wrong."""
+    batch_id, items = parse_envelope(body, limit=MAX_ITEMS, bad=bad)
+    for where, item in _exact_items(items, {"idempotency_key", "rowguid", "utility", "version", "week", "due_date", "overdue_working_days"}):
+        week = item["week"]
+        if not isinstance(week, str) or not re.fullmatch(r"\d{4}-W\d{2}", week):
+            raise bad(f"{where}.week must be an ISO week YYYY-Www")
+        _check_order_key(where, item, suffix=f":remind:{week}")
+        if not isinstance(item["due_date"], str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", item["due_date"]):
+            raise bad(f"{where}.due_date must be a date YYYY-MM-DD")
+        if type(item["overdue_working_days"]) is not int or item["overdue_working_days"] < 0:
+            raise bad(f"{where}.overdue_working_days must be an integer >= 0")
+    return batch_id, items

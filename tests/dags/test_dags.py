@@ -92,6 +92,7 @@ def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tm
 POOLS = {
     "cohandling_daily.extract": "gateway_platform_db",
     "cohandling_daily.deliver": "gateway_grid",  # the grid, the county systems and the drops: one task, the strictest pool
+    "cohandling_reminders.remind": "gateway_grid",  # the weekly reminders reach the same three: the same pool
     "cohandling_results.collect_drops": "gateway_sftp_drops",
     "cohandling_results.collect_grid": "gateway_grid",
     "cohandling_results.collect_counties": "gateway_counties",
@@ -189,6 +190,7 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
+    env["GATEWAY_DAILY_DEADLINE_MINUTES"] = "0"  # dag.test() cannot finish a DAG with a Deadline Alert (jobs/common/settings.daily_deadline)
     _migrate(env)
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

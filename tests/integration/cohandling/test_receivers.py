@@ -327,7 +327,7 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert served == documented == {("/v1/work-orders:batch", "post"), ("/v1/work-orders/{idempotency_key}", "get"), ("/v1/results", "get"),
                                     ("/v1/health", "get"), ("/v1/files/{sha256}", "put"), ("/v1/packages:batch", "post"), ("/v1/package-events", "get"),
-                                    ("/v1/packages:withdraw", "post"), ("/v1/work-orders:cancel", "post")}
+                                    ("/v1/packages:withdraw", "post"), ("/v1/work-orders:cancel", "post"), ("/v1/reminders", "post")}
     assert list(spec["components"]["schemas"]["Record"]["properties"]) == list(FIELD_CODES)
 
     def validate(instance, schema: str) -> None:
@@ -346,6 +346,18 @@ def test_the_openapi_spec_parses_and_covers_what_the_simulator_serves(tmp_path, 
     cancelled = signed_post(receivers.url, f"/county/{COUNTY}/v1/work-orders:cancel", json.dumps(cancel).encode()).json()
     validate(cancelled, "BatchResult")
     assert [r["code"] for r in cancelled["results"]] == ["0000"]
+    validate(spec["paths"]["/v1/reminders"]["post"]["requestBody"]["content"]["application/json"]["example"], "ReminderBatch")
+    remind = {"batch_id": "reminder:2026-W49:county_system_370102", "items": [
+        {"idempotency_key": key + ":remind:2026-W49", "rowguid": it["rowguid"], "utility": "water", "version": 1, "week": "2026-W49",
+         "due_date": "2026-11-27", "overdue_working_days": 3} for it, key in ((batch[0], batch[0]["idempotency_key"]), (batch[1], "nope:water:1"))]}
+    validate(remind, "ReminderBatch")
+    reminded = signed_post(receivers.url, f"/county/{COUNTY}/v1/reminders", json.dumps(remind).encode()).json()
+    validate(reminded, "BatchResult")
+    again = signed_post(receivers.url, f"/county/{COUNTY}/v1/reminders", json.dumps(remind).encode()).json()
+    noted = [r["code"] for r in reminded["results"]]
+    assert noted == ["0000", "0404"] and [r["code"] for r in again["results"]] == ["0201", "0404"]  # noted once; a key not held
+    with pytest.raises(jsonschema.ValidationError):  # a reminder key names its week
+        validate({**remind, "items": [{**remind["items"][0], "idempotency_key": batch[1]["idempotency_key"]}]}, "ReminderBatch")
     county = client(receivers.county_url(COUNTY))
     status = county.status(batch[0]["idempotency_key"])
     validate(status, "WorkOrderStatus")
