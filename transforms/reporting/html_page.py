@@ -36,11 +36,20 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12px; co
 .card .v { font-size: 22px; font-weight: 700; }
 .card .k { color: var(--muted); font-size: 12px; }
 .ok { color: var(--done); font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
+table { border-collapse: collapse; width: 100%; max-width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
 th, td { border: 1px solid var(--line); padding: 3px 6px; vertical-align: top; }
+/* a long code or name breaks rather than widening the table past the page (never a scroll bar) */
+th, td { overflow-wrap: anywhere; }
 th { background: var(--band); font-weight: 600; text-align: left; }
-th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px;
+           overflow-wrap: normal; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
+td.id, td.d { font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }  /* an 18-digit number, a date: one line */
+table.list { font-size: 12px; }
+table.list td.addr { min-width: 16em; }
+tr.group th { background: #eef2f6; font-weight: 600; border-top: 2px solid var(--muted); }
+ol.cities { columns: 4; margin: 4px 0 10px; padding-left: 22px; }
+h3 small { font-weight: 400; color: var(--muted); font-size: 12px; margin-left: 6px; }
 tr.total td { font-weight: 700; background: var(--band); }
 details { border-left: 3px solid var(--line); padding-left: 10px; margin: 6px 0; }
 details details { margin-left: 8px; }
@@ -52,13 +61,17 @@ svg { max-width: 100%; height: auto; font-size: 12px; }
 svg text { fill: var(--ink); }
 .note { color: var(--muted); font-size: 12px; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 6px; }
-@page { size: A4 landscape; margin: 12mm; }  /* wide tables: 17 columns in the overdue list */
+@page { size: A4 landscape; margin: 10mm 10mm 12mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
-  nav { display: none; }
+  body { max-width: none; padding: 0; font-size: 10.5px; }
+  nav, ol.cities { display: none; }
   a { color: inherit; text-decoration: none; }
-  h2 { break-after: avoid; }
+  table { font-size: 10px; }
+  thead { display: table-header-group; }  /* the heading row again on every page a table runs onto */
+  h2, h3, tr.group { break-after: avoid; }
   figure, .cards, tr { break-inside: avoid; }
+  body > section + section { break-before: page; }  /* each section from a new page */
+  section.city + section.city { break-before: page; }  /* the 公示 list: each city from a new page */
   /* print the drill-down whole: a closed <details> would hide it on paper */
   details > .body { display: block !important; }
   details::details-content { content-visibility: visible; display: contents; }
@@ -80,7 +93,9 @@ def heading_cell(heading: str) -> str:
     """<th> with the label over its code in small type: 完成率(completion_rate)."""
     code = code_of(heading)
     label = heading[: -len(code) - 2] if code != heading else heading
-    return f"<th>{escape(label)}<small>{escape(code)}</small></th>" if code != heading else f"<th>{escape(label)}</th>"
+    # a long code breaks only after its underscores (completion_<wbr>rate), never inside a word
+    shown = "_<wbr>".join(escape(part) for part in code.split("_"))
+    return f"<th>{escape(label)}<small>{shown}</small></th>" if code != heading else f"<th>{escape(label)}</th>"
 
 
 def table_html(frame: pd.DataFrame, columns: Iterable[str] | None = None, *, max_rows: int | None = None, total: Mapping[str, object] | None = None) -> str:
