@@ -444,8 +444,6 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     import json
     from datetime import timedelta
 
-    import pandas as pd
-
     from jobs.cohandling.publish_report import write_reports
     from transforms.cohandling.quarantine import quarantine_list
     from transforms.cohandling.reconcile import daily_counts
