@@ -448,7 +448,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     from transforms.cohandling.quarantine import quarantine_list
     from transforms.cohandling.reconcile import daily_counts
     from transforms.reporting.cohandling_html import render_html
-    from transforms.reporting.cohandling_tables import report_tables
+    from transforms.reporting.cohandling_tables import PRINT_LAYOUTS, report_tables
     from transforms.reporting.provenance import fingerprint, known_by, provenance_json, provenance_table
 
     generated_at, cutoff = utcnow(), known_by(as_of)
@@ -461,7 +461,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     provenance = {"as_of": as_of, "known_by_utc": cutoff, "generated_at": generated_at + timedelta(hours=8),
                   **ledger.cohandling.report_provenance(cutoff), "fingerprint": fingerprint(tables)}
     page = render_html(tables, statuses, daily, period=(first, last), as_of=as_of, provenance=provenance)
-    paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance))
+    paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance), layouts=PRINT_LAYOUTS)
     counts = statuses["status"].value_counts().to_dict()
     meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
             "records": record_balance(ledger, cutoff), "exceptions": len(exceptions), "files": paths, "provenance": provenance_json(provenance)}

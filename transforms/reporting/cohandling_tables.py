@@ -30,7 +30,7 @@ import pandas as pd
 from transforms.cohandling.annex1 import UTILITY_LABELS
 from transforms.cohandling.quarantine import HEADINGS as QUARANTINE_HEADINGS
 from transforms.common.mask import mask_address, mask_id, mask_in_text, mask_names, mask_phone, neutralise_formula
-from transforms.reporting.cells import RATES, local_dates, local_naive, local_naive_one
+from transforms.reporting.cells import RATES, PrintLayout, local_dates, local_naive, local_naive_one
 
 # Work-order statuses, in the order a work order moves, with the wording auditors read.
 STATUSES: dict[str, str] = {
@@ -177,6 +177,8 @@ TABLES: dict[str, str] = {
     "隔离清单": "quarantine",
     "每日趋势": "daily",
 }
+# The printed 超期清单 (公示): the public columns only, each city from a new page (write_workbook).
+PRINT_LAYOUTS: dict[str, PrintLayout] = {"超期清单": PrintLayout(columns=len(OVERDUE_PUBLIC), break_by=OVERDUE_HEADINGS["city_code"])}
 HTML_NAME = "report.html"
 XLSX_NAME = "report.xlsx"
 CSV_DIR = "csv"
