@@ -239,9 +239,21 @@ def _files_html(tables: Mapping[str, pd.DataFrame]) -> str:
         f"<p>隔离清单 <strong>{len(quarantine):,}</strong> 条（涉及 {records:,} 个标识码），"
         f"见 {link(csv_href('隔离清单'), csv_href('隔离清单'))}。</p>"
     )
-    rule = QUARANTINE_HEADINGS["rule_id"]
+    rule, name, state = QUARANTINE_HEADINGS["rule_id"], QUARANTINE_HEADINGS["rule_name"], QUARANTINE_HEADINGS["state"]
     if len(quarantine) and rule in quarantine.columns:
-        parts.append(table_html(quarantine.groupby(rule, sort=True).size().rename("条数(count)").reset_index()))
+        frame = quarantine.assign(**{name: quarantine[name].fillna("") if name in quarantine.columns else "",
+                                     state: quarantine[state].fillna("") if state in quarantine.columns else ""})
+        still = frame[state].astype(str).str.startswith("仍在隔离")
+        by_rule = (
+            frame.assign(_still=still, _known=frame[state].astype(str) != "")
+            .groupby([rule, name], sort=True)
+            .agg(**{"条数(count)": (rule, "size"), "仍在隔离(still)": ("_still", "sum"), "_known": ("_known", "any")})
+            .reset_index()
+        )
+        by_rule["已更正或撤回(resolved)"] = (by_rule["条数(count)"] - by_rule["仍在隔离(still)"]).where(by_rule["_known"])
+        by_rule["仍在隔离(still)"] = by_rule["仍在隔离(still)"].where(by_rule["_known"])
+        by_rule = by_rule.drop(columns="_known").rename(columns={rule: "规则编号(rule_id)", name: "规则名称(rule_name)"})
+        parts.append("<p>按规则统计（当前状态为数据截至时的状态：之后已更正通过或平台撤回的，不再计入“仍在隔离”）：</p>" + table_html(by_rule))
     files = "".join(
         f"<tr><td>{escape(name)} <code>{escape(code)}</code></td><td>{link(csv_href(name), csv_href(name))}</td>"
         f'<td class="n">{len(tables[name]):,}</td></tr>'

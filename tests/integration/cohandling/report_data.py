@@ -74,5 +74,26 @@ def exceptions(n: int = 60) -> pd.DataFrame:
     } for i in range(n)])
 
 
+def quarantine(n: int = 120) -> pd.DataFrame:
+    """The quarantine list (transforms/cohandling/quarantine.py) of n failures: some records since corrected and passed,
+    one withdrawn, the rest still quarantined; long ROWGUIDs and messages."""
+    from transforms.cohandling.quarantine import quarantine_list
+
+    rules = [("ID_CHECKSUM", "ZRFZJHM", "370102199003071235"), ("PHONE", "ZRFLXDH", "1381234567"), ("REQUIRED", "FWZL", ""),
+             ("INSTITUTION_UNKNOWN", "SJGBM", "91370102MA3W9999XZ")]
+    rows = []
+    for i in range(n):
+        rule, field, value = rules[i % len(rules)]
+        later = {0: (10_000 + i, "passed", 2), 1: (10_000 + i, "withdrawn", 2)}.get(i % 5, (i + 1, "quarantined", 1))
+        rows.append({
+            "change_seq": i + 1, "rowguid": f"{i:032x}", "ycywh": f"20261101{i + 5000:010d}", "xzqh": "370102", "zrfxm": "欧阳娜娜",
+            "zrfzjhm": "370102199003071234", "zrflxdh": "13812345678", "status": "quarantined", "utility": "", "rule_id": rule, "field": field,
+            "value": value, "message_zh": f"{field}：校验未通过，请平台核实后更正重报" * 2, "message_en": "check failed", "version": 1,
+            "latest_seq": later[0], "latest_status": later[1], "latest_blocked": "", "latest_validated_at": datetime(2026, 11, 25, 2, 0),
+            "latest_version": later[2],
+        })
+    return quarantine_list(pd.DataFrame(rows))
+
+
 def daily(frame: pd.DataFrame) -> pd.DataFrame:
     return daily_counts(frame, first=PERIOD[0], last=PERIOD[1])
