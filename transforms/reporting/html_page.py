@@ -6,6 +6,7 @@ writes them. No script, no external asset: a page is one file a county can mail 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -37,9 +38,11 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12px; co
 .card .k { color: var(--muted); font-size: 12px; }
 .ok { color: var(--done); font-weight: 600; }
 table { border-collapse: collapse; width: 100%; max-width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
-th, td { border: 1px solid var(--line); padding: 3px 6px; vertical-align: top; }
-/* a long code or name breaks rather than widening the table past the page (never a scroll bar) */
-th, td { overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 3px 4px; vertical-align: top; }
+/* words stay whole (a column is as wide as its longest word); only a long unbroken token (a ROWGUID, a file name:
+   td.long) breaks anywhere, over a column at least 12em wide: it never widens the table past the page, nor runs 4 lines */
+th, td { overflow-wrap: break-word; }
+td.long { overflow-wrap: anywhere; min-width: 12em; }
 th { background: var(--band); font-weight: 600; text-align: left; }
 th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px;
            overflow-wrap: normal; }
@@ -79,6 +82,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
 }
 """
 
+_LONG_TOKEN = re.compile(r"[!-~]{24,}")  # 24+ printable ASCII characters without a space: no break a browser would take
+
+
 def escape(value) -> str:
     """Text safe inside an element or a quoted attribute; None is empty."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -109,7 +115,9 @@ def table_html(frame: pd.DataFrame, columns: Iterable[str] | None = None, *, max
         cells = []
         for value, code in zip(values, codes):
             numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            cells.append(f'<td class="n">{escape(format_cell(value, code))}</td>' if numeric else f"<td>{escape(format_cell(value, code))}</td>")
+            text = format_cell(value, code)
+            css = "n" if numeric else "long" if _LONG_TOKEN.search(text) else ""
+            cells.append(f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if total is not None:
         cells = [f'<td class="n">{escape(format_cell(total[c], c))}</td>' if c in total else "<td></td>" for c in codes]

@@ -53,6 +53,9 @@ def test_the_page_fits_1366_px_and_holds_every_overdue_order(written, page_at):
     page.goto(Path(paths["html"]).as_uri())
     overflow = viewers.horizontal_overflow(page)
     assert overflow["overflow_px"] == 0, overflow
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")  # the drill-down unfolded too
+    overflow = viewers.horizontal_overflow(page)
+    assert overflow["overflow_px"] == 0, overflow
     wide = page.evaluate("""() => [...document.querySelectorAll('table')].map(t => {
         const r = t.getBoundingClientRect(), p = t.parentElement.getBoundingClientRect();
         return {section: t.closest('section[id]')?.id, width: r.width, container: p.width, right: r.right};
