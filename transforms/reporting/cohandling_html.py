@@ -214,7 +214,8 @@ def _overdue_html(overdue: pd.DataFrame) -> str:
         sections.append(
             f'<section class="city" id="overdue-{escape(group.city_code)}"><h3>{escape(group.city_name)}　超期未办结 {group.count:,} 件'
             f'<small>（{len(group.institutions):,} 个承办单位）</small></h3>'
-            f'<table class="list"><thead><tr>{head}</tr></thead>{"".join(bodies)}</table></section>'
+            f'<table class="list"><thead><tr class="city"><th colspan="{len(columns)}">{escape(group.city_name)}　超期未办结清单（公示）</th></tr>'
+            f'<tr>{head}</tr></thead>{"".join(bodies)}</table></section>'
         )
     return lead + f'<ol class="cities">{index}</ol>' + "".join(sections)
 

@@ -50,6 +50,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 td.id, td.d { font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }  /* an 18-digit number, a date: one line */
 table.list { font-size: 12px; }
 table.list td.addr { min-width: 16em; }
+thead tr.city { display: none; }  /* on paper only: the city over every page of its list (a thead repeats) */
 tr.group th { background: #eef2f6; font-weight: 600; border-top: 2px solid var(--muted); }
 ol.cities { columns: 4; margin: 4px 0 10px; padding-left: 22px; }
 h3 small { font-weight: 400; color: var(--muted); font-size: 12px; margin-left: 6px; }
@@ -71,6 +72,8 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
   a { color: inherit; text-decoration: none; }
   table { font-size: 10px; }
   thead { display: table-header-group; }  /* the heading row again on every page a table runs onto */
+  thead tr.city { display: table-row; }
+  thead tr.city th { background: none; border: none; font-size: 12px; padding: 0 0 4px; }
   h2, h3, tr.group { break-after: avoid; }
   figure, .cards, tr { break-inside: avoid; }
   body > section + section { break-before: page; }  /* each section from a new page */
