@@ -99,9 +99,16 @@ def test_the_page_prints_a4_landscape_each_city_on_a_new_page(written, page_at, 
     fonts = office.pdf_fonts(pdf)
     assert fonts and all(f["emb"] == "yes" for f in fonts), fonts
     # each city's list starts a page: no printed page holds the orders of two cities
-    cities_per_page = [set(re.findall(r"山东省(\S+?市)", text)) for text in _pages_text(pdf)]
+    texts = _pages_text(pdf)
+    printed = re.findall(r"\b20261101\d{10}\b", "\n".join(texts))
+    assert sorted(printed) == sorted(listed_numbers(paths)), "every overdue order printed, once"
+    cities_per_page = [set(re.findall(r"山东省(\S+?市)", text)) for text in texts]
     assert all(len(c) <= 1 for c in cities_per_page), [c for c in cities_per_page if len(c) > 1][:3]
     assert len([c for c in cities_per_page if c]) >= len(report_data.CITIES)
+
+
+def listed_numbers(paths: dict[str, str]) -> list[str]:
+    return pd.read_csv(paths["csv:超期清单"], encoding="utf-8-sig", dtype=str)[OVERDUE_HEADINGS["platform_no"]].tolist()
 
 
 def test_every_sheet_is_set_up_to_print(written):
@@ -152,7 +159,7 @@ def test_each_city_of_the_overdue_list_prints_on_pages_of_its_own(written, workb
     _, _, tables = written
     pages = [p for p in _pages_text(workbook_pdf) if "— 超期清单" in p]
     overdue = tables["超期清单"]
-    assert len(pages) >= len(report_data.CITIES)
+    assert len(report_data.CITIES) <= len(pages) <= math.ceil(len(overdue) / ROWS_PER_PAGE) + len(report_data.CITIES)
     seen = []
     for text in pages:
         cities = set(re.findall(r"山东省(\S+?市)", text))
