@@ -205,6 +205,7 @@ def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tupl
     """The run's quarantine list as CSV (UTF-8 with BOM, opens in Excel/WPS) and XLSX."""
     from openpyxl.utils import get_column_letter
 
+    from jobs.cohandling.publish_report import print_setup
     from transforms.cohandling.quarantine import HEADINGS, quarantine_list
     from transforms.common.text import safe_cell
 
@@ -225,6 +226,7 @@ def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tupl
                   "message_zh": 40, "message_en": 50}
         for index, key in enumerate(HEADINGS, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = widths.get(key, 14)
+        print_setup(sheet, table, title=f"协办记录隔离清单（运行 {run_id}）")  # A4 landscape, one page wide, heading row on each page
     return str(csv_path), str(xlsx_path)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta
 
+import openpyxl
+
 from connectors.exchange_db import RecordSource
 from connectors.ledger import Ledger, utcnow
 from jobs.cohandling.extract_records import extract_changes
@@ -61,3 +63,7 @@ def test_corrected_records_show_as_passed_from_the_run_that_passed_them(db_urls,
     assert now.loc[now[HEADINGS["rule_id"]] == "ID_CHECKSUM", HEADINGS["rule_name"]].str.startswith("证件号码校验位错误").all()
     shown_names = now[HEADINGS["zrfxm"]].dropna()
     assert shown_names.str.contains(r"\*").all()
+    # the run's own quarantine workbook prints as the reports do: A4 landscape, one page wide, heading row on each page
+    sheet = openpyxl.load_workbook(tmp_path / "day1" / "quarantine.xlsx")["隔离清单"]
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.fitToWidth) == 1 and sheet.print_title_rows == "$1:$1"
+    assert [c.value for c in sheet[1]] == list(HEADINGS.values())
