@@ -412,13 +412,15 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
         return dict(row)
 
     def quarantine(self, run_id: str | None = None, *, known_by: datetime | None = None):
-        """Quarantined record versions with every failure (all runs, or one run's; validated by `known_by`, UTC, None: now), as a pandas frame."""
+        """Quarantined record versions with every failure (all runs, or one run's; validated by `known_by`, UTC, None: now), as a pandas
+        frame; with the record's version number and its newest version validated by `known_by` (latest_*: where it stands since)."""
         import pandas as pd
 
         from connectors.ledger.result_store import EVER
 
         with self.engine.connect() as conn:
-            rows = conn.execute(statement("select_quarantine"), {"run_id": run_id, "known_by": known_by or EVER}).mappings().all()
+            query = statement("select_quarantine", types=(("latest_validated_at", sa.DateTime),))
+            rows = conn.execute(query, {"run_id": run_id, "known_by": known_by or EVER}).mappings().all()
         return pd.DataFrame(rows)
 
     def audit_trail(self, run_id: str | None = None) -> list[dict]:

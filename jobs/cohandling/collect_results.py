@@ -418,28 +418,42 @@ def record_balance(ledger: Ledger, known_by: datetime | None = None) -> dict:
     return balance
 
 
+def period_orders(statuses, *, first, last):
+    """The work orders a period's report covers: those delivered in [first, last], those not delivered yet, and those
+    delivered before `first` that are still open (delivered, acknowledged, overdue) — the 汇总 note says so
+    ("期间前推送、仍未办结的也列入"), and the overdue list (公示) must not lose an order for having been sent early.
+    Orders delivered before the period and settled (done, rejected, cancelled…) belong to their own period."""
+    import pandas as pd
+
+    from transforms.reporting.cohandling_tables import OPEN
+
+    # Timestamps against the period's bounds, not `.dt.date` against dates: with nothing delivered yet the
+    # column is all NaT and `.dt.date` stays datetime64, which cannot be compared with a date (issue 19).
+    delivered = pd.to_datetime(statuses["delivered_at"])
+    end = pd.Timestamp(last) + pd.Timedelta(days=1)
+    in_period = (delivered >= pd.Timestamp(first)) & (delivered < end)
+    still_open = (delivered < pd.Timestamp(first)) & statuses["status"].isin(list(OPEN))
+    keep = delivered.isna() | in_period | still_open
+    return statuses[keep.to_numpy()].reset_index(drop=True)
+
+
 def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir, deadlines: dict | None = None) -> dict:
-    """The reconciliation report for work orders delivered in [first, last] (and everything not delivered yet), as of `as_of`
+    """The reconciliation report for work orders delivered in [first, last], those delivered before and still open, and
+    everything not delivered yet (`period_orders`), as of `as_of`
     (local), as the ledger knew it then; says what it was computed from (meta["provenance"], the page's footer, the 说明 sheet)."""
     import json
     from datetime import timedelta
-
-    import pandas as pd
 
     from jobs.cohandling.publish_report import write_reports
     from transforms.cohandling.quarantine import quarantine_list
     from transforms.cohandling.reconcile import daily_counts
     from transforms.reporting.cohandling_html import render_html
-    from transforms.reporting.cohandling_tables import report_tables
+    from transforms.reporting.cohandling_tables import PRINT_LAYOUTS, report_tables
     from transforms.reporting.provenance import fingerprint, known_by, provenance_json, provenance_table
 
     generated_at, cutoff = utcnow(), known_by(as_of)
     statuses = reconcile_now(ledger, as_of=as_of, deadlines=deadlines)
-    # Timestamps against the period's bounds, not `.dt.date` against dates: with nothing delivered yet the
-    # column is all NaT and `.dt.date` stays datetime64, which cannot be compared with a date (issue 19).
-    delivered = pd.to_datetime(statuses["delivered_at"])
-    in_period = delivered.isna() | ((delivered >= pd.Timestamp(first)) & (delivered < pd.Timestamp(last) + pd.Timedelta(days=1)))
-    statuses = statuses[in_period.to_numpy()].reset_index(drop=True)
+    statuses = period_orders(statuses, first=first, last=last)
     exceptions = ledger.cohandling.result_exceptions(since=datetime(first.year, first.month, first.day) - timedelta(hours=8), known_by=cutoff)
     quarantine = quarantine_list(ledger.quarantine(known_by=cutoff))
     daily = daily_counts(statuses, first=first, last=last)
@@ -447,7 +461,7 @@ def write_period_report(ledger: Ledger, *, first, last, as_of: datetime, out_dir
     provenance = {"as_of": as_of, "known_by_utc": cutoff, "generated_at": generated_at + timedelta(hours=8),
                   **ledger.cohandling.report_provenance(cutoff), "fingerprint": fingerprint(tables)}
     page = render_html(tables, statuses, daily, period=(first, last), as_of=as_of, provenance=provenance)
-    paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance))
+    paths = write_reports(tables, page, out_dir=out_dir, notes=provenance_table(provenance), layouts=PRINT_LAYOUTS)
     counts = statuses["status"].value_counts().to_dict()
     meta = {"period": [str(first), str(last)], "as_of": as_of.isoformat(sep=" "), "statuses": {k: int(v) for k, v in counts.items()},
             "records": record_balance(ledger, cutoff), "exceptions": len(exceptions), "files": paths, "provenance": provenance_json(provenance)}

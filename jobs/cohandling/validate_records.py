@@ -203,7 +203,10 @@ def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, f
 
 def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tuple[str, str]:
     """The run's quarantine list as CSV (UTF-8 with BOM, opens in Excel/WPS) and XLSX."""
-    from transforms.cohandling.quarantine import quarantine_list
+    from openpyxl.utils import get_column_letter
+
+    from jobs.cohandling.publish_report import print_setup
+    from transforms.cohandling.quarantine import HEADINGS, quarantine_list
     from transforms.common.text import safe_cell
 
     # quarantine_list already passes every cell through safe_cell; the headings too, and once
@@ -218,8 +221,12 @@ def write_quarantine_list(ledger: Ledger, *, run_id: str, out_dir: Path) -> tupl
         table.to_excel(writer, sheet_name="隔离清单", index=False)
         sheet = writer.sheets["隔离清单"]
         sheet.freeze_panes = "A2"
-        for column, width in zip("ABCDEFGHIJKLMNO", (10, 38, 20, 12, 14, 22, 18, 14, 12, 20, 10, 14, 40, 40, 50)):
-            sheet.column_dimensions[column].width = width
+        widths = {"change_seq": 10, "rowguid": 38, "ycywh": 20, "xzqh": 12, "zrfxm": 14, "zrfzjhm": 22, "zrflxdh": 18, "version": 8,
+                  "status": 14, "state": 30, "utility": 12, "rule_id": 20, "rule_name": 40, "field": 10, "field_label": 14, "value": 40,
+                  "message_zh": 40, "message_en": 50}
+        for index, key in enumerate(HEADINGS, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = widths.get(key, 14)
+        print_setup(sheet, table, title=f"协办记录隔离清单（运行 {run_id}）")  # A4 landscape, one page wide, heading row on each page
     return str(csv_path), str(xlsx_path)
 
 
@@ -234,7 +241,9 @@ def _log_sample(table: pd.DataFrame) -> None:
     if table.empty:
         return
     sample = table.head(LOG_SAMPLE)
-    names = mask_names(sample["买方姓名(ZRFXM)"].fillna(""))
+    from transforms.cohandling.quarantine import HEADINGS
+
+    names = mask_names(sample[HEADINGS["zrfxm"]].fillna(""))  # masked by the list already; once more, should a list come unmasked
     messages = mask_in_text(sample["问题说明"].fillna("").astype(str))  # a message quoting a value is masked too
     log.info("quarantine list: %d lines; the first %d:", len(table), len(sample))
     for (_, row), name, message in zip(sample.iterrows(), names, messages):

@@ -94,6 +94,7 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
         "rowguid", "utility", "version", "correction", "channel", "destination", "institution_code", "institution_name", "xzqh", "county_name",
         "city_code", "city_name", "status", "delivered_at", "due_date", "handled_at", "result_code", "result_reason", "handle_working_days",
         "overdue_working_days", "due_provisional", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
+        *(["platform_no"] if "platform_no" in out else []),  # YCYWH, the number people quote (the 公示 list names orders by it)
     ]]
 
 

@@ -1,5 +1,6 @@
 """Masking of personal data for logs and reports: ID numbers (370102********123X), phones
-(138****5678) and names (张*), in their own columns or anywhere in free text."""
+(138****5678) and names (张*), in their own columns or anywhere in free text; property addresses
+(济南市历下区经十路***: the place and road kept, the door, building, unit and room hidden)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,36 @@ def mask_names(values: pd.Series) -> pd.Series:
             s = item.strip()
             parts.append(item if _SEPARATORS.fullmatch(item) or not s else s[0] + "*" * max(len(s) - 1, 1))
         return "".join(parts)
+
+    return values.map(one, na_action="ignore")
+
+
+# Where the part of an address that finds one home starts: the first digit (door number, building, room), or a
+# number in Chinese figures with its unit (三号楼, 二单元, 十二层); what comes before it is the place and the road.
+_ADDRESS_DETAIL = re.compile(r"\d|[一二三四五六七八九十百〇零两甲乙丙丁]+(?:号楼|号|栋|幢|座|单元|层|楼|室|户)")
+# Failing that, the last administrative place named (省 市 区 县 镇 乡 街道): what follows it is hidden whole.
+_ADDRESS_PLACE = re.compile(r"(?:街道|省|市|(?<!小)区|县|镇|乡)")  # 小区 is a housing estate, not a district
+ADDRESS_KEEP_MAX = 24  # characters kept at most: a long name before the first number is cut too
+ADDRESS_HIDDEN = "***"  # the same whatever was hidden: the length would tell
+
+
+def mask_address(values: pd.Series) -> pd.Series:
+    """A property address (房屋坐落, FWZL) fit to publish: the place and the road kept, everything from the first
+    number on (door number, building, unit, room) hidden — 济南市历下区经十路123号阳光花园12号楼3单元1201室 →
+    济南市历下区经十路***. No number: kept up to the last place name (…区, …镇, …街道). Empty stays empty."""
+
+    def one(value) -> str:
+        text = str(value).strip()
+        if not text:
+            return text
+        detail = _ADDRESS_DETAIL.search(text)
+        if detail is not None:
+            keep = text[: detail.start()]
+        else:
+            places = list(_ADDRESS_PLACE.finditer(text))
+            keep = text[: places[-1].end()] if places else ""
+        keep = keep[:ADDRESS_KEEP_MAX].rstrip(" ,，、-—")
+        return keep + ADDRESS_HIDDEN if keep != text else keep
 
     return values.map(one, na_action="ignore")
 

@@ -7,6 +7,7 @@ Beijing time without a zone (Excel has none).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -80,3 +81,13 @@ def local_dates(values: pd.Series) -> pd.Series:
     """Calendar dates (Beijing time) as datetime.date, None where missing."""
     stamps = local_naive(values.astype(object))
     return pd.Series([d.date() if not pd.isna(d) else None for d in stamps], index=values.index, dtype=object)
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """How a report's sheet prints beyond the common setup (A4 landscape, one page wide, heading row on every page:
+    jobs/cohandling/publish_report.py's write_workbook): only its first `columns` columns (the public ones; None: all),
+    and a new page wherever the column `break_by` (a heading) changes value — the 公示 list, one city per page."""
+
+    columns: int | None = None
+    break_by: str | None = None

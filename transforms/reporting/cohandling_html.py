@@ -3,7 +3,7 @@ transforms/reporting/cohandling_tables.py — inline CSS and SVG charts, no scri
 
 Sections, in order: 说明 (what each status and metric means), 总体情况 (headline figures and the
 balance), 各市完成率与超期情况 (bar chart), 分级明细 (city → county → institution, folded), 办理用时分布
-(histogram), 每日趋势 (line chart), 超期未办结清单 (the first HTML_MAX_ROWS rows), and the exception,
+(histogram), 每日趋势 (line chart), 超期未办结清单 (every row, one section per city, grouped by institution), and the exception,
 quarantine and data-file lists. Every text is escaped.
 """
 
@@ -25,6 +25,8 @@ from transforms.reporting.cohandling_tables import (
     KEY_HEADINGS,
     METRICS,
     OPEN,
+    OVERDUE_HEADINGS,
+    OVERDUE_PUBLIC,
     STATUS_NOTES,
     STATUSES,
     SUMMARY_HEADINGS,
@@ -32,6 +34,7 @@ from transforms.reporting.cohandling_tables import (
     UTILITY_ORDER,
     XLSX_NAME,
     metric_heading,
+    overdue_groups,
 )
 from transforms.reporting.html_page import CSS, escape, heading_cell, link, table_html
 
@@ -39,7 +42,6 @@ DRILL_COLUMNS = (
     "received", "delivered_total", "done", "done_late", "rejected", "open", "overdue", "completion_rate", "overdue_rate", "handle_median_wd", "handle_p90_wd",
 )
 _COLORS = {"done": "#2e7d32", "done_late": "#ef6c00", "rejected": "#6d4c41", "overdue": "#c62828", "delivered": "#1565c0"}
-HTML_MAX_ROWS = 1000  # the page stays printable; the XLSX and CSV always hold every row
 
 
 def render_html(
@@ -177,13 +179,45 @@ def _figures(row: Mapping[str, object]) -> str:
 
 
 def _overdue_html(overdue: pd.DataFrame) -> str:
+    """Every overdue order (no cut): one section per city (its own heading, a new page in print), in it one table whose
+    rows are grouped by institution; the public columns only (OVERDUE_PUBLIC: no ROWGUID, no buyer)."""
     n = len(overdue)
     lead = (
-        f"<p>截至数据时点，已推送、办理期限已过仍无最终结果的工单共 <strong>{n:,}</strong> 件，按超期工作日从多到少排列。"
-        f"完整清单见 {link(csv_href('超期清单'), csv_href('超期清单'))} 或 {link(XLSX_NAME, XLSX_NAME)}（工作表“超期清单”）。</p>"
+        f"<p>截至数据时点，已推送、办理期限已过仍无最终结果的工单共 <strong>{n:,}</strong> 件，按市分节、每市按承办单位分组，"
+        "组内按超期工作日从多到少排列；以平台业务号和房屋坐落（已脱敏，只列到道路）标识。"
+        f"同一清单（另有标识码等核对用列）见 {link(csv_href('超期清单'), csv_href('超期清单'))} 或 {link(XLSX_NAME, XLSX_NAME)}"
+        "（工作表“超期清单”，打印时每市从新页开始）。</p>"
     )
-    more = f'<p class="note">页面仅列前 {HTML_MAX_ROWS:,} 件，其余见上述文件。</p>' if n > HTML_MAX_ROWS else ""
-    return lead + table_html(overdue, max_rows=HTML_MAX_ROWS) + more
+    groups = overdue_groups(overdue)
+    if not groups:
+        return lead + '<p class="note">（无）</p>'
+    index = "".join(f'<li><a href="#overdue-{escape(g.city_code)}">{escape(g.city_name)}</a> {g.count:,} 件</li>' for g in groups)
+    columns = [OVERDUE_HEADINGS[k] for k in OVERDUE_PUBLIC if k not in ("city_name",)]
+    head = "".join(heading_cell(c) for c in columns)
+    classes = {OVERDUE_HEADINGS["platform_no"]: "id", OVERDUE_HEADINGS["address"]: "addr", OVERDUE_HEADINGS["no"]: "n",
+               OVERDUE_HEADINGS["utility"]: "d", OVERDUE_HEADINGS["delivered_on"]: "d", OVERDUE_HEADINGS["due_date"]: "d"}
+    sections = []
+    for group in groups:
+        bodies = []
+        for inst in group.institutions:
+            label = f"{inst.name} · {inst.utility}" + (f" · {inst.code}" if inst.code else "")
+            rows = [f'<tr class="group"><th colspan="{len(columns)}" scope="rowgroup">{escape(label)}：{len(inst.rows):,} 件</th></tr>']
+            for values in inst.rows.loc[:, columns].itertuples(index=False):
+                cells = []
+                for heading, value in zip(columns, values):
+                    code = code_of(heading)
+                    numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+                    css = "n" if numeric else classes.get(heading, "")
+                    cells.append(f'<td class="{css}">{escape(format_cell(value, code))}</td>' if css else f"<td>{escape(format_cell(value, code))}</td>")
+                rows.append("<tr>" + "".join(cells) + "</tr>")
+            bodies.append(f"<tbody>{''.join(rows)}</tbody>")
+        sections.append(
+            f'<section class="city" id="overdue-{escape(group.city_code)}"><h3>{escape(group.city_name)}　超期未办结 {group.count:,} 件'
+            f'<small>（{len(group.institutions):,} 个承办单位）</small></h3>'
+            f'<table class="list"><thead><tr class="city"><th colspan="{len(columns)}">{escape(group.city_name)}　超期未办结清单（公示）</th></tr>'
+            f'<tr>{head}</tr></thead>{"".join(bodies)}</table></section>'
+        )
+    return lead + f'<ol class="cities">{index}</ol>' + "".join(sections)
 
 
 def _files_html(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -206,9 +240,21 @@ def _files_html(tables: Mapping[str, pd.DataFrame]) -> str:
         f"<p>隔离清单 <strong>{len(quarantine):,}</strong> 条（涉及 {records:,} 个标识码），"
         f"见 {link(csv_href('隔离清单'), csv_href('隔离清单'))}。</p>"
     )
-    rule = QUARANTINE_HEADINGS["rule_id"]
+    rule, name, state = QUARANTINE_HEADINGS["rule_id"], QUARANTINE_HEADINGS["rule_name"], QUARANTINE_HEADINGS["state"]
     if len(quarantine) and rule in quarantine.columns:
-        parts.append(table_html(quarantine.groupby(rule, sort=True).size().rename("条数(count)").reset_index()))
+        frame = quarantine.assign(**{name: quarantine[name].fillna("") if name in quarantine.columns else "",
+                                     state: quarantine[state].fillna("") if state in quarantine.columns else ""})
+        still = frame[state].astype(str).str.startswith("仍在隔离")
+        by_rule = (
+            frame.assign(_still=still, _known=frame[state].astype(str) != "")
+            .groupby([rule, name], sort=True)
+            .agg(**{"条数(count)": (rule, "size"), "仍在隔离(still)": ("_still", "sum"), "_known": ("_known", "any")})
+            .reset_index()
+        )
+        by_rule["已更正或撤回(resolved)"] = (by_rule["条数(count)"] - by_rule["仍在隔离(still)"]).where(by_rule["_known"])
+        by_rule["仍在隔离(still)"] = by_rule["仍在隔离(still)"].where(by_rule["_known"])
+        by_rule = by_rule.drop(columns="_known").rename(columns={rule: "规则编号(rule_id)", name: "规则名称(rule_name)"})
+        parts.append("<p>按规则统计（当前状态为数据截至时的状态：之后已更正通过或平台撤回的，不再计入“仍在隔离”）：</p>" + table_html(by_rule))
     files = "".join(
         f"<tr><td>{escape(name)} <code>{escape(code)}</code></td><td>{link(csv_href(name), csv_href(name))}</td>"
         f'<td class="n">{len(tables[name]):,}</td></tr>'

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
@@ -28,8 +29,8 @@ import pandas as pd
 
 from transforms.cohandling.annex1 import UTILITY_LABELS
 from transforms.cohandling.quarantine import HEADINGS as QUARANTINE_HEADINGS
-from transforms.common.mask import mask_id, mask_in_text, mask_names, mask_phone, neutralise_formula
-from transforms.reporting.cells import RATES, local_dates, local_naive, local_naive_one
+from transforms.common.mask import mask_address, mask_id, mask_in_text, mask_names, mask_phone, neutralise_formula
+from transforms.reporting.cells import RATES, PrintLayout, local_dates, local_naive, local_naive_one
 
 # Work-order statuses, in the order a work order moves, with the wording auditors read.
 STATUSES: dict[str, str] = {
@@ -113,26 +114,33 @@ KEY_HEADINGS: dict[str, str] = {
     "institution_name": "机构名称(institution_name)",
     "channel": "推送方式(channel)",
 }
+# 超期清单 (公示): first the columns a member of the public reads and the printed list shows (OVERDUE_PUBLIC), grouped by
+# city, then institution; then the columns for the counties' and machines' use (XLSX and CSV only, never printed).
 OVERDUE_HEADINGS: dict[str, str] = {
     "no": "序号(no)",
     "city_name": KEY_HEADINGS["city_name"],
     "county_name": KEY_HEADINGS["county_name"],
-    "xzqh": KEY_HEADINGS["xzqh"],
+    "platform_no": "平台业务号(YCYWH)",
+    "address": "房屋坐落（已脱敏）(FWZL)",
     "utility": KEY_HEADINGS["utility"],
+    "institution_name": "承办单位(institution_name)",
+    "delivered_on": "推送日期(delivered_at)",
+    "due_date": "办理期限(due_date)",
+    "overdue_working_days": "超期工作日(overdue_working_days)",
+    "city_code": KEY_HEADINGS["city_code"],
+    "xzqh": KEY_HEADINGS["xzqh"],
     "institution_code": KEY_HEADINGS["institution_code"],
-    "institution_name": KEY_HEADINGS["institution_name"],
     "channel": KEY_HEADINGS["channel"],
     "rowguid": "标识码(ROWGUID)",
     "version": "工单版本(version)",
     "correction": "是否更正(correction)",
-    "delivered_on": "推送日期(delivered_at)",
-    "due_date": "办理期限(due_date)",
     "due_provisional": "期限暂定(due_provisional)",
-    "overdue_working_days": "超期工作日(overdue_working_days)",
     "buyer_name": "买方姓名(ZRFXM，已脱敏)",
     "buyer_id": "买方证件号码(ZRFZJHM，已脱敏)",
     "buyer_phone": "买方联系电话(ZRFLXDH，已脱敏)",
 }
+OVERDUE_PUBLIC = ("no", "city_name", "county_name", "platform_no", "address", "utility", "institution_name", "delivered_on", "due_date",
+                  "overdue_working_days")
 EXCEPTION_HEADINGS: dict[str, str] = {
     "source": "来源(source)",
     "row": "行号(row)",
@@ -169,6 +177,8 @@ TABLES: dict[str, str] = {
     "隔离清单": "quarantine",
     "每日趋势": "daily",
 }
+# The printed 超期清单 (公示): the public columns only, each city from a new page (write_workbook).
+PRINT_LAYOUTS: dict[str, PrintLayout] = {"超期清单": PrintLayout(columns=len(OVERDUE_PUBLIC), break_by=OVERDUE_HEADINGS["city_code"])}
 HTML_NAME = "report.html"
 XLSX_NAME = "report.xlsx"
 CSV_DIR = "csv"
@@ -178,6 +188,8 @@ STATUS_COLUMNS = (
     "city_code", "city_name", "status", "delivered_at", "due_date", "handle_working_days", "overdue_working_days",
     "buyer_name", "buyer_phone", "buyer_id",
 )
+
+OPTIONAL_COLUMNS = ("platform_no", "address")
 
 
 class ReportBalanceError(ValueError):
@@ -241,6 +253,9 @@ def prepare_orders(statuses: pd.DataFrame) -> pd.DataFrame:
     # due dates in a year with no known holiday arrangement (transforms/common/workdays.py); absent = none provisional
     provisional = statuses["due_provisional"] if "due_provisional" in statuses else pd.Series(False, index=statuses.index)
     orders["due_provisional"] = provisional.fillna(False).astype(bool).to_numpy()
+    # the record's platform number (YCYWH) and address (FWZL), which the overdue list (公示) names an order by; empty if not given
+    for column in OPTIONAL_COLUMNS:
+        orders[column] = statuses[column].to_numpy(dtype=object) if column in statuses else None
     status = orders["status"].astype(object)
     unknown = sorted({str(s) for s in status[~status.isin(list(STATUSES))]})
     if unknown:
@@ -256,7 +271,8 @@ def prepare_orders(statuses: pd.DataFrame) -> pd.DataFrame:
             "对账不平衡：同一工单（标识码 + 业务）出现多行，应只取现行版本 / "
             f"more than one row per work order (ROWGUID, utility), expected the version in force only: {', '.join(f'{r}:{u}' for r, u in sample)}"
         )
-    for column in ("rowguid", "utility", "channel", "institution_code", "institution_name", "xzqh", "county_name", "city_code", "city_name"):
+    for column in ("rowguid", "utility", "channel", "institution_code", "institution_name", "xzqh", "county_name", "city_code", "city_name",
+                   *OPTIONAL_COLUMNS):
         values = orders[column].astype(object)
         orders[column] = values.where(values.notna(), "").map(str).astype(object)
     grid = orders["utility"] == "electricity"
@@ -384,34 +400,81 @@ def _cell(value, code: str):
 
 
 def _overdue_list(orders: pd.DataFrame) -> pd.DataFrame:
-    """超期清单 (公示): open work orders past their due date, the longest overdue first; buyers masked."""
+    """超期清单 (公示): open work orders past their due date, by city, then institution (utility, code, name), the longest
+    overdue first within an institution; numbered 1…n in that order. Each order named by its platform number (YCYWH)
+    and its masked address; buyers masked; the ROWGUID only among the machine columns after the public ones."""
     od = orders[orders["status"] == "overdue"].copy()
     od["utility_rank"] = od["utility"].map({u: i for i, u in enumerate(UTILITY_ORDER)})
     od = od.sort_values(
-        ["overdue_working_days", "city_code", "xzqh", "utility_rank", "institution_code", "rowguid"],
-        ascending=[False, True, True, True, True, True], na_position="last", kind="stable",
+        ["city_code", "utility_rank", "institution_code", "institution_name", "overdue_working_days", "xzqh", "platform_no", "rowguid"],
+        ascending=[True, True, True, True, False, True, True, True], na_position="last", kind="stable",
     )
     out = pd.DataFrame({
         "no": range(1, len(od) + 1),
         "city_name": od["city_name"].to_numpy(dtype=object),
         "county_name": od["county_name"].to_numpy(dtype=object),
-        "xzqh": od["xzqh"].to_numpy(dtype=object),
+        "platform_no": od["platform_no"].to_numpy(dtype=object),
+        "address": mask_address(od["address"].astype(object)).to_numpy(dtype=object),
         "utility": od["utility"].map(lambda u: _label(u, UTILITY_LABELS)).to_numpy(dtype=object),
-        "institution_code": od["institution_code"].to_numpy(dtype=object),
         "institution_name": od["institution_name"].to_numpy(dtype=object),
+        "delivered_on": local_dates(od["delivered_at"]).to_numpy(dtype=object),
+        "due_date": local_dates(od["due_date"]).to_numpy(dtype=object),
+        "overdue_working_days": od["overdue_working_days"].to_numpy(dtype=float),
+        "city_code": od["city_code"].to_numpy(dtype=object),
+        "xzqh": od["xzqh"].to_numpy(dtype=object),
+        "institution_code": od["institution_code"].to_numpy(dtype=object),
         "channel": od["channel"].map(lambda c: _label(c, CHANNEL_LABELS) if c else "").to_numpy(dtype=object),
         "rowguid": od["rowguid"].to_numpy(dtype=object),
         "version": pd.array(pd.to_numeric(od["version"], errors="coerce"), dtype="Int64"),
         "correction": np.where(od["correction"].to_numpy(dtype=bool), "是", "否").astype(object),
-        "delivered_on": local_dates(od["delivered_at"]).to_numpy(dtype=object),
-        "due_date": local_dates(od["due_date"]).to_numpy(dtype=object),
         "due_provisional": np.where(od["due_provisional"].to_numpy(dtype=bool), "暂定", "").astype(object),
-        "overdue_working_days": od["overdue_working_days"].to_numpy(dtype=float),
         "buyer_name": mask_names(od["buyer_name"].astype(object)).to_numpy(dtype=object),
         "buyer_id": mask_id(od["buyer_id"].astype(object)).to_numpy(dtype=object),
         "buyer_phone": mask_phone(od["buyer_phone"].astype(object)).to_numpy(dtype=object),
     })
     return out.rename(columns=OVERDUE_HEADINGS)
+
+
+@dataclass(frozen=True)
+class InstitutionRows:
+    name: str
+    utility: str  # its label: 水（water）
+    code: str
+    rows: pd.DataFrame  # the overdue list's rows for it, in the list's order
+
+
+@dataclass(frozen=True)
+class CityRows:
+    city_code: str
+    city_name: str
+    institutions: list[InstitutionRows]
+
+    @property
+    def count(self) -> int:
+        return sum(len(i.rows) for i in self.institutions)
+
+
+def overdue_groups(overdue: pd.DataFrame) -> list[CityRows]:
+    """The overdue list (as report_tables made it: sorted by city, then institution) cut into its cities and, in each,
+    its institutions, in the list's order; every row in exactly one group. For the printed list: one section (and
+    page) per city, one block per institution."""
+    h = OVERDUE_HEADINGS
+    if overdue.empty:
+        return []
+    city = overdue[h["city_code"]].astype(str)
+    institution = overdue[h["utility"]].astype(str) + "\x1f" + overdue[h["institution_code"]].astype(str) + "\x1f" + overdue[h["institution_name"]].astype(str)
+    city_run = (city != city.shift()).cumsum()
+    institution_run = (city_run != city_run.shift()) | (institution != institution.shift())
+    cities: list[CityRows] = []
+    for _, part in overdue.groupby(city_run.to_numpy(), sort=False):
+        starts = institution_run.loc[part.index].cumsum()
+        institutions = [
+            InstitutionRows(name=str(rows[h["institution_name"]].iloc[0]), utility=str(rows[h["utility"]].iloc[0]),
+                            code=str(rows[h["institution_code"]].iloc[0]), rows=rows)
+            for _, rows in part.groupby(starts.to_numpy(), sort=False)
+        ]
+        cities.append(CityRows(city_code=str(part[h["city_code"]].iloc[0]), city_name=str(part[h["city_name"]].iloc[0]), institutions=institutions))
+    return cities
 
 
 def _exceptions(exceptions: pd.DataFrame | None) -> pd.DataFrame:

@@ -6,6 +6,7 @@ writes them. No script, no external asset: a page is one file a county can mail 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
@@ -36,11 +37,23 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 12px; co
 .card .v { font-size: 22px; font-weight: 700; }
 .card .k { color: var(--muted); font-size: 12px; }
 .ok { color: var(--done); font-weight: 600; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
-th, td { border: 1px solid var(--line); padding: 3px 6px; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; max-width: 100%; margin: 6px 0 14px; font-size: 12.5px; }
+th, td { border: 1px solid var(--line); padding: 3px 4px; vertical-align: top; }
+/* words stay whole (a column is as wide as its longest word); only a long unbroken token (a ROWGUID, a file name:
+   td.long) breaks anywhere, over a column at least 12em wide: it never widens the table past the page, nor runs 4 lines */
+th, td { overflow-wrap: break-word; }
+td.long { overflow-wrap: anywhere; min-width: 12em; }
 th { background: var(--band); font-weight: 600; text-align: left; }
-th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th small { display: block; font-weight: 400; color: var(--muted); font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 10.5px;
+           overflow-wrap: normal; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
+td.id, td.d { font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }  /* an 18-digit number, a date: one line */
+table.list { font-size: 12px; }
+table.list td.addr { min-width: 16em; }
+thead tr.city { display: none; }  /* on paper only: the city over every page of its list (a thead repeats) */
+tr.group th { background: #eef2f6; font-weight: 600; border-top: 2px solid var(--muted); }
+ol.cities { columns: 4; margin: 4px 0 10px; padding-left: 22px; }
+h3 small { font-weight: 400; color: var(--muted); font-size: 12px; margin-left: 6px; }
 tr.total td { font-weight: 700; background: var(--band); }
 details { border-left: 3px solid var(--line); padding-left: 10px; margin: 6px 0; }
 details details { margin-left: 8px; }
@@ -52,19 +65,28 @@ svg { max-width: 100%; height: auto; font-size: 12px; }
 svg text { fill: var(--ink); }
 .note { color: var(--muted); font-size: 12px; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 6px; }
-@page { size: A4 landscape; margin: 12mm; }  /* wide tables: 17 columns in the overdue list */
+@page { size: A4 landscape; margin: 10mm 10mm 12mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 11px; }
-  nav { display: none; }
+  body { max-width: none; padding: 0; font-size: 10.5px; }
+  nav, ol.cities { display: none; }
   a { color: inherit; text-decoration: none; }
-  h2 { break-after: avoid; }
+  table { font-size: 10px; }
+  thead { display: table-header-group; }  /* the heading row again on every page a table runs onto */
+  thead tr.city { display: table-row; }
+  thead tr.city th { background: none; border: none; font-size: 12px; padding: 0 0 4px; }
+  h2, h3, tr.group { break-after: avoid; }
   figure, .cards, tr { break-inside: avoid; }
+  body > section + section { break-before: page; }  /* each section from a new page */
+  section.city + section.city { break-before: page; }  /* the 公示 list: each city from a new page */
   /* print the drill-down whole: a closed <details> would hide it on paper */
   details > .body { display: block !important; }
   details::details-content { content-visibility: visible; display: contents; }
   summary { list-style: none; }
 }
 """
+
+_LONG_TOKEN = re.compile(r"[!-~]{24,}")  # 24+ printable ASCII characters without a space: no break a browser would take
+
 
 def escape(value) -> str:
     """Text safe inside an element or a quoted attribute; None is empty."""
@@ -80,7 +102,9 @@ def heading_cell(heading: str) -> str:
     """<th> with the label over its code in small type: 完成率(completion_rate)."""
     code = code_of(heading)
     label = heading[: -len(code) - 2] if code != heading else heading
-    return f"<th>{escape(label)}<small>{escape(code)}</small></th>" if code != heading else f"<th>{escape(label)}</th>"
+    # a long code breaks only after its underscores (completion_<wbr>rate), never inside a word
+    shown = "_<wbr>".join(escape(part) for part in code.split("_"))
+    return f"<th>{escape(label)}<small>{shown}</small></th>" if code != heading else f"<th>{escape(label)}</th>"
 
 
 def table_html(frame: pd.DataFrame, columns: Iterable[str] | None = None, *, max_rows: int | None = None, total: Mapping[str, object] | None = None) -> str:
@@ -94,7 +118,9 @@ def table_html(frame: pd.DataFrame, columns: Iterable[str] | None = None, *, max
         cells = []
         for value, code in zip(values, codes):
             numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-            cells.append(f'<td class="n">{escape(format_cell(value, code))}</td>' if numeric else f"<td>{escape(format_cell(value, code))}</td>")
+            text = format_cell(value, code)
+            css = "n" if numeric else "long" if _LONG_TOKEN.search(text) else ""
+            cells.append(f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if total is not None:
         cells = [f'<td class="n">{escape(format_cell(total[c], c))}</td>' if c in total else "<td></td>" for c in codes]

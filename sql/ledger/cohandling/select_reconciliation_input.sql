@@ -21,7 +21,7 @@ SELECT w.rowguid, w.utility, w.version, w.correction, w.channel, w.destination, 
        CASE WHEN k.final_known = 1 THEN o.code END AS result_code,
        CASE WHEN k.final_known = 1 THEN o.reason END AS result_reason,
        CASE WHEN k.final_known = 1 THEN o.handled_at END AS handled_at,
-       r.zrfxm AS buyer_name, r.zrflxdh AS buyer_phone, r.zrfzjhm AS buyer_id, r.fwzl AS address, r.bdcqzh AS certificate,
+       r.zrfxm AS buyer_name, r.zrflxdh AS buyer_phone, r.zrfzjhm AS buyer_id, r.fwzl AS address, r.bdcqzh AS certificate, r.ycywh AS platform_no,
        CASE WHEN EXISTS (
            SELECT 1 FROM work_order_cancel c
            JOIN handling_result h ON h.rowguid = c.rowguid AND h.utility = c.utility AND h.version = c.version

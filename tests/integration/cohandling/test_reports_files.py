@@ -60,9 +60,11 @@ def test_the_workbook_has_one_sheet_per_table_with_a_frozen_header(written):
     assert rows["completion_rate"][2] == pytest.approx(10 / 18)
 
     overdue = book["超期清单"]
-    assert [c.value for c in overdue["I"][1:]] == ["R20", "R05", "R11"]
-    assert overdue["N1"].value == "期限暂定(due_provisional)" and overdue["N2"].value in ("", None)
-    assert overdue["Q2"].value == "370102********0207"
+    assert [c.value for c in overdue["O"][1:]] == ["R11", "R05", "R20"]  # by city, then institution
+    assert overdue["O1"].value == "标识码(ROWGUID)" and overdue["D1"].value == "平台业务号(YCYWH)"
+    assert [c.value for c in overdue["D"][1:]] == ["202611010000000011", "202611010000000005", "202611010000000020"]  # text, not 2.0261E+17
+    assert overdue["R1"].value == "期限暂定(due_provisional)" and overdue["R2"].value in ("", None)
+    assert overdue["T2"].value == "370102********0117"
     # a neutralised cell stays text in the workbook, never a formula
     names = [c.value for c in book["按机构"]["G"][1:]]
     assert "'=HYPERLINK(\"http://x\",\"点我\")" in names

@@ -63,6 +63,11 @@ def buyer_id(no: int) -> str:
     return f"37010219900101{no:03d}7"
 
 
+def platform_no(no: int) -> str:
+    """YCYWH: the day and a sequence, 18 digits (simulators/platform.py writes them so)."""
+    return f"20261101{no:010d}"
+
+
 def buyer_phone(no: int) -> str:
     return f"138{no:08d}"
 
@@ -84,7 +89,8 @@ def statuses_frame() -> pd.DataFrame:
             "handle_working_days": float("nan") if handle is None else float(handle),
             "overdue_working_days": float("nan") if overdue is None else float(overdue),
             "buyer_name": "欧阳娜娜、李四" if no == 5 else "张三", "buyer_phone": buyer_phone(no), "buyer_id": buyer_id(no),
-            "address": f"{city}{county}某路{no}号", "certificate": f"鲁(2026){city}不动产权第{no:07d}号",
+            "address": f"{city}{county}某路{no}号{no % 7 + 1}号楼{no % 3 + 1}单元{no + 100}室", "certificate": f"鲁(2026){city}不动产权第{no:07d}号",
+            "platform_no": platform_no(no),
         })
     frame = pd.DataFrame(rows)
     frame["delivered_at"] = pd.to_datetime(frame["delivered_at"])
@@ -221,21 +227,49 @@ def test_breakdowns_equal_the_hand_count(tables):
 def test_overdue_list_is_what_the_province_would_publish(tables):
     overdue = tables["超期清单"]
     assert list(overdue.columns) == [
-        "序号(no)", "市(city_name)", "县（市、区）(county_name)", "行政区划代码(XZQH)", "业务类型(utility)", "机构编码(institution_code)",
-        "机构名称(institution_name)", "推送方式(channel)", "标识码(ROWGUID)", "工单版本(version)", "是否更正(correction)", "推送日期(delivered_at)",
-        "办理期限(due_date)", "期限暂定(due_provisional)", "超期工作日(overdue_working_days)", "买方姓名(ZRFXM，已脱敏)", "买方证件号码(ZRFZJHM，已脱敏)",
-        "买方联系电话(ZRFLXDH，已脱敏)",
+        "序号(no)", "市(city_name)", "县（市、区）(county_name)", "平台业务号(YCYWH)", "房屋坐落（已脱敏）(FWZL)", "业务类型(utility)",
+        "承办单位(institution_name)", "推送日期(delivered_at)", "办理期限(due_date)", "超期工作日(overdue_working_days)",
+        # machine columns, after the public ones (XLSX and CSV; never printed)
+        "市代码(city_code)", "行政区划代码(XZQH)", "机构编码(institution_code)", "推送方式(channel)", "标识码(ROWGUID)", "工单版本(version)",
+        "是否更正(correction)", "期限暂定(due_provisional)", "买方姓名(ZRFXM，已脱敏)", "买方证件号码(ZRFZJHM，已脱敏)", "买方联系电话(ZRFLXDH，已脱敏)",
     ]
     assert overdue["期限暂定(due_provisional)"].tolist() == ["", "", ""]  # every due date in a year with a known arrangement
     assert overdue["序号(no)"].tolist() == [1, 2, 3]
-    assert overdue["标识码(ROWGUID)"].tolist() == ["R20", "R05", "R11"]  # the longest overdue first
-    assert overdue["超期工作日(overdue_working_days)"].tolist() == [6.0, 3.0, 1.0]
-    assert overdue["机构名称(institution_name)"].tolist() == ["市南水务", "历下供水", "国网山东省电力公司"]
-    assert overdue["推送日期(delivered_at)"].tolist() == [date(2026, 11, 2), date(2026, 11, 7), date(2026, 11, 13)]
-    assert overdue["办理期限(due_date)"].tolist() == [date(2026, 11, 9), date(2026, 11, 14), date(2026, 11, 20)]
+    # by city (济南 370100, 青岛 370200), then institution (electricity before water), the longest overdue first within one
+    assert overdue["标识码(ROWGUID)"].tolist() == ["R11", "R05", "R20"]
+    assert overdue["平台业务号(YCYWH)"].tolist() == [platform_no(11), platform_no(5), platform_no(20)]
+    assert overdue["市(city_name)"].tolist() == ["济南市", "济南市", "青岛市"]
+    assert overdue["房屋坐落（已脱敏）(FWZL)"].tolist() == ["济南市市中区某路***", "济南市历下区某路***", "青岛市市南区某路***"]
+    assert overdue["超期工作日(overdue_working_days)"].tolist() == [1.0, 3.0, 6.0]
+    assert overdue["承办单位(institution_name)"].tolist() == ["国网山东省电力公司", "历下供水", "市南水务"]
+    assert overdue["推送日期(delivered_at)"].tolist() == [date(2026, 11, 13), date(2026, 11, 7), date(2026, 11, 2)]
+    assert overdue["办理期限(due_date)"].tolist() == [date(2026, 11, 20), date(2026, 11, 14), date(2026, 11, 9)]
     assert overdue["买方姓名(ZRFXM，已脱敏)"].tolist() == ["张*", "欧***、李*", "张*"]
-    assert overdue["买方证件号码(ZRFZJHM，已脱敏)"].tolist() == ["370102********0207", "370102********0057", "370102********0117"]
-    assert overdue["买方联系电话(ZRFLXDH，已脱敏)"].tolist() == ["138****0020", "138****0005", "138****0011"]
+    assert overdue["买方证件号码(ZRFZJHM，已脱敏)"].tolist() == ["370102********0117", "370102********0057", "370102********0207"]
+    assert overdue["买方联系电话(ZRFLXDH，已脱敏)"].tolist() == ["138****0011", "138****0005", "138****0020"]
+
+
+def test_overdue_list_groups_many_rows_by_city_then_institution_and_keeps_every_one():
+    from transforms.reporting.cohandling_tables import OVERDUE_HEADINGS, overdue_groups
+
+    frame = statuses_frame()
+    template = frame[frame["status"] == "overdue"]
+    many = pd.concat([template.assign(rowguid=template["rowguid"] + f"-{i}", platform_no=template["platform_no"].str[:-7] + f"{i:04d}" + template["platform_no"].str[-3:],
+                                      overdue_working_days=template["overdue_working_days"] + i % 5) for i in range(450)], ignore_index=True)
+    overdue = report_tables(many, None, None, None, period=PERIOD, as_of=AS_OF)["超期清单"]
+    assert len(overdue) == 1350 and overdue["序号(no)"].tolist() == list(range(1, 1351))
+    assert overdue["平台业务号(YCYWH)"].is_unique
+    city, institution = OVERDUE_HEADINGS["city_code"], OVERDUE_HEADINGS["institution_name"]
+    assert overdue[city].tolist() == sorted(overdue[city].tolist())  # grouped by city
+    groups = overdue_groups(overdue)
+    assert [(g.city_name, [(i.name, len(i.rows)) for i in g.institutions]) for g in groups] == [
+        ("济南市", [("国网山东省电力公司", 450), ("历下供水", 450)]), ("青岛市", [("市南水务", 450)])]
+    for group in groups:
+        for inst in group.institutions:
+            days = inst.rows[OVERDUE_HEADINGS["overdue_working_days"]].tolist()
+            assert days == sorted(days, reverse=True)  # the longest overdue first within an institution
+    assert sum(len(i.rows) for g in groups for i in g.institutions) == len(overdue)
+    assert overdue[institution].iloc[0] == "国网山东省电力公司"
 
 
 def test_exceptions_are_masked_and_neutralised(tables):
@@ -262,12 +296,17 @@ FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 def test_no_full_id_or_phone_anywhere(tables, page):
     originals = {buyer_id(no) for no, *_ in ORDERS} | {buyer_phone(no) for no, *_ in ORDERS} | {"37010219900101004X", "13812345678", "13912345678", "370102199001011237"}
+    platform_nos = {platform_no(no) for no, *_ in ORDERS}  # 18 digits, but the record's number on the platform, not a person's
     for name, table in tables.items():
         for column in table.columns:
             for value in table[column]:
                 text = str(value)
+                if text in platform_nos and column == "平台业务号(YCYWH)":
+                    continue
                 assert not FULL_ID.search(text) and not FULL_PHONE.search(text), f"{name}/{column}: {text}"
                 assert not any(o in text for o in originals), f"{name}/{column}: {text}"
+    assert platform_nos & set(re.findall(r"\d{18}", page)), "the page names overdue orders by their platform number"
+    page = re.sub("|".join(sorted(platform_nos)), "", page)
     assert not FULL_ID.search(page) and not FULL_PHONE.search(page)
     assert not any(o in page for o in originals)
     assert "欧阳" not in page and "欧阳" not in tables["超期清单"].to_string()
@@ -342,5 +381,5 @@ def test_time_zone_aware_timestamps_are_read_in_beijing_time():
     # 02:00 Beijing is 18:00 UTC the day before: the dates must be Beijing's
     frame["delivered_at"] = (frame["delivered_at"].dt.normalize() + pd.Timedelta(hours=2)).dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
     tables = report_tables(frame, exceptions_frame(), None, None, period=PERIOD, as_of=datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
-    assert tables["超期清单"]["推送日期(delivered_at)"].tolist() == [date(2026, 11, 2), date(2026, 11, 7), date(2026, 11, 13)]
+    assert tables["超期清单"]["推送日期(delivered_at)"].tolist() == [date(2026, 11, 13), date(2026, 11, 7), date(2026, 11, 2)]
     assert tables["汇总"].set_index("代码(code)").loc["as_of", "合计(total)"] == "2026-12-01 08:00"
