@@ -66,6 +66,7 @@ from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags._common import DAG_DEFAULTS, POOL_GRID, POOL_PLATFORM, PRIORITY_PUSH, TIMEZONE, clock, default_args, ledger, params
+from dags._links import ValidationPageTask, page_task
 from jobs.common.settings import PLATFORM_CONN_ID
 
 
@@ -100,7 +101,8 @@ def cohandling_daily():
         source = RecordSource.from_conn_id(PLATFORM_CONN_ID)
         return extract_changes(source, ledger(), run_id=run_id, until=clock(context).utc()).as_dict()
 
-    @task(execution_timeout=timedelta(hours=3))
+    # The task's extra link opens the validation page it wrote (dags/_links.py).
+    @page_task(ValidationPageTask, execution_timeout=timedelta(hours=3))
     def validate(extracted: dict, run_id=None, **context) -> dict:
         """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
         from jobs.cohandling.validate_records import validate_run
