@@ -15,7 +15,8 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
 2. **validate** — every record the run received against the Annex 1 rules (a Great
    Expectations suite plus vectorised checks): a verdict per record in the ledger
    (passed / partial / quarantined), every failed rule with a reason in Chinese and
-   English, the quarantine list (CSV/XLSX, IDs masked) and the GX Data Docs in the
+   English, the quarantine list (CSV/XLSX, IDs masked), the validation page (validation.html,
+   offline, Chinese; the task's extra link opens it) and the GX Data Docs in the
    run's output folder. Returns counts and paths.
 
 3. **route** — every record that passed (or passed in part) becomes one work order per
