@@ -145,8 +145,10 @@ def build_suite(*, ctx: Context, registry: pd.DataFrame):
     suite = gx.ExpectationSuite(name="annex1_cohandling")
 
     def add(expectation, rule_id: str) -> None:
-        # The rule id, and its Chinese name with the field's Annex 1 label as a note (GX's Data Docs show notes under the expectation).
-        expectation.meta = {"rule_id": rule_id, "notes": {"format": "string", "content": [_note(rule_id, expectation)]}}
+        # The rule id in meta; in GX's Data Docs the description (rule id, Chinese name, the fields' Annex 1 labels) stands in
+        # for GX's English sentence — the custom check-character expectations would otherwise show as raw Python names.
+        expectation.meta = {"rule_id": rule_id}
+        expectation.description = _note(rule_id, expectation)
         suite.add_expectation(expectation)
 
     for field in REQUIRED_FIELDS:
@@ -165,7 +167,7 @@ def build_suite(*, ctx: Context, registry: pd.DataFrame):
 
 
 def _note(rule_id: str, expectation) -> str:
-    """规则编号 and Chinese rule name, and the columns with their Annex 1 labels: `ID_CHECKSUM 证件号码校验位错误… — 买方证件号码·个人证件(ZRF_PERSON_IDS)`."""
+    """Rule id and Chinese rule name, and the columns with their Annex 1 labels: `ID_CHECKSUM 证件号码校验位错误… — 买方证件号码·个人证件(ZRF_PERSON_IDS)`."""
     from transforms.cohandling.rule_catalogue import RULES
     from transforms.reporting.validation_page import column_label
 

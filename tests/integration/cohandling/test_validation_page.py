@@ -89,5 +89,8 @@ def test_gx_data_docs_are_kept_but_are_not_the_page_linked(validated, page_at):
     page = page_at(1366)
     page.goto(f"file://{result.docs_path}")
     assert page.blocked  # it asks the network
+    # Its expectations read as the project's rules: rule id and Chinese name, not GX's English or a Python class name.
+    pages = [p.read_text(encoding="utf-8") for p in (tmp / "runs" / "r1" / "data_docs" / "validations").rglob("*.html")]
+    assert pages and all(f"ID_CHECKSUM {RULES['ID_CHECKSUM'].zh}" in p and "买方证件号码·个人证件(ZRF_PERSON_IDS)" in p for p in pages)
     own = open(result.page_path, encoding="utf-8").read()
     assert not re.search(r"https?://", own) and "data_docs/index.html" in own  # mentioned for engineers, as a path
