@@ -230,8 +230,8 @@ def render_run_page(digest: Mapping, totals: Mapping, *, generated_at: datetime,
         f'<p class="note">共 {len(RULES)} 条规则，{len([r for r in failing if RULES[r].severity == "error"])} 条未通过，'
         f'{len([r for r in failing if RULES[r].severity == "warning"])} 条有警告。未通过的错误使记录（或其中一项业务）被隔离；警告不阻止推送。</p>',
         "<table><thead><tr><th>规则编号<small>rule_id</small></th><th>规则</th><th>级别<small>severity</small></th>"
-        "<th>范围<small>scope</small></th><th>涉及字段<small>field</small></th><th>不符合次数<small>failures</small></th>"
-        "<th>涉及记录<small>records</small></th><th>结果</th></tr></thead><tbody>",
+        "<th>范围<small>scope</small></th><th>涉及字段<small>field</small></th><th class=\"nw\">不符合<small>failures</small></th>"
+        "<th class=\"nw\">涉及记录<small>records</small></th><th class=\"nw\">结果</th></tr></thead><tbody>",
     ]
     for rule_id in order:
         rule = RULES.get(rule_id)
@@ -270,7 +270,7 @@ def render_run_page(digest: Mapping, totals: Mapping, *, generated_at: datetime,
         "<h2>Great Expectations 期望（同一批记录）</h2>",
         '<p class="note">同一批记录上运行的期望套件 <code>annex1_cohandling</code>：每个期望标注其规则编号；人员证件号码与电话在交给套件前已脱敏，套件只报告条数。</p>',
         "<table><thead><tr><th>规则编号<small>rule_id</small></th><th>规则</th><th>检查<small>expectation</small></th><th>字段<small>column</small></th>"
-        "<th>检查条数<small>evaluated</small></th><th>不符合<small>unexpected</small></th><th>结果</th></tr></thead><tbody>",
+        "<th class=\"nw\">检查条数<small>evaluated</small></th><th class=\"nw\">不符合<small>unexpected</small></th><th class=\"nw\">结果</th></tr></thead><tbody>",
     ]
     for e in expectations:
         kind = EXPECTATION_ZH.get(e["type"], e["type"])
