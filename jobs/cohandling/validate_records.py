@@ -96,7 +96,8 @@ def _validate_run(ledger: Ledger, *, run_id: str, as_of: datetime, registry: pd.
                                         rows=lambda page: page[0].num_rows, last_seq=lambda page: int(page[0]["change_seq"][-1].as_py())):
         carried += sum(1 for r in received_by if r != run_id)
         digest = _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
-        _add_to_digest(out_dir, digest)
+        if table.num_rows:  # an empty page (nothing due) only records the run
+            _add_to_digest(out_dir, digest)
     run = ledger.validation_run(run_id)
     csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
     withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]

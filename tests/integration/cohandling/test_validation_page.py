@@ -38,8 +38,15 @@ def validated(tmp_path_factory):
     for form in SAMPLES:
         load_form(ledger, form, now=datetime(2026, 1, 1))
     extract_changes(RecordSource(platform_url), ledger, run_id="r1")
-    result = validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp / "runs" / "r1")
+    # Three pages of 120, 120 and 60 changes: the page adds them up.
+    result = validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp / "runs" / "r1", page_size=120)
+    first = json.loads((tmp / "runs" / "r1" / "validation.json").read_text(encoding="utf-8"))
+    # The run again (a retry with nothing left due): its page still shows what the run validated.
+    again = validate_run(ledger, run_id="r1", as_of=AS_OF, registry=current_registry(ledger, AS_OF), out_dir=tmp / "runs" / "r1", page_size=120)
     ledger.dispose()
+    assert again.page_path == result.page_path and again.records_in == result.records_in
+    after = json.loads((tmp / "runs" / "r1" / "validation.json").read_text(encoding="utf-8"))
+    assert first["pages"] == 3 == after["pages"] and first["rules"] == after["rules"] and first["expectations"] == after["expectations"]
     return result, records, tmp
 
 
@@ -58,6 +65,8 @@ def test_the_page_opens_offline_fits_1366_px_and_names_every_rule_in_chinese(val
     assert "校验位正确" in text and "expect_column_values_to_have_valid_check_characters" in text  # the suite's custom check, with its rule id
     digest = json.loads((tmp / "runs" / "r1" / "validation.json").read_text(encoding="utf-8"))
     assert digest["totals"]["quarantined"] == result.quarantined and digest["rules"]
+    assert {e["evaluated"] for e in digest["expectations"].values()} == {300}  # every page's records, in every expectation
+    assert len(digest["data_docs"]) == 3
     # No clear ID number or phone of any record on the page (nor in the digest next to it).
     html = open(result.page_path, encoding="utf-8").read() + json.dumps(digest, ensure_ascii=False)
     clear = {v for column in ("ZRFZJHM", "ZCFZJHM", "ZRFLXDH", "ZCFLXDH") for v in records[column].dropna().astype(str) if len(v) >= 11}
