@@ -181,6 +181,11 @@ def _label_cell(column: str) -> str:
     return f"{escape(label)} <code>{escape(code)}</code>" if label != code else f"<code>{escape(code)}</code>"
 
 
+def _rule_code(rule_id: str) -> str:
+    """The rule id, its Chinese name on hover."""
+    return f'<code title="{escape(_rule_name(rule_id))}">{escape(rule_id)}</code>'
+
+
 def _rule_name(rule_id: str) -> str:
     rule = RULES.get(rule_id)
     return rule.zh if rule else rule_id
@@ -300,9 +305,9 @@ def render_index(runs: Iterable[Mapping], *, generated_at: datetime) -> str:
         totals = r.get("totals", {})
         failed = [k for k, v in r.get("rules", {}).items() if v["failures"] and RULES.get(k) and RULES[k].severity == "error"]
         rows.append(
-            f"<tr><td><a href=\"{escape(r['href'])}\"><code>{escape(r['run_id'])}</code></a></td><td>{escape(r.get('as_of', ''))}</td>"
+            f"<tr><td class=\"nw\"><a href=\"{escape(r['href'])}\"><code>{escape(r['run_id'])}</code></a></td><td class=\"nw\">{escape(r.get('as_of', ''))}</td>"
             + "".join(f"<td class=\"n\">{_number(totals.get(c, 0))}</td>" for c in ("records_in", "passed", "partial", "quarantined", "warnings"))
-            + f"<td>{'、'.join(f'<code>{escape(k)}</code>' for k in failed) or NONE_FAILED}</td></tr>"
+            + f"<td>{'、'.join(_rule_code(k) for k in failed) or NONE_FAILED}</td></tr>"
         )
     body = "".join(rows) or '<tr><td colspan="8" class="note">（无）</td></tr>'
     return (
@@ -310,8 +315,8 @@ def render_index(runs: Iterable[Mapping], *, generated_at: datetime) -> str:
         f"<title>数据校验结果索引</title><style>{PAGE_CSS}</style></head><body>"
         "<h1>数据校验结果索引<small class=\"note\"> validation runs</small></h1>"
         f'<p class="period">生成时间 {escape(generated_at.strftime("%Y-%m-%d %H:%M:%S"))}；点击运行编号打开该次运行的校验结果。</p>'
-        "<table><thead><tr><th>运行编号<small>run_id</small></th><th>截至<small>as_of</small></th><th>收到记录<small>records_in</small></th>"
-        "<th>通过<small>passed</small></th><th>部分通过<small>partial</small></th><th>隔离<small>quarantined</small></th>"
-        "<th>有警告<small>warnings</small></th><th>未通过的规则<small>rule_id</small></th></tr></thead>"
+        '<table><thead><tr><th class="nw">运行编号<small>run_id</small></th><th class="nw">截至<small>as_of</small></th>'
+        '<th class="nw">收到记录<small>records_in</small></th><th class="nw">通过<small>passed</small></th><th class="nw">部分通过<small>partial</small></th>'
+        '<th class="nw">隔离<small>quarantined</small></th><th class="nw">有警告<small>warnings</small></th><th>未通过的规则<small>rule_id</small></th></tr></thead>'
         f"<tbody>{body}</tbody></table><footer>本页及各运行页面均为单个文件，不引用外部资源，可离线打开。</footer></body></html>"
     )

@@ -94,4 +94,4 @@ def test_the_index_lists_runs_newest_first_with_the_rules_they_failed():
             {"run_id": "day2", "as_of": "2026-11-20 06:00", "totals": TOTALS, "rules": {}, "href": "day2/validation.html"}]
     page = render_index(runs, generated_at=NOW)
     assert page.index("day2/validation.html") < page.index("day1/validation.html")
-    assert "<code>PHONE</code>" in page
+    assert f'<code title="{RULES["PHONE"].zh}">PHONE</code>' in page  # the id, its Chinese name on hover
