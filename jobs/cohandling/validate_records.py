@@ -235,7 +235,9 @@ def write_validation_page(out_dir: Path, totals: dict, *, run_id: str, as_of: da
     files = {"隔离清单": "quarantine.xlsx"}
     for i, docs in enumerate(digest["data_docs"]):
         files[f"Great Expectations Data Docs{i + 1 if i else ''}（需联网）"] = docs
-    now = datetime.now()
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)  # the page says 北京时间, whatever the worker's zone
     page = out_dir / PAGE_NAME
     _write_atomic(page, render_run_page(digest, totals, generated_at=now, files=files))
     runs = []

@@ -218,7 +218,7 @@ def render_run_page(digest: Mapping, totals: Mapping, *, generated_at: datetime,
         f"<dt>运行编号(run_id)</dt><dd><code>{escape(run_id)}</code></dd>",
         f"<dt>截至(as_of)</dt><dd>{escape(digest['as_of'])}（北京时间）</dd>",
         f"<dt>数据来源(source)</dt><dd>{escape(SOURCE_ZH.get(source, source))} <code>{escape(source)}</code></dd>",
-        f"<dt>生成时间</dt><dd>{escape(generated_at.strftime('%Y-%m-%d %H:%M:%S'))}</dd>",
+        f"<dt>生成时间</dt><dd>{escape(generated_at.strftime('%Y-%m-%d %H:%M:%S'))}（北京时间）</dd>",
         "</dl>",
         '<div class="cards">',
     ]
@@ -314,7 +314,7 @@ def render_index(runs: Iterable[Mapping], *, generated_at: datetime) -> str:
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>数据校验结果索引</title><style>{PAGE_CSS}</style></head><body>"
         "<h1>数据校验结果索引<small class=\"note\"> validation runs</small></h1>"
-        f'<p class="period">生成时间 {escape(generated_at.strftime("%Y-%m-%d %H:%M:%S"))}；点击运行编号打开该次运行的校验结果。</p>'
+        f'<p class="period">生成时间 {escape(generated_at.strftime("%Y-%m-%d %H:%M:%S"))}（北京时间）；点击运行编号打开该次运行的校验结果。</p>'
         '<table><thead><tr><th class="nw">运行编号<small>run_id</small></th><th class="nw">截至<small>as_of</small></th>'
         '<th class="nw">收到记录<small>records_in</small></th><th class="nw">通过<small>passed</small></th><th class="nw">部分通过<small>partial</small></th>'
         '<th class="nw">隔离<small>quarantined</small></th><th class="nw">有警告<small>warnings</small></th><th>未通过的规则<small>rule_id</small></th></tr></thead>'
