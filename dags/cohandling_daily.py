@@ -15,7 +15,8 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
 2. **validate** — every record the run received against the Annex 1 rules (a Great
    Expectations suite plus vectorised checks): a verdict per record in the ledger
    (passed / partial / quarantined), every failed rule with a reason in Chinese and
-   English, the quarantine list (CSV/XLSX, IDs masked) and the GX Data Docs in the
+   English, the quarantine list (CSV/XLSX, IDs masked), the validation page (validation.html,
+   offline, Chinese; the task's extra link opens it) and the GX Data Docs in the
    run's output folder. Returns counts and paths.
 
 3. **route** — every record that passed (or passed in part) becomes one work order per
@@ -77,6 +78,7 @@ from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference, dag, ta
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags._common import DAG_DEFAULTS, POOL_GRID, POOL_PLATFORM, PRIORITY_PUSH, TIMEZONE, clock, default_args, ledger, params
+from dags._links import ValidationPageTask, page_task
 from jobs.common.alerts import deadline_missed
 from jobs.common.settings import PLATFORM_CONN_ID, daily_deadline
 
@@ -120,7 +122,8 @@ def cohandling_daily():
         source = RecordSource.from_conn_id(PLATFORM_CONN_ID)
         return extract_changes(source, ledger(), run_id=run_id, until=clock(context).utc()).as_dict()
 
-    @task(execution_timeout=timedelta(hours=3))
+    # The task's extra link opens the validation page it wrote (dags/_links.py).
+    @page_task(ValidationPageTask, execution_timeout=timedelta(hours=3))
     def validate(extracted: dict, run_id=None, **context) -> dict:
         """Annex 1 rules over every change not yet validated (whichever run received it); verdicts to the ledger, files to the run's folder."""
         from jobs.cohandling.validate_records import validate_run

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags._common import DAG_DEFAULTS, PRIORITY_REPORTS, TIMEZONE, clock, default_args, ledger, params
+from dags._links import ReportPageTask, page_task
 
 
 @dag(
@@ -42,7 +43,8 @@ from dags._common import DAG_DEFAULTS, PRIORITY_REPORTS, TIMEZONE, clock, defaul
     doc_md=__doc__,
 )
 def cohandling_report():
-    @task(execution_timeout=timedelta(hours=1))
+    # The task's extra link opens report.html (dags/_links.py).
+    @page_task(ReportPageTask, execution_timeout=timedelta(hours=1))
     def report(**context) -> dict:
         """The day's report files; returns their paths and the status counts."""
         from jobs.cohandling.collect_results import write_period_report

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from dags._common import DAG_DEFAULTS, PRIORITY_REPORTS, TIMEZONE, clock, default_args, ledger, params
+from dags._links import ReportPageTask, page_task
 
 REPORT_DAYS = 30  # the report's window: the day that ended and the 29 before it
 
@@ -38,7 +39,9 @@ REPORT_DAYS = 30  # the report's window: the day that ended and the 29 before it
     doc_md=__doc__,
 )
 def remote_report():
-    @task(execution_timeout=timedelta(hours=1))
+    # The task's extra link opens report.html (dags/_links.py). One XCom, not one per returned key (`-> dict` would split
+    # it): the keys name the CSV files in Chinese, which an XCom key cannot carry.
+    @page_task(ReportPageTask, multiple_outputs=False, execution_timeout=timedelta(hours=1))
     def report(**context) -> dict:
         """异地代收: the last 30 days' packages by collecting hall and by property county; returns the files' paths."""
         from jobs.common.settings import report_dir

@@ -145,7 +145,10 @@ def build_suite(*, ctx: Context, registry: pd.DataFrame):
     suite = gx.ExpectationSuite(name="annex1_cohandling")
 
     def add(expectation, rule_id: str) -> None:
+        # The rule id in meta; in GX's Data Docs the description (rule id, Chinese name, the fields' Annex 1 labels) stands in
+        # for GX's English sentence — the custom check-character expectations would otherwise show as raw Python names.
         expectation.meta = {"rule_id": rule_id}
+        expectation.description = _note(rule_id, expectation)
         suite.add_expectation(expectation)
 
     for field in REQUIRED_FIELDS:
@@ -163,10 +166,32 @@ def build_suite(*, ctx: Context, registry: pd.DataFrame):
     return suite
 
 
+def _note(rule_id: str, expectation) -> str:
+    """Rule id and Chinese rule name, and the columns with their Annex 1 labels: `ID_CHECKSUM 证件号码校验位错误… — 买方证件号码·个人证件(ZRF_PERSON_IDS)`."""
+    from transforms.cohandling.rule_catalogue import RULES
+    from transforms.reporting.validation_page import column_label
+
+    columns = [c for c in (getattr(expectation, "column", None), getattr(expectation, "column_A", None), getattr(expectation, "column_B", None)) if c]
+    return f"{rule_id} {RULES[rule_id].zh} — " + "、".join("{}({})".format(*column_label(c)) for c in columns)
+
+
+def expectation_results(validation_results) -> list[dict]:
+    """Per expectation of a GX validation result: rule_id, type, columns, evaluated, unexpected, missing, success (for the validation page)."""
+    out = []
+    for r in validation_results:
+        config, result = r.expectation_config, r.result or {}
+        kwargs = config.kwargs
+        columns = [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+        out.append({"rule_id": config.meta["rule_id"], "type": config.type, "columns": columns, "evaluated": result.get("element_count", 0),
+                    "unexpected": result.get("unexpected_count", 0), "missing": result.get("missing_count", 0), "success": bool(r.success)})
+    return out
+
+
 def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, docs_dir: Path, run_name: str) -> dict:
     """Validate the run's records on an ephemeral context and write Data Docs.
 
-    Returns {"docs": index path, "success": bool, "failed_rules": rule ids of failed expectations}.
+    Returns {"docs": index path, "success": bool, "failed_rules": rule ids of failed expectations, "expectations": per expectation
+    its rule, columns and counts (expectation_results)}.
     """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -201,4 +226,5 @@ def run_suite(records: pd.DataFrame, *, registry: pd.DataFrame, ctx: Context, do
         warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression, and has match groups", category=UserWarning)
         result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
     failed = sorted({r.expectation_config.meta["rule_id"] for v in result.run_results.values() for r in v.results if not r.success})
-    return {"docs": str(docs_dir / "index.html"), "success": bool(result.success), "failed_rules": failed}
+    expectations = [e for v in result.run_results.values() for e in expectation_results(v.results)]
+    return {"docs": str(docs_dir / "index.html"), "success": bool(result.success), "failed_rules": failed, "expectations": expectations}

@@ -347,7 +347,8 @@ def _summary(platform, ledger, receivers, drops_root, report: dict, seconds: flo
             f"  {run_id}: in {v['records_in']} = passed {v['passed']} + partial {v['partial']} + quarantined {v['quarantined']} ({check}); "
             f"records with warnings {v['warnings']}",
             f"    quarantine list  {out / 'quarantine.xlsx'}  (and .csv)",
-            f"    Data Docs        {v['docs_path']}",
+            f"    validation page  {out / 'validation.html'}  (offline, Chinese; all runs: {out.parent / 'validation_index.html'})",
+            f"    GX Data Docs     {v['docs_path']}  (load their styles from CDNs: online only)",
         ]
     lines.append("  records now: " + ", ".join(f"{k} {n}" for k, n in sorted(states.items())) + "  (a corrected record replaces its quarantined version)")
     lines += ["", "registry (附件2 机构名录 / 附件3 开通申请, loaded from the inbox; history kept):"]

@@ -1,6 +1,6 @@
 """Validation of the changes due — received and not yet validated, whichever run received them:
 normalise, every Annex 1 rule, verdicts into the ledger, the Great Expectations suite with
-its Data Docs, and the quarantine list for the platform.
+its Data Docs, the run's validation page (validation.html, offline, Chinese) and the quarantine list for the platform.
 
 What an error stops (transforms/cohandling/record_rules.py): a record-level error quarantines the whole
 record; an error local to one utility (account without institution, unknown institution
@@ -50,6 +50,7 @@ class ValidationResult:
     quarantine_xlsx: str | None
     docs_path: str | None
     carried_over: int = 0  # of the changes this call validated, those an earlier run received (it failed or stopped after extract)
+    page_path: str | None = None  # the run's validation page (validation.html): self-contained, what the DAG run links to
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -94,19 +95,24 @@ def _validate_run(ledger: Ledger, *, run_id: str, as_of: datetime, registry: pd.
     for table, received_by in due_pages(lambda after: ledger.due_changes(source, after_seq=after, page_size=page_size), page_size=page_size,
                                         rows=lambda page: page[0].num_rows, last_seq=lambda page: int(page[0]["change_seq"][-1].as_py())):
         carried += sum(1 for r in received_by if r != run_id)
-        _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
+        digest = _validate_page(ledger, table, run_id=run_id, as_of=as_of, registry=registry, out_dir=out_dir, source=source, data_docs=data_docs)
+        if table.num_rows:  # an empty page (nothing due) only records the run
+            _add_to_digest(out_dir, digest)
     run = ledger.validation_run(run_id)
     csv_path, xlsx_path = write_quarantine_list(ledger, run_id=run_id, out_dir=out_dir)
     withdrawn = run["records_in"] - run["passed"] - run["partial"] - run["quarantined"]
+    totals = {**run, "withdrawn": withdrawn}
+    page = write_validation_page(out_dir, totals, run_id=run_id, as_of=as_of, source=source)
     result = ValidationResult(run_id, run["records_in"], run["passed"], run["partial"], run["quarantined"], withdrawn, run["warnings"],
-                              csv_path, xlsx_path, run["docs_path"], carried)
+                              csv_path, xlsx_path, run["docs_path"], carried, page)
     log.info("%s", validate_line(result.as_dict()))
     return result
 
 
 def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datetime, registry: pd.DataFrame, out_dir: Path, source: str,
-                   data_docs: bool) -> None:
-    """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes."""
+                   data_docs: bool) -> dict:
+    """Normalise, every Annex 1 rule, verdicts into the ledger (one transaction) for one page of due changes; returns the page's
+    digest for the validation page (transforms/reporting/validation_page.py: counts per rule and expectation, masked samples)."""
     from transforms.cohandling.normalize import normalize_records
     from transforms.cohandling.record_rules import evaluate
     from transforms.cohandling.rule_catalogue import ROWGUID_MAX, build_context, message
@@ -165,7 +171,7 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
     # Nothing lost: every record that came in leaves with exactly one verdict.
     assert summary["passed"] + summary["partial"] + summary["quarantined"] + withdrawn_n == summary["records_in"]
 
-    docs = None
+    docs, expectations = None, []
     if data_docs and len(records):
         from expectations.cohandling import run_suite
 
@@ -174,9 +180,88 @@ def _validate_page(ledger: Ledger, table: pa.Table, *, run_id: str, as_of: datet
         docs_dir, name = out_dir / "data_docs", run_id
         if docs_dir.exists():
             docs_dir, name = out_dir / f"data_docs_{int(seqs[0])}", f"{run_id}_{int(seqs[0])}"
-        docs = run_suite(records, registry=registry, ctx=ctx, docs_dir=docs_dir, run_name=name)["docs"]
+        suite = run_suite(records, registry=registry, ctx=ctx, docs_dir=docs_dir, run_name=name)
+        docs, expectations = suite["docs"], suite["expectations"]
     summary["docs_path"] = docs
     ledger.save_validation(run_id=run_id, source=source, verdicts=verdicts, failures=failure_table, summary=summary)
+    return _page_digest(records, failures, expectations, run_id=run_id, as_of=as_of, source=source, docs=docs, out_dir=out_dir)
+
+
+def _page_digest(records: pd.DataFrame, failures: pd.DataFrame, expectations: list[dict], *, run_id: str, as_of: datetime, source: str,
+                 docs: str | None, out_dir: Path) -> dict:
+    from transforms.reporting.validation_page import page_digest
+
+    shown = failures.copy()
+    if len(shown):
+        rows = shown["row"].to_numpy(dtype=int)
+        for column in ("ROWGUID", "YCYWH"):
+            shown[column] = records[column].astype(object).to_numpy()[rows]
+    relative = str(Path(docs).relative_to(out_dir)) if docs else None
+    return page_digest(shown, expectations, run_id=run_id, as_of=as_of.isoformat(sep=" ", timespec="minutes"), source=source, data_docs=relative)
+
+
+DIGEST_NAME = "validation.json"  # the run's digest: counts per rule and expectation, masked samples (no clear personal data)
+PAGE_NAME = "validation.html"  # the run's validation page, beside its quarantine list
+INDEX_NAME = "validation_index.html"  # the list of runs, in the folder that holds the runs' folders
+
+
+def _add_to_digest(out_dir: Path, digest: dict) -> None:
+    """The page's digest added to the run's (validation.json): once per validated page, after its verdicts are committed, so a
+    retry of the run adds its pages to those of the attempt before."""
+    import json
+
+    from transforms.reporting.validation_page import merge_digests
+
+    path = out_dir / DIGEST_NAME
+    old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if old and old.get("run_id") != digest["run_id"]:
+        old = None
+    _write_atomic(path, json.dumps(merge_digests(old, digest), ensure_ascii=False, indent=1))
+
+
+def write_validation_page(out_dir: Path, totals: dict, *, run_id: str, as_of: datetime, source: str) -> str:
+    """The run's validation page (validation.html) from its digest and the ledger's counts, and the index of the runs beside it
+    (../validation_index.html); returns the page's path."""
+    import json
+
+    from transforms.reporting.validation_page import page_digest, render_index, render_run_page
+
+    path = out_dir / DIGEST_NAME
+    digest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not digest or digest.get("run_id") != run_id:  # nothing validated by this run: its page says so
+        digest = page_digest(pd.DataFrame(), (), run_id=run_id, as_of=as_of.isoformat(sep=" ", timespec="minutes"), source=source)
+        digest["pages"] = 0
+        _write_atomic(path, json.dumps(digest, ensure_ascii=False, indent=1))
+    files = {"隔离清单": "quarantine.xlsx"}
+    for i, docs in enumerate(digest["data_docs"]):
+        files[f"Great Expectations Data Docs{i + 1 if i else ''}（需联网）"] = docs
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)  # the page says 北京时间, whatever the worker's zone
+    page = out_dir / PAGE_NAME
+    _write_atomic(page, render_run_page(digest, totals, generated_at=now, files=files))
+    runs = []
+    for other in sorted(out_dir.parent.glob(f"*/{DIGEST_NAME}")):
+        try:
+            d = json.loads(other.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # another run's digest being written, or not ours
+        if (other.parent / PAGE_NAME).exists():
+            counts = totals if d.get("run_id") == run_id else d.get("totals", {})
+            runs.append({**d, "totals": counts, "href": f"{other.parent.name}/{PAGE_NAME}"})
+    # The run's totals kept in its digest for the index (the ledger's, over every page and attempt).
+    _write_atomic(path, json.dumps({**digest, "totals": {k: int(v) for k, v in totals.items() if isinstance(v, int)}}, ensure_ascii=False, indent=1))
+    _write_atomic(out_dir.parent / INDEX_NAME, render_index(runs, generated_at=now))
+    return str(page)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename: a reader never sees half a page."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _with_cleaned_warnings(ledger: Ledger, source: str, records: pd.DataFrame, failures: pd.DataFrame, outcome: pd.DataFrame):

@@ -23,6 +23,20 @@ def run_output_dir(run_id: str) -> Path:
     return base / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
 
 
+def page_url(path: str | Path) -> str:
+    """The address a person opens a written page at: under $GATEWAY_REPORT_URL when the page is in the report folder
+    ($GATEWAY_REPORT_DIR) and that folder is served at that URL, likewise $GATEWAY_OUTPUT_URL for the runs' folder
+    ($GATEWAY_OUTPUT_DIR); else its file:// URL (a person on the machine, or a share mounted at the same path)."""
+    import os
+    from urllib.parse import quote
+
+    page = Path(path).resolve()
+    for base, url in ((report_dir(), os.environ.get("GATEWAY_REPORT_URL")), (run_output_dir("x").parent, os.environ.get("GATEWAY_OUTPUT_URL"))):
+        if url and page.is_relative_to(base.resolve()):
+            return url.rstrip("/") + "/" + quote(page.relative_to(base.resolve()).as_posix())
+    return page.as_uri()
+
+
 def registry_inbox() -> Path:
     """Where counties' Annex 2 / Annex 3 forms are dropped: $GATEWAY_REGISTRY_INBOX, default var/inbox/registry."""
     import os

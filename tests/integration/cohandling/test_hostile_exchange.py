@@ -163,9 +163,16 @@ def test_hostile_rows_are_isolated_and_every_other_row_flows_as_without_them(url
                 assert ("TEXT_CLEANED", field) in failures[seq], (kind, field, failures.get(seq))
         covers("exchange_row", kind)
 
-    # The files a person opens from this run: no clear ID or mobile in the Data Docs, and the
-    # quarantine workbook written (control characters never reach it).
+    # The files a person opens from this run: no clear ID or mobile in the Data Docs nor in the validation
+    # page and its digest, and the quarantine workbook written (control characters never reach it).
     assert validated.quarantined > 0 and Path(validated.quarantine_xlsx).stat().st_size > 0
+    # The page names records by their platform number (YCYWH, 18 digits like an ID number): there, no ID number or
+    # phone of any row sent may appear in clear.
+    clear = {part.strip() for _, _, row in mixed for column in ("ZRFZJHM", "ZCFZJHM", "ZRFLXDH", "ZCFLXDH")
+             for part in re.split(r"[,，、/;；]", str(row.get(column) or "")) if len(part.strip()) >= 11}
+    for path in (Path(validated.page_path), tmp_path / "bad" / "validation.json", tmp_path / "validation_index.html"):
+        text = path.read_text(encoding="utf-8")
+        assert not [value for value in clear if value in text], path
     for path in (tmp_path / "bad" / "data_docs").rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")

@@ -1,0 +1,84 @@
+"""Each DAG run links to the pages it wrote, as Airflow's UI shows them: the task's extra links, read back the way
+the API server reads them (the DAG serialized and deserialized, the link taken from the XCom the worker stored).
+`validate` of cohandling_daily links to the run's validation page, the report tasks to report.html — under the
+served URL when $GATEWAY_REPORT_URL is set, else as a file:// URL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from urllib.parse import unquote, urlparse
+
+from tests.dags.test_dags import ROOT, _env, _migrate
+
+# Runs DAGs with dag.test() in one process, then each task's extra links as the API server resolves them.
+PROBE = """
+import json, sys
+sys.path.insert(0, 'dags')
+from sqlalchemy import select
+from airflow.models.taskinstance import TaskInstance
+from airflow.serialization.serialized_objects import DagSerialization
+from airflow.utils.session import create_session
+out = {}
+for module, task_id in json.loads(sys.argv[1]):
+    m = __import__(module)
+    run = m.dag.test(logical_date=None)
+    served = DagSerialization.from_dict(DagSerialization.to_dict(m.dag))
+    op = served.get_task(task_id)
+    with create_session() as session:
+        ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == m.dag.dag_id, TaskInstance.run_id == run.run_id,
+                                                         TaskInstance.task_id == task_id)).one()
+        out[module] = {"state": str(getattr(run.state, 'value', run.state)), "links": {n: op.get_extra_links(ti, n) for n in op.extra_links}}
+print('LINKS ' + json.dumps(out, ensure_ascii=False))
+"""
+
+
+def _links(env: dict, runs: list[tuple[str, str]]) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(runs)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    line = [x for x in done.stdout.splitlines() if x.startswith("LINKS ")]
+    assert line, (done.stdout + done.stderr)[-4000:]
+    return json.loads(line[-1].removeprefix("LINKS "))
+
+
+def test_the_validate_task_links_to_the_runs_validation_page(tmp_path):
+    from simulators.platform import generate
+    from simulators.platform_db import PlatformDB
+
+    platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
+    platform.create()
+    platform.write(generate(60, seed=5, defect_rate=0.3))
+    env = _env(tmp_path)
+    env["AIRFLOW_CONN_GATEWAY_PLATFORM"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")})
+    env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
+    env["GATEWAY_OUTPUT_DIR"] = str(tmp_path / "runs")
+    env["GATEWAY_REPORT_DIR"] = str(tmp_path / "reports")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
+        shutil.copy(form, inbox / form.name)
+    env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
+    _migrate(env)
+    result = _links(env, [("cohandling_daily", "validate")])["cohandling_daily"]
+    link = result["links"]["校验结果 validation page"]
+    assert link.startswith("file://"), result
+    page = urlparse(link)
+    path = unquote(page.path)
+    assert path.endswith("/validation.html") and path.startswith(str(tmp_path / "runs"))
+    text = open(path, encoding="utf-8").read()
+    assert "数据校验结果" in text and "ID_CHECKSUM" in text
+    assert "data_docs" not in path  # the page linked is the offline one, not GX's Data Docs (they load CDN assets)
+
+
+def test_the_report_tasks_link_to_report_html_under_the_served_url(tmp_path):
+    env = _env(tmp_path)
+    env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
+    env["GATEWAY_REPORT_DIR"] = str(tmp_path / "reports")
+    env["GATEWAY_REPORT_URL"] = "https://gateway.example.gov.cn/reports/"
+    _migrate(env)
+    runs = _links(env, [("cohandling_report", "report"), ("remote_report", "report")])
+    day = next(p.name for p in (tmp_path / "reports").iterdir())
+    assert runs["cohandling_report"]["links"] == {"报告 report": f"https://gateway.example.gov.cn/reports/{day}/report.html"}, runs
+    assert runs["remote_report"]["links"] == {"报告 report": f"https://gateway.example.gov.cn/reports/{day}/remote/report.html"}, runs
+    assert (tmp_path / "reports" / day / "remote" / "report.html").exists()
