@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -206,6 +207,37 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
     assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"]
+    # The run links to its validation page (dags/_links.py), read back as the API server reads it; the page is the offline one.
+    link = _last_run_links(env, "cohandling_daily", "validate")["校验结果 validation page"]
+    path = unquote(urlparse(link).path)
+    assert link.startswith("file://") and path.endswith("/validation.html") and path.startswith(str(tmp_path / "runs")), link
+    assert "数据校验结果" in open(path, encoding="utf-8").read() and "data_docs" not in path
+
+
+# A task's extra links in the DAG's last run, as the API server resolves them: the DAG serialized and deserialized,
+# each link taken from the XCom the worker stored at the end of the try.
+LINKS_PROBE = """
+import json, sys
+sys.path.insert(0, 'dags')
+from sqlalchemy import select
+from airflow.models.taskinstance import TaskInstance
+from airflow.serialization.serialized_objects import DagSerialization
+from airflow.utils.session import create_session
+module, task_id = sys.argv[1], sys.argv[2]
+m = __import__(module)
+op = DagSerialization.from_dict(DagSerialization.to_dict(m.dag)).get_task(task_id)
+with create_session() as session:
+    ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == m.dag.dag_id, TaskInstance.task_id == task_id)
+                         .order_by(TaskInstance.start_date.desc())).first()
+    print('LINKS ' + json.dumps({n: op.get_extra_links(ti, n) for n in op.extra_links}, ensure_ascii=False))
+"""
+
+
+def _last_run_links(env: dict, module: str, task_id: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", LINKS_PROBE, module, task_id], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    line = [x for x in done.stdout.splitlines() if x.startswith("LINKS ")]
+    assert line, (done.stdout + done.stderr)[-4000:]
+    return json.loads(line[-1].removeprefix("LINKS "))
 
 
 def test_remote_collection_dag_runs_end_to_end(tmp_path):
