@@ -145,7 +145,7 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
         reason = f"；原因 {w.reason_code} {_s(w.reason)}" if _s(w.reason_code) else ""
         add(_utc(w.routed_at), "work_order", _key(w),
             f"工单 {_utility(w.utility)} 第{int(w.version)}版{'（更正 correction）' if bool(w.correction) else ''}：{ORDER_ZH.get(w.status, w.status)}(status={w.status})，"
-            f"渠道 {_s(w.channel)} → {_s(w.destination)}，机构 {_s(w.institution_code)} {_s(w.institution_name)}{reason}",
+            f"渠道 {_s(w.channel)} → {_s(w.destination)}" + (f"，机构 {_s(w.institution_code)} {_s(w.institution_name)}" if _s(w.institution_code) else "") + reason,
             f"由 CHANGE_SEQ={int(w.change_seq)} 生成，路由运行 {w.run_id}" + (f"，暂缓至 {_s(w.hold_until)}" if _s(w.hold_until) else ""))
     for d in _rows(get("deliveries")):
         if d.channel == "account" and not pd.isna(d.batch_id):
@@ -191,14 +191,16 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
         at = _as_of(as_of)
         for s in _rows(states):
             overdue = s.status == "overdue"
-            detail = f"应办结日 {_s(s.due_date)}" if _s(s.due_date) and s.status not in ("pending", "held") else ""
+            detail = [f"应办结日 {_s(s.due_date)}"] if _s(s.due_date) and s.status not in ("pending", "held") else []
             if overdue:
-                detail += f"，已超期 {int(s.overdue_working_days)} 个工作日"
+                detail.append(f"已超期 {int(s.overdue_working_days)} 个工作日")
             elif not pd.isna(s.handle_working_days):
-                detail += f"，办理用时 {int(s.handle_working_days)} 个工作日"
+                detail.append(f"办理用时 {int(s.handle_working_days)} 个工作日")
+            if _s(s.institution_code):
+                detail.append(f"机构 {_s(s.institution_code)} {_s(s.institution_name)}")
             add(at, "overdue" if overdue else "state", _key(s),
                 f"截至 {at:%Y-%m-%d %H:%M} 当前状态 {STATUSES.get(s.status, s.status)}(status={s.status}) {_utility(s.utility)} 第{int(s.version)}版",
-                detail.lstrip("，") + (f"；机构 {_s(s.institution_code)} {_s(s.institution_name)}" if _s(s.institution_code) else ""))
+                "；".join(detail))
     return _finish(events, as_of)
 
 
