@@ -18,6 +18,7 @@ Personal data never leaves it clear: names, ID numbers, phones and addresses are
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -90,7 +91,9 @@ def _rules(failures: pd.DataFrame, catalogue: dict) -> dict[tuple, list[str]]:
     return out
 
 
-def _finish(events: list[dict], as_of: datetime | None) -> pd.DataFrame:
+def _finish(events: list[dict], as_of: datetime | None, keep: set[str] = frozenset()) -> pd.DataFrame:
+    """The events ordered (time, then the stage's place in `STAGES`, then as added), ID numbers and phones in the text masked —
+    except the codes in `keep` (the platform's business numbers: long digit runs, not personal data)."""
     if not events:
         return empty()
     frame = pd.DataFrame(events, columns=[*EVENT_COLUMNS, "_n"])
@@ -98,8 +101,15 @@ def _finish(events: list[dict], as_of: datetime | None) -> pd.DataFrame:
     if as_of is not None:
         frame = frame[frame["time"] <= _as_of(as_of)]
     frame = frame.assign(_rank=frame["stage"].map(_STAGE_ORDER)).sort_values(["time", "_rank", "_n"], kind="stable")
+    codes = sorted((k for k in keep if len(k) >= 8 and "\x00" not in k), key=len, reverse=True)
     for column in ("what", "evidence"):
-        frame[column] = mask_in_text(frame[column].fillna(""))
+        text = frame[column].fillna("")
+        for n, code in enumerate(codes):  # a whole number only: never the digits inside a longer run (a phone, an ID)
+            text = text.str.replace(re.compile(rf"(?<![0-9A-Za-z]){re.escape(code)}(?![0-9A-Za-z])"), f"\x00{n}\x00", regex=True)
+        text = mask_in_text(text)
+        for n, code in enumerate(codes):
+            text = text.str.replace(f"\x00{n}\x00", code, regex=False)
+        frame[column] = text
     frame["stage_zh"] = frame["stage"].map(STAGES)
     return frame[list(EVENT_COLUMNS)].reset_index(drop=True)
 
@@ -155,7 +165,7 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
                 part = "" if (_int(d.batch_records) or 0) <= ROWS_PER_FILE else f"_p{position // ROWS_PER_FILE + 1:03d}"
                 ext = "csv" if _s(d.batch_format).startswith("csv") else (_s(d.batch_format) or "csv")
                 where += f"，文件 {_s(d.batch_name)}{part}.{ext} 第 {position % ROWS_PER_FILE + 1} 条工单行（表头之后）"
-            evidence = where + (f"；回执 {_s(d.receipt)}" if _s(d.receipt) else "")
+            evidence = where + (f"；回执 {_receipt(_s(d.receipt))}" if _s(d.receipt) else "")
         else:
             evidence = f"接收方回执 receipt：{_s(d.receipt) or '（无）'}"
         if _s(d.last_error):
@@ -167,7 +177,7 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
         add(_utc(c.cancelled_at) or _utc(c.updated_at) or _utc(c.created_at), "cancel", _key(c),
             f"撤销 {_utility(c.utility)} 第{int(c.version)}版（因第{int(c.cause_version)}版）：{CANCEL_ZH.get(c.status, c.status)}(status={c.status})，"
             f"原因 {c.reason_code} {_s(c.reason)}",
-            f"{c.channel} → {c.destination}" + (f"，撤销批次 {_s(c.batch_name)}" if _s(c.batch_name) else "") + (f"；回执 {_s(c.receipt)}" if _s(c.receipt) else ""))
+            f"{c.channel} → {c.destination}" + (f"，撤销批次 {_s(c.batch_name)}" if _s(c.batch_name) else "") + (f"；回执 {_receipt(_s(c.receipt))}" if _s(c.receipt) else ""))
     for h in _rows(get("results")):
         name = RESULT_CODES.get(_s(h.code), ("", ""))[1]
         origin = f"结果文件 {_s(h.file_name)}" if _s(h.file_name) else (f"结果接口 feed seq={_int(h.feed_seq)}" if not pd.isna(h.feed_seq) else "")
@@ -201,7 +211,30 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
             add(at, "overdue" if overdue else "state", _key(s),
                 f"截至 {at:%Y-%m-%d %H:%M} 当前状态 {STATUSES.get(s.status, s.status)}(status={s.status}) {_utility(s.utility)} 第{int(s.version)}版",
                 "；".join(detail))
-    return _finish(events, as_of)
+    received = get("received")
+    keep = set(received["ycywh"].dropna().astype(str)) if received is not None and "ycywh" in received else set()
+    return _finish(events, as_of, keep - _personal(received))
+
+
+def _personal(received: pd.DataFrame | None) -> set[str]:
+    """The ID numbers and phones of the records: never kept clear, even where a business number equals one."""
+    if received is None or not len(received):
+        return set()
+    return {str(v) for c in ("zrfzjhm", "zrflxdh") if c in received for v in received[c].dropna()}
+
+
+def _receipt(text: str) -> str:
+    """An account-mode receipt (JSON: the folder and the SHA-256 of each file) said shortly; any other receipt as it is."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+    if not isinstance(data, dict) or "path" not in data:
+        return text
+    files = "，".join(f"{name} sha256={str(digest)[:12]}…" for name, digest in (data.get("files") or {}).items())
+    return f"{data['path']}" + ("（已在，未重发）" if data.get("already_there") else "") + (f"：{files}" if files else "")
 
 
 ROWS_PER_FILE = 50_000  # transforms/cohandling/batchfiles.py batch_files(rows_per_file=…) as delivery uses it

@@ -10,6 +10,7 @@ import pandas as pd
 from transforms.common.trace import EVENT_COLUMNS, STAGES, assemble_package, assemble_record, empty
 
 G = "3f2a9c1e-0000-4000-8000-00000000000a"
+YC = "202611010000000012"  # the platform's business number: 18 digits, not personal data
 ID, PHONE, NAME, ADDRESS = "370102199001011234", "13812345678", "张三丰", "济南市历下区经十路123号阳光花园12号楼3单元1201室"
 
 
@@ -19,11 +20,11 @@ def _t(text: str) -> pd.Timestamp:
 
 def record_frames() -> dict[str, pd.DataFrame]:
     received = pd.DataFrame([
-        {"source": "platform", "change_seq": 7, "change_time": _t("2026-11-01 01:00"), "op": "I", "rowguid": G, "ycywh": "YC1", "xzqh": "370102",
+        {"source": "platform", "change_seq": 7, "change_time": _t("2026-11-01 01:00"), "op": "I", "rowguid": G, "ycywh": YC, "xzqh": "370102",
          "zrfxm": NAME, "zrfzjhm": ID, "zrflxdh": PHONE, "fwzl": ADDRESS, "run_id": "r1", "received_at": _t("2026-11-01 02:00"),
          "extract_batch_id": 1, "after_seq": 0, "max_seq": 40, "verdict_status": "quarantined", "requested": "water", "blocked": "water",
          "verdict_run_id": "r1", "validated_at": _t("2026-11-01 02:05")},
-        {"source": "platform", "change_seq": 52, "change_time": _t("2026-11-02 01:00"), "op": "U", "rowguid": G, "ycywh": "YC1", "xzqh": "370102",
+        {"source": "platform", "change_seq": 52, "change_time": _t("2026-11-02 01:00"), "op": "U", "rowguid": G, "ycywh": YC, "xzqh": "370102",
          "zrfxm": NAME, "zrfzjhm": ID, "zrflxdh": PHONE, "fwzl": ADDRESS, "run_id": "r2", "received_at": _t("2026-11-02 02:00"),
          "extract_batch_id": 2, "after_seq": 40, "max_seq": 60, "verdict_status": "passed", "requested": "water", "blocked": "",
          "verdict_run_id": "r2", "validated_at": _t("2026-11-02 02:05")},
@@ -39,7 +40,7 @@ def record_frames() -> dict[str, pd.DataFrame]:
     ])
     deliveries = pd.DataFrame([
         {"rowguid": G, "utility": "water", "version": 2, "channel": "account", "destination": "xb91370100ma3c", "batch_id": 5, "status": "delivered",
-         "attempts": 1, "last_error": None, "receipt": "XB20261103_5/XB20261103_5.csv sha256=ab", "planned_run_id": "r3",
+         "attempts": 1, "last_error": None, "receipt": '{"path": "/xb91370100ma3c/outbox/XB20261103_5", "already_there": false, "files": {"XB20261103_5.csv": "ab12cd34ef56ab12cd34ef56"}}', "planned_run_id": "r3",
          "delivered_at": _t("2026-11-03 03:00"), "updated_at": _t("2026-11-03 03:00"), "batch_name": "XB20261103_5", "batch_format": "csv",
          "batch_records": 12, "batch_seq": 3, "batch_position": 4},
         {"rowguid": G, "utility": "electricity", "version": 1, "channel": "grid", "destination": "grid", "batch_id": 6, "status": "delivered",
@@ -162,3 +163,22 @@ def test_a_package_flows_to_its_certificate():
     assert "receipt_id=RC-9" in out.iloc[4]["evidence"]
     assert "电子证照已发放(status=certificate_issued)" in out.iloc[-1]["what"]
     assert "123号" not in " ".join(out["what"])
+
+
+def test_the_business_number_stays_clear_but_never_an_id_or_phone():
+    events = assemble_record(record_frames(), as_of=AS_OF, states=None)
+    received = events[events["stage"] == "received"].iloc[0]
+    assert f"YCYWH={YC}" in received["what"] and "370102********1234" in received["what"]
+    # a business number that is the buyer's ID number is masked like any ID number; a short one never unmasks digits in a phone
+    frames = record_frames()
+    frames["received"] = frames["received"].assign(ycywh=ID)
+    assert ID not in " ".join(assemble_record(frames, as_of=AS_OF)["what"])
+    frames["received"] = frames["received"].assign(ycywh=PHONE[2:10])
+    assert PHONE not in " ".join(assemble_record(frames, as_of=AS_OF)["what"])
+
+
+def test_an_account_receipt_is_said_shortly():
+    events = assemble_record(record_frames(), as_of=AS_OF, states=None)
+    account = events[(events["stage"] == "delivery") & (events["subject"] == f"{G}:water:2")].iloc[0]
+    assert "回执 /xb91370100ma3c/outbox/XB20261103_5：XB20261103_5.csv sha256=ab12cd34ef56…" in account["evidence"]
+    assert "{" not in account["evidence"]
