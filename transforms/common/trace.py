@@ -271,7 +271,7 @@ def assemble_package(frames: dict[str, pd.DataFrame], *, as_of: datetime) -> pd.
             add(_utc(p.delivered_at) or _utc(p.first_sent_at) or _utc(p.updated_at), "package_delivery", p.bwid,
                 f"推送 {DELIVERY_ZH.get(p.delivery_status, p.delivery_status)}(status={p.delivery_status}) → {p.delivery_channel} {p.delivery_destination}"
                 + ("（更正版本）" if bool(p.correction) else "") + f"，电子材料 {_int(p.files)} 件，尝试 {_int(p.attempts)} 次"
-                + (f"，应答 {_s(p.delivery_code)} {_s(p.delivery_reason)}" if _s(p.delivery_code) else ""),
+                + (f"，应答 {_s(p.delivery_code)} {_s(p.delivery_reason)}".rstrip() if _s(p.delivery_code) else ""),
                 f"幂等键 {p.idempotency_key}；接收方回执 receipt_id={_s(p.receipt_id) or '（无）'}")
             if _s(p.withdrawal):
                 add(_utc(p.withdrawn_at) or _utc(p.updated_at), "cancel", p.bwid,
@@ -282,12 +282,38 @@ def assemble_package(frames: dict[str, pd.DataFrame], *, as_of: datetime) -> pd.
         if not bool(e.accepted):
             what += f"；未采纳：{_s(e.issue)} {_s(e.issue_message)}"
         add(_utc(e.received_at), "package_status" if bool(e.accepted) else "exception", e.bwid, what,
-            f"接口 {e.feed} seq={_s(e.seq)}" + (f"；详情 {_s(e.detail)}" if _s(e.detail) else ""))
+            f"接口 {e.feed} seq={_s(e.seq)}" + (f"；详情 {_detail(_s(e.detail))}" if _s(e.detail) else ""))
     for h in _rows(get("package_handover")):
         add(_utc(h.created_at), "handover", h.bwid,
             f"纸质原件 {_s(h.clbm)} {_s(h.clmc)}（{_int(h.ys)} 页）列入移交清单 {h.list_no}：大厅 {h.hall} → 县 {h.xzqh}",
             f"签收 {_s(h.received_at) or '未签收'}" + (f"，签收人 {_one(mask_names, h.received_by)}" if _s(h.received_by) else ""))
-    return _finish(events, as_of)
+    packages = get("packages")
+    keep = set(packages["bwid"].dropna().astype(str)) if packages is not None and "bwid" in packages else set()
+    return _finish(events, as_of, keep)
+
+
+_PEOPLE = frozenset({"handler", "received_by", "name", "applicant", "contact", "sqrxm", "sjry", "blr"})  # keys whose values name people
+
+
+def _detail(text: str) -> str:
+    """A status event's detail (JSON) with the people in it masked (who handled it, who signed); other text as it is."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+    def walk(value, key=""):
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, key) for v in value]
+        if isinstance(value, str) and key.lower() in _PEOPLE:
+            return _one(mask_names, value)
+        return value
+
+    return json.dumps(walk(data), ensure_ascii=False, sort_keys=True)
 
 
 def _rows(frame: pd.DataFrame | None):

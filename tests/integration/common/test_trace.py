@@ -171,7 +171,7 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     assert "未找到" in captured.err and "BWID" in captured.err and "未找到 not found" in captured.out
 
 
-def test_a_remote_package_traced_by_bwid_to_its_certificate(remote_flow):
+def test_a_remote_package_traced_by_bwid_to_its_certificate(remote_flow, tmp_path, capsys):
     from jobs.remote.deliver_packages import deliver_packages
     from jobs.remote.package_intake import load_checklist_form
     from jobs.remote.track_packages import collect_package_events
@@ -205,6 +205,13 @@ def test_a_remote_package_traced_by_bwid_to_its_certificate(remote_flow):
     statuses = events[events["stage"] == "package_status"]["what"]
     assert statuses.str.contains("certificate_issued").iloc[-1] and statuses.str.contains("accepted").iloc[0]
     _assert_masked_package(events)
+    try:
+        main(["trace", bwid, "--ledger", ledger.engine.url.render_as_string(hide_password=False), "--as-of", (day2 + timedelta(hours=1)).isoformat(sep=" ")])
+    except SystemExit as exit_:
+        assert exit_.code == 0
+    out = capsys.readouterr().out
+    (tmp_path / "trace.txt").write_text(out, encoding="utf-8")
+    assert "代收报文标识(BWID)" in out and "代收推送(package_delivery)" in out and "电子证照已发放" in out
 
 
 def _assert_masked_package(events: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 from transforms.common.trace import EVENT_COLUMNS, STAGES, assemble_package, assemble_record, empty
 
 G = "3f2a9c1e-0000-4000-8000-00000000000a"
+BW = "YD2026110100000001"
 YC = "202611010000000012"  # the platform's business number: 18 digits, not personal data
 ID, PHONE, NAME, ADDRESS = "370102199001011234", "13812345678", "张三丰", "济南市历下区经十路123号阳光花园12号楼3单元1201室"
 
@@ -128,14 +129,14 @@ def test_events_after_as_of_are_left_out():
 
 
 def test_a_package_flows_to_its_certificate():
-    base = {"source": "remote", "bwid": "BW1", "sqbh": "S1", "sjdwdm": "370102HALL", "sjdwmc": "历下大厅", "sjxzqh": "370102", "sjsj": "2026-11-01 09:00",
+    base = {"source": "remote", "bwid": BW, "sqbh": "S1", "sjdwdm": "370102HALL", "sjdwmc": "历下大厅", "sjxzqh": "370102", "sjsj": "2026-11-01 09:00",
             "ywlx": "200", "zl": ADDRESS, "xzqh": "370202", "verdict_channel": "county_system", "verdict_destination": "county_system_370202",
             "business_type": "200", "checklist_version_id": 4, "paper_handover": True, "warnings": 0, "idempotency_key": None}
     packages = pd.DataFrame([
         {**base, "change_seq": 1, "change_time": _t("2026-11-01 01:00"), "op": "I", "run_id": "p1", "received_at": _t("2026-11-01 02:00"),
          "verdict_status": "returned", "errors": 1, "validated_at": _t("2026-11-01 02:01"), "delivery_status": None},
         {**base, "change_seq": 2, "change_time": _t("2026-11-02 01:00"), "op": "U", "run_id": "p2", "received_at": _t("2026-11-02 02:00"),
-         "verdict_status": "passed", "errors": 0, "validated_at": _t("2026-11-02 02:01"), "idempotency_key": "BW1:2",
+         "verdict_status": "passed", "errors": 0, "validated_at": _t("2026-11-02 02:01"), "idempotency_key": f"{BW}:2",
          "delivery_channel": "county_system", "delivery_destination": "county_system_370202", "correction": False, "delivery_status": "delivered",
          "attempts": 1, "files": 3, "receipt_id": "RC-9", "delivery_code": "0000", "delivery_reason": None, "planned_at": _t("2026-11-02 02:02"),
          "first_sent_at": _t("2026-11-02 02:03"), "delivered_at": _t("2026-11-02 02:03"), "withdrawal": None, "withdrawal_reason": None,
@@ -144,14 +145,14 @@ def test_a_package_flows_to_its_certificate():
     failures = pd.DataFrame([{"source": "remote", "change_seq": 1, "rule_id": "SJSJ_FORMAT", "field": "SJSJ", "item": "", "severity": "error",
                               "value": "x", "message_zh": "收件时间无法识别：x"}])
     events_in = pd.DataFrame([
-        {"event_id": 1, "feed": "county_system_370202", "seq": "1", "source": "remote", "change_seq": 2, "bwid": "BW1", "status": "accepted",
+        {"event_id": 1, "feed": "county_system_370202", "seq": "1", "source": "remote", "change_seq": 2, "bwid": BW, "status": "accepted",
          "at": _t("2026-11-02 11:00"), "reason": None, "detail": None, "accepted": True, "issue": None, "issue_message": None, "run_id": "t1",
          "received_at": _t("2026-11-02 04:00")},
-        {"event_id": 2, "feed": "county_system_370202", "seq": "2", "source": "remote", "change_seq": 2, "bwid": "BW1", "status": "certificate_issued",
-         "at": _t("2026-11-09 11:00"), "reason": None, "detail": '{"certificate": "鲁(2026)青岛市不动产权第1号"}', "accepted": True, "issue": None,
+        {"event_id": 2, "feed": "county_system_370202", "seq": "2", "source": "remote", "change_seq": 2, "bwid": BW, "status": "certificate_issued",
+         "at": _t("2026-11-09 11:00"), "reason": None, "detail": '{"certificate": "鲁(2026)青岛市不动产权第1号", "handler": "蒋芳"}', "accepted": True, "issue": None,
          "issue_message": None, "run_id": "t2", "received_at": _t("2026-11-09 04:00")},
     ])
-    handover = pd.DataFrame([{"source": "remote", "change_seq": 2, "xh": 1, "bwid": "BW1", "clbm": "C01", "clmc": "购房合同", "ys": 4,
+    handover = pd.DataFrame([{"source": "remote", "change_seq": 2, "xh": 1, "bwid": BW, "clbm": "C01", "clmc": "购房合同", "ys": 4,
                               "list_no": "YJ-370102HALL-370202-20261108", "hall": "370102HALL", "xzqh": "370202", "created_at": _t("2026-11-08 01:00"),
                               "received_at": None, "received_by": None}])
     out = assemble_package({"packages": packages, "package_failures": failures, "package_events": events_in, "package_handover": handover},
@@ -163,6 +164,8 @@ def test_a_package_flows_to_its_certificate():
     assert "receipt_id=RC-9" in out.iloc[4]["evidence"]
     assert "电子证照已发放(status=certificate_issued)" in out.iloc[-1]["what"]
     assert "123号" not in " ".join(out["what"])
+    assert f"幂等键 {BW}:2" in out.iloc[4]["evidence"]  # the BWID (16 digits after YD) stays clear
+    assert "蒋*" in out.iloc[-1]["evidence"] and "蒋芳" not in " ".join(out["evidence"])
 
 
 def test_the_business_number_stays_clear_but_never_an_id_or_phone():
