@@ -57,8 +57,11 @@ def _correct(tmp_path: Path, rowguid: str) -> None:
     platform.engine.dispose()
 
 
-def _assert_masked(events: pd.DataFrame) -> None:
+def _assert_masked(events: pd.DataFrame, ycywh: str) -> None:
+    """No ID number or phone in clear; the platform's business number (18 digits, not personal data) is, as YCYWH=…."""
     text = "\n".join(events["what"]) + "\n" + "\n".join(events["evidence"])
+    assert f"YCYWH={ycywh}" in text
+    text = text.replace(ycywh, "")
     assert not _CLEAR_ID.search(text), _CLEAR_ID.search(text).group(0)
     assert not _CLEAR_PHONE.search(text), _CLEAR_PHONE.search(text).group(0)
     assert NEW_PHONE not in text and NEW_PHONE[:3] + "****" + NEW_PHONE[-4:] in text
@@ -107,8 +110,9 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
         quarantined = ledger.quarantine()
         q_guid = next(g for g in quarantined["rowguid"] if g not in by_guid)
         q_trace = trace(ledger, q_guid, as_of=as_of)
-        ycywh = _platform_rows(tmp_path).set_index("ROWGUID").loc[guid, "YCYWH"]
-        ycywh = ycywh.iloc[-1] if isinstance(ycywh, pd.Series) else ycywh
+        platform_rows = _platform_rows(tmp_path)
+        ycywh = platform_rows.loc[platform_rows["ROWGUID"] == guid, "YCYWH"].iloc[-1]
+        buyers = [n for n in platform_rows.loc[platform_rows["ROWGUID"] == guid, "ZRFXM"].dropna() if len(n) > 1]
         by_number = trace(ledger, str(ycywh), as_of=as_of)
         nothing = trace(ledger, "no-such-key-0000", as_of=as_of)
     finally:
@@ -136,7 +140,8 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     overdue = events[events["stage"] == "overdue"]
     assert f"{guid}:{other['utility']}:2" in set(overdue["subject"]) and overdue["evidence"].str.contains("已超期 \\d+ 个工作日").all()
     assert stages[-1] in ("state", "overdue") and stages.index("result") < stages.index("sms") < stages.index("overdue")
-    _assert_masked(events)
+    _assert_masked(events, str(ycywh))
+    assert buyers and not any(name in "".join(events["what"]) for name in buyers)
 
     assert q_trace.kind == "rowguid" and "quarantine" in set(q_trace.events["stage"])
     q = q_trace.events[q_trace.events["stage"] == "quarantine"].iloc[0]
@@ -204,7 +209,7 @@ def test_a_remote_package_traced_by_bwid_to_its_certificate(remote_flow, tmp_pat
     assert "receipt_id=" in events.iloc[2]["evidence"] and "幂等键" in events.iloc[2]["evidence"]
     statuses = events[events["stage"] == "package_status"]["what"]
     assert statuses.str.contains("certificate_issued").iloc[-1] and statuses.str.contains("accepted").iloc[0]
-    _assert_masked_package(events)
+    _assert_masked_package(events, bwid)
     try:
         main(["trace", bwid, "--ledger", ledger.engine.url.render_as_string(hide_password=False), "--as-of", (day2 + timedelta(hours=1)).isoformat(sep=" ")])
     except SystemExit as exit_:
@@ -214,6 +219,8 @@ def test_a_remote_package_traced_by_bwid_to_its_certificate(remote_flow, tmp_pat
     assert "代收报文标识(BWID)" in out and "代收推送(package_delivery)" in out and "电子证照已发放" in out
 
 
-def _assert_masked_package(events: pd.DataFrame) -> None:
+def _assert_masked_package(events: pd.DataFrame, bwid: str) -> None:
     text = "\n".join(events["what"]) + "\n" + "\n".join(events["evidence"])
+    assert f"幂等键 {bwid}:" in text  # the BWID clear
+    text = text.replace(bwid, "")
     assert not _CLEAR_ID.search(text) and not _CLEAR_PHONE.search(text)
