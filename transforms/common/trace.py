@@ -163,8 +163,7 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
             where = f"批次 {_s(d.batch_name)}（机构第 {_s(_int(d.batch_seq))} 批，共 {_s(_int(d.batch_records))} 条）"
             if position is not None:
                 part = "" if (_int(d.batch_records) or 0) <= ROWS_PER_FILE else f"_p{position // ROWS_PER_FILE + 1:03d}"
-                ext = "csv" if _s(d.batch_format).startswith("csv") else (_s(d.batch_format) or "csv")
-                where += f"，文件 {_s(d.batch_name)}{part}.{ext} 第 {position % ROWS_PER_FILE + 1} 条工单行（表头之后）"
+                where += "，" + _line(_s(d.batch_name) + part, _s(d.batch_format) or "csv", position % ROWS_PER_FILE)
             evidence = where + (f"；回执 {_receipt(_s(d.receipt))}" if _s(d.receipt) else "")
         else:
             evidence = f"接收方回执 receipt：{_s(d.receipt) or '（无）'}"
@@ -238,6 +237,19 @@ def _receipt(text: str) -> str:
 
 
 ROWS_PER_FILE = 50_000  # transforms/cohandling/batchfiles.py batch_files(rows_per_file=…) as delivery uses it
+# Where a batch file's first work order is (transforms/cohandling/batchfiles.py render): XLSX row 3 (labels, codes above),
+# CSV line 2 (the header above), JSON lines line 1; Parquet has records, not lines.
+_FIRST_LINE = {"xlsx": 3, "csv": 2, "csv_gb18030": 2, "jsonl": 1}
+
+
+def _line(base: str, file_format: str, index: int) -> str:
+    """The file a batch's `index`-th work order (0-based, in the batch's ROWGUID, utility, version order) is in, and its line."""
+    from transforms.cohandling.batchfiles import EXTENSIONS
+
+    name = f"{base}.{EXTENSIONS.get(file_format, file_format)}"
+    if file_format in _FIRST_LINE:
+        return f"文件 {name} 第 {index + _FIRST_LINE[file_format]} 行（第 {index + 1} 条工单）"
+    return f"文件 {name} 第 {index + 1} 条记录"
 
 
 def assemble_package(frames: dict[str, pd.DataFrame], *, as_of: datetime) -> pd.DataFrame:

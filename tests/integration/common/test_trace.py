@@ -57,6 +57,25 @@ def _correct(tmp_path: Path, rowguid: str) -> None:
     platform.engine.dispose()
 
 
+def _assert_line_holds(root: Path, evidence: str, key: str) -> None:
+    """The batch file and line the trail names hold the work order (its GDBH, the first column) — read as the institution reads it."""
+    found = re.search(r"文件 (\S+\.(xlsx|csv|jsonl)) 第 (\d+) 行", evidence)
+    assert found, evidence
+    name, kind, line = found.group(1), found.group(2), int(found.group(3))
+    path = next(root.rglob(name))
+    if kind == "xlsx":
+        from openpyxl import load_workbook
+
+        assert load_workbook(path, read_only=True).active.cell(row=line, column=1).value == key
+    else:
+        data = path.read_bytes()
+        try:
+            lines = data.decode("utf-8-sig").splitlines()
+        except UnicodeDecodeError:  # csv_gb18030
+            lines = data.decode("gb18030").splitlines()
+        assert key in lines[line - 1][: len(key) + 12], lines[line - 1]
+
+
 def _assert_masked(events: pd.DataFrame, ycywh: str) -> None:
     """No ID number or phone in clear; the platform's business number (18 digits, not personal data) is, as YCYWH=…."""
     text = "\n".join(events["what"]) + "\n" + "\n".join(events["evidence"])
@@ -131,7 +150,8 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     work = events[events["stage"] == "work_order"]
     assert {f"{mine}:1", f"{mine}:2"} <= set(work["subject"]) and work["what"].str.contains("第2版（更正 correction）").any()
     delivered = events[(events["stage"] == "delivery") & (events["subject"] == f"{mine}:2")]
-    assert len(delivered) == 1 and re.search(r"文件 \S+\.\w+ 第 \d+ 条工单行", delivered.iloc[0]["evidence"])
+    assert len(delivered) == 1
+    _assert_line_holds(tmp_path / "drops", delivered.iloc[0]["evidence"], f"{mine}:2")
     assert events[(events["stage"] == "delivery") & (events["subject"] == f"{guid}:{other['utility']}:{other['version']}")]["evidence"].str.contains("receipt").all()
     result = events[(events["stage"] == "result") & (events["subject"] == f"{mine}:2")]
     assert len(result) == 1 and "0000 办理成功" in result.iloc[0]["what"] and "result_1.csv" in result.iloc[0]["evidence"]

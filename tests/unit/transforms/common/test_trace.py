@@ -103,7 +103,7 @@ def test_every_kind_of_record_event_in_time_order_in_beijing_time():
 def test_deliveries_name_the_batch_file_and_line_or_the_receipt():
     events = assemble_record(record_frames(), as_of=AS_OF, states=None)
     account = events[(events["stage"] == "delivery") & (events["subject"] == f"{G}:water:2")].iloc[0]
-    assert "文件 XB20261103_5.csv 第 5 条工单行" in account["evidence"] and "机构第 3 批" in account["evidence"]
+    assert "文件 XB20261103_5.csv 第 6 行（第 5 条工单）" in account["evidence"] and "机构第 3 批" in account["evidence"]
     grid = events[(events["stage"] == "delivery") & (events["subject"] == f"{G}:electricity:1")].iloc[0]
     assert "R-778" in grid["evidence"]
     work = events[events["stage"] == "work_order"]
