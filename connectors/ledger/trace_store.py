@@ -46,7 +46,7 @@ class TraceStore:
         return None, []
 
     def trace_record_frames(self, rowguids: list[str], *, known_by: datetime) -> dict[str, pd.DataFrame]:
-        """Every row of the records' trail, one frame per kind (transforms/common/trace.py `assemble` reads them);
+        """Every row of the records' trail, one frame per kind (transforms/common/trail.py `assemble` reads them);
         `known_by` (UTC) bounds the work-order status (`reconciliation`), as reports as of a time see it."""
         keys = {"rowguids": list(rowguids)}
         out: dict[str, pd.DataFrame] = {}

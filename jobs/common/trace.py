@@ -3,7 +3,7 @@
 
 The key is detected: a ROWGUID (one record), a YCYWH (the platform's business number: every ROWGUID that carries it is
 traced), or a BWID (a remote-collection package, 异地代收). The trail is one event table in time order
-(transforms/common/trace.py, columns `EVENT_COLUMNS`), personal data masked. Reads only; indexed lookups by ROWGUID /
+(transforms/common/trail.py, columns `EVENT_COLUMNS`), personal data masked. Reads only; indexed lookups by ROWGUID /
 BWID where the ledger has the index (connectors/ledger/trace_store.py says which lookups scan).
 """
 
@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from connectors.ledger.trace_store import UNINDEXED
-from transforms.common.trace import EVENT_COLUMNS, KINDS, TZ, assemble_package, assemble_record, empty
+from transforms.common.trail import EVENT_COLUMNS, KINDS, TZ, assemble_package, assemble_record, empty
 
 __all__ = ["EVENT_COLUMNS", "KINDS", "SEARCHED", "Trace", "trace"]
 

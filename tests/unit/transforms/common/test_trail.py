@@ -1,4 +1,4 @@
-"""The trail's assembly (transforms/common/trace.py): frames as the ledger's trace store returns them in, one event table
+"""The trail's assembly (transforms/common/trail.py): frames as the ledger's trace store returns them in, one event table
 out — every kind of event, in time order, times in Beijing time, personal data masked, events after as_of left out."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from transforms.common.trace import EVENT_COLUMNS, STAGES, assemble_package, assemble_record, empty
+from transforms.common.trail import EVENT_COLUMNS, STAGES, assemble_package, assemble_record, empty
 
 G = "3f2a9c1e-0000-4000-8000-00000000000a"
 BW = "YD2026110100000001"
