@@ -4,9 +4,9 @@ work_order_outcome, sms_outbox by ROWGUID (primary keys or unique keys), handlin
 (rowguid, utility, version) index, rule_failure / remote_failure / remote_event / remote_handover_item by
 (source, change_seq), remote_package_state by BWID.
 
-Four lookups have no index and scan their table (`UNINDEXED`): received_record by ROWGUID (all versions of
+Five lookups have no index and scan their table (`UNINDEXED`): received_record by ROWGUID (all versions of
 a record, including quarantined ones that were never routed) and by YCYWH, result_exception by ROWGUID,
-and remote_package by BWID. The trace tries the indexed lookups first and scans only when they find
+remote_package by BWID, and the weekly reminders' items (JSON) by a LIKE on the ROWGUID. The trace tries the indexed lookups first and scans only when they find
 nothing (detection) or to list a record's versions.
 """
 
@@ -19,7 +19,13 @@ import pandas as pd
 from connectors.ledger.statements import statement
 
 # What a lookup of the trace reads without an index (the report and README say so; a migration may add them).
-UNINDEXED: tuple[str, ...] = ("received_record(rowguid)", "received_record(ycywh)", "result_exception(rowguid)", "remote_package(bwid)")
+UNINDEXED: tuple[str, ...] = ("received_record(rowguid)", "received_record(ycywh)", "result_exception(rowguid)", "remote_package(bwid)",
+                               "overdue_reminder(items LIKE)")
+
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern matching itself only (escape character '!')."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
 def _frame(result) -> pd.DataFrame:
@@ -58,7 +64,7 @@ class TraceStore:
                 failures.append(_frame(conn.execute(statement("trace_rule_failures", expanding=("seqs",)),
                                                     {"source": source, "seqs": [int(s) for s in seqs]})))
             out["failures"] = pd.concat(failures, ignore_index=True) if failures else pd.DataFrame()
-            reminders = [_frame(conn.execute(statement("trace_reminders"), {"pattern": f"%{rowguid}%"})) for rowguid in rowguids]
+            reminders = [_frame(conn.execute(statement("trace_reminders"), {"pattern": f"%{_like(rowguid)}%"})) for rowguid in rowguids]
             out["reminders"] = pd.concat(reminders, ignore_index=True).drop_duplicates(["week", "channel", "destination"]) if reminders else pd.DataFrame()
             out["reconciliation"] = _frame(conn.execute(statement("trace_reconciliation_input", expanding=("rowguids",)),
                                                         {**keys, "known_by": known_by}))

@@ -22,6 +22,7 @@ from connectors.testing import FakeReceiver, LocalDrops
 from jobs.cohandling.collect_results import collect_results, result_feeds
 from jobs.cohandling.deliver_orders import deliver_run
 from jobs.cohandling.extract_records import extract_changes
+from jobs.cohandling.remind_overdue import remind_run
 from jobs.cohandling.route_records import route_run
 from jobs.cohandling.validate_records import validate_run
 from jobs.common.trace import EVENT_COLUMNS, trace
@@ -125,6 +126,8 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
         assert collected.files == 1 and collected.results >= 1 and collected.exceptions == 1
 
         as_of = (local_now + timedelta(days=21)).replace(microsecond=0)
+        # the weekly reminder (催办) three weeks on names the overdue order
+        remind_run(ledger, run_id="w1", as_of=as_of, county_dir=tmp_path / "reports", drops=drops, receiver_for=receiver_for)
         found = trace(ledger, guid, as_of=as_of)
         quarantined = ledger.quarantine()
         q_guid = next(g for g in quarantined["rowguid"] if g not in by_guid)
@@ -159,6 +162,8 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     assert (events["stage"] == "sms").sum() == 1
     overdue = events[events["stage"] == "overdue"]
     assert f"{guid}:{other['utility']}:2" in set(overdue["subject"]) and overdue["evidence"].str.contains("已超期 \\d+ 个工作日").all()
+    remind = events[events["stage"] == "remind"]
+    assert len(remind) >= 1 and remind["what"].str.contains("催办 ").all() and stages.index("sms") < stages.index("remind")
     assert stages[-1] in ("state", "overdue") and stages.index("result") < stages.index("sms") < stages.index("overdue")
     _assert_masked(events, str(ycywh))
     assert buyers and not any(name in "".join(events["what"]) for name in buyers)
