@@ -46,12 +46,13 @@ def _platform_rows(tmp_path: Path) -> pd.DataFrame:
     return rows
 
 
-def _correct(tmp_path: Path, rowguid: str) -> None:
-    """The platform corrects the record: the buyer's phone changed (OP U)."""
+def _correct(tmp_path: Path, rowguid: str, **change) -> None:
+    """The platform corrects the record (OP U): `change` the fields it changes."""
     rows = _platform_rows(tmp_path)
     frame = rows[rows["ROWGUID"] == rowguid].drop_duplicates("ROWGUID", keep="last")[list(FIELD_CODES)].copy()
     frame.insert(0, "OP", "U")
-    frame["ZRFLXDH"] = NEW_PHONE
+    for field, value in change.items():
+        frame[field] = value
     frame["defect"], frame["defect_field"], frame["oddity"] = "", "", ""
     platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
     platform.write(frame)
@@ -106,8 +107,12 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
         account = next(w for w in by_guid[guid].values() if w["channel"] == "account" and w["status"] == "delivered")
         other = next(w for w in by_guid[guid].values() if w["channel"] != "account" and w["status"] == "delivered")
 
-        # Day 2: the platform corrects the record; version 2 of its work orders goes out in a new batch.
-        _correct(tmp_path, guid)
+        # Day 2: the platform corrects the record (the buyer's phone); version 2 of its work orders goes out in a new batch. Another
+        # record's correction no longer asks for water: its delivered water order is cancelled at the institution.
+        _correct(tmp_path, guid, ZRFLXDH=NEW_PHONE)
+        dropped = next(g for g, orders in sorted(by_guid.items()) if g != guid and orders.get("water", {}).get("status") == "delivered"
+                       and orders["water"]["channel"] == "account" and sum(w["status"] == "delivered" for w in orders.values()) >= 2)
+        _correct(tmp_path, dropped, YSHH=None, GSJGBM=None, GSJGMC=None)
         extract_changes(RecordSource(f"sqlite:///{tmp_path / 'platform.db'}"), ledger, run_id="r2")
         validate_run(ledger, run_id="r2", as_of=DAY2, registry=current_registry(ledger, DAY2), out_dir=tmp_path / "out2", data_docs=False)
         route_run(ledger, run_id="r2", as_of=DAY2)
@@ -137,6 +142,7 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
         buyers = [n for n in platform_rows.loc[platform_rows["ROWGUID"] == guid, "ZRFXM"].dropna() if len(n) > 1]
         by_number = trace(ledger, str(ycywh), as_of=as_of)
         nothing = trace(ledger, "no-such-key-0000", as_of=as_of)
+        cancelled = trace(ledger, dropped, as_of=as_of)
     finally:
         ledger.dispose()
 
@@ -154,7 +160,7 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     assert {f"{mine}:1", f"{mine}:2"} <= set(work["subject"]) and work["what"].str.contains("第2版（更正 correction）").any()
     delivered = events[(events["stage"] == "delivery") & (events["subject"] == f"{mine}:2")]
     assert len(delivered) == 1
-    _assert_line_holds(tmp_path / "drops", delivered.iloc[0]["evidence"], f"{mine}:2")
+    _assert_line_holds(tmp_path / "drops" / account["destination"], delivered.iloc[0]["evidence"], f"{mine}:2")
     assert events[(events["stage"] == "delivery") & (events["subject"] == f"{guid}:{other['utility']}:{other['version']}")]["evidence"].str.contains("receipt").all()
     result = events[(events["stage"] == "result") & (events["subject"] == f"{mine}:2")]
     assert len(result) == 1 and "0000 办理成功" in result.iloc[0]["what"] and "result_1.csv" in result.iloc[0]["evidence"]
@@ -172,6 +178,12 @@ def test_a_record_corrected_delivered_answered_and_overdue_has_its_whole_trail(d
     q = q_trace.events[q_trace.events["stage"] == "quarantine"].iloc[0]
     assert re.search(r"[A-Z_]+「[^」]+」\[error\]", q["evidence"]), q["evidence"]
     assert "work_order" not in set(q_trace.events["stage"])
+
+    cancel = cancelled.events[cancelled.events["stage"] == "cancel"]
+    assert len(cancel) == 1 and cancel.iloc[0]["subject"] == f"{dropped}:water:1" and "UTILITY_DROPPED" in cancel.iloc[0]["what"]
+    assert "撤销批次 XBCX" in cancel.iloc[0]["evidence"]
+    c_stages = cancelled.events["stage"].tolist()
+    assert c_stages.index("delivery") < c_stages.index("received", c_stages.index("delivery")) < c_stages.index("cancel")
 
     assert by_number.kind == "ycywh" and guid in by_number.matches
     assert set(found.events["subject"]) <= set(by_number.events["subject"])
