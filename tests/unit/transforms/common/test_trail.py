@@ -185,3 +185,16 @@ def test_an_account_receipt_is_said_shortly():
     account = events[(events["stage"] == "delivery") & (events["subject"] == f"{G}:water:2")].iloc[0]
     assert "回执 /xb91370100ma3c/outbox/XB20261103_5：XB20261103_5.csv sha256=ab12cd34ef56…" in account["evidence"]
     assert "{" not in account["evidence"]
+
+
+def test_the_trace_reads_work_order_states_exactly_as_reports_do():
+    """sql/ledger/cohandling/trace_reconciliation_input.sql is select_reconciliation_input.sql with the ROWGUIDs traced as its only
+    change: a change to how reports judge a work order must be made to both (this test fails until it is)."""
+    from pathlib import Path
+
+    sql = Path(__file__).resolve().parents[4] / "sql" / "ledger" / "cohandling"
+    body = [line for line in (sql / "select_reconciliation_input.sql").read_text(encoding="utf-8").splitlines() if not line.startswith("-- purpose:")]
+    trace_body = [line for line in (sql / "trace_reconciliation_input.sql").read_text(encoding="utf-8").splitlines() if not line.startswith("-- purpose:")]
+    undone = [line.replace("WHERE rowguid IN :rowguids AND ", "WHERE ") for line in trace_body if line != "WHERE w.rowguid IN :rowguids"]
+    assert undone == body
+    assert sum(line.count("IN :rowguids") for line in trace_body) == 3
