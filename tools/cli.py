@@ -6,11 +6,15 @@
     python -m tools.cli remote-report --ledger URL --from 2026-11-01 --to 2026-11-21 [--as-of ...] [--out DIR] [--json]
     python -m tools.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...] [--json]
     python -m tools.cli balance --ledger URL [--json] [--stale-hours 48] [--stale work_order=72 ...] [--at "2026-11-20 06:00"]
+    python -m tools.cli trace KEY --ledger URL [--as-of "2026-11-20 06:00"] [--json]
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
 of the whole ledger per surface and exits with status 1 when it does not hold or units are
-stale (identifiers masked). Each command prints a table (labels in Chinese with their codes
+stale (identifiers masked). `trace` prints the whole trail of a record (its ROWGUID, or the platform's
+business number YCYWH: each record that carries it) or a remote-collection package (its BWID), in time
+order, personal data masked (jobs/common/trace.py); a key the ledger does not know exits with status 1
+and says where it was looked for. Each command prints a table (labels in Chinese with their codes
 where officials read them); `--json` prints the same as JSON, for machines.
 
 `db upgrade` brings the ledger's schema to the newest migration (idempotent). It is run once
@@ -94,7 +98,11 @@ def build_parser() -> Parser:
     bl.add_argument("--stale-hours", type=float, help="how long a unit may stay due, all surfaces (default: the settings, 48)")
     bl.add_argument("--stale", action="append", default=[], metavar="SURFACE=HOURS", help="the same for one surface (repeatable)")
     bl.add_argument("--at", type=moment, help="UTC time the balance is taken at (default: now)")
-    for p in (ex, rp, rr, hr, bl):
+    tr = sub.add_parser("trace", help="the whole trail of a record (ROWGUID or YCYWH) or a remote package (BWID), in time order (exit status 1: unknown key)")
+    tr.add_argument("key", help="a ROWGUID, a platform business number (YCYWH) or a package's BWID")
+    tr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+    tr.add_argument("--as-of", type=moment, help="Shandong local time: the trail up to then and the state then (default: now)")
+    for p in (ex, rp, rr, hr, bl, tr):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.commands = sub.choices  # name -> the subcommand's parser: its errors name it
     return parser
@@ -111,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         refuse(command, f"--from {args.first} is after --to {args.last}")
     if args.command == "balance":
         raise SystemExit(balance(command, args))
+    if args.command == "trace":
+        raise SystemExit(trace(command, args))
     if args.command == "extract":
         source = open_platform(command, args.platform)
     ledger = open_ledger(command, args.ledger)
@@ -269,6 +279,43 @@ def balance(parser: Parser, args) -> int:
         ledger.dispose()
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) if args.json else report.text())
     return 0 if report.ok else 1
+
+
+def trace(parser: Parser, args) -> int:
+    import sys
+
+    from jobs.common.trace import trace as trail
+
+    if not args.key.strip():
+        refuse(parser, "KEY is empty: give a ROWGUID, a YCYWH or a BWID")
+    ledger = open_ledger(parser, args.ledger)
+    try:
+        found = trail(ledger, args.key, as_of=args.as_of)
+    finally:
+        ledger.dispose()
+    print(json.dumps(found.as_dict(), ensure_ascii=False, indent=1, default=str) if args.json else trace_table(found))
+    if not found.found:
+        print(f"{parser.prog}: {found.not_found_message()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def trace_table(found) -> str:
+    """The trail for a terminal: a heading, then per event its time, stage and subject on one line, what happened and the evidence beneath."""
+    lines = [f"追溯 trace {found.key}  类型 {found.kind_zh}  截至 as_of {found.as_of:%Y-%m-%d %H:%M}（北京时间）"]
+    if not found.found:
+        lines.append("未找到 not found — 已查 searched:")
+        lines += [f"  - {where}" for where in found.searched]
+        return "\n".join(lines)
+    lines.append(f"匹配 matches ({len(found.matches)}): {', '.join(found.matches)}")
+    lines.append(f"事件 events: {len(found.events)}")
+    for e in found.events.itertuples(index=False):
+        stage = f"{e.stage_zh}({e.stage})"
+        lines.append(f"{e.time:%Y-%m-%d %H:%M:%S}  {stage}{' ' * max(1, 24 - _width(stage))}{e.subject}")
+        lines.append(f"    {e.what}")
+        if e.evidence:
+            lines.append(f"    证据 evidence: {e.evidence}")
+    return "\n".join(lines)
 
 
 def extract(source, ledger, args) -> None:

@@ -42,6 +42,7 @@ from connectors.ledger.schema import metadata
 from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
 from connectors.ledger.summary_store import SummaryStore
+from connectors.ledger.trace_store import TraceStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RECEIVED_COLUMNS: tuple[str, ...] = ("source", "change_seq", "change_time", "op", *ANNEX1_COLUMNS, "run_id", "received_at")
@@ -97,7 +98,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore):
+class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
 
     One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,

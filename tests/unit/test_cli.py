@@ -49,7 +49,7 @@ def test_a_mistyped_sqlite_ledger_is_refused_by_name_and_not_created(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["balance"], ["report", "--from", "2026-11-01", "--to", "2026-11-02"],
-                                     ["handover-receipt", "--list", "YJ-1", "--at", "2026-11-20 10:00", "--by", "李华"]])
+                                     ["handover-receipt", "--list", "YJ-1", "--at", "2026-11-20 10:00", "--by", "李华"], ["trace", "X"]])
 def test_every_command_refuses_a_missing_ledger_without_creating_it(command, tmp_path, capsys):
     missing = tmp_path / "nope" / "ledger.db"
     err = _refused([command[0], "--ledger", f"sqlite:///{missing}", *command[1:]], capsys)
@@ -140,3 +140,20 @@ def test_the_table_aligns_chinese_labels_and_flattens_nested_values():
 
     columns = {_width(line[: line.index(value)]) for line, value in zip(lines, ["YJ-370102-0001", "3", "1", "2026-11-01", "none"], strict=True)}
     assert len(columns) == 1
+
+
+def test_trace_of_an_unknown_key_exits_1_saying_where_it_looked(migrated, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["trace", "NO-SUCH-KEY", "--ledger", migrated])
+    assert exit_.value.code == 1
+    captured = capsys.readouterr()
+    said = [line for line in captured.err.splitlines() if line.startswith("python -m tools.cli trace: ")]
+    assert len(said) == 1 and "未找到 'NO-SUCH-KEY'" in said[0] and all(k in said[0] for k in ("ROWGUID", "YCYWH", "BWID")), captured.err
+    assert "未找到 not found" in captured.out
+    with pytest.raises(SystemExit) as exit_:
+        main(["trace", "NO-SUCH-KEY", "--ledger", migrated, "--json"])
+    assert exit_.value.code == 1
+    data = json.loads(capsys.readouterr().out)
+    assert (data["key"], data["kind"], data["matches"], data["events"]) == ("NO-SUCH-KEY", None, [], [])
+    assert len(data["searched"]) == 4
+    assert "KEY is empty" in _refused(["trace", "  ", "--ledger", migrated], capsys)
