@@ -140,3 +140,26 @@ def test_the_table_aligns_chinese_labels_and_flattens_nested_values():
 
     columns = {_width(line[: line.index(value)]) for line, value in zip(lines, ["YJ-370102-0001", "3", "1", "2026-11-01", "none"], strict=True)}
     assert len(columns) == 1
+
+
+@pytest.mark.parametrize("what", [["order", "R-1"], ["package", "BW-1"], ["batch", "XB20261120_000001"]])
+def test_a_replay_without_a_reason_is_refused_before_anything_opens(what, migrated, capsys):
+    err = _refused(["replay", *what, "--ledger", migrated], capsys)
+    assert f"replay {what[0]}" in err and "--reason is required" in err
+    err = _refused(["replay", *what, "--ledger", migrated, "--reason", "   "], capsys)
+    assert "--reason is required" in err
+
+
+@pytest.mark.parametrize("what", [["order", "R-NEVER", "--utility", "water"], ["package", "BW-NEVER"]])
+def test_a_replay_of_what_was_never_delivered_is_refused_saying_what_to_do_and_audited(what, tmp_path, capsys):
+    from connectors.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    err = _refused(["replay", *what, "--ledger", url, "--reason", "县里说没收到", "--operator", "张工"], capsys)
+    assert what[1] in err and "no delivery of it" in err and "trace" in err
+    [audit] = ledger.audit_entries("replay_refused")
+    detail = json.loads(audit["detail"])
+    assert audit["actor"] == "replay" and detail["operator"] == "张工" and detail["reason"] == "县里说没收到"
+    ledger.dispose()
