@@ -209,3 +209,23 @@ def test_a_package_the_county_holds_is_answered_duplicate_and_kept_once(remote_f
     assert detail["outcome"] == "duplicate" and audit["object_id"] == target["idempotency_key"]
     with pytest.raises(ReplayRefused, match="no delivery of it"):
         replay_package(ledger, "NO-SUCH-BWID", receiver_for=receiver_for, reason="测试", operator="赵工")
+
+
+def test_a_replay_waits_for_the_deliver_of_its_flow_and_sends_nothing_beside_it(receivers, tmp_path, monkeypatch):
+    from connectors.ledger.lock_store import LockTimeout
+
+    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=120, seed=166)
+    deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
+    target = next(d for d in ledger.cohandling.deliveries() if d["channel"] in ("system", "grid") and d["status"] == "delivered")
+    monkeypatch.setenv("GATEWAY_LOCK_WAIT_S", "1")
+    other = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")  # another process's deliver, on its own engine
+    with other.stage_lock("cohandling.deliver", run_id="r2"):
+        with pytest.raises(LockTimeout, match="cohandling.deliver"):
+            replay_order(ledger, target["rowguid"], receiver_for=_receiver_for(receivers), reason="核对", operator="王工")
+        with pytest.raises(LockTimeout):
+            replay_batch(ledger, "XB20261120_000001", drops=LocalDrops(tmp_path / "drops"), reason="核对", operator="王工")
+    other.dispose()
+    assert ledger.audit_entries("order_replayed") == [] and len(receivers.accepted()) == len(
+        [d for d in ledger.cohandling.deliveries() if d["channel"] in ("system", "grid") and d["status"] == "delivered"])
+    assert replay_order(ledger, target["rowguid"], utility=target["utility"], receiver_for=_receiver_for(receivers),
+                        reason="核对", operator="王工")["outcome"] == "duplicate"
