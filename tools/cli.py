@@ -32,8 +32,10 @@ created), cannot be opened or is not at the newest migration, and a date that is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import sys
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -310,16 +312,19 @@ def replay(parser: Parser, args) -> int:
     ledger = open_ledger(parser, args.ledger)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     common = {"reason": args.reason, "operator": args.operator, "dry_run": args.dry_run}
+    # The channels come from Airflow Connections, and Airflow's logging writes to stdout: while they work, what is
+    # logged goes to stderr, so stdout holds the result alone (--json stays one JSON document).
     try:
-        if args.what == "batch":
-            with Channels() as channels:
-                out = replay_batch(ledger, args.ref, drops=channels.drops(), force=args.force, **common)
-        elif args.what == "order":
-            with Channels() as channels:
-                out = replay_order(ledger, args.ref, receiver_for=channels.receiver_for, utility=args.utility, version=args.version, **common)
-        else:
-            with Channels(packages=True) as channels:
-                out = replay_package(ledger, args.ref, receiver_for=channels, source=source, **common)
+        with contextlib.redirect_stdout(sys.stderr):
+            if args.what == "batch":
+                with Channels() as channels:
+                    out = replay_batch(ledger, args.ref, drops=channels.drops(), force=args.force, **common)
+            elif args.what == "order":
+                with Channels() as channels:
+                    out = replay_order(ledger, args.ref, receiver_for=channels.receiver_for, utility=args.utility, version=args.version, **common)
+            else:
+                with Channels(packages=True) as channels:
+                    out = replay_package(ledger, args.ref, receiver_for=channels, source=source, **common)
     except ReplayRefused as exc:
         refuse(parser, str(exc))
     finally:

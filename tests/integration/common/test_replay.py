@@ -229,3 +229,32 @@ def test_a_replay_waits_for_the_deliver_of_its_flow_and_sends_nothing_beside_it(
         [d for d in ledger.cohandling.deliveries() if d["channel"] in ("system", "grid") and d["status"] == "delivered"])
     assert replay_order(ledger, target["rowguid"], utility=target["utility"], receiver_for=_receiver_for(receivers),
                         reason="核对", operator="王工")["outcome"] == "duplicate"
+
+
+def test_the_command_line_replays_a_work_order_through_the_airflow_connections(receivers, tmp_path, monkeypatch, capsys):
+    from tools.cli import main
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = routed_ledger(url, tmp_path, rows=120, seed=167)
+    deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
+    target = next(d for d in ledger.cohandling.deliveries() if d["channel"] == "system" and d["status"] == "delivered")
+    host, port = receivers.url.removeprefix("http://").split(":")
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.setenv("AIRFLOW_CONN_COUNTY_SYSTEM_DEFAULT", json.dumps({
+        "conn_type": "http", "host": host, "port": int(port), "schema": "http", "login": KEY, "password": SECRET,
+        "extra": {"base_path": "/county/{xzqh}", "timeout_s": 5}}))
+    argv = ["replay", "order", target["rowguid"], "--utility", target["utility"], "--ledger", url, "--reason", "县系统称未收到", "--operator", "张工"]
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--dry-run", "--json"])
+    assert done.value.code == 0 and json.loads(capsys.readouterr().out)["outcome"] == "dry_run"
+    assert ledger.audit_entries("order_replayed") == []  # a dry run sends and records nothing
+    with pytest.raises(SystemExit) as done:
+        main([*argv, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert done.value.code == 0 and out["outcome"] == "duplicate" and out["operator"] == "张工"
+    assert [a["key"] for a in out["answers"]] == [f"{target['rowguid']}:{target['utility']}:{target['version']}"]
+    with pytest.raises(SystemExit) as done:
+        main(argv)  # the table: labels in Chinese with their codes
+    table = capsys.readouterr().out
+    assert done.value.code == 0 and "结果 outcome" in table and "duplicate 0201" in table and "重发原因 reason" in table
+    assert len(ledger.audit_entries("order_replayed")) == 2
