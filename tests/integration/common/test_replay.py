@@ -176,7 +176,7 @@ def test_forcing_a_batch_over_sftp_replaces_it_atomically(sshd, tmp_path):
 SAMPLES_DAY = datetime(2025, 6, 3, 9, 0)
 
 
-def test_a_package_the_county_holds_is_answered_duplicate_and_kept_once(remote_flow):
+def test_a_package_the_county_holds_is_answered_duplicate_and_one_it_lost_is_accepted_with_its_files(remote_flow):
     from pathlib import Path
 
     from jobs.remote.deliver_packages import deliver_packages
@@ -209,6 +209,14 @@ def test_a_package_the_county_holds_is_answered_duplicate_and_kept_once(remote_f
     assert detail["outcome"] == "duplicate" and audit["object_id"] == target["idempotency_key"]
     with pytest.raises(ReplayRefused, match="no delivery of it"):
         replay_package(ledger, "NO-SUCH-BWID", receiver_for=receiver_for, reason="测试", operator="赵工")
+
+    sim.reset(wipe=True)  # the registration system lost its packages and files
+    lost = replay_package(ledger, target["bwid"], receiver_for=receiver_for, source=source, reason="登记系统恢复后重发", operator="赵工")
+    truth = sim.packages_truth()
+    assert lost["outcome"] == "accepted" and lost["files_uploaded"] == lost["files"] > 0
+    assert [a["idempotency_key"] for a in truth["accepted"]] == [target["idempotency_key"]]  # one copy, and nothing else sent
+    assert len(truth["files"]) == lost["files"]
+    assert [{k: d[k] for k in ("idempotency_key", "status", "receipt_id", "delivered_at")} for d in ledger.remote.remote_deliveries()] == before[0]
 
 
 def test_a_replay_waits_for_the_deliver_of_its_flow_and_sends_nothing_beside_it(receivers, tmp_path, monkeypatch):
