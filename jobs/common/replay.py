@@ -86,6 +86,7 @@ def replay_batch(ledger: Ledger, ref: str, *, drops, reason: str | None, operato
         if not found:
             pushes = ledger.cohandling.delivery_batches_named(ref)
             hint = ("it is an HTTP push, not a file batch: replay its work orders with `replay order <ROWGUID>`" if pushes else
+                    "a cancellation batch (XBCX…) is not replayed: its cancellations stand in the ledger" if ref.strip().upper().startswith("XBCX") else
                     "no account-mode batch has that name or id (names look like XB20261120_000003: see the drop's outbox or the trace)")
             _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, message=f"batch {ref!r}: {hint}",
                     object_type="delivery_batch", object_id=ref)
@@ -153,6 +154,9 @@ def replay_order(ledger: Ledger, rowguid: str, *, receiver_for: Callable[[str, s
         summary = {"kind": "order", "rowguid": rowguid, "operator": operator, "reason": reason,
                    "items": [{"key": f"{d['rowguid']}:{d['utility']}:{d['version']}", "channel": d["channel"], "destination": d["destination"]}
                              for d in chosen]}
+        left = [d for d in rows if d["utility"] not in {c["utility"] for c in chosen}]
+        if left:  # what of the record is not replayed here, and what to do for it
+            summary["not_replayed"] = _order_hint(left)
         if dry_run:
             return summary | {"outcome": "dry_run"}
         by_receiver: dict[tuple[str, str], list[dict]] = {}
