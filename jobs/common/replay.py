@@ -206,7 +206,7 @@ def _order_hint(rows: list[dict]) -> str:
     for d in rows:
         key = f"{d['utility']} v{d['version']}"
         if d["channel"] == "account":
-            hints.append(f"{key} goes by file in account mode: replay its batch (`replay batch <batch no>`, batch id {d['batch_id']})")
+            hints.append(f"{key} goes by file in account mode: replay its batch (`replay batch {d['batch_name'] or '<batch no>'}`)")
         elif d["status"] == "pending":
             hints.append(f"{key} is still pending: the next deliver run sends it again with the same key (trigger the co-handling DAG)")
         elif d["status"] == "failed":

@@ -107,11 +107,14 @@ def test_a_replay_without_a_reason_or_of_what_was_never_delivered_is_refused_and
         replay_order(ledger, pending["rowguid"], receiver_for=_receiver_for(receivers), reason="测试", operator="李工")
     with pytest.raises(ReplayRefused, match="no delivery of it"):
         replay_order(ledger, "NOT-A-ROWGUID", receiver_for=_receiver_for(receivers), reason="测试", operator="李工")
+    account = next(d for d in ledger.cohandling.deliveries() if d["channel"] == "account")
+    with pytest.raises(ReplayRefused, match=r"account mode: replay its batch \(`replay batch XB\d{8}_\d{6}`\)"):
+        replay_order(ledger, account["rowguid"], utility=account["utility"], receiver_for=_receiver_for(receivers), reason="测试", operator="李工")
     with pytest.raises(ReplayRefused, match="never published|no account-mode batch"):
         replay_batch(ledger, "XB20261120_000001", drops=LocalDrops(tmp_path / "drops"), reason="测试", operator="李工")
     assert receivers.accepted() == []
     refused = [json.loads(a["detail"]) for a in ledger.audit_entries("replay_refused")]
-    assert len(refused) == 3 and {r["operator"] for r in refused} == {"李工"} and all(r["reason"] == "测试" for r in refused)
+    assert len(refused) == 4 and {r["operator"] for r in refused} == {"李工"} and all(r["reason"] == "测试" for r in refused)
 
 
 def _files(folder) -> dict[str, bytes]:
