@@ -102,6 +102,10 @@ class Drop(Protocol):
         `sftp_drop.JobResult` per job, each also given to `on_result` as soon as it is known."""
         ...
 
+    def list_outbox(self, drop: str) -> list[str]:
+        """The batch directories in the institution's outbox (what it has not taken away yet)."""
+        ...
+
     def list_inbox(self, drop: str) -> list:
         """The regular files in the institution's inbox (`sftp_drop.InboxEntry`, raw names)."""
         ...

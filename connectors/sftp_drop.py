@@ -17,7 +17,8 @@ institution polling its outbox sees either nothing of a batch or all of it, mani
 included; never a partial or unmanifested file. Names are deterministic per batch: a
 re-run that finds the batch already there compares every file's size and SHA-256 and
 skips it; a batch directory with different contents is never overwritten (it raises
-`DropConflict`).
+`DropConflict`). Only a replay with --force (jobs/common/replay.py, `DropJob.replace`) replaces a batch
+directory still there: staged as always, the old one renamed aside into staging, the new one renamed in.
 
 One SSH connection per host, reused for every institution; a bounded pool of SFTP
 channels on it; host keys checked against known_hosts; key authentication only.
@@ -80,6 +81,7 @@ class DropJob:
     drop: str  # the institution's drop account
     batch: str  # batch directory name
     files: list  # transforms.cohandling.batchfiles.BatchFile, manifest last
+    replace: bool = False  # a replay with --force: a batch directory of that name already there is replaced (staged, then swapped)
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,8 @@ class SftpDrops:
         outbox = f"{self.root}/{job.drop}/outbox"
         final = f"{outbox}/{job.batch}"
         names = tuple(f.name for f in job.files)
-        if self._exists(sftp, final):
+        there = self._exists(sftp, final)
+        if there and not job.replace:
             self._verify(sftp, final, job)
             return Publication(job.drop, job.batch, names, True, final)
         # Each attempt stages in its own folder: two overlapping runs never write into each other's.
@@ -224,6 +227,11 @@ class SftpDrops:
                 for start in range(0, len(view), CHUNK):
                     fh.write(view[start:start + CHUNK])
         self._makedirs(sftp, outbox)
+        if there:  # replace: the old directory goes aside into staging (out of view), the new one takes its name at once
+            sftp.posix_rename(final, f"{staging}.replaced")
+            sftp.posix_rename(staging, final)
+            self._remove_tree(sftp, f"{staging}.replaced")
+            return Publication(job.drop, job.batch, names, False, final)
         try:
             sftp.posix_rename(staging, final)
         except OSError:

@@ -261,7 +261,8 @@ class LocalDrops:
     def publish(self, job: DropJob) -> Publication:
         final = self.root / job.drop / "outbox" / job.batch
         names = tuple(f.name for f in job.files)
-        if final.exists():
+        there = final.exists()
+        if there and not job.replace:
             self._verify(final, job)
             return Publication(job.drop, job.batch, names, True, f"/{job.drop}/outbox/{job.batch}")
         staging = self.root / ".staging" / job.drop / f"{job.batch}.{uuid.uuid4().hex[:12]}"
@@ -269,6 +270,11 @@ class LocalDrops:
         for f in job.files:
             (staging / f.name).write_bytes(f.data)
         final.parent.mkdir(parents=True, exist_ok=True)
+        if there:  # replace (a replay with --force), as SftpDrops does: the old one aside, the new one in
+            final.rename(staging.with_name(staging.name + ".replaced"))
+            staging.rename(final)
+            shutil.rmtree(staging.with_name(staging.name + ".replaced"))
+            return Publication(job.drop, job.batch, names, False, f"/{job.drop}/outbox/{job.batch}")
         try:
             staging.rename(final)
         except OSError:

@@ -7,6 +7,9 @@
     python -m tools.cli handover-receipt --ledger URL --list YJ-... --at "2026-11-20 10:00" --by "档案室 李华" [--note ...] [--json]
     python -m tools.cli balance --ledger URL [--json] [--stale-hours 48] [--stale work_order=72 ...] [--at "2026-11-20 06:00"]
     python -m tools.cli trace KEY --ledger URL [--as-of "2026-11-20 06:00"] [--json]
+    python -m tools.cli replay batch <batch no> --ledger URL --reason "…" [--force] [--operator NAME] [--dry-run] [--json]
+    python -m tools.cli replay order <ROWGUID> --ledger URL --reason "…" [--utility U] [--version N] [--operator NAME] [--dry-run] [--json]
+    python -m tools.cli replay package <BWID> --ledger URL --reason "…" [--platform URL] [--operator NAME] [--dry-run] [--json]
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
@@ -14,7 +17,12 @@ of the whole ledger per surface and exits with status 1 when it does not hold or
 stale (identifiers masked). `trace` prints the whole trail of a record (its ROWGUID, or the platform's
 business number YCYWH: each record that carries it) or a remote-collection package (its BWID), in time
 order, personal data masked (jobs/common/trace.py); a key the ledger does not know exits with status 1
-and says where it was looked for. Each command prints a table (labels in Chinese with their codes
+and says where it was looked for. `replay` sends a delivered account batch, work order or package again
+on purpose, with the original idempotency keys (jobs/common/replay.py): a receiver that holds it
+answers duplicate, one that lost it takes it again; who (--operator, else the OS user), why
+(--reason, required), what and the outcome go into the ledger's audit log. Receivers and the SFTP
+drops are the Airflow Connections the DAGs use; `package --platform` re-reads, checks and uploads
+its files from the platform's file store. Exit status 1 when a receiver could not be reached. Each command prints a table (labels in Chinese with their codes
 where officials read them); `--json` prints the same as JSON, for machines.
 
 `db upgrade` brings the ledger's schema to the newest migration (idempotent). It is run once
@@ -28,8 +36,10 @@ created), cannot be opened or is not at the newest migration, and a date that is
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import sys
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -102,16 +112,35 @@ def build_parser() -> Parser:
     tr.add_argument("key", help="a ROWGUID, a platform business number (YCYWH) or a package's BWID")
     tr.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
     tr.add_argument("--as-of", type=moment, help="Shandong local time: the trail up to then and the state then (default: now)")
-    for p in (ex, rp, rr, hr, bl, tr):
+    rl = sub.add_parser("replay", help="send a delivered batch, work order or package again, same idempotency keys, audited")
+    what = rl.add_subparsers(dest="what", required=True)
+    rb = what.add_parser("batch", help="an account-mode batch file, into its institution's SFTP drop (byte-identical)")
+    rb.add_argument("ref", metavar="BATCH", help="the batch number (its name, e.g. XB20261120_000003) or its id")
+    rb.add_argument("--force", action="store_true", help="replace the batch if it is still in the drop (default: say so, leave it)")
+    ro = what.add_parser("order", help="a work order, to its county system (system mode) or the grid (electricity)")
+    ro.add_argument("ref", metavar="ROWGUID")
+    ro.add_argument("--utility", help="only this utility's work order (water, gas, heat, electricity codes as in the ledger)")
+    ro.add_argument("--version", type=int, help="only this version (default: the newest delivered)")
+    rk = what.add_parser("package", help="a remote-collection package, to the property county or the cross-province receiver")
+    rk.add_argument("ref", metavar="BWID")
+    rk.add_argument("--platform", help="SQLAlchemy URL of the platform's database (file store): files re-read, checked and uploaded again")
+    for p in (rb, ro, rk):
+        p.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
+        p.add_argument("--reason", help="why it is sent again (required; kept in the audit log)")
+        p.add_argument("--operator", help="who sends it again (default: the OS user)")
+        p.add_argument("--dry-run", action="store_true", help="check and say what would be sent; send and record nothing")
+    for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.commands = sub.choices  # name -> the subcommand's parser: its errors name it
+    parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()}  # name -> the subcommand's parser: its errors name it
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = parser.commands[args.command]
+    command = parser.commands[args.command if args.command != "replay" else f"replay {args.what}"]
+    if args.command == "replay":
+        raise SystemExit(replay(command, args))
     if args.command == "db":
         upgrade(command, args)
         return
@@ -316,6 +345,53 @@ def trace_table(found) -> str:
         if e.evidence:
             lines.append(f"    证据 evidence: {e.evidence}")
     return "\n".join(lines)
+def replay(parser: Parser, args) -> int:
+    """Send one thing again (jobs/common/replay.py); refused in one line (exit status 2) without a reason or when it
+    was never delivered; exit status 1 when its receiver could not be reached."""
+    from connectors.channels import Channels
+    from jobs.common.replay import ReplayRefused, replay_batch, replay_order, replay_package
+
+    if not (args.reason or "").strip():
+        refuse(parser, "--reason is required: say why it is sent again (kept in the audit log with who sent it)")
+    source = open_package_source(parser, args.platform) if getattr(args, "platform", None) else None
+    ledger = open_ledger(parser, args.ledger)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    common = {"reason": args.reason, "operator": args.operator, "dry_run": args.dry_run}
+    # The channels come from Airflow Connections, and Airflow's logging writes to stdout: while they work, what is
+    # logged goes to stderr, so stdout holds the result alone (--json stays one JSON document).
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            if args.what == "batch":
+                with Channels() as channels:
+                    out = replay_batch(ledger, args.ref, drops=channels.drops(), force=args.force, **common)
+            elif args.what == "order":
+                with Channels() as channels:
+                    out = replay_order(ledger, args.ref, receiver_for=channels.receiver_for, utility=args.utility, version=args.version, **common)
+            else:
+                with Channels(packages=True) as channels:
+                    out = replay_package(ledger, args.ref, receiver_for=channels, source=source, **common)
+    except ReplayRefused as exc:
+        refuse(parser, str(exc))
+    finally:
+        ledger.dispose()
+        if source is not None:
+            source.dispose()
+    answers = out.get("answers") or [out]
+    failed = any(a.get("outcome") in ("pending", "failed", "rejected") for a in answers)
+    if not args.json:  # one line per key in the table
+        for name in ("items", "answers"):
+            if name in out:
+                out[name] = {a["key"]: " ".join(str(a[k]) for k in ("outcome", "code", "receipt_id", "destination", "channel", "error") if a.get(k))
+                             for a in out[name]}
+    show(out, args)
+    return 1 if failed else 0
+
+
+def open_package_source(parser: Parser, url: str):
+    """The platform's remote-collection file store at `url` (connectors.exchange_db.PackageSource)."""
+    from connectors.exchange_db import PackageSource
+
+    return PackageSource(_engine_url(parser, "--platform", url))
 
 
 def extract(source, ledger, args) -> None:
@@ -366,7 +442,9 @@ LABELS = {  # key (nested keys joined by ".") -> label; what is not here is show
     "list_no": "移交清单编号 list_no", "originals": "原件份数 originals", "received_at": "签收时间 received_at", "received_by": "签收人 received_by",
     "run_id": "run", "batch_id": "extraction batch", "after_seq": "read after CHANGE_SEQ", "before_time": "written before (UTC)",
     "rows_read": "rows read", "rows_new": "new rows", "rows_known": "already held (settle window)", "run_changes": "changes this run holds",
-    "rows_dead_lettered": "refused, dead-lettered", "records.records_with_work_orders": "有工单的记录 records.records_with_work_orders",
+    "rows_dead_lettered": "refused, dead-lettered",
+    "outcome": "结果 outcome", "reason": "重发原因 reason", "operator": "操作人 operator", "still_in_drop": "仍在发件箱 still_in_drop",
+    "receipt_id": "回执 receipt_id", "code": "应答码 code", "destination": "接收方 destination", "drop": "机构投递目录 drop", "records.records_with_work_orders": "有工单的记录 records.records_with_work_orders",
 }
 
 

@@ -119,6 +119,39 @@ class DeliveryStore(CancelStore):
             self._audit(conn, run_id, "deliver", "http_pushed", "delivery_batch", batch_id,
                         {"destination": destination, "channel": channel, "batch": batch_name, **counts})
 
+    # --- replay (jobs/common/replay.py): what was delivered, sent again on purpose -------------------
+
+    def delivery_batches_named(self, ref: str) -> list[dict]:
+        """The delivery batches named `ref` (an account batch's directory name), or whose id it is."""
+        batch_id = int(ref) if ref.strip().isdigit() else -1
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(statement("select_delivery_batch_by_name"), {"name": ref.strip(), "batch_id": batch_id}).mappings()]
+
+    def record_deliveries(self, rowguid: str) -> list[dict]:
+        """Every delivery of `rowguid`'s work orders, with the Annex 1 fields of its version and `cancelled_since` (1: a
+        cancellation at that receiver covers it), in work-order key order."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_of_record"), {"rowguid": rowguid}).mappings()]
+
+    def record_replay(self, *, run_id: str, operator: str, action: str, object_type: str, object_id: object, detail: dict,
+                      batch_id: int | None = None, http: dict | None = None, now: datetime) -> None:
+        """A replay's audit row (actor `replay`; who, why, what and the outcome in `detail`), and the attempt it made, the way
+        deliver records one: an account batch published again (`batch_id`) counts one more attempt; an HTTP push (`http`:
+        channel, destination, name, items [{rowguid, utility, version, status, attempts}]) is a delivery batch of its own and
+        adds its attempts to each delivered version. Statuses, receipts and delivery times stay as the first delivery left them."""
+        with self.engine.begin() as conn:
+            if batch_id is not None:
+                conn.execute(statement("update_batch_replayed"), {"batch_id": batch_id})
+            if http is not None and http["items"]:
+                items = http["items"]
+                detail = detail | {"push_batch_id": conn.execute(statement("insert_http_batch"), {
+                    "run_id": run_id, "channel": http["channel"], "destination": http["destination"], "name": http["name"], "records": len(items),
+                    "status": "delivered" if all(i["status"] == "delivered" for i in items) else "pending",
+                    "attempts": max(int(i["attempts"]) for i in items), "now": now}).scalar_one()}
+                conn.execute(statement("update_delivery_replayed"),
+                             [{"r": i["rowguid"], "u": i["utility"], "v": int(i["version"]), "n": int(i["attempts"])} for i in items])
+            self._audit(conn, run_id, "replay", action, object_type, object_id, {"operator": operator} | detail)
+
     @staticmethod
     def _mark_work_orders(conn, keys: list[dict]) -> None:
         """The work-order versions just delivered / refused take that status (in force and in the history)."""

@@ -83,10 +83,28 @@ class RemoteFlowStore:
         """Every pending delivery with its package (upper-case exchange names), applicants and materials."""
         with self.engine.connect() as conn:
             deliveries = [dict(r) for r in conn.execute(statement("select_pending_remote_deliveries")).mappings()]
-            seqs = [x["change_seq"] for x in deliveries]
-            packages = self._rows_by_seq(conn, "select_remote_packages_of", seqs)
-            applicants = self._rows_by_seq(conn, "select_remote_applicants_of", seqs, many=True)
-            materials = self._rows_by_seq(conn, "select_remote_materials_of", seqs, many=True)
+            return self._with_contents(conn, deliveries)
+
+    def bwid_deliveries(self, bwid: str) -> list[dict]:
+        """Every delivery of `bwid`'s package versions (any status), oldest version first, with its package, applicants and
+        materials as `pending_remote_deliveries` gives them (replay: jobs/common/replay.py)."""
+        with self.engine.connect() as conn:
+            deliveries = [dict(r) for r in conn.execute(statement("select_remote_deliveries_of_bwid"), {"bwid": bwid}).mappings()]
+            return self._with_contents(conn, deliveries)
+
+    def record_remote_replay(self, *, run_id: str, operator: str, idempotency_key: str, attempts: int, detail: dict, now: datetime) -> None:
+        """A package version sent again on purpose: its audit row (actor `replay`; who, why, the outcome in `detail`) and the
+        attempts it spent, the way deliver counts them; status, receipt and delivery time stay as the first delivery left them."""
+        with self.engine.begin() as conn:
+            conn.execute(statement("update_remote_delivery_replayed"), {"idempotency_key": idempotency_key, "attempts": int(attempts)})
+            self._audit(conn, run_id, "replay", "package_replayed", "remote_delivery", idempotency_key, {"operator": operator} | detail)
+
+    def _with_contents(self, conn, deliveries: list[dict]) -> list[dict]:
+        """`deliveries` each with its package (upper-case exchange names), applicants and materials."""
+        seqs = [x["change_seq"] for x in deliveries]
+        packages = self._rows_by_seq(conn, "select_remote_packages_of", seqs)
+        applicants = self._rows_by_seq(conn, "select_remote_applicants_of", seqs, many=True)
+        materials = self._rows_by_seq(conn, "select_remote_materials_of", seqs, many=True)
         for x in deliveries:
             key = (x["source"], x["change_seq"])
             # The codes as validation read them (NFKC, no spaces, upper case): what routed it is what the receiver gets.

@@ -124,9 +124,30 @@ def overdue_text(result: DeliverResult, *, stuck_after: timedelta, now: datetime
             f"(run {result.run_id}; everything else was sent): " + "; ".join(lines))
 
 
-def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
+def render_batch(ledger: Ledger, batch: dict) -> list | None:
+    """An account-mode batch's files (manifest last) from its planned contents, name, number and creation time — the
+    same bytes at every render (a retry, a replay); None: an unnumbered (old) batch whose work orders were all replaced."""
     from transforms.cohandling.batchfiles import batch_files, batch_sequence
 
+    orders = ledger.cohandling.batch_orders(batch["batch_id"])
+    sequence = batch_sequence(batch)
+    if orders.num_rows == 0 and sequence is None:  # nothing to say
+        return None
+    # A numbered batch goes out even if every work order in it was replaced before it left (then empty):
+    # the institution's numbers have no gap.
+    return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
+                       batch_id=batch["batch_id"], institution=batch["destination"], sequence=sequence, created=batch["created_at"])
+
+
+def http_items(items: list[dict]) -> list[dict]:
+    """The protocol items of work-order versions (ledger rows with their Annex 1 fields): key `<ROWGUID>:<utility>:<version>`."""
+    from connectors.http_receiver import make_item
+
+    return [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
+                      record={k: v for k, v in i.items() if k.isupper()}) for i in items]
+
+
+def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> DeliverResult:
     result = DeliverResult(run_id)
     plan = ledger.cohandling.plan_deliveries(run_id=run_id, day=day, now=utcnow())
     result.planned, result.account_batches = plan["planned"], plan["account_batches"]
@@ -136,14 +157,7 @@ def _deliver_run(ledger: Ledger, *, run_id: str, day: datetime, drops, receiver_
         result.errors.append(f"{len(batches)} account-mode batches wait: no SFTP drop connection configured")
     elif batches:
         def render(batch):
-            orders = ledger.cohandling.batch_orders(batch["batch_id"])
-            sequence = batch_sequence(batch)
-            if orders.num_rows == 0 and sequence is None:  # an unnumbered (old) batch whose work orders were all replaced: nothing to say
-                return None
-            # A numbered batch goes out even if every work order in it was replaced before it left (then empty):
-            # the institution's numbers have no gap.
-            return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
-                               batch_id=batch["batch_id"], institution=batch["destination"], sequence=sequence, created=batch["created_at"])
+            return render_batch(ledger, batch)
 
         def record(batch_id, done, **kw):
             ledger.cohandling.record_batch(batch_id, run_id=run_id, delivered=done, now=utcnow(), **kw)
@@ -212,12 +226,9 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
         result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
         result.http_pending += len(pending)
         return
-    from connectors.http_receiver import make_item
-
     # destination by destination (the ledger gives them in work-order key order; a stable sort keeps it within each)
     for (channel, destination), items in sorted(_by_receiver(pending).items(), key=lambda group: group[0][1]):
-        payload = [make_item(rowguid=i["rowguid"], utility=i["utility"], version=int(i["version"]), correction=bool(i["correction"]),
-                             record={k: v for k, v in i.items() if k.isupper()}) for i in items]
+        payload = http_items(items)
         try:
             receiver = receiver_for(channel, destination)
             outcomes = receiver.deliver(payload, batch_id=f"{run_id}:{destination}")

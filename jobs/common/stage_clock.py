@@ -12,10 +12,10 @@ sets them all:
 | lock | held by |
 |---|---|
 | `extract:<source>` | jobs/common/incremental.run_batch: both lines' extracts, per change table |
-| `cohandling.validate:<source>`, `cohandling.route`, `cohandling.deliver` | the daily push's stages |
+| `cohandling.validate:<source>`, `cohandling.route`, `cohandling.deliver` | the daily push's stages (`cohandling.deliver` also a replay of a batch or work order, jobs/common/replay.py) |
 | `cohandling.results` | collect_results (drop inboxes, feed cursors, outcomes, SMS queue) |
 | `cohandling.remind` | remind_overdue (the week's reminders: planned once, each sent once) |
-| `remote.validate:<source>`, `remote.deliver`, `remote.statuses`, `remote.handover` | remote collection's stages |
+| `remote.validate:<source>`, `remote.deliver`, `remote.statuses`, `remote.handover` | remote collection's stages (`remote.deliver` also a package replay) |
 | `inbox:<surface>` | jobs/common/inbox.load_inbox (registry forms, checklist forms: one loader per inbox, whichever host) |
 
 Not locked: reports, hall return lists and the balance only read (each read is one statement or

@@ -64,7 +64,7 @@ def _deliver_packages(ledger: Ledger, source, *, run_id: str, receiver_for, now:
         outcomes, items, uploaded = [], [], set()
         for n, d in enumerate(deliveries):
             try:
-                item, problem = _prepare(d, source, receiver, uploaded, summary, cross_province=destination == CROSS_PROVINCE_CONN_ID)
+                item, problem = prepare_package(d, source, receiver, uploaded, summary, cross_province=destination == CROSS_PROVINCE_CONN_ID)
             except FileRefused as exc:
                 item, problem = None, f"属地系统拒收材料文件，未推送，请代收窗口核对后更正: {exc}"
             except ReceiverError as exc:  # the receiver cannot take files now: this destination waits for the next run
@@ -118,11 +118,12 @@ def _send_withdrawals(ledger: Ledger, receiver_for, *, run_id: str, now: datetim
             summary[{"delivered": "withdrawn", "rejected": "withdrawal_refused"}.get(o.status, "withdrawal_pending")] += 1
 
 
-def _prepare(d: dict, source, receiver, uploaded: set[str], summary: dict, *, cross_province: bool = False) -> tuple[dict | None, str | None]:
+def prepare_package(d: dict, source, receiver, uploaded: set[str], summary: dict, *, cross_province: bool = False) -> tuple[dict | None, str | None]:
     """(item, None), or (None, why it cannot go). A version never sent: each file read from the store
     again, its SHA-256 compared with the one validation saw, uploaded once per run and destination.
     A version sent before and not confirmed: sent again exactly as it was (its files went before it).
-    Cross-province: each applicant also carries its national document code (`ZJZLDM`)."""
+    Cross-province: each applicant also carries its national document code (`ZJZLDM`). A replay (jobs/common/replay.py)
+    prepares a delivered version the same way."""
     import hashlib
 
     from connectors.package_receiver import make_package_item

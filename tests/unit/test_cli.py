@@ -157,3 +157,32 @@ def test_trace_of_an_unknown_key_exits_1_saying_where_it_looked(migrated, capsys
     assert (data["key"], data["kind"], data["matches"], data["events"]) == ("NO-SUCH-KEY", None, [], [])
     assert len(data["searched"]) == 4
     assert "KEY is empty" in _refused(["trace", "  ", "--ledger", migrated], capsys)
+
+@pytest.fixture
+def own_logging(monkeypatch):
+    """No root handler left by an earlier command's logging.basicConfig (bound to a closed captured stream)."""
+    import logging
+
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+
+
+@pytest.mark.parametrize("what", [["order", "R-1"], ["package", "BW-1"], ["batch", "XB20261120_000001"]])
+def test_a_replay_without_a_reason_is_refused_before_anything_opens(what, migrated, capsys, own_logging):
+    err = _refused(["replay", *what, "--ledger", migrated], capsys)
+    assert f"replay {what[0]}" in err and "--reason is required" in err
+    err = _refused(["replay", *what, "--ledger", migrated, "--reason", "   "], capsys)
+    assert "--reason is required" in err
+
+
+@pytest.mark.parametrize("what", [["order", "R-NEVER", "--utility", "water"], ["package", "BW-NEVER"]])
+def test_a_replay_of_what_was_never_delivered_is_refused_saying_what_to_do_and_audited(what, migrated, capsys, own_logging):
+    from connectors.ledger import Ledger
+
+    err = _refused(["replay", *what, "--ledger", migrated, "--reason", "县里说没收到", "--operator", "张工"], capsys)
+    assert what[1] in err and "no delivery of it" in err and "trace" in err
+    ledger = Ledger(migrated)
+    [audit] = [a for a in ledger.audit_entries("replay_refused") if a["object_id"] == what[1]]
+    detail = json.loads(audit["detail"])
+    assert audit["actor"] == "replay" and detail["operator"] == "张工" and detail["reason"] == "县里说没收到"
+    ledger.dispose()
