@@ -533,3 +533,9 @@ def _label(code, labels: Mapping[str, str]) -> str:
         return ""
     return f"{labels[code]}（{code}）" if code in labels else str(code)
 
+
+
+def overdue_list(statuses: pd.DataFrame) -> pd.DataFrame:
+    """The 超期清单 (公示) of any set of reconciled work orders (reconcile's rows, e.g. one area's or one institution's),
+    exactly as the report's sheet: same order, columns, masking and neutralised cells (the web console lists it)."""
+    return _neutralised(_overdue_list(prepare_orders(statuses)))
