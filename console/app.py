@@ -152,7 +152,8 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         options = {
             "city": sorted({(c, n) for c, n in zip(rows["city_code"], rows["city_name"])}),
             "county": sorted({(c, n) for c, n in zip(rows["xzqh"], rows["county_name"])}),
-            "institution": sorted({(str(c), n) for c, n in zip(rows["institution_code"].fillna(""), rows["institution_name"])}),
+            # the grid has no institution code: it is chosen by its utility (electricity)
+            "institution": sorted({(str(c), n) for c, n in zip(rows["institution_code"], rows["institution_name"]) if isinstance(c, str) and c}),
             "utility": [(u, UTILITY_LABELS[u]) for u in ("electricity", "water", "gas", "heat")],
         }
         chosen = {"city": city, "county": county, "institution": institution, "utility": utility}
@@ -164,6 +165,9 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         table = overdue_list(rows) if len(rows) else None
         columns = [OVERDUE_HEADINGS[c] for c in (*OVERDUE_PUBLIC, "xzqh", "institution_code")]
         shown = table[columns].head(MAX_ROWS).to_dict("records") if table is not None else []
+        days = OVERDUE_HEADINGS["overdue_working_days"]
+        for row in shown:  # whole working days
+            row[days] = "" if pd.isna(row[days]) else int(row[days])
         audit(scope, "overdue_list", filters={k: v for k, v in chosen.items() if v}, rows=len(rows))
         return page(request, "overdue.html", scope, columns=columns, rows=shown, total=len(rows), options=options, chosen=chosen, max_rows=MAX_ROWS)
 

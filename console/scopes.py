@@ -5,15 +5,15 @@ The file is named by `$GATEWAY_CONSOLE_USERS` (default: console/demo_users.json,
     {"users": {
         "auditor":  {"role": "province"},
         "jinan":    {"role": "city", "code": "370100"},
-        "pingyin":  {"role": "county", "code": "370124"},
-        "xb913701243mxnptkn23": {"role": "institution", "code": "913701243MXNPTKN23"},
+        "shizhong": {"role": "county", "code": "370103"},
+        "shizhong-heat": {"role": "institution", "code": "913701030J57KFMWRC"},
         ...}}
 
 | role | sees | may write |
 |---|---|---|
-| province | everything: all work orders, quarantine, exceptions, the run reports and validation pages | no |
+| province | everything: all work orders, quarantine, the run reports and validation pages | no |
 | city | the work orders of its city (`code`: the city's 6-digit code, e.g. 370100) | no |
-| county | the work orders of its county (`code`: the county's XZQH, e.g. 370124) | no |
+| county | the work orders of its county (`code`: the county's XZQH, e.g. 370103) | no |
 | institution | its own work orders (`code`: its unified social credit code), on its board | its results |
 
 The user name is the one Airflow's auth manager signs in (inside Airflow), or the name on the console's own sign-in

@@ -26,6 +26,12 @@ class World:
     files: Path
     ids: dict[str, str] = field(default_factory=dict)  # A, B (institutions), city, county, other_county, order_a, order_b
 
+    def current(self) -> pd.DataFrame:
+        """The work orders' statuses now (other tests of the package record results)."""
+        from jobs.cohandling.collect_results import reconcile_now
+
+        return reconcile_now(self.ledger, as_of=self.clock[0])
+
     def visible(self, user: str) -> pd.DataFrame:
         return self.users[user].orders(self.statuses)
 

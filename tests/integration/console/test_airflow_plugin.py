@@ -37,8 +37,8 @@ out["anonymous"] = get("/gateway/")
 out["forged"] = get("/gateway/", token="eyJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJhdWRpdG9yIn0.c2lnbmF0dXJl")
 out["auditor_home"] = get("/gateway/", user="auditor")
 out["auditor_quarantine"] = get("/gateway/quarantine", user="auditor")
-out["institution_quarantine"] = get("/gateway/quarantine", user="pingyin-water")
-out["institution_board"] = get("/gateway/board", user="pingyin-water")
+out["institution_quarantine"] = get("/gateway/quarantine", user="shizhong-heat")
+out["institution_board"] = get("/gateway/board", user="shizhong-heat")
 out["unknown_user"] = get("/gateway/", user="nobody")
 print("RESULT " + json.dumps(out))
 '''
@@ -49,7 +49,7 @@ def test_the_console_is_served_by_airflows_api_server_with_airflows_login(world,
     env = {**os.environ, "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(tmp_path), "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__API_AUTH__JWT_SECRET": "console-test-secret",
            "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "auditor:viewer,pingyin-water:viewer",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "auditor:viewer,shizhong-heat:viewer",
            "GATEWAY_CONSOLE_USERS": str(ROOT / "console" / "demo_users.json"),
            "AIRFLOW_CONN_GATEWAY_LEDGER": json.dumps({"conn_type": "sqlite", "host": ledger_path})}
     airflow = Path(sys.executable).parent / "airflow"
