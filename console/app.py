@@ -8,7 +8,7 @@ nothing tells an institution that another's work order is there. Every page that
 and so is every download and every result recorded or uploaded.
 
 Pages: `/` (counts in scope), `/overdue` (超期清单 公示, filters), `/counties/<XZQH>`, `/institutions/<code>`,
-`/quarantine`, `/files/` (run reports and validation pages: province only); the board: `/board`, `/board/orders/...`,
+`/quarantine`, `/exceptions`, `/files/` (run reports and validation pages: province only); the board: `/board`, `/board/orders/...`,
 `/board/download.xlsx|.csv`, `/board/upload`.
 """
 
@@ -214,6 +214,27 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=len(table),
                     max_rows=MAX_ROWS)
 
+    @app.get("/exceptions", response_class=HTMLResponse)
+    async def exceptions(request: Request):
+        from transforms.reporting.cohandling_tables import EXCEPTION_HEADINGS, exceptions_list
+
+        scope = await current(request)
+        raw = ledger.cohandling.result_exceptions()
+        if scope.role != "province":
+            rows = statuses(scope)
+            own = set(rows["rowguid"])
+            if scope.role == "institution":
+                drop = drop_of(rows)
+                raw = raw[raw["source"] == f"sftp:{drop}"] if drop else raw.iloc[0:0]
+                raw = _redact_foreign(raw, own)
+            else:
+                raw = raw[raw["rowguid"].isin(own)]
+        raw = raw.sort_values("received_at", ascending=False, kind="stable")
+        table = exceptions_list(raw)
+        columns = list(EXCEPTION_HEADINGS.values())
+        audit(scope, "exceptions", rows=len(table))
+        return page(request, "exceptions.html", scope, columns=columns, rows=table.head(MAX_ROWS).to_dict("records"), total=len(table), max_rows=MAX_ROWS)
+
     # --- the runs' files (province) -----------------------------------------------------------
 
     def province(scope: Scope) -> None:
@@ -351,10 +372,25 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         name = Path(file.filename or "").name
         upload = receive_upload(ledger, drop, name, data, as_of=clock(), actor=f"console:{scope.user}")
         rows = board_rows(scope)
+        upload.problems = _redact_foreign(pd.DataFrame(upload.problems), set(rows["rowguid"])).to_dict("records") if upload.problems else []
         sections = [{"code": s, "heading": h, "orders": order_cells(rows[rows["status"] == s])} for s, h in BOARD_SECTIONS.items()]
         return page(request, "board.html", scope, sections=sections, name=rows["institution_name"].iloc[0], drop=drop, counts=counts(rows), upload=upload)
 
     return app
+
+
+def _redact_foreign(problems: pd.DataFrame, own: set) -> pd.DataFrame:
+    """An institution's exceptions as it may see them: a row about a work order that is not its own (it sent another's
+    key) keeps its row number and rule, but neither the key nor where that work order went (the reason's detail)."""
+    from transforms.cohandling.result_files import EXCEPTIONS
+
+    if not len(problems):
+        return problems
+    out = problems.copy()
+    foreign = out["rowguid"].notna() & ~out["rowguid"].isin(own)
+    out.loc[foreign, "reason"] = out.loc[foreign, "reason_code"].map(lambda c: EXCEPTIONS.get(c, c))
+    out.loc[foreign, ["rowguid", "value"]] = "（非本单位工单 not yours）"
+    return out
 
 
 def _safe_next(request: Request, target: str) -> str:

@@ -94,3 +94,16 @@ def test_a_row_for_another_institutions_order_is_refused_as_from_the_inbox(world
 def test_a_file_refused_whole_says_why(world, inst):
     r = inst.post("/board/upload", files={"file": ("bad.csv", b"A,B\n1,2\n", "text/csv")})
     assert "整个未处理" in r.text and "FILE_COLUMNS_MISSING" in r.text
+
+
+def test_the_institution_sees_its_own_exceptions_with_row_and_rule_and_not_where_anothers_order_went(world, inst):
+    r = inst.get("/exceptions")
+    assert r.status_code == 200
+    table = r.text.split('id="exceptions"', 1)[1]
+    assert "RESULT_UNKNOWN_CODE" in table and "<td>3</td>" in table  # the bad row of the upload, by its row number
+    assert "RESULT_WRONG_SOURCE" in table  # the row for another institution's work order, refused
+    b_drop = world.statuses.loc[world.statuses["institution_code"] == world.ids["B"], "destination"].iloc[0]
+    assert b_drop not in r.text  # but not where that work order went
+    other = TestClient(world.app)
+    sign_in(other, "inst_b")
+    assert "RESULT_UNKNOWN_CODE" not in other.get("/exceptions").text.split('id="exceptions"', 1)[1]  # A's exceptions are A's

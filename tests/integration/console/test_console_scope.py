@@ -22,6 +22,7 @@ ROUTES = {
     "/institutions/{A}": {"auditor", "city", "county", "inst_a"},
     "/institutions/{B}": {"auditor"},
     "/quarantine": {"auditor", "city", "county"},
+    "/exceptions": {"auditor", "city", "county", "inst_a"},
     "/files/": {"auditor"},
     "/files/reports/2026-11/report.html": {"auditor"},
     "/files/reports/..%2Fledger.db": set(),  # the ledger, one folder up: never served
