@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -88,10 +89,23 @@ def test_the_city_supervisor_sees_the_city_only(world, served, page_at):
     assert response.status == 404 and "不在您的权限范围内" in page.inner_text("main")
 
 
-def test_the_institution_downloads_records_uploads_and_cannot_reach_anothers_order(world, served, page_at, tmp_path):
+@pytest.fixture
+def delivery_day(world):
+    """The console's clock on the day of delivery for one test: the board's work orders are new, not overdue."""
+    from console.app import local_now
+
+    before = world.clock[0]
+    world.clock[0] = local_now() + timedelta(hours=1)
+    yield
+    world.clock[0] = before
+
+
+def test_the_institution_downloads_records_uploads_and_cannot_reach_anothers_order(world, served, page_at, tmp_path, delivery_day):
     page = page_at()
     sign_in(page, served, "inst_a")
     page.click("text=本单位工单 (board)")
+    assert page.locator("table.orders[data-section=delivered] a").count() >= 3  # delivered today: new, none overdue
+    assert page.locator("table.orders[data-section=overdue] a").count() == 0
     shot(page, "board")
     with page.expect_download() as download:
         page.click("#dl-xlsx")
