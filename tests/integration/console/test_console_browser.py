@@ -36,6 +36,10 @@ def served(world):
 
 
 def shot(page, name: str) -> None:
+    """Saved for a look (and into $CONSOLE_SCREENSHOTS); the page never needs a horizontal scroll bar (wide tables scroll inside)."""
+    from tests import viewers
+
+    assert viewers.horizontal_overflow(page)["overflow_px"] <= 0, (name, viewers.horizontal_overflow(page))
     page.screenshot(path=str(Path(os.environ.get("CONSOLE_SHOT_DIR", "/tmp")) / f"console-{name}.png"), full_page=False)
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
