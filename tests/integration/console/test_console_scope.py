@@ -118,3 +118,20 @@ def test_the_demo_users_file_has_one_user_per_role():
 
     users = load_users()
     assert {s.role for s in users.values()} == set(ALL)
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"role": "admin"}, "role must be one of"),
+    ({"role": "city"}, "needs a code"),
+    ({"role": "county", "code": "37"}, "6-digit"),
+])
+def test_a_users_file_entry_that_is_wrong_is_refused_by_name(tmp_path, entry, words):
+    import json
+
+    from console.scopes import UsersFileError, load_users
+
+    path = tmp_path / "users.json"
+    path.write_text(json.dumps({"users": {"zhang": entry}}), encoding="utf-8")
+    with pytest.raises(UsersFileError, match=words) as raised:
+        load_users(path)
+    assert "'zhang'" in str(raised.value)
