@@ -30,3 +30,5 @@ class _Ledger:
 class GatewayConsole(AirflowPlugin):
     name = "gateway_console"
     fastapi_apps = [{"app": create_app(_Ledger(), signin=AirflowSignIn()), "url_prefix": "/gateway", "name": "协办网关控制台 gateway console"}]
+    # An entry in the Airflow UI's navigation: the console in the UI's frame (same origin, same login).
+    external_views = [{"name": "协办网关控制台", "href": "/gateway/", "destination": "nav", "url_route": "gateway-console"}]

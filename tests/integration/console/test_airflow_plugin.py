@@ -23,6 +23,7 @@ apps, _ = plugins_manager.get_fastapi_plugins()
 app = create_app(apps="core")
 client = TestClient(app)
 out = {"plugins": [a["url_prefix"] for a in apps]}
+out["nav"] = [v["href"] for info in plugins_manager.get_plugin_info() if info["name"] == "gateway_console" for v in info["external_views"]]
 
 def get(path, user=None, token=None):
     client.cookies.clear()
@@ -58,7 +59,7 @@ def test_the_console_is_served_by_airflows_api_server_with_airflows_login(world,
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, done.stderr[-3000:]
     out = json.loads(lines[-1][7:])
-    assert out["plugins"] == ["/gateway"]
+    assert out["plugins"] == ["/gateway"] and out["nav"] == ["/gateway/"]  # mounted, and in the Airflow UI's navigation
     for case in ("anonymous", "forged"):
         status, location, _ = out[case]
         assert status == 303 and location.startswith("/auth/login?next="), (case, out[case])
