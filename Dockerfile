@@ -28,6 +28,8 @@ ENV GATEWAY_HOME=/opt/airflow/gateway
 # The pools (deploy/pools.json) are deployment configuration, not image content: the chart's
 # migration job reads them from a ConfigMap (deploy/helm/README.md).
 COPY --chown=airflow:0 dags/ ${GATEWAY_HOME}/dags/
+COPY --chown=airflow:0 plugins/ ${GATEWAY_HOME}/plugins/
+COPY --chown=airflow:0 console/ ${GATEWAY_HOME}/console/
 COPY --chown=airflow:0 jobs/ ${GATEWAY_HOME}/jobs/
 COPY --chown=airflow:0 transforms/ ${GATEWAY_HOME}/transforms/
 COPY --chown=airflow:0 connectors/ ${GATEWAY_HOME}/connectors/
@@ -41,6 +43,7 @@ COPY --chown=airflow:0 tools/__init__.py tools/cli.py ${GATEWAY_HOME}/tools/
 # point (the ReadWriteMany volume in the chart; a plain folder in the image otherwise).
 ENV PYTHONPATH=${GATEWAY_HOME} \
     AIRFLOW__CORE__DAGS_FOLDER=${GATEWAY_HOME}/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=${GATEWAY_HOME}/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
     AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai \
     GATEWAY_OUTPUT_DIR=/opt/airflow/shared/runs \

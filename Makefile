@@ -12,7 +12,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run test venv lint bench-extract bench-validate bench-route bench-deliver clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
+.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -38,6 +38,10 @@ venv: $(STAMP)
 ## make run: build the embedded platform database with synthetic data and run the daily job end to end.
 run: $(STAMP)
 	$(PY) -m tools.demo
+
+## make console: the web console standalone on the demo's ledger (README.md, "The web console"); `make run` first.
+console: $(STAMP)
+	$(PY) -m console
 
 ## make test: install the test tools and run the whole suite (unit, dags, integration).
 test: $(TEST_STAMP)

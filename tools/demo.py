@@ -126,6 +126,7 @@ def main() -> None:
         _summary(platform, ledger, receivers, drops_root, report, time.perf_counter() - started)
         _remote_summary(ledger, receivers, remote)
         _balance_summary(ledger)
+        _console_howto()
         print("\n" + STEPS.summary())
         print(f"done in {time.perf_counter() - started:.0f}s")
     finally:
@@ -298,6 +299,18 @@ def _remote_summary(ledger, receivers, remote: dict) -> None:
     print("\n".join(lines))
     if not balanced or set(held) != delivered or len(set(held)) != len(held) or withdrawals.get("done", 0) != len(truth["withdrawn"]):
         raise SystemExit("remote collection: what the counties hold differs from what the ledger says was delivered")
+
+
+def _console_howto() -> None:
+    """How to open the web console on this demo's ledger and sign in as each role (README.md, "The web console")."""
+    from console.scopes import ROLES, load_users
+
+    lines = ["", "网关控制台 web console on this demo's ledger (README.md, \"The web console\"):",
+             "  .venv/bin/python -m console        then open http://127.0.0.1:8765/ and sign in as:"]
+    for name, scope in load_users().items():
+        lines.append(f"    {name:<14} password {scope.password:<14} {ROLES[scope.role]}{' ' + scope.code if scope.code else ''}")
+    lines.append("  (inside Airflow: the API server's /gateway/, Airflow's own login; plugins/gateway_console.py)")
+    print("\n".join(lines))
 
 
 def _balance_summary(ledger) -> None:

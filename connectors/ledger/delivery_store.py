@@ -66,6 +66,18 @@ class DeliveryStore(CancelStore):
         types = {"version": pa.int32(), "correction": pa.bool_()}
         return pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
 
+    def destination_orders(self, destination: str):
+        """The work-order versions delivered to `destination` (an institution's drop) with their Annex 1 fields, as Arrow."""
+        import pyarrow as pa
+
+        with self.engine.connect() as conn:
+            result = conn.execute(nested("select_delivery_orders", "delivery_orders_destination"), {"destination": destination})
+            rows = result.fetchall()
+            names = list(result.keys())
+        columns = list(zip(*rows)) if rows else [[] for _ in names]
+        types = {"version": pa.int32(), "correction": pa.bool_()}
+        return pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
+
     def pending_http(self):
         """HTTP deliveries not yet confirmed, with their Annex 1 fields, as a list of dicts in work-order key order."""
         with self.engine.connect() as conn:

@@ -340,8 +340,22 @@ class _Refusal:
                 log.warning("result file %s: marker not moved: %s", self.source, exc)
 
 
+def check_result_file(name: str, data: bytes, *, source: str, known, as_of: datetime):
+    """One result file's contents checked: (rows read, accepted, row exceptions (capped), None), or (0, None, [], the
+    file-level exception that refuses it whole). The one check of a result file, whether it came through a drop's
+    inbox or the web console's upload (console/app.py)."""
+    from transforms.cohandling.result_files import cap_exceptions, check_results, parse_result_file
+
+    rows, read_problems, problem = parse_result_file(name, data, source=source)
+    if problem is not None:
+        return 0, None, [], problem
+    accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
+    problems = cap_exceptions(sorted(read_problems + problems, key=lambda p: p["row_number"] if p["row_number"] is not None else 0), source=source)
+    return len(rows) + len(read_problems), accepted, problems, None
+
+
 def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as_of, out: CollectResult, run_id, refuse: _Refusal) -> None:
-    from transforms.cohandling.result_files import cap_exceptions, check_results, parse_result_file, receipt_csv, receipt_name
+    from transforms.cohandling.result_files import receipt_csv, receipt_name
 
     day = as_of.strftime("%Y-%m-%d")
     if ledger.cohandling.result_file_seen(source, sha):  # processed before (uploaded again, or moved back): never twice
@@ -349,23 +363,88 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
         ledger.cohandling.forget_inbox_file(source, refuse.name_key)
         refuse.marker_away(f"{day}/already-processed")
         return
-    rows, read_problems, problem = parse_result_file(name, data, source=source)
+    rows, accepted, problems, problem = check_result_file(name, data, source=source, known=known, as_of=as_of)
     if problem is not None:
         refuse.whole(problem, data=data, sha=sha)
         return
-    accepted, problems = check_results(rows, source=source, known=known, as_of=as_of)
-    problems = cap_exceptions(sorted(read_problems + problems, key=lambda p: p["row_number"] if p["row_number"] is not None else 0), source=source)
     if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
         _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
                                                                 refused=problems, whole_file=False))
     ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
-                        file={"name": name, "sha256": sha, "size": len(data), "rows": len(rows) + len(read_problems)})
+                        file={"name": name, "sha256": sha, "size": len(data), "rows": rows})
     drops.archive(drop, entry.raw, day)
     ledger.cohandling.forget_inbox_file(source, refuse.name_key)
     refuse.marker_away(day)
     out.files += 1
     out.results += len(accepted)
     out.exceptions += len(problems)
+
+
+@dataclass
+class Upload:
+    """What became of a result file uploaded (or a result recorded) through the console."""
+
+    name: str
+    accepted: int = 0
+    problems: list[dict] = field(default_factory=list)  # row exceptions, or the one that refused the file whole
+    whole_file: bool = False
+    already: bool = False  # the same bytes were processed before from this drop: never twice
+
+
+def receive_upload(ledger: Ledger, drop: str, name: str, data: bytes, *, as_of: datetime, actor: str, run_id: str | None = None) -> Upload:
+    """A result file an institution uploads through the console, checked and kept exactly as one from its drop's inbox:
+    same source (`sftp:<drop>`: the results count only for work orders delivered to that drop), same checks
+    (`check_result_file`), same exceptions and ledger rows; under the same lock as collection. `as_of` local time."""
+    from jobs.common.settings import lock_wait_s
+    from transforms.cohandling.result_files import KnownWorkOrders
+
+    source = f"sftp:{drop}"
+    sha = hashlib.sha256(data).hexdigest()
+    out = Upload(name=name)
+    with ledger.stage_lock("cohandling.results", run_id=run_id, wait_s=lock_wait_s(60)):
+        if ledger.cohandling.result_file_seen(source, sha):
+            out.already = True
+            return out
+        known = KnownWorkOrders(ledger.cohandling.delivered_versions(), ledger.cohandling.outcomes())
+        rows, accepted, problems, problem = check_result_file(name, data, source=source, known=known, as_of=as_of)
+        if problem is not None:
+            out.problems, out.whole_file = [problem], True
+            ledger.cohandling.save_results(source=source, accepted=_empty(), problems=[problem], now=utcnow(), run_id=run_id,
+                                           file={"name": name, "sha256": sha, "size": len(data), "reason": problem["reason"]})
+        else:
+            out.accepted, out.problems = len(accepted), problems
+            ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
+                                           file={"name": name, "sha256": sha, "size": len(data), "rows": rows})
+        ledger.audit(run_id=run_id, actor=actor, action="console_result_upload", object_type="result_file", object_id=sha,
+                     detail={"drop": drop, "file": name, "accepted": out.accepted, "exceptions": len(out.problems)})
+    if out.accepted or out.problems:
+        queue_notifications(ledger)
+    return out
+
+
+def record_result(ledger: Ledger, drop: str, key: str, *, code: str, reason: str, handled_at: str, handler: str, as_of: datetime, actor: str) -> Upload:
+    """One result an institution records for one work order (`key` = GDBH, `ROWGUID:utility:version`) in the console:
+    one row of a result file, checked by the same `check_results` as every file row, kept as such (source `sftp:<drop>`)."""
+    import pandas as pd
+
+    from jobs.common.settings import lock_wait_s
+    from transforms.cohandling.result_files import FILE_COLUMNS, KnownWorkOrders, check_results
+
+    source = f"sftp:{drop}"
+    row = {"row": 1, "GDBH": key, "ROWGUID": "", "XBLX": "", "JGDM": code.strip(), "JGSM": reason.strip(), "BLSJ": handled_at.strip(), "BLR": handler.strip()}
+    out = Upload(name="console")
+    with ledger.stage_lock("cohandling.results", wait_s=lock_wait_s(60)):
+        known = KnownWorkOrders(ledger.cohandling.delivered_versions(), ledger.cohandling.outcomes())
+        accepted, problems = check_results(pd.DataFrame([row], columns=["row", *FILE_COLUMNS]), source=source, known=known, as_of=as_of)
+        out.accepted, out.problems = len(accepted), problems
+        ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(),
+                                       file={"name": f"console-{actor}-{key}"[:200], "sha256": hashlib.sha256(
+                                           f"{key}|{code}|{handled_at}|{utcnow().isoformat()}".encode()).hexdigest(), "size": 0, "rows": 1})
+        ledger.audit(run_id=None, actor=actor, action="console_result_recorded", object_type="work_order", object_id=key,
+                     detail={"drop": drop, "code": code, "accepted": out.accepted, "exceptions": len(problems)})
+    if out.accepted:
+        queue_notifications(ledger)
+    return out
 
 
 def _empty():

@@ -488,7 +488,8 @@ def _exceptions(exceptions: pd.DataFrame | None) -> pd.DataFrame:
 
     out = pd.DataFrame({
         "source": column("source"),
-        "row": pd.array(pd.to_numeric(column("row"), errors="coerce"), dtype="Int64"),
+        # the ledger's column is row_number (result_exception); a frame from elsewhere may call it row
+        "row": pd.array(pd.to_numeric(column("row" if "row" in ex.columns else "row_number"), errors="coerce"), dtype="Int64"),
         "rowguid": column("rowguid"),
         "utility": column("utility").map(lambda u: _label(u, UTILITY_LABELS), na_action="ignore"),
         "reason_code": column("reason_code"),
@@ -533,3 +534,14 @@ def _label(code, labels: Mapping[str, str]) -> str:
         return ""
     return f"{labels[code]}（{code}）" if code in labels else str(code)
 
+
+
+def overdue_list(statuses: pd.DataFrame) -> pd.DataFrame:
+    """The 超期清单 (公示) of any set of reconciled work orders (reconcile's rows, e.g. one area's or one institution's),
+    exactly as the report's sheet: same order, columns, masking and neutralised cells (the web console lists it)."""
+    return _neutralised(_overdue_list(prepare_orders(statuses)))
+
+
+def exceptions_list(exceptions: pd.DataFrame) -> pd.DataFrame:
+    """The 异常清单 of any set of result exceptions (ledger rows), exactly as the report's sheet (the web console lists it)."""
+    return _neutralised(_exceptions(exceptions))

@@ -383,3 +383,19 @@ def test_time_zone_aware_timestamps_are_read_in_beijing_time():
     tables = report_tables(frame, exceptions_frame(), None, None, period=PERIOD, as_of=datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
     assert tables["超期清单"]["推送日期(delivered_at)"].tolist() == [date(2026, 11, 13), date(2026, 11, 7), date(2026, 11, 2)]
     assert tables["汇总"].set_index("代码(code)").loc["as_of", "合计(total)"] == "2026-12-01 08:00"
+
+
+def test_the_exceptions_list_carries_the_row_number_the_ledger_keeps():
+    """The ledger's result_exception rows name the row `row_number`: the 异常清单 shows it (the console and the report)."""
+    from datetime import datetime
+
+    import pandas as pd
+
+    from transforms.reporting.cohandling_tables import EXCEPTION_HEADINGS, exceptions_list
+
+    ledger_rows = pd.DataFrame([{"exception_id": 1, "source": "sftp:xb1", "row_number": 3, "rowguid": "g", "utility": "water",
+                                 "reason_code": "RESULT_UNKNOWN_CODE", "reason": "结果代码不在约定范围内：7777", "value": "g:water:1",
+                                 "file_id": 1, "received_at": datetime(2026, 12, 3, 2, 0)}])
+    table = exceptions_list(ledger_rows)
+    assert table[EXCEPTION_HEADINGS["row"]].tolist() == [3]
+    assert table[EXCEPTION_HEADINGS["reason_code"]].tolist() == ["RESULT_UNKNOWN_CODE"]
