@@ -317,7 +317,7 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
     @app.post("/board/orders/{rowguid}/{utility}/{version}", response_class=HTMLResponse)
     async def board_record(request: Request, rowguid: str, utility: str, version: int, JGDM: str = Form(...), BLSJ: str = Form(...),
                            JGSM: str = Form(""), BLR: str = Form("")):
-        from jobs.cohandling.collect_results import record_result
+        from jobs.cohandling.console_results import record_result
         from transforms.cohandling.result_files import RESULT_CODES
 
         scope = await current(request)
@@ -360,7 +360,7 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
 
     @app.post("/board/upload", response_class=HTMLResponse)
     async def board_upload(request: Request, file: Annotated[UploadFile, File()]):
-        from jobs.cohandling.collect_results import receive_upload
+        from jobs.cohandling.console_results import receive_upload
         from transforms.cohandling.result_files import MAX_RESULT_FILE_BYTES
 
         scope = await current(request)

@@ -38,7 +38,8 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     from transforms.remote.package_rules import parse_local_time
     from transforms.remote.package_tracking import HANDOVER_DAYS, handover_state
     from transforms.reporting.provenance import READS_REMOTE, fingerprint, known_by, provenance_json, provenance_table
-    from transforms.reporting.remote_tables import remote_report_tables, render_remote_html, report_json
+    from transforms.reporting.remote_html import render_remote_html
+    from transforms.reporting.remote_tables import remote_report_tables, report_json
 
     everything = remote_status(ledger, as_of=as_of, limits=limits, bounded=True)
     collected = parse_local_time(everything["collected"]).dt.date

@@ -91,3 +91,26 @@ class PrintLayout:
 
     columns: int | None = None
     break_by: str | None = None
+
+
+def neutralised(table: pd.DataFrame) -> pd.DataFrame:
+    """Every non-empty text cell starting with = + - @ prefixed with ' (transforms.common.mask.neutralise_formula):
+    what Excel/WPS would run as a formula shows as text."""
+    from transforms.common.mask import neutralise_formula
+
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            values = out[column].astype(object)
+            # only non-empty text: neutralise_formula would turn "" into "'" ("" is in any string)
+            text = values.map(lambda v: isinstance(v, str) and v != "").astype(bool)
+            values[text] = neutralise_formula(values[text])
+            out[column] = values
+    return out
+
+
+def labelled(code, labels) -> str:
+    """水（water）: the Chinese word with the code beside it, as the quarantine list writes utilities; "" for none."""
+    if code is None or (isinstance(code, float) and np.isnan(code)) or code == "":
+        return ""
+    return f"{labels[code]}（{code}）" if code in labels else str(code)

@@ -19,8 +19,6 @@ Definitions (the 说明 of the page says the same in Chinese):
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,8 +27,8 @@ import pandas as pd
 
 from transforms.cohandling.annex1 import UTILITY_LABELS
 from transforms.cohandling.quarantine import HEADINGS as QUARANTINE_HEADINGS
-from transforms.common.mask import mask_address, mask_id, mask_in_text, mask_names, mask_phone, neutralise_formula
-from transforms.reporting.cells import RATES, PrintLayout, local_dates, local_naive, local_naive_one
+from transforms.common.mask import mask_address, mask_id, mask_in_text, mask_names, mask_phone
+from transforms.reporting.cells import RATES, PrintLayout, labelled, local_dates, local_naive, local_naive_one, neutralised
 
 # Work-order statuses, in the order a work order moves, with the wording auditors read.
 STATUSES: dict[str, str] = {
@@ -241,7 +239,7 @@ def report_tables(
         "隔离清单": quarantine_table,
         "每日趋势": _daily(daily),
     }
-    return {name: _neutralised(table) for name, table in tables.items()}
+    return {name: neutralised(table) for name, table in tables.items()}
 
 
 def prepare_orders(statuses: pd.DataFrame) -> pd.DataFrame:
@@ -344,12 +342,12 @@ def _institutions(orders: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     group = orders.groupby(keys, sort=True)
     # A renamed institution, or one whose channel changed during the period, shows every name / channel it had.
     names = group["institution_name"].agg(lambda s: "／".join(sorted(set(s) - {""})))
-    channels = group["channel"].agg(lambda s: "、".join(_label(c, CHANNEL_LABELS) for c in sorted(set(s) - {""})))
+    channels = group["channel"].agg(lambda s: "、".join(labelled(c, CHANNEL_LABELS) for c in sorted(set(s) - {""})))
     extra = pd.DataFrame({"institution_name": names, "channel": channels}).reset_index()
     out = out.merge(extra, on=keys, how="left", validate="one_to_one")
     out["utility_rank"] = out["utility"].map({u: i for i, u in enumerate(UTILITY_ORDER)})
     out = out.sort_values(["city_code", "xzqh", "utility_rank", "institution_code"], kind="stable").drop(columns="utility_rank")
-    out["utility"] = out["utility"].map(lambda u: _label(u, UTILITY_LABELS))
+    out["utility"] = out["utility"].map(lambda u: labelled(u, UTILITY_LABELS))
     return out.reset_index(drop=True)
 
 
@@ -415,7 +413,7 @@ def _overdue_list(orders: pd.DataFrame) -> pd.DataFrame:
         "county_name": od["county_name"].to_numpy(dtype=object),
         "platform_no": od["platform_no"].to_numpy(dtype=object),
         "address": mask_address(od["address"].astype(object)).to_numpy(dtype=object),
-        "utility": od["utility"].map(lambda u: _label(u, UTILITY_LABELS)).to_numpy(dtype=object),
+        "utility": od["utility"].map(lambda u: labelled(u, UTILITY_LABELS)).to_numpy(dtype=object),
         "institution_name": od["institution_name"].to_numpy(dtype=object),
         "delivered_on": local_dates(od["delivered_at"]).to_numpy(dtype=object),
         "due_date": local_dates(od["due_date"]).to_numpy(dtype=object),
@@ -423,7 +421,7 @@ def _overdue_list(orders: pd.DataFrame) -> pd.DataFrame:
         "city_code": od["city_code"].to_numpy(dtype=object),
         "xzqh": od["xzqh"].to_numpy(dtype=object),
         "institution_code": od["institution_code"].to_numpy(dtype=object),
-        "channel": od["channel"].map(lambda c: _label(c, CHANNEL_LABELS) if c else "").to_numpy(dtype=object),
+        "channel": od["channel"].map(lambda c: labelled(c, CHANNEL_LABELS) if c else "").to_numpy(dtype=object),
         "rowguid": od["rowguid"].to_numpy(dtype=object),
         "version": pd.array(pd.to_numeric(od["version"], errors="coerce"), dtype="Int64"),
         "correction": np.where(od["correction"].to_numpy(dtype=bool), "是", "否").astype(object),
@@ -491,7 +489,7 @@ def _exceptions(exceptions: pd.DataFrame | None) -> pd.DataFrame:
         # the ledger's column is row_number (result_exception); a frame from elsewhere may call it row
         "row": pd.array(pd.to_numeric(column("row" if "row" in ex.columns else "row_number"), errors="coerce"), dtype="Int64"),
         "rowguid": column("rowguid"),
-        "utility": column("utility").map(lambda u: _label(u, UTILITY_LABELS), na_action="ignore"),
+        "utility": column("utility").map(lambda u: labelled(u, UTILITY_LABELS), na_action="ignore"),
         "reason_code": column("reason_code"),
         "reason": mask_in_text(column("reason")),
         "value": mask_in_text(column("value")),
@@ -510,38 +508,12 @@ def _daily(daily: pd.DataFrame | None) -> pd.DataFrame:
     return out.rename(columns=DAILY_HEADINGS)
 
 
-def _neutralised(table: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell starting with = + - @ prefixed with ' (transforms.common.mask.neutralise_formula)."""
-    out = table.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            values = out[column].astype(object)
-            # only non-empty text: neutralise_formula would turn "" into "'" ("" is in any string)
-            text = values.map(lambda v: isinstance(v, str) and v != "").astype(bool)
-            values[text] = neutralise_formula(values[text])
-            out[column] = values
-    return out
-
-
-
-# --------------------------------------------------------------------------------------------
-# values
-
-
-def _label(code, labels: Mapping[str, str]) -> str:
-    """水（water）: the Chinese word with the code beside it, as the quarantine list writes utilities."""
-    if code is None or (isinstance(code, float) and math.isnan(code)) or code == "":
-        return ""
-    return f"{labels[code]}（{code}）" if code in labels else str(code)
-
-
-
 def overdue_list(statuses: pd.DataFrame) -> pd.DataFrame:
     """The 超期清单 (公示) of any set of reconciled work orders (reconcile's rows, e.g. one area's or one institution's),
     exactly as the report's sheet: same order, columns, masking and neutralised cells (the web console lists it)."""
-    return _neutralised(_overdue_list(prepare_orders(statuses)))
+    return neutralised(_overdue_list(prepare_orders(statuses)))
 
 
 def exceptions_list(exceptions: pd.DataFrame) -> pd.DataFrame:
     """The 异常清单 of any set of result exceptions (ledger rows), exactly as the report's sheet (the web console lists it)."""
-    return _neutralised(_exceptions(exceptions))
+    return neutralised(_exceptions(exceptions))

@@ -532,7 +532,7 @@ def test_a_certificate_reported_without_a_registered_event_counts_as_registered(
 
 
 def test_the_page_shows_rates_as_percent_and_every_table():
-    from transforms.reporting.remote_tables import render_remote_html
+    from transforms.reporting.remote_html import render_remote_html
 
     page = render_remote_html(report(), period=(date(2025, 9, 1), date(2025, 10, 14)), as_of=AS_OF)
     # 汇总: acceptance 6 of 8 decided, correction 1 of 10 delivered, median 7.5 working days — as people read them.
@@ -555,7 +555,7 @@ def test_the_certificate_histogram_counts_each_certified_package_once_by_its_wor
 def test_the_page_has_a_contents_list_whose_links_name_its_sections_and_three_charts():
     import re
 
-    from transforms.reporting.remote_tables import render_remote_html
+    from transforms.reporting.remote_html import render_remote_html
 
     page = render_remote_html(report(), period=(date(2025, 9, 1), date(2025, 10, 14)), as_of=AS_OF)
     links = re.findall(r'<li><a href="#([\w-]+)">', page)
