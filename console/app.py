@@ -8,7 +8,8 @@ nothing tells an institution that another's work order is there. Every page that
 and so is every download and every result recorded or uploaded.
 
 Pages: `/` (counts in scope), `/overdue` (超期清单 公示, filters), `/counties/<XZQH>`, `/institutions/<code>`,
-`/quarantine`, `/exceptions`, `/files/` (run reports and validation pages: province only); the board: `/board`, `/board/orders/...`,
+`/quarantine`, `/exceptions`, `/trace?key=` (the trail of a ROWGUID, YCYWH or BWID, jobs/common/trace.py, scoped by
+console/scopes.py `Scope.trail`), `/files/` (run reports and validation pages: province only); the board: `/board`, `/board/orders/...`,
 `/board/download.xlsx|.csv`, `/board/upload`.
 """
 
@@ -38,6 +39,7 @@ BOARD_SECTIONS = {  # the board's three lists: status -> heading
     "overdue": "超期未办结 (overdue)",
 }
 MAX_ROWS = 500  # rows a page lists; the count above a table is always whole
+MAX_KEY = 100  # characters of a trace key read (ROWGUID, YCYWH and BWID are far shorter)
 
 
 class SignInNeeded(Exception):
@@ -169,7 +171,8 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         for row in shown:  # whole working days
             row[days] = "" if pd.isna(row[days]) else int(row[days])
         audit(scope, "overdue_list", filters={k: v for k, v in chosen.items() if v}, rows=len(rows))
-        return page(request, "overdue.html", scope, columns=columns, rows=shown, total=len(rows), options=options, chosen=chosen, max_rows=MAX_ROWS)
+        return page(request, "overdue.html", scope, columns=columns, rows=shown, total=len(rows), options=options, chosen=chosen, max_rows=MAX_ROWS,
+                    trace_column=OVERDUE_HEADINGS["platform_no"])
 
     @app.get("/counties/{xzqh}", response_class=HTMLResponse)
     async def county(request: Request, xzqh: str):
@@ -212,7 +215,7 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
                                          "rule_id", "rule_name", "field_label", "value", "message_zh")]
         audit(scope, "quarantine", rows=len(table))
         return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=len(table),
-                    max_rows=MAX_ROWS)
+                    max_rows=MAX_ROWS, trace_column=HEADINGS["rowguid"])
 
     @app.get("/exceptions", response_class=HTMLResponse)
     async def exceptions(request: Request):
@@ -375,6 +378,27 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         upload.problems = _redact_foreign(pd.DataFrame(upload.problems), set(rows["rowguid"])).to_dict("records") if upload.problems else []
         sections = [{"code": s, "heading": h, "orders": order_cells(rows[rows["status"] == s])} for s, h in BOARD_SECTIONS.items()]
         return page(request, "board.html", scope, sections=sections, name=rows["institution_name"].iloc[0], drop=drop, counts=counts(rows), upload=upload)
+
+    # --- trace ----------------------------------------------------------------------------------
+
+    @app.get("/trace", response_class=HTMLResponse)
+    async def trace_page(request: Request, key: str = ""):
+        from jobs.common.trace import trace
+
+        scope = await current(request)
+        key = key.strip()[:MAX_KEY]
+        if not key:
+            return page(request, "trace.html", scope, key="", trail=None, message=None)
+        found = trace(ledger, key, as_of=clock())
+        events = scope.trail(found)
+        audit(scope, "trace", key, found=events is not None, events=0 if events is None else len(events))
+        if events is None:  # not found and not theirs answer alike
+            return page(request, "trace.html", scope, status_code=404, key=key, trail=None, message=found.not_found_message())
+        matches = sorted({s.split(":")[0] for s in events["subject"] if s}) if scope.role == "institution" else list(found.matches)
+        trail = {"kind": found.kind_zh, "matches": matches, "as_of": found.as_of.strftime("%Y-%m-%d %H:%M"),
+                 "events": [{"time": e.time.strftime("%Y-%m-%d %H:%M:%S"), "stage": e.stage, "stage_zh": e.stage_zh, "subject": e.subject,
+                             "what": e.what, "evidence": e.evidence} for e in events.itertuples(index=False)]}
+        return page(request, "trace.html", scope, key=key, trail=trail, message=None)
 
     return app
 

@@ -16,6 +16,9 @@ The file is named by `$GATEWAY_CONSOLE_USERS` (default: console/demo_users.json,
 | county | the work orders of its county (`code`: the county's XZQH, e.g. 370103) | no |
 | institution | its own work orders (`code`: its unified social credit code), on its board | its results |
 
+A trace (`/trace`) is scoped the same way (`Scope.trail`): a city or county sees trails in its area, an institution
+only its own work orders' events.
+
 The user name is the one Airflow's auth manager signs in (inside Airflow), or the name on the console's own sign-in
 form (standalone, `python -m console`: only then a `password` is read from this file — the demo's). A user not in the
 file is signed in but sees nothing (403). Scope is applied on the server to every request (console/app.py).
@@ -71,6 +74,23 @@ class Scope:
         if self.role == "city":
             return str(xzqh)[:4] == self.code[:4]
         return self.role == "county" and xzqh == self.code
+
+    def trail(self, trace) -> pd.DataFrame | None:
+        """What of a trace (jobs/common/trace.py `Trace`) this user may see: its events, or None — not found, or not
+        theirs (the same answer, so a trace tells nobody what lies outside their scope). A city or county sees a trail
+        whose records or packages lie in its area; an institution sees only the events of its own work orders (those
+        routed to it, and the result exceptions about them), never the record's other utilities, verdicts or reminders."""
+        if not trace.found:
+            return None
+        if self.role == "province":
+            return trace.events
+        if self.role in ("city", "county"):
+            return trace.events if any(self.sees_area(a) for a in trace.areas) else None
+        own = {key for key, code in trace.owners if code == self.code}
+        if not own:
+            return None
+        subjects = own | {key.rsplit(":", 1)[0] for key in own}  # result exceptions name ROWGUID:utility
+        return trace.events[trace.events["subject"].isin(subjects)].reset_index(drop=True)
 
 
 def users_file() -> Path:

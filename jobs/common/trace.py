@@ -43,6 +43,8 @@ class Trace:
     events: pd.DataFrame
     as_of: datetime
     searched: tuple[str, ...] = field(default=SEARCHED)
+    areas: tuple[str, ...] = ()  # the counties (XZQH) the records lie in; a package's property county and collecting county
+    owners: tuple[tuple[str, str], ...] = ()  # (work order key ROWGUID:utility:version, institution code) — who each order went to
 
     @property
     def found(self) -> bool:
@@ -71,12 +73,24 @@ def trace(ledger, key: str, *, as_of: datetime | None = None) -> Trace:
     if kind is None:
         return Trace(key, None, (), empty(), local)
     if kind == "bwid":
-        events = assemble_package(ledger.trace_package_frames(matches), as_of=local)
-    else:
-        known_by = local - timedelta(hours=8)  # the ledger's clock is UTC
-        frames = ledger.trace_record_frames(matches, known_by=known_by)
-        events = assemble_record(frames, as_of=local, states=_states(frames["reconciliation"], local))
-    return Trace(key, kind, tuple(matches), events, local)
+        frames = ledger.trace_package_frames(matches)
+        events = assemble_package(frames, as_of=local)
+        packages = frames["packages"]
+        areas = _codes(*(packages[c] for c in ("xzqh", "sjxzqh") if c in packages))
+        return Trace(key, kind, tuple(matches), events, local, areas=areas)
+    known_by = local - timedelta(hours=8)  # the ledger's clock is UTC
+    frames = ledger.trace_record_frames(matches, known_by=known_by)
+    events = assemble_record(frames, as_of=local, states=_states(frames["reconciliation"], local))
+    received, orders = frames["received"], frames["work_orders"]
+    owners = tuple(sorted({(f"{r}:{u}:{int(v)}", "" if c is None or pd.isna(c) else str(c))
+                           for r, u, v, c in zip(orders.get("rowguid", ()), orders.get("utility", ()), orders.get("version", ()),
+                                                 orders.get("institution_code", ()))}))
+    areas = _codes(*(frame[c] for frame, c in ((received, "xzqh"), (orders, "xzqh")) if c in frame))
+    return Trace(key, kind, tuple(matches), events, local, areas=areas, owners=owners)
+
+
+def _codes(*columns) -> tuple[str, ...]:
+    return tuple(sorted({str(v).strip() for column in columns for v in column if v is not None and not pd.isna(v) and str(v).strip()}))
 
 
 def _local(as_of: datetime | None) -> datetime:

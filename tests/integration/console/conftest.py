@@ -24,7 +24,7 @@ class World:
     statuses: pd.DataFrame
     clock: list  # [local datetime]: the console's now
     files: Path
-    ids: dict[str, str] = field(default_factory=dict)  # A, B (institutions), city, county, other_county, order_a, order_b
+    ids: dict[str, str] = field(default_factory=dict)  # A, B (institutions), city, county, other_county, order_a/b, rowguid_a/b, ycywh_a
 
     def current(self) -> pd.DataFrame:
         """The work orders' statuses now (other tests of the package record results)."""
@@ -81,6 +81,8 @@ def world(tmp_path_factory) -> World:
         return f"{row['rowguid']}/{row['utility']}/{int(row['version'])}"
 
     ids = {"A": a, "B": b, "city": city, "county": county, "other_county": other_county,
-           "order_a": key(a_rows.iloc[0]), "order_b": key(others[others["institution_code"] == b].iloc[0])}
+           "order_a": key(a_rows.iloc[0]), "order_b": key(others[others["institution_code"] == b].iloc[0]),
+           "rowguid_a": a_rows["rowguid"].iloc[0], "rowguid_b": others[others["institution_code"] == b]["rowguid"].iloc[0],
+           "ycywh_a": a_rows["platform_no"].iloc[0]}
     yield World(ledger, app, users, statuses, clock, files, ids)
     ledger.dispose()

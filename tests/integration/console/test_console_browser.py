@@ -74,8 +74,31 @@ def test_the_auditor_filters_the_overdue_list(world, served, page_at):
     assert int(page.inner_text("#total")) == len(expected) < everything
     assert page.locator("#overdue tr").count() == len(expected) + 1
     shot(page, "overdue")
+    first = page.locator("#overdue a[href*='/trace?key=']").first  # each line's platform number traces its record
+    ycywh = first.inner_text()
+    first.click()
+    page.wait_for_url(f"**/trace?key={ycywh}")
+    from jobs.common.trace import trace
+
+    expected_trail = trace(world.ledger, ycywh, as_of=world.clock[0])
+    assert int(page.inner_text("#trace-count")) == len(expected_trail.events) == page.locator("#trail tr[data-stage]").count()
+    assert page.locator("#trail tr[data-stage='overdue']").count() >= 1
+    shot(page, "trace")
     page.goto(served + "/quarantine")
     shot(page, "quarantine")
+    assert page.blocked == []
+
+
+def test_an_institution_traces_its_order_and_sees_only_its_part(world, served, page_at):
+    page = page_at()
+    sign_in(page, served, "inst_a")
+    page.fill("input[name=key]", world.ids["rowguid_a"])
+    page.click("form.box button[type=submit]")
+    page.wait_for_url("**/trace?key=*")
+    stages = {page.locator("#trail tr[data-stage]").nth(i).get_attribute("data-stage") for i in range(page.locator("#trail tr[data-stage]").count())}
+    assert {"work_order", "delivery"} <= stages and not stages & {"received", "validated", "quarantine"}
+    response = page.goto(served + f"/trace?key={world.ids['rowguid_b']}")
+    assert response.status == 404 and "未找到" in page.inner_text("main")
     assert page.blocked == []
 
 
