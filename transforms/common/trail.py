@@ -91,6 +91,14 @@ def _rules(failures: pd.DataFrame, catalogue: dict) -> dict[tuple, list[str]]:
     return out
 
 
+class _Events(list):
+    """The events of one trail as they are found; `add` skips an event with no time (the ledger has no record of it)."""
+
+    def add(self, time, stage: str, subject: str, what: str, evidence: str = "") -> None:
+        if time is not None:
+            self.append({"time": time, "stage": stage, "stage_zh": STAGES[stage], "subject": subject, "what": what, "evidence": evidence, "_n": len(self)})
+
+
 def _finish(events: list[dict], as_of: datetime | None, keep: set[str] = frozenset()) -> pd.DataFrame:
     """The events ordered (time, then the stage's place in `STAGES`, then as added), ID numbers and phones in the text masked —
     except the codes in `keep` (the platform's business numbers: long digit runs, not personal data)."""
@@ -129,11 +137,8 @@ def assemble_record(frames: dict[str, pd.DataFrame], *, as_of: datetime, states:
     from transforms.cohandling.result_files import RESULT_CODES
     from transforms.cohandling.rule_catalogue import RULES
 
-    events: list[dict] = []
-
-    def add(time, stage, subject, what, evidence=""):
-        if time is not None:
-            events.append({"time": time, "stage": stage, "stage_zh": STAGES[stage], "subject": subject, "what": what, "evidence": evidence, "_n": len(events)})
+    events = _Events()
+    add = events.add
 
     get = frames.get
     rules = _rules(get("failures", pd.DataFrame()), RULES)
@@ -259,11 +264,8 @@ def assemble_package(frames: dict[str, pd.DataFrame], *, as_of: datetime) -> pd.
     `frames`: connectors/ledger/trace_store.py `trace_package_frames`. Events after `as_of` are left out."""
     from transforms.remote.package_rules import RULES
 
-    events: list[dict] = []
-
-    def add(time, stage, subject, what, evidence=""):
-        if time is not None:
-            events.append({"time": time, "stage": stage, "stage_zh": STAGES[stage], "subject": subject, "what": what, "evidence": evidence, "_n": len(events)})
+    events = _Events()
+    add = events.add
 
     get = frames.get
     rules = _rules(get("package_failures", pd.DataFrame()), RULES)

@@ -177,8 +177,9 @@ def _due_cell(row: Mapping[str, object]) -> str:
     return f'<td class="when">{escape(format_cell(row[LIST_HEADINGS["due"]]))}{"<code>暂定</code>" if flag else ""}</td>'
 
 
-def _list_html(table: pd.DataFrame, name: str, columns: list[tuple]) -> str:
-    """A list with one cell per (heading, key, how): how is a function of the row, or a cell class ("n", "when", "text")."""
+def _table_html(table: pd.DataFrame, columns: list[tuple], headings: dict[str, str]) -> str:
+    """The first PAGE_MAX_ROWS rows of `table`, one cell per (heading, key, how): how is a function of the row, or a cell
+    class ("n", "when", "text", or None); `headings` names the table's column of each key."""
     head = "".join(_th(h[: h.index("(")], code_of(h)) for h, _, _ in columns)
     rows = []
     for record in table.head(PAGE_MAX_ROWS).to_dict("records"):
@@ -187,16 +188,21 @@ def _list_html(table: pd.DataFrame, name: str, columns: list[tuple]) -> str:
             if callable(how):
                 cells.append(how(record))
             else:
-                value = record[LIST_HEADINGS[key]]
-                cells.append(f'<td class="{how}">{escape(format_cell(value, key))}</td>' if how else f"<td>{escape(format_cell(value, key))}</td>")
+                text = escape(format_cell(record[headings[key]], key))
+                cells.append(f'<td class="{how}">{text}</td>' if how else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if not rows:
         rows.append(f'<tr><td colspan="{len(columns)}" class="note">（无）</td></tr>')
+    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _list_html(table: pd.DataFrame, name: str, columns: list[tuple]) -> str:
+    """A list with one cell per (heading, key, how), as `_table_html`, with its count and where the whole of it is."""
     n = len(table)
     files = f"{link(f'csv/{name}.csv', f'csv/{name}.csv')} 或 report.xlsx（工作表“{escape(name)}”）"
     lead = f"<p>共 <strong>{n:,}</strong> 件，完整清单（含全部字段）见 {files}。</p>"
     more = f'<p class="note">页面列出前 {PAGE_MAX_ROWS:,} 件，其余 {n - PAGE_MAX_ROWS:,} 件见上述文件。</p>' if n > PAGE_MAX_ROWS else ""
-    return f'{lead}<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    return f"{lead}{_table_html(table, columns, LIST_HEADINGS)}{more}"
 
 
 def _handover_html(table: pd.DataFrame) -> str:
@@ -205,20 +211,8 @@ def _handover_html(table: pd.DataFrame) -> str:
                ("不动产所在县(XZQH)", None, lambda r: f'<td class="who">{escape(r[h["county_name"]] or "")}<code>{escape(r[h["xzqh"]])}</code></td>'),
                ("状态(state)", "state", None), ("原件份数(originals)", "originals", "n"), ("超期未签收(flagged)", "flagged", "n"),
                ("最早收件距今天数(oldest_days)", "oldest_days", "n"), ("签收时间(received_at)", "received_at", "when"), ("签收人(received_by)", "received_by", None)]
-    head = "".join(_th(c[: c.index("(")], code_of(c)) for c, _, _ in columns)
-    rows = []
-    for record in table.head(PAGE_MAX_ROWS).to_dict("records"):
-        cells = []
-        for _, key, how in columns:
-            if callable(how):
-                cells.append(how(record))
-            else:
-                cells.append(f'<td class="{how}">{escape(format_cell(record[h[key]], key))}</td>' if how else f"<td>{escape(format_cell(record[h[key]], key))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    if not rows:
-        rows.append(f'<tr><td colspan="{len(columns)}" class="note">（无）</td></tr>')
     more = f'<p class="note">页面列出前 {PAGE_MAX_ROWS:,} 张清单，其余见 csv/纸质移交.csv。</p>' if len(table) > PAGE_MAX_ROWS else ""
-    return f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+    return f"{_table_html(table, columns, h)}{more}"
 
 
 # --- charts: inline SVG in the reconciliation report's style (its helpers), no script; every text escaped
