@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from jobs.common.settings import LEDGER_CONN_ID, PLATFORM_CONN_ID, ROOT, VAR
 from tools.progress import Steps
+from transforms.common import localtime
 
 INITIAL_ROWS = int(os.environ.get("DEMO_ROWS", "5000"))
 REMOTE_PACKAGES = int(os.environ.get("DEMO_PACKAGES", "600"))
@@ -155,7 +156,7 @@ def _runs(env: dict, platform, start, end, inbox, initial_rows: int) -> None:
         platform.write(generate(LATE_ROWS, seed=4021, start=late_start, end=start, as_of=end, registry=registry, first_index=initial_rows + APPEND_ROWS))
         platform.write(corrections(platform.truth(), seed=5021, registry=registry, fraction=0.5))
 
-    tomorrow = (datetime.now(UTC) + timedelta(hours=8, days=1)).date()  # Shandong's tomorrow
+    tomorrow = localtime.local_today() + timedelta(days=1)  # Shandong's tomorrow
     late = late_counties(registry)
     for city in sorted({code[:4] + "00" for code in late}):
         lines = annex3_lines(registry, city, open_dates={x: tomorrow.isoformat() for x in late})
@@ -173,7 +174,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
     from jobs.cohandling.collect_results import write_period_report
     from simulators.institutions import answers, held_in_force, upload
 
-    local_now = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=8)
+    local_now = localtime.local_now()
     later = local_now + timedelta(days=10)
     deliveries = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account" and d["status"] == "delivered"]
     held = {k for drop in {d["destination"] for d in deliveries} for k in held_in_force(drops_root / drop / "outbox")}
@@ -186,7 +187,7 @@ def _results(env: dict, ledger, receivers, drops_root) -> dict:
           "publish results (simulator clock moved on)")
     _run_dag(env, VAR / "logs" / "results.log", "cohandling_results", as_of=datetime.now(UTC) + timedelta(days=10),
              text="run of cohandling_results, as of ten days later (DAG param as_of; log: var/logs/results.log)")
-    first = min((d["delivered_at"] + timedelta(hours=8)).date() for d in ledger.cohandling.deliveries() if d["delivered_at"])
+    first = min(localtime.to_local(d["delivered_at"]).date() for d in ledger.cohandling.deliveries() if d["delivered_at"])
     out = VAR / "reports" / "demo"
     with STEPS.step(f"the reconciliation report for work orders delivered {first} – {local_now.date()}, as of {later:%Y-%m-%d %H:%M}: {out}"):
         return write_period_report(ledger, first=first, last=local_now.date(), as_of=later, out_dir=out)
@@ -197,7 +198,7 @@ def _remote_first(env: dict, platform_url: str) -> dict:
     from simulators.remote_db import RemoteDB
     from simulators.remote_module import generate
 
-    local_now = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(hours=8)
+    local_now = localtime.local_now().replace(microsecond=0)
     module = RemoteDB(platform_url)
     module.create()
     batch = generate(REMOTE_PACKAGES, seed=7021, start=local_now - timedelta(days=28), end=local_now - timedelta(hours=1), defect_rate=0.1,

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from tools import deploy, deploy_seed, deploy_truth
 from tools.deploy import ROOT, Deployment
+from transforms.common import localtime
 
 FIRST_ROUND = ("cohandling_daily", "cohandling_results", "remote_collection", "cohandling_report")
 TEST = Deployment(home=ROOT / "var" / "deploy-test", db_prefix="gwtest", redis_db=12, sftp_user="gwdtest")
@@ -147,7 +148,7 @@ def round_two(dep: Deployment, ledger, hosts: set[str], rows: int, timeout_s: fl
         if running:
             break
         time.sleep(2)
-    today = (datetime.now(UTC) + timedelta(hours=8)).date()  # Shandong's day: the DAG's 06:00 runs of the three days before it
+    today = localtime.local_today()  # Shandong's day: the DAG's 06:00 runs of the three days before it
     body = {"dag_id": "cohandling_daily", "from_date": f"{today - timedelta(days=3)}T00:00:00+08:00",
             "to_date": f"{today - timedelta(days=1)}T12:00:00+08:00", "max_active_runs": 3, "reprocess_behavior": "none"}
     # the runs it will create: a day the scheduler already ran (the newest, once its 06:00 has passed) is not re-run

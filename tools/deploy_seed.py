@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+
+from transforms.common import localtime
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -66,7 +68,7 @@ def seed(platform_db: str, home: Path, *, rows: int, packages: int) -> dict:
             return {"seeded": False, "platform_changes": platform.count(), "packages": module.count()}
         start, end = default_period(30)
         fill(platform, rows, seed=2021, start=start, end=end)
-        local_now = datetime.utcnow().replace(microsecond=0) + timedelta(hours=8)
+        local_now = localtime.local_now().replace(microsecond=0)
         batch = generate(packages, seed=7021, start=local_now - timedelta(days=28), end=local_now - timedelta(hours=1), defect_rate=0.1,
                          cross_province_rate=0.05)
         module.write(batch)

@@ -23,9 +23,9 @@ import sqlalchemy as sa
 
 from connectors.ledger.schema_remote import remote_delivery, remote_event, remote_handover, remote_handover_item
 from connectors.ledger.statements import statement
+from transforms.common.localtime import to_local
 
 FEED_PREFIX = "packages:"
-LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai: the ledger's stamps are UTC, a receipt's time is local
 _CHUNK = 500
 
 
@@ -293,7 +293,7 @@ class RemoteFlowStore:
                 raise ValueError(f"no handover list {list_no!r}")
             if row["received_at"] is not None:
                 raise ValueError(f"handover list {list_no} was already signed for on {row['received_at']:%Y-%m-%d %H:%M} by {row['received_by']}")
-            if received_at < row["created_at"] + LOCAL_OFFSET - timedelta(minutes=1):
+            if received_at < to_local(row["created_at"]) - timedelta(minutes=1):
                 raise ValueError(f"handover list {list_no}: receipt time {received_at:%Y-%m-%d %H:%M} is before the list was made")
             conn.execute(statement("update_remote_handover_received"), {"list_id": row["list_id"], "received_at": received_at, "received_by": received_by,
                                                                          "receipt_note": note, "receipt_recorded_at": now})

@@ -3,14 +3,14 @@ result, the exceptions list, each work-order version's outcome, and the SMS outb
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
 from connectors.ledger.statements import statement
+from transforms.common.localtime import to_local
 
-LOCAL_OFFSET = timedelta(hours=8)  # ledger timestamps are UTC; results and reports speak Shandong time
 EVER = datetime(9999, 12, 31)  # `known_by` when not given: everything the ledger holds
 _EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
 _INT32 = 2**31 - 1
@@ -50,7 +50,7 @@ class ResultStore:
             result = conn.execute(statement("select_delivered_versions"))
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         if len(frame):
-            frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
+            frame["delivered_at"] = to_local(pd.to_datetime(frame["delivered_at"]))
             frame["version"] = frame["version"].astype(int)
         return frame
 
@@ -209,7 +209,7 @@ class ResultStore:
             result = conn.execute(statement("select_reconciliation_input"), {"known_by": known_by or EVER})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         for column in ("delivered_at",):
-            frame[column] = pd.to_datetime(frame[column]) + LOCAL_OFFSET
+            frame[column] = to_local(pd.to_datetime(frame[column]))
         for column in ("handled_at", "acknowledged_at"):
             frame[column] = pd.to_datetime(frame[column])
         return frame

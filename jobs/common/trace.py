@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from connectors.ledger.trace_store import UNINDEXED
+from transforms.common.localtime import to_local, to_utc
 from transforms.common.trail import EVENT_COLUMNS, KINDS, TZ, assemble_package, assemble_record, empty
 
 __all__ = ["EVENT_COLUMNS", "KINDS", "SEARCHED", "Trace", "trace"]
@@ -78,7 +79,7 @@ def trace(ledger, key: str, *, as_of: datetime | None = None) -> Trace:
         packages = frames["packages"]
         areas = _codes(*(packages[c] for c in ("xzqh", "sjxzqh") if c in packages))
         return Trace(key, kind, tuple(matches), events, local, areas=areas)
-    known_by = local - timedelta(hours=8)  # the ledger's clock is UTC
+    known_by = to_utc(local)  # the ledger's clock is UTC
     frames = ledger.trace_record_frames(matches, known_by=known_by)
     events = assemble_record(frames, as_of=local, states=_states(frames["reconciliation"], local))
     received, orders = frames["received"], frames["work_orders"]
@@ -109,7 +110,7 @@ def _states(orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     if not len(orders):
         return orders
     orders = orders.copy()
-    orders["delivered_at"] = pd.to_datetime(orders["delivered_at"]) + timedelta(hours=8)
+    orders["delivered_at"] = to_local(pd.to_datetime(orders["delivered_at"]))
     for column in ("handled_at", "acknowledged_at"):
         orders[column] = pd.to_datetime(orders[column])
     first = (orders["delivered_at"].min() if orders["delivered_at"].notna().any() else pd.Timestamp(as_of)).date() - timedelta(days=7)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.ledger import Ledger, utcnow
+from transforms.common.localtime import to_local
 
 
 def remote_status(ledger: Ledger, *, as_of: datetime, limits: dict[str, int] | None = None, bounded: bool = False) -> pd.DataFrame:
@@ -55,7 +56,7 @@ def write_remote_report(ledger: Ledger, *, first: date, last: date, as_of: datet
     # What it was computed from: deliveries and status events as recorded by as_of; package versions, verdicts and the
     # paper handover as the ledger holds them now (`reads` says so); the fingerprint tells two reports' tables apart.
     cutoff = known_by(as_of)
-    provenance = {"as_of": as_of, "known_by_utc": cutoff, "generated_at": utcnow() + timedelta(hours=8), **ledger.remote.report_provenance(cutoff),
+    provenance = {"as_of": as_of, "known_by_utc": cutoff, "generated_at": to_local(utcnow()), **ledger.remote.report_provenance(cutoff),
                   "reads": READS_REMOTE, "fingerprint": fingerprint(tables)}
     out_dir = Path(out_dir)
     paths = write_reports(tables, render_remote_html(tables, period=(first, last), as_of=as_of, provenance=provenance), out_dir=out_dir,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from transforms.cohandling.annex1 import LABELS, UTILITY_LABELS
 from transforms.cohandling.rule_catalogue import RULES
+from transforms.common.localtime import to_local
 from transforms.common.mask import mask_id, mask_names, mask_phone
 from transforms.common.text import safe_cell
 
@@ -39,7 +40,6 @@ PHONE_FIELDS = {"ZRFLXDH", "ZCFLXDH"}
 NAME_FIELDS = {"ZRFXM", "ZCFXM"}
 STILL = "仍在隔离"
 LATEST = ("latest_seq", "latest_status", "latest_blocked", "latest_validated_at", "latest_version")
-LOCAL_OFFSET = pd.Timedelta(hours=8)  # the ledger's times are UTC; the date a clerk reads is Beijing's
 
 
 def quarantine_list(rows: pd.DataFrame) -> pd.DataFrame:
@@ -84,7 +84,7 @@ def current_state(rows: pd.DataFrame) -> pd.Series:
         rows["change_seq"], rows["status"], rows["utility"], rows["latest_seq"], rows["latest_status"], rows["latest_blocked"],
         rows["latest_validated_at"], rows["latest_version"],
     ):
-        when = f"版本{int(version)}，{(pd.Timestamp(at) + LOCAL_OFFSET).date().isoformat()}" if not pd.isna(version) and not pd.isna(at) else ""
+        when = f"版本{int(version)}，{to_local(pd.Timestamp(at)).date().isoformat()}" if not pd.isna(version) and not pd.isna(at) else ""
         if status == "duplicate":
             out.append(f"{STILL}（标识码重复）")
         elif pd.isna(latest_seq) or int(latest_seq) <= int(seq):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from transforms.common.feeds import INT64, Field, Problem, screen_entry
+from transforms.common.localtime import to_local
 from transforms.remote.package_rules import DONE, parse_local_time
 
 DEFAULT_LIMIT_WD = 5  # working days the property county has to decide (登簿 or 不予受理)
@@ -197,7 +198,7 @@ def _local_time(value) -> datetime | None:
 
 
 def _utc_to_local(moment: datetime) -> datetime:
-    return moment + timedelta(hours=8)
+    return to_local(moment)
 
 
 # --- tracking ---------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def track(packages: pd.DataFrame, events: pd.DataFrame, *, as_of: datetime, cale
     """
     out = packages.copy().reset_index(drop=True)
     out["collected"] = parse_local_time(out["collected"])
-    out["delivered_local"] = pd.to_datetime(out["delivered_at"]) + pd.Timedelta(hours=8)
+    out["delivered_local"] = to_local(pd.to_datetime(out["delivered_at"]))
     firsts = _first_times(events)
     key = list(zip(out["source"], out["change_seq"].astype("int64")))
     for status in EVENT_STATUSES:

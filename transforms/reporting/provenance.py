@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
+from transforms.common.localtime import to_utc
 from transforms.reporting.cells import local_naive_one
 from transforms.reporting.html_page import escape
-
-LOCAL_OFFSET = timedelta(hours=8)  # the ledger records in UTC; as-of times are Shandong local
 
 LABELS: dict[str, str] = {
     "as_of": "数据截至（北京时间）",
@@ -42,7 +41,7 @@ READS_REMOTE = "投递与状态事件：截至数据截至时间已入账的；�
 
 def known_by(as_of: datetime) -> datetime:
     """A report's as-of (local time, naive or aware) as the ledger recording time it reads up to (naive UTC)."""
-    return local_naive_one(as_of) - LOCAL_OFFSET
+    return to_utc(local_naive_one(as_of))
 
 
 def fingerprint(tables: Mapping[str, pd.DataFrame]) -> str:
