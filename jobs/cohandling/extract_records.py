@@ -57,7 +57,7 @@ def extract_changes(
     """Load every change the ledger lacks, written before `until` (UTC, naive), into the ledger."""
     batch = run_batch(
         source, ledger, run_id=run_id, until=until, settle=settle,
-        read=lambda w: closing(source.read_changes(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), admit_changes),
+        read=lambda w: closing(source.read_changes(**w.reading(), chunk_rows=chunk_rows), admit_changes),
         load=lambda chunks, w, batch_id: ledger.load_changes(chunks, batch_id=batch_id, run_id=run_id, source=source.name, fresh_above=w.fresh_above, writers=writers),
         clock="cohandling",
     )
