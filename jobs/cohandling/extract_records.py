@@ -1,6 +1,6 @@
 """Incremental extraction of co-handling records: the platform's new changes into the ledger, exactly once.
 
-The reader is jobs/common/incremental.py (watermark, settle-window re-read, prefetch, ordered
+The reader is jobs/common/incremental.py (watermark, snapshot fence on PostgreSQL or settle-window re-read on SQLite, prefetch, ordered
 commits, batch audit; its docstring says how nothing is lost and nothing taken twice); the
 source is connectors/exchange_db.RecordSource. Each chunk is admitted row by row in the
 reader's thread (transforms/cohandling/exchange_rows.admit_changes): text cleaned once, rows

@@ -6,7 +6,7 @@
   column, good lists still load.
 - `extract_packages`: the remote-collection module's new package changes into the ledger,
   exactly once, by the one incremental reader both lines share (jobs/common/incremental.py:
-  sequence watermark, a settle window re-read, the next chunk read while the current one
+  sequence watermark, the snapshot fence on PostgreSQL (a settle window on SQLite), the next chunk read while the current one
   commits, chunks and their watermark moves committed in order, an audited batch per run),
   each material's file hashed (connectors/exchange_db.PackageSource).
 - `validate_packages`: every package version received and not yet validated (whichever run
