@@ -169,7 +169,9 @@ def run_batch(
     and commit them in order with `load(chunks, window, batch_id)`; the batch is begun, failed
     or finished in the ledger around it, under the lock `extract:<source>`; the window's end
     moves the line clock `clock` forward; the lock is waited for `wait_s` at most (default: settings.lock_wait_s()).
-    Raises what the read or the load raised."""
+    `settle` is the re-read window on SQLite (and for a PostgreSQL source's first fenced run only: after it, the
+    snapshot fence decides). On PostgreSQL `read` must hand the window's `reading()` arguments to the source, which
+    reports its snapshot through them. Raises what the read or the load raised."""
     from jobs.common.settings import lock_wait_s
 
     with ledger.stage_lock(f"extract:{source.name}", run_id=run_id, wait_s=lock_wait_s(wait_s or 1800.0)):
