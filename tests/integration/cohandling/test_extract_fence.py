@@ -193,3 +193,30 @@ def test_a_package_written_in_a_transaction_open_for_hours_is_extracted_exactly_
     assert children == len(slow_batch.applicants) > 0  # the package came whole, its applicants with it
     for thing in (module, ledger, source):
         thing.dispose()
+
+
+def test_the_first_run_after_the_upgrade_starts_from_the_settle_window_once_then_fences(pg_schema_url):
+    platform_url = pg_schema_url()
+    platform = PlatformDB(platform_url)
+    platform.create()
+    ledger = Ledger(pg_schema_url())
+    ledger.migrate()
+    source = RecordSource(platform_url)
+    write = _record_writer(generate(10, seed=23))
+    with platform.engine.begin() as fast:
+        for i in range(5):
+            write(fast, i, source.clock())
+    assert extract_changes(source, ledger, run_id="before-upgrade").rows_new == 5
+    with ledger.engine.begin() as conn:  # a watermark as a ledger before migration 0018 left it
+        conn.exec_driver_sql("UPDATE extract_watermark SET fence = NULL, reread_from = reread_from - interval '10 minutes'")
+    with platform.engine.begin() as fast:
+        for i in range(5, 10):
+            write(fast, i, source.clock())
+    first = extract_changes(source, ledger, run_id="upgraded", settle=DEFAULT_SETTLE)
+    assert first.rows_new == 5 and first.rows_known == 5  # the settle window's five, read again once and counted as held
+    state = _fence(ledger, "platform")
+    assert state is not None and state.xmin is not None and state.seq == 0
+    assert extract_changes(source, ledger, run_id="fenced").rows_new == 0
+    assert _held(ledger, "received_record") == _platform(platform.engine, "BDC_SDQR_XBXX")
+    for thing in (platform, ledger, source):
+        thing.dispose()
