@@ -19,7 +19,11 @@ stamped by the database clock:
   thousand packages a day, so plain paged SELECTs do (COPY is for millions of rows).
 
 Both share what the incremental reader (jobs/common/incremental.py) asks of a source: `name`,
-`clock()`, `first_seq_since()` and `dispose()`.
+`clock()`, `first_seq_since()` and `dispose()`. On PostgreSQL each read is one REPEATABLE READ
+transaction whose first statement reads what its snapshot shows (`Snapshot`: its xmin, the reader's
+own transaction id, the highest sequence and the first written at or after the cut-off; sql/source
+select_fence / select_remote_fence), handed to `on_snapshot`; the changes below the watermark are
+filtered by the `Reread` bound (transforms/common/fence.py). SQLite reads as before (settle window).
 
 Rows come out *as received*: the text columns as raw bytes (Arrow `binary`), never decoded
 or judged here, so no value a row holds can stop the read — a line break inside a quoted CSV
@@ -33,7 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -45,6 +49,7 @@ from connectors.dburl import engine_for
 from connectors.ledger.schema_remote import REMOTE_APPLICANT_FIELDS, REMOTE_MATERIAL_FIELDS, REMOTE_PACKAGE_FIELDS
 from transforms.cohandling.annex1 import FIELD_CODES
 from transforms.cohandling.exchange_rows import cell_bytes, cell_time
+from transforms.common.fence import Snapshot, xid32
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,11 +60,27 @@ APPLICANT_COLUMNS: tuple[str, ...] = ("change_seq", "xh", *REMOTE_APPLICANT_FIEL
 MATERIAL_COLUMNS: tuple[str, ...] = ("change_seq", "xh", *REMOTE_MATERIAL_FIELDS, "file_sha256", "file_size")
 
 
+@dataclass(frozen=True)
+class Reread:
+    """Which changes at or below the watermark a PostgreSQL read takes again (the rest are held): those written at
+    or after `since` or by a transaction whose id is at or above `writer_from` (64-bit; None: all of them)."""
+
+    fresh_above: int  # the watermark
+    since: datetime
+    writer_from: int | None
+
+    def params(self, after_seq: int) -> dict:
+        if self.writer_from is None:  # no snapshot known yet: everything above the fence
+            return {"fresh_above": after_seq, "reread_from": self.since, "writer_from": 0}
+        return {"fresh_above": self.fresh_above, "reread_from": self.since, "writer_from": xid32(self.writer_from)}
+
+
 class ExchangeDb:
     """Read-only view of one change table of the exchange database. `name` identifies it in the ledger's watermarks."""
 
     name: ClassVar[str]
     FIRST_SEQ_SINCE: ClassVar[str]  # sql/ file: the lowest sequence written at or after :since
+    FENCE: ClassVar[str]  # sql/ file (PostgreSQL): what the reading snapshot shows (transforms/common/fence.Snapshot)
     TABLE: ClassVar[str]  # the change table it reads
 
     def __init__(self, url: str | sa.URL) -> None:
@@ -86,6 +107,16 @@ class ExchangeDb:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _snapshot(self, conn, before_time: datetime) -> Snapshot:
+        """The first statement of a REPEATABLE READ transaction: what its snapshot shows (PostgreSQL)."""
+        reader, xmin, top, late = conn.execute(sa.text(sqlfiles.load(self.FENCE, self.dialect)), {"before_time": before_time}).one()
+        return Snapshot(int(xmin), int(reader), None if top is None else int(top), None if late is None else int(late))
+
+    def _filter(self, after_seq: int, reread: Reread | None) -> dict:
+        if self.dialect != "postgresql":
+            return {}
+        return (reread or Reread(after_seq, datetime.max, None)).params(after_seq)
 
     @property
     def address(self) -> str:
@@ -120,13 +151,16 @@ class RecordSource(ExchangeDb):
 
     name = "platform"
     FIRST_SEQ_SINCE = "source/select_first_seq_since"
+    FENCE = "source/select_fence"
     TABLE = "BDC_SDQR_XBXX"
 
-    def read_changes(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 50_000) -> Iterator:
-        """Changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, as Arrow tables."""
-        params = {"after_seq": after_seq, "before_time": self._time(before_time)}
+    def read_changes(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 50_000, reread: Reread | None = None,
+                     on_snapshot: Callable[[Snapshot], None] | None = None) -> Iterator:
+        """Changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, as Arrow tables; on PostgreSQL
+        only those `reread` lets through at or below the watermark, and what the snapshot showed goes to `on_snapshot`."""
+        params = {"after_seq": after_seq, "before_time": self._time(before_time), **self._filter(after_seq, reread)}
         if self.dialect == "postgresql":
-            yield from self._copy_chunks(params, chunk_rows)
+            yield from self._copy_chunks(params, chunk_rows, on_snapshot)
         else:
             yield from self._fetch_chunks(params, chunk_rows)
 
@@ -150,7 +184,7 @@ class RecordSource(ExchangeDb):
             raw.driver_connection.text_factory = str
             raw.close()
 
-    def _copy_chunks(self, params: dict, chunk_rows: int, block_bytes: int = 16 << 20) -> Iterator:
+    def _copy_chunks(self, params: dict, chunk_rows: int, on_snapshot=None, block_bytes: int = 16 << 20) -> Iterator:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
@@ -161,10 +195,13 @@ class RecordSource(ExchangeDb):
         convert_options = pacsv.ConvertOptions(
             column_types=_arrow_schema(), strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
         )
-        statement = f"COPY ({sqlfiles.pyformat(sqlfiles.load('source/select_changes'))}) TO STDOUT (FORMAT csv)"
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.driver_connection.cursor()
+        statement = f"COPY ({sqlfiles.pyformat(sqlfiles.load('source/select_changes', self.dialect))}) TO STDOUT (FORMAT csv)"
+        # One snapshot for the fence and the changes: the COPY runs in the transaction the fence query began.
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+            snap = self._snapshot(conn, params["before_time"])
+            if on_snapshot is not None:
+                on_snapshot(snap)
+            cursor = conn.connection.driver_connection.cursor()
             with cursor.copy(statement, params) as copy:
                 for block in _csv_blocks(copy, block_bytes):
                     try:
@@ -173,8 +210,6 @@ class RecordSource(ExchangeDb):
                         table = _csv_table(block)
                     for start in range(0, table.num_rows, chunk_rows):
                         yield table.slice(start, chunk_rows)
-        finally:
-            raw.close()
 
 
 def _csv_table(block: bytes):
@@ -264,28 +299,36 @@ class PackageSource(ExchangeDb):
 
     name = "remote"
     FIRST_SEQ_SINCE = "source/select_remote_first_seq_since"
+    FENCE = "source/select_remote_fence"
     TABLE = "BDC_YDDS_BWXX"
 
-    def read_packages(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 5_000) -> Iterator[PackageChunk]:
-        """Package changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, with their children."""
+    def read_packages(self, *, after_seq: int, before_time: datetime, chunk_rows: int = 5_000, reread: Reread | None = None,
+                      on_snapshot: Callable[[Snapshot], None] | None = None) -> Iterator[PackageChunk]:
+        """Package changes with CHANGE_SEQ > after_seq written before `before_time`, ascending, with their children; on
+        PostgreSQL only those `reread` lets through at or below the watermark, all pages in one snapshot, which goes to `on_snapshot`."""
 
         after = after_seq
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 # Text as bytes, decided on at admission: sqlite3 raises on the first value that is not UTF-8.
                 conn.connection.driver_connection.text_factory = bytes
+            else:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                snap = self._snapshot(conn, before_time)
+                if on_snapshot is not None:
+                    on_snapshot(snap)
             try:
-                yield from self._read_packages(conn, after, before_time, chunk_rows)
+                yield from self._read_packages(conn, after, before_time, chunk_rows, self._filter(after_seq, reread))
             finally:
                 if self.dialect == "sqlite":
                     conn.connection.driver_connection.text_factory = str
 
-    def _read_packages(self, conn, after: int, before_time: datetime, chunk_rows: int) -> Iterator[PackageChunk]:
+    def _read_packages(self, conn, after: int, before_time: datetime, chunk_rows: int, reread: dict) -> Iterator[PackageChunk]:
         import pyarrow as pa
 
         while True:
-            rows = conn.execute(sa.text(sqlfiles.load("source/select_remote_packages")),
-                                {"after_seq": after, "before_time": self._time(before_time), "limit": chunk_rows}).fetchall()
+            rows = conn.execute(sa.text(sqlfiles.load("source/select_remote_packages", self.dialect)),
+                                {"after_seq": after, "before_time": self._time(before_time), "limit": chunk_rows, **reread}).fetchall()
             if not rows:
                 return
             low, high = after, int(rows[-1][0])

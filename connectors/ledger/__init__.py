@@ -84,6 +84,7 @@ class _Turn:
 class Watermark:
     last_seq: int
     reread_from: datetime | None
+    fence: str | None = None  # PostgreSQL sources: the snapshot fence, JSON (transforms/common/fence.py)
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore)
     def watermark(self, source: str) -> Watermark:
         with self.engine.connect() as conn:
             row = conn.execute(statement("select_watermark"), {"source": source}).first()
-        return Watermark(int(row[0]), row[1]) if row else Watermark(0, None)
+        return Watermark(int(row[0]), row[1], row[2]) if row else Watermark(0, None)
 
     def begin_batch(self, *, run_id: str, source: str, after_seq: int, before_time: datetime) -> int:
         with self.engine.begin() as conn:
@@ -245,7 +246,7 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore)
                 last = self._last_seq(conn, source)
                 conn.execute(
                     statement("upsert_watermark"),
-                    {"source": source, "last_seq": max(last, max_seq), "reread_from": None, "run_id": run_id, "updated_at": now},
+                    {"source": source, "last_seq": max(last, max_seq), "reread_from": None, "fence": None, "run_id": run_id, "updated_at": now},
                 )
                 conn.execute(
                     statement("update_batch_progress"),
@@ -296,14 +297,14 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore)
             rows = conn.execute(statement("select_originals"), {"source": source, "low": min(wanted), "high": max(wanted)})
             return [tuple(r) for r in rows if int(r[0]) in wanted]
 
-    def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime) -> dict:
+    def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime, fence: str | None = None) -> dict:
         """Close a batch: the re-read window starts at `reread_from` from now on — or where it is, if an earlier run's
-        cut-off put it later (a backfill's older cut-off never moves it back)."""
+        cut-off put it later (a backfill's older cut-off never moves it back); `fence` (PostgreSQL) replaces the snapshot fence."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(
                 statement("upsert_watermark"),
-                {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "run_id": run_id, "updated_at": now},
+                {"source": source, "last_seq": self._last_seq(conn, source), "reread_from": reread_from, "fence": fence, "run_id": run_id, "updated_at": now},
             )
             conn.execute(statement("update_batch_finished"), {"batch_id": batch_id, "status": "success", "finished_at": now, "error": None})
             summary = dict(conn.execute(statement("select_batch_summary"), {"batch_id": batch_id}).mappings().one())

@@ -208,7 +208,7 @@ class RemoteStore:
                 self._insert(conn, name, table, ["source", *(c for c in table.column_names if c != "source")])
             last = self._last_seq(conn, source)
             conn.execute(statement("upsert_watermark"),
-                         {"source": source, "last_seq": max(last, chunk.high), "reread_from": None, "run_id": run_id, "updated_at": received_at})
+                         {"source": source, "last_seq": max(last, chunk.high), "reread_from": None, "fence": None, "run_id": run_id, "updated_at": received_at})
             if batch_id is not None:
                 read = chunk.num_packages + len(rejects)
                 conn.execute(statement("update_batch_progress"),

@@ -14,6 +14,7 @@ extract_watermark = sa.Table(
     sa.Column("source", sa.String(64), primary_key=True),
     sa.Column("last_seq", sa.BigInteger, nullable=False, comment="highest platform CHANGE_SEQ loaded"),
     sa.Column("reread_from", sa.DateTime, comment="UTC: changes written at or after this are read again"),
+    sa.Column("fence", sa.Text, comment="PostgreSQL sources: JSON, the snapshot fence (transforms/common/fence.py)"),
     sa.Column("run_id", sa.String(250)),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )

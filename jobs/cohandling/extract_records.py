@@ -1,6 +1,6 @@
 """Incremental extraction of co-handling records: the platform's new changes into the ledger, exactly once.
 
-The reader is jobs/common/incremental.py (watermark, settle-window re-read, prefetch, ordered
+The reader is jobs/common/incremental.py (watermark, snapshot fence on PostgreSQL or settle-window re-read on SQLite, prefetch, ordered
 commits, batch audit; its docstring says how nothing is lost and nothing taken twice); the
 source is connectors/exchange_db.RecordSource. Each chunk is admitted row by row in the
 reader's thread (transforms/cohandling/exchange_rows.admit_changes): text cleaned once, rows
@@ -57,7 +57,7 @@ def extract_changes(
     """Load every change the ledger lacks, written before `until` (UTC, naive), into the ledger."""
     batch = run_batch(
         source, ledger, run_id=run_id, until=until, settle=settle,
-        read=lambda w: closing(source.read_changes(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), admit_changes),
+        read=lambda w: closing(source.read_changes(**w.reading(), chunk_rows=chunk_rows), admit_changes),
         load=lambda chunks, w, batch_id: ledger.load_changes(chunks, batch_id=batch_id, run_id=run_id, source=source.name, fresh_above=w.fresh_above, writers=writers),
         clock="cohandling",
     )

@@ -8,9 +8,25 @@ ledger stores it differ. How nothing is lost and nothing taken twice:
   stamps CHANGE_TIME with its database clock. A row committed late — after an extraction
   ran, whatever its business date — has a sequence above the watermark and is read next time.
 - On PostgreSQL a sequence is taken when a transaction writes, not when it commits, so a
-  long transaction can commit a *lower* sequence after a higher one was read. Each run
-  therefore also re-reads everything written in a settle window before the previous
-  run's cut-off (`settle`, longer than the platform's longest write transaction).
+  long transaction can commit a *lower* sequence after a higher one was read — hours later,
+  with a CHANGE_TIME (its start) hours old. There the reader fences on the database's own
+  transaction visibility, with no assumption on how long a transaction stays open
+  (transforms/common/fence.py): each read is one REPEATABLE READ transaction that first
+  reads what its snapshot shows (`pg_current_snapshot()`'s xmin, its own `pg_current_xact_id()`,
+  the highest sequence it sees); kept with the watermark, that tells the next run which
+  changes below the watermark may still be missing — those whose writer the snapshot could
+  not see (writer id, the rows' `xmin`, at or above the snapshot's xmin) or written at or after
+  the cut-off — and the *fence* below which none can appear any more (every transaction that
+  could hold such a sequence has ended). A run reads `CHANGE_SEQ > fence` (an index range)
+  filtered to those; a rolled-back transaction's gap stops holding the fence once its id is
+  below a later snapshot's xmin. What it asks of the platform: CHANGE_SEQ from a sequence
+  that hands numbers out in order (CACHE 1, the identity column's default), taken by the
+  INSERT that writes the row, not reserved ahead; the rows' xmin readable (it always is);
+  the gateway reads the primary (the reader takes a transaction id). No grant beyond SELECT.
+- SQLite offers nothing of the kind (and writes one transaction at a time): there each run
+  re-reads everything written in a settle window before the previous run's cut-off
+  (`settle`, longer than the platform's longest write transaction). A PostgreSQL source's
+  first run after the upgrade starts from that window once, then fences.
 - The ledger keeps each (source, CHANGE_SEQ) once: re-read changes are counted as
   already held, never loaded twice. Each chunk and the watermark commit together, and
   chunks commit in order (a chunk's watermark never passes an earlier chunk that has not
@@ -38,16 +54,19 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
+
+from connectors.exchange_db import Reread
+from transforms.common import fence as fences
 
 if TYPE_CHECKING:
     from connectors.ledger import Ledger
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SETTLE = timedelta(minutes=10)  # longer than the platform's longest write transaction
+DEFAULT_SETTLE = timedelta(minutes=10)  # SQLite only: longer than the platform's longest write transaction
 PREFETCH_DEPTH = 2  # chunks read ahead of the one committing
 
 
@@ -55,6 +74,7 @@ class ChangeSource(Protocol):
     """What the reader asks of a change table (connectors/exchange_db.py)."""
 
     name: str
+    dialect: str
 
     def clock(self) -> datetime: ...
 
@@ -72,11 +92,23 @@ class Loaded(Protocol):
 
 @dataclass(frozen=True)
 class Window:
-    """What one run reads: changes with after_seq < CHANGE_SEQ written before before_time."""
+    """What one run reads: changes with after_seq < CHANGE_SEQ written before before_time (on PostgreSQL, those
+    at or below the watermark only as `reread` lets through)."""
 
     after_seq: int
     before_time: datetime  # UTC, naive
     fresh_above: int  # the watermark as the run began: a change above it cannot be held yet
+    fence: fences.Fence | None = None  # PostgreSQL: the snapshot fence as the run began (after_seq is its seq)
+    reread: Reread | None = None  # PostgreSQL: which changes at or below the watermark are read again
+    newest: bool = True  # the cut-off is not before an earlier run's (not a backfill)
+    snapshots: list = field(default_factory=list, compare=False)  # PostgreSQL: what the reading snapshot showed
+
+    def reading(self) -> dict:
+        """The reader's arguments (connectors/exchange_db.py read_changes / read_packages)."""
+        args: dict = {"after_seq": self.after_seq, "before_time": self.before_time}
+        if self.fence is not None:
+            args.update(reread=self.reread, on_snapshot=self.snapshots.append)
+        return args
 
 
 @dataclass(frozen=True)
@@ -91,15 +123,23 @@ class Batch:
 
     @property
     def known(self) -> int:
-        """Re-read in the settle window and already held."""
+        """Read again (settle window, or below the fence) and already held."""
         return self.read - self.new - self.dead_lettered
 
 
 def plan_window(source: ChangeSource, ledger: Ledger, *, until: datetime | None) -> Window:
-    """The run's window: from the watermark (lowered to the settle window's first change) to `until` or the database clock."""
+    """The run's window: from the watermark (lowered to the settle window's first change; on PostgreSQL, from the
+    snapshot fence) to `until` or the database clock."""
     mark = ledger.watermark(source.name)
     clock = source.clock()
     before = min(until, clock) if until is not None else clock
+    newest = mark.reread_from is None or before >= mark.reread_from
+    state = fences.loads(mark.fence) if getattr(source, "dialect", None) == "postgresql" else None
+    if state is not None:
+        if not newest:
+            log.info("extract %s: cut-off %s is before an earlier run's (a backfill): only what the ledger lacks up to it is read; "
+                     "the watermark and its re-read bound stay where they are", source.name, f"{before:%Y-%m-%d %H:%M}")
+        return Window(state.seq, before, mark.last_seq, state, Reread(mark.last_seq, mark.reread_from or before, state.xmin), newest)
     after = mark.last_seq
     if mark.reread_from is not None:
         first = source.first_seq_since(mark.reread_from)
@@ -108,6 +148,8 @@ def plan_window(source: ChangeSource, ledger: Ledger, *, until: datetime | None)
         if before < mark.reread_from:
             log.info("extract %s: cut-off %s is before an earlier run's (a backfill): only what the ledger lacks up to it is read; "
                      "the watermark and its re-read window stay where they are", source.name, f"{before:%Y-%m-%d %H:%M}")
+    if getattr(source, "dialect", None) == "postgresql":  # the first fenced run: from the settle window, once
+        return Window(after, before, mark.last_seq, fences.Fence(after, None), None, newest)
     return Window(after, before, mark.last_seq)
 
 
@@ -127,7 +169,9 @@ def run_batch(
     and commit them in order with `load(chunks, window, batch_id)`; the batch is begun, failed
     or finished in the ledger around it, under the lock `extract:<source>`; the window's end
     moves the line clock `clock` forward; the lock is waited for `wait_s` at most (default: settings.lock_wait_s()).
-    Raises what the read or the load raised."""
+    `settle` is the re-read window on SQLite (and for a PostgreSQL source's first fenced run only: after it, the
+    snapshot fence decides). On PostgreSQL `read` must hand the window's `reading()` arguments to the source, which
+    reports its snapshot through them. Raises what the read or the load raised."""
     from jobs.common.settings import lock_wait_s
 
     with ledger.stage_lock(f"extract:{source.name}", run_id=run_id, wait_s=lock_wait_s(wait_s or 1800.0)):
@@ -155,8 +199,19 @@ def _run_batch(source: ChangeSource, ledger: Ledger, *, run_id: str, until: date
     except Exception as exc:
         ledger.fail_batch(batch_id, run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    ledger.finish_batch(batch_id, run_id=run_id, source=source.name, reread_from=window.before_time - settle)
+    ledger.finish_batch(batch_id, run_id=run_id, source=source.name, **_closing_marks(window, settle))
     return Batch(batch_id, window, read_n, new, dead)
+
+
+def _closing_marks(window: Window, settle: timedelta) -> dict:
+    """Where a finished run leaves the re-read window and (PostgreSQL) the snapshot fence."""
+    if window.fence is None:
+        return {"reread_from": window.before_time - settle}
+    if len(window.snapshots) != 1:
+        raise RuntimeError(f"the reader reported {len(window.snapshots)} snapshots, not one: the fence cannot move")
+    after = fences.advance(window.fence, window.snapshots[0], newest=window.newest)
+    log.info("extract: fence at seq %d (was %d), %d checkpoint(s) open", after.seq, window.fence.seq, len(after.checkpoints))
+    return {"reread_from": window.before_time, "fence": fences.dumps(after)}
 
 
 def closing(chunks: Iterator, admit: Callable) -> Iterator:

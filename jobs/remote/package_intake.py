@@ -6,7 +6,7 @@
   column, good lists still load.
 - `extract_packages`: the remote-collection module's new package changes into the ledger,
   exactly once, by the one incremental reader both lines share (jobs/common/incremental.py:
-  sequence watermark, a settle window re-read, the next chunk read while the current one
+  sequence watermark, the snapshot fence on PostgreSQL (a settle window on SQLite), the next chunk read while the current one
   commits, chunks and their watermark moves committed in order, an audited batch per run),
   each material's file hashed (connectors/exchange_db.PackageSource).
 - `validate_packages`: every package version received and not yet validated (whichever run
@@ -68,7 +68,7 @@ def extract_packages(source: PackageSource, ledger: Ledger, *, run_id: str, unti
     """Load every package change the ledger lacks, written before `until` (UTC, naive); returns the counts."""
     batch = run_batch(
         source, ledger, run_id=run_id, until=until, settle=settle,
-        read=lambda w: closing(source.read_packages(after_seq=w.after_seq, before_time=w.before_time, chunk_rows=chunk_rows), _admitted),
+        read=lambda w: closing(source.read_packages(**w.reading(), chunk_rows=chunk_rows), _admitted),
         load=lambda chunks, w, batch_id: (_load(ledger, chunk, run_id=run_id, source=source.name, batch_id=batch_id) for chunk in chunks),
         clock="remote", wait_s=REMOTE_WAIT_S,
     )

@@ -123,17 +123,23 @@ def test_a_backfill_with_an_older_cut_off_moves_neither_the_watermark_nor_its_re
     today = extract_changes(source, ledger, run_id="scheduled__today", until=new_cut, settle=settle)
     assert today.rows_new == 500
     mark = ledger.watermark(source.name)
-    assert mark.reread_from == new_cut - settle
+    pg = source.dialect == "postgresql"  # fenced on snapshots there: the re-read time is the cut-off itself, no settle window
+    assert mark.reread_from == (new_cut if pg else new_cut - settle)
 
     backfill = extract_changes(source, ledger, run_id="backfill__past_day", until=old_cut, settle=settle)
     assert backfill.rows_new == 0 and backfill.before_time == old_cut  # its own cut-off, nothing the ledger lacks
-    assert ledger.watermark(source.name) == mark  # neither the sequence nor the re-read window went back
+    after = ledger.watermark(source.name)
+    assert (after.last_seq, after.reread_from) == (mark.last_seq, mark.reread_from)  # neither the sequence nor the re-read window went back
     assert ledger.clock("cohandling") is not None and ledger.clock("cohandling") > old_cut  # the line's clock did not go back either
 
     time.sleep(1.3)
     platform.write(generate(50, seed=13, registry=registry, first_index=500))
     following = extract_changes(source, ledger, run_id="scheduled__tomorrow", settle=settle)
-    assert (following.rows_read, following.rows_new) == (50, 50)  # not the 200 (or 500) an old re-read window would read again
+    assert following.rows_new == 50
+    if not pg:  # not the 200 (or 500) an old re-read window would read again
+        assert following.rows_read == 50
+    # (On PostgreSQL what is read again also depends on the cluster's other sessions: a change whose writer was still
+    # open, anywhere on the server, when the last snapshot was taken is read again, counted as held.)
     assert _ledger_changes(ledger) == _platform_changes(platform)
 
 

@@ -37,7 +37,7 @@ def test_a_change_committed_late_with_a_lower_sequence_is_not_lost(pg_schema_url
     assert first.rows_new == 1
 
     second = extract_changes(source, ledger, run_id="run-2")
-    assert second.run_changes == 1  # found again through the settle window
+    assert second.run_changes == 1  # found again: its writer was open when the first run read (the snapshot fence)
     with ledger.engine.connect() as conn:
         seqs = [r[0] for r in conn.exec_driver_sql("SELECT change_seq FROM received_record ORDER BY change_seq")]
     with platform.engine.connect() as conn:
