@@ -122,6 +122,18 @@ def seal(ledger, private_key, out_dir: Path, *, now: datetime | None = None, run
     return path
 
 
+def seal_daily(ledger, *, run_id: str | None = None) -> str | None:
+    """The daily DAG's seal: into $GATEWAY_AUDIT_SEAL_DIR with the configured key; None (a warning) when no key is configured.
+    Raises SealRefused — the task fails, the run ends red — when the chain does not hold."""
+    from jobs.common.settings import audit_seal_dir
+
+    key = load_signing_key()
+    if key is None:
+        log.warning("audit chain not sealed: no seal key (Connection gateway_audit_seal or $GATEWAY_AUDIT_SEAL_KEY); docs/audit.md")
+        return None
+    return str(seal(ledger, key, audit_seal_dir(), run_id=run_id))
+
+
 @dataclass
 class SealCheck:
     file: str
