@@ -4,9 +4,9 @@ DELETE or swap by someone who can disable the triggers — is found by `audit ve
 
 Every entry is appended by `_audit`, inside the caller's transaction. The chain needs one order
 though several Airflow workers write at once: the append first moves the one row of
-`audit_chain_head` (seq + 1), which holds that row's lock on PostgreSQL (the database's write lock
-on SQLite) until the transaction ends; it then reads the head's hash, links the entry to it with
-SM3 and stores seq, prev and hash with the entry. A transaction that rolls back gives its place
+`audit_chain_head` (seq + 1, RETURNING the new seq and the hash still there), which holds that
+row's lock on PostgreSQL (the database's write lock on SQLite) until the transaction ends; it links
+the entry to that hash with SM3, stores seq, prev and hash with the entry, and makes its hash the head's. A transaction that rolls back gives its place
 back with everything else, so the chain has no gaps. The lock is held from the append to the
 commit: callers append their audit entry last in a transaction.
 """
@@ -37,8 +37,8 @@ class AuditStore:
         from transforms.common.audit_chain import link
 
         now = datetime.now(UTC).replace(tzinfo=None)
-        conn.execute(statement("update_audit_chain_head_seq"), {"updated_at": now})  # the lock: taken first, held to commit
-        seq, prev = conn.execute(statement("select_audit_chain_head")).one()
+        # the lock, taken before anything is read and held to commit; the head's hash is still the previous entry's
+        seq, prev = conn.execute(statement("update_audit_chain_head_seq"), {"updated_at": now}).one()
         entry = {
             "at": now, "run_id": run_id, "actor": actor, "action": action, "object_type": object_type,
             "object_id": None if object_id is None else str(object_id),
