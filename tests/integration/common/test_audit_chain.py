@@ -216,3 +216,20 @@ def test_concurrent_writers_make_one_chain(ledger, ledger_url, capsys):
     assert [r["audit_id"] for r in rows] == sorted(r["audit_id"] for r in rows)
     code, out = verify(ledger_url, capsys)
     assert code == 0 and out["ok"]
+
+
+def test_the_daily_seal_uses_the_configured_key_and_seals_nothing_without_one(ledger, tmp_path, monkeypatch):
+    monkeypatch.delenv("GATEWAY_AUDIT_SEAL_KEY", raising=False)
+    monkeypatch.setenv("GATEWAY_AUDIT_SEAL_DIR", str(tmp_path / "seals"))
+    write(ledger, 3)
+    warned = []
+    monkeypatch.setattr(audit_seal.log, "warning", lambda msg, *args: warned.append(msg % args))  # Airflow's logging set-up replaces caplog's
+    assert audit_seal.seal_daily(ledger, run_id="r") is None
+    assert "not sealed" in warned[0] and not (tmp_path / "seals").exists()
+    key, pub = audit_seal.make_key(tmp_path / "seal.pem")
+    monkeypatch.setenv("GATEWAY_AUDIT_SEAL_KEY", str(key))
+    path = audit_seal.seal_daily(ledger, run_id="r")
+    assert path and json.loads(open(path, encoding="utf-8").read())["seq"] == 3
+    sealed = [e for e in ledger.audit_trail("r") if e["action"] == "audit_sealed"]
+    assert len(sealed) == 1 and sealed[0]["seq"] == 4 and json.loads(sealed[0]["detail"])["seq"] == 3
+    assert audit_seal.verify(ledger, seals_dir=tmp_path / "seals", public_key=audit_seal.read_public_key(pub.read_bytes())).ok
