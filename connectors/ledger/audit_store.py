@@ -14,6 +14,8 @@ commit: callers append their audit entry last in a transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -53,11 +55,18 @@ class AuditStore:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(statement("select_audit_trail"), {"run_id": run_id}).mappings()]
 
-    def audit_chain(self) -> tuple[list[dict], tuple[int, str] | None]:
-        """Every audit entry in chain order (audit_id, seq, prev, hash and the hashed fields), and the chain head
-        (seq, hash) as the ledger records it. The head is read first: entries appended meanwhile only follow it."""
+    @contextmanager
+    def audit_chain(self) -> Iterator[tuple[Iterator[dict], tuple[int, str] | None]]:
+        """(every audit entry in chain order — audit_id, seq, prev, hash and the hashed fields —, streamed; the chain head
+        (seq, hash) as the ledger records it). The head is read first: entries appended meanwhile only follow it."""
         with self.engine.connect() as conn:
             head = conn.execute(statement("select_audit_chain_head")).first()
             conn.commit()
-            rows = [dict(r) for r in conn.execute(statement("select_audit_chain")).mappings()]
-        return rows, (int(head[0]), head[1]) if head else None
+            rows = conn.execution_options(stream_results=True, yield_per=5000).execute(statement("select_audit_chain")).mappings()
+            yield (dict(r) for r in rows), (int(head[0]), head[1]) if head else None
+
+    def audit_seq_of(self, hash_: str) -> int | None:
+        """The place of the audit entry whose hash is `hash_`, or None."""
+        with self.engine.connect() as conn:
+            seq = conn.execute(statement("select_audit_seq_of_hash"), {"hash": hash_}).scalar()
+        return None if seq is None else int(seq)

@@ -101,8 +101,8 @@ def seal(ledger, private_key, out_dir: Path, *, now: datetime | None = None, run
     Raises SealRefused, writing nothing, when the chain does not hold."""
     from transforms.common.audit_chain import check_chain, seal_payload, utc_text
 
-    rows, head = ledger.audit_chain()
-    check = check_chain(rows, head=head)
+    with ledger.audit_chain() as (rows, head):
+        check = check_chain(rows, head=head, locate=ledger.audit_seq_of, keep=())
     if not check.ok:
         b = check.broken
         raise SealRefused(f"the audit chain does not hold at seq {b.seq} (audit_id {b.audit_id}, {b.action}): {b.kind} — {b.reason}")
@@ -166,12 +166,20 @@ def verify(ledger, *, seals_dir: Path | None = None, public_key=None) -> Verdict
     """Recompute the chain and check every seal in `seals_dir` (needs `public_key`)."""
     from transforms.common.audit_chain import check_chain
 
-    rows, head = ledger.audit_chain()
-    check = check_chain(rows, head=head)
+    paths = sorted(Path(seals_dir).glob("seal_*.json")) if seals_dir is not None else []
+    sealed = {_sealed_seq(path) for path in paths}  # the hashes kept while the chain streams by: only the sealed places'
+    with ledger.audit_chain() as (rows, head):
+        check = check_chain(rows, head=head, locate=ledger.audit_seq_of, keep=sealed)
     verdict = Verdict(check.entries, check.head_seq, check.head_hash, check.broken)
-    if seals_dir is not None:
-        verdict.seals = [check_seal_file(path, public_key, check) for path in sorted(Path(seals_dir).glob("seal_*.json"))]
+    verdict.seals = [check_seal_file(path, public_key, check) for path in paths]
     return verdict
+
+
+def _sealed_seq(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["seq"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # check_seal_file says what is wrong with it
 
 
 def check_seal_file(path: Path, public_key, check) -> SealCheck:
@@ -194,4 +202,4 @@ def check_seal_file(path: Path, public_key, check) -> SealCheck:
         return SealCheck(path.name, seq, sealed_at, "the signature does not match the seal: the file was changed")
     if check.broken is not None and check.broken.seq is not None and seq >= check.broken.seq:
         return SealCheck(path.name, seq, sealed_at, f"cannot be confirmed: the chain breaks before it, at seq {check.broken.seq}")
-    return SealCheck(path.name, seq, sealed_at, check_seal(body, check.hashes))
+    return SealCheck(path.name, seq, sealed_at, check_seal(body, check.hashes, last_seq=check.head_seq))

@@ -26,7 +26,7 @@ Pure: no I/O, no clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -104,20 +104,21 @@ def _break(kind: str, row: Mapping, reason: str) -> Break:
     return Break(kind, row.get("seq"), row.get("audit_id"), row.get("action"), row.get("at"), reason)
 
 
-def check_chain(rows: Iterable[Mapping], *, head: tuple[int, str] | None = None) -> ChainCheck:
-    """Recompute the chain over `rows` (audit entries with audit_id, seq, prev, hash and FIELDS, in seq order) and
-    name the first entry that breaks it; `head` (seq, hash), the ledger's own record of the chain head read before
-    the rows, must be among them (else the tail was removed).
+def check_chain(rows: Iterable[Mapping], *, head: tuple[int, str] | None = None, locate: Callable[[str], int | None] | None = None,
+                keep: Collection[int] | None = None) -> ChainCheck:
+    """Recompute the chain over `rows` (audit entries with audit_id, seq, prev, hash and FIELDS, in seq order; read once,
+    as they come) and name the first entry that breaks it. `head` (seq, hash), the ledger's own record of the chain head
+    read before the rows, must be among them (else the tail was removed). `locate(hash)`: the seq of the entry with that
+    hash, if any (asked only at a break, to tell an entry that follows another one from one that follows a removed one).
 
-    Also returns the hash of every entry by seq (`ChainCheck.hashes`, up to the break), for the seals."""
-    rows = list(rows)
-    known = {r["hash"]: r["seq"] for r in rows if r.get("hash")}
-    expected_prev, last_seq, last_id, hashes = GENESIS, 0, None, {}
+    `ChainCheck.hashes`: the hash by seq of the entries that hold, those in `keep` (None: all) — for the seals."""
+    expected_prev, last_seq, last_id, hashes, count, at_head = GENESIS, 0, None, {}, 0, None
 
     def stop(kind: str, row: Mapping, reason: str) -> ChainCheck:
-        return ChainCheck(len(rows), last_seq, expected_prev, hashes=hashes, broken=_break(kind, row, reason))
+        return ChainCheck(count, last_seq, expected_prev, hashes=hashes, broken=_break(kind, row, reason))
 
     for row in rows:
+        count += 1
         seq = row.get("seq")
         if seq is None or not row.get("hash") or not row.get("prev"):
             return stop("unlinked", row, "the entry has no place in the chain (seq, prev or hash empty)")
@@ -128,19 +129,23 @@ def check_chain(rows: Iterable[Mapping], *, head: tuple[int, str] | None = None)
         if last_id is not None and row.get("audit_id") is not None and row["audit_id"] <= last_id:
             return stop("reordered", row, f"audit_id {row['audit_id']} does not rise after audit_id {last_id} (seq {last_seq})")
         if row["prev"] != expected_prev:
-            if row["prev"] in known:
-                return stop("reordered", row, f"it follows seq {known[row['prev']]}, not seq {last_seq}")
+            follows = locate(row["prev"]) if locate else None
+            if follows is not None:
+                return stop("reordered", row, f"it follows seq {follows}, not seq {last_seq}")
             return stop("removed", row, f"it follows an entry no longer in the log, not seq {last_seq}")
         if link(row["prev"], row) != row["hash"]:
             return stop("altered", row, "its content is not what its hash was computed over")
         expected_prev, last_seq, last_id = row["hash"], seq, row.get("audit_id")
-        hashes[seq] = row["hash"]
+        if keep is None or seq in keep:
+            hashes[seq] = row["hash"]
+        if head is not None and seq == head[0]:
+            at_head = row
     if head is not None and head[0] > last_seq:
         gone = {"seq": last_seq + 1, "audit_id": None, "action": None, "at": None}
         return stop("truncated", gone, f"the ledger's chain head is seq {head[0]}: seq {last_seq + 1}–{head[0]} removed from the end")
-    if head is not None and head[0] > 0 and hashes.get(head[0]) != head[1]:
-        return stop("altered", next(r for r in rows if r.get("seq") == head[0]), "it is not the entry the ledger's chain head records")
-    return ChainCheck(len(rows), last_seq, expected_prev, hashes=hashes, broken=None)
+    if head is not None and at_head is not None and at_head["hash"] != head[1]:
+        return stop("altered", at_head, "it is not the entry the ledger's chain head records")
+    return ChainCheck(count, last_seq, expected_prev, hashes=hashes, broken=None)
 
 
 # --- seals -----------------------------------------------------------------------------------------
@@ -155,13 +160,16 @@ def seal_payload(seal: Mapping) -> bytes:
     return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def check_seal(seal: Mapping, hashes_by_seq: Mapping[int, str]) -> str | None:
-    """None if the chain still holds the sealed head (entry `seq` with the sealed hash), else what is wrong."""
+def check_seal(seal: Mapping, hashes_by_seq: Mapping[int, str], *, last_seq: int) -> str | None:
+    """None if the chain — which holds up to `last_seq`, with `hashes_by_seq` among them — still has the sealed head
+    (entry `seq` with the sealed hash), else what is wrong."""
     seq = int(seal["seq"])
     if seq == 0:
         return None if seal["hash"] == GENESIS else "a seal of the empty chain with a hash"
+    if seq > last_seq:
+        return f"sealed seq {seq} is gone: the chain ends at seq {last_seq} (truncated after the seal)"
     if seq not in hashes_by_seq:
-        return f"sealed seq {seq} is gone: the chain ends at seq {max(hashes_by_seq, default=0)} (truncated after the seal)"
+        return f"sealed seq {seq} was not kept while checking the chain"
     if hashes_by_seq[seq] != seal["hash"]:
         return f"entry seq {seq} is not the one sealed (hash {hashes_by_seq[seq][:12]}…, sealed {seal['hash'][:12]}…): the chain was rewritten"
     return None

@@ -70,6 +70,11 @@ def intruder(ledger_url):
     intruder.close()
 
 
+def chain_of(ledger: Ledger) -> tuple[list[dict], tuple[int, str] | None]:
+    with ledger.audit_chain() as (rows, head):
+        return list(rows), head
+
+
 def verify(url: str, capsys, *extra: str) -> tuple[int, dict]:
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "verify", "--ledger", url, "--json", *extra])
@@ -88,7 +93,7 @@ def test_entries_are_chained_and_verify_exits_0(ledger, ledger_url, capsys):
     write(ledger, 6)
     code, out = verify(ledger_url, capsys)
     assert code == 0 and out["ok"] and out["entries"] == 6 and out["head"]["seq"] == 6 and out["first_break"] is None
-    rows, head = ledger.audit_chain()
+    rows, head = chain_of(ledger)
     assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6] and head == (6, rows[-1]["hash"])
     assert [r["action"] for r in rows[:2]] == ["batch_started", "batch_failed"]
 
@@ -111,7 +116,7 @@ def test_a_delete_with_direct_sql_names_the_gap(ledger, ledger_url, intruder, ca
 
 def test_a_swap_with_direct_sql_is_named(ledger, ledger_url, intruder, capsys):
     write(ledger, 6)
-    rows, _ = ledger.audit_chain()
+    rows, _ = chain_of(ledger)
     two, five = rows[1]["audit_id"], rows[4]["audit_id"]
     # two entries change places: their ids and places swapped (through a free value, the keys are unique)
     intruder.run("UPDATE audit_log SET audit_id = -1, seq = -1 WHERE audit_id = :a",
@@ -136,7 +141,7 @@ def test_seals_find_a_tail_cut_off_and_a_chain_rewritten(ledger, ledger_url, int
     assert verify(ledger_url, capsys, *args)[0] == 0
 
     # the last three entries removed and the head moved back to seq 4: the chain alone looks whole
-    rows, _ = ledger.audit_chain()
+    rows, _ = chain_of(ledger)
     intruder.run("DELETE FROM audit_log WHERE seq >= 5", "UPDATE audit_chain_head SET seq = 4, hash = :h", h=rows[3]["hash"])
     code, out = verify(ledger_url, capsys, *args)
     assert code == 1 and out["first_break"] is None
@@ -185,7 +190,7 @@ def test_migration_0017_chains_the_entries_written_before_it(ledger_url, capsys)
                          {"at": datetime(2026, 11, 1, 6, 0, i, 123456), "a": f"old_{i}"})
     ledger.migrate()
     ledger.audit(run_id="new", actor="route", action="after_migration")
-    rows, head = ledger.audit_chain()
+    rows, head = chain_of(ledger)
     assert [(r["seq"], r["action"]) for r in rows] == [(1, "old_0"), (2, "old_1"), (3, "old_2"), (4, "after_migration")]
     assert head[0] == 4
     code, out = verify(ledger_url, capsys)
@@ -211,7 +216,7 @@ def test_concurrent_writers_make_one_chain(ledger, ledger_url, capsys):
     for t in threads:
         t.join()
     assert not errors
-    rows, head = ledger.audit_chain()
+    rows, head = chain_of(ledger)
     assert [r["seq"] for r in rows] == list(range(1, 101)) and head[0] == 100
     assert [r["audit_id"] for r in rows] == sorted(r["audit_id"] for r in rows)
     code, out = verify(ledger_url, capsys)

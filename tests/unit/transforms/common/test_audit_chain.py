@@ -46,8 +46,9 @@ def chain(n: int) -> list[dict]:
 
 def test_an_intact_chain_holds_with_its_head():
     rows = chain(5)
-    check = check_chain(rows, head=(5, rows[-1]["hash"]))
+    check = check_chain(iter(rows), head=(5, rows[-1]["hash"]))
     assert check.ok and check.head_seq == 5 and check.entries == 5 and check.hashes[3] == rows[2]["hash"]
+    assert check_chain(rows, keep={2}).hashes == {2: rows[1]["hash"]}
     assert check_chain([], head=(0, GENESIS)).ok
 
 
@@ -78,8 +79,10 @@ def test_two_entries_swapped_are_named_as_reordered():
     rows = chain(5)
     rows[1]["seq"], rows[3]["seq"] = rows[3]["seq"], rows[1]["seq"]
     rows.sort(key=lambda r: r["seq"])
-    broken = check_chain(rows).broken
+    locate = {r["hash"]: r["seq"] for r in rows}.get
+    broken = check_chain(iter(rows), locate=locate).broken
     assert (broken.kind, broken.seq, broken.action) == ("reordered", 2, "act4") and "follows seq 3" in broken.reason
+    assert check_chain(rows).broken.kind == "removed"  # without a way to look the hash up, it follows an entry not there
 
 
 def test_ids_swapped_alone_are_named_as_reordered():
@@ -93,6 +96,8 @@ def test_a_tail_cut_off_is_found_through_the_head():
     rows = chain(5)
     broken = check_chain(rows[:3], head=(5, rows[-1]["hash"])).broken
     assert (broken.kind, broken.seq) == ("truncated", 4)
+    broken = check_chain(rows[:3] + [rows[3] | {"hash": rows[2]["hash"]}], head=(4, rows[3]["hash"])).broken
+    assert broken.kind == "altered" and broken.seq == 4  # its stored hash is not SM3 over it either way
     # entries appended after the head was read only follow it
     assert check_chain(rows, head=(3, rows[2]["hash"])).ok
 
@@ -108,10 +113,10 @@ def test_an_entry_without_its_chain_fields_breaks_it(field, kind, seq):
 
 def test_a_seal_holds_while_its_entry_is_in_the_chain():
     rows = chain(5)
-    hashes = check_chain(rows).hashes
-    assert check_seal({"seq": 4, "hash": rows[3]["hash"]}, hashes) is None
-    assert "truncated" in check_seal({"seq": 6, "hash": "ab" * 32}, hashes)
-    assert "rewritten" in check_seal({"seq": 4, "hash": rows[2]["hash"]}, hashes)
+    check = check_chain(rows, keep={4, 6})
+    assert check_seal({"seq": 4, "hash": rows[3]["hash"]}, check.hashes, last_seq=check.head_seq) is None
+    assert "truncated" in check_seal({"seq": 6, "hash": "ab" * 32}, check.hashes, last_seq=check.head_seq)
+    assert "rewritten" in check_seal({"seq": 4, "hash": rows[2]["hash"]}, check.hashes, last_seq=check.head_seq)
 
 
 def test_the_seal_payload_covers_the_fields_that_are_signed_only():
