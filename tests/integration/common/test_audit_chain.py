@@ -238,3 +238,14 @@ def test_the_daily_seal_uses_the_configured_key_and_seals_nothing_without_one(le
     sealed = [e for e in ledger.audit_trail("r") if e["action"] == "audit_sealed"]
     assert len(sealed) == 1 and sealed[0]["seq"] == 4 and json.loads(sealed[0]["detail"])["seq"] == 3
     assert audit_seal.verify(ledger, seals_dir=tmp_path / "seals", public_key=audit_seal.read_public_key(pub.read_bytes())).ok
+
+
+def test_the_seal_key_comes_from_the_connection_before_the_file(tmp_path, monkeypatch):
+    from_file, _ = audit_seal.make_key(tmp_path / "file.pem")
+    from_conn, conn_pub = audit_seal.make_key(tmp_path / "conn.pem")
+    monkeypatch.setenv("GATEWAY_AUDIT_SEAL_KEY", str(from_file))
+    monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_AUDIT_SEAL", json.dumps({"conn_type": "generic", "password": from_conn.read_text()}))
+    expected = audit_seal.key_id(audit_seal.read_public_key(conn_pub.read_bytes()))
+    assert audit_seal.key_id(audit_seal.load_signing_key().public_key()) == expected
+    monkeypatch.delenv("AIRFLOW_CONN_GATEWAY_AUDIT_SEAL")
+    assert audit_seal.key_id(audit_seal.load_signing_key().public_key()) != expected
