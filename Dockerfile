@@ -36,7 +36,7 @@ COPY --chown=airflow:0 connectors/ ${GATEWAY_HOME}/connectors/
 COPY --chown=airflow:0 expectations/ ${GATEWAY_HOME}/expectations/
 COPY --chown=airflow:0 sql/ ${GATEWAY_HOME}/sql/
 COPY --chown=airflow:0 reference/ ${GATEWAY_HOME}/reference/
-COPY --chown=airflow:0 tools/__init__.py tools/cli.py ${GATEWAY_HOME}/tools/
+COPY --chown=airflow:0 tools/__init__.py tools/cli.py tools/cli_audit.py ${GATEWAY_HOME}/tools/
 
 # airflow.cfg's two deviations from Airflow's defaults, as environment: the chart mounts its
 # own airflow.cfg, and the environment wins over it. The shared folders default to one mount
@@ -49,7 +49,8 @@ ENV PYTHONPATH=${GATEWAY_HOME} \
     GATEWAY_OUTPUT_DIR=/opt/airflow/shared/runs \
     GATEWAY_REPORT_DIR=/opt/airflow/shared/reports \
     GATEWAY_REGISTRY_INBOX=/opt/airflow/shared/inbox/registry \
-    GATEWAY_CHECKLIST_INBOX=/opt/airflow/shared/inbox/checklists
+    GATEWAY_CHECKLIST_INBOX=/opt/airflow/shared/inbox/checklists \
+    GATEWAY_AUDIT_SEAL_DIR=/opt/airflow/shared/seals
 
 RUN mkdir -p /opt/airflow/shared/runs /opt/airflow/shared/reports \
         /opt/airflow/shared/inbox/registry /opt/airflow/shared/inbox/checklists \

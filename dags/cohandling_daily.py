@@ -42,6 +42,11 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    The task fails — counts per surface and the oldest stale units, masked, in its error —
    when it does not hold or a unit has been due longer than the stale age (48 h by default).
 
+6. **seal_audit** — (runs whatever came before) a signed checkpoint of the audit log's SM3 chain head,
+   written outside the ledger to `GATEWAY_AUDIT_SEAL_DIR` with the key of Connection `gateway_audit_seal`
+   or `GATEWAY_AUDIT_SEAL_KEY` (none configured: a warning, nothing sealed). It **fails** when the chain
+   does not hold — the audit log was changed around the database — naming the first entry (docs/audit.md).
+
 Stages 2–4 take what is due from the ledger, not what their run brought: a run that failed
 after extract leaves nothing behind, the next one finishes it. Every task has an execution
 timeout; a failed task or run is logged in one line and written to the ledger's audit log.
@@ -164,6 +169,13 @@ def cohandling_daily():
 
         return check_balance(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).summary()
 
+    @task(execution_timeout=timedelta(minutes=10), retries=0, trigger_rule="all_done")
+    def seal_audit(run_id=None, **context) -> str | None:
+        """A signed seal of the audit chain's head, outside the ledger (docs/audit.md); fails when the chain is broken."""
+        from jobs.common.audit_seal import seal_daily
+
+        return seal_daily(ledger(), run_id=run_id)
+
     # Watcher: a run's state comes from its last tasks, and balance runs whatever deliver did — so a failed task before it
     # (deliver leaving work pending past the age, or any other) ends the run red through this one.
     @task(execution_timeout=timedelta(minutes=5), retries=0, trigger_rule="one_failed")
@@ -175,8 +187,9 @@ def cohandling_daily():
 
     delivered = deliver(route(validate(extract(load_forms()))))
     checked = balance()
-    delivered >> checked
-    [delivered, checked] >> watcher()
+    sealed = seal_audit()
+    delivered >> checked >> sealed
+    [delivered, checked, sealed] >> watcher()
 
 
 dag = cohandling_daily()

@@ -10,6 +10,8 @@
     python -m tools.cli replay batch <batch no> --ledger URL --reason "…" [--force] [--operator NAME] [--dry-run] [--json]
     python -m tools.cli replay order <ROWGUID> --ledger URL --reason "…" [--utility U] [--version N] [--operator NAME] [--dry-run] [--json]
     python -m tools.cli replay package <BWID> --ledger URL --reason "…" [--platform URL] [--operator NAME] [--dry-run] [--json]
+    python -m tools.cli audit verify --ledger URL [--seals DIR --pubkey FILE] [--json]   (tools/cli_audit.py: exit status 1 = broken)
+    python -m tools.cli audit seal --ledger URL --key FILE --out DIR [--json]  |  audit keygen --key FILE
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
@@ -129,18 +131,26 @@ def build_parser() -> Parser:
         p.add_argument("--reason", help="why it is sent again (required; kept in the audit log)")
         p.add_argument("--operator", help="who sends it again (default: the OS user)")
         p.add_argument("--dry-run", action="store_true", help="check and say what would be sent; send and record nothing")
-    for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk):
+    from tools.cli_audit import add_parser as add_audit
+
+    audit = add_audit(sub)
+    for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk, audit["verify"], audit["seal"]):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()}  # name -> the subcommand's parser: its errors name it
+    # name -> the subcommand's parser: its errors name it
+    parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()} | {f"audit {k}": v for k, v in audit.items()}
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = parser.commands[args.command if args.command != "replay" else f"replay {args.what}"]
+    command = parser.commands[args.command if args.command not in ("replay", "audit") else f"{args.command} {args.what}"]
     if args.command == "replay":
         raise SystemExit(replay(command, args))
+    if args.command == "audit":
+        from tools.cli_audit import run as audit
+
+        raise SystemExit(audit(command, args, refuse, open_ledger, show))
     if args.command == "db":
         upgrade(command, args)
         return

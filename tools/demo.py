@@ -69,7 +69,7 @@ def main() -> None:
     from simulators.sftp_server import EmbeddedSftp
 
     started = time.perf_counter()
-    for name in ("platform.db", "ledger.db", "logs", "runs", "inbox", "drops", "receivers"):
+    for name in ("platform.db", "ledger.db", "logs", "runs", "inbox", "drops", "receivers", "seals", "seal.pem", "seal.pem.pub"):
         target = VAR / name
         if target.is_dir():
             shutil.rmtree(target)
@@ -85,6 +85,10 @@ def main() -> None:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
     # dag.test() (Airflow 3.3.2) cannot finish a DAG with a Deadline Alert: the daily DAG's is off here (jobs/common/settings.daily_deadline)
     env.setdefault("GATEWAY_DAILY_DEADLINE_MINUTES", "0")
+    # a throwaway audit seal key for this demo only (docs/audit.md): the daily run seals the audit chain into var/seals
+    from jobs.common.audit_seal import make_key
+
+    env["GATEWAY_AUDIT_SEAL_KEY"], env["GATEWAY_AUDIT_SEAL_DIR"] = str(make_key(VAR / "seal.pem")[0]), str(VAR / "seals")
 
     with STEPS.step(f"building the embedded platform database with {INITIAL_ROWS} synthetic records: {platform_path}"):
         platform = PlatformDB(f"sqlite:///{platform_path}")

@@ -100,6 +100,7 @@ class Deployment:
             "GATEWAY_CHECKLIST_INBOX": str(self.home / "inbox" / "checklists"),
             "GATEWAY_OUTPUT_DIR": str(self.home / "runs"),
             "GATEWAY_REPORT_DIR": str(self.home / "reports"),
+            "GATEWAY_AUDIT_SEAL_DIR": str(self.home / "seals"),
             "PYTHONUNBUFFERED": "1",
             "LANG": "C.UTF-8",
         }
@@ -136,6 +137,10 @@ def ensure_secrets(dep: Deployment) -> None:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(make())
         os.chmod(path, 0o600)
+    if not (dep.secrets / "audit_seal.pem").exists():  # the audit seal's key pair (docs/audit.md); .pub for the auditors
+        from jobs.common.audit_seal import make_key
+
+        make_key(dep.secrets / "audit_seal.pem")
 
 
 def _port_free(port: int) -> bool:
@@ -176,6 +181,7 @@ def write_connections(dep: Deployment, sftp: dict, receivers_port: int) -> Path:
         "grid_marketing": http | {"extra": json.dumps({"base_path": "/grid", "rate_per_s": 40})},
         "county_system_default": http | {"extra": json.dumps({"base_path": "/county/{xzqh}"})},
         "cross_province": http | {"extra": json.dumps({"base_path": "/cross-province"})},
+        "gateway_audit_seal": {"conn_type": "generic", "password": (dep.secrets / "audit_seal.pem").read_text(encoding="ascii")},
     }
     path = dep.secrets / "connections.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

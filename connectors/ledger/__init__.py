@@ -23,7 +23,6 @@ ledger's engine (a caller that needs something new gets a method).
 from __future__ import annotations
 
 import io
-import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -34,6 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from connectors.dburl import engine_for
+from connectors.ledger.audit_store import AuditStore
 from connectors.ledger.balance_store import BalanceStore
 from connectors.ledger.deadletter_store import DeadLetterStore
 from connectors.ledger.lines import CohandlingLedger, RegistryLedger, RemoteLedger
@@ -99,7 +99,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
+class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
 
     One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,
@@ -425,10 +425,6 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore)
             rows = conn.execute(query, {"run_id": run_id, "known_by": known_by or EVER}).mappings().all()
         return pd.DataFrame(rows)
 
-    def audit_trail(self, run_id: str | None = None) -> list[dict]:
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(statement("select_audit_trail"), {"run_id": run_id}).mappings()]
-
     @property
     def address(self) -> str:
         """Where the ledger is, for people: its database URL with the password hidden."""
@@ -463,21 +459,6 @@ class Ledger(DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore)
             marks = ", ".join("?" for _ in names)
             values = list(zip(*(_python_column(rows[c]) for c in names)))
             conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-
-    def audit(self, *, run_id: str | None, actor: str, action: str, object_type: str | None = None, object_id: object = None, detail: dict | None = None) -> None:
-        with self.engine.begin() as conn:
-            self._audit(conn, run_id, actor, action, object_type, object_id, detail)
-
-    @staticmethod
-    def _audit(conn, run_id, actor, action, object_type, object_id, detail) -> None:
-        conn.execute(
-            statement("insert_audit"),
-            {
-                "at": utcnow(), "run_id": run_id, "actor": actor, "action": action, "object_type": object_type,
-                "object_id": None if object_id is None else str(object_id),
-                "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail is not None else None,
-            },
-        )
 
 
 def _add_run_counts(conn, table: str, run_id: str, summary: dict, *, counted: tuple[str, ...], stamp: dict, keep_first: tuple[str, ...] = ()) -> None:

@@ -30,6 +30,21 @@ audit_log = sa.Table(
     sa.Column("object_type", sa.String(64)),
     sa.Column("object_id", sa.String(250)),
     sa.Column("detail", sa.Text, comment="JSON"),
+    # The hash chain (migration 0017, transforms/common/audit_chain.py): place, the hash it follows, its SM3 hash.
+    sa.Column("seq", sa.BigInteger, comment="place in the chain: 1, 2, 3, … without gaps"),
+    sa.Column("prev", sa.String(64), comment="hex SM3 hash of the entry before (64 zeros for the first)"),
+    sa.Column("hash", sa.String(64), comment="hex SM3(prev || canonical form of this entry)"),
+    sa.Index("ux_audit_log_seq", "seq", unique=True),
+)
+
+audit_chain_head = sa.Table(
+    "audit_chain_head",
+    metadata,
+    sa.Column("head_id", sa.Integer, primary_key=True, autoincrement=False, comment="always 1: one chain"),
+    sa.Column("seq", sa.BigInteger, nullable=False, comment="the last entry's place (0: none yet)"),
+    sa.Column("hash", sa.String(64), nullable=False, comment="the last entry's hash"),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    comment="the audit chain's head: one row, locked by each append so the chain has one order",
 )
 
 # --- handling results and reconciliation (migration 0005) ------------------------------------

@@ -58,6 +58,24 @@ def checklist_inbox() -> Path:
     return Path(os.environ.get("GATEWAY_CHECKLIST_INBOX", str(VAR / "inbox" / "checklists")))
 
 
+AUDIT_SEAL_CONN_ID = "gateway_audit_seal"  # the audit seal's signing key: PEM Ed25519 private key in the password field
+
+
+def audit_seal_key_file() -> Path | None:
+    """The audit seal's signing key as a file, when no Connection holds it: $GATEWAY_AUDIT_SEAL_KEY (unset: none)."""
+    import os
+
+    value = os.environ.get("GATEWAY_AUDIT_SEAL_KEY", "").strip()
+    return Path(value) if value else None
+
+
+def audit_seal_dir() -> Path:
+    """Where audit seals are written — outside the ledger, ideally on other storage: $GATEWAY_AUDIT_SEAL_DIR, default var/seals."""
+    import os
+
+    return Path(os.environ.get("GATEWAY_AUDIT_SEAL_DIR", str(VAR / "seals")))
+
+
 def safe_name(text: str) -> str:
     """Text as part of a file name: anything but letters, digits, '.', '_' and '-' becomes '_'; at most 80 characters."""
     import re

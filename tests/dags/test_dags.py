@@ -192,6 +192,10 @@ def test_daily_dag_runs_end_to_end(tmp_path):
         shutil.copy(form, inbox / form.name)
     env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
     env["GATEWAY_DAILY_DEADLINE_MINUTES"] = "0"  # dag.test() cannot finish a DAG with a Deadline Alert (jobs/common/settings.daily_deadline)
+    from jobs.common.audit_seal import make_key
+
+    key, public = make_key(tmp_path / "seal.pem")
+    env["GATEWAY_AUDIT_SEAL_KEY"], env["GATEWAY_AUDIT_SEAL_DIR"] = str(key), str(tmp_path / "seals")
     _migrate(env)
     code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -207,6 +211,12 @@ def test_daily_dag_runs_end_to_end(tmp_path):
     assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
     assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"]
+    # The last task sealed the audit chain outside the ledger (docs/audit.md): the seal checks with the public key.
+    from jobs.common.audit_seal import read_public_key, verify
+
+    assert len(list((tmp_path / "seals").glob("seal_*.json"))) == 1
+    verdict = verify(ledger, seals_dir=tmp_path / "seals", public_key=read_public_key(public.read_bytes()))
+    assert verdict.ok and len(verdict.seals) == 1 and verdict.seals[0].seq == verdict.head_seq - 1  # the seal's own entry follows it
     # The run links to its validation page (dags/_links.py), read back as the API server reads it; the page is the offline one.
     link = _last_run_links(env, "cohandling_daily", "validate")["校验结果 validation page"]
     path = unquote(urlparse(link).path)

@@ -43,7 +43,9 @@ def test_the_daily_dag_carries_a_deadline_alert_with_the_gateway_callback(monkey
     # the watcher ends the run red when a task before it failed, the balance having run whatever deliver did
     dag = _daily(monkeypatch)
     assert dag.get_task("watcher").trigger_rule == "one_failed" and dag.get_task("balance").trigger_rule == "all_done"
-    assert dag.get_task("watcher").upstream_task_ids == {"deliver", "balance"} and dag.get_task("balance").upstream_task_ids == {"deliver"}
+    assert dag.get_task("watcher").upstream_task_ids == {"deliver", "balance", "seal_audit"} and dag.get_task("balance").upstream_task_ids == {"deliver"}
+    # the audit chain is sealed last, whatever came before (docs/audit.md); a broken chain fails it and so ends the run red
+    assert dag.get_task("seal_audit").trigger_rule == "all_done" and dag.get_task("seal_audit").upstream_task_ids == {"balance"}
 
 
 def test_the_deadline_callback_logs_one_line_writes_the_audit_log_and_never_raises(tmp_path, monkeypatch, caplog, capsys):

@@ -186,3 +186,26 @@ def test_a_replay_of_what_was_never_delivered_is_refused_saying_what_to_do_and_a
     detail = json.loads(audit["detail"])
     assert audit["actor"] == "replay" and detail["operator"] == "张工" and detail["reason"] == "县里说没收到"
     ledger.dispose()
+
+
+@pytest.mark.parametrize("what", [["verify"], ["seal", "--key", "KEY", "--out", "OUT"]])
+def test_audit_refuses_a_missing_ledger_without_creating_it(what, tmp_path, capsys):
+    from jobs.common.audit_seal import make_key
+
+    key, _ = make_key(tmp_path / "seal.pem")
+    missing = tmp_path / "nope" / "ledger.db"
+    argv = ["audit", what[0], "--ledger", f"sqlite:///{missing}", *what[1:]]
+    err = _refused([str(key) if a == "KEY" else str(tmp_path / "out") if a == "OUT" else a for a in argv], capsys)
+    assert "--ledger" in err and "no such file" in err and not missing.parent.exists() and not (tmp_path / "out").exists()
+
+
+def test_audit_verify_wants_seals_and_their_key_together_and_keygen_never_overwrites(migrated, tmp_path, capsys):
+    assert "--seals and --pubkey go together" in _refused(["audit", "verify", "--ledger", migrated, "--seals", str(tmp_path)], capsys)
+    key = tmp_path / "seal.pem"
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", "keygen", "--key", str(key)])
+    assert exit_.value.code == 0 and oct(key.stat().st_mode & 0o777) == "0o600" and (tmp_path / "seal.pem.pub").exists()
+    before = key.read_bytes()
+    assert "already exists" in _refused(["audit", "keygen", "--key", str(key)], capsys) and key.read_bytes() == before
+    assert "cannot be read as a PEM Ed25519 private key" in _refused(
+        ["audit", "seal", "--ledger", migrated, "--key", str(tmp_path / "seal.pem.pub"), "--out", str(tmp_path / "s")], capsys)
