@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_extract_fence"
-down_revision = "0015_reminders"
+down_revision = "0017_audit_chain"
 branch_labels = None
 depends_on = None
 
