@@ -89,7 +89,7 @@ AS_OF_LATER = datetime.now() + timedelta(days=10)
 
 def receipts(sshd, drop: str) -> list[str]:
     folder = sshd.root / drop / "inbox" / "receipts"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".receipt.csv")) if folder.exists() else []  # not their .sig
 
 
 def inbox_files(sshd, drop: str) -> list[bytes]:
@@ -154,7 +154,8 @@ def test_hostile_cells_cost_their_row_alone_and_the_institution_is_told_once(ssh
         texts = [t for row in conn.execute(sa.text("SELECT reason, handler FROM handling_result")) for t in row if t]
     assert texts and all(not needs_cleaning(t.replace(" ", "")) and len(t) <= 500 for t in texts)
     assert inbox_files(sshd, a) == [] and inbox_files(sshd, b) == []
-    assert len(receipts(sshd, a)) == 1 and receipts(sshd, b) == []  # a's file was partly refused; b's was not
+    assert len(receipts(sshd, a)) == 1 and len(receipts(sshd, b)) == 1  # a receipt for every file read: a's partly refused, b's not
+    assert "全部采用 / all accepted" in (sshd.root / b / "inbox" / "receipts" / receipts(sshd, b)[0]).read_text(encoding="utf-8-sig")
     note = (sshd.root / a / "inbox" / "receipts" / receipts(sshd, a)[0]).read_text(encoding="utf-8-sig")
     assert "result_hostile.csv" in note and "SHA-256" in note
     assert all(not line.split(",", 1)[0].startswith(("=", "+", "-", "@")) for line in note.splitlines())
