@@ -191,7 +191,7 @@ def test_hostile_names_are_refused_one_by_one_and_never_block_the_good_file(sshd
     assert sorted(held["rule_id"]) == ["FILE_NAME_UNSAFE"] * len(BAD_NAMES)
     assert any("\\xff\\xfe_result.csv" in r for r in held["reason"])  # the raw bytes, escaped
     assert inbox_files(sshd, a) == []  # moved aside, every one
-    assert len(receipts(sshd, a)) == len(BAD_NAMES)
+    assert len(receipts(sshd, a)) == len(BAD_NAMES) + 1  # each refused name, and the good file's receipt
     for name in receipts(sshd, a):
         assert name.isascii() or name.encode("utf-8")
     covers("result_file", "invalid_utf8")
@@ -256,7 +256,7 @@ def test_an_unreadable_file_is_refused_after_the_bound_and_a_future_mtime_is_set
     assert (second.files, second.files_refused, second.errors) == (1, 1, [])
     assert_outcomes(ledger, {(mine[1]["rowguid"], mine[1]["utility"]): "done"})
     assert list(ledger.dead_letters("result_file")["rule_id"]) == ["FILE_UNREADABLE"]
-    assert inbox_files(sshd, a) == [] and len(receipts(sshd, a)) == 1
+    assert inbox_files(sshd, a) == [] and len(receipts(sshd, a)) == 2  # the refused file's, and the one read later
 
 
 def test_a_million_one_character_rows_is_one_refusal_and_many_bad_rows_are_capped(sshd, world_lite):
