@@ -7,7 +7,7 @@ Layout on the drop server, as the gateway's account sees it (its root, usually a
                                       batches (XB…) and cancellation batches (XBCX…, manifest
                                       "kind": "cancel"), published the same way
     /<drop account>/inbox/            where the institution uploads results (docs/protocol/results.md)
-    /<drop account>/inbox/receipts/   the gateway's notes on files it refused in whole or in part
+    /<drop account>/inbox/receipts/   the gateway's signed receipt (and its .sig) for every result file it read
     /.staging/<drop account>/<batch>/ the gateway's work area, outside every institution's view
 
 Each institution's own account is confined to its `/<drop account>` (ChrootDirectory), so

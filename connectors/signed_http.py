@@ -15,7 +15,10 @@ sends without end cannot fill its memory. Both count as "no answer" and are retr
 
 Retried: timeouts, connection errors, 5xx and unreadable 200s with backoff, 429/503 after their
 Retry-After. Not retried: other 4xx (a configuration or protocol fault); an item they leave
-unconfirmed is `pending`, never given up. Secrets come only from the Airflow Connection and are
+unconfirmed is `pending`, never given up. Every answer the gateway acts on (200, 404
+unknown_work_order) must be signed by the receiver for this request (connectors/answer_check.py):
+one unsigned, wrongly signed, stale or replayed is an unreadable answer (retried, then the items
+stay pending / the page is dead-lettered), never taken. Secrets come only from the Airflow Connection and are
 never logged; records are never logged.
 """
 
@@ -37,6 +40,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.answer_check import NONCE_HEADER, check_answer
 from connectors.delivery import FeedPage, ItemOutcome
 
 log = logging.getLogger(__name__)
@@ -135,7 +139,8 @@ class SignedHttpClient:
     def __init__(self, base_url: str, key_id: str, secret: str, *, timeout_s: float = 10, max_attempts: int = 4, backoff_s: float = 0.5,
                  max_backoff_s: float = 8, rate_per_s: float | None = None, batch_size: int = 200,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 deadline_s: float = DEADLINE_S, max_answer_bytes: int = MAX_ANSWER_BYTES, feed_budget_s: float = FEED_BUDGET_S) -> None:
+                 deadline_s: float = DEADLINE_S, max_answer_bytes: int = MAX_ANSWER_BYTES, feed_budget_s: float = FEED_BUDGET_S,
+                 answer_secret: str | None = None) -> None:
         if not 1 <= batch_size <= MAX_BATCH_ITEMS:
             raise ValueError(f"batch_size must be 1 to {MAX_BATCH_ITEMS}, not {batch_size}")
         if max_attempts < 1:
@@ -148,6 +153,7 @@ class SignedHttpClient:
         self.base_url = base_url.rstrip("/")
         self.key_id = key_id
         self._secret = secret
+        self._answer_secret = answer_secret or secret  # the receiver's answer key (protocol 1.5)
         self.timeout_s = timeout_s
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
@@ -178,7 +184,8 @@ class SignedHttpClient:
     def from_conn_id(cls, conn_id: str, *, xzqh: str | None = None, **kw) -> SignedHttpClient:
         """From an Airflow Connection (type http): host, port, schema http|https, login = key id,
         password = secret; extra: base_path (may contain "{xzqh}"), rate_per_s, timeout_s, deadline_s,
-        max_answer_bytes, batch_size, max_attempts. Keyword arguments win over extra."""
+        max_answer_bytes, batch_size, max_attempts, answer_secret (the receiver's answer key; else the
+        secret). Keyword arguments win over extra."""
         from airflow.sdk import BaseHook
 
         return cls._from_connection(conn_id, BaseHook.get_connection(conn_id), xzqh=xzqh, **kw)
@@ -209,6 +216,8 @@ class SignedHttpClient:
                               ("max_answer_bytes", int)):
             if extra.get(name) is not None and name not in kw:
                 kw[name] = convert(extra[name])
+        if extra.get("answer_secret") and "answer_secret" not in kw:
+            kw["answer_secret"] = str(extra["answer_secret"])
         return cls(f"{scheme}://{host}{port}{base_path}", conn.login, conn.password, **kw)
 
     def _deliver_items(self, items: list[dict], *, batch_id: str | None, path: str) -> list[ItemOutcome]:
@@ -315,7 +324,7 @@ class SignedHttpClient:
             wait: float | None = None
             bad_body = None
             try:
-                response = self._send(method, path, body, params, content_type)
+                response, nonce = self._send(method, path, body, params, content_type)
             except _DeadlinePassed:
                 last = f"no complete answer within the deadline of {self.deadline_s:g} s (the answer was still arriving)"
             except httpx.TimeoutException as exc:
@@ -329,6 +338,7 @@ class SignedHttpClient:
                 status = response.status_code
                 if status == 200 or (status == 404 and method == "GET" and _error_code(response) == "unknown_work_order"):
                     try:
+                        self._check_signed(response, nonce, method, (params or {}).get("after") or "")
                         return read(response), attempt, None
                     except BadAnswer as exc:
                         last = f"unreadable answer: {exc}"
@@ -353,8 +363,9 @@ class SignedHttpClient:
                                                  malformed=bad_body is not None, body=bad_body)
 
     def _send(self, method: str, path: str, body: bytes, params: Mapping[str, str] | None = None,
-              content_type: str = "application/json") -> httpx.Response:
-        headers = {"Content-Type": content_type} if body else {}
+              content_type: str = "application/json") -> tuple[httpx.Response, str]:
+        nonce = uuid.uuid4().hex
+        headers = {"Content-Type": content_type, NONCE_HEADER: nonce} if body else {NONCE_HEADER: nonce}
         request = self._client.build_request(method, self.base_url + path, content=body or None, headers=headers, params=params)
         # Sign the path exactly as it goes on the wire (percent-encoding kept, no query).
         wire_path = request.url.raw_path.split(b"?", 1)[0].decode("ascii")
@@ -374,7 +385,14 @@ class SignedHttpClient:
             response._content = b"".join(chunks)  # what Response.read() would keep; read here under our bounds
         finally:
             response.close()
-        return response
+        return response, nonce
+
+    def _check_signed(self, response: httpx.Response, nonce: str, method: str, after: str) -> None:
+        wire_path = response.request.url.raw_path.split(b"?", 1)[0].decode("ascii")
+        reason = check_answer(self._answer_secret, response.headers, nonce=nonce, status=response.status_code, method=method, path=wire_path,
+                              after=after, body=response.content, now=self._clock())
+        if reason is not None:
+            raise BadAnswer(reason)
 
     def _backoff(self, attempt: int) -> float:
         # Exponential with "equal jitter": never less than half the step, so a recovering

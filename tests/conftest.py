@@ -143,3 +143,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for surface in surfaces:
         kinds = sorted(k for s, k in pairs if s == surface)
         terminalreporter.write_line(f"  {surface}: {len(kinds)} — {', '.join(kinds)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_key(tmp_path_factory):
+    """The gateway's signing key for the whole run (GATEWAY_SIGNING_KEY_FILE, as production sets it), made fresh:
+    returns the path of its public key (PEM), what an institution is given to check batches and receipts."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from jobs.common.signing_key import private_pem
+    from transforms.common.signing import public_pem
+
+    folder = tmp_path_factory.mktemp("signing")
+    key = Ed25519PrivateKey.generate()
+    (folder / "gateway-signing.pem").write_bytes(private_pem(key))
+    (folder / "gateway-signing.pub.pem").write_bytes(public_pem(key.public_key()))
+    before = os.environ.get("GATEWAY_SIGNING_KEY_FILE")
+    os.environ["GATEWAY_SIGNING_KEY_FILE"] = str(folder / "gateway-signing.pem")
+    yield folder / "gateway-signing.pub.pem"
+    if before is None:
+        os.environ.pop("GATEWAY_SIGNING_KEY_FILE", None)
+    else:
+        os.environ["GATEWAY_SIGNING_KEY_FILE"] = before

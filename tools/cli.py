@@ -12,6 +12,8 @@
     python -m tools.cli replay package <BWID> --ledger URL --reason "…" [--platform URL] [--operator NAME] [--dry-run] [--json]
     python -m tools.cli audit verify --ledger URL [--seals DIR --pubkey FILE] [--json]   (tools/cli_audit.py: exit status 1 = broken)
     python -m tools.cli audit seal --ledger URL --key FILE --out DIR [--json]  |  audit keygen --key FILE
+    python -m tools.cli verify-batch DIR --pubkey gateway-signing.pub.pem
+    python -m tools.cli verify-receipt FILE --pubkey gateway-signing.pub.pem
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
@@ -24,7 +26,10 @@ on purpose, with the original idempotency keys (jobs/common/replay.py): a receiv
 answers duplicate, one that lost it takes it again; who (--operator, else the OS user), why
 (--reason, required), what and the outcome go into the ledger's audit log. Receivers and the SFTP
 drops are the Airflow Connections the DAGs use; `package --platform` re-reads, checks and uploads
-its files from the platform's file store. Exit status 1 when a receiver could not be reached. Each command prints a table (labels in Chinese with their codes
+its files from the platform's file store. Exit status 1 when a receiver could not be reached. `verify-batch` and
+`verify-receipt` check a batch folder or a receipt downloaded from a drop against the gateway's public key: the
+signature (origin) and every file's size and SHA-256 (content), exit status 1 when it does not verify
+(tools/verify_evidence.py). Each command prints a table (labels in Chinese with their codes
 where officials read them); `--json` prints the same as JSON, for machines.
 
 `db upgrade` brings the ledger's schema to the newest migration (idempotent). It is run once
@@ -134,6 +139,12 @@ def build_parser() -> Parser:
     from tools.cli_audit import add_parser as add_audit
 
     audit = add_audit(sub)
+    vb = sub.add_parser("verify-batch", help="check a batch folder from a drop: the manifest's signature and every file (exit status 1: fails)")
+    vb.add_argument("folder", metavar="DIR")
+    vr = sub.add_parser("verify-receipt", help="check a receipt from a drop's inbox/receipts/ against its signature (exit status 1: fails)")
+    vr.add_argument("file", metavar="FILE")
+    for p in (vb, vr):
+        p.add_argument("--pubkey", required=True, help="the gateway's public key (PEM), as the gateway's operators gave it")
     for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk, audit["verify"], audit["seal"]):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     # name -> the subcommand's parser: its errors name it
@@ -154,6 +165,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "db":
         upgrade(command, args)
         return
+    if args.command in ("verify-batch", "verify-receipt"):
+        from tools.verify_evidence import verify_batch, verify_receipt
+
+        def no(message: str):
+            refuse(command, message)
+        raise SystemExit(verify_batch(no, args.folder, args.pubkey) if args.command == "verify-batch" else verify_receipt(no, args.file, args.pubkey))
     if getattr(args, "first", None) and args.first > args.last:
         refuse(command, f"--from {args.first} is after --to {args.last}")
     if args.command == "balance":

@@ -271,8 +271,14 @@ def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out
 
 
 def _tell(drops, drop: str, name: str, data: bytes) -> None:
-    """The note for the institution; a drop that will not take it (its receipts/ made a file, a full disk) does not hold the file up."""
+    """The receipt for the institution, signed by the gateway: `<name>.sig` (Ed25519, transforms/common/signing.py) first, then
+    the receipt, so a receipt is never there without its signature; a drop that will not take them (its receipts/ made a file,
+    a full disk) or a signing key that cannot be read does not hold the file up (the refusals are in the ledger all the same)."""
+    from jobs.common.signing_key import gateway_signing_key
+    from transforms.common.signing import SIG_SUFFIX, sign
+
     try:
+        drops.write_receipt(drop, name + SIG_SUFFIX, sign(gateway_signing_key(), data))
         drops.write_receipt(drop, name, data)
     except Exception as exc:  # noqa: BLE001 - the refusal is recorded in the ledger all the same
         log.warning("receipt %s for %s not written: %s", name, drop, exc)
@@ -367,9 +373,10 @@ def _collect_file(ledger, drops, drop, entry, name, data, sha, source, known, as
     if problem is not None:
         refuse.whole(problem, data=data, sha=sha)
         return
-    if problems:  # told before it is recorded: a note lost to a crash after the ledger's commit could not be written again
-        _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
-                                                                refused=problems, whole_file=False))
+    # Every file read gets its receipt, told before it is recorded: a receipt lost to a crash after the ledger's commit could not be
+    # written again (after a crash before it, the file is read again and the same receipt — same name, same bytes — is kept).
+    _tell(drops, drop, receipt_name(name, sha), receipt_csv(shown_name=name, sha256=sha, size=len(data), accepted=len(accepted),
+                                                            refused=problems, whole_file=False))
     ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(), run_id=run_id,
                         file={"name": name, "sha256": sha, "size": len(data), "rows": rows})
     drops.archive(drop, entry.raw, day)

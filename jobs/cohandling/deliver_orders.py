@@ -135,8 +135,17 @@ def render_batch(ledger: Ledger, batch: dict) -> list | None:
         return None
     # A numbered batch goes out even if every work order in it was replaced before it left (then empty):
     # the institution's numbers have no gap.
-    return batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
-                       batch_id=batch["batch_id"], institution=batch["destination"], sequence=sequence, created=batch["created_at"])
+    return signed(batch_files(orders, base_name=batch["name"], file_format=batch["file_format"] or "csv", run_id=batch["run_id"],
+                              batch_id=batch["batch_id"], institution=batch["destination"], sequence=sequence, created=batch["created_at"]))
+
+
+def signed(files: list) -> list:
+    """A batch's files with the gateway's detached signature of its manifest beside it (`<manifest>.sig`, just before
+    the manifest, which stays last): transforms/common/signing.py; the key from its secret (jobs/common/signing_key.py)."""
+    from jobs.common.signing_key import gateway_signing_key
+    from transforms.common.signing import with_signature
+
+    return with_signature(files, gateway_signing_key())
 
 
 def http_items(items: list[dict]) -> list[dict]:
@@ -277,9 +286,9 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
         result.cancels_pending += sum(b["records"] for b in batches)
     elif batches:
         def render(batch):
-            return cancel_files(ledger.cohandling.cancel_batch_items(batch["batch_id"]), base_name=batch["name"], file_format=batch["file_format"],
-                                run_id=batch["run_id"], batch_id=batch["batch_id"], institution=batch["destination"],
-                                sequence=batch_sequence(batch), created=batch["created_at"])
+            return signed(cancel_files(ledger.cohandling.cancel_batch_items(batch["batch_id"]), base_name=batch["name"],
+                                       file_format=batch["file_format"], run_id=batch["run_id"], batch_id=batch["batch_id"],
+                                       institution=batch["destination"], sequence=batch_sequence(batch), created=batch["created_at"]))
 
         def record(batch_id, done, **kw):
             ledger.cohandling.record_cancel_batch(batch_id, run_id=run_id, published=done, now=utcnow(), **kw)

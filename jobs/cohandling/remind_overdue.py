@@ -118,6 +118,7 @@ def _record(ledger, result: RemindResult, reminder: dict, *, run_id: str, status
 def _send_accounts(ledger, result: RemindResult, reminders: list[dict], *, drops, run_id: str) -> None:
     """Each institution's reminder folder into its drop's outbox, published like a batch (all or nothing, verified if there)."""
     from connectors.sftp_drop import DropJob
+    from jobs.cohandling.deliver_orders import signed
     from transforms.cohandling.reminders import reminder_files
 
     if not reminders:
@@ -128,8 +129,8 @@ def _send_accounts(ledger, result: RemindResult, reminders: list[dict], *, drops
         return
     by_drop, jobs = {}, []
     for reminder in reminders:
-        files = reminder_files(reminder["items"], base_name=reminder["name"], file_format=reminder["file_format"] or "xlsx", week=reminder["week"],
-                               institution=reminder["destination"], created=reminder["created_at"])
+        files = signed(reminder_files(reminder["items"], base_name=reminder["name"], file_format=reminder["file_format"] or "xlsx",
+                                      week=reminder["week"], institution=reminder["destination"], created=reminder["created_at"]))
         jobs.append(DropJob(reminder["destination"], reminder["name"], files))
         by_drop[reminder["destination"]] = reminder
 

@@ -37,6 +37,16 @@ def page_url(path: str | Path) -> str:
     return page.as_uri()
 
 
+def signing_key_file() -> tuple[Path, bool]:
+    """The gateway's Ed25519 signing key (PEM, PKCS#8; transforms/common/signing.py) and whether it is the configured
+    secret: $GATEWAY_SIGNING_KEY_FILE (production: a secret mounted read-only; never in the repo) — else a throwaway
+    under var/keys/ that jobs/common/signing_key.py makes on first use (development, `make run`, tests)."""
+    import os
+
+    configured = os.environ.get("GATEWAY_SIGNING_KEY_FILE")
+    return (Path(configured), True) if configured else (VAR / "keys" / "gateway-signing-ed25519.pem", False)
+
+
 def registry_inbox() -> Path:
     """Where counties' Annex 2 / Annex 3 forms are dropped: $GATEWAY_REGISTRY_INBOX, default var/inbox/registry."""
     import os

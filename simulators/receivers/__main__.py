@@ -1,4 +1,4 @@
-"""`python -m simulators.receivers --port 0 --state FILE --key KEYID:SECRET [--key-file FILE] [--rate N]`: serve the
+"""`python -m simulators.receivers --port 0 --state FILE --key KEYID:SECRET [--key-file FILE] [--answer-key KEYID:SECRET] [--rate N]`: serve the
 simulated receivers on loopback and print `LISTENING http://127.0.0.1:<port>` once connections are accepted."""
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--key", action="append", default=[], metavar="KEYID:SECRET", help="a client key; repeatable")
     parser.add_argument("--key-file", action="append", default=[], metavar="FILE",
                         help="client keys, one KEYID:SECRET a line (kept out of the process list); repeatable")
+    parser.add_argument("--answer-key", action="append", default=[], metavar="KEYID:SECRET",
+                        help="the key answers to KEYID's requests are signed with (default: KEYID's secret); repeatable")
     parser.add_argument("--rate", type=float, default=None, help="requests per second per receiver (the grid's limit)")
     args = parser.parse_args(argv)
     pairs = list(args.key)
@@ -25,16 +27,17 @@ def main(argv: list[str] | None = None) -> None:
             pairs += [line.strip() for line in fh if line.strip()]
     if not pairs:
         parser.error("at least one --key or --key-file is required")
-    keys = {}
-    for pair in pairs:
-        key_id, sep, secret = pair.partition(":")
-        if not sep or not key_id or not secret:
-            parser.error("--key must be KEYID:SECRET")
-        keys[key_id] = secret
+    keys, answer_keys = {}, {}
+    for target, given in ((keys, pairs), (answer_keys, args.answer_key)):
+        for pair in given:
+            key_id, sep, secret = pair.partition(":")
+            if not sep or not key_id or not secret:
+                parser.error("--key and --answer-key must be KEYID:SECRET")
+            target[key_id] = secret
 
     import uvicorn
 
-    app = create_app(keys=keys, state_path=args.state, rate_per_s=args.rate)
+    app = create_app(keys=keys, state_path=args.state, rate_per_s=args.rate, answer_keys=answer_keys)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart takes its port back at once
     # Accepted connections inherit it: no 40 ms Nagle / delayed-ACK stall between a response's head and body.

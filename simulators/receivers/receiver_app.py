@@ -19,6 +19,7 @@ from simulators.batch_envelope import CROSS_PROVINCE, LOCAL, local_text
 from simulators.receivers.handling_results import ResultsConfig
 from simulators.receivers.package_routes import add_package_routes
 from simulators.receivers.receiver_state import Faults, ReceiverState
+from simulators.receivers.signed_answers import ANSWER_MODES, sign_answer
 from simulators.receivers.work_order_wire import (
     COUNTY_PATTERN,
     RECEIVER_PATTERN,
@@ -30,7 +31,7 @@ from simulators.receivers.work_order_wire import (
 )
 
 
-def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: float | None = None):
+def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: float | None = None, answer_keys: dict[str, str] | None = None):
     """The FastAPI app serving /county/{xzqh}/v1/... and /grid/v1/..., and the /_sim controls."""
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
@@ -39,7 +40,7 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
 
     from simulators.registration import RegistrationDesk
 
-    state = ReceiverState(keys=keys, state_path=state_path, rate_per_s=rate_per_s)
+    state = ReceiverState(keys=keys, state_path=state_path, rate_per_s=rate_per_s, answer_keys=answer_keys)
     desk = RegistrationDesk(state.db, state.now)
     app = FastAPI(title="co-handling receivers (simulated)", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.receivers = state
@@ -108,7 +109,18 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
     async def served(request: Request, county: str | None, work, *, stored: str | None = None):
         """One request to a receiver's endpoint: admitted (auth, rate limit, faults), then `work(receiver, body)`, whose dict is
         answered 200; an `Answer` raised anywhere is answered as it says. `stored` names what `work` stored, for the
-        simulated failure after it was accepted (`fail_after_accept_rate`)."""
+        simulated failure after it was accepted (`fail_after_accept_rate`). The answer is signed (signed_answers.py)."""
+        response = await _served(request, county, work, stored)
+        mode = state.faults.answers if state.applies(receiver_or_none(county)) else "signed"
+        return sign_answer(response, request, secret=state.answer_key(request.headers.get("x-gateway-key")), mode=mode)
+
+    def receiver_or_none(county: str | None) -> str | None:
+        try:
+            return receiver_of(county)
+        except Answer:
+            return None
+
+    async def _served(request: Request, county: str | None, work, stored: str | None):
         try:
             receiver = receiver_of(county)
             body = await request.body()
@@ -230,6 +242,8 @@ def create_app(*, keys: dict[str, str], state_path: str | Path, rate_per_s: floa
         for name in ("error_rate", "timeout_rate", "throttle_rate", "fail_after_accept_rate"):
             if not 0.0 <= float(getattr(faults, name)) <= 1.0:
                 return JSONResponse({"error": "bad_request", "message": f"{name} must be between 0 and 1"}, status_code=400)
+        if faults.answers not in ANSWER_MODES:
+            return JSONResponse({"error": "bad_request", "message": f"answers must be one of {', '.join(ANSWER_MODES)}"}, status_code=400)
         state.faults = faults
         if seed is not None:
             state.rng = random.Random(seed)

@@ -21,9 +21,11 @@ class ReceiverProcess:
     `start()` again reuses the state file, and the port if it is still free.
     """
 
-    def __init__(self, state_path: str | Path, keys: dict[str, str], rate_per_s: float | None = None, *, startup_timeout_s: float = 30) -> None:
+    def __init__(self, state_path: str | Path, keys: dict[str, str], rate_per_s: float | None = None, *, startup_timeout_s: float = 30,
+                 answer_keys: dict[str, str] | None = None) -> None:
         self.state_path = Path(state_path)
         self.keys = dict(keys)
+        self.answer_keys = dict(answer_keys or {})
         self.rate_per_s = rate_per_s
         self.startup_timeout_s = startup_timeout_s
         self.log_path = self.state_path.with_name(self.state_path.name + ".log")
@@ -144,6 +146,8 @@ class ReceiverProcess:
         command = [sys.executable, "-m", "simulators.receivers", "--port", str(port), "--state", str(self.state_path)]
         for key_id, secret in self.keys.items():
             command += ["--key", f"{key_id}:{secret}"]
+        for key_id, secret in self.answer_keys.items():
+            command += ["--answer-key", f"{key_id}:{secret}"]
         if self.rate_per_s:
             command += ["--rate", str(self.rate_per_s)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

@@ -96,14 +96,17 @@ class Faults:
     retry_after_s: int = 1
     fail_after_accept_rate: float = 0.0  # accept and persist, then answer 500
     receivers: list[str] | None = None  # only these ('grid', 'county/370102'); None: all
+    answers: str = "signed"  # signed_answers.py: signed, unsigned, forged (another key), stale (10 min old)
 
 
 
 class ReceiverState:
     """Accepted work orders (SQLite, survives restarts), faults, counters and rate buckets."""
 
-    def __init__(self, *, keys: dict[str, str], state_path: str | Path, rate_per_s: float | None) -> None:
+    def __init__(self, *, keys: dict[str, str], state_path: str | Path, rate_per_s: float | None,
+                 answer_keys: dict[str, str] | None = None) -> None:
         self.keys = dict(keys)
+        self.answer_keys = dict(answer_keys or {})
         self.rate_per_s = rate_per_s
         self.db = sqlite3.connect(str(state_path), check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -123,6 +126,13 @@ class ReceiverState:
         self.buckets: dict[str, tuple[float, float]] = {}
 
     # --- faults and rate ---------------------------------------------------------------------
+
+    def answer_key(self, key_id: str | None) -> str | None:
+        """The answer key for a request under `key_id` (the receiver signs its answers with it): the
+        answer key given for it (`--answer-key`), else its request secret; None for an unknown key."""
+        if key_id is None or key_id not in self.keys:
+            return None
+        return self.answer_keys.get(key_id, self.keys[key_id])
 
     def applies(self, receiver: str) -> bool:
         return self.faults.receivers is None or receiver in self.faults.receivers

@@ -209,3 +209,30 @@ def test_audit_verify_wants_seals_and_their_key_together_and_keygen_never_overwr
     assert "already exists" in _refused(["audit", "keygen", "--key", str(key)], capsys) and key.read_bytes() == before
     assert "cannot be read as a PEM Ed25519 private key" in _refused(
         ["audit", "seal", "--ledger", migrated, "--key", str(tmp_path / "seal.pem.pub"), "--out", str(tmp_path / "s")], capsys)
+
+
+def test_verify_batch_says_ok_or_each_problem_and_refuses_a_bad_key_file(tmp_path, capsys):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from transforms.cohandling.batchfiles import BatchFile
+    from transforms.common.signing import public_pem, with_signature
+
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "pub.pem").write_bytes(public_pem(key.public_key()))
+    folder = tmp_path / "XB_1"
+    folder.mkdir()
+    data = BatchFile("XB_1.csv", b"GDBH\nr1:water:1\n")
+    manifest = BatchFile("XB_1.manifest.json", json.dumps({"files": [{"name": data.name, "size": data.size, "sha256": data.sha256}]}).encode())
+    for f in with_signature([data, manifest], key):
+        (folder / f.name).write_bytes(f.data)
+    argv = ["verify-batch", str(folder), "--pubkey", str(tmp_path / "pub.pem")]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("OK XB_1: manifest signed by the gateway (SHA256:")
+    (folder / "XB_1.manifest.json").write_bytes((folder / "XB_1.manifest.json").read_bytes().replace(b'"size": 16', b'"size": 17'))
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 1 and "FAILED XB_1.manifest.json: signature does not verify" in capsys.readouterr().out
+    (tmp_path / "bad.pem").write_text("not a key")
+    assert "not the gateway's public key" in _refused(["verify-batch", str(folder), "--pubkey", str(tmp_path / "bad.pem")], capsys)
+    assert "not a folder" in _refused(["verify-batch", str(tmp_path / "nope"), "--pubkey", str(tmp_path / "pub.pem")], capsys)

@@ -202,21 +202,30 @@ def receipt_name(name: str | None, key: str) -> str:
 
 
 def receipt_csv(*, shown_name: str, sha256: str | None, size: int, accepted: int, refused: list[dict], whole_file: bool) -> bytes:
-    """The note an institution finds for a file refused in whole or in part (UTF-8 with BOM, opens in Excel / WPS).
+    """The receipt an institution finds for every result file the gateway read (UTF-8 with BOM, opens in Excel / WPS).
 
-    Names the file and its SHA-256, what was accepted and what was refused, with rule and row;
-    every cell through `safe_cell`."""
+    Names the file and its SHA-256, what was accepted and what was refused, with rule (code) and reason (Chinese) per
+    row; ID numbers and phones in a reason or value masked (transforms/common/mask.py); every cell through `safe_cell`.
+    The gateway signs it (jobs/cohandling/collect_results.py: `<name>.sig` beside it)."""
+    import pandas as pd
+
+    from transforms.common.mask import mask_in_text
     from transforms.common.text import safe_cell
+
+    def masked(text: str) -> str:
+        return mask_in_text(pd.Series([text], dtype=object)).iloc[0]
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    outcome = "整个文件未处理 / file refused" if whole_file else f"已采用 {accepted} 行，未采用 {sum(1 for p in refused if p.get('row_number') is not None)} 行 / partly refused"
+    rows_refused = sum(1 for p in refused if p.get("row_number") is not None)
+    outcome = ("整个文件未处理 / file refused" if whole_file else f"已采用 {accepted} 行，未采用 {rows_refused} 行 / partly refused" if refused
+               else f"已采用 {accepted} 行，全部采用 / all accepted")
     for label, value in (("文件 file", shown_name), ("SHA-256", sha256 or "未读取 / not read"), ("大小 size", f"{size} 字节"), ("结果 outcome", outcome)):
         writer.writerow([safe_cell(f"# {label}"), safe_cell(value)])
     writer.writerow(RECEIPT_HEADINGS)
     for p in refused:
         writer.writerow([safe_cell("" if p.get("row_number") is None else str(p["row_number"])), safe_cell(p["reason_code"]),
-                         safe_cell(p["reason"]), safe_cell("" if p.get("value") is None else str(p["value"])[:200])])
+                         safe_cell(masked(p["reason"])), safe_cell("" if p.get("value") is None else masked(str(p["value"]))[:200])])
     return buf.getvalue().encode("utf-8-sig")
 
 

@@ -175,7 +175,8 @@ def test_sshd_stopped_mid_run_leaves_no_partial_batch_and_the_next_run_completes
         for batch in (sshd.root / drop / "outbox").iterdir():
             names = sorted(p.name for p in batch.iterdir())
             manifest = json.loads((batch / f"{batch.name}.manifest.json").read_text(encoding="utf-8"))
-            assert names == sorted([f["name"] for f in manifest["files"]] + [f"{batch.name}.sha256", f"{batch.name}.manifest.json"])
+            assert names == sorted([f["name"] for f in manifest["files"]] + [f"{batch.name}.sha256", f"{batch.name}.manifest.json",
+                                                                                f"{batch.name}.manifest.json.sig"])
 
     second = deliver_run(ledger, run_id="r2", day=AS_OF, drops=openssh.drops_for(sshd))
     assert second.account_pending == 0 and second.account_delivered == first.account_pending
@@ -248,3 +249,45 @@ def test_a_record_withdrawn_before_its_batch_left_is_not_sent(sshd, tmp_path):
                  for line in f.read_text(encoding="utf-8-sig", errors="replace").splitlines()]
     assert not [line for line in published if gone["rowguid"] in line]
     assert {d["status"] for d in ledger.cohandling.deliveries() if d["rowguid"] == gone["rowguid"]} == {"superseded"}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tools.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _stock(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None, reason="openssl / sha256sum not installed")
+def test_a_published_batch_verifies_with_the_cli_and_stock_tools_and_one_byte_altered_fails_both(sshd, tmp_path, signing_key):
+    ledger = _routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=40, seed=61)
+    drops = _provision(sshd, ledger)
+    assert deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd)).account_delivered > 0
+    batch = next(b for drop in drops for b in sorted((sshd.root / drop / "outbox").iterdir()))
+    folder = tmp_path / "downloaded" / batch.name  # what the institution downloads
+    shutil.copytree(batch, folder)
+    manifest = folder / f"{batch.name}.manifest.json"
+    data = folder / json.loads(manifest.read_text(encoding="utf-8"))["files"][0]["name"]
+
+    def checks() -> tuple[int, int, int]:
+        cli = _cli("verify-batch", str(folder), "--pubkey", str(signing_key))
+        ossl = _stock("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(signing_key), "-rawin", "-in", str(manifest),
+                      "-sigfile", f"{manifest}.sig")
+        sums = _stock("sha256sum", "-c", f"{batch.name}.sha256", cwd=folder)
+        return cli.returncode, ossl.returncode, sums.returncode
+
+    assert checks() == (0, 0, 0)
+    assert "Signature Verified Successfully" in _stock("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(signing_key), "-rawin",
+                                                       "-in", str(manifest), "-sigfile", f"{manifest}.sig").stdout
+    original = manifest.read_bytes()
+    manifest.write_bytes(original[:40] + bytes([original[40] ^ 1]) + original[41:])  # one byte of the manifest
+    cli, ossl, _ = checks()
+    assert (cli, ossl) == (1, 1)
+    assert "signature does not verify" in _cli("verify-batch", str(folder), "--pubkey", str(signing_key)).stdout
+    manifest.write_bytes(original)
+    body = data.read_bytes()
+    data.write_bytes(body[:-2] + bytes([body[-2] ^ 1]) + body[-1:])  # one byte of a data file: the signature holds, the hash does not
+    cli, ossl, sums = checks()
+    assert (cli, ossl, sums) == (1, 0, 1)
+    assert "differs from the manifest" in _cli("verify-batch", str(folder), "--pubkey", str(signing_key)).stdout

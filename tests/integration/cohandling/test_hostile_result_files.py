@@ -89,7 +89,7 @@ AS_OF_LATER = datetime.now() + timedelta(days=10)
 
 def receipts(sshd, drop: str) -> list[str]:
     folder = sshd.root / drop / "inbox" / "receipts"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".receipt.csv")) if folder.exists() else []  # not their .sig
 
 
 def inbox_files(sshd, drop: str) -> list[bytes]:
@@ -154,7 +154,8 @@ def test_hostile_cells_cost_their_row_alone_and_the_institution_is_told_once(ssh
         texts = [t for row in conn.execute(sa.text("SELECT reason, handler FROM handling_result")) for t in row if t]
     assert texts and all(not needs_cleaning(t.replace(" ", "")) and len(t) <= 500 for t in texts)
     assert inbox_files(sshd, a) == [] and inbox_files(sshd, b) == []
-    assert len(receipts(sshd, a)) == 1 and receipts(sshd, b) == []  # a's file was partly refused; b's was not
+    assert len(receipts(sshd, a)) == 1 and len(receipts(sshd, b)) == 1  # a receipt for every file read: a's partly refused, b's not
+    assert "全部采用 / all accepted" in (sshd.root / b / "inbox" / "receipts" / receipts(sshd, b)[0]).read_text(encoding="utf-8-sig")
     note = (sshd.root / a / "inbox" / "receipts" / receipts(sshd, a)[0]).read_text(encoding="utf-8-sig")
     assert "result_hostile.csv" in note and "SHA-256" in note
     assert all(not line.split(",", 1)[0].startswith(("=", "+", "-", "@")) for line in note.splitlines())
@@ -190,7 +191,7 @@ def test_hostile_names_are_refused_one_by_one_and_never_block_the_good_file(sshd
     assert sorted(held["rule_id"]) == ["FILE_NAME_UNSAFE"] * len(BAD_NAMES)
     assert any("\\xff\\xfe_result.csv" in r for r in held["reason"])  # the raw bytes, escaped
     assert inbox_files(sshd, a) == []  # moved aside, every one
-    assert len(receipts(sshd, a)) == len(BAD_NAMES)
+    assert len(receipts(sshd, a)) == len(BAD_NAMES) + 1  # each refused name, and the good file's receipt
     for name in receipts(sshd, a):
         assert name.isascii() or name.encode("utf-8")
     covers("result_file", "invalid_utf8")
@@ -255,7 +256,7 @@ def test_an_unreadable_file_is_refused_after_the_bound_and_a_future_mtime_is_set
     assert (second.files, second.files_refused, second.errors) == (1, 1, [])
     assert_outcomes(ledger, {(mine[1]["rowguid"], mine[1]["utility"]): "done"})
     assert list(ledger.dead_letters("result_file")["rule_id"]) == ["FILE_UNREADABLE"]
-    assert inbox_files(sshd, a) == [] and len(receipts(sshd, a)) == 1
+    assert inbox_files(sshd, a) == [] and len(receipts(sshd, a)) == 2  # the refused file's, and the one read later
 
 
 def test_a_million_one_character_rows_is_one_refusal_and_many_bad_rows_are_capped(sshd, world_lite):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from connectors.answer_check import answer_headers
 from connectors.http_receiver import HttpReceiver, make_item
 from connectors.signed_http import ReceiverError, signed_headers
 from simulators.receivers.handling_results import FINAL
@@ -327,9 +328,14 @@ class _Canned(BaseHTTPRequestHandler):
         base = self.path.split("/v1/", 1)[0]
         self.hits[base] += 1
         body = self.pages[base]
+        path, _, query = self.path.partition("?")
+        after = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("after", "")
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in answer_headers(KEYS["gw"], nonce=self.headers.get("X-Nonce", ""), status=200, method="GET", path=path, after=after,
+                                          body=body, timestamp=time.time()).items():
+            self.send_header(name, value)  # signed: the page is refused for its shape, not its signature
         self.end_headers()
         self.wfile.write(body)
 

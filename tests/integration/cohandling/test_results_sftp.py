@@ -14,7 +14,40 @@ from tests.integration.institutions import write_inbox
 from tests.integration.pipeline import AS_OF, routed_ledger
 
 
-def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processed_once(sshd, tmp_path):
+def _receipts_verify(folder, receipts: list[str], public_key) -> None:
+    """Each receipt as the institution checks it: the gateway's tool and stock OpenSSL say it is signed; one byte changed, not."""
+    import hashlib
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from tools.cli import main
+
+    for name in receipts:
+        with pytest.raises(SystemExit) as exit_:
+            main(["verify-receipt", str(folder / name), "--pubkey", str(public_key)])
+        assert exit_.value.code == 0
+        if shutil.which("openssl"):
+            ossl = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public_key), "-rawin", "-in", str(folder / name),
+                                   "-sigfile", str(folder / f"{name}.sig")], capture_output=True, text=True, timeout=60)
+            assert ossl.returncode == 0 and "Signature Verified Successfully" in ossl.stdout
+    partly = next(n for n in receipts if n.startswith("result_ok."))
+    text = (folder / partly).read_text(encoding="utf-8-sig")
+    archived = next((folder.parents[2] / ".results" / folder.parents[1].name).rglob("result_ok.csv")).read_bytes()
+    assert hashlib.sha256(archived).hexdigest() in text and "已采用" in text and "RESULT_UNKNOWN_WORK_ORDER" in text  # hash, counts, codes
+    altered = folder.parent / "altered.receipt.csv"
+    data = (folder / partly).read_bytes()
+    altered.write_bytes(data.replace("已采用".encode(), "未采用".encode(), 1))
+    (folder.parent / "altered.receipt.csv.sig").write_bytes((folder / f"{partly}.sig").read_bytes())
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify-receipt", str(altered), "--pubkey", str(public_key)])
+    assert exit_.value.code == 1
+    altered.unlink()
+    (folder.parent / "altered.receipt.csv.sig").unlink()
+
+
+def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processed_once(sshd, tmp_path, signing_key):
     ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=300, seed=71)
     ready = pd.DataFrame([w for w in ledger.cohandling.work_orders() if w["channel"] == "account" and w["status"] == "ready"])
     for drop in ready["destination"].value_counts().index[:2]:  # two institutions have accounts; the others' batches wait
@@ -78,8 +111,11 @@ def test_every_malformed_result_is_refused_with_its_reason_and_the_rest_processe
     assert pd.notna(outcomes[(mine[2]["rowguid"], mine[2]["utility"])]["acknowledged_at"])
     assert outcomes[(mine[3]["rowguid"], mine[3]["utility"])]["result"] == "done"  # the first final result stands
     assert [p.name for p in (sshd.root / a / "inbox").iterdir()] == ["receipts"]  # every file moved out of the institution's inbox
-    receipts = sorted(p.name for p in (sshd.root / a / "inbox" / "receipts").iterdir())
-    assert len(receipts) == 5  # a note for each file refused in whole or in part
+    folder = sshd.root / a / "inbox" / "receipts"
+    receipts = sorted(p.name for p in folder.iterdir() if p.name.endswith(".receipt.csv"))
+    assert len(receipts) == 5  # a receipt for each file read: result_ok.csv (partly refused) and the four refused whole
+    assert sorted(p.name for p in folder.iterdir()) == sorted(receipts + [f"{r}.sig" for r in receipts])  # each signed beside it
+    _receipts_verify(folder, receipts, signing_key)
     sms = ledger.cohandling.sms()
     assert len(sms) == 3 and all(s["phone"] and "【不动产登记】" in s["text"] for s in sms)
 

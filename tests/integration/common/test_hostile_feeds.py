@@ -21,6 +21,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from connectors.answer_check import answer_headers
 from connectors.http_receiver import HttpReceiver
 from connectors.ledger import Ledger
 from connectors.ledger.schema_cohandling import delivery, handling_result, result_exception, work_order_outcome
@@ -306,6 +307,9 @@ class _Hostile(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        for name, value in answer_headers(KEYS["gw"], nonce=self.headers.get("X-Nonce", ""), status=200, method="GET", path=path,
+                                          after=after, body=body, timestamp=time.time()).items():
+            self.send_header(name, value)  # a hostile server that is still the receiver: its pages are signed
         self.end_headers()
         try:
             if self.trickle:

@@ -73,6 +73,16 @@ def test_the_receipt_names_the_file_and_its_hash_and_neutralises_formulas():
     assert receipt_name("r.csv", "ab" * 32) == "r.abababababab.receipt.csv"
 
 
+def test_the_receipt_of_a_file_accepted_whole_says_so_and_ids_and_phones_in_refusals_are_masked():
+    ok = list(csv.reader(io.StringIO(receipt_csv(shown_name="r.csv", sha256="cd" * 32, size=10, accepted=7, refused=[],
+                                                 whole_file=False).decode("utf-8-sig"))))
+    assert ok[3][1] == "已采用 7 行，全部采用 / all accepted" and ok[-1] == ["行 row", "规则 rule", "说明 reason", "值 value"]
+    refused = [exception("s", "RESULT_BAD_KEY", row=4, value="370102199001011234,13812345678")]
+    text = receipt_csv(shown_name="r.csv", sha256="cd" * 32, size=10, accepted=1, refused=refused, whole_file=False).decode("utf-8-sig")
+    assert "370102199001011234" not in text and "13812345678" not in text and "370102********1234" in text and "138****5678" in text
+    assert "已采用 1 行，未采用 1 行 / partly refused" in text
+
+
 def test_decoding_picks_the_encoding_most_lines_are_in():
     gb = "县,结果\n历下,办结\n".encode("gb18030")
     assert decode_lines(gb).encoding == "gb18030"
