@@ -101,6 +101,7 @@ class Deployment:
             "GATEWAY_OUTPUT_DIR": str(self.home / "runs"),
             "GATEWAY_REPORT_DIR": str(self.home / "reports"),
             "GATEWAY_AUDIT_SEAL_DIR": str(self.home / "seals"),
+            "GATEWAY_SIGNING_KEY_FILE": str(self.secrets / "gateway_signing.pem"),
             "PYTHONUNBUFFERED": "1",
             "LANG": "C.UTF-8",
         }
@@ -141,6 +142,10 @@ def ensure_secrets(dep: Deployment) -> None:
         from jobs.common.audit_seal import make_key
 
         make_key(dep.secrets / "audit_seal.pem")
+    if not (dep.secrets / "gateway_signing.pem").exists():  # signs manifests and receipts in the drops (docs/protocol/sftp-drop.md)
+        from jobs.common.audit_seal import make_key
+
+        make_key(dep.secrets / "gateway_signing.pem")
 
 
 def _port_free(port: int) -> bool:
