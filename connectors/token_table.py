@@ -25,6 +25,27 @@ class TokenTable:
         self.columns = tuple(c for c in columns if c not in self.key)
         self.table = sa.table(table, *(sa.column(c) for c in (*self.key, *self.columns)))
 
+    @classmethod
+    def reflected(cls, url: str, table: str, *, columns: Sequence[str]) -> TokenTable:
+        """The table `table` at `url` with its primary key read from the database; ValueError naming what is missing."""
+        engine = engine_for(url)
+        try:
+            inspector = sa.inspect(engine)
+            if not inspector.has_table(table):
+                raise ValueError(f"no table {table!r}")
+            have = {c["name"] for c in inspector.get_columns(table)}
+            key = tuple(inspector.get_pk_constraint(table).get("constrained_columns") or ())
+        except Exception:
+            engine.dispose()
+            raise
+        missing = [c for c in columns if c not in have]
+        if missing or not key:
+            engine.dispose()
+            raise ValueError(f"table {table!r}: " + (f"no column {', '.join(missing)}" if missing else "no primary key to go through it by"))
+        rows = cls(engine, table, key=key, columns=columns)
+        rows._owned = True
+        return rows
+
     def dispose(self) -> None:
         if self._owned:
             self.engine.dispose()

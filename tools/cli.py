@@ -10,6 +10,7 @@
     python -m tools.cli replay batch <batch no> --ledger URL --reason "…" [--force] [--operator NAME] [--dry-run] [--json]
     python -m tools.cli replay order <ROWGUID> --ledger URL --reason "…" [--utility U] [--version N] [--operator NAME] [--dry-run] [--json]
     python -m tools.cli replay package <BWID> --ledger URL --reason "…" [--platform URL] [--operator NAME] [--dry-run] [--json]
+    python -m tools.cli keys rotate --ledger URL --table T --columns a,b [--index a_bidx=a:id] [--batch N] [--json] (tools/keys.py)
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
@@ -43,6 +44,8 @@ import sys
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+from tools import keys
 
 UPGRADE = "python -m tools.cli db upgrade"
 
@@ -131,6 +134,7 @@ def build_parser() -> Parser:
         p.add_argument("--dry-run", action="store_true", help="check and say what would be sent; send and record nothing")
     for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    keys.add_parser(sub)
     parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()}  # name -> the subcommand's parser: its errors name it
     return parser
 
@@ -141,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     command = parser.commands[args.command if args.command != "replay" else f"replay {args.what}"]
     if args.command == "replay":
         raise SystemExit(replay(command, args))
+    if args.command == "keys":
+        raise SystemExit(keys.rotate_command(command, args))
     if args.command == "db":
         upgrade(command, args)
         return

@@ -62,8 +62,9 @@ def write_keys_file(path: Path, keyring: Keyring) -> Path:
     return path
 
 
-def load_keyring(conn_id: str | None = None) -> Keyring:
-    """The keyring: the Connection first, then $GATEWAY_FIELD_KEYS_FILE, then (development) the throwaway file."""
+def load_keyring(conn_id: str | None = None, *, throwaway: bool = True) -> Keyring:
+    """The keyring: the Connection first, then $GATEWAY_FIELD_KEYS_FILE, then (development, unless `throwaway` is False:
+    a rotation never encrypts under a key that lives only in var/) the throwaway file."""
     from jobs.common.settings import FIELD_KEYS_CONN_ID, field_keys_file
 
     keyring = _from_connection(conn_id or FIELD_KEYS_CONN_ID)
@@ -74,6 +75,8 @@ def load_keyring(conn_id: str | None = None) -> Keyring:
         if not path.exists():
             raise FileNotFoundError(f"GATEWAY_FIELD_KEYS_FILE={path}: no such file (the field encryption keys; docs/security.md)")
         return read_keys_file(path)
+    if not throwaway:
+        raise LookupError(f"no field keys configured: the Connection {conn_id or FIELD_KEYS_CONN_ID} or GATEWAY_FIELD_KEYS_FILE (docs/security.md)")
     if not path.exists():
         write_keys_file(path, Keyring([new_key("dev1")], "dev1"))
         log.warning("no field keys configured: made a throwaway keyring %s — development only", path)

@@ -95,3 +95,31 @@ def test_a_row_the_gateway_rewrote_meanwhile_is_not_overwritten(probe):
     assert rows.write_batch(changes) == len(changes) - 1
     row2 = [r for r in _read(engine, table) if r["seq"] == 2][0]
     assert row2["zjhm"] == fresh
+
+
+def test_the_cli_rotates_the_table_with_the_configured_keys(probe, db_urls, tmp_path, monkeypatch, capsys):
+    import json
+
+    from jobs.common.field_keys import read_keys_file, write_keys_file
+    from tools.cli import main
+
+    engine, table, old, clear = probe
+    monkeypatch.delenv("AIRFLOW_CONN_GATEWAY_FIELD_KEYS", raising=False)
+    monkeypatch.setenv("GATEWAY_FIELD_KEYS_FILE", str(tmp_path / "keys.json"))
+    argv = ["keys", "rotate", "--ledger", db_urls[1], "--table", "crypt_probe", "--columns", "zjhm,lxdh", "--batch", "10"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and "GATEWAY_FIELD_KEYS_FILE=" in capsys.readouterr().err  # configured, not there: no throwaway
+    write_keys_file(tmp_path / "keys.json", old.with_new_key("k3"))
+    ring = read_keys_file(tmp_path / "keys.json")
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--index", "zjhm_bidx=zjhm:id", "--json"])
+    assert exit_.value.code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {k: out[k] for k in ("scanned", "rewritten", "conflicts", "key_id")} == {"scanned": N, "rewritten": N, "conflicts": 0, "key_id": "k3"}
+    for r in _read(engine, table):
+        assert key_id_of(r["zjhm"]) == "k3" and decrypt_column([r["zjhm"]], ring, table="crypt_probe", column="zjhm") == [clear[r["seq"]][0]]
+        assert r["zjhm_bidx"] == blind_index_column([clear[r["seq"]][0]], ring, kind="id", column="zjhm")[0]
+    with pytest.raises(SystemExit) as exit_:
+        main(["keys", "rotate", "--ledger", db_urls[1], "--table", "crypt_probe", "--columns", "zjhm,nope"])
+    assert exit_.value.code == 2 and "no column nope" in capsys.readouterr().err
