@@ -219,7 +219,7 @@ NORMALISERS: dict[str, Callable[[str], str]] = {"id": normalise_id, "phone": nor
 
 def blind_index_column(values, keyring: Keyring, *, kind: str, column: str, key_id: str | None = None, table: str | None = None):
     """Each value's blind index under the active key (or `key_id`): `<key id>:<64 hex>`. Tokens are decrypted first
-    (give `table`); NULL, '' and purged values have no index (NULL)."""
+    (give `table`); NULL, '', purged values and values empty once normalised have no index (NULL)."""
     normalise = NORMALISERS.get(kind)
     if normalise is None:
         raise ValueError(f"blind index kind {kind!r}: one of {', '.join(NORMALISERS)}")
@@ -239,8 +239,12 @@ def blind_index_column(values, keyring: Keyring, *, kind: str, column: str, key_
             v = _decrypt_one(v, keyring, table, column, i)
         elif not isinstance(v, str):
             raise FieldCryptError(f"{_where(column, i)}: text expected, got {type(v).__name__}")
+        text = normalise(v)
+        if not text:  # nothing left to compare ('-' as a phone): no index, rather than one shared by all such values
+            out.append(None)
+            continue
         h = base.copy()
-        h.update(normalise(v).encode())
+        h.update(text.encode())
         out.append(f"{kid}:{h.finalize().hex()}")
     return back(out)
 

@@ -125,6 +125,7 @@ def test_blind_index_is_stable_normalised_and_keyed(ring):
 def test_phone_index_ignores_punctuation_and_country_code(ring):
     idx = blind_index_column(["+86 138-0000-0000", "8613800000000", PHONE, "0531-88888888"], ring, kind="phone", column="c")
     assert idx[0] == idx[1] == idx[2] != idx[3]
+    assert blind_index_column(["-", " "], ring, kind="phone", column="c") == [None, None]  # nothing to compare: no shared index
 
 
 def test_blind_index_of_a_token_is_that_of_its_clear_value(ring):
@@ -153,3 +154,20 @@ def test_keyring_json_round_trip_and_refusals(ring):
         FieldKey("k:1", b"\x00" * 16, b"\x00" * 32)
     rotated = ring.with_new_key("k3")
     assert rotated.active == "k3" and set(rotated.keys) == {"k1", "k2", "k3"}
+
+
+def test_nan_and_chunked_arrays_are_nulls(ring):
+    import numpy as np
+
+    tokens = encrypt_column(pd.Series([ID, np.nan]), ring, table="t", column="c")
+    assert tokens[1] is None and kind_of(np.nan) == "null"
+    chunked = pa.chunked_array([[ID], [None, PHONE]])
+    back = decrypt_column(encrypt_column(chunked, ring, table="t", column="c"), ring, table="t", column="c")
+    assert back.to_pylist() == [ID, None, PHONE]
+
+
+def test_an_index_key_the_keyring_does_not_hold_is_named(ring):
+    with pytest.raises(FieldCryptError, match="column c: index key 'k7' is not in the keyring"):
+        blind_index_column([ID], ring, kind="id", column="c", key_id="k7")
+    with pytest.raises(ValueError, match="blind index kind 'email'"):
+        blind_index_column([ID], ring, kind="email", column="c")
