@@ -1,5 +1,6 @@
 """Where the field encryption keys come from (docs/security.md): the Airflow Connection `gateway_field_keys` (secrets
-backend in production; `AIRFLOW_CONN_GATEWAY_FIELD_KEYS` in development and tests) — its extra, or its password, holds
+backend in production; `AIRFLOW_CONN_GATEWAY_FIELD_KEYS` in development and tests) — its password (preferred: Airflow
+masks it) or its extra holds
 `{"active": id, "keys": {id: {"sm4": base64 16 bytes, "index": base64 32 bytes}}}` — else the file
 $GATEWAY_FIELD_KEYS_FILE (same JSON; a secret mounted read-only), else, for development only, a throwaway file under
 var/keys/ made on first use. Never from the repository. A configured file that is missing or wrong fails, naming it.
@@ -28,13 +29,13 @@ def _from_connection(conn_id: str) -> Keyring | None:
     except AirflowNotFoundException:
         return None
     extra = conn.extra_dejson or {}
-    if "keys" in extra:
-        doc = extra
-    elif conn.password:
+    if conn.password:
         try:
             doc = json.loads(conn.password)
         except ValueError:
             raise ValueError(f"Connection {conn_id}: its password is not the keys' JSON") from None
+    elif "keys" in extra:
+        doc = extra
     else:
         raise ValueError(f"Connection {conn_id}: neither its extra nor its password holds the field keys (docs/security.md)")
     try:

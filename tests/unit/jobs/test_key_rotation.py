@@ -117,3 +117,10 @@ def test_without_configuration_a_throwaway_keyring_is_made_once(tmp_path, monkey
     first = load_keyring()
     assert (tmp_path / "keys" / "gateway-field-keys.json").exists()
     assert load_keyring().keys == first.keys
+
+
+def test_a_connection_password_that_is_not_the_keys_json_is_refused_without_showing_it(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_GATEWAY_FIELD_KEYS", json.dumps({"conn_type": "generic", "password": "s3cret-not-json"}))
+    with pytest.raises(ValueError, match="its password is not the keys' JSON") as err:
+        load_keyring()
+    assert "s3cret" not in str(err.value)
