@@ -12,7 +12,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-audit clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
+.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-audit bench-fieldcrypt clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -88,6 +88,9 @@ bench-deliver: $(STAMP)
 
 bench-audit: $(STAMP)
 	$(PY) bench/bench_audit.py
+
+bench-fieldcrypt: $(STAMP)
+	$(PY) bench/bench_fieldcrypt.py
 
 # Stops the local deployments first (their processes use var/deploy*), then removes var/.
 clean:

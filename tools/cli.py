@@ -14,6 +14,7 @@
     python -m tools.cli audit seal --ledger URL --key FILE --out DIR [--json]  |  audit keygen --key FILE
     python -m tools.cli verify-batch DIR --pubkey gateway-signing.pub.pem
     python -m tools.cli verify-receipt FILE --pubkey gateway-signing.pub.pem
+    python -m tools.cli keys rotate --ledger URL --table T --columns a,b [--index a_bidx=a:id] [--batch N] [--json] (tools/keys.py)
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
 reconciliation report for any date range (on demand). `balance` prints the lifetime balance
@@ -50,6 +51,8 @@ import sys
 import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
+
+from tools import keys
 
 UPGRADE = "python -m tools.cli db upgrade"
 
@@ -147,6 +150,7 @@ def build_parser() -> Parser:
         p.add_argument("--pubkey", required=True, help="the gateway's public key (PEM), as the gateway's operators gave it")
     for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk, audit["verify"], audit["seal"]):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    keys.add_parser(sub)
     # name -> the subcommand's parser: its errors name it
     parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()} | {f"audit {k}": v for k, v in audit.items()}
     return parser
@@ -162,6 +166,8 @@ def main(argv: list[str] | None = None) -> None:
         from tools.cli_audit import run as audit
 
         raise SystemExit(audit(command, args, refuse, open_ledger, show))
+    if args.command == "keys":
+        raise SystemExit(keys.rotate_command(command, args))
     if args.command == "db":
         upgrade(command, args)
         return

@@ -123,6 +123,8 @@ def ensure_secrets(dep: Deployment) -> None:
     """Generated once, never committed (var/ is git-ignored), mode 600 in a mode-700 folder."""
     from cryptography.fernet import Fernet
 
+    from transforms.common.fieldcrypt import Keyring, new_key
+
     dep.secrets.mkdir(parents=True, exist_ok=True)
     os.chmod(dep.secrets, 0o700)
     makers = {
@@ -130,6 +132,7 @@ def ensure_secrets(dep: Deployment) -> None:
         "jwt_secret": lambda: secrets.token_urlsafe(48),
         "api_secret_key": lambda: secrets.token_urlsafe(32),
         "receiver_key": lambda: f"gateway-deploy:{secrets.token_hex(24)}",
+        "field_keys.json": lambda: json.dumps(Keyring([new_key("deploy1")], "deploy1").to_json()),  # docs/security.md
     }
     for name, make in makers.items():
         path = dep.secrets / name
@@ -187,6 +190,7 @@ def write_connections(dep: Deployment, sftp: dict, receivers_port: int) -> Path:
         "county_system_default": http | {"extra": json.dumps({"base_path": "/county/{xzqh}"})},
         "cross_province": http | {"extra": json.dumps({"base_path": "/cross-province"})},
         "gateway_audit_seal": {"conn_type": "generic", "password": (dep.secrets / "audit_seal.pem").read_text(encoding="ascii")},
+        "gateway_field_keys": {"conn_type": "generic", "password": (dep.secrets / "field_keys.json").read_text(encoding="utf-8")},
     }
     path = dep.secrets / "connections.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

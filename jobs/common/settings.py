@@ -47,6 +47,19 @@ def signing_key_file() -> tuple[Path, bool]:
     return (Path(configured), True) if configured else (VAR / "keys" / "gateway-signing-ed25519.pem", False)
 
 
+FIELD_KEYS_CONN_ID = "gateway_field_keys"  # field encryption keys (docs/security.md): JSON in the extra, or in the password
+
+
+def field_keys_file() -> tuple[Path, bool]:
+    """The field encryption keys as a file, when no Connection holds them, and whether it is the configured secret:
+    $GATEWAY_FIELD_KEYS_FILE (production: a secret mounted read-only; never in the repo) — else a throwaway under
+    var/keys/ that jobs/common/field_keys.py makes on first use (development, `make run`, tests)."""
+    import os
+
+    configured = os.environ.get("GATEWAY_FIELD_KEYS_FILE", "").strip()
+    return (Path(configured), True) if configured else (VAR / "keys" / "gateway-field-keys.json", False)
+
+
 def registry_inbox() -> Path:
     """Where counties' Annex 2 / Annex 3 forms are dropped: $GATEWAY_REGISTRY_INBOX, default var/inbox/registry."""
     import os
