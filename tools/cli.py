@@ -52,7 +52,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tools import keys
+from tools import keys, verify_evidence
 
 UPGRADE = "python -m tools.cli db upgrade"
 
@@ -142,12 +142,7 @@ def build_parser() -> Parser:
     from tools.cli_audit import add_parser as add_audit
 
     audit = add_audit(sub)
-    vb = sub.add_parser("verify-batch", help="check a batch folder from a drop: the manifest's signature and every file (exit status 1: fails)")
-    vb.add_argument("folder", metavar="DIR")
-    vr = sub.add_parser("verify-receipt", help="check a receipt from a drop's inbox/receipts/ against its signature (exit status 1: fails)")
-    vr.add_argument("file", metavar="FILE")
-    for p in (vb, vr):
-        p.add_argument("--pubkey", required=True, help="the gateway's public key (PEM), as the gateway's operators gave it")
+    verify_evidence.add_parser(sub)
     for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk, audit["verify"], audit["seal"]):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     keys.add_parser(sub)
@@ -172,11 +167,7 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(command, args)
         return
     if args.command in ("verify-batch", "verify-receipt"):
-        from tools.verify_evidence import verify_batch, verify_receipt
-
-        def no(message: str):
-            refuse(command, message)
-        raise SystemExit(verify_batch(no, args.folder, args.pubkey) if args.command == "verify-batch" else verify_receipt(no, args.file, args.pubkey))
+        raise SystemExit(verify_evidence.run(args, lambda message: refuse(command, message)))
     if getattr(args, "first", None) and args.first > args.last:
         refuse(command, f"--from {args.first} is after --to {args.last}")
     if args.command == "balance":

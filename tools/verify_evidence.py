@@ -11,6 +11,23 @@ from pathlib import Path
 MAX_FILE_BYTES = 1 << 30  # a batch file is far smaller; anything larger is not read whole
 
 
+def add_parser(sub) -> None:
+    """The two commands on the CLI's subparsers (tools/cli.py)."""
+    vb = sub.add_parser("verify-batch", help="check a batch folder from a drop: the manifest's signature and every file (exit status 1: fails)")
+    vb.add_argument("folder", metavar="DIR")
+    vr = sub.add_parser("verify-receipt", help="check a receipt from a drop's inbox/receipts/ against its signature (exit status 1: fails)")
+    vr.add_argument("file", metavar="FILE")
+    for p in (vb, vr):
+        p.add_argument("--pubkey", required=True, help="the gateway's public key (PEM), as the gateway's operators gave it")
+
+
+def run(args, refuse) -> int:
+    """Run the command `args` names; `refuse(message)` stops with exit status 2."""
+    if args.command == "verify-batch":
+        return verify_batch(refuse, args.folder, args.pubkey)
+    return verify_receipt(refuse, args.file, args.pubkey)
+
+
 def _public_key(refuse, path: str):
     from transforms.common.signing import load_public_key
 
