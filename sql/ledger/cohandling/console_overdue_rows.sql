@@ -1,0 +1,11 @@
+-- purpose: console: the first :limit overdue work orders in scope (delivered or acknowledged, due before :today) in the overdue list's order (city, utility, institution, most overdue first, county, YCYWH, ROWGUID).
+SELECT rowguid, utility, version, CASE WHEN status IN ('delivered', 'acknowledged') AND due_date < :today THEN 'overdue' ELSE status END AS status, due_date, delivered_at, handled_at, result_code, channel, destination,
+       institution_code, institution_name, xzqh, county_name, city_code, city_name, platform_no
+FROM order_status
+WHERE status IN ('delivered', 'acknowledged') AND due_date < :today
+  AND (CAST(:city_code AS VARCHAR(6)) IS NULL OR city_code = :city_code) AND (CAST(:xzqh AS VARCHAR(6)) IS NULL OR xzqh = :xzqh)
+  AND (CAST(:institution_code AS VARCHAR(32)) IS NULL OR institution_code = :institution_code) AND (CAST(:utility AS VARCHAR(16)) IS NULL OR utility = :utility)
+ORDER BY city_code, CASE utility WHEN 'electricity' THEN 0 WHEN 'water' THEN 1 WHEN 'gas' THEN 2 WHEN 'heat' THEN 3 ELSE 4 END,
+         CASE WHEN institution_code IS NULL THEN 1 ELSE 0 END, institution_code, institution_name, due_date, xzqh,
+         CASE WHEN platform_no IS NULL THEN 1 ELSE 0 END, platform_no, rowguid
+LIMIT :limit
