@@ -210,14 +210,13 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         scope = await current(request)
         if scope.role == "institution":
             raise HTTPException(404)
-        raw = ledger.quarantine()
-        if len(raw) and scope.role != "province":
-            raw = raw[raw["xzqh"].map(lambda x: scope.sees_area(str(x)))]
+        area = {"province": None, "city": scope.code[:4] + "%", "county": scope.code}[scope.role]  # Scope.sees_area
+        raw, total = ledger.cohandling.console_quarantine(area=area, limit=MAX_ROWS)
         table = quarantine_list(raw)
         columns = [HEADINGS[c] for c in ("rowguid", "ycywh", "xzqh", "zrfxm", "zrfzjhm", "zrflxdh", "version", "status", "state", "utility",
                                          "rule_id", "rule_name", "field_label", "value", "message_zh")]
-        audit(scope, "quarantine", rows=len(table))
-        return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=len(table),
+        audit(scope, "quarantine", rows=total)
+        return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=total,
                     max_rows=MAX_ROWS)
 
     @app.get("/exceptions", response_class=HTMLResponse)

@@ -18,6 +18,8 @@ from connectors.ledger.statements import statement
 CHUNK = 1000  # keys per IN list
 FILTERS = ("city_code", "xzqh", "institution_code", "utility")
 ROW_TYPES = (("today", sa.Date),)
+DAY_TYPES = (("cutoff", sa.Date), ("past", sa.Date))
+PAST = date(2000, 1, 1)  # the counts' due date of open work orders already overdue when counted
 
 
 def _filters(scope: dict | None) -> dict:
@@ -63,18 +65,20 @@ class ConsoleStore:
             frame[column] = pd.to_datetime(frame[column])
         return frame
 
-    def write_order_status(self, rows, *, rowguids: list[str] | None) -> None:
+    def write_order_status(self, rows, *, rowguids: list[str] | None, today: date) -> None:
         """Replace the read model's rows of `rowguids` (None: all of them) by `rows` (Arrow, order_status's columns) and
-        recount the counties touched (before and after) — one transaction."""
+        recount the counties touched (before and after) — one transaction. `today`: the refresh's (local) date; the counts
+        hold open work orders due before it under one date (PAST), overdue for every reader from then on."""
         from connectors.ledger.schema_cohandling import order_status
 
         names = [c.name for c in order_status.columns]
+        days = {"cutoff": today, "past": PAST}
         with self.engine.begin() as conn:
             if rowguids is None:
                 conn.execute(statement("console_status_delete_all"))
                 self._insert(conn, "order_status", rows, names)
                 conn.execute(statement("console_count_delete_all"))
-                conn.execute(statement("console_count_all"))
+                conn.execute(statement("console_count_all", types=DAY_TYPES), days)
                 return
             counties = set(rows.column("xzqh").to_pylist()) if rows.num_rows else set()
             find = statement("console_status_counties", expanding=("rowguids",))
@@ -84,10 +88,10 @@ class ConsoleStore:
                 conn.execute(forget, {"rowguids": part})
             self._insert(conn, "order_status", rows, names)
             forget_counts = statement("console_count_delete", expanding=("counties",))
-            count = statement("console_count_counties", expanding=("counties",))
+            count = statement("console_count_counties", expanding=("counties",), types=DAY_TYPES)
             for part in _chunks(sorted(counties)):
                 conn.execute(forget_counts, {"counties": part})
-                conn.execute(count, {"counties": part})
+                conn.execute(count, {"counties": part} | days)
 
     # --- the pages' reads ---------------------------------------------------------------------
 
@@ -138,6 +142,15 @@ class ConsoleStore:
             parts = [_frame(conn.execute(query, {"rowguids": part})) for part in _chunks(keys)]
         columns = ["rowguid", "utility", "version", "correction", "buyer_name", "buyer_phone", "buyer_id", "address"]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+    def console_quarantine(self, *, area: str | None, limit: int) -> tuple[pd.DataFrame, int]:
+        """(the quarantine list's first `limit` lines in `area` — a LIKE pattern on the record's XZQH, None: all — as
+        `Ledger.quarantine` gives them, masked by the page; how many lines in all)."""
+        types = (("latest_validated_at", sa.DateTime),)
+        with self.engine.connect() as conn:
+            rows = _frame(conn.execute(statement("console_quarantine", types=types), {"area": area, "limit": limit}))
+            total = int(conn.execute(statement("console_quarantine_count"), {"area": area}).scalar_one())
+        return rows, total
 
     def console_exceptions(self, *, source: str | None, scope: dict | None, limit: int) -> tuple[pd.DataFrame, int]:
         """(the newest `limit` results exceptions — from `source` when given, about work orders in `scope` when given —, how many in all)."""

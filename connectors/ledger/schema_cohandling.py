@@ -353,6 +353,7 @@ order_status = sa.Table(
     sa.Column("rowguid", sa.String(64), primary_key=True),
     sa.Column("utility", sa.String(16), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("utility_rank", sa.SmallInteger, nullable=False, comment="the lists' order of utilities: electricity 0, water 1, gas 2, heat 3"),
     sa.Column("status", sa.String(24), nullable=False,
               comment="reconcile's status with overdue left as the open status under it (delivered | acknowledged): overdue is derived when read"),
     sa.Column("due_date", sa.Date, comment="the due date in working days (reconcile); NULL when not delivered"),
@@ -374,6 +375,9 @@ order_status = sa.Table(
     sa.Index("ix_order_status_institution", "institution_code", "status", "due_date"),
     sa.Index("ix_order_status_open", "status", "due_date"),
     sa.Index("ix_order_status_refreshed", "refreshed_at"),
+    # the overdue list's order (console_overdue_rows.sql), over the open work orders only: its first page without a sort
+    sa.Index("ix_order_status_overdue", "city_code", "utility_rank", "institution_code", "institution_name", "due_date", "xzqh", "platform_no", "rowguid",
+             postgresql_where=sa.text("status IN ('delivered', 'acknowledged')"), sqlite_where=sa.text("status IN ('delivered', 'acknowledged')")),
     comment="the console's read model: each work order in force as reconciled at its last refresh (overdue derived when read)",
 )
 
@@ -397,7 +401,9 @@ order_status_count = sa.Table(
     comment="order_status counted by county, utility, institution, status (and due date while open): the console's counts",
 )
 
-# migration 0016: the trace's lookups by ROWGUID / YCYWH, and the exceptions page's newest first
+# migration 0016: the trace's lookups by ROWGUID / YCYWH, the exceptions page's newest first, the quarantine page's lines
+sa.Index("ix_record_verdict_held", record_verdict.c.change_seq, postgresql_where=sa.text("status IN ('quarantined', 'duplicate', 'partial')"),
+         sqlite_where=sa.text("status IN ('quarantined', 'duplicate', 'partial')"))
 sa.Index("ix_received_record_rowguid", received_record.c.rowguid)
 sa.Index("ix_received_record_ycywh", received_record.c.ycywh)
 sa.Index("ix_result_exception_rowguid", result_exception.c.rowguid)

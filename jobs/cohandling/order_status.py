@@ -31,6 +31,7 @@ LOCK = "cohandling.order_status"
 MARGIN = timedelta(minutes=10)  # a change committed late with an earlier time stamp is still found by the next refresh
 WHOLE_ABOVE = 200_000  # touched ROWGUIDs beyond which one whole refresh is cheaper than IN lists
 EVER = datetime(9999, 12, 31)
+UTILITY_RANK = {"electricity": 0, "water": 1, "gas": 2, "heat": 3}  # transforms/reporting/cohandling_tables.py UTILITY_ORDER
 
 
 def refresh_order_status(ledger: Ledger, *, rowguids=None, whole: bool = False, as_of: datetime | None = None) -> dict:
@@ -59,7 +60,7 @@ def refresh_order_status(ledger: Ledger, *, rowguids=None, whole: bool = False, 
                 return {"mode": "none", "rowguids": 0, "rows": 0}
             orders = ledger.cohandling.reconciliation_input_of(keys, EVER)
         rows = read_model_rows(orders, as_of=as_of, refreshed_at=started)
-        ledger.cohandling.write_order_status(rows, rowguids=keys)
+        ledger.cohandling.write_order_status(rows, rowguids=keys, today=as_of.date())
     out = {"mode": "whole" if whole else "some", "rowguids": len(keys) if keys is not None else None, "rows": rows.num_rows}
     log.info("order_status refreshed: %s", out)
     return out
@@ -98,6 +99,7 @@ def read_model_rows(orders: pd.DataFrame, *, as_of: datetime, refreshed_at: date
         "rowguid": text("rowguid"),
         "utility": text("utility"),
         "version": pa.array(statuses["version"].astype(int).tolist(), pa.int64()),
+        "utility_rank": pa.array([UTILITY_RANK.get(u, len(UTILITY_RANK)) for u in statuses["utility"]], pa.int64()),
         "status": pa.array(status.tolist(), pa.string()),
         "due_date": pa.array([None if pd.isna(d) else str(d) for d in statuses["due_date"]], pa.string()),
         "delivered_at": stamp("delivered_at"),

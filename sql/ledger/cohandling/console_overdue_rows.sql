@@ -5,7 +5,5 @@ FROM order_status
 WHERE status IN ('delivered', 'acknowledged') AND due_date < :today
   AND (CAST(:city_code AS VARCHAR(6)) IS NULL OR city_code = :city_code) AND (CAST(:xzqh AS VARCHAR(6)) IS NULL OR xzqh = :xzqh)
   AND (CAST(:institution_code AS VARCHAR(32)) IS NULL OR institution_code = :institution_code) AND (CAST(:utility AS VARCHAR(16)) IS NULL OR utility = :utility)
-ORDER BY city_code, CASE utility WHEN 'electricity' THEN 0 WHEN 'water' THEN 1 WHEN 'gas' THEN 2 WHEN 'heat' THEN 3 ELSE 4 END,
-         CASE WHEN institution_code IS NULL THEN 1 ELSE 0 END, institution_code, institution_name, due_date, xzqh,
-         CASE WHEN platform_no IS NULL THEN 1 ELSE 0 END, platform_no, rowguid
+ORDER BY city_code, utility_rank, institution_code NULLS LAST, institution_name, due_date, xzqh, platform_no NULLS LAST, rowguid
 LIMIT :limit

@@ -3,7 +3,8 @@
 kept by jobs/cohandling/order_status.py, filled by its first refresh (the console's first request, or the hourly
 results run, whichever comes first: an empty read model over a ledger with work orders is filled whole). And the
 indexes the trace lacked: received_record by ROWGUID and YCYWH, result_exception by ROWGUID (and by received_at,
-the exceptions page's order), remote_package by BWID.
+the exceptions page's order), remote_package by BWID; and record_verdict's held verdicts (quarantined, duplicate,
+partial) by change_seq, the quarantine page's order.
 
 Revision ID: 0016_console
 Revises: 0015_reminders
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("rowguid", sa.String(64), primary_key=True),
         sa.Column("utility", sa.String(16), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("utility_rank", sa.SmallInteger, nullable=False, comment="the lists' order of utilities: electricity 0, water 1, gas 2, heat 3"),
         sa.Column("status", sa.String(24), nullable=False,
                   comment="reconcile's status with overdue left as the open status under it (delivered | acknowledged): overdue is derived when read"),
         sa.Column("due_date", sa.Date, comment="the due date in working days (reconcile); NULL when not delivered"),
@@ -59,6 +61,9 @@ def upgrade() -> None:
     op.create_index("ix_order_status_institution", "order_status", ["institution_code", "status", "due_date"])
     op.create_index("ix_order_status_open", "order_status", ["status", "due_date"])
     op.create_index("ix_order_status_refreshed", "order_status", ["refreshed_at"])
+    op.create_index("ix_order_status_overdue", "order_status",
+                    ["city_code", "utility_rank", "institution_code", "institution_name", "due_date", "xzqh", "platform_no", "rowguid"],
+                    postgresql_where=sa.text("status IN ('delivered', 'acknowledged')"), sqlite_where=sa.text("status IN ('delivered', 'acknowledged')"))
     op.create_table(
         "order_status_count",
         sa.Column("city_code", sa.String(6), nullable=False),
@@ -79,9 +84,12 @@ def upgrade() -> None:
     op.create_index("ix_order_status_count_institution", "order_status_count", ["institution_code"])
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    held = sa.text("status IN ('quarantined', 'duplicate', 'partial')")
+    op.create_index("ix_record_verdict_held", "record_verdict", ["change_seq"], postgresql_where=held, sqlite_where=held)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_record_verdict_held", table_name="record_verdict")
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_table("order_status_count")
