@@ -27,7 +27,8 @@ def _filters(scope: dict | None) -> dict:
 
 
 def _frame(result) -> pd.DataFrame:
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # plain tuples: pandas probing SQLAlchemy's Row objects one by one costs more than the query
+    return pd.DataFrame.from_records([tuple(r) for r in result], columns=list(result.keys()))
 
 
 def _chunks(keys: list) -> list[list]:

@@ -130,3 +130,19 @@ def test_a_result_recorded_on_the_board_shows_at_once_and_one_recorded_elsewhere
     assert after["status"].tolist() == ["rejected"]
     assert _read(book, now) == _expected(_reconciled(book, now))
     assert refresh_order_status(book)["mode"] in ("none", "some")  # nothing new: nothing (or the margin's few) again
+
+
+def test_the_quarantine_page_reads_the_same_lines_as_the_whole_list_a_page_at_a_time(book):
+    from transforms.cohandling.quarantine import quarantine_list
+
+    whole = quarantine_list(book.quarantine())
+    assert len(whole)  # the generated records have defects
+    lines, total = book.cohandling.console_quarantine(area=None, limit=10**6)
+    assert total == len(whole) and quarantine_list(lines).equals(whole)
+    first, _ = book.cohandling.console_quarantine(area=None, limit=3)
+    assert quarantine_list(first).equals(whole.head(3))
+    xzqh = str(book.quarantine()["xzqh"].iloc[0])
+    area, n = book.cohandling.console_quarantine(area=xzqh[:4] + "%", limit=10**6)
+    mine = book.quarantine()
+    assert n == int(mine["xzqh"].astype(str).str.startswith(xzqh[:4]).sum()) and quarantine_list(area).equals(
+        quarantine_list(mine[mine["xzqh"].astype(str).str.startswith(xzqh[:4])].reset_index(drop=True)))
