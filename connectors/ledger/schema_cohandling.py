@@ -375,11 +375,13 @@ order_status = sa.Table(
     sa.Index("ix_order_status_institution", "institution_code", "status", "due_date"),
     sa.Index("ix_order_status_open", "status", "due_date"),
     sa.Index("ix_order_status_refreshed", "refreshed_at"),
-    # the overdue list's order (console_overdue_rows.sql), over the open work orders only: its first page without a sort
-    sa.Index("ix_order_status_overdue", "city_code", "utility_rank", "institution_code", "institution_name", "due_date", "xzqh", "platform_no", "rowguid",
-             postgresql_where=sa.text("status IN ('delivered', 'acknowledged')"), sqlite_where=sa.text("status IN ('delivered', 'acknowledged')")),
     comment="the console's read model: each work order in force as reconciled at its last refresh (overdue derived when read)",
 )
+
+# the overdue list's order (console_overdue_rows.sql), over the open work orders only: its first page without a sort
+_open = order_status.c.status.in_(["delivered", "acknowledged"])
+sa.Index("ix_order_status_overdue", *(order_status.c[c] for c in ("city_code", "utility_rank", "institution_code", "institution_name", "due_date", "xzqh",
+                                                                    "platform_no", "rowguid")), postgresql_where=_open, sqlite_where=_open)
 
 order_status_count = sa.Table(
     "order_status_count",
@@ -402,8 +404,8 @@ order_status_count = sa.Table(
 )
 
 # migration 0016: the trace's lookups by ROWGUID / YCYWH, the exceptions page's newest first, the quarantine page's lines
-sa.Index("ix_record_verdict_held", record_verdict.c.change_seq, postgresql_where=sa.text("status IN ('quarantined', 'duplicate', 'partial')"),
-         sqlite_where=sa.text("status IN ('quarantined', 'duplicate', 'partial')"))
+_held = record_verdict.c.status.in_(["quarantined", "duplicate", "partial"])
+sa.Index("ix_record_verdict_held", record_verdict.c.change_seq, postgresql_where=_held, sqlite_where=_held)
 sa.Index("ix_received_record_rowguid", received_record.c.rowguid)
 sa.Index("ix_received_record_ycywh", received_record.c.ycywh)
 sa.Index("ix_result_exception_rowguid", result_exception.c.rowguid)
