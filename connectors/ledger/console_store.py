@@ -53,13 +53,22 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             return sorted({r[0] for r in conn.execute(statement("console_touched"), {"since": since}) if r[0] is not None})
 
-    def reconciliation_input_of(self, rowguids: list[str], known_by: datetime) -> pd.DataFrame:
-        """`reconciliation_input` for some ROWGUIDs only (the trace's statement, by work_order_version's key), same columns and times."""
+    def work_order_rowguids(self) -> list[str]:
+        """Every ROWGUID with a work order, sorted."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(statement("console_all_rowguids"))]
+
+    def reconciliation_input_of(self, rowguids: list[str], known_by: datetime, *, between: tuple[str, str] | None = None) -> pd.DataFrame:
+        """`reconciliation_input` for some ROWGUIDs only (the trace's statement, by work_order_version's key) — or for those
+        in the range `between` (low, high), one statement —, same columns and times."""
         from connectors.ledger.result_store import LOCAL_OFFSET
 
-        query = statement("trace_reconciliation_input", expanding=("rowguids",))
         with self.engine.connect() as conn:
-            parts = [_frame(conn.execute(query, {"rowguids": part, "known_by": known_by})) for part in _chunks(list(rowguids)) or [[""]]]
+            if between is not None:
+                parts = [_frame(conn.execute(statement("console_reconciliation_range"), {"low": between[0], "high": between[1], "known_by": known_by}))]
+            else:
+                query = statement("trace_reconciliation_input", expanding=("rowguids",))
+                parts = [_frame(conn.execute(query, {"rowguids": part, "known_by": known_by})) for part in _chunks(list(rowguids)) or [[""]]]
         frame = pd.concat(parts, ignore_index=True)
         frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
         for column in ("handled_at", "acknowledged_at"):
@@ -67,8 +76,9 @@ class ConsoleStore:
         return frame
 
     def write_order_status(self, rows, *, rowguids: list[str] | None, today: date) -> None:
-        """Replace the read model's rows of `rowguids` (None: all of them) by `rows` (Arrow, order_status's columns) and
-        recount the counties touched (before and after) — one transaction. `today`: the refresh's (local) date; the counts
+        """Replace the read model's rows of `rowguids` (None: all of them) by `rows` (Arrow, order_status's columns; for all
+        of them, an iterable of such tables, written as they come) and recount the counties touched (before and after) —
+        one transaction. `today`: the refresh's (local) date; the counts
         hold open work orders due before it under one date (PAST), overdue for every reader from then on."""
         from connectors.ledger.schema_cohandling import order_status
 
@@ -77,7 +87,8 @@ class ConsoleStore:
         with self.engine.begin() as conn:
             if rowguids is None:
                 conn.execute(statement("console_status_delete_all"))
-                self._insert(conn, "order_status", rows, names)
+                for part in [rows] if hasattr(rows, "num_rows") else rows:
+                    self._insert(conn, "order_status", part, names)
                 conn.execute(statement("console_count_delete_all"))
                 conn.execute(statement("console_count_all", types=DAY_TYPES), days)
                 return

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 LOCK = "cohandling.order_status"
 MARGIN = timedelta(minutes=10)  # a change committed late with an earlier time stamp is still found by the next refresh
 WHOLE_ABOVE = 200_000  # touched ROWGUIDs beyond which one whole refresh is cheaper than IN lists
+WHOLE_CHUNK = 50_000  # ROWGUIDs reconciled at a time by a whole refresh
 EVER = datetime(9999, 12, 31)
 UTILITY_RANK = {"electricity": 0, "water": 1, "gas": 2, "heat": 3}  # transforms/reporting/cohandling_tables.py UTILITY_ORDER
 
@@ -51,17 +52,27 @@ def refresh_order_status(ledger: Ledger, *, rowguids=None, whole: bool = False, 
                 return {"mode": "none", "rowguids": 0, "rows": 0}
             rowguids = ledger.cohandling.touched_rowguids(last - MARGIN)
             whole = len(rowguids) > WHOLE_ABOVE
-        if whole:
-            orders = ledger.cohandling.reconciliation_input(EVER)
-            keys = None
+        if whole:  # a chunk of ROWGUIDs at a time: memory stays a chunk's, whatever the ledger's size
+            every = ledger.cohandling.work_order_rowguids()
+            written = [0]
+
+            def chunks():
+                for start in range(0, len(every), WHOLE_CHUNK):
+                    keys = every[start:start + WHOLE_CHUNK]
+                    orders = ledger.cohandling.reconciliation_input_of([], EVER, between=(keys[0], keys[-1]))
+                    part = read_model_rows(orders, as_of=as_of, refreshed_at=started)
+                    written[0] += part.num_rows
+                    yield part
+
+            ledger.cohandling.write_order_status(chunks(), rowguids=None, today=as_of.date())
+            out = {"mode": "whole", "rowguids": len(every), "rows": written[0]}
         else:
             keys = sorted(set(rowguids))
             if not keys:
                 return {"mode": "none", "rowguids": 0, "rows": 0}
-            orders = ledger.cohandling.reconciliation_input_of(keys, EVER)
-        rows = read_model_rows(orders, as_of=as_of, refreshed_at=started)
-        ledger.cohandling.write_order_status(rows, rowguids=keys, today=as_of.date())
-    out = {"mode": "whole" if whole else "some", "rowguids": len(keys) if keys is not None else None, "rows": rows.num_rows}
+            rows = read_model_rows(ledger.cohandling.reconciliation_input_of(keys, EVER), as_of=as_of, refreshed_at=started)
+            ledger.cohandling.write_order_status(rows, rowguids=keys, today=as_of.date())
+            out = {"mode": "some", "rowguids": len(keys), "rows": rows.num_rows}
     log.info("order_status refreshed: %s", out)
     return out
 
@@ -80,7 +91,7 @@ def read_model_rows(orders: pd.DataFrame, *, as_of: datetime, refreshed_at: date
         first = as_of.date() - timedelta(days=7)
     calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
     statuses = reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions())
-    status = statuses["status"].astype(object).to_numpy()
+    status = statuses["status"].to_numpy(dtype=object, copy=True)
     overdue = status == "overdue"
     if overdue.any():
         acknowledged = orders["acknowledged_at"].notna().to_numpy()

@@ -85,6 +85,14 @@ def test_the_read_model_answers_as_reconcile_does_as_the_clock_moves(book):
     later = _expected(_reconciled(book, now + timedelta(days=40)))
     assert {later[k] for k in done} == {"done"}
     assert {later[k] for k in acknowledged} == {"overdue"} and set(_expected(_reconciled(book, now)).values()) - {"overdue"}
+    # refreshed when work orders are overdue already: stored as their open status, overdue still derived when read
+    assert refresh_order_status(book, whole=True, as_of=now + timedelta(days=10))["mode"] == "whole"
+    for days in (10, 40):
+        at = now + timedelta(days=days)
+        expected = _reconciled(book, at)
+        assert "overdue" in set(expected["status"]) and _read(book, at) == _expected(expected)
+        counts = book.cohandling.console_counts({}, at.date()).groupby("status")["n"].sum().to_dict()
+        assert counts == expected["status"].value_counts().to_dict()
 
 
 def test_each_scope_reads_only_its_own_work_orders(book):
