@@ -151,22 +151,22 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
 
         scope = await current(request)
         day = today()
-        c = pages.counts(ledger, scope.filters(), day)
-        c = c[c["status"] == "overdue"]
+        od = pages.counts(ledger, scope.filters(), day)
+        od = od[od["status"] == "overdue"]
         options = {
-            "city": sorted({(c, n) for c, n in zip(c["city_code"], c["city_name"])}),
-            "county": sorted({(c, n) for c, n in zip(c["xzqh"], c["county_name"])}),
+            "city": sorted({(c, n) for c, n in zip(od["city_code"], od["city_name"])}),
+            "county": sorted({(c, n) for c, n in zip(od["xzqh"], od["county_name"])}),
             # the grid has no institution code: it is chosen by its utility (electricity)
-            "institution": sorted({(str(c), n) for c, n in zip(c["institution_code"], c["institution_name"]) if isinstance(c, str) and c}),
+            "institution": sorted({(str(c), n) for c, n in zip(od["institution_code"], od["institution_name"]) if isinstance(c, str) and c}),
             "utility": [(u, UTILITY_LABELS[u]) for u in ("electricity", "water", "gas", "heat")],
         }
         chosen = {"city": city, "county": county, "institution": institution, "utility": utility}
         for column, value in (("city_code", city), ("xzqh", county), ("utility", utility)):
             if value:
-                c = c[c[column] == value]
+                od = od[od[column] == value]
         if institution:
-            c = c[c["institution_code"].fillna("") == institution]
-        total = int(c["n"].sum())
+            od = od[od["institution_code"].fillna("") == institution]
+        total = int(od["n"].sum())
         rows = pages.overdue_rows(ledger, pages.merged(scope, city_code=city, xzqh=county, institution_code=institution, utility=utility), day,
                                   MAX_ROWS) if total else pd.DataFrame()
         table = overdue_list(rows.assign(status="overdue", handle_working_days=np.nan)) if len(rows) else None
