@@ -113,9 +113,12 @@ class ConsoleStore:
             return _frame(conn.execute(statement("console_counts", types=ROW_TYPES), _filters(scope) | {"today": today}))
 
     def console_overdue(self, scope: dict | None, today: date, limit: int) -> pd.DataFrame:
-        """The first `limit` overdue work orders in scope, in the overdue list's order."""
+        """The first `limit` overdue work orders in scope, in the overdue list's order (one county's by its own index)."""
+        filters = _filters(scope)
+        name = "console_overdue_rows_county" if filters["xzqh"] else "console_overdue_rows"
+        rank = {"electricity": 0, "water": 1, "gas": 2, "heat": 3}.get(filters["utility"]) if filters["utility"] else None  # utility_rank
         with self.engine.connect() as conn:
-            return _frame(conn.execute(statement("console_overdue_rows", types=ROW_TYPES), _filters(scope) | {"today": today, "limit": limit}))
+            return _frame(conn.execute(statement(name, types=ROW_TYPES), filters | {"today": today, "limit": limit, "utility_rank": rank}))
 
     def console_orders(self, scope: dict | None, today: date, status: str, limit: int) -> pd.DataFrame:
         """The first `limit` work orders in scope with `status` as of `today`, soonest due first."""
