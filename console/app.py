@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from console import pages
 from console.scopes import ROLES, Scope, load_users
 
 log = logging.getLogger(__name__)
@@ -91,20 +93,25 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
             raise HTTPException(403)
         return scope
 
-    def statuses(scope: Scope) -> pd.DataFrame:
-        from jobs.cohandling.collect_results import reconcile_now
+    filled: list[bool] = []
 
-        return scope.orders(reconcile_now(ledger, as_of=clock()))
+    def today():
+        """The reader's date (overdue is derived against it); the read model filled whole first if it is still empty."""
+        if not filled:
+            from jobs.cohandling.order_status import refresh_order_status
+
+            last, has_orders = ledger.cohandling.read_model_state()
+            if last is None and has_orders:  # a ledger migrated from 0015: filled now, not at the next hourly run
+                refresh_order_status(ledger, whole=True)
+                last = True
+            if last is not None:
+                filled.append(True)
+        return clock().date()
 
     def audit(scope: Scope, what: str, object_id: object = None, **detail) -> None:
         ledger.audit(run_id=None, actor=f"console:{scope.user}", action="console_view", object_type=what, object_id=object_id,
                      detail={"role": scope.role, "code": scope.code, **detail})
 
-    def counts(rows: pd.DataFrame) -> list[dict]:
-        from transforms.reporting.cohandling_tables import STATUSES
-
-        n = rows["status"].value_counts() if len(rows) else pd.Series(dtype=int)
-        return [{"code": s, "label": label, "n": int(n.get(s, 0))} for s, label in STATUSES.items() if int(n.get(s, 0))]
 
     # --- sign-in (standalone only) ----------------------------------------------------------
 
@@ -133,15 +140,11 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
     @app.get("/", response_class=HTMLResponse)
     async def home(request: Request):
         scope = await current(request)
-        rows = statuses(scope)
-        counties = []
-        if scope.role in ("province", "city") and len(rows):
-            grouped = rows.groupby(["city_code", "city_name", "xzqh", "county_name"], dropna=False)
-            for (city_code, city_name, xzqh, county_name), part in grouped:
-                counties.append({"city": f"{city_name}({city_code})", "xzqh": xzqh, "name": county_name, "n": len(part),
-                                 "overdue": int((part["status"] == "overdue").sum())})
-        audit(scope, "home", rows=len(rows))
-        return page(request, "home.html", scope, counts=counts(rows), total=len(rows), counties=counties, as_of=clock())
+        c = pages.counts(ledger, scope.filters(), today())
+        total = int(c["n"].sum())
+        counties = pages.counties(c) if scope.role in ("province", "city") else []
+        audit(scope, "home", rows=total)
+        return page(request, "home.html", scope, counts=pages.status_counts(c), total=total, counties=counties, as_of=clock())
 
     @app.get("/overdue", response_class=HTMLResponse)
     async def overdue(request: Request, city: str = "", county: str = "", institution: str = "", utility: str = ""):
@@ -149,29 +152,33 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         from transforms.reporting.cohandling_tables import OVERDUE_HEADINGS, OVERDUE_PUBLIC, overdue_list
 
         scope = await current(request)
-        rows = statuses(scope)
-        rows = rows[rows["status"] == "overdue"]
+        day = today()
+        od = pages.counts(ledger, scope.filters(), day)
+        od = od[od["status"] == "overdue"]
         options = {
-            "city": sorted({(c, n) for c, n in zip(rows["city_code"], rows["city_name"])}),
-            "county": sorted({(c, n) for c, n in zip(rows["xzqh"], rows["county_name"])}),
+            "city": sorted({(c, n) for c, n in zip(od["city_code"], od["city_name"])}),
+            "county": sorted({(c, n) for c, n in zip(od["xzqh"], od["county_name"])}),
             # the grid has no institution code: it is chosen by its utility (electricity)
-            "institution": sorted({(str(c), n) for c, n in zip(rows["institution_code"], rows["institution_name"]) if isinstance(c, str) and c}),
+            "institution": sorted({(str(c), n) for c, n in zip(od["institution_code"], od["institution_name"]) if isinstance(c, str) and c}),
             "utility": [(u, UTILITY_LABELS[u]) for u in ("electricity", "water", "gas", "heat")],
         }
         chosen = {"city": city, "county": county, "institution": institution, "utility": utility}
         for column, value in (("city_code", city), ("xzqh", county), ("utility", utility)):
             if value:
-                rows = rows[rows[column] == value]
+                od = od[od[column] == value]
         if institution:
-            rows = rows[rows["institution_code"].fillna("") == institution]
-        table = overdue_list(rows) if len(rows) else None
+            od = od[od["institution_code"].fillna("") == institution]
+        total = int(od["n"].sum())
+        rows = pages.overdue_rows(ledger, pages.merged(scope, city_code=city, xzqh=county, institution_code=institution, utility=utility), day,
+                                  MAX_ROWS) if total else pd.DataFrame()
+        table = overdue_list(rows.assign(status="overdue", handle_working_days=np.nan)) if len(rows) else None
         columns = [OVERDUE_HEADINGS[c] for c in (*OVERDUE_PUBLIC, "xzqh", "institution_code")]
         shown = table[columns].head(MAX_ROWS).to_dict("records") if table is not None else []
         days = OVERDUE_HEADINGS["overdue_working_days"]
         for row in shown:  # whole working days
             row[days] = "" if pd.isna(row[days]) else int(row[days])
-        audit(scope, "overdue_list", filters={k: v for k, v in chosen.items() if v}, rows=len(rows))
-        return page(request, "overdue.html", scope, columns=columns, rows=shown, total=len(rows), options=options, chosen=chosen, max_rows=MAX_ROWS,
+        audit(scope, "overdue_list", filters={k: v for k, v in chosen.items() if v}, rows=total)
+        return page(request, "overdue.html", scope, columns=columns, rows=shown, total=total, options=options, chosen=chosen, max_rows=MAX_ROWS,
                     trace_column=OVERDUE_HEADINGS["platform_no"])
 
     @app.get("/counties/{xzqh}", response_class=HTMLResponse)
@@ -179,26 +186,25 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         scope = await current(request)
         if not scope.sees_area(xzqh):
             raise HTTPException(404)
-        rows = statuses(scope)
-        rows = rows[rows["xzqh"] == xzqh]
-        if not len(rows):
+        c = pages.counts(ledger, pages.merged(scope, xzqh=xzqh), today())
+        if not len(c):
             raise HTTPException(404)
-        institutions = _by_institution(rows)
-        audit(scope, "county", xzqh, rows=len(rows))
-        return page(request, "county.html", scope, xzqh=xzqh, name=rows["county_name"].iloc[0], city=f"{rows['city_name'].iloc[0]}({rows['city_code'].iloc[0]})",
-                    counts=counts(rows), total=len(rows), institutions=institutions)
+        total = int(c["n"].sum())
+        audit(scope, "county", xzqh, rows=total)
+        return page(request, "county.html", scope, xzqh=xzqh, name=c["county_name"].iloc[0], city=f"{c['city_name'].iloc[0]}({c['city_code'].iloc[0]})",
+                    counts=pages.status_counts(c), total=total, institutions=pages.by_institution(c))
 
     @app.get("/institutions/{code}", response_class=HTMLResponse)
     async def institution(request: Request, code: str):
         scope = await current(request)
-        rows = statuses(scope)
-        rows = rows[rows["institution_code"] == code]
-        if not len(rows):
+        c = pages.counts(ledger, pages.merged(scope, institution_code=code), today())
+        if not len(c):
             raise HTTPException(404)
-        audit(scope, "institution", code, rows=len(rows))
-        counties = _by_institution(rows.assign(institution_code=rows["xzqh"], institution_name=rows["county_name"]))
-        return page(request, "institution.html", scope, code=code, name=rows["institution_name"].iloc[0], counts=counts(rows), total=len(rows),
-                    counties=counties, channel=rows["channel"].iloc[0])
+        total = int(c["n"].sum())
+        audit(scope, "institution", code, rows=total)
+        counties = pages.by_institution(c.assign(institution_code=c["xzqh"], institution_name=c["county_name"]))
+        return page(request, "institution.html", scope, code=code, name=c["institution_name"].iloc[0], counts=pages.status_counts(c), total=total,
+                    counties=counties, channel=c["channel"].iloc[0])
 
     @app.get("/quarantine", response_class=HTMLResponse)
     async def quarantine(request: Request):
@@ -207,14 +213,13 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         scope = await current(request)
         if scope.role == "institution":
             raise HTTPException(404)
-        raw = ledger.quarantine()
-        if len(raw) and scope.role != "province":
-            raw = raw[raw["xzqh"].map(lambda x: scope.sees_area(str(x)))]
+        area = {"province": None, "city": scope.code[:4] + "%", "county": scope.code}[scope.role]  # Scope.sees_area
+        raw, total = ledger.cohandling.console_quarantine(area=area, limit=MAX_ROWS)
         table = quarantine_list(raw)
         columns = [HEADINGS[c] for c in ("rowguid", "ycywh", "xzqh", "zrfxm", "zrfzjhm", "zrflxdh", "version", "status", "state", "utility",
                                          "rule_id", "rule_name", "field_label", "value", "message_zh")]
-        audit(scope, "quarantine", rows=len(table))
-        return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=len(table),
+        audit(scope, "quarantine", rows=total)
+        return page(request, "quarantine.html", scope, columns=columns, rows=table[columns].head(MAX_ROWS).to_dict("records"), total=total,
                     max_rows=MAX_ROWS, trace_column=HEADINGS["rowguid"])
 
     @app.get("/exceptions", response_class=HTMLResponse)
@@ -222,21 +227,17 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         from transforms.reporting.cohandling_tables import EXCEPTION_HEADINGS, exceptions_list
 
         scope = await current(request)
-        raw = ledger.cohandling.result_exceptions()
-        if scope.role != "province":
-            rows = statuses(scope)
-            own = set(rows["rowguid"])
-            if scope.role == "institution":
-                drop = drop_of(rows)
-                raw = raw[raw["source"] == f"sftp:{drop}"] if drop else raw.iloc[0:0]
-                raw = _redact_foreign(raw, own)
-            else:
-                raw = raw[raw["rowguid"].isin(own)]
-        raw = raw.sort_values("received_at", ascending=False, kind="stable")
+        today()
+        if scope.role == "institution":
+            drop = pages.drop_of(ledger, scope)
+            raw, total = ledger.cohandling.console_exceptions(source=f"sftp:{drop}", scope=None, limit=MAX_ROWS) if drop else (None, 0)
+            raw = _redact_foreign(raw, ledger.cohandling.console_own_rowguids(raw["rowguid"], scope.filters())) if drop else raw
+        else:
+            raw, total = ledger.cohandling.console_exceptions(source=None, scope=scope.filters(), limit=MAX_ROWS)
         table = exceptions_list(raw)
         columns = list(EXCEPTION_HEADINGS.values())
-        audit(scope, "exceptions", rows=len(table))
-        return page(request, "exceptions.html", scope, columns=columns, rows=table.head(MAX_ROWS).to_dict("records"), total=len(table), max_rows=MAX_ROWS)
+        audit(scope, "exceptions", rows=total)
+        return page(request, "exceptions.html", scope, columns=columns, rows=table.head(MAX_ROWS).to_dict("records"), total=total, max_rows=MAX_ROWS)
 
     # --- the runs' files (province) -----------------------------------------------------------
 
@@ -271,14 +272,16 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
 
     # --- the institution's board ----------------------------------------------------------------
 
-    def board_rows(scope: Scope) -> pd.DataFrame:
+    def board_counts(scope: Scope) -> pd.DataFrame:
         if scope.role != "institution":
             raise HTTPException(404)
-        return statuses(scope)
+        return pages.counts(ledger, scope.filters(), today())
 
-    def drop_of(rows: pd.DataFrame) -> str | None:
-        account = rows.loc[rows["channel"] == "account", "destination"].dropna().unique()
-        return str(account[0]) if len(account) == 1 else None
+    def sections(scope: Scope, c: pd.DataFrame) -> list[dict]:
+        day, n = clock().date(), c.groupby("status")["n"].sum() if len(c) else pd.Series(dtype=int)
+        return [{"code": s, "heading": h, "n": int(n.get(s, 0)), "max_rows": MAX_ROWS,
+                 "orders": order_cells(pages.with_people(ledger, ledger.cohandling.console_orders(scope.filters(), day, s, MAX_ROWS)))}
+                for s, h in BOARD_SECTIONS.items()]
 
     def order_cells(rows: pd.DataFrame) -> list[dict]:
         from transforms.cohandling.annex1 import UTILITY_LABELS
@@ -294,28 +297,29 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
     @app.get("/board", response_class=HTMLResponse)
     async def board(request: Request):
         scope = await current(request)
-        rows = board_rows(scope)
-        sections = [{"code": s, "heading": h, "orders": order_cells(rows[rows["status"] == s])} for s, h in BOARD_SECTIONS.items()]
-        name = rows["institution_name"].iloc[0] if len(rows) else ""
-        audit(scope, "board", rows=int(rows["status"].isin(OPEN_STATUSES).sum()))
-        return page(request, "board.html", scope, sections=sections, name=name, drop=drop_of(rows), counts=counts(rows), upload=None)
+        c = board_counts(scope)
+        name = c["institution_name"].iloc[0] if len(c) else ""
+        audit(scope, "board", rows=int(c.loc[c["status"].isin(OPEN_STATUSES), "n"].sum()))
+        return page(request, "board.html", scope, sections=sections(scope, c), name=name, drop=pages.drop_of(ledger, scope), counts=pages.status_counts(c),
+                    upload=None)
 
-    def find_order(scope: Scope, rowguid: str, utility: str, version: int) -> tuple[pd.DataFrame, pd.Series]:
-        rows = board_rows(scope)
-        hit = rows[(rows["rowguid"] == rowguid) & (rows["utility"] == utility) & (rows["version"].astype(int) == version)]
+    def find_order(scope: Scope, rowguid: str, utility: str, version: int) -> tuple[str | None, pd.Series]:
+        if scope.role != "institution":
+            raise HTTPException(404)
+        hit = ledger.cohandling.console_order(scope.filters(), today(), rowguid, utility, version)
         if not len(hit):
             raise HTTPException(404)
-        return rows, hit.iloc[0]
+        return pages.drop_of(ledger, scope), pages.with_people(ledger, hit).iloc[0]
 
     @app.get("/board/orders/{rowguid}/{utility}/{version}", response_class=HTMLResponse)
     async def board_order(request: Request, rowguid: str, utility: str, version: int):
         from transforms.cohandling.result_files import RESULT_CODES
 
         scope = await current(request)
-        rows, order = find_order(scope, rowguid, utility, version)
+        drop, order = find_order(scope, rowguid, utility, version)
         audit(scope, "work_order", f"{rowguid}:{utility}:{version}")
         return page(request, "order.html", scope, order=order_cells(order.to_frame().T)[0], status=order["status"], result_code=order["result_code"],
-                    codes=RESULT_CODES, drop=drop_of(rows), outcome=None, now=clock().strftime("%Y-%m-%d %H:%M"))
+                    codes=RESULT_CODES, drop=drop, outcome=None, now=clock().strftime("%Y-%m-%d %H:%M"))
 
     @app.post("/board/orders/{rowguid}/{utility}/{version}", response_class=HTMLResponse)
     async def board_record(request: Request, rowguid: str, utility: str, version: int, JGDM: str = Form(...), BLSJ: str = Form(...),
@@ -324,13 +328,12 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         from transforms.cohandling.result_files import RESULT_CODES
 
         scope = await current(request)
-        rows, order = find_order(scope, rowguid, utility, version)
-        drop = drop_of(rows)
+        drop, order = find_order(scope, rowguid, utility, version)
         if drop is None or order["channel"] != "account":
             raise HTTPException(404)
         key = f"{rowguid}:{utility}:{version}"
         outcome = record_result(ledger, drop, key, code=JGDM, reason=JGSM, handled_at=BLSJ, handler=BLR, as_of=clock(), actor=f"console:{scope.user}")
-        rows, order = find_order(scope, rowguid, utility, version)
+        drop, order = find_order(scope, rowguid, utility, version)
         return page(request, "order.html", scope, order=order_cells(order.to_frame().T)[0], status=order["status"], result_code=order["result_code"],
                     codes=RESULT_CODES, drop=drop, outcome=outcome, now=clock().strftime("%Y-%m-%d %H:%M"))
 
@@ -343,16 +346,16 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         scope = await current(request)
         if fmt not in ("xlsx", "csv"):
             raise HTTPException(404)
-        rows = board_rows(scope)
-        drop = drop_of(rows)
+        c = board_counts(scope)
+        drop = pages.drop_of(ledger, scope)
         if drop is None:
             raise HTTPException(404)
-        open_keys = {(r, u, int(v)) for r, u, v, s in zip(rows["rowguid"], rows["utility"], rows["version"], rows["status"]) if s in OPEN_STATUSES}
+        open_keys = ledger.cohandling.console_open_keys(scope.code)
         orders = ledger.cohandling.destination_orders(drop)
         keep = [(r, u, int(v)) in open_keys for r, u, v in zip(orders["rowguid"].to_pylist(), orders["utility"].to_pylist(), orders["version"].to_pylist())]
         table = batch_table(orders.filter(pa.array(keep, pa.bool_())))
         stamp = clock()
-        data = render(table, fmt, title=f"{rows['institution_name'].iloc[0]} 未办结工单 {stamp:%Y-%m-%d %H:%M}", created=stamp)
+        data = render(table, fmt, title=f"{c['institution_name'].iloc[0]} 未办结工单 {stamp:%Y-%m-%d %H:%M}", created=stamp)
         name = f"工单_{scope.code}_{stamp:%Y%m%d%H%M}.{fmt}"
         ledger.audit(run_id=None, actor=f"console:{scope.user}", action="console_download", object_type="work_orders", object_id=drop,
                      detail={"format": fmt, "rows": table.num_rows})
@@ -367,17 +370,20 @@ def create_app(ledger, *, signin, users: dict[str, Scope] | None = None, files: 
         from transforms.cohandling.result_files import MAX_RESULT_FILE_BYTES
 
         scope = await current(request)
-        rows = board_rows(scope)
-        drop = drop_of(rows)
+        board_counts(scope)
+        drop = pages.drop_of(ledger, scope)
         if drop is None:
             raise HTTPException(404)
         data = await file.read(MAX_RESULT_FILE_BYTES + 1)
         name = Path(file.filename or "").name
         upload = receive_upload(ledger, drop, name, data, as_of=clock(), actor=f"console:{scope.user}")
-        rows = board_rows(scope)
-        upload.problems = _redact_foreign(pd.DataFrame(upload.problems), set(rows["rowguid"])).to_dict("records") if upload.problems else []
-        sections = [{"code": s, "heading": h, "orders": order_cells(rows[rows["status"] == s])} for s, h in BOARD_SECTIONS.items()]
-        return page(request, "board.html", scope, sections=sections, name=rows["institution_name"].iloc[0], drop=drop, counts=counts(rows), upload=upload)
+        c = board_counts(scope)
+        if upload.problems:
+            problems = pd.DataFrame(upload.problems)
+            own = ledger.cohandling.console_own_rowguids(problems["rowguid"] if "rowguid" in problems else [], scope.filters())
+            upload.problems = _redact_foreign(problems, own).to_dict("records")
+        return page(request, "board.html", scope, sections=sections(scope, c), name=c["institution_name"].iloc[0], drop=drop, counts=pages.status_counts(c),
+                    upload=upload)
 
     # --- trace ----------------------------------------------------------------------------------
 
@@ -424,15 +430,3 @@ def _safe_next(request: Request, target: str) -> str:
         return target
     return base + "/"
 
-
-def _by_institution(rows: pd.DataFrame) -> list[dict]:
-    """Per (utility, institution): work orders, done in time, open, overdue."""
-    from transforms.cohandling.annex1 import UTILITY_LABELS
-
-    out = []
-    for (utility, code, name), part in rows.groupby(["utility", rows["institution_code"].fillna(""), "institution_name"], dropna=False):
-        status = part["status"]
-        out.append({"utility": f"{UTILITY_LABELS.get(utility, utility)}({utility})", "code": code, "name": name, "n": len(part),
-                    "done": int(status.isin(["done", "done_late"]).sum()), "rejected": int((status == "rejected").sum()),
-                    "open": int(status.isin(OPEN_STATUSES).sum()), "overdue": int((status == "overdue").sum())})
-    return out

@@ -67,6 +67,11 @@ class Scope:
             return statuses[statuses["xzqh"] == self.code]
         return statuses[statuses["institution_code"] == self.code]
 
+    def filters(self) -> dict[str, str]:
+        """The same scope as SQL filters over the console's read model (connectors/ledger/console_store.py)."""
+        column = {"province": None, "city": "city_code", "county": "xzqh", "institution": "institution_code"}[self.role]
+        return {column: self.code} if column else {}
+
     def sees_area(self, xzqh: str) -> bool:
         """Whether an area's (county's) figures and lists are in this user's scope (institutions see only their own)."""
         if self.role == "province":

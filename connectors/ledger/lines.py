@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectors.ledger.console_store import ConsoleStore
 from connectors.ledger.delivery_store import DeliveryStore
 from connectors.ledger.package_flow_store import RemoteFlowStore
 from connectors.ledger.package_store import RemoteStore
@@ -32,8 +33,8 @@ class _LineStore:
         return getattr(self._ledger, name)
 
 
-class CohandlingLedger(_LineStore, WorkOrderStore, DeliveryStore, ResultStore, ReminderStore):
-    """The co-handling line (协办): work orders, their deliveries and cancellations, results, overdue reminders."""
+class CohandlingLedger(_LineStore, WorkOrderStore, DeliveryStore, ResultStore, ReminderStore, ConsoleStore):
+    """The co-handling line (协办): work orders, their deliveries and cancellations, results, overdue reminders, the console's read model."""
 
 
 class RegistryLedger(_LineStore, RegistryStore):

@@ -40,10 +40,10 @@ received_record = sa.Table(
     *(sa.Column(name, sa.Text) for name in ANNEX1_COLUMNS),
     sa.Column("run_id", sa.String(250), nullable=False),
     sa.Column("received_at", sa.DateTime, nullable=False),
-    # Only the primary key: every secondary index costs the bulk load a third or more (random
-    # ROWGUIDs scatter a B-tree over the whole table). A run's changes are found through the
-    # key range its extract_batch rows cover (after_seq, max_seq] plus run_id; later stages
-    # keep their own per-ROWGUID state.
+    # A run's changes are found through the key range its extract_batch rows cover (after_seq,
+    # max_seq] plus run_id; later stages keep their own per-ROWGUID state. Two secondary indexes
+    # since migration 0016 (below the tables): ROWGUID and YCYWH, for the trace of a record — each
+    # costs the bulk load (random ROWGUIDs scatter a B-tree over the whole table): bench-extract says how much.
 )
 
 # --- validation (migration 0002) ---------------------------------------------------------
@@ -340,3 +340,73 @@ overdue_reminder = sa.Table(
     sa.Column("sent_at", sa.DateTime),
     comment="one overdue reminder per recipient and ISO week: planned once (the key), sent once in effect",
 )
+
+# --- the console's read model (migration 0016_console) -----------------------------------------
+# The reconciled status of every work order in force, kept by jobs/cohandling/order_status.py (hourly with the results,
+# and at once for the work orders a console result touches), read by the console's pages with SQL in their scope.
+# "overdue" is never stored: it is a clock's verdict, derived when read (status delivered/acknowledged and due_date
+# before the reader's today — sql/ledger/cohandling/console_*.sql). No personal field: the pages read those by key.
+
+order_status = sa.Table(
+    "order_status",
+    metadata,
+    sa.Column("rowguid", sa.String(64), primary_key=True),
+    sa.Column("utility", sa.String(16), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("utility_rank", sa.SmallInteger, nullable=False, comment="the lists' order of utilities: electricity 0, water 1, gas 2, heat 3"),
+    sa.Column("status", sa.String(24), nullable=False,
+              comment="reconcile's status with overdue left as the open status under it (delivered | acknowledged): overdue is derived when read"),
+    sa.Column("due_date", sa.Date, comment="the due date in working days (reconcile); NULL when not delivered"),
+    sa.Column("delivered_at", sa.DateTime, comment="local time"),
+    sa.Column("handled_at", sa.DateTime, comment="local time"),
+    sa.Column("result_code", sa.String(16)),
+    sa.Column("channel", sa.String(8)),
+    sa.Column("destination", sa.String(64)),
+    sa.Column("institution_code", sa.String(32)),
+    sa.Column("institution_name", sa.Text),
+    sa.Column("xzqh", sa.String(6), nullable=False, comment="'' when the record's XZQH is not a known county"),
+    sa.Column("county_name", sa.Text, nullable=False),
+    sa.Column("city_code", sa.String(6), nullable=False),
+    sa.Column("city_name", sa.Text, nullable=False),
+    sa.Column("platform_no", sa.Text, comment="YCYWH"),
+    sa.Column("refreshed_at", sa.DateTime, nullable=False, comment="UTC: the refresh that wrote it began"),
+    sa.Index("ix_order_status_city", "city_code", "status", "due_date"),
+    sa.Index("ix_order_status_county", "xzqh", "status", "due_date"),
+    sa.Index("ix_order_status_institution", "institution_code", "status", "due_date"),
+    sa.Index("ix_order_status_open", "status", "due_date"),
+    sa.Index("ix_order_status_refreshed", "refreshed_at"),
+    comment="the console's read model: each work order in force as reconciled at its last refresh (overdue derived when read)",
+)
+
+# the overdue list's order (console_overdue_rows.sql), over the open work orders only: its first page without a sort
+_open = order_status.c.status.in_(["delivered", "acknowledged"])
+sa.Index("ix_order_status_overdue", *(order_status.c[c] for c in ("city_code", "utility_rank", "institution_code", "institution_name", "due_date", "xzqh",
+                                                                    "platform_no", "rowguid")), postgresql_where=_open, sqlite_where=_open)
+
+order_status_count = sa.Table(
+    "order_status_count",
+    metadata,
+    sa.Column("city_code", sa.String(6), nullable=False),
+    sa.Column("city_name", sa.Text, nullable=False),
+    sa.Column("xzqh", sa.String(6), nullable=False),
+    sa.Column("county_name", sa.Text, nullable=False),
+    sa.Column("utility", sa.String(16), nullable=False),
+    sa.Column("institution_code", sa.String(32)),
+    sa.Column("institution_name", sa.Text),
+    sa.Column("channel", sa.String(8)),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("due_date", sa.Date, comment="open statuses only (overdue is derived from it when read); NULL otherwise"),
+    sa.Column("n", sa.BigInteger, nullable=False),
+    sa.Index("ix_order_status_count_city", "city_code"),
+    sa.Index("ix_order_status_count_county", "xzqh"),
+    sa.Index("ix_order_status_count_institution", "institution_code"),
+    comment="order_status counted by county, utility, institution, status (and due date while open): the console's counts",
+)
+
+# migration 0016: the trace's lookups by ROWGUID / YCYWH, the exceptions page's newest first, the quarantine page's lines
+_held = record_verdict.c.status.in_(["quarantined", "duplicate", "partial"])
+sa.Index("ix_record_verdict_held", record_verdict.c.change_seq, postgresql_where=_held, sqlite_where=_held)
+sa.Index("ix_received_record_rowguid", received_record.c.rowguid)
+sa.Index("ix_received_record_ycywh", received_record.c.ycywh)
+sa.Index("ix_result_exception_rowguid", result_exception.c.rowguid)
+sa.Index("ix_result_exception_received_at", result_exception.c.received_at)

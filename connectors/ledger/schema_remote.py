@@ -267,3 +267,5 @@ remote_handover_item = sa.Table(
     sa.Column("ys", sa.Integer),
     comment="each paper original on exactly one handover list",
 )
+
+sa.Index("ix_remote_package_bwid", remote_package.c.bwid)  # migration 0016: the trace's lookup by BWID

@@ -90,7 +90,15 @@ def collect_results(ledger: Ledger, *, as_of: datetime, drops: Drop | None = Non
 
     with ledger.stage_lock("cohandling.results", run_id=run_id, wait_s=lock_wait_s(1200)):
         as_of = run_as_of(ledger, "cohandling.results", as_of, run_id=run_id, stage="results")
-        return _collect(ledger, as_of=as_of, drops=drops, feeds=feeds, run_id=run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+        out = _collect(ledger, as_of=as_of, drops=drops, feeds=feeds, run_id=run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
+    try:  # the console's read model: the work orders touched since its last refresh (jobs/cohandling/order_status.py)
+        from jobs.cohandling.order_status import refresh_order_status
+
+        refresh_order_status(ledger)
+    except Exception as exc:  # noqa: BLE001 - the results are kept; the console catches up at the next refresh
+        out.errors.append(f"order_status: {type(exc).__name__}: {exc}")
+        log.warning("order_status refresh: %s", exc)
+    return out
 
 
 def _collect(ledger: Ledger, *, as_of: datetime, drops, feeds, run_id, settle_s: float, wait_bound_s: float, clock) -> CollectResult:

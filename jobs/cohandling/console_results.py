@@ -52,7 +52,18 @@ def receive_upload(ledger: Ledger, drop: str, name: str, data: bytes, *, as_of: 
                      detail={"drop": drop, "file": name, "accepted": out.accepted, "exceptions": len(out.problems)})
     if out.accepted or out.problems:
         queue_notifications(ledger)
+    if out.accepted:
+        _refresh(ledger, accepted)
     return out
+
+
+def _refresh(ledger: Ledger, accepted) -> None:
+    """The console's read model for the work orders just given a result, so the board shows it at once."""
+    from jobs.cohandling.order_status import refresh_order_status
+
+    rowguids = sorted({str(r) for r in accepted["rowguid"] if isinstance(r, str)}) if "rowguid" in accepted else []
+    if rowguids:
+        refresh_order_status(ledger, rowguids=rowguids)
 
 
 def record_result(ledger: Ledger, drop: str, key: str, *, code: str, reason: str, handled_at: str, handler: str, as_of: datetime, actor: str) -> Upload:
@@ -77,4 +88,5 @@ def record_result(ledger: Ledger, drop: str, key: str, *, code: str, reason: str
                      detail={"drop": drop, "code": code, "accepted": out.accepted, "exceptions": len(problems)})
     if out.accepted:
         queue_notifications(ledger)
+        _refresh(ledger, accepted)
     return out

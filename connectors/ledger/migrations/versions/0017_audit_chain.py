@@ -16,7 +16,7 @@ from alembic import op
 from connectors.ledger.statements import statement
 
 revision = "0017_audit_chain"
-down_revision = "0015_reminders"
+down_revision = "0016_console"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,156 @@
+"""The console's read model (jobs/cohandling/order_status.py, migration 0016) answers as reconcile_now does on the same
+ledger, on SQLite and PostgreSQL: every work order's status, overdue judged by the reader's clock (days after the
+refresh, with no refresh in between), counts in each scope, and a result recorded on the board shown at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+
+from console.scopes import Scope
+
+OPEN = ("delivered", "acknowledged", "overdue")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def book(request, tmp_path):
+    from connectors.testing import FakeReceiver, LocalDrops
+    from jobs.cohandling.deliver_orders import deliver_run
+    from tests.integration.pipeline import AS_OF, routed_ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")()
+    ledger = routed_ledger(url, tmp_path, rows=120, seed=71)
+    made = {}
+    deliver_run(ledger, run_id="d1", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=lambda c, d: made.setdefault(d, FakeReceiver(d)))
+    yield ledger
+    ledger.dispose()
+
+
+def _now():
+    from console.app import local_now
+
+    return local_now()
+
+
+def _reconciled(ledger, at) -> pd.DataFrame:
+    from jobs.cohandling.collect_results import reconcile_now
+
+    out = reconcile_now(ledger, as_of=at)
+    return out.assign(xzqh=out["xzqh"].fillna(""))
+
+
+def _read(ledger, at, scope: dict | None = None) -> dict[tuple, str]:
+    """(rowguid, utility, version) -> status, as the read model answers at `at` (every status, no limit)."""
+    from transforms.cohandling.reconcile import STATUSES
+
+    out = {}
+    for status in STATUSES:
+        rows = ledger.cohandling.console_orders(scope or {}, at.date(), status, 10**6)
+        out |= {(r, u, int(v)): s for r, u, v, s in zip(rows["rowguid"], rows["utility"], rows["version"], rows["status"])}
+    return out
+
+
+def _expected(statuses: pd.DataFrame) -> dict[tuple, str]:
+    return {(r, u, int(v)): s for r, u, v, s in zip(statuses["rowguid"], statuses["utility"], statuses["version"], statuses["status"])}
+
+
+def _record(ledger, statuses, code: str, n: int) -> list[tuple]:
+    """Record result `code` for `n` open account-mode work orders through the console's path; their keys."""
+    from jobs.cohandling.console_results import record_result
+
+    rows = statuses[(statuses["channel"] == "account") & statuses["status"].isin(OPEN)].head(n)
+    now = _now()
+    for r in rows.itertuples():
+        out = record_result(ledger, r.destination, f"{r.rowguid}:{r.utility}:{int(r.version)}", code=code, reason="", handler="测试",
+                            handled_at=(now + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"), as_of=now + timedelta(hours=1), actor="test")
+        assert out.accepted == 1, out.problems
+    return [(r.rowguid, r.utility, int(r.version)) for r in rows.itertuples()]
+
+
+def test_the_read_model_answers_as_reconcile_does_as_the_clock_moves(book):
+    from jobs.cohandling.order_status import refresh_order_status
+
+    assert refresh_order_status(book)["mode"] == "whole"  # empty over work orders (a ledger migrated from 0015): filled whole
+    done = _record(book, _reconciled(book, _now()), "0000", 3)
+    acknowledged = _record(book, _reconciled(book, _now()), "0100", 3)
+    now = _now() + timedelta(minutes=10)  # after the results (a reconciliation as of a time sees what was recorded by then)
+    for days in (0, 3, 10, 40):  # no refresh in between: overdue comes from the reader's clock
+        at = now + timedelta(days=days)
+        expected = _reconciled(book, at)
+        assert _read(book, at) == _expected(expected)
+        counts = book.cohandling.console_counts({}, at.date()).groupby("status")["n"].sum().to_dict()
+        assert counts == expected["status"].value_counts().to_dict()
+    later = _expected(_reconciled(book, now + timedelta(days=40)))
+    assert {later[k] for k in done} == {"done"}
+    assert {later[k] for k in acknowledged} == {"overdue"} and set(_expected(_reconciled(book, now)).values()) - {"overdue"}
+    # refreshed when work orders are overdue already: stored as their open status, overdue still derived when read
+    assert refresh_order_status(book, whole=True, as_of=now + timedelta(days=10))["mode"] == "whole"
+    for days in (10, 40):
+        at = now + timedelta(days=days)
+        expected = _reconciled(book, at)
+        assert "overdue" in set(expected["status"]) and _read(book, at) == _expected(expected)
+        counts = book.cohandling.console_counts({}, at.date()).groupby("status")["n"].sum().to_dict()
+        assert counts == expected["status"].value_counts().to_dict()
+
+
+def test_each_scope_reads_only_its_own_work_orders(book):
+    from console.pages import counts
+    from jobs.cohandling.order_status import refresh_order_status
+
+    refresh_order_status(book)
+    at = _now() + timedelta(days=10)
+    expected = _reconciled(book, at)
+    some = expected.iloc[0]
+    scopes = [Scope("p", "province"), Scope("c", "city", some["city_code"]), Scope("x", "county", some["xzqh"]),
+              Scope("i", "institution", expected["institution_code"].dropna().iloc[0])]
+    for scope in scopes:
+        mine = scope.orders(expected)
+        assert 0 < len(mine) and (scope.role == "province" or len(mine) < len(expected))
+        assert _read(book, at, scope.filters()) == _expected(mine)
+        assert int(counts(book, scope.filters(), at.date())["n"].sum()) == len(mine)
+        overdue = book.cohandling.console_overdue(scope.filters(), at.date(), 500)
+        assert set(zip(overdue["rowguid"], overdue["utility"])) == set(zip(*(mine.loc[mine["status"] == "overdue", c] for c in ("rowguid", "utility"))))
+
+
+def test_a_result_recorded_on_the_board_shows_at_once_and_one_recorded_elsewhere_at_the_next_refresh(book):
+    from jobs.cohandling.order_status import refresh_order_status
+
+    refresh_order_status(book)
+    (key,) = _record(book, _reconciled(book, _now()), "0000", 1)
+    now = _now() + timedelta(minutes=10)
+    row = book.cohandling.console_order({}, now.date(), *key)
+    assert row["status"].tolist() == ["done"] and row["result_code"].tolist() == ["0000"]
+
+    statuses = _reconciled(book, now)
+    other = statuses[(statuses["channel"] == "account") & statuses["status"].isin(OPEN)].iloc[0]
+    rows = pd.DataFrame([{"rowguid": other["rowguid"], "utility": other["utility"], "version": int(other["version"]), "result": "rejected",
+                          "code": "0003", "reason": "欠费未结清", "handled_at": now + timedelta(minutes=5), "handler": "x", "row": 1}])
+    from connectors.ledger import utcnow
+
+    book.cohandling.save_results(source=f"sftp:{other['destination']}", accepted=rows, problems=[], now=utcnow())  # not through the console
+    now = _now() + timedelta(minutes=10)
+    before = book.cohandling.console_order({}, now.date(), other["rowguid"], other["utility"], int(other["version"]))
+    assert before["status"].tolist() != ["rejected"]  # the read model waits for its refresh
+    assert refresh_order_status(book)["mode"] == "some"  # what changed since the last refresh (and within its margin)
+    after = book.cohandling.console_order({}, now.date(), other["rowguid"], other["utility"], int(other["version"]))
+    assert after["status"].tolist() == ["rejected"]
+    assert _read(book, now) == _expected(_reconciled(book, now))
+    assert refresh_order_status(book)["mode"] in ("none", "some")  # nothing new: nothing (or the margin's few) again
+
+
+def test_the_quarantine_page_reads_the_same_lines_as_the_whole_list_a_page_at_a_time(book):
+    from transforms.cohandling.quarantine import quarantine_list
+
+    whole = quarantine_list(book.quarantine())
+    assert len(whole)  # the generated records have defects
+    lines, total = book.cohandling.console_quarantine(area=None, limit=10**6)
+    assert total == len(whole) and quarantine_list(lines).equals(whole)
+    first, _ = book.cohandling.console_quarantine(area=None, limit=3)
+    assert quarantine_list(first).equals(whole.head(3))
+    xzqh = str(book.quarantine()["xzqh"].iloc[0])
+    area, n = book.cohandling.console_quarantine(area=xzqh[:4] + "%", limit=10**6)
+    mine = book.quarantine()
+    assert n == int(mine["xzqh"].astype(str).str.startswith(xzqh[:4]).sum()) and quarantine_list(area).equals(
+        quarantine_list(mine[mine["xzqh"].astype(str).str.startswith(xzqh[:4])].reset_index(drop=True)))
