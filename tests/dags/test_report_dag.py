@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.dags.test_dags import ROOT, _env
+from tests.dags.test_dags import ROOT
 
 # Several runs of the report DAG in one child process (Airflow is imported once); each run's
 # state on the last line.
@@ -59,12 +59,10 @@ def _ledger_database(kind: str, where: Path, request) -> Iterator[tuple[str, dic
 
 
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory) -> dict[str, str]:
-    """One Airflow home (metadata database migrated once) for the module's runs."""
-    env = _env(tmp_path_factory.mktemp("airflow"))
-    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return env
+def airflow_env(tmp_path_factory, dag_env) -> dict[str, str]:
+    """One Airflow home (a copy of the session's migrated metadata database, tests/dags/conftest.py) for the module's runs;
+    the ledgers are the tests' own (the empty one migrated by the CLI, as a deployment does)."""
+    return dag_env(tmp_path_factory.mktemp("airflow"), ledger=False)
 
 
 def _report_runs(env: dict, conn: dict, reports: Path, confs: list[dict]) -> tuple[list[str], str]:
