@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import unquote, urlparse
 
 import pytest
+
+from tests.dags.conftest import base_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted(p for p in (ROOT / "dags").glob("*.py") if not p.name.startswith("_"))  # dags/_common.py is shared, not a DAG
@@ -19,34 +22,56 @@ HEAVY = ["pandas", "pyarrow", "great_expectations", "paramiko", "asyncssh", "ope
 # Airflow itself is imported first (the DAG processor has it loaded); what is timed is the
 # DAG file, and what it drags in beyond Airflow.
 PROBE = """
-import importlib.util, json, sys, time
+import importlib.util, json, os, sys, time, traceback
 import airflow.sdk, pendulum
 from airflow.timetables.trigger import CronTriggerTimetable
 before = set(sys.modules)
-t = time.perf_counter()
-spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-took = time.perf_counter() - t
-print(json.dumps({"seconds": took, "new": sorted(m.split(".")[0] for m in set(sys.modules) - before)}))
+out = {}
+for path in sys.argv[1:]:
+    sys.stdout.flush(); sys.stderr.flush()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the DAG file imported in a copy of this process: Airflow loaded, nothing else
+        os.close(r)
+        try:
+            t = time.perf_counter()
+            spec = importlib.util.spec_from_file_location("dag_under_test", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            took = time.perf_counter() - t
+            data = {"seconds": took, "new": sorted(m.split(".")[0] for m in set(sys.modules) - before)}
+        except BaseException:
+            data = {"error": traceback.format_exc()}
+        os.write(w, json.dumps(data).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        got = f.read()
+    os.waitpid(pid, 0)
+    out[path] = json.loads(got) if got else {"error": "the probe's child died"}
+print(json.dumps(out))
 """
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW_CONFIG": str(ROOT / "airflow.cfg"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-    }
+    return base_env(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def imports() -> dict[str, dict]:
+    """PROBE over every DAG file: one child imports Airflow, then forks once per file (each fork starts from a
+    process with Airflow loaded and nothing of the gateway's, as a fresh process per file would, without paying
+    Airflow's import again for each)."""
+    with tempfile.TemporaryDirectory() as where:
+        done = subprocess.run([sys.executable, "-c", PROBE, *map(str, DAG_FILES)], env=_env(Path(where)), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
-def test_dag_file_imports_fast_and_light(path, tmp_path):
-    done = subprocess.run([sys.executable, "-c", PROBE, str(path)], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    probe = json.loads(done.stdout.strip().splitlines()[-1])
+def test_dag_file_imports_fast_and_light(path, imports):
+    probe = imports[str(path)]
+    assert "error" not in probe, probe.get("error")
     assert probe["seconds"] < 2.0
     assert not set(probe["new"]) & set(HEAVY), f"imported at parse time: {set(probe['new']) & set(HEAVY)}"
 
@@ -74,10 +99,16 @@ print(json.dumps(out))
 """
 
 
-def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(tmp_path):
-    done = subprocess.run([sys.executable, "-c", TASKS_PROBE, *map(str, DAG_FILES)], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+@pytest.fixture(scope="module")
+def dags() -> dict[str, dict]:
+    """TASKS_PROBE over every DAG file, once for the module."""
+    with tempfile.TemporaryDirectory() as where:
+        done = subprocess.run([sys.executable, "-c", TASKS_PROBE, *map(str, DAG_FILES)], env=_env(Path(where)), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    dags = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_every_task_has_an_execution_timeout_and_every_dag_a_failure_callback(dags):
     assert set(dags) == {p.stem for p in DAG_FILES}
     for dag_id, dag in dags.items():
         assert dag["callback"] == ["jobs.common.alerts.on_failure"], dag_id
@@ -103,12 +134,9 @@ POOLS = {
 }
 
 
-def test_every_dag_has_the_as_of_param_and_every_task_its_pool_and_priority(tmp_path):
+def test_every_dag_has_the_as_of_param_and_every_task_its_pool_and_priority(dags):
     """as_of on every DAG (optional, null by default); the pools the tasks use are the ones deploy/pools.json
     defines (the grid's with one slot) and each is used; the daily push ahead of everything, reports last."""
-    done = subprocess.run([sys.executable, "-c", TASKS_PROBE, *map(str, DAG_FILES)], env=_env(tmp_path), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    dags = json.loads(done.stdout.strip().splitlines()[-1])
     for dag_id, dag in dags.items():
         as_of = dag["params"]["as_of"]
         assert as_of["value"] is None and as_of["schema"]["type"] == ["null", "string"] and "Asia/Shanghai" in as_of["description"], dag_id
@@ -167,90 +195,39 @@ def test_the_failure_callback_logs_one_line_writes_the_audit_log_and_never_raise
     ledger.dispose()
 
 
-def _migrate(env: dict[str, str]) -> None:
-    """What a deployment runs before the scheduler starts (dags/_common.py): Airflow's metadata, then the ledger, once."""
-    for command in (["airflow", "db", "migrate"], ["tools.cli", "db", "upgrade", "--conn-id", "gateway_ledger"]):
-        done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-
-
-def test_daily_dag_runs_end_to_end(tmp_path):
+def test_daily_dag_runs_end_to_end(daily_runs):
+    """The daily DAG's green run (tests/dags/conftest.py daily_runs: 300 records, the sample forms, no channel configured),
+    judged on the ledger as that run left it."""
     from connectors.ledger import Ledger
-    from simulators.platform import generate
-    from simulators.platform_db import PlatformDB
 
-    platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
-    platform.create()
-    platform.write(generate(300, seed=21))
-    env = _env(tmp_path)
-    env["AIRFLOW_CONN_GATEWAY_PLATFORM"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")})
-    env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
-    env["GATEWAY_OUTPUT_DIR"] = str(tmp_path / "runs")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
-        shutil.copy(form, inbox / form.name)
-    env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
-    env["GATEWAY_DAILY_DEADLINE_MINUTES"] = "0"  # dag.test() cannot finish a DAG with a Deadline Alert (jobs/common/settings.daily_deadline)
-    from jobs.common.audit_seal import make_key
-
-    key, public = make_key(tmp_path / "seal.pem")
-    env["GATEWAY_AUDIT_SEAL_KEY"], env["GATEWAY_AUDIT_SEAL_DIR"] = str(key), str(tmp_path / "seals")
-    _migrate(env)
-    code = "import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; r = m.dag.test(); print('STATE', r.state)"
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    run = SimpleNamespace(stdout=daily_runs.green_out, stderr=daily_runs.green_err)
     assert "STATE success" in run.stdout, (run.stdout + run.stderr)[-4000:]
     # Quiet task logs (the tasks sit in pools no one created: dag.test() needs none): no Great Expectations chatter, no
     # progress bar, nothing on stderr — a worker logs a task's stderr as ERROR lines.
     assert "[great_expectations" not in run.stdout and "Calculating Metrics" not in run.stdout + run.stderr
     assert run.stderr == "", run.stderr[-3000:]
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger = Ledger(f"sqlite:///{daily_runs.green_ledger}")
     assert ledger.counts()["changes"] == 300
     orders = ledger.cohandling.work_order_counts()  # the forms were loaded first, then records routed by them
     assert orders[("grid", "ready")] > 0 and orders[("account", "ready")] > 0 and orders[("system", "ready")] > 0
-    assert len(list((inbox / "processed").rglob("*.issues.csv"))) == 32
+    assert len(list((daily_runs.inbox / "processed").rglob("*.issues.csv"))) == 32
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
-    assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"]
+    assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"] and checked[0]["run_id"] == daily_runs.green_id
     # The last task sealed the audit chain outside the ledger (docs/audit.md): the seal checks with the public key.
     from jobs.common.audit_seal import read_public_key, verify
 
-    assert len(list((tmp_path / "seals").glob("seal_*.json"))) == 1
-    verdict = verify(ledger, seals_dir=tmp_path / "seals", public_key=read_public_key(public.read_bytes()))
+    assert len(list(daily_runs.seals.glob("seal_*.json"))) == 1
+    verdict = verify(ledger, seals_dir=daily_runs.seals, public_key=read_public_key(daily_runs.seal_public.read_bytes()))
     assert verdict.ok and len(verdict.seals) == 1 and verdict.seals[0].seq == verdict.head_seq - 1  # the seal's own entry follows it
+    ledger.dispose()
     # The run links to its validation page (dags/_links.py), read back as the API server reads it; the page is the offline one.
-    link = _last_run_links(env, "cohandling_daily", "validate")["校验结果 validation page"]
+    link = daily_runs.links["校验结果 validation page"]
     path = unquote(urlparse(link).path)
-    assert link.startswith("file://") and path.endswith("/validation.html") and path.startswith(str(tmp_path / "runs")), link
+    assert link.startswith("file://") and path.endswith("/validation.html") and path.startswith(str(daily_runs.tmp / "runs")), link
     assert "数据校验结果" in open(path, encoding="utf-8").read() and "data_docs" not in path
 
 
-# A task's extra links in the DAG's last run, as the API server resolves them: the DAG serialized and deserialized,
-# each link taken from the XCom the worker stored at the end of the try.
-LINKS_PROBE = """
-import json, sys
-sys.path.insert(0, 'dags')
-from sqlalchemy import select
-from airflow.models.taskinstance import TaskInstance
-from airflow.serialization.serialized_objects import DagSerialization
-from airflow.utils.session import create_session
-module, task_id = sys.argv[1], sys.argv[2]
-m = __import__(module)
-op = DagSerialization.from_dict(DagSerialization.to_dict(m.dag)).get_task(task_id)
-with create_session() as session:
-    ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == m.dag.dag_id, TaskInstance.task_id == task_id)
-                         .order_by(TaskInstance.start_date.desc())).first()
-    print('LINKS ' + json.dumps({n: op.get_extra_links(ti, n) for n in op.extra_links}, ensure_ascii=False))
-"""
-
-
-def _last_run_links(env: dict, module: str, task_id: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", LINKS_PROBE, module, task_id], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    line = [x for x in done.stdout.splitlines() if x.startswith("LINKS ")]
-    assert line, (done.stdout + done.stderr)[-4000:]
-    return json.loads(line[-1].removeprefix("LINKS "))
-
-
-def test_remote_collection_dag_runs_end_to_end(tmp_path):
+def test_remote_collection_dag_runs_end_to_end(tmp_path, dag_env):
     """Checklists from the inbox, packages extracted, validated, delivered to the simulated property
     counties (each once), statuses polled, return lists written: one `dag.test()`."""
     from connectors.ledger import Ledger
@@ -273,15 +250,13 @@ def test_remote_collection_dag_runs_end_to_end(tmp_path):
     with ReceiverProcess(tmp_path / "receivers.db", {"gw": "dag-secret"}) as sim:
         port = int(sim.url.rsplit(":", 1)[1])
         http = {"conn_type": "http", "host": "127.0.0.1", "port": port, "login": "gw", "password": "dag-secret"}
-        env = _env(tmp_path)
+        env = dag_env(tmp_path)  # Airflow's metadata and the ledger (tmp_path/ledger.db) migrated (tests/dags/conftest.py)
         env.update({
             "AIRFLOW_CONN_GATEWAY_PLATFORM": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")}),
-            "AIRFLOW_CONN_GATEWAY_LEDGER": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")}),
             "AIRFLOW_CONN_COUNTY_SYSTEM_DEFAULT": json.dumps(http | {"extra": {"base_path": "/county/{xzqh}"}}),
             "AIRFLOW_CONN_CROSS_PROVINCE": json.dumps(http | {"extra": {"base_path": "/cross-province"}}),
             "GATEWAY_CHECKLIST_INBOX": str(inbox), "GATEWAY_OUTPUT_DIR": str(tmp_path / "runs"), "GATEWAY_REPORT_DIR": str(tmp_path / "reports"),
         })
-        _migrate(env)
         code = ("import sys, pendulum; sys.path.insert(0, 'dags'); import remote_collection as m; "
                 "r = m.dag.test(logical_date=pendulum.now('UTC')); print('STATE', r.state)")
         run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -79,43 +77,26 @@ def test_the_deadline_callback_logs_one_line_writes_the_audit_log_and_never_rais
     ledger.dispose()
 
 
-def test_the_daily_run_ends_red_when_deliver_leaves_work_pending_past_the_age(tmp_path):
-    """No channel configured (nothing can go out) and an age of 0 hours: deliver tries everything, fails naming the
-    receivers; the balance still runs; the watcher ends the run red; the failure is in the audit log."""
+def test_the_daily_run_ends_red_when_deliver_leaves_work_pending_past_the_age(daily_runs):
+    """No channel configured (nothing can go out) and an age of 0 hours: deliver tries everything (the work orders the
+    green run before it routed and left pending; tests/dags/conftest.py daily_runs), fails naming the receivers; the
+    balance still runs; the watcher ends the run red; the failure is in the audit log."""
     from connectors.ledger import Ledger
-    from simulators.platform import generate
-    from simulators.platform_db import PlatformDB
-    from tests.dags.test_dags import _env, _migrate
 
-    platform = PlatformDB(f"sqlite:///{tmp_path / 'platform.db'}")
-    platform.create()
-    platform.write(generate(120, seed=23))
-    env = _env(tmp_path)
-    env["AIRFLOW_CONN_GATEWAY_PLATFORM"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "platform.db")})
-    env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
-    env["GATEWAY_OUTPUT_DIR"] = str(tmp_path / "runs")
-    env["GATEWAY_DELIVER_PENDING_HOURS"] = "0"
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for form in (p for p in (ROOT / "forms" / "samples").iterdir() if p.is_file()):
-        shutil.copy(form, inbox / form.name)
-    env["GATEWAY_REGISTRY_INBOX"] = str(inbox)
-    _migrate(env)
-    # (deliver's retries off: dag.test() would wait out its retry delays; what is tested is the run's end state)
-    code = ("import sys; sys.path.insert(0, 'dags'); import cohandling_daily as m; m.dag.get_task('deliver').retries = 0; r = m.dag.test(); "
-            "print('STATE', r.state); print('TASKS', {t.task_id: str(t.state) for t in r.get_task_instances()})")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
-    assert "STATE failed" in run.stdout, (run.stdout + run.stderr)[-4000:]
-    tasks = eval(next(line for line in run.stdout.splitlines() if line.startswith("TASKS "))[6:])  # noqa: S307 - our own print
+    assert "STATE failed" in daily_runs.red_out, daily_runs.red_out[-4000:]
+    tasks = daily_runs.red_tasks
     assert tasks["deliver"] == "failed" and tasks["balance"] == "success" and tasks["watcher"] == "failed", tasks
     assert tasks["route"] == "success"
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    failed = [a for a in ledger.audit_trail() if a["action"] == "task_failed" and a["object_id"] == "cohandling_daily.deliver"]
-    assert failed, [a["action"] for a in ledger.audit_trail()][-10:]
+    ledger = Ledger(f"sqlite:///{daily_runs.ledger}")
+    trail = ledger.audit_trail(daily_runs.red_id)
+    failed = [a for a in trail if a["action"] == "task_failed" and a["object_id"] == "cohandling_daily.deliver"]
+    assert failed, [a["action"] for a in trail][-10:]
     error = json.loads(failed[-1]["detail"])["error"]
     assert error.startswith("DeliveryOverdue: 投递超时未完成 / deliveries unconfirmed longer than 0 h:")
     from connectors.ledger import utcnow
 
     first = ledger.cohandling.stuck_deliveries(utcnow() + timedelta(days=1))[0]  # the audit text is clipped: the first receiver named
     assert f"{first['channel']} {first['destination']}" in error and f": {first['units']} 工单 work orders pending since" in error
-    assert [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]
+    assert [a for a in trail if a["action"] == "balance_checked"]
+    assert not [a for a in ledger.audit_trail(daily_runs.green_id) if a["action"] == "task_failed"]  # the green run before it: no failure
+    ledger.dispose()

@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 
-from tests.dags.test_dags import ROOT, _env, _migrate
+from tests.dags.test_dags import ROOT
 
 # Runs DAGs with dag.test() in one process, then each task's extra links as the API server resolves them.
 PROBE = """
@@ -40,12 +40,10 @@ def _links(env: dict, runs: list[tuple[str, str]]) -> dict:
     return json.loads(line[-1].removeprefix("LINKS "))
 
 
-def test_the_report_tasks_link_to_report_html_under_the_served_url(tmp_path):
-    env = _env(tmp_path)
-    env["AIRFLOW_CONN_GATEWAY_LEDGER"] = json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "ledger.db")})
+def test_the_report_tasks_link_to_report_html_under_the_served_url(tmp_path, dag_env):
+    env = dag_env(tmp_path)  # Airflow's metadata and the ledger migrated (tests/dags/conftest.py)
     env["GATEWAY_REPORT_DIR"] = str(tmp_path / "reports")
     env["GATEWAY_REPORT_URL"] = "https://gateway.example.gov.cn/reports/"
-    _migrate(env)
     runs = _links(env, [("cohandling_report", "report"), ("remote_report", "report")])
     day = next(p.name for p in (tmp_path / "reports").iterdir())
     assert runs["cohandling_report"]["links"] == {"报告 report": f"https://gateway.example.gov.cn/reports/{day}/report.html"}, runs

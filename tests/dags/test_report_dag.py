@@ -7,6 +7,7 @@ without as_of the clock is the trigger time."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import uuid
@@ -18,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.dags.test_dags import ROOT, _env
+from tests.dags.test_dags import ROOT
 
 # Several runs of the report DAG in one child process (Airflow is imported once); each run's
 # state on the last line.
@@ -59,12 +60,10 @@ def _ledger_database(kind: str, where: Path, request) -> Iterator[tuple[str, dic
 
 
 @pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory) -> dict[str, str]:
-    """One Airflow home (metadata database migrated once) for the module's runs."""
-    env = _env(tmp_path_factory.mktemp("airflow"))
-    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return env
+def airflow_env(tmp_path_factory, dag_env) -> dict[str, str]:
+    """One Airflow home (a copy of the session's migrated metadata database, tests/dags/conftest.py) for the module's runs;
+    the ledgers are the tests' own (the empty one migrated by the CLI, as a deployment does)."""
+    return dag_env(tmp_path_factory.mktemp("airflow"), ledger=False)
 
 
 def _report_runs(env: dict, conn: dict, reports: Path, confs: list[dict]) -> tuple[list[str], str]:
@@ -80,17 +79,22 @@ def _local_now() -> datetime:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_report_dag_on_an_empty_ledger_and_a_malformed_as_of(kind, airflow_env, tmp_path, request):
+def test_report_dag_on_an_empty_ledger_and_a_malformed_as_of(kind, airflow_env, tmp_path, request, migrated):
     """A fresh, migrated ledger: the report is green and its files are written, for the day before
     the trigger time. A malformed as_of fails the task at once (no retry), saying what is wrong,
-    and both failure callbacks (the task's and the run's) write the audit log."""
+    and both failure callbacks (the task's and the run's) write the audit log. The ledger is migrated by the
+    deployment's command (`tools.cli db upgrade --conn-id gateway_ledger`): here on PostgreSQL, and for SQLite
+    once for the session (tests/dags/conftest.py `migrated`), copied."""
     from connectors.ledger import Ledger
 
     with _ledger_database(kind, tmp_path, request) as (url, conn):
-        env = {**airflow_env, "AIRFLOW_CONN_GATEWAY_LEDGER": json.dumps(conn)}
-        done = subprocess.run([sys.executable, "-m", "tools.cli", "db", "upgrade", "--conn-id", "gateway_ledger"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        if kind == "sqlite":
+            shutil.copyfile(migrated.ledger_db, conn["host"])
+        else:
+            env = {**airflow_env, "AIRFLOW_CONN_GATEWAY_LEDGER": json.dumps(conn)}
+            done = subprocess.run([sys.executable, "-m", "tools.cli", "db", "upgrade", "--conn-id", "gateway_ledger"], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         before = (_local_now() - timedelta(days=1)).date()
         states, log = _report_runs(airflow_env, conn, tmp_path / "reports", [{}, {"as_of": "next tuesday"}])
         after = (_local_now() - timedelta(days=1)).date()

@@ -6,26 +6,69 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from connectors.ledger import utcnow
+from connectors.ledger import Ledger, utcnow
 from jobs.common.accounting import BalanceError, check_balance, lifetime_balance
 from tests.integration.pipeline import routed_ledger
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def built(request, tmp_path_factory):
+    """The routed ledger (tests/integration/pipeline.py: 200 records, seed 91) built once per database for the module:
+    a SQLite file, or a PostgreSQL database of its own (dropped afterwards) that each test's database is created from."""
+    where = tmp_path_factory.mktemp(f"balance-{request.param}")
+    if request.param == "sqlite":
+        routed_ledger(f"sqlite:///{where / 'ledger.db'}", where, rows=200, seed=91).dispose()
+        yield SimpleNamespace(kind="sqlite", path=where / "ledger.db")
+        return
+    import sqlalchemy as sa
+
+    server = sa.make_url(request.getfixturevalue("pg_server")).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"balance_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        routed_ledger(server.set(database=name).render_as_string(hide_password=False), where, rows=200, seed=91).dispose()
+        yield SimpleNamespace(kind="postgresql", admin=admin, server=server, name=name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
-def routed(db_urls, tmp_path):
-    _, ledger_url = db_urls
-    ledger = routed_ledger(ledger_url, tmp_path, rows=200, seed=91)
-    yield ledger, ledger_url
-    ledger.dispose()
+def routed(built, tmp_path):
+    """(ledger, URL): a copy of the module's routed ledger of its own for each test (the tests change it)."""
+    if built.kind == "sqlite":
+        shutil.copyfile(built.path, tmp_path / "ledger.db")
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+        ledger = Ledger(url)
+        yield ledger, url
+        ledger.dispose()
+        return
+    name = f"balance_{uuid.uuid4().hex[:12]}"
+    with built.admin.connect() as conn:  # nothing is connected to the template: its ledger was disposed once built
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{built.name}"')
+    url = built.server.set(database=name).render_as_string(hide_password=False)
+    ledger = Ledger(url)
+    try:
+        yield ledger, url
+    finally:
+        ledger.dispose()
+        with built.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_every_surface_is_counted_once_over_the_whole_ledger(routed):
@@ -92,21 +135,27 @@ def test_a_ledger_that_lost_something_does_not_balance(routed):
         check_balance(ledger)
 
 
-def test_the_command_line_prints_the_balance_and_says_by_its_status_whether_it_holds(routed):
+def test_the_command_line_prints_the_balance_and_says_by_its_status_whether_it_holds(routed, capsys):
+    """`python -m tools.cli balance` as a process of its own once (its exit status); the stale and relaxed variants through
+    the same entry point in this process (tools.cli.main: the SystemExit code is the process's exit status)."""
+    from tools.cli import main
+
     _, url = routed
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     ok = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url], env=env, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert "lifetime balance" in ok.stdout and "work_order 工单 work orders" in ok.stdout
     later = (utcnow() + timedelta(days=3)).isoformat(sep=" ")
-    stale = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url, "--json", "--at", later], env=env, capture_output=True,
-                           text=True, timeout=120)
-    assert stale.returncode == 1, stale.stderr[-2000:]
-    data = json.loads(stale.stdout)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stale:
+        main(["balance", "--ledger", url, "--json", "--at", later])
+    out = capsys.readouterr().out
+    assert stale.value.code == 1, out[-2000:]
+    data = json.loads(out)
     assert data["holds"] and not data["ok"] and data["oldest_stale"] and all("****" in u["unit"] for u in data["oldest_stale"])
-    relaxed = subprocess.run([sys.executable, "-m", "tools.cli", "balance", "--ledger", url, "--at", later, "--stale", "work_order=100"], env=env,
-                             capture_output=True, text=True, timeout=120)
-    assert relaxed.returncode == 0, relaxed.stdout[-2000:]
+    with pytest.raises(SystemExit) as relaxed:
+        main(["balance", "--ledger", url, "--at", later, "--stale", "work_order=100"])
+    assert relaxed.value.code == 0, capsys.readouterr().out[-2000:]
 
 
 def test_a_result_file_refused_whole_is_one_unit_dead_lettered_not_two(routed):
