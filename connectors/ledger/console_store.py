@@ -61,7 +61,7 @@ class ConsoleStore:
     def reconciliation_input_of(self, rowguids: list[str], known_by: datetime, *, between: tuple[str, str] | None = None) -> pd.DataFrame:
         """`reconciliation_input` for some ROWGUIDs only (the trace's statement, by work_order_version's key) — or for those
         in the range `between` (low, high), one statement —, same columns and times."""
-        from connectors.ledger.result_store import LOCAL_OFFSET
+        from transforms.common.localtime import LOCAL_OFFSET
 
         with self.engine.connect() as conn:
             if between is not None:
