@@ -83,12 +83,7 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     out["handle_working_days"] = np.where(final, calendar.between(delivered_day, handled_day), np.nan) if n else []
     out["overdue_working_days"] = np.where(overdue, calendar.between(due, np.full(n, today)), np.nan) if n else []
 
-    xzqh = out["record_xzqh"].map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None)
-    out["xzqh"] = xzqh
-    county = xzqh.map(lambda c: divisions.get(c))
-    out["county_name"] = county.map(lambda d: d.name if d is not None else "未知县区")
-    out["city_code"] = county.map(lambda d: d.parent_code if d is not None else "")
-    out["city_name"] = out["city_code"].map(lambda c: divisions[c].name if c in divisions else "未知市")
+    out["xzqh"], out["county_name"], out["city_code"], out["city_name"] = places(out["record_xzqh"], divisions)
     out["institution_name"] = np.where(out["utility"] == "electricity", GRID_NAME, out["institution_name"].astype(object))
     return out[[
         "rowguid", "utility", "version", "correction", "channel", "destination", "institution_code", "institution_name", "xzqh", "county_name",
@@ -96,6 +91,19 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
         "overdue_working_days", "due_provisional", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
         *(["platform_no"] if "platform_no" in out else []),  # YCYWH, the number people quote (the 公示 list names orders by it)
     ]]
+
+
+def places(record_xzqh: pd.Series, divisions: dict) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(xzqh normalised, county name, city code, city name) per row. A column of a few hundred distinct codes: each
+    distinct value is looked up once and the answers spread by position (per-row Python calls were most of the time)."""
+    codes, uniques = pd.factorize(record_xzqh, use_na_sentinel=True)  # NA -> -1, which picks the last entry: the answer for None
+    xzqh = [unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None for v in uniques] + [None]
+    county = [divisions.get(c) for c in xzqh]
+    city_code = [d.parent_code if d is not None else "" for d in county]
+    columns = (xzqh, [d.name if d is not None else "未知县区" for d in county], city_code,
+               [divisions[c].name if c in divisions else "未知市" for c in city_code])
+    dtype = record_xzqh.dtype if record_xzqh.empty else None  # as Series.map: an empty column keeps its dtype
+    return tuple(pd.Series(np.array(c, dtype=object)[codes], index=record_xzqh.index, dtype=dtype) for c in columns)
 
 
 def daily_counts(statuses: pd.DataFrame, *, first, last) -> pd.DataFrame:
