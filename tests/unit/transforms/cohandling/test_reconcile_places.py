@@ -1,4 +1,4 @@
-"""reconcile's place columns, looked up once per distinct code (issue 18), equal the per-row lookup they replaced."""
+"""reconcile's lookups done once per distinct value (issue 18) equal the per-row ones they replaced."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from jobs.common import reference
-from transforms.cohandling.reconcile import places
+from transforms.cohandling.reconcile import DEADLINES, among, deadline_days, places
 
 DIVISIONS = reference.divisions()
 
@@ -51,3 +51,17 @@ def test_places_equal_the_per_row_lookup_on_generated_codes(seed, dtype):
 def test_places_equal_the_per_row_lookup_on_edge_columns(column):
     for before, now in zip(per_row(column), places(column, DIVISIONS), strict=True):
         pd.testing.assert_series_equal(now, before)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_deadline_days_and_among_equal_what_they_replaced(dtype):
+    rng = np.random.default_rng(7)
+    utility = pd.Series(rng.choice(np.array(["electricity", "water", "gas", "heat", "fire", "", None], dtype=object), 3000), dtype=dtype)
+    deadlines = DEADLINES | {"water": 10, "fire": 3}
+    for given in (DEADLINES, deadlines, {"gas": 7}):
+        expected = utility.map(given).fillna(5).astype(int).to_numpy()
+        assert (deadline_days(utility, given) == expected).all() and deadline_days(utility, given).dtype == expected.dtype
+    values = utility.astype(object).to_numpy()
+    for choices in (["water", "gas"], ["", "fire"], ["nothing"], []):
+        assert (among(values, choices) == np.isin(values, choices)).all()
+    assert among(values, ["water"]).any() and not among(values, ["water"]).all()
