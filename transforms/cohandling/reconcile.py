@@ -96,7 +96,8 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
 def deadline_days(utility: pd.Series, deadlines: dict[str, int]) -> np.ndarray:
     """Working days allowed per row: the utility's deadline, 5 for one not listed (looked up once per distinct utility)."""
     codes, uniques = pd.factorize(utility, use_na_sentinel=True)
-    days = np.array([int(deadlines.get(u, 5)) if isinstance(u, str) else 5 for u in uniques] + [5], dtype=int)
+    given = [deadlines.get(u) if isinstance(u, str) else None for u in uniques]
+    days = np.array([5 if d is None or pd.isna(d) else int(d) for d in given] + [5], dtype=int)
     return days[np.where(codes < 0, len(uniques), codes)]
 
 
@@ -108,15 +109,16 @@ def among(values: np.ndarray, choices) -> np.ndarray:
 def places(record_xzqh: pd.Series, divisions: dict) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """(xzqh normalised, county name, city code, city name) per row. A column of a few hundred distinct codes: each
     distinct value is looked up once and the answers spread by position (per-row Python calls were most of the time)."""
-    codes, uniques = pd.factorize(record_xzqh, use_na_sentinel=True)  # NA -> -1, which picks the last entry: the answer for None
+    if record_xzqh.empty:  # as Series.map: an empty column keeps its dtype
+        return tuple(record_xzqh.copy() for _ in range(4))
+    codes, uniques = pd.factorize(record_xzqh, use_na_sentinel=True)  # NA -> -1, given the last entry: the answers for None
     xzqh = [unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None for v in uniques] + [None]
     county = [divisions.get(c) for c in xzqh]
     city_code = [d.parent_code if d is not None else "" for d in county]
     columns = (xzqh, [d.name if d is not None else "未知县区" for d in county], city_code,
                [divisions[c].name if c in divisions else "未知市" for c in city_code])
-    dtype = record_xzqh.dtype if record_xzqh.empty else None  # as Series.map: an empty column keeps its dtype
     rows = np.where(codes < 0, len(uniques), codes)
-    return tuple(pd.Series(np.array(c, dtype=object), dtype=dtype).take(rows).set_axis(record_xzqh.index) for c in columns)
+    return tuple(pd.Series(np.array(c, dtype=object)).take(rows).set_axis(record_xzqh.index) for c in columns)
 
 
 def daily_counts(statuses: pd.DataFrame, *, first, last) -> pd.DataFrame:

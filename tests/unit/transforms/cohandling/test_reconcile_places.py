@@ -46,8 +46,8 @@ def test_places_equal_the_per_row_lookup_on_generated_codes(seed, dtype):
 
 
 @pytest.mark.parametrize("column", [
-    pd.Series([], dtype="str"), pd.Series([], dtype=object), pd.Series([None, None]), pd.Series([None, np.nan, 370102, "370102"], dtype=object),
-], ids=["empty-str", "empty-object", "all-missing", "not-text"])
+    pd.Series([], dtype="str"), pd.Series([], dtype=object), pd.Series([], dtype="int64"), pd.Series([None, None]), pd.Series([None, np.nan, 370102, "370102"], dtype=object),
+], ids=["empty-str", "empty-object", "empty-int", "all-missing", "not-text"])
 def test_places_equal_the_per_row_lookup_on_edge_columns(column):
     for before, now in zip(per_row(column), places(column, DIVISIONS), strict=True):
         pd.testing.assert_series_equal(now, before)
@@ -58,7 +58,7 @@ def test_deadline_days_and_among_equal_what_they_replaced(dtype):
     rng = np.random.default_rng(7)
     utility = pd.Series(rng.choice(np.array(["electricity", "water", "gas", "heat", "fire", "", None], dtype=object), 3000), dtype=dtype)
     deadlines = DEADLINES | {"water": 10, "fire": 3}
-    for given in (DEADLINES, deadlines, {"gas": 7}):
+    for given in (DEADLINES, deadlines, {"gas": 7}, {"gas": None, "heat": 6.0}):
         expected = utility.map(given).fillna(5).astype(int).to_numpy()
         assert (deadline_days(utility, given) == expected).all() and deadline_days(utility, given).dtype == expected.dtype
     values = utility.astype(object).to_numpy()
