@@ -12,7 +12,7 @@ export AIRFLOW_HOME := $(CURDIR)/var/airflow
 export AIRFLOW_CONFIG := $(CURDIR)/airflow.cfg
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 
-.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-audit bench-fieldcrypt bench-console clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
+.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-reconcile bench-audit bench-fieldcrypt bench-console clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -96,6 +96,9 @@ bench-fieldcrypt: $(STAMP)
 ## plain indexed SELECT of the same rows; its own database gateway_bench_console on BENCH_PG_URL's server (docs/sizing.md).
 bench-console: $(STAMP)
 	$(PY) bench/bench_console.py
+
+bench-reconcile: $(STAMP)
+	$(PY) bench/bench_reconcile.py
 
 # Stops the local deployments first (their processes use var/deploy*), then removes var/.
 clean:

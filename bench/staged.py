@@ -15,15 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measured(script: str, stage: Callable[[Path, int], None], *, file_name: str) -> dict:
-    """`stage(path, records)` into a temporary `file_name` (records: $BENCH_RECORDS, default 1,000,000), then
-    `script --measure path` in a new interpreter; returns the JSON object its last output line prints."""
-    records = int(os.environ.get("BENCH_RECORDS", "1000000"))
+def measured(script: str, stage: Callable[[Path, int], None], *, file_name: str, size_env: str = "BENCH_RECORDS",
+             default_size: int = 1_000_000) -> dict:
+    """`stage(path, records)` into a temporary `file_name` (records: $BENCH_RECORDS, or the `size_env` given, default
+    1,000,000), then `script --measure path` in a new interpreter; returns the JSON object its last output line prints."""
+    records = int(os.environ.get(size_env, str(default_size)))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / file_name
         t = time.perf_counter()
         stage(path, records)
         print(f"staged {records} records in {time.perf_counter() - t:.1f}s", file=sys.stderr)
-        out = subprocess.run([sys.executable, script, "--measure", str(path)], check=True, capture_output=True, text=True,
+        out = subprocess.run([sys.executable, script, "--measure", str(path)], check=True, stdout=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -50,7 +50,7 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     n = len(out)
     delivered_day = pd.to_datetime(out["delivered_at"]).to_numpy(dtype="datetime64[D]") if n else np.array([], dtype="datetime64[D]")
     handled_day = pd.to_datetime(out["handled_at"]).to_numpy(dtype="datetime64[D]") if n else np.array([], dtype="datetime64[D]")
-    limit = out["utility"].map(deadlines).fillna(5).astype(int).to_numpy()
+    limit = deadline_days(out["utility"], deadlines)
     due = calendar.add(delivered_day, limit) if n else np.array([], dtype="datetime64[D]")
     today = np.datetime64(as_of.date(), "D")
 
@@ -58,14 +58,14 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     delivery = out["delivery_status"].astype(object).to_numpy()
     result = out["result"].astype(object).to_numpy()
     is_delivered = (delivery == "delivered") | (order_status == "delivered")
-    status = np.where(np.isin(order_status, NOT_SENT_OR_CANCELLED), order_status, "pending").astype(object)
+    status = np.where(among(order_status, NOT_SENT_OR_CANCELLED), order_status, "pending").astype(object)
     status[(order_status == "ready")] = "pending"
     done = is_delivered & (result == "done")
     late = done & ~np.isnat(due) & (handled_day > due)
     status[done & ~late] = "done"
     status[late] = "done_late"
     status[is_delivered & (result == "rejected")] = "rejected"
-    open_ = is_delivered & ~np.isin(result, ["done", "rejected"])
+    open_ = is_delivered & ~among(result, ["done", "rejected"])
     overdue = open_ & ~np.isnat(due) & (today > due)
     acknowledged = open_ & ~overdue & out["acknowledged_at"].notna().to_numpy()
     status[open_ & ~overdue & ~acknowledged] = "delivered"
@@ -79,16 +79,11 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
     out["due_date"] = pd.Series(due, index=out.index).dt.date if n else pd.Series([], dtype=object)
     # A due date in a year with no known holiday arrangement (Mon–Fri assumed) is provisional: reports say so.
     out["due_provisional"] = calendar.provisional(due) if n else np.array([], dtype=bool)
-    final = np.isin(status, ["done", "done_late", "rejected"])
+    final = among(status, ["done", "done_late", "rejected"])
     out["handle_working_days"] = np.where(final, calendar.between(delivered_day, handled_day), np.nan) if n else []
     out["overdue_working_days"] = np.where(overdue, calendar.between(due, np.full(n, today)), np.nan) if n else []
 
-    xzqh = out["record_xzqh"].map(lambda v: unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None)
-    out["xzqh"] = xzqh
-    county = xzqh.map(lambda c: divisions.get(c))
-    out["county_name"] = county.map(lambda d: d.name if d is not None else "未知县区")
-    out["city_code"] = county.map(lambda d: d.parent_code if d is not None else "")
-    out["city_name"] = out["city_code"].map(lambda c: divisions[c].name if c in divisions else "未知市")
+    out["xzqh"], out["county_name"], out["city_code"], out["city_name"] = places(out["record_xzqh"], divisions)
     out["institution_name"] = np.where(out["utility"] == "electricity", GRID_NAME, out["institution_name"].astype(object))
     return out[[
         "rowguid", "utility", "version", "correction", "channel", "destination", "institution_code", "institution_name", "xzqh", "county_name",
@@ -96,6 +91,34 @@ def reconcile(orders: pd.DataFrame, *, as_of: datetime, calendar: WorkdayCalenda
         "overdue_working_days", "due_provisional", "buyer_name", "buyer_phone", "buyer_id", "address", "certificate",
         *(["platform_no"] if "platform_no" in out else []),  # YCYWH, the number people quote (the 公示 list names orders by it)
     ]]
+
+
+def deadline_days(utility: pd.Series, deadlines: dict[str, int]) -> np.ndarray:
+    """Working days allowed per row: the utility's deadline, 5 for one not listed (looked up once per distinct utility)."""
+    codes, uniques = pd.factorize(utility, use_na_sentinel=True)
+    given = [deadlines.get(u) if isinstance(u, str) else None for u in uniques]
+    days = np.array([5 if d is None or pd.isna(d) else int(d) for d in given] + [5], dtype=int)
+    return days[np.where(codes < 0, len(uniques), codes)]
+
+
+def among(values: np.ndarray, choices) -> np.ndarray:
+    """np.isin for an object column of text (a hash lookup, not one comparison pass per choice); missing values are in none."""
+    return pd.Index(values, dtype=object).isin(list(choices))
+
+
+def places(record_xzqh: pd.Series, divisions: dict) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """(xzqh normalised, county name, city code, city name) per row. A column of a few hundred distinct codes: each
+    distinct value is looked up once and the answers spread by position (per-row Python calls were most of the time)."""
+    if record_xzqh.empty:  # as Series.map: an empty column keeps its dtype
+        return tuple(record_xzqh.copy() for _ in range(4))
+    codes, uniques = pd.factorize(record_xzqh, use_na_sentinel=True)  # NA -> -1, given the last entry: the answers for None
+    xzqh = [unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else None for v in uniques] + [None]
+    county = [divisions.get(c) for c in xzqh]
+    city_code = [d.parent_code if d is not None else "" for d in county]
+    columns = (xzqh, [d.name if d is not None else "未知县区" for d in county], city_code,
+               [divisions[c].name if c in divisions else "未知市" for c in city_code])
+    rows = np.where(codes < 0, len(uniques), codes)
+    return tuple(pd.Series(np.array(c, dtype=object)).take(rows).set_axis(record_xzqh.index) for c in columns)
 
 
 def daily_counts(statuses: pd.DataFrame, *, first, last) -> pd.DataFrame:
