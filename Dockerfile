@@ -51,7 +51,8 @@ ENV PYTHONPATH=${GATEWAY_HOME} \
     GATEWAY_REGISTRY_INBOX=/opt/airflow/shared/inbox/registry \
     GATEWAY_CHECKLIST_INBOX=/opt/airflow/shared/inbox/checklists \
     GATEWAY_AUDIT_SEAL_DIR=/opt/airflow/shared/seals \
-    GATEWAY_SIGNING_KEY_FILE=/opt/airflow/secrets/signing/gateway-signing.pem
+    GATEWAY_SIGNING_KEY_FILE=/opt/airflow/secrets/signing/gateway-signing.pem \
+    ARROW_DEFAULT_MEMORY_POOL=system
 
 RUN mkdir -p /opt/airflow/shared/runs /opt/airflow/shared/reports \
         /opt/airflow/shared/inbox/registry /opt/airflow/shared/inbox/checklists \

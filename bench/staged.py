@@ -26,5 +26,5 @@ def measured(script: str, stage: Callable[[Path, int], None], *, file_name: str,
         stage(path, records)
         print(f"staged {records} records in {time.perf_counter() - t:.1f}s", file=sys.stderr)
         out = subprocess.run([sys.executable, script, "--measure", str(path)], check=True, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+                             env={"ARROW_DEFAULT_MEMORY_POOL": "system", **os.environ, "PYTHONPATH": str(ROOT)})  # as the gateway runs (Makefile)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -103,6 +103,7 @@ class Deployment:
             "GATEWAY_AUDIT_SEAL_DIR": str(self.home / "seals"),
             "GATEWAY_SIGNING_KEY_FILE": str(self.secrets / "gateway_signing.pem"),
             "PYTHONUNBUFFERED": "1",
+            "ARROW_DEFAULT_MEMORY_POOL": "system",  # Arrow on glibc's allocator (Makefile, README "Benchmarks")
             "LANG": "C.UTF-8",
         }
 
