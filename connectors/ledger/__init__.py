@@ -38,6 +38,7 @@ from connectors.ledger.balance_store import BalanceStore
 from connectors.ledger.deadletter_store import DeadLetterStore
 from connectors.ledger.lines import CohandlingLedger, RegistryLedger, RemoteLedger
 from connectors.ledger.lock_store import LockStore
+from connectors.ledger.personal import PersonalStore
 from connectors.ledger.schema import metadata
 from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
@@ -99,7 +100,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
+class Ledger(PersonalStore, AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
 
     One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,
@@ -228,6 +229,7 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
                 return ChunkLoaded(0, 0, 0)
             now = utcnow()
             chunk = _with_constants(chunk, source=source, run_id=run_id, received_at=now).select(list(RECEIVED_COLUMNS))
+            chunk = self.seal(chunk, "received_record")  # IDs, phones, names as SM4 tokens before any table sees them
             if chunk.num_rows:
                 max_seq = max(max_seq or 0, int(pc.max(chunk["change_seq"]).as_py()))
             above = pc.greater(chunk["change_seq"], fresh_above)
@@ -284,6 +286,8 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
             for o in originals if (o.change_seq, part(o), o.field) not in held
         ]
         if rows:
+            for row, sealed in zip(rows, self.seal_bytes([r["original"] for r in rows], "received_original", "original"), strict=True):
+                row["original"] = sealed
             conn.execute(received_original.insert(), rows)
 
     def originals(self, source: str, change_seqs: list[int]) -> list[tuple[int, str, str, bytes, str]]:
@@ -295,7 +299,8 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
         # a run of a million changes is not a thousand IN lists.
         with self.engine.connect() as conn:
             rows = conn.execute(statement("select_originals"), {"source": source, "low": min(wanted), "high": max(wanted)})
-            return [tuple(r) for r in rows if int(r[0]) in wanted]
+            held = [tuple(r) for r in rows if int(r[0]) in wanted]
+        return [(r[0], r[1], r[2], self.unseal_bytes(r[3], "received_original", "original"), *r[4:]) for r in held]
 
     def finish_batch(self, batch_id: int, *, run_id: str, source: str, reread_from: datetime, fence: str | None = None) -> dict:
         """Close a batch: the re-read window starts at `reread_from` from now on — or where it is, if an earlier run's
@@ -361,7 +366,7 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
                                 {"source": source, "after": after_seq, "page_size": page_size}).fetchall()
         columns = list(zip(*rows)) if rows else [[] for _ in range(len(names) + 1)]
         table = pa.table({n: pa.array(list(c), pa.int64() if n == "change_seq" else pa.string()) for n, c in zip(names, columns)})
-        return table, list(columns[-1])
+        return self.unseal(table, "received_record"), list(columns[-1])
 
     def due_prior_states(self, source: str, *, low: int, high: int) -> dict[str, tuple[int, str, str]]:
         """ROWGUID -> (change_seq, op, status) in force, for the ROWGUIDs of the due changes in [low, high]."""
@@ -393,7 +398,7 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
         page's `counted` counts added to `run_table`'s row for the run; an audit row (actor, action) with the page's counts."""
         now = utcnow()
         verdicts = _with_constants(verdicts, source=source, run_id=run_id, validated_at=now)
-        failures = _with_constants(failures, source=source, run_id=run_id)
+        failures = self.seal(_with_constants(failures, source=source, run_id=run_id), into[1].name)  # failing values may be IDs, phones
         with self.engine.begin() as conn:
             for table, rows in zip(into, (verdicts, failures)):
                 self._insert(conn, table.name, rows, [c.name for c in table.columns])
@@ -423,7 +428,7 @@ class Ledger(AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore,
         with self.engine.connect() as conn:
             query = statement("select_quarantine", types=(("latest_validated_at", sa.DateTime),))
             rows = conn.execute(query, {"run_id": run_id, "known_by": known_by or EVER}).mappings().all()
-        return pd.DataFrame(rows)
+        return self.unseal(self.unseal(pd.DataFrame(rows), "received_record"), "rule_failure")
 
     @property
     def address(self) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pandas as pd
 import sqlalchemy as sa
 
+from connectors.ledger.personal import BUYER_AS
 from connectors.ledger.statements import statement
 
 CHUNK = 1000  # keys per IN list
@@ -69,7 +70,7 @@ class ConsoleStore:
             else:
                 query = statement("trace_reconciliation_input", expanding=("rowguids",))
                 parts = [_frame(conn.execute(query, {"rowguids": part, "known_by": known_by})) for part in _chunks(list(rowguids)) or [[""]]]
-        frame = pd.concat(parts, ignore_index=True)
+        frame = self.unseal(pd.concat(parts, ignore_index=True), "received_record", names=BUYER_AS)
         frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET
         for column in ("handled_at", "acknowledged_at"):
             frame[column] = pd.to_datetime(frame[column])
@@ -156,7 +157,7 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             parts = [_frame(conn.execute(query, {"rowguids": part})) for part in _chunks(keys)]
         columns = ["rowguid", "utility", "version", "correction", "buyer_name", "buyer_phone", "buyer_id", "address"]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        return self.unseal(pd.concat(parts, ignore_index=True), "received_record", names=BUYER_AS) if parts else pd.DataFrame(columns=columns)
 
     def console_quarantine(self, *, area: str | None, limit: int) -> tuple[pd.DataFrame, int]:
         """(the quarantine list's first `limit` lines in `area` — a LIKE pattern on the record's XZQH, None: all — as
@@ -165,7 +166,7 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             rows = _frame(conn.execute(statement("console_quarantine", types=types), {"area": area, "limit": limit}))
             total = int(conn.execute(statement("console_quarantine_count"), {"area": area}).scalar_one())
-        return rows, total
+        return self.unseal(self.unseal(rows, "received_record"), "rule_failure"), total
 
     def console_exceptions(self, *, source: str | None, scope: dict | None, limit: int) -> tuple[pd.DataFrame, int]:
         """(the newest `limit` results exceptions — from `source` when given, about work orders in `scope` when given —, how many in all)."""
@@ -176,4 +177,4 @@ class ConsoleStore:
         with self.engine.connect() as conn:
             rows = conn.execute(statement("console_exceptions"), params | {"limit": limit}).mappings().all()
             total = int(conn.execute(statement("console_exceptions_count"), params).scalar_one())
-        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns]), total
+        return self.unseal(pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns]), "result_exception"), total

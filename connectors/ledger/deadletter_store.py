@@ -15,6 +15,7 @@ unit that later enters resolves its dead letter (`resolve_dead_letters`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -43,6 +44,8 @@ class DeadLetterStore:
     """Mixed into `Ledger`."""
 
     engine: sa.Engine
+    seal_bytes: Callable[..., list]  # connectors/ledger/personal.py
+    unseal_bytes: Callable[..., bytes | None]
 
     def dead_letter(
         self,
@@ -73,7 +76,7 @@ class DeadLetterStore:
             kept = conn.execute(statement("insert_dead_letter"), {
                 "surface": surface, "unit_key": key, "origin": origin, "location": location,
                 "rule_id": rule_id[:40], "reason": reason, "owner": owner, "run_id": run_id,
-                "payload": None if data is None else bytes(data[:DEAD_LETTER_PAYLOAD_MAX]),
+                "payload": None if data is None else self.seal_bytes([bytes(data[:DEAD_LETTER_PAYLOAD_MAX])], "dead_letter", "payload")[0],
                 "payload_size": None if data is None else len(data),
                 "payload_sha256": None if data is None else hashlib.sha256(data).hexdigest(),
                 "first_seen_at": now, "last_seen_at": now,
@@ -113,7 +116,8 @@ class DeadLetterStore:
 
     def dead_letter_payload(self, dl_id: int) -> bytes | None:
         with self.engine.connect() as conn:
-            return conn.execute(statement("select_dead_letter_payload"), {"dl_id": dl_id}).scalar()
+            sealed = conn.execute(statement("select_dead_letter_payload"), {"dl_id": dl_id}).scalar()
+        return self.unseal_bytes(sealed, "dead_letter", "payload")  # only an operator's replay or export opens it
 
     def dead_letter_counts(self) -> dict[str, dict[str, int]]:
         """{surface: {"open": n, "resolved": n}} over the whole ledger."""

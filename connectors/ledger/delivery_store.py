@@ -64,7 +64,8 @@ class DeliveryStore(CancelStore):
             names = list(result.keys())
         columns = list(zip(*rows)) if rows else [[] for _ in names]
         types = {"version": pa.int32(), "correction": pa.bool_()}
-        return pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
+        table = pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
+        return self.unseal(table, "received_record")  # the receiver gets the clear values it needs
 
     def destination_orders(self, destination: str):
         """The work-order versions delivered to `destination` (an institution's drop) with their Annex 1 fields, as Arrow."""
@@ -76,12 +77,14 @@ class DeliveryStore(CancelStore):
             names = list(result.keys())
         columns = list(zip(*rows)) if rows else [[] for _ in names]
         types = {"version": pa.int32(), "correction": pa.bool_()}
-        return pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
+        table = pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
+        return self.unseal(table, "received_record")  # the receiver gets the clear values it needs
 
     def pending_http(self):
         """HTTP deliveries not yet confirmed, with their Annex 1 fields, as a list of dicts in work-order key order."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http")).mappings()]
+            rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http")).mappings()]
+        return self.unseal(rows, "received_record")
 
     def fix_batch_hash(self, batch_id: int, sha256: str) -> str:
         """The batch's manifest hash: set at its first render, returned unchanged after."""
@@ -143,7 +146,8 @@ class DeliveryStore(CancelStore):
         """Every delivery of `rowguid`'s work orders, with the Annex 1 fields of its version and `cancelled_since` (1: a
         cancellation at that receiver covers it), in work-order key order."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_of_record"), {"rowguid": rowguid}).mappings()]
+            rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_of_record"), {"rowguid": rowguid}).mappings()]
+        return self.unseal(rows, "received_record")
 
     def record_replay(self, *, run_id: str, operator: str, action: str, object_type: str, object_id: object, detail: dict,
                       batch_id: int | None = None, http: dict | None = None, now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from connectors.ledger.personal import BUYER_AS
 from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
 from connectors.ledger.statements import statement
 from transforms.common.localtime import to_local
@@ -116,7 +117,8 @@ class ResultStore:
                 ])
                 self._apply_outcomes(conn, accepted, source=source, now=now)
             if problems:
-                conn.execute(result_exception.insert(), [{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems])
+                conn.execute(result_exception.insert(),
+                             self.seal([{**_fit_exception(p), "file_id": file_id, "received_at": now} for p in problems], "result_exception"))
             if cursor is not None:
                 conn.execute(statement("upsert_cursor"), {"source": source, "cursor": cursor, "updated_at": now})
             self._audit(conn, run_id, "results", "results_received", "result_file" if file else "result_source", file_id or source,
@@ -182,13 +184,14 @@ class ResultStore:
 
         with self.engine.connect() as conn:
             result = conn.execute(statement("select_notification_candidates"))
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return self.unseal(frame, "received_record", names=BUYER_AS)  # the SMS goes to the buyer's clear number
 
     def queue_sms(self, messages: list[dict], *, now: datetime) -> int:
         if not messages:
             return 0
         with self.engine.begin() as conn:
-            conn.execute(sms_outbox.insert(), [{**m, "status": "queued", "created_at": now} for m in messages])
+            conn.execute(sms_outbox.insert(), self.seal([{**m, "status": "queued", "created_at": now} for m in messages], "sms_outbox"))
         return len(messages)
 
     def result_exceptions(self, since: datetime | None = None, *, known_by: datetime | None = None):
@@ -197,7 +200,7 @@ class ResultStore:
 
         with self.engine.connect() as conn:
             rows = conn.execute(statement("select_result_exceptions"), {"since": since, "known_by": known_by or EVER}).mappings().all()
-        return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns])
+        return self.unseal(pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in result_exception.columns]), "result_exception")
 
     def reconciliation_input(self, known_by: datetime | None = None):
         """Every work order in force with its delivery, outcome, place and applicant fields (reconciliation's input) — as the
@@ -207,7 +210,7 @@ class ResultStore:
 
         with self.engine.connect() as conn:
             result = conn.execute(statement("select_reconciliation_input"), {"known_by": known_by or EVER})
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = self.unseal(pd.DataFrame(result.fetchall(), columns=list(result.keys())), "received_record", names=BUYER_AS)
         for column in ("delivered_at",):
             frame[column] = to_local(pd.to_datetime(frame[column]))
         for column in ("handled_at", "acknowledged_at"):
@@ -231,4 +234,5 @@ class ResultStore:
 
     def sms(self) -> list[dict]:
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(statement("select_sms")).mappings()]
+            rows = [dict(r) for r in conn.execute(statement("select_sms")).mappings()]
+        return self.unseal(rows, "sms_outbox")  # the sender's queue: the clear number it sends to

@@ -261,7 +261,7 @@ sms_outbox = sa.Table(
     sa.Column("rowguid", sa.String(64), nullable=False),
     sa.Column("utility", sa.String(16), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("phone", sa.Text, nullable=False, comment="an SM4 token (connectors/ledger/personal.py)"),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("status", sa.String(16), nullable=False, comment="queued (sending is another system's job)"),
     sa.Column("created_at", sa.DateTime, nullable=False),

@@ -16,6 +16,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from connectors.ledger.personal import BUYER_AS
 from connectors.ledger.statements import statement
 
 # What a lookup of the trace reads without an index (the report and README say so; a migration may add them).
@@ -67,6 +68,10 @@ class TraceStore:
             out["reminders"] = pd.concat(reminders, ignore_index=True).drop_duplicates(["week", "channel", "destination"]) if reminders else pd.DataFrame()
             out["reconciliation"] = _frame(conn.execute(statement("trace_reconciliation_input", expanding=("rowguids",)),
                                                         {**keys, "known_by": known_by}))
+        # clear values for the trail, which masks them (transforms/common/trail.py) — never shown as stored
+        for name, table in (("received", "received_record"), ("failures", "rule_failure"), ("exceptions", "result_exception"), ("sms", "sms_outbox")):
+            out[name] = self.unseal(out[name], table)
+        out["reconciliation"] = self.unseal(out["reconciliation"], "received_record", names=BUYER_AS)
         return out
 
     def trace_package_frames(self, bwids: list[str]) -> dict[str, pd.DataFrame]:
@@ -81,4 +86,5 @@ class TraceStore:
                     parts[name].append(_frame(conn.execute(statement(f"trace_{name}", expanding=("seqs",)), params)))
             for name, frames in parts.items():
                 out[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        out["package_failures"] = self.unseal(out["package_failures"], "remote_failure")
         return out

@@ -78,10 +78,24 @@ def load_keyring(conn_id: str | None = None, *, throwaway: bool = True) -> Keyri
         return read_keys_file(path)
     if not throwaway:
         raise LookupError(f"no field keys configured: the Connection {conn_id or FIELD_KEYS_CONN_ID} or GATEWAY_FIELD_KEYS_FILE (docs/security.md)")
-    if not path.exists():
-        write_keys_file(path, Keyring([new_key("dev1")], "dev1"))
+    if not path.exists() and _create_once(path, Keyring([new_key("dev1")], "dev1")):
         log.warning("no field keys configured: made a throwaway keyring %s — development only", path)
     return read_keys_file(path)
+
+
+def _create_once(path: Path, keyring: Keyring) -> bool:
+    """Write `keyring` at `path` unless a file is there already — atomically, so that of two processes (workers of one
+    local deployment, tests) making the throwaway at once exactly one wins and both then read its keys: a key that
+    lost the race would have encrypted values nobody could read again. True when this call made it."""
+    part = path.with_name(f"{path.name}.{os.getpid()}.new")
+    write_keys_file(part, keyring)
+    try:
+        os.link(part, path)  # fails if the file exists: the first link wins
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def add_active_key(path: Path, key_id: str) -> Keyring:

@@ -139,9 +139,12 @@ def _values(values) -> tuple[list, Callable[[list], object]]:
     return list(values), list
 
 
-def encrypt_column(values, keyring: Keyring, *, table: str, column: str):
+def encrypt_column(values, keyring: Keyring, *, table: str, column: str, fresh: bool = False):
     """Clear values as tokens under the active key. NULL, '', purged values and tokens already under the active key are
-    kept as they are; a token under another key is re-encrypted (decrypted, then encrypted again)."""
+    kept as they are; a token under another key is re-encrypted (decrypted, then encrypted again).
+
+    `fresh`: the values come from outside (the platform, a form, a result file) and are all clear, whatever they look
+    like — a value that merely starts with `sm4g1:` or `purged:` is encrypted like any other, never taken as a token."""
     items, back = _values(values)
     kid = keyring.active
     algorithm, data, prefix = keyring._sm4[kid], aad(kid, table, column), f"{PREFIX}{kid}:"
@@ -150,10 +153,10 @@ def encrypt_column(values, keyring: Keyring, *, table: str, column: str):
     out = []
     append = out.append
     for i, v in enumerate(items):
-        if v is None or v == "" or (isinstance(v, str) and (v.startswith(prefix) or v.startswith(PURGED))):
+        if v is None or v == "" or (not fresh and isinstance(v, str) and (v.startswith(prefix) or v.startswith(PURGED))):
             append(v)
             continue
-        if isinstance(v, str) and v.startswith(PREFIX):
+        if not fresh and isinstance(v, str) and v.startswith(PREFIX):
             v = _decrypt_one(v, keyring, table, column, i)
         elif not isinstance(v, str):
             raise FieldCryptError(f"{_where(column, i)}: text expected, got {type(v).__name__}")
@@ -253,3 +256,25 @@ def lookup_indexes(value: str, keyring: Keyring, *, kind: str) -> list[str]:
     """The blind indexes of one value under every key of the keyring: what a lookup matches with `IN (...)`, so rows
     not yet rotated to the active key are found too."""
     return [blind_index_column([value], keyring, kind=kind, column="lookup", key_id=kid)[0] for kid in sorted(keyring.keys)]
+
+
+BYTES_PREFIX = PREFIX.encode()
+
+
+def encrypt_bytes_column(values, keyring: Keyring, *, table: str, column: str) -> list:
+    """Byte strings (a dead letter's payload, a value's original bytes) as the ASCII bytes of a token over their base64
+    form; None stays None. Every value is taken as clear (what comes in is never trusted to be a token)."""
+    items = list(values)
+    clear = [None if v is None else base64.b64encode(bytes(v)).decode() for v in items]
+    return [None if t is None else t.encode() for t in encrypt_column(clear, keyring, table=table, column=column, fresh=True)]
+
+
+def decrypt_bytes(value, keyring: Keyring, *, table: str, column: str, position: int = 0):
+    """One value written by `encrypt_bytes_column` back to its bytes; bytes written before encryption (legacy) as they
+    are; None as None."""
+    if value is None:
+        return None
+    data = bytes(value)
+    if not data.startswith(BYTES_PREFIX):
+        return data
+    return base64.b64decode(_decrypt_one(data.decode("ascii"), keyring, table, column, position))
