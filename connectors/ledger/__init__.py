@@ -39,6 +39,7 @@ from connectors.ledger.deadletter_store import DeadLetterStore
 from connectors.ledger.lines import CohandlingLedger, RegistryLedger, RemoteLedger
 from connectors.ledger.lock_store import LockStore
 from connectors.ledger.personal import PersonalStore
+from connectors.ledger.retention_store import RetentionStore
 from connectors.ledger.schema import metadata
 from connectors.ledger.schema_cohandling import ANNEX1_COLUMNS
 from connectors.ledger.statements import script, statement
@@ -100,7 +101,7 @@ class ChunkLoaded:
         return self.rows_read - self.rows_new - self.rows_dead_lettered
 
 
-class Ledger(PersonalStore, AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore):
+class Ledger(PersonalStore, AuditStore, DeadLetterStore, BalanceStore, SummaryStore, LockStore, TraceStore, RetentionStore):
     """The gateway ledger. Build it from a SQLAlchemy URL or an Airflow Connection id.
 
     One engine, and a store per product line on it: `ledger.cohandling`, `ledger.registry`,

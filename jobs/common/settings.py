@@ -167,3 +167,30 @@ def daily_deadline():
 
     minutes = _number("GATEWAY_DAILY_DEADLINE_MINUTES", DAILY_DEADLINE_MINUTES, unit="minutes", top=24 * 60)
     return timedelta(minutes=minutes) if minutes else None
+
+
+# Retention of personal data after its unit is final (issue 15 item 2, PIPL §19/§47; docs/security.md "Retention"): days,
+# per kind, each overridable by $GATEWAY_RETENTION_DAYS_<KIND> (e.g. GATEWAY_RETENTION_DAYS_RECORD=365).
+RETENTION_DAYS: dict[str, float] = {
+    "record": 180,  # a co-handling record, every work order final (done, rejected, cancelled, withdrawn): two quarters of
+                    # reconciliation with the institutions and of complaints about a transfer, then only the masked form
+    "record_unrouted": 90,  # a record quarantined (or withdrawn) and never routed: a quarter for the platform's correction
+    "package": 180,  # a remote-collection package closed (registered, certificate issued, refused) or withdrawn: as records
+    "package_returned": 90,  # a package returned to the collecting hall and never resubmitted: as records never routed
+    "result_exception": 180,  # an institution's result value the gateway could not match: as the records it was about
+    "dead_letter": 90,  # a dead letter's payload, once resolved: its reason, origin, size and SHA-256 stay
+}
+PURGE_BATCH = 500  # units (records, packages, exceptions, dead letters) purged per transaction
+
+
+def retention_days() -> dict[str, float]:
+    """Days of retention per kind (RETENTION_DAYS), each from $GATEWAY_RETENTION_DAYS_<KIND> when set (0 to 36500)."""
+    return {kind: _number(f"GATEWAY_RETENTION_DAYS_{kind.upper()}", days, unit="days", top=36500) for kind, days in RETENTION_DAYS.items()}
+
+
+def purge_batch() -> int:
+    """Units purged per transaction: $GATEWAY_PURGE_BATCH, default 500 (1 to 100000)."""
+    size = int(_number("GATEWAY_PURGE_BATCH", PURGE_BATCH, unit="units", top=100_000))
+    if size < 1:
+        raise ValueError("GATEWAY_PURGE_BATCH: at least 1 unit per batch is expected")
+    return size

@@ -194,11 +194,23 @@ def _decrypt_one(token: str, keyring: Keyring, table: str, column: str, position
         raise FieldCryptError(f"{_where(column, position)}: decrypted value is not UTF-8") from None
 
 
+_PURGED_FORM = re.compile(r"(?:[A-Za-z0-9_-]{1,32}:[0-9a-f]{64})?:(.*)", re.DOTALL)
+
+
+def purged_shown(value: str) -> str:
+    """What a purged value shows (transforms/common/purge.py): its masked form — `purged:<index>:370102********123X`
+    shows 370102********123X (masking it again keeps it so); a bare `purged:` shows ''."""
+    match = _PURGED_FORM.fullmatch(value[len(PURGED):])
+    return match.group(1) if match else ""
+
+
 def decrypt_column(values, keyring: Keyring, *, table: str, column: str):
-    """Tokens back to clear values; NULL, '', legacy clear and purged values as they are. Only the delivery to the
-    receiver that needs the clear value calls this — reports and files mask (transforms/common/mask.py)."""
+    """Tokens back to clear values; NULL, '' and legacy clear values as they are; a purged value as its masked form
+    (`purged_shown`: the clear value is gone). Only the delivery to the receiver that needs the clear value calls this
+    — reports and files mask (transforms/common/mask.py); a replay refuses purged records (jobs/common/replay.py)."""
     items, back = _values(values)
-    return back([_decrypt_one(v, keyring, table, column, i) if isinstance(v, str) and v.startswith(PREFIX) else v
+    return back([_decrypt_one(v, keyring, table, column, i) if isinstance(v, str) and v.startswith(PREFIX)
+                 else purged_shown(v) if isinstance(v, str) and v.startswith(PURGED) else v
                  for i, v in enumerate(items)])
 
 

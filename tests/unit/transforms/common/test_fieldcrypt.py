@@ -91,8 +91,9 @@ def test_malformed_tokens_fail_cleanly(ring, bad):
         decrypt_column([bad], ring, table="t", column="c")
 
 
-def test_legacy_clear_and_purged_values_pass_decrypt_and_purged_is_never_encrypted(ring):
-    assert decrypt_column([ID, PURGED], ring, table="t", column="c") == [ID, PURGED]
+def test_legacy_clear_values_pass_decrypt_purged_ones_show_their_masked_form_and_purged_is_never_encrypted(ring):
+    shown = PURGED + "k1:" + "0" * 64 + ":370102********123X"
+    assert decrypt_column([ID, PURGED, shown, PURGED + ":张*"], ring, table="t", column="c") == [ID, "", "370102********123X", "张*"]
     assert encrypt_column([PURGED], ring, table="t", column="c") == [PURGED]
     assert [kind_of(v) for v in (None, "", PURGED, ID)] == ["null", "empty", "purged", "clear"]
 

@@ -1,0 +1,149 @@
+"""The retention purge's reads and writes (part of `Ledger`; the policy is jobs/common/purge_personal.py, the value rewrite
+transforms/common/purge.py, the design docs/security.md "Retention").
+
+A batch is one transaction: it takes the next `limit` units due (SQL in sql/ledger/*/select_purge_due_*.sql, in key
+order after `after`), reads their personal columns (connectors/ledger/personal.py PERSONAL / PERSONAL_BYTES) by primary
+key, and writes them back purged — nothing else: no key, state, count, time or hash is written. A batch interrupted
+rolls back whole; the next run finds its units still due (a unit is due while one of its values is not purged), so
+a purge resumes where it stopped and a second purge finds nothing. `dry_run` does the same work and rolls it back.
+
+Units: `records` (a ROWGUID: every version received, its failing values, originals and SMS), `packages` (a BWID: every
+version's applicants, failing values and originals), `result_exceptions` and `dead_letters` (one row each).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from connectors.ledger.personal import PERSONAL, PERSONAL_BYTES
+from connectors.ledger.schema import metadata
+from connectors.ledger.statements import statement
+
+UNITS: tuple[str, ...] = ("records", "packages", "result_exceptions", "dead_letters")
+_KEYS_PER_QUERY = 500  # keys bound in one IN (...): far below SQLite's and PostgreSQL's limits on bound values
+_DUE = {"records": "select_purge_due_records", "packages": "select_purge_due_packages",
+        "result_exceptions": "select_purge_due_exceptions", "dead_letters": "select_purge_due_dead_letters"}
+_TYPES = (("unrouted_before", sa.DateTime), ("purged_mark", sa.LargeBinary))
+
+
+@dataclass
+class PurgeBatch:
+    """What one batch purged: its units by kind, the values rewritten per `table.column`, those left without a blind index
+    (a token that did not decrypt), and the last unit's key (where the next batch starts)."""
+
+    units: Counter = field(default_factory=Counter)
+    values: Counter = field(default_factory=Counter)
+    unindexed: int = 0
+    last: object = None
+
+
+class RetentionStore:
+    """Mixed into `Ledger`."""
+
+    engine: sa.Engine
+
+    def purge_batch(self, unit: str, *, before: datetime, unrouted_before: datetime | None = None, after=None, limit: int = 500,
+                    dry_run: bool = False) -> PurgeBatch:
+        """Purge the next `limit` units of `unit` due (final before `before`; never routed / returned before
+        `unrouted_before`), after the key `after`, in one transaction (rolled back when `dry_run`)."""
+        from transforms.common.purge import PURGED_BYTES
+
+        if unit not in _DUE:
+            raise ValueError(f"unit {unit!r}: one of {', '.join(UNITS)}")
+        numeric = unit in ("result_exceptions", "dead_letters")
+        params = {"before": before, "unrouted_before": unrouted_before or before, "purged_mark": PURGED_BYTES,
+                  "after": (-1 if numeric else "") if after is None else after, "limit": limit}
+        batch = PurgeBatch()
+        with self.engine.connect() as conn, conn.begin() as tx:
+            due = conn.execute(statement(_DUE[unit], types=_TYPES), params).all()
+            if not due:
+                return batch
+            keys = [row[0] for row in due]
+            batch.last = keys[-1]
+            batch.units.update(row[1] if len(row) > 1 else unit for row in due)
+            getattr(self, f"_purge_{unit}")(conn, keys, batch)
+            if dry_run:
+                tx.rollback()
+        return batch
+
+    def purged_rowguids(self, rowguids: list[str]) -> set[str]:
+        """Those of `rowguids` whose personal data was purged (in one of their versions)."""
+        return self._purged("select_purged_rowguids", "rowguids", rowguids)
+
+    def purged_bwids(self, bwids: list[str]) -> set[str]:
+        """Those of `bwids` whose applicants' personal data was purged (in one of their versions)."""
+        return self._purged("select_purged_bwids", "bwids", bwids)
+
+    # --- the units --------------------------------------------------------------------------------
+
+    def _purge_records(self, conn: sa.Connection, rowguids: list[str], batch: PurgeBatch) -> None:
+        versions = self._versions(conn, "select_purge_record_versions", "rowguids", rowguids)
+        for table in ("received_record", "rule_failure", "received_original"):
+            self._purge_rows(conn, table, _pairs(metadata.tables[table]), versions, batch)
+        self._purge_rows(conn, "sms_outbox", metadata.tables["sms_outbox"].c.rowguid, rowguids, batch)
+
+    def _purge_packages(self, conn: sa.Connection, bwids: list[str], batch: PurgeBatch) -> None:
+        versions = self._versions(conn, "select_purge_package_versions", "bwids", bwids)
+        for table in ("remote_applicant", "remote_failure", "received_original"):
+            self._purge_rows(conn, table, _pairs(metadata.tables[table]), versions, batch)
+
+    def _purge_result_exceptions(self, conn: sa.Connection, ids: list[int], batch: PurgeBatch) -> None:
+        self._purge_rows(conn, "result_exception", metadata.tables["result_exception"].c.exception_id, ids, batch)
+
+    def _purge_dead_letters(self, conn: sa.Connection, ids: list[int], batch: PurgeBatch) -> None:
+        self._purge_rows(conn, "dead_letter", metadata.tables["dead_letter"].c.dl_id, ids, batch)
+
+    # --- the rows ---------------------------------------------------------------------------------
+
+    def _purge_rows(self, conn: sa.Connection, name: str, by, keys: list, batch: PurgeBatch) -> None:
+        """The personal columns of `name`'s rows whose `by` (a column, or a tuple of columns) is in `keys`, purged."""
+        from transforms.common.purge import purge_bytes, purge_values
+
+        table = metadata.tables[name]
+        text, raw = PERSONAL.get(name, ()), PERSONAL_BYTES.get(name, ())
+        pk = list(table.primary_key.columns)
+        columns = [table.c[c] for c in (*text, *raw)]
+        update = (table.update().where(sa.and_(*(c == sa.bindparam(f"k_{c.name}") for c in pk)))
+                  .values({c.name: sa.bindparam(f"v_{c.name}") for c in columns}))
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            rows = conn.execute(sa.select(*pk, *columns).where(by.in_(keys[start:start + _KEYS_PER_QUERY]))).all()
+            if not rows:
+                continue
+            new = {c: [r._mapping[c] for r in rows] for c in (*text, *raw)}
+            changed: set[int] = set()
+            for c in text:
+                purged = purge_values(new[c], self.keyring, table=name, column=c)
+                new[c], batch.unindexed = purged.values, batch.unindexed + purged.unindexed
+                batch.values[f"{name}.{c}"] += purged.changed
+                changed.update(purged.positions)
+            for c in raw:
+                purged = purge_bytes(new[c])
+                new[c] = purged.values
+                batch.values[f"{name}.{c}"] += purged.changed
+                changed.update(purged.positions)
+            if changed:
+                conn.execute(update, [{**{f"k_{c.name}": rows[i]._mapping[c.name] for c in pk}, **{f"v_{c}": new[c][i] for c in (*text, *raw)}}
+                                      for i in sorted(changed)])
+
+    @staticmethod
+    def _versions(conn: sa.Connection, name: str, param: str, keys: list[str]) -> list[tuple]:
+        out: list[tuple] = []
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            out += [tuple(r) for r in conn.execute(statement(name, expanding=(param,)), {param: keys[start:start + _KEYS_PER_QUERY]})]
+        return out
+
+    def _purged(self, name: str, param: str, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), _KEYS_PER_QUERY):
+                found.update(r[0] for r in conn.execute(statement(name, expanding=(param,)), {param: list(keys[start:start + _KEYS_PER_QUERY])}))
+        return found
+
+
+def _pairs(table: sa.Table):
+    """(source, change_seq) of a table whose rows hang off a received version."""
+    return sa.tuple_(table.c.source, table.c.change_seq)

@@ -1,0 +1,36 @@
+-- purpose: the retention purge — ROWGUIDs (after :after, in order, :limit of them) whose personal data is past retention and not yet all purged: every work order of the record final (done / rejected at its receiver, cancelled, withdrawn, superseded) before :before, its version in force routed and unchanged since; or the record quarantined / withdrawn, never routed, its last verdict before :unrouted_before.
+WITH due AS (
+    SELECT s.rowguid, 'record' AS kind
+    FROM record_state s
+    WHERE s.routed_seq = s.change_seq AND s.updated_at < :before
+      AND EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = s.rowguid)
+      AND NOT EXISTS (
+          SELECT 1 FROM work_order w
+          LEFT JOIN delivery d ON d.rowguid = w.rowguid AND d.utility = w.utility AND d.version = w.version
+          LEFT JOIN work_order_outcome o ON o.rowguid = w.rowguid AND o.utility = w.utility AND o.version = w.version
+          WHERE w.rowguid = s.rowguid AND NOT (
+              (w.status IN ('cancelled', 'withdrawn', 'superseded') AND w.routed_at < :before AND NOT EXISTS (
+                  SELECT 1 FROM work_order_cancel c WHERE c.rowguid = w.rowguid AND c.utility = w.utility AND c.updated_at >= :before))
+              OR (d.status = 'delivered' AND o.result IN ('done', 'rejected') AND o.updated_at < :before)
+          )
+      )
+    UNION ALL
+    SELECT s.rowguid, 'record_unrouted' AS kind
+    FROM record_state s
+    WHERE s.status IN ('quarantined', 'withdrawn') AND s.updated_at < :unrouted_before
+      AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = s.rowguid)
+)
+SELECT due.rowguid, due.kind FROM due
+WHERE due.rowguid > :after AND (
+    EXISTS (SELECT 1 FROM received_record r WHERE r.rowguid = due.rowguid AND (
+        (r.zrfxm <> '' AND substr(r.zrfxm, 1, 7) <> 'purged:') OR (r.zrfzjhm <> '' AND substr(r.zrfzjhm, 1, 7) <> 'purged:')
+        OR (r.zrflxdh <> '' AND substr(r.zrflxdh, 1, 7) <> 'purged:') OR (r.zcfxm <> '' AND substr(r.zcfxm, 1, 7) <> 'purged:')
+        OR (r.zcfzjhm <> '' AND substr(r.zcfzjhm, 1, 7) <> 'purged:') OR (r.zcflxdh <> '' AND substr(r.zcflxdh, 1, 7) <> 'purged:')))
+    OR EXISTS (SELECT 1 FROM received_record r JOIN rule_failure f ON f.source = r.source AND f.change_seq = r.change_seq
+               WHERE r.rowguid = due.rowguid AND f.value <> '' AND substr(f.value, 1, 7) <> 'purged:')
+    OR EXISTS (SELECT 1 FROM received_record r JOIN received_original g ON g.source = r.source AND g.change_seq = r.change_seq
+               WHERE r.rowguid = due.rowguid AND g.original <> :purged_mark)
+    OR EXISTS (SELECT 1 FROM sms_outbox m WHERE m.rowguid = due.rowguid AND m.phone <> '' AND substr(m.phone, 1, 7) <> 'purged:')
+)
+ORDER BY due.rowguid
+LIMIT :limit
