@@ -8,11 +8,12 @@ WITH due AS (
           SELECT 1 FROM work_order w
           LEFT JOIN delivery d ON d.rowguid = w.rowguid AND d.utility = w.utility AND d.version = w.version
           LEFT JOIN work_order_outcome o ON o.rowguid = w.rowguid AND o.utility = w.utility AND o.version = w.version
-          WHERE w.rowguid = s.rowguid AND NOT (
-              (w.status IN ('cancelled', 'withdrawn', 'superseded') AND w.routed_at < :before AND NOT EXISTS (
-                  SELECT 1 FROM work_order_cancel c WHERE c.rowguid = w.rowguid AND c.utility = w.utility AND c.updated_at >= :before))
-              OR (d.status = 'delivered' AND o.result IN ('done', 'rejected') AND o.updated_at < :before)
-          )
+          WHERE w.rowguid = s.rowguid AND CASE  -- a CASE, not NOT (...): a work order without delivery or outcome compares as NULL
+              WHEN w.status IN ('cancelled', 'withdrawn', 'superseded') AND w.routed_at < :before AND NOT EXISTS (
+                  SELECT 1 FROM work_order_cancel c WHERE c.rowguid = w.rowguid AND c.utility = w.utility AND c.updated_at >= :before) THEN 1
+              WHEN d.status = 'delivered' AND o.result IN ('done', 'rejected') AND o.updated_at < :before THEN 1
+              ELSE 0
+          END = 0
       )
     UNION ALL
     SELECT s.rowguid, 'record_unrouted' AS kind
