@@ -42,7 +42,13 @@ Every day at 06:00 Asia/Shanghai, for the day that just ended:
    The task fails — counts per surface and the oldest stale units, masked, in its error —
    when it does not hold or a unit has been due longer than the stale age (48 h by default).
 
-6. **seal_audit** — (runs whatever came before) a signed checkpoint of the audit log's SM3 chain head,
+6. **purge_personal** — (runs whatever came before) personal data past its retention (保存期限; PIPL §19/§47)
+   purged: ID numbers, phones and names of records whose every work order is final, of packages closed, of records
+   never routed, result exceptions and resolved dead letters become their blind index and masked form, batch by batch
+   (`GATEWAY_RETENTION_DAYS_<KIND>`, docs/security.md "Retention"). Keys, states and counts are never written: the
+   balance holds the same. One audit entry per run (counts per table and column, never a value).
+
+7. **seal_audit** — (runs whatever came before) a signed checkpoint of the audit log's SM3 chain head,
    written outside the ledger to `GATEWAY_AUDIT_SEAL_DIR` with the key of Connection `gateway_audit_seal`
    or `GATEWAY_AUDIT_SEAL_KEY` (none configured: a warning, nothing sealed). It **fails** when the chain
    does not hold — the audit log was changed around the database — naming the first entry (docs/audit.md).
@@ -169,6 +175,14 @@ def cohandling_daily():
 
         return check_balance(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).summary()
 
+    @task(execution_timeout=timedelta(minutes=30), retries=1, trigger_rule="all_done")  # a retry resumes: each batch commits alone
+    def purge_personal(run_id=None, **context) -> dict:
+        """Personal data past its retention purged (docs/security.md "Retention"); counts per unit and column."""
+        from connectors.ledger import utcnow
+        from jobs.common.purge_personal import purge_personal as purge
+
+        return purge(ledger(), run_id=run_id, now=max(clock(context).utc(), utcnow())).as_dict()
+
     @task(execution_timeout=timedelta(minutes=10), retries=0, trigger_rule="all_done")
     def seal_audit(run_id=None, **context) -> str | None:
         """A signed seal of the audit chain's head, outside the ledger (docs/audit.md); fails when the chain is broken."""
@@ -187,9 +201,10 @@ def cohandling_daily():
 
     delivered = deliver(route(validate(extract(load_forms()))))
     checked = balance()
+    purged = purge_personal()
     sealed = seal_audit()
-    delivered >> checked >> sealed
-    [delivered, checked, sealed] >> watcher()
+    delivered >> checked >> purged >> sealed
+    [delivered, checked, purged, sealed] >> watcher()
 
 
 dag = cohandling_daily()

@@ -14,6 +14,7 @@
     python -m tools.cli audit seal --ledger URL --key FILE --out DIR [--json]  |  audit keygen --key FILE
     python -m tools.cli verify-batch DIR --pubkey gateway-signing.pub.pem
     python -m tools.cli verify-receipt FILE --pubkey gateway-signing.pub.pem
+    python -m tools.cli retention purge --ledger URL [--dry-run] [--at TIME] [--json]   (tools/retention.py; docs/security.md)
     python -m tools.cli keys rotate --ledger URL --table T --columns a,b [--index a_bidx=a:id] [--batch N] [--json] (tools/keys.py)
 
 The same jobs the DAG tasks run, without Airflow: for a manual catch-up, a check, or a
@@ -52,7 +53,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from tools import keys, verify_evidence
+from tools import keys, retention, verify_evidence
 
 UPGRADE = "python -m tools.cli db upgrade"
 
@@ -146,21 +147,24 @@ def build_parser() -> Parser:
     for p in (ex, rp, rr, hr, bl, tr, rb, ro, rk, audit["verify"], audit["seal"]):
         p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     keys.add_parser(sub)
+    purge = retention.add_parser(sub)
     # name -> the subcommand's parser: its errors name it
-    parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()} | {f"audit {k}": v for k, v in audit.items()}
+    parser.commands = sub.choices | {f"replay {k}": v for k, v in what.choices.items()} | {f"audit {k}": v for k, v in audit.items()} | {f"retention {k}": v for k, v in purge.items()}
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = parser.commands[args.command if args.command not in ("replay", "audit") else f"{args.command} {args.what}"]
+    command = parser.commands[args.command if args.command not in ("replay", "audit", "retention") else f"{args.command} {args.what}"]
     if args.command == "replay":
         raise SystemExit(replay(command, args))
     if args.command == "audit":
         from tools.cli_audit import run as audit
 
         raise SystemExit(audit(command, args, refuse, open_ledger, show))
+    if args.command == "retention":
+        raise SystemExit(retention.run(command, args, refuse, open_ledger, show))
     if args.command == "keys":
         raise SystemExit(keys.rotate_command(command, args))
     if args.command == "db":

@@ -96,6 +96,10 @@ def replay_batch(ledger: Ledger, ref: str, *, drops, reason: str | None, operato
                     }.get(batch["status"], "it was never published: the next deliver run publishes it (trigger the co-handling DAG)")
             _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what,
                     message=f"batch {batch['name']} is {batch['status']}, never delivered: {hint}", object_type="delivery_batch", object_id=batch["batch_id"])
+        purged = ledger.purged_rowguids(sorted(set(ledger.cohandling.batch_orders(batch["batch_id"]).column("rowguid").to_pylist())))
+        if purged:
+            _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, object_type="delivery_batch", object_id=batch["batch_id"],
+                    message=f"batch {batch['name']}: {_purged_hint(purged)}")
         if drops is None:
             raise ReplayRefused("no SFTP drop connection (gateway_sftp): nothing can be published")
         files = render_batch(ledger, batch)
@@ -127,6 +131,14 @@ def replay_batch(ledger: Ledger, ref: str, *, drops, reason: str | None, operato
     return summary
 
 
+def _purged_hint(keys: set[str]) -> str:
+    """Why a purged record or package is never sent again: its values are masked forms now, not what the receiver needs."""
+    first = sorted(keys)[0]
+    return (f"its personal data was purged past retention (保存期限已过，个人信息已删除; {len(keys)} record(s), e.g. {first}; docs/security.md "
+            "\"Retention\"): only masked forms are left, which must never be sent as if they were the values — nothing was sent; the "
+            "receiver's own copy is the full one")
+
+
 def _detail(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k != "operator"}
 
@@ -151,6 +163,9 @@ def replay_order(ledger: Ledger, rowguid: str, *, receiver_for: Callable[[str, s
             _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, object_type="work_order", object_id=rowguid,
                     message=f"work order {rowguid}" + (f" {utility}" if utility else "") + (f" v{version}" if version else "")
                             + f": nothing delivered over HTTP to replay — {_order_hint(rows)}")
+        if ledger.purged_rowguids([rowguid]):
+            _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, object_type="work_order", object_id=rowguid,
+                    message=f"work order {rowguid}: {_purged_hint({rowguid})}")
         summary = {"kind": "order", "rowguid": rowguid, "operator": operator, "reason": reason,
                    "items": [{"key": f"{d['rowguid']}:{d['utility']}:{d['version']}", "channel": d["channel"], "destination": d["destination"]}
                              for d in chosen]}
@@ -248,6 +263,9 @@ def replay_package(ledger: Ledger, bwid: str, *, receiver_for: Callable[[str], o
         if not delivered:
             _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, object_type="remote_delivery", object_id=bwid,
                     message=f"package {bwid}: no delivered version to replay — {_package_hint(rows)}")
+        if ledger.purged_bwids([bwid]):
+            _refuse(ledger, run_id=run_id, operator=operator, reason=reason, what=what, object_type="remote_delivery", object_id=bwid,
+                    message=f"package {bwid}: {_purged_hint({bwid})}")
         d = delivered[-1]
         summary = {"kind": "package", "bwid": bwid, "key": d["idempotency_key"], "destination": d["destination"], "operator": operator,
                    "reason": reason, "files": len(d["materials"]), "files_checked": source is not None}

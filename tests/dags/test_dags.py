@@ -213,6 +213,9 @@ def test_daily_dag_runs_end_to_end(daily_runs):
     assert len(list((daily_runs.inbox / "processed").rglob("*.issues.csv"))) == 32
     checked = [a for a in ledger.audit_trail() if a["action"] == "balance_checked"]  # the last task: the lifetime balance held
     assert len(checked) == 1 and json.loads(checked[0]["detail"])["holds"] and checked[0]["run_id"] == daily_runs.green_id
+    # The purge ran and was audited: nothing of this run is past retention yet, so it purged nothing (docs/security.md).
+    purged = [json.loads(a["detail"]) for a in ledger.audit_trail(daily_runs.green_id) if a["action"] == "personal_purged"]
+    assert len(purged) == 1 and purged[0]["units"] == {} and purged[0]["retention_days"]["record"] == 180
     # The last task sealed the audit chain outside the ledger (docs/audit.md): the seal checks with the public key.
     from jobs.common.audit_seal import read_public_key, verify
 

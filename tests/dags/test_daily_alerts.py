@@ -41,9 +41,12 @@ def test_the_daily_dag_carries_a_deadline_alert_with_the_gateway_callback(monkey
     # the watcher ends the run red when a task before it failed, the balance having run whatever deliver did
     dag = _daily(monkeypatch)
     assert dag.get_task("watcher").trigger_rule == "one_failed" and dag.get_task("balance").trigger_rule == "all_done"
-    assert dag.get_task("watcher").upstream_task_ids == {"deliver", "balance", "seal_audit"} and dag.get_task("balance").upstream_task_ids == {"deliver"}
+    assert dag.get_task("watcher").upstream_task_ids == {"deliver", "balance", "purge_personal", "seal_audit"}
+    assert dag.get_task("balance").upstream_task_ids == {"deliver"}
+    # personal data past retention is purged after the balance, whatever came before (docs/security.md "Retention")
+    assert dag.get_task("purge_personal").trigger_rule == "all_done" and dag.get_task("purge_personal").upstream_task_ids == {"balance"}
     # the audit chain is sealed last, whatever came before (docs/audit.md); a broken chain fails it and so ends the run red
-    assert dag.get_task("seal_audit").trigger_rule == "all_done" and dag.get_task("seal_audit").upstream_task_ids == {"balance"}
+    assert dag.get_task("seal_audit").trigger_rule == "all_done" and dag.get_task("seal_audit").upstream_task_ids == {"purge_personal"}
 
 
 def test_the_deadline_callback_logs_one_line_writes_the_audit_log_and_never_raises(tmp_path, monkeypatch, caplog, capsys):
@@ -86,7 +89,7 @@ def test_the_daily_run_ends_red_when_deliver_leaves_work_pending_past_the_age(da
     assert "STATE failed" in daily_runs.red_out, daily_runs.red_out[-4000:]
     tasks = daily_runs.red_tasks
     assert tasks["deliver"] == "failed" and tasks["balance"] == "success" and tasks["watcher"] == "failed", tasks
-    assert tasks["route"] == "success"
+    assert tasks["route"] == "success" and tasks["purge_personal"] == "success"
     ledger = Ledger(f"sqlite:///{daily_runs.ledger}")
     trail = ledger.audit_trail(daily_runs.red_id)
     failed = [a for a in trail if a["action"] == "task_failed" and a["object_id"] == "cohandling_daily.deliver"]

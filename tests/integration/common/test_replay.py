@@ -269,3 +269,33 @@ def test_the_command_line_replays_a_work_order_through_the_airflow_connections(r
     table = capsys.readouterr().out
     assert done.value.code == 0 and "结果 outcome" in table and "duplicate 0201" in table and "重发原因 reason" in table
     assert len(ledger.audit_entries("order_replayed")) == 2
+
+
+def test_a_record_purged_past_retention_is_never_replayed_with_its_masked_values(receivers, ledger_url, tmp_path):
+    import pandas as pd
+
+    from connectors.ledger import utcnow
+    from jobs.common.purge_personal import purge_personal
+
+    ledger = routed_ledger(ledger_url, tmp_path, rows=120, seed=164)
+    drops = LocalDrops(tmp_path / "drops")
+    deliver_run(ledger, run_id="r1", day=AS_OF, drops=drops, receiver_for=_receiver_for(receivers))
+    delivered = [d for d in ledger.cohandling.deliveries() if d["status"] == "delivered"]
+    system = next(d for d in delivered if d["channel"] == "system")
+    batch = next(b for b in _account_batches(ledger) if b["status"] == "delivered" and b["records"] > 0)
+    in_batch = next(d["rowguid"] for d in delivered if d["batch_id"] == batch["batch_id"])
+    now = utcnow()
+    done = [d for d in delivered if d["rowguid"] in (system["rowguid"], in_batch)]
+    ledger.cohandling.save_results(source="test", problems=[], now=now, accepted=pd.DataFrame([
+        {"rowguid": d["rowguid"], "utility": d["utility"], "version": d["version"], "result": "done", "code": "0000", "reason": None,
+         "handled_at": AS_OF, "handler": "x", "row": i} for i, d in enumerate(done)]))
+    assert purge_personal(ledger, now=now + pd.Timedelta(days=200).to_pytimedelta()).units["record"] >= 1
+    held = len(receivers.accepted())
+
+    with pytest.raises(ReplayRefused, match=r"purged past retention .*nothing was sent"):
+        replay_order(ledger, system["rowguid"], utility=system["utility"], receiver_for=_receiver_for(receivers), reason="县系统丢失", operator="张工")
+    shutil.rmtree(tmp_path / "drops" / batch["destination"] / "outbox" / batch["name"])
+    with pytest.raises(ReplayRefused, match=rf"batch {batch['name']}: its personal data was purged"):
+        replay_batch(ledger, batch["name"], drops=drops, reason="机构未下载", operator="张工")
+    assert len(receivers.accepted()) == held and not (tmp_path / "drops" / batch["destination"] / "outbox" / batch["name"]).exists()
+    assert len(ledger.audit_entries("replay_refused")) == 2

@@ -6,6 +6,7 @@ resumes after an interruption, and is audited without values."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from datetime import timedelta
@@ -228,3 +229,24 @@ def test_an_interrupted_purge_keeps_its_batches_says_so_and_the_next_run_resumes
     records = rest.units["record"] + rest.units["record_unrouted"] + cut["units"].get("record", 0) + cut["units"].get("record_unrouted", 0)
     assert records == len(_closed_rowguids(ledger) | _unrouted_rowguids(ledger))
     assert purge_personal(ledger, now=later, days=DAYS, batch=5).batches == 0
+
+
+def test_the_command_line_says_what_would_be_purged_then_purges_it(ledger, capsys):
+    from tools.cli import main
+
+    url = ledger.engine.url.render_as_string(hide_password=False)
+    at = (utcnow() + timedelta(days=200, hours=8)).isoformat(sep=" ", timespec="minutes")
+    before = _raw(ledger, "received_record")
+    with pytest.raises(SystemExit) as dry:
+        main(["retention", "purge", "--ledger", url, "--dry-run", "--at", at, "--json"])
+    would = json.loads(capsys.readouterr().out)
+    assert dry.value.code == 0 and would["dry_run"] and would["units"]["record"] > 0 and _raw(ledger, "received_record") == before
+    with pytest.raises(SystemExit) as real:
+        main(["retention", "purge", "--ledger", url, "--at", at])
+    out = capsys.readouterr().out
+    assert real.value.code == 0 and f"retention: purged dead_letters 1, record {would['units']['record']}," in out
+    assert re.search(rf"\nvalues\.received_record\.zrfzjhm +{would['values']['received_record.zrfzjhm']}\n", out)
+    assert not any(r["zrfzjhm"] and r["zrfzjhm"] in out for r in before)
+    with pytest.raises(SystemExit) as bad:
+        main(["retention", "purge", "--ledger", url, "--at", "tomorrow"])
+    assert bad.value.code == 2 and "--at 'tomorrow': a date or date-time is expected" in capsys.readouterr().err
