@@ -8,7 +8,9 @@ rolls back whole; the next run finds its units still due (a unit is due while on
 a purge resumes where it stopped and a second purge finds nothing. `dry_run` does the same work and rolls it back.
 
 Units: `records` (a ROWGUID: every version received, its failing values, originals and SMS), `packages` (a BWID: every
-version's applicants, failing values and originals), `result_exceptions` and `dead_letters` (one row each).
+version's applicants, failing values and originals), `result_exceptions` and `dead_letters` (one row each). Every
+statement is a file: `select_purge_<what>.sql` reads a table's rows of a batch's units, `update_purged_<table>.sql`
+writes one row's personal columns back (the columns are PERSONAL's: a column added there needs its update file too).
 """
 
 from __future__ import annotations
@@ -78,42 +80,39 @@ class RetentionStore:
         """Those of `bwids` whose applicants' personal data was purged (in one of their versions)."""
         return self._purged("select_purged_bwids", "bwids", bwids)
 
-    # --- the units --------------------------------------------------------------------------------
+    # --- the units: (table, the statement reading its rows of the units by primary key) ------------
 
     def _purge_records(self, conn: sa.Connection, rowguids: list[str], batch: PurgeBatch) -> None:
-        versions = self._versions(conn, "select_purge_record_versions", "rowguids", rowguids)
-        for table in ("received_record", "rule_failure", "received_original"):
-            self._purge_rows(conn, table, _pairs(metadata.tables[table]), versions, batch)
-        self._purge_rows(conn, "sms_outbox", metadata.tables["sms_outbox"].c.rowguid, rowguids, batch)
+        for table, read in (("received_record", "select_purge_received_record"), ("rule_failure", "select_purge_rule_failure"),
+                            ("received_original", "select_purge_record_originals"), ("sms_outbox", "select_purge_sms_outbox")):
+            self._purge_rows(conn, table, read, rowguids, batch)
 
     def _purge_packages(self, conn: sa.Connection, bwids: list[str], batch: PurgeBatch) -> None:
-        versions = self._versions(conn, "select_purge_package_versions", "bwids", bwids)
-        for table in ("remote_applicant", "remote_failure", "received_original"):
-            self._purge_rows(conn, table, _pairs(metadata.tables[table]), versions, batch)
+        for table, read in (("remote_applicant", "select_purge_remote_applicant"), ("remote_failure", "select_purge_remote_failure"),
+                            ("received_original", "select_purge_package_originals")):
+            self._purge_rows(conn, table, read, bwids, batch)
 
     def _purge_result_exceptions(self, conn: sa.Connection, ids: list[int], batch: PurgeBatch) -> None:
-        self._purge_rows(conn, "result_exception", metadata.tables["result_exception"].c.exception_id, ids, batch)
+        self._purge_rows(conn, "result_exception", "select_purge_result_exception", ids, batch)
 
     def _purge_dead_letters(self, conn: sa.Connection, ids: list[int], batch: PurgeBatch) -> None:
-        self._purge_rows(conn, "dead_letter", metadata.tables["dead_letter"].c.dl_id, ids, batch)
+        self._purge_rows(conn, "dead_letter", "select_purge_dead_letter", ids, batch)
 
     # --- the rows ---------------------------------------------------------------------------------
 
-    def _purge_rows(self, conn: sa.Connection, name: str, by, keys: list, batch: PurgeBatch) -> None:
-        """The personal columns of `name`'s rows whose `by` (a column, or a tuple of columns) is in `keys`, purged."""
+    def _purge_rows(self, conn: sa.Connection, name: str, read: str, keys: list, batch: PurgeBatch) -> None:
+        """The personal columns of `name`'s rows of the units `keys` (read by `read`: primary key and personal columns),
+        written back purged by `update_purged_<name>` (bound `k_<key column>`, `v_<personal column>`)."""
         from transforms.common.purge import purge_bytes, purge_values
 
-        table = metadata.tables[name]
         text, raw = PERSONAL.get(name, ()), PERSONAL_BYTES.get(name, ())
-        pk = list(table.primary_key.columns)
-        columns = [table.c[c] for c in (*text, *raw)]
-        update = (table.update().where(sa.and_(*(c == sa.bindparam(f"k_{c.name}") for c in pk)))
-                  .values({c.name: sa.bindparam(f"v_{c.name}") for c in columns}))
+        pk = [c.name for c in metadata.tables[name].primary_key.columns]
+        update = statement(f"update_purged_{name}", types=tuple((f"v_{c}", sa.LargeBinary) for c in raw))
         for start in range(0, len(keys), _KEYS_PER_QUERY):
-            rows = conn.execute(sa.select(*pk, *columns).where(by.in_(keys[start:start + _KEYS_PER_QUERY]))).all()
+            rows = conn.execute(statement(read, expanding=("keys",)), {"keys": list(keys[start:start + _KEYS_PER_QUERY])}).mappings().all()
             if not rows:
                 continue
-            new = {c: [r._mapping[c] for r in rows] for c in (*text, *raw)}
+            new = {c: [r[c] for r in rows] for c in (*text, *raw)}
             changed: set[int] = set()
             for c in text:
                 purged = purge_values(new[c], self.keyring, table=name, column=c)
@@ -126,15 +125,7 @@ class RetentionStore:
                 batch.values[f"{name}.{c}"] += purged.changed
                 changed.update(purged.positions)
             if changed:
-                conn.execute(update, [{**{f"k_{c.name}": rows[i]._mapping[c.name] for c in pk}, **{f"v_{c}": new[c][i] for c in (*text, *raw)}}
-                                      for i in sorted(changed)])
-
-    @staticmethod
-    def _versions(conn: sa.Connection, name: str, param: str, keys: list[str]) -> list[tuple]:
-        out: list[tuple] = []
-        for start in range(0, len(keys), _KEYS_PER_QUERY):
-            out += [tuple(r) for r in conn.execute(statement(name, expanding=(param,)), {param: keys[start:start + _KEYS_PER_QUERY]})]
-        return out
+                conn.execute(update, [{**{f"k_{c}": rows[i][c] for c in pk}, **{f"v_{c}": new[c][i] for c in (*text, *raw)}} for i in sorted(changed)])
 
     def _purged(self, name: str, param: str, keys: list[str]) -> set[str]:
         found: set[str] = set()
@@ -143,7 +134,3 @@ class RetentionStore:
                 found.update(r[0] for r in conn.execute(statement(name, expanding=(param,)), {param: list(keys[start:start + _KEYS_PER_QUERY])}))
         return found
 
-
-def _pairs(table: sa.Table):
-    """(source, change_seq) of a table whose rows hang off a received version."""
-    return sa.tuple_(table.c.source, table.c.change_seq)
