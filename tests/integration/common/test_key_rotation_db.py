@@ -74,7 +74,8 @@ def test_rotation_interrupted_half_way_resumes_and_ends_under_the_new_key(probe)
     for r in after:
         z, lx = clear[r["seq"]]
         assert key_id_of(r["zjhm"]) == "k2" and decrypt_column([r["zjhm"]], ring, table="crypt_probe", column="zjhm") == [z]
-        assert decrypt_column([r["lxdh"]], ring, table="crypt_probe", column="lxdh") == [lx]
+        # a purged value is kept as it is by the rotation (readers show its masked part: '' for a bare PURGED)
+        assert r["lxdh"] == lx if lx == PURGED else decrypt_column([r["lxdh"]], ring, table="crypt_probe", column="lxdh") == [lx]
         assert lx in (None, PURGED, "") or key_id_of(r["lxdh"]) == "k2"
         assert r["zjhm_bidx"] == blind_index_column([z], ring, kind="id", column="zjhm")[0]
     again = rotate(TokenTable(engine, "crypt_probe", key=("region", "seq"), columns=("zjhm", "lxdh", "zjhm_bidx")), ring, SPEC, batch=8)
