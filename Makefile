@@ -15,7 +15,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 # takes of fresh, large buffers; README "Benchmarks"); the image and the local deployment set the same.
 export ARROW_DEFAULT_MEMORY_POOL ?= system
 
-.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-reconcile bench-audit bench-fieldcrypt bench-console clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
+.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-reconcile bench-audit bench-fieldcrypt bench-purge bench-console clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -94,6 +94,10 @@ bench-audit: $(STAMP)
 
 bench-fieldcrypt: $(STAMP)
 	$(PY) bench/bench_fieldcrypt.py
+
+## make bench-purge: the retention purge on BENCH_PURGE_RECORDS (default 20,000) records against the lifetime balance (docs/security.md)
+bench-purge: $(STAMP)
+	$(PY) bench/bench_purge.py
 
 ## make bench-console: the console's pages and the trace on BENCH_ORDERS (default 5,000,000) work orders, p50/p95 against a
 ## plain indexed SELECT of the same rows; its own database gateway_bench_console on BENCH_PG_URL's server (docs/sizing.md).

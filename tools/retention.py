@@ -23,7 +23,7 @@ def add_parser(sub) -> dict:
     pg.add_argument("--ledger", required=True, help="SQLAlchemy URL of the gateway ledger")
     pg.add_argument("--dry-run", action="store_true", help="say what would be purged; write and audit nothing")
     pg.add_argument("--at", help="local time (Asia/Shanghai) retention is counted to; default now")
-    pg.add_argument("--batch", type=int, help="units per transaction (default $GATEWAY_PURGE_BATCH, 500)")
+    pg.add_argument("--batch", type=int, help="units examined per transaction (default $GATEWAY_PURGE_BATCH, 1000)")
     pg.add_argument("--json", action="store_true", help="print JSON instead of the table")
     return dict(what.choices)
 

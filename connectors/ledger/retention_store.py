@@ -1,8 +1,10 @@
 """The retention purge's reads and writes (part of `Ledger`; the policy is jobs/common/purge_personal.py, the value rewrite
 transforms/common/purge.py, the design docs/security.md "Retention").
 
-A batch is one transaction: it takes the next `limit` units due (SQL in sql/ledger/*/select_purge_due_*.sql, in key
-order after `after`), reads their personal columns (connectors/ledger/personal.py PERSONAL / PERSONAL_BYTES) by primary
+A batch is one transaction over a window of units: the next `limit` units in key order after `after`
+(select_purge_window_*.sql: an index range, so a purge walks the ledger once, however many batches — a LIMIT over the
+due units instead would make every batch filter the whole rest of the ledger again), of which it takes those due
+(select_purge_due_*.sql), reads their personal columns (connectors/ledger/personal.py PERSONAL / PERSONAL_BYTES) by primary
 key, and writes them back purged — nothing else: no key, state, count, time or hash is written. A batch interrupted
 rolls back whole; the next run finds its units still due (a unit is due while one of its values is not purged), so
 a purge resumes where it stopped and a second purge finds nothing. `dry_run` does the same work and rolls it back.
@@ -29,6 +31,8 @@ UNITS: tuple[str, ...] = ("records", "packages", "result_exceptions", "dead_lett
 _KEYS_PER_QUERY = 500  # keys bound in one IN (...): far below SQLite's and PostgreSQL's limits on bound values
 _DUE = {"records": "select_purge_due_records", "packages": "select_purge_due_packages",
         "result_exceptions": "select_purge_due_exceptions", "dead_letters": "select_purge_due_dead_letters"}
+_WINDOW = {"records": "select_purge_window_records", "packages": "select_purge_window_packages",
+           "result_exceptions": "select_purge_window_exceptions", "dead_letters": "select_purge_window_dead_letters"}
 _TYPES = (("unrouted_before", sa.DateTime), ("purged_mark", sa.LargeBinary))
 
 
@@ -50,24 +54,26 @@ class RetentionStore:
 
     def purge_batch(self, unit: str, *, before: datetime, unrouted_before: datetime | None = None, after=None, limit: int = 500,
                     dry_run: bool = False) -> PurgeBatch:
-        """Purge the next `limit` units of `unit` due (final before `before`; never routed / returned before
-        `unrouted_before`), after the key `after`, in one transaction (rolled back when `dry_run`)."""
+        """Examine the next window of `limit` units of `unit` after the key `after` and purge those due in it (final before
+        `before`; never routed / returned before `unrouted_before`), in one transaction (rolled back when `dry_run`).
+        `last` is the window's last key (where the next batch starts), None when no unit is left after `after`."""
         from transforms.common.purge import PURGED_BYTES
 
         if unit not in _DUE:
             raise ValueError(f"unit {unit!r}: one of {', '.join(UNITS)}")
         numeric = unit in ("result_exceptions", "dead_letters")
-        params = {"before": before, "unrouted_before": unrouted_before or before, "purged_mark": PURGED_BYTES,
-                  "after": (-1 if numeric else "") if after is None else after, "limit": limit}
+        after = (-1 if numeric else "") if after is None else after
         batch = PurgeBatch()
         with self.engine.connect() as conn, conn.begin() as tx:
-            due = conn.execute(statement(_DUE[unit], types=_TYPES), params).all()
-            if not due:
+            upto, n = conn.execute(statement(_WINDOW[unit]), {"after": after, "limit": limit}).one()
+            if not n:
                 return batch
-            keys = [row[0] for row in due]
-            batch.last = keys[-1]
-            batch.units.update(row[1] if len(row) > 1 else unit for row in due)
-            getattr(self, f"_purge_{unit}")(conn, keys, batch)
+            batch.last = upto
+            params = {"before": before, "unrouted_before": unrouted_before or before, "purged_mark": PURGED_BYTES, "after": after, "upto": upto}
+            due = conn.execute(statement(_DUE[unit], types=_TYPES), params).all()
+            if due:
+                batch.units.update(row[1] if len(row) > 1 else unit for row in due)
+                getattr(self, f"_purge_{unit}")(conn, [row[0] for row in due], batch)
             if dry_run:
                 tx.rollback()
         return batch

@@ -43,7 +43,8 @@ class PurgeReport:
     units: Counter = field(default_factory=Counter)
     values: Counter = field(default_factory=Counter)
     unindexed: int = 0
-    batches: int = 0
+    batches: int = 0  # transactions that purged something
+    windows: int = 0  # transactions (windows of units examined)
     interrupted: str | None = None
 
     def cutoffs(self) -> dict[str, datetime]:
@@ -53,12 +54,12 @@ class PurgeReport:
         return {"dry_run": self.dry_run, "now": self.now.isoformat(sep=" ", timespec="seconds"), "retention_days": dict(self.days),
                 "before": {k: v.isoformat(sep=" ", timespec="seconds") for k, v in self.cutoffs().items()},
                 "units": dict(sorted(self.units.items())), "values": dict(sorted(self.values.items())), "unindexed": self.unindexed,
-                "batches": self.batches, **({"interrupted": self.interrupted} if self.interrupted else {})}
+                "batches": self.batches, "windows": self.windows, **({"interrupted": self.interrupted} if self.interrupted else {})}
 
     def line(self) -> str:
         units = ", ".join(f"{k} {n}" for k, n in sorted(self.units.items())) or "nothing due"
         verb = "would purge" if self.dry_run else "purged"
-        return f"retention: {verb} {units}; {sum(self.values.values())} values in {len(self.values)} columns ({self.batches} batches)"
+        return f"retention: {verb} {units}; {sum(self.values.values())} values in {len(self.values)} columns ({self.batches} batches; {self.windows} windows examined)"
 
 
 def purge_personal(ledger: Ledger, *, now: datetime | None = None, run_id: str | None = None, dry_run: bool = False,
@@ -74,16 +75,19 @@ def purge_personal(ledger: Ledger, *, now: datetime | None = None, run_id: str |
     try:
         for unit, (final, unrouted) in CUTOFFS.items():
             after = None
-            while True:
+            while True:  # window after window, to the end of the unit's table (a window with nothing due costs one read)
                 done = ledger.purge_batch(unit, before=cut[final], unrouted_before=cut[unrouted] if unrouted else None, after=after,
                                           limit=size, dry_run=dry_run)
-                if not done.units:
+                if done.last is None:
                     break
+                after = done.last
+                report.windows += 1
+                if not done.units:
+                    continue
                 report.units.update(done.units)
                 report.values.update(done.values)
                 report.unindexed += done.unindexed
                 report.batches += 1
-                after = done.last
                 if after_batch is not None:
                     after_batch(unit, done)
     except Exception as exc:

@@ -180,7 +180,7 @@ RETENTION_DAYS: dict[str, float] = {
     "result_exception": 180,  # an institution's result value the gateway could not match: as the records it was about
     "dead_letter": 90,  # a dead letter's payload, once resolved: its reason, origin, size and SHA-256 stay
 }
-PURGE_BATCH = 500  # units (records, packages, exceptions, dead letters) purged per transaction
+PURGE_BATCH = 1000  # units (records, packages, exceptions, dead letters) examined per transaction, those due purged
 
 
 def retention_days() -> dict[str, float]:
@@ -189,7 +189,7 @@ def retention_days() -> dict[str, float]:
 
 
 def purge_batch() -> int:
-    """Units purged per transaction: $GATEWAY_PURGE_BATCH, default 500 (1 to 100000)."""
+    """Units examined per transaction (those due purged): $GATEWAY_PURGE_BATCH, default 1000 (1 to 100000)."""
     size = int(_number("GATEWAY_PURGE_BATCH", PURGE_BATCH, unit="units", top=100_000))
     if size < 1:
         raise ValueError("GATEWAY_PURGE_BATCH: at least 1 unit per batch is expected")

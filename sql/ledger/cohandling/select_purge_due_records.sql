@@ -1,8 +1,8 @@
--- purpose: the retention purge — ROWGUIDs (after :after, in order, :limit of them) whose personal data is past retention and not yet all purged: every work order of the record final (done / rejected at its receiver, cancelled, withdrawn, superseded) before :before, its version in force routed and unchanged since; or the record quarantined / withdrawn, never routed, its last verdict before :unrouted_before.
+-- purpose: the retention purge — ROWGUIDs of the window (:after, :upto] whose personal data is past retention and not yet all purged: every work order of the record final (done / rejected at its receiver, cancelled, withdrawn, superseded) before :before, its version in force routed and unchanged since; or the record quarantined / withdrawn, never routed, its last verdict before :unrouted_before.
 WITH due AS (
     SELECT s.rowguid, 'record' AS kind
     FROM record_state s
-    WHERE s.routed_seq = s.change_seq AND s.updated_at < :before
+    WHERE s.rowguid > :after AND s.rowguid <= :upto AND s.routed_seq = s.change_seq AND s.updated_at < :before
       AND EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = s.rowguid)
       AND NOT EXISTS (
           SELECT 1 FROM work_order w
@@ -18,20 +18,17 @@ WITH due AS (
     UNION ALL
     SELECT s.rowguid, 'record_unrouted' AS kind
     FROM record_state s
-    WHERE s.status IN ('quarantined', 'withdrawn') AND s.updated_at < :unrouted_before
+    WHERE s.rowguid > :after AND s.rowguid <= :upto AND s.status IN ('quarantined', 'withdrawn') AND s.updated_at < :unrouted_before
       AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = s.rowguid)
 )
 SELECT due.rowguid, due.kind FROM due
-WHERE due.rowguid > :after AND (
-    EXISTS (SELECT 1 FROM received_record r WHERE r.rowguid = due.rowguid AND (
+WHERE EXISTS (  -- one lookup of the record's versions, each checked with its failures and originals by their key's prefix
+    SELECT 1 FROM received_record r WHERE r.rowguid = due.rowguid AND (
         (r.zrfxm <> '' AND substr(r.zrfxm, 1, 7) <> 'purged:') OR (r.zrfzjhm <> '' AND substr(r.zrfzjhm, 1, 7) <> 'purged:')
         OR (r.zrflxdh <> '' AND substr(r.zrflxdh, 1, 7) <> 'purged:') OR (r.zcfxm <> '' AND substr(r.zcfxm, 1, 7) <> 'purged:')
-        OR (r.zcfzjhm <> '' AND substr(r.zcfzjhm, 1, 7) <> 'purged:') OR (r.zcflxdh <> '' AND substr(r.zcflxdh, 1, 7) <> 'purged:')))
-    OR EXISTS (SELECT 1 FROM received_record r JOIN rule_failure f ON f.source = r.source AND f.change_seq = r.change_seq
-               WHERE r.rowguid = due.rowguid AND f.value <> '' AND substr(f.value, 1, 7) <> 'purged:')
-    OR EXISTS (SELECT 1 FROM received_record r JOIN received_original g ON g.source = r.source AND g.change_seq = r.change_seq
-               WHERE r.rowguid = due.rowguid AND g.original <> :purged_mark)
-    OR EXISTS (SELECT 1 FROM sms_outbox m WHERE m.rowguid = due.rowguid AND m.phone <> '' AND substr(m.phone, 1, 7) <> 'purged:')
-)
+        OR (r.zcfzjhm <> '' AND substr(r.zcfzjhm, 1, 7) <> 'purged:') OR (r.zcflxdh <> '' AND substr(r.zcflxdh, 1, 7) <> 'purged:')
+        OR EXISTS (SELECT 1 FROM rule_failure f WHERE f.source = r.source AND f.change_seq = r.change_seq
+                   AND f.value <> '' AND substr(f.value, 1, 7) <> 'purged:')
+        OR EXISTS (SELECT 1 FROM received_original g WHERE g.source = r.source AND g.change_seq = r.change_seq AND g.original <> :purged_mark)))
+   OR EXISTS (SELECT 1 FROM sms_outbox m WHERE m.rowguid = due.rowguid AND m.phone <> '' AND substr(m.phone, 1, 7) <> 'purged:')
 ORDER BY due.rowguid
-LIMIT :limit

