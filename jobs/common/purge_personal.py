@@ -92,7 +92,10 @@ def purge_personal(ledger: Ledger, *, now: datetime | None = None, run_id: str |
                     after_batch(unit, done)
     except Exception as exc:
         report.interrupted = type(exc).__name__
-        _record(ledger, report, run_id)
+        try:  # what the committed batches purged is said even so; a ledger that cannot take it must not hide the first error
+            _record(ledger, report, run_id)
+        except Exception as second:  # noqa: BLE001
+            log.error("%s; interrupted (%s), and not audited (%s)", report.line(), report.interrupted, type(second).__name__)
         raise
     _record(ledger, report, run_id)
     return report
