@@ -1,4 +1,4 @@
--- purpose: the retention purge — ROWGUIDs of the window (:after, :upto] whose personal data is past retention and not yet all purged: every work order of the record final (done / rejected at its receiver, cancelled, withdrawn, superseded) before :before, its version in force routed and unchanged since; or the record quarantined / withdrawn, never routed, its last verdict before :unrouted_before.
+-- purpose: the retention purge — ROWGUIDs of the window (:after, :upto] whose personal data is past retention and not yet all purged: every work order of the record final (done / rejected at its receiver, cancelled, withdrawn, superseded) before :before — or quarantined (its utility blocked) before :unrouted_before —, its version in force routed and unchanged since; or the record quarantined / withdrawn, never routed, its last verdict before :unrouted_before.
 WITH due AS (
     SELECT s.rowguid, 'record' AS kind
     FROM record_state s
@@ -12,6 +12,8 @@ WITH due AS (
               WHEN w.status IN ('cancelled', 'withdrawn', 'superseded') AND w.routed_at < :before AND NOT EXISTS (
                   SELECT 1 FROM work_order_cancel c WHERE c.rowguid = w.rowguid AND c.utility = w.utility AND c.updated_at >= :before) THEN 1
               WHEN d.status = 'delivered' AND o.result IN ('done', 'rejected') AND o.updated_at < :before THEN 1
+              -- a utility blocked by validation (its work order quarantined, never sent) counts as a record never routed
+              WHEN w.status = 'quarantined' AND w.routed_at < :unrouted_before THEN 1
               ELSE 0
           END = 0
       )

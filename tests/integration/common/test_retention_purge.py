@@ -110,7 +110,8 @@ def _counts(ledger: Ledger, at) -> dict:
 def _closed_rowguids(ledger: Ledger) -> set[str]:
     orders = pd.DataFrame(_raw(ledger, "work_order"))
     outcomes = {(o["rowguid"], o["utility"], o["version"]) for o in _raw(ledger, "work_order_outcome") if o["result"] == "done"}
-    orders["final"] = [(r, u, v) in outcomes for r, u, v in zip(orders["rowguid"], orders["utility"], orders["version"], strict=True)]
+    orders["final"] = [(r, u, v) in outcomes or status == "quarantined"  # a blocked utility: as a record never routed (90 days)
+                       for r, u, v, status in zip(orders["rowguid"], orders["utility"], orders["version"], orders["status"], strict=True)]
     return set(orders.groupby("rowguid")["final"].all().loc[lambda s: s].index)
 
 
