@@ -8,8 +8,9 @@ run on the same server:
 
 Needs root and Debian's openssh-server (as the integration tests do). Last line: JSON with
 files (data files), uploads (all files), records, wall_s, openssh_wall_s, ratio_vs_openssh,
-per_file_hook_wall_s, speedup_vs_per_file. Targets: ratio_vs_openssh <= 1.5,
-speedup_vs_per_file >= 5.
+per_file_hook_wall_s, speedup_vs_per_file, decrypt_wall_s and encryption_ratio (the same records' ID numbers, phones
+and names decrypted from SM4 tokens as the delivery reads them, and (publish + decrypt) / publish: what field
+encryption costs delivery; docs/security.md). Targets: ratio_vs_openssh <= 1.5, speedup_vs_per_file >= 5.
 """
 
 from __future__ import annotations
@@ -69,7 +70,31 @@ def main() -> None:
         result = measure(server, jobs)
     finally:
         server.cleanup()
+    result |= decryption_cost(result["records"], result["wall_s"])
     print(json.dumps(result))
+
+
+def decryption_cost(records: int, wall_s: float) -> dict:
+    """What field encryption adds to delivering `records` work orders (docs/security.md): the gateway reads each one's ID
+    numbers, phones and names back from SM4 tokens (connectors/ledger/personal.py `unseal`, as batch_orders does) before
+    rendering; the publish measured above used clear values. Same records, same columns, a throwaway key."""
+    import pyarrow as pa
+
+    from connectors.ledger.personal import PERSONAL, seal_data, unseal_data
+    from simulators.platform import generate
+    from transforms.common.fieldcrypt import Keyring, new_key
+
+    keyring = Keyring([new_key("bench")], "bench")
+    frame = generate(records, seed=5)
+    columns = [c.upper() for c in PERSONAL["received_record"]]
+    sealed = seal_data(pa.Table.from_pandas(frame[columns].fillna("").astype(str), preserve_index=False), keyring, "received_record")
+    t = time.perf_counter()
+    opened = unseal_data(sealed, keyring, "received_record")
+    decrypt_s = time.perf_counter() - t
+    if opened.column(columns[0]).to_pylist() != frame[columns[0]].fillna("").astype(str).tolist():
+        raise SystemExit("decryption did not give the values back")
+    return {"decrypt_wall_s": round(decrypt_s, 3), "decrypt_values": records * len(columns),
+            "encryption_ratio": round((wall_s + decrypt_s) / wall_s, 3)}
 
 
 def measure(server, jobs) -> dict:

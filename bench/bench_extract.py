@@ -8,8 +8,9 @@ the extraction ran (sql/source/select_changes.postgresql.sql, bound to the value
   database-to-database move that the extraction does with admission, provenance and indexes on top.
 
 The last line printed is a JSON object: rows, rows_per_s, copy_rows_per_s, ratio_vs_copy,
-pipe_wall_s, ratio_vs_pipe, peak_rss_mb (of the extraction process alone). Targets:
-ratio_vs_copy >= 0.5, ratio_vs_pipe >= 0.8, peak_rss_mb < 1000.
+pipe_wall_s, ratio_vs_pipe, peak_rss_mb (of the extraction process alone), plain_wall_s and encryption_ratio (the
+same extraction into a fresh ledger without field encryption — docs/security.md —, and the gateway's wall time over it:
+what SM4 on ID numbers, phones and names costs). Targets: ratio_vs_copy >= 0.5, ratio_vs_pipe >= 0.8, peak_rss_mb < 1000.
 Uses schemas bench_platform and bench_ledger in BENCH_PG_URL (default: the local `test` db; BENCH_SCHEMA_PREFIX
 replaces "bench").
 """
@@ -68,13 +69,15 @@ def _source_rows() -> int | None:
         engine.dispose()
 
 
-def phase_extract() -> None:
-    """Child process: a fresh ledger, one full extraction; prints its own numbers and the values its read was bound to."""
+def phase_extract(*, plain: bool = False) -> None:
+    """Child process: a fresh ledger, one full extraction; prints its own numbers and the values its read was bound to.
+    `plain`: without field encryption (the reference that prices it; never a setting of the gateway)."""
     from connectors.exchange_db import RecordSource
     from connectors.ledger import Ledger
     from jobs.cohandling.extract_records import extract_changes
 
     ledger = Ledger(_url(LEDGER))
+    ledger.personal_at_rest = not plain
     ledger.migrate()
     source = RecordSource(_url(PLATFORM))
     bound: list[dict] = []
@@ -144,6 +147,10 @@ def main() -> None:
         subprocess.run([py, "-m", "simulators.platform", "--url", _url(PLATFORM), "--rows", str(rows), "--fresh"], check=True, env=env, cwd=ROOT)
         print(f"generated {rows} rows in {time.perf_counter() - t:.1f}s", file=sys.stderr)
 
+    # The same extraction without field encryption first (prices it), then the gateway's own, each into a fresh ledger.
+    out = subprocess.run([py, __file__, "--phase", "extract", "--plain"], check=True, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    plain = json.loads(out.stdout.strip().splitlines()[-1])
+    _reset_schema(LEDGER)
     out = subprocess.run([py, __file__, "--phase", "extract"], check=True, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     extract = json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -162,7 +169,7 @@ def main() -> None:
     pipe_s, piped = _pipe(psql, query, env_pg)
     if piped != extract["rows"]:
         print(f"the pipe moved {piped} rows, the extraction {extract['rows']}: the ratios compare unlike work", file=sys.stderr)
-    print(f"extraction {extract['wall_s']:.1f}s, \\copy to a file {copy_s:.1f}s, pipe into a table {pipe_s:.1f}s", file=sys.stderr)
+    print(f"extraction {extract['wall_s']:.1f}s (without field encryption {plain['wall_s']:.1f}s), \\copy to a file {copy_s:.1f}s, pipe into a table {pipe_s:.1f}s", file=sys.stderr)
 
     rows_per_s = extract["rows"] / extract["wall_s"]
     copy_rows_per_s = rows / copy_s
@@ -174,11 +181,13 @@ def main() -> None:
         "pipe_wall_s": round(pipe_s, 3),
         "ratio_vs_pipe": round(rows_per_s / (piped / pipe_s), 3),
         "peak_rss_mb": round(extract["peak_rss_mb"], 1),
+        "plain_wall_s": round(plain["wall_s"], 3),
+        "encryption_ratio": round(extract["wall_s"] / plain["wall_s"], 3),
     }))
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--phase", "extract"]:
-        phase_extract()
+    if sys.argv[1:3] == ["--phase", "extract"]:
+        phase_extract(plain=sys.argv[3:] == ["--plain"])
     else:
         main()

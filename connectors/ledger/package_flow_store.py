@@ -110,7 +110,7 @@ class RemoteFlowStore:
             # The codes as validation read them (NFKC, no spaces, upper case): what routed it is what the receiver gets.
             x["package"] = {**{k.upper(): val for k, val in packages[key].items()}, "BWID": x["bwid"], "XZQH": x.pop("v_xzqh"),
                             "SJDWDM": x.pop("v_sjdwdm"), "YWLX": x.pop("v_business_type")}
-            x["applicants"] = [{k.upper(): val for k, val in a.items()} for a in applicants.get(key, [])]
+            x["applicants"] = [{k.upper(): val for k, val in a.items()} for a in self.unseal(applicants.get(key, []), "remote_applicant")]
             x["materials"] = [{k.upper(): val for k, val in m.items()} for m in materials.get(key, [])]
         return deliveries
 

@@ -204,7 +204,7 @@ class RemoteStore:
             self._insert(conn, "remote_package", packages, PACKAGE_LOAD_COLUMNS)
             for name, table in (("remote_applicant", chunk.applicants), ("remote_material", chunk.materials)):
                 table = fresh(table)
-                table = table.append_column("source", pa.array([source] * table.num_rows, pa.string()))
+                table = self.seal(table.append_column("source", pa.array([source] * table.num_rows, pa.string())), name)  # applicants' IDs, names
                 self._insert(conn, name, table, ["source", *(c for c in table.column_names if c != "source")])
             last = self._last_seq(conn, source)
             conn.execute(statement("upsert_watermark"),
@@ -234,6 +234,7 @@ class RemoteStore:
                 frames.append(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
         for frame in frames:
             frame["CHANGE_SEQ"] = frame["CHANGE_SEQ"].astype("int64")
+        frames[1] = self.unseal(frames[1], "remote_applicant")  # validation reads the applicants' ID numbers
         return tuple(frames)
 
     def remote_known_bwids(self, source: str = "remote") -> set[str]:

@@ -219,8 +219,17 @@ def reason(rule: str, seq, fld: str, label: str | None, detail: dict, value, *, 
     zh, en = RULE_TEXT[rule]
     zh, en = zh.format(**detail), en.format(**detail)
     where = f"{fld}（{label}）" if label else fld
-    sample = "" if rule == "TEXT_TOO_LONG" else f"；值 {shown(value, 40)}"
+    sample = "" if rule == "TEXT_TOO_LONG" else f"；值 {_masked(shown(value, 40))}"
     return f"{key} {seq} 字段 {where}：{zh}{sample}。change_seq {seq}, field {fld}: {en}"
+
+
+def _masked(text: str) -> str:
+    """A reason's sample with any ID number or phone in it masked: reasons go to logs, lists and the dead letters."""
+    import pandas as pd
+
+    from transforms.common.mask import mask_in_text
+
+    return str(mask_in_text(pd.Series([text])).iloc[0])
 
 
 def admit_changes(raw: pa.Table) -> Admitted:
