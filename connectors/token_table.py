@@ -24,6 +24,7 @@ class TokenTable:
         self.key = tuple(key)
         self.columns = tuple(c for c in columns if c not in self.key)
         self.table = sa.table(table, *(sa.column(c) for c in (*self.key, *self.columns)))
+        self.binary: tuple[str, ...] = ()  # the columns of bytes (reflected): their tokens are ASCII bytes
 
     @classmethod
     def reflected(cls, url: str, table: str, *, columns: Sequence[str]) -> TokenTable:
@@ -44,6 +45,7 @@ class TokenTable:
             raise ValueError(f"table {table!r}: " + (f"no column {', '.join(missing)}" if missing else "no primary key to go through it by"))
         rows = cls(engine, table, key=key, columns=columns)
         rows._owned = True
+        rows.binary = tuple(c["name"] for c in inspector.get_columns(table) if c["name"] in columns and isinstance(c["type"], sa.LargeBinary))
         return rows
 
     def dispose(self) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from transforms.common.fieldcrypt import Keyring, blind_index_column, encrypt_column, kind_of
+from transforms.common.fieldcrypt import Keyring, blind_index_column, encrypt_column, kind_of, rotate_bytes_column
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,13 @@ class TokenRows(Protocol):
 
 @dataclass(frozen=True)
 class RotationSpec:
-    """What to rotate in one table: its token columns, and its blind index columns with (source token column, kind)."""
+    """What to rotate in one table: its token columns, its blind index columns with (source token column, kind), and its
+    byte columns holding tokens (dead_letter.payload, received_original.original: connectors/ledger/personal.py)."""
 
     table: str
     tokens: tuple[str, ...]
     indexes: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    byte_tokens: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         missing = [src for src, _ in self.indexes.values() if src not in self.tokens]
@@ -70,6 +72,8 @@ def plan_batch(rows: Sequence[dict], keyring: Keyring, spec: RotationSpec) -> li
     for column in spec.tokens:
         before = [r[column] for r in rows]
         new[column] = encrypt_column(before, keyring, table=spec.table, column=column)
+    for column in spec.byte_tokens:
+        new[column] = rotate_bytes_column([r[column] for r in rows], keyring, table=spec.table, column=column)
     prefix = keyring.active + ":"
     for column, (source, kind) in spec.indexes.items():
         values = [r[source] for r in rows]
@@ -82,7 +86,7 @@ def plan_batch(rows: Sequence[dict], keyring: Keyring, spec: RotationSpec) -> li
         new[column] = after
     changes = []
     for i, row in enumerate(rows):
-        diff = {c: values[i] for c, values in new.items() if values[i] != row[c]}
+        diff = {c: values[i] for c, values in new.items() if values[i] != (bytes(row[c]) if isinstance(row[c], memoryview) else row[c])}
         if diff:
             changes.append((row, diff))
     return changes

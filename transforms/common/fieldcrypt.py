@@ -290,3 +290,19 @@ def decrypt_bytes(value, keyring: Keyring, *, table: str, column: str, position:
     if not data.startswith(BYTES_PREFIX):
         return data
     return base64.b64decode(_decrypt_one(data.decode("ascii"), keyring, table, column, position))
+
+
+def rotate_bytes_column(values, keyring: Keyring, *, table: str, column: str) -> list:
+    """Byte values brought under the active key (key rotation): a token under another key is decrypted and encrypted
+    again, legacy clear bytes are encrypted; None, purged values and tokens under the active key are kept as they are.
+    A clear legacy value that starts like a token fails to decrypt: FieldCryptError names its row."""
+    out = list(values)
+    active, purged = f"{PREFIX}{keyring.active}:".encode(), PURGED.encode()
+    todo = []
+    for i, v in enumerate(out):
+        if v is None or bytes(v).startswith((active, purged)):
+            continue
+        todo.append((i, decrypt_bytes(v, keyring, table=table, column=column, position=i)))
+    for (i, _), token in zip(todo, encrypt_bytes_column([clear for _, clear in todo], keyring, table=table, column=column), strict=True):
+        out[i] = token
+    return out

@@ -124,3 +124,46 @@ def test_the_cli_rotates_the_table_with_the_configured_keys(probe, db_urls, tmp_
     with pytest.raises(SystemExit) as exit_:
         main(["keys", "rotate", "--ledger", db_urls[1], "--table", "crypt_probe", "--columns", "zjhm,nope"])
     assert exit_.value.code == 2 and "no column nope" in capsys.readouterr().err
+
+
+def test_all_rotates_every_personal_column_of_a_ledger_bytes_included(db_urls, tmp_path, monkeypatch, capsys):
+    """`keys rotate --all` over a migrated ledger: a dead letter sealed under the old key and one written before
+    migration 0019 (clear bytes) — both under the new key after, readable with the new key alone (the old one can then be
+    dropped); every personal table is gone through; a second run rewrites nothing."""
+    import json
+
+    from datetime import datetime
+
+    from connectors.ledger import Ledger
+    from connectors.ledger.schema_common import dead_letter
+    from jobs.common.field_keys import write_keys_file
+    from tools.cli import main
+
+    ledger = Ledger(db_urls[1])
+    ledger.migrate()
+    old = Keyring([new_key("k1")], "k1")
+    ledger.use_keyring(old)
+    payload = "370102199001011234,13800001111".encode()
+    ledger.dead_letter(surface="exchange_row", unit_key="a", origin="o", rule_id="R", reason="r", payload=payload)
+    with ledger.engine.begin() as conn:  # written before migration 0019: clear
+        when = datetime(2026, 1, 1)
+        conn.execute(dead_letter.insert(), {"surface": "exchange_row", "unit_key": "b", "origin": "o", "rule_id": "R", "reason": "r", "payload": payload,
+                                            "first_seen_at": when, "last_seen_at": when, "seen_count": 1, "status": "open"})
+    monkeypatch.delenv("AIRFLOW_CONN_GATEWAY_FIELD_KEYS", raising=False)
+    monkeypatch.setenv("GATEWAY_FIELD_KEYS_FILE", str(tmp_path / "keys.json"))
+    new = old.with_new_key("k2")
+    write_keys_file(tmp_path / "keys.json", new)
+    for expected in ("rewritten", "nothing"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["keys", "rotate", "--ledger", db_urls[1], "--all", "--batch", "1", "--json"])
+        assert exit_.value.code == 0
+        reports = {r["table"]: r for r in map(json.loads, capsys.readouterr().out.strip().splitlines())}
+        assert {"received_record", "dead_letter", "received_original", "sms_outbox", "remote_applicant"} <= set(reports)
+        assert reports["dead_letter"]["rewritten"] == (2 if expected == "rewritten" else 0)
+    only_new = Keyring([new.keys["k2"]], "k2")
+    ledger.use_keyring(only_new)
+    with ledger.engine.connect() as conn:
+        stored = [(r[0], bytes(r[1])) for r in conn.exec_driver_sql("SELECT dl_id, payload FROM dead_letter ORDER BY dl_id")]
+    assert [s.startswith(b"sm4g1:k2:") for _, s in stored] == [True, True]
+    assert [ledger.dead_letter_payload(dl_id) for dl_id, _ in stored] == [payload, payload]
+    ledger.dispose()
