@@ -131,7 +131,6 @@ def test_all_rotates_every_personal_column_of_a_ledger_bytes_included(db_urls, t
     migration 0019 (clear bytes) — both under the new key after, readable with the new key alone (the old one can then be
     dropped); every personal table is gone through; a second run rewrites nothing."""
     import json
-
     from datetime import datetime
 
     from connectors.ledger import Ledger
@@ -143,7 +142,7 @@ def test_all_rotates_every_personal_column_of_a_ledger_bytes_included(db_urls, t
     ledger.migrate()
     old = Keyring([new_key("k1")], "k1")
     ledger.use_keyring(old)
-    payload = "370102199001011234,13800001111".encode()
+    payload = b"370102199001011234,13800001111"
     ledger.dead_letter(surface="exchange_row", unit_key="a", origin="o", rule_id="R", reason="r", payload=payload)
     with ledger.engine.begin() as conn:  # written before migration 0019: clear
         when = datetime(2026, 1, 1)
