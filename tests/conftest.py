@@ -15,6 +15,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def pytest_configure(config):
+    # Airflow sets up logging when first imported, with its handler on the sys.stderr of that moment. Imported first
+    # inside a test that captures output (capsys), that handler would keep the test's capture stream, closed when the test
+    # ends, and every later log line of the session would fail ("I/O operation on closed file"). Imported here first.
+    import airflow  # noqa: F401
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         tier = Path(str(item.fspath)).relative_to(ROOT / "tests").parts[0]
