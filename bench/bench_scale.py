@@ -31,6 +31,11 @@ simulator's mix (simulators/institutions.py: one result file per drop, uploaded 
 receivers publish a result for most of what they hold (done, some rejected, some silent). The in-memory receivers are
 kept between stages in a pickle in the work folder (written after the stage's clock stopped).
 
+Before each stage (untimed) the tables autovacuum would have analyzed by then are ANALYZEd (`analyze`: its default
+rule, on the rows changed since): this CI server runs with autovacuum off (conf.d/90-ci.conf), and a ledger whose
+statistics are that far behind gets plans that grow with the square of its size (reconcile's input at 10,000 records:
+31 s, 1 s with statistics). BENCH_SCALE_ANALYZE=0 leaves the statistics alone (to measure that).
+
 Every stage's counts are checked against the one before — records extracted = validated = passed + partial +
 quarantined + withdrawn; routed = passed + partial; every ready work order delivered, nothing pending; results
 collected = results published, no exceptions; one status per work order in force — and the bench exits non-zero if
@@ -84,6 +89,22 @@ def _admin(statements: list[str]) -> None:
 def reset_databases(prefix: str) -> None:
     _admin([f'DROP DATABASE IF EXISTS "{prefix}_{kind}" WITH (FORCE)' for kind in ("src", "ledger")]
            + [f'CREATE DATABASE "{prefix}_{kind}"' for kind in ("src", "ledger")])
+
+
+def analyze(url: str) -> list[str]:
+    """What autovacuum would have done by now on a server where it is on (this one's is off: conf.d/90-ci.conf): ANALYZE
+    every table with more rows changed since its last analyze than autovacuum's rule (autovacuum_analyze_threshold 50 +
+    autovacuum_analyze_scale_factor 0.1 × its rows, PostgreSQL's defaults). A table never changed (an empty one) is
+    left alone, as autovacuum leaves it: the planner then sizes it from its pages. Returns the tables analyzed."""
+    import psycopg
+
+    rule = """SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+              WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY s.relname"""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(rule)]
+        for table in tables:
+            conn.execute(f'ANALYZE "{table}"')
+    return tables
 
 
 def drop_databases(prefix: str) -> None:
@@ -159,9 +180,9 @@ def route(work: Path) -> dict:
 
 
 def deliver(work: Path) -> dict:
+    from connectors.signed_http import MAX_RESULTS_LIMIT
     from connectors.testing import FakeReceiver, LocalDrops
     from jobs.cohandling.deliver_orders import deliver_run
-    from connectors.signed_http import MAX_RESULTS_LIMIT
 
     made: dict = {}
 
@@ -244,9 +265,18 @@ def phase(name: str, work: Path) -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    profile = None
+    if name in os.environ.get("BENCH_SCALE_PROFILE", "").split(","):  # cProfile a stage: <work dir>/<stage>.prof
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     started = time.perf_counter()
     counts = PHASES[name](work)
     wall = time.perf_counter() - started
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(str(work.parent / f"{name}.prof"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     after = counts.pop("_after", None)
     if after is not None:
@@ -305,8 +335,13 @@ def run_size(size: int, *, prefix: str, root: Path, env: dict, keep: bool = Fals
         _child("prepare", work, env)
         print(f"{size}: staged {size} records and the forms in {time.perf_counter() - t:.1f}s", file=sys.stderr)
         measured = {}
+        analyzing = os.environ.get("BENCH_SCALE_ANALYZE", "1") != "0"
+        if analyzing:
+            analyze(src_url)
         for name in ("extract", "validate", "route", "deliver", "answer", "results", "reconcile"):
+            analyzed = analyze(ledger_url) if analyzing else []  # untimed: autovacuum's work between stages, where it is on
             measured[name] = _child(name, work, env)
+            measured[name]["analyzed"] = len(analyzed)
             print(f"{size}: {name} {measured[name]['wall_s']:.1f}s, peak RSS {measured[name]['peak_rss_mb']:.0f} MB", file=sys.stderr)
     finally:
         if not keep:
@@ -350,6 +385,7 @@ def summary(sizes: list[int], runs: dict[int, dict]) -> dict:
         "peak_rss_mb_1m": max(stages[s]["1000000"]["peak_rss_mb"] for s in STAGES) if one_m else None,
         "counts": {str(n): {s: {k: v for k, v in runs[n][s].items() if k not in ("wall_s", "peak_rss_mb")} for s in (*STAGES[:4], "answer", *STAGES[4:])}
                    for n in sizes},
+        "analyze": os.environ.get("BENCH_SCALE_ANALYZE", "1") != "0",
     }
 
 
@@ -358,8 +394,10 @@ def main() -> None:
     prefix = os.environ.get("BENCH_SCALE_DB", "gateway_bench_scale")
     keep = os.environ.get("BENCH_KEEP") == "1"
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-        env = child_env(Path(tmp))
-        runs = {n: run_size(n, prefix=prefix, root=Path(tmp), env=env, keep=keep) for n in sizes}
+        root = Path(os.environ.get("BENCH_SCALE_WORK") or tmp)  # BENCH_KEEP=1 with BENCH_SCALE_WORK keeps the drops and receivers too
+        root.mkdir(parents=True, exist_ok=True)
+        env = child_env(root)
+        runs = {n: run_size(n, prefix=prefix, root=root, env=env, keep=keep) for n in sizes}
     print(json.dumps(summary(sizes, runs), ensure_ascii=False))
 
 
