@@ -31,10 +31,12 @@ simulator's mix (simulators/institutions.py: one result file per drop, uploaded 
 receivers publish a result for most of what they hold (done, some rejected, some silent). The in-memory receivers are
 kept between stages in a pickle in the work folder (written after the stage's clock stopped).
 
-Before each stage (untimed) the tables autovacuum would have analyzed by then are ANALYZEd (`analyze`: its default
-rule, on the rows changed since): this CI server runs with autovacuum off (conf.d/90-ci.conf), and a ledger whose
-statistics are that far behind gets plans that grow with the square of its size (reconcile's input at 10,000 records:
-31 s, 1 s with statistics). BENCH_SCALE_ANALYZE=0 leaves the statistics alone (to measure that).
+Statistics: this CI server runs with autovacuum off (conf.d/90-ci.conf); a production server has it on. The bench
+does its analyzing (`analyze`: autovacuum's default rule on the rows changed since a table's last analyze) before each
+stage (untimed) and, while the stages run, every BENCH_SCALE_NAPTIME seconds (default 10) in a thread of its own
+(`Autovacuum`). Without it, a ledger whose statistics lag its size gets plans that grow with the square of it: at
+10,000 records reconcile's input took 31 s instead of 1 s, and the results stage's first (whole) refresh of the
+console's read model 136 s instead of 2 s (README "Benchmarks"). BENCH_SCALE_ANALYZE=0 leaves the statistics alone.
 
 Every stage's counts are checked against the one before — records extracted = validated = passed + partial +
 quarantined + withdrawn; routed = passed + partial; every ready work order delivered, nothing pending; results
@@ -105,6 +107,33 @@ def analyze(url: str) -> list[str]:
         for table in tables:
             conn.execute(f'ANALYZE "{table}"')
     return tables
+
+
+class Autovacuum:
+    """`analyze(url)` every `naptime` seconds in a thread while the stages run: autovacuum's analyzing as a server with it
+    on does it (PostgreSQL's default naptime is 60 s; 10 s here, a setting a ledger's server can take)."""
+
+    def __init__(self, url: str, naptime: float, *, on: bool = True) -> None:
+        import threading
+
+        self.url, self.naptime, self.on, self.passes = url, naptime, on, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.naptime):
+            analyze(self.url)
+            self.passes += 1
+
+    def __enter__(self) -> Autovacuum:
+        if self.on:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.on:
+            self._thread.join()
 
 
 def drop_databases(prefix: str) -> None:
@@ -338,11 +367,12 @@ def run_size(size: int, *, prefix: str, root: Path, env: dict, keep: bool = Fals
         analyzing = os.environ.get("BENCH_SCALE_ANALYZE", "1") != "0"
         if analyzing:
             analyze(src_url)
-        for name in ("extract", "validate", "route", "deliver", "answer", "results", "reconcile"):
-            analyzed = analyze(ledger_url) if analyzing else []  # untimed: autovacuum's work between stages, where it is on
-            measured[name] = _child(name, work, env)
-            measured[name]["analyzed"] = len(analyzed)
-            print(f"{size}: {name} {measured[name]['wall_s']:.1f}s, peak RSS {measured[name]['peak_rss_mb']:.0f} MB", file=sys.stderr)
+        with Autovacuum(ledger_url, float(os.environ.get("BENCH_SCALE_NAPTIME", "10")), on=analyzing):
+            for name in ("extract", "validate", "route", "deliver", "answer", "results", "reconcile"):
+                analyzed = analyze(ledger_url) if analyzing else []  # untimed: autovacuum's work between stages, where it is on
+                measured[name] = _child(name, work, env)
+                measured[name]["analyzed"] = len(analyzed)
+                print(f"{size}: {name} {measured[name]['wall_s']:.1f}s, peak RSS {measured[name]['peak_rss_mb']:.0f} MB", file=sys.stderr)
     finally:
         if not keep:
             drop_databases(prefix)
