@@ -36,15 +36,20 @@ does its analyzing (`analyze`: autovacuum's default rule on the rows changed sin
 stage (untimed) and, while the stages run, every BENCH_SCALE_NAPTIME seconds (default 10) in a thread of its own
 (`Autovacuum`). Without it, a ledger whose statistics lag its size gets plans that grow with the square of it: at
 10,000 records reconcile's input took 31 s instead of 1 s, and the results stage's first (whole) refresh of the
-console's read model 136 s instead of 2 s (README "Benchmarks"). BENCH_SCALE_ANALYZE=0 leaves the statistics alone.
+console's read model 136 s instead of 2 s when `handling_result` had been analyzed while empty. (At 100,000 that
+refresh's statement is quadratic even with current statistics: README "Benchmarks".) BENCH_SCALE_ANALYZE=0 leaves the
+statistics alone.
 
 Every stage's counts are checked against the one before — records extracted = validated = passed + partial +
-quarantined + withdrawn; routed = passed + partial; every ready work order delivered, nothing pending; results
-collected = results published, no exceptions; one status per work order in force — and the bench exits non-zero if
-any does not hold. The last line printed is a JSON object: sizes, stages (per stage, per size: wall_s, peak_rss_mb),
+quarantined + withdrawn; records routed = records in force (one per ROWGUID); records work-ordered = records with
+work orders; every ready work order delivered, nothing pending; results collected = results published, no exceptions;
+one status per work order in force — and the bench exits non-zero if any does not hold. The last line printed is a JSON object: sizes, stages (per stage, per size: wall_s, peak_rss_mb),
 total_wall_s (per size, the six stages), growth (per stage and total: wall at the largest size / wall at the smallest),
 growth_100x (total wall at 1,000,000 / at 10,000; null when either was not run), peak_rss_mb_1m (the largest stage
 peak at 1,000,000; null when not run), counts (per size). Targets: growth_100x <= 110 (linear), peak RSS < 2 GB.
+
+Knobs for looking closer: BENCH_SCALE_PROFILE=deliver,results (cProfile those stages into <work>/<stage>.prof),
+BENCH_SCALE_WORK=<dir> with BENCH_KEEP=1 (keep the work folder — drops, receivers — and the databases).
 """
 
 from __future__ import annotations
