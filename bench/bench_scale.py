@@ -36,8 +36,8 @@ does its analyzing (`analyze`: autovacuum's default rule on the rows changed sin
 stage (untimed) and, while the stages run, every BENCH_SCALE_NAPTIME seconds (default 10) in a thread of its own
 (`Autovacuum`). Without it, a ledger whose statistics lag its size gets plans that grow with the square of it: at
 10,000 records reconcile's input took 31 s instead of 1 s, and the results stage's first (whole) refresh of the
-console's read model 136 s instead of 2 s when `handling_result` had been analyzed while empty. (At 100,000 that
-refresh's statement is quadratic even with current statistics: README "Benchmarks".) BENCH_SCALE_ANALYZE=0 leaves the
+console's read model 136 s instead of 2 s when `handling_result` had been analyzed while empty. (At 100,000 the read
+model's refresh statements are quadratic even with current statistics: README "Benchmarks".) BENCH_SCALE_ANALYZE=0 leaves the
 statistics alone.
 
 Every stage's counts are checked against the one before — records extracted = validated = passed + partial +
