@@ -15,7 +15,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 # takes of fresh, large buffers; README "Benchmarks"); the image and the local deployment set the same.
 export ARROW_DEFAULT_MEMORY_POOL ?= system
 
-.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-reconcile bench-audit bench-fieldcrypt bench-purge bench-console clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
+.PHONY: run console test venv lint bench-extract bench-validate bench-route bench-deliver bench-reconcile bench-audit bench-fieldcrypt bench-purge bench-console bench-scale clean deploy-local deploy-stop deploy-status deploy-clean test-deploy
 
 # uv (from PyPI) installs the ~160 pinned packages in seconds; pip is the fallback.
 $(STAMP): requirements.txt
@@ -106,6 +106,13 @@ bench-console: $(STAMP)
 
 bench-reconcile: $(STAMP)
 	$(PY) bench/bench_reconcile.py
+
+## make bench-scale: the daily pipeline end to end (extract → validate → route → deliver to the in-memory channels →
+## results → reconcile) at BENCH_SCALE_SIZES (default 10000,100000,1000000) records, each stage in a fresh process: wall
+## time and peak RSS per stage; last line JSON with growth_100x and peak_rss_mb_1m. Its own databases
+## gateway_bench_scale_src / _ledger (BENCH_SCALE_DB) on BENCH_PG_URL's server. README "Benchmarks".
+bench-scale: $(STAMP)
+	$(PY) bench/bench_scale.py
 
 # Stops the local deployments first (their processes use var/deploy*), then removes var/.
 clean:
