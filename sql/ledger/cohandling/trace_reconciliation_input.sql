@@ -1,4 +1,7 @@
--- purpose: trace: the records' work orders in force as the ledger knew them at :known_by (select_reconciliation_input, for the ROWGUIDs traced only: by work_order_version's primary key), for their status and overdue state.
+-- purpose: trace, and the console read model's refresh of the work orders a run touched: the records' work orders in force as the ledger knew them at :known_by, for the ROWGUIDs given — console_reconciliation_range.sql with the ROWGUID list for its range (tests/unit/transforms/common/test_trail.py holds them equal), the same work order states as the reports' select_reconciliation_input.sql (tests/integration/console/test_read_model.py holds the answers equal).
+-- The newest version by NOT EXISTS a newer one and the results known per version by a lookup on ix_handling_result_key, not by
+-- joins to aggregates: the planner estimated the join to MAX(version) per key at 1 row and walked the results aggregate once per
+-- work order, a whole refresh growing with the square of the ledger (README "Benchmarks", bench-scale).
 SELECT w.rowguid, w.utility, w.version, w.correction, w.channel, w.destination, w.institution_code, i.name AS institution_name,
        r.xzqh AS record_xzqh,
        CASE
@@ -16,11 +19,11 @@ SELECT w.rowguid, w.utility, w.version, w.correction, w.channel, w.destination, 
        w.hold_until,
        CASE WHEN d.delivered_at <= :known_by THEN 'delivered' WHEN d.status = 'delivered' OR d.updated_at > :known_by THEN 'pending' ELSE d.status END AS delivery_status,
        CASE WHEN d.delivered_at <= :known_by THEN d.delivered_at END AS delivered_at,
-       CASE WHEN k.version IS NOT NULL THEN o.acknowledged_at END AS acknowledged_at,
-       CASE WHEN k.final_known = 1 THEN o.result END AS result,
-       CASE WHEN k.final_known = 1 THEN o.code END AS result_code,
-       CASE WHEN k.final_known = 1 THEN o.reason END AS result_reason,
-       CASE WHEN k.final_known = 1 THEN o.handled_at END AS handled_at,
+       CASE WHEN w.final_known IS NOT NULL THEN o.acknowledged_at END AS acknowledged_at,
+       CASE WHEN w.final_known = 1 THEN o.result END AS result,
+       CASE WHEN w.final_known = 1 THEN o.code END AS result_code,
+       CASE WHEN w.final_known = 1 THEN o.reason END AS result_reason,
+       CASE WHEN w.final_known = 1 THEN o.handled_at END AS handled_at,
        r.zrfxm AS buyer_name, r.zrflxdh AS buyer_phone, r.zrfzjhm AS buyer_id, r.fwzl AS address, r.bdcqzh AS certificate, r.ycywh AS platform_no,
        CASE WHEN EXISTS (
            SELECT 1 FROM work_order_cancel c
@@ -28,16 +31,17 @@ SELECT w.rowguid, w.utility, w.version, w.correction, w.channel, w.destination, 
            WHERE c.rowguid = w.rowguid AND c.utility = w.utility AND c.status = 'cancelled' AND c.cancelled_at <= :known_by
              AND h.result <> 'received' AND h.received_at > c.cancelled_at AND h.received_at <= :known_by
        ) THEN 1 ELSE 0 END AS result_after_cancel
-FROM work_order_version w
-JOIN (
-    SELECT rowguid, utility, MAX(version) AS version FROM work_order_version WHERE rowguid IN :rowguids AND routed_at <= :known_by GROUP BY rowguid, utility
-) f ON f.rowguid = w.rowguid AND f.utility = w.utility AND f.version = w.version
+FROM (
+    SELECT w0.*, (
+        SELECT MAX(CASE WHEN h.result <> 'received' THEN 1 ELSE 0 END) FROM handling_result h
+        WHERE h.rowguid = w0.rowguid AND h.utility = w0.utility AND h.version = w0.version AND h.received_at <= :known_by
+    ) AS final_known
+    FROM work_order_version w0
+    WHERE w0.rowguid IN :rowguids AND w0.routed_at <= :known_by AND NOT EXISTS (
+        SELECT 1 FROM work_order_version n WHERE n.rowguid = w0.rowguid AND n.utility = w0.utility AND n.version > w0.version AND n.routed_at <= :known_by
+    )
+) w
 JOIN received_record r ON r.source = w.source AND r.change_seq = w.change_seq
 LEFT JOIN delivery d ON d.rowguid = w.rowguid AND d.utility = w.utility AND d.version = w.version
 LEFT JOIN work_order_outcome o ON o.rowguid = w.rowguid AND o.utility = w.utility AND o.version = w.version
-LEFT JOIN (
-    SELECT rowguid, utility, version, MAX(CASE WHEN result <> 'received' THEN 1 ELSE 0 END) AS final_known
-    FROM handling_result WHERE rowguid IN :rowguids AND received_at <= :known_by GROUP BY rowguid, utility, version
-) k ON k.rowguid = w.rowguid AND k.utility = w.utility AND k.version = w.version
 LEFT JOIN institution i ON i.version_id = w.institution_version_id
-WHERE w.rowguid IN :rowguids

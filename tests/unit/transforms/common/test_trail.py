@@ -187,14 +187,15 @@ def test_an_account_receipt_is_said_shortly():
     assert "{" not in account["evidence"]
 
 
-def test_the_trace_reads_work_order_states_exactly_as_reports_do():
-    """sql/ledger/cohandling/trace_reconciliation_input.sql is select_reconciliation_input.sql with the ROWGUIDs traced as its only
-    change: a change to how reports judge a work order must be made to both (this test fails until it is)."""
+def test_the_trace_reads_work_order_states_exactly_as_the_console_read_model_does():
+    """sql/ledger/cohandling/trace_reconciliation_input.sql (the trace, the read model's refresh of touched work orders) is
+    console_reconciliation_range.sql (the read model's whole refresh) with a ROWGUID list for the key range as its only change:
+    a change to how work orders are judged must be made to both (this test fails until it is). Both give the answers of the
+    reports' select_reconciliation_input.sql (tests/integration/console/test_read_model.py: equal to reconcile_now)."""
     from pathlib import Path
 
     sql = Path(__file__).resolve().parents[4] / "sql" / "ledger" / "cohandling"
-    body = [line for line in (sql / "select_reconciliation_input.sql").read_text(encoding="utf-8").splitlines() if not line.startswith("-- purpose:")]
-    trace_body = [line for line in (sql / "trace_reconciliation_input.sql").read_text(encoding="utf-8").splitlines() if not line.startswith("-- purpose:")]
-    undone = [line.replace("WHERE rowguid IN :rowguids AND ", "WHERE ") for line in trace_body if line != "WHERE w.rowguid IN :rowguids"]
-    assert undone == body
-    assert sum(line.count("IN :rowguids") for line in trace_body) == 3
+    read = lambda name: [line for line in (sql / name).read_text(encoding="utf-8").splitlines() if not line.startswith("-- purpose:")]  # noqa: E731
+    trace_body, range_body = read("trace_reconciliation_input.sql"), read("console_reconciliation_range.sql")
+    assert [line.replace("w0.rowguid IN :rowguids", "w0.rowguid BETWEEN :low AND :high") for line in trace_body] == range_body
+    assert sum(line.count("IN :rowguids") for line in trace_body) == 1
