@@ -77,8 +77,8 @@ class ConsoleStore:
         return frame
 
     def write_order_status(self, rows, *, rowguids: list[str] | None, today: date) -> None:
-        """Replace the read model's rows of `rowguids` (None: all of them) by `rows` (Arrow, order_status's columns; for all
-        of them, an iterable of such tables, written as they come) and recount the counties touched (before and after) —
+        """Replace the read model's rows of `rowguids` (None: all of them) by `rows` (Arrow, order_status's columns, or an
+        iterable of such tables, written as they come) and recount the counties touched (before and after) —
         one transaction. `today`: the refresh's (local) date; the counts
         hold open work orders due before it under one date (PAST), overdue for every reader from then on."""
         from connectors.ledger.schema_cohandling import order_status
@@ -93,13 +93,15 @@ class ConsoleStore:
                 conn.execute(statement("console_count_delete_all"))
                 conn.execute(statement("console_count_all", types=DAY_TYPES), days)
                 return
-            counties = set(rows.column("xzqh").to_pylist()) if rows.num_rows else set()
+            counties = set()
             find = statement("console_status_counties", expanding=("rowguids",))
             forget = statement("console_status_delete", expanding=("rowguids",))
             for part in _chunks(list(rowguids)):
                 counties |= {r[0] for r in conn.execute(find, {"rowguids": part})}
                 conn.execute(forget, {"rowguids": part})
-            self._insert(conn, "order_status", rows, names)
+            for part in [rows] if hasattr(rows, "num_rows") else rows:
+                counties |= set(part.column("xzqh").to_pylist())
+                self._insert(conn, "order_status", part, names)
             forget_counts = statement("console_count_delete", expanding=("counties",))
             count = statement("console_count_counties", expanding=("counties",), types=DAY_TYPES)
             for part in _chunks(sorted(counties)):

@@ -15,6 +15,7 @@ from transforms.common.localtime import to_local
 EVER = datetime(9999, 12, 31)  # `known_by` when not given: everything the ledger holds
 _EXCEPTION_LIMITS = {"rowguid": 64, "utility": 16}  # result_exception's bounded columns: a longer value stays in `value` only
 _INT32 = 2**31 - 1
+CHUNK = 1000  # ROWGUIDs per IN list
 
 
 def _fit_exception(problem: dict) -> dict:
@@ -61,6 +62,33 @@ class ResultStore:
         with self.engine.connect() as conn:
             rows = conn.execute(statement("select_outcomes")).mappings().all()
         return pd.DataFrame([dict(r) for r in rows], columns=[c.name for c in work_order_outcome.columns])
+
+    def known_of(self, rowguids: list[str]):
+        """`delivered_versions()` and `outcomes()` for these ROWGUIDs only (IN lists of CHUNK): what a results file or feed
+        page naming them is checked against (transforms/cohandling/result_files.py `KnownWorkOrders`)."""
+        import pandas as pd
+
+        keys = sorted({r for r in rowguids if isinstance(r, str) and r})
+        found, outcomes = [], []
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), CHUNK):
+                part = {"rowguids": keys[start:start + CHUNK]}
+                result = conn.execute(statement("select_delivered_versions_of", expanding=("rowguids",)), part)
+                columns = list(result.keys())
+                found += result.fetchall()
+                outcomes += [dict(r) for r in conn.execute(statement("select_outcomes_of", expanding=("rowguids",)), part).mappings()]
+        deliveries = pd.DataFrame(found, columns=columns if keys else
+                                  ["rowguid", "utility", "version", "channel", "destination", "delivered_at", "order_status", "order_version"])
+        if len(deliveries):
+            deliveries["delivered_at"] = to_local(pd.to_datetime(deliveries["delivered_at"]))
+            deliveries["version"] = deliveries["version"].astype(int)
+        return deliveries, pd.DataFrame(outcomes, columns=[c.name for c in work_order_outcome.columns])
+
+    def delivered_destinations(self) -> list[tuple[str, str]]:
+        """Every (channel, destination) a work-order version was or may have been sent to: the drops results files are
+        collected from, the feeds polled."""
+        with self.engine.connect() as conn:
+            return sorted((r[0], r[1]) for r in conn.execute(statement("select_delivered_destinations")))
 
     def result_file_seen(self, source: str, sha256: str) -> bool:
         with self.engine.connect() as conn:

@@ -105,10 +105,9 @@ def _collect(ledger: Ledger, *, as_of: datetime, drops, feeds, run_id, settle_s:
     from transforms.cohandling.result_files import KnownWorkOrders
 
     out = CollectResult()
-    deliveries = ledger.cohandling.delivered_versions()
-    known = KnownWorkOrders(deliveries, ledger.cohandling.outcomes())
+    known = KnownWorkOrders(fetch=ledger.cohandling.known_of)  # read for the ROWGUIDs the files and pages name, as they come
     if drops is not None:
-        for drop in sorted(set(deliveries.loc[deliveries["channel"] == "account", "destination"])) if len(deliveries) else []:
+        for drop in [destination for channel, destination in ledger.cohandling.delivered_destinations() if channel == "account"]:
             _collect_drop(ledger, drops, drop, known, as_of, out, run_id, settle_s=settle_s, wait_bound_s=wait_bound_s, clock=clock)
     for source, receiver in (feeds or {}).items():
         try:
@@ -125,11 +124,8 @@ def result_feeds(ledger: Ledger, channels: Channels) -> dict[str, Channel]:
     """The results feeds to poll: the grid and every county system something was delivered to
     (`feed:grid`, `feed:county/<XZQH>` -> its channel). A destination whose channel cannot be
     opened (a missing connection) is left out, logged: that feed waits."""
-    deliveries = ledger.cohandling.delivered_versions()
     feeds = {}
-    if not len(deliveries):
-        return feeds
-    for channel, destination in sorted(set(zip(deliveries["channel"], deliveries["destination"]))):
+    for channel, destination in ledger.cohandling.delivered_destinations():
         if channel == "grid":
             feeds["feed:grid"] = (channel, destination)
         elif channel == "system":

@@ -38,7 +38,7 @@ def receive_upload(ledger: Ledger, drop: str, name: str, data: bytes, *, as_of: 
         if ledger.cohandling.result_file_seen(source, sha):
             out.already = True
             return out
-        known = KnownWorkOrders(ledger.cohandling.delivered_versions(), ledger.cohandling.outcomes())
+        known = KnownWorkOrders(fetch=ledger.cohandling.known_of)
         rows, accepted, problems, problem = check_result_file(name, data, source=source, known=known, as_of=as_of)
         if problem is not None:
             out.problems, out.whole_file = [problem], True
@@ -78,7 +78,7 @@ def record_result(ledger: Ledger, drop: str, key: str, *, code: str, reason: str
     row = {"row": 1, "GDBH": key, "ROWGUID": "", "XBLX": "", "JGDM": code.strip(), "JGSM": reason.strip(), "BLSJ": handled_at.strip(), "BLR": handler.strip()}
     out = Upload(name="console")
     with ledger.stage_lock("cohandling.results", wait_s=lock_wait_s(60)):
-        known = KnownWorkOrders(ledger.cohandling.delivered_versions(), ledger.cohandling.outcomes())
+        known = KnownWorkOrders(fetch=ledger.cohandling.known_of)
         accepted, problems = check_results(pd.DataFrame([row], columns=["row", *FILE_COLUMNS]), source=source, known=known, as_of=as_of)
         out.accepted, out.problems = len(accepted), problems
         ledger.cohandling.save_results(source=source, accepted=accepted, problems=problems, now=utcnow(),

@@ -70,9 +70,17 @@ def refresh_order_status(ledger: Ledger, *, rowguids=None, whole: bool = False, 
             keys = sorted(set(rowguids))
             if not keys:
                 return {"mode": "none", "rowguids": 0, "rows": 0}
-            rows = read_model_rows(ledger.cohandling.reconciliation_input_of(keys, EVER), as_of=as_of, refreshed_at=started)
-            ledger.cohandling.write_order_status(rows, rowguids=keys, today=as_of.date())
-            out = {"mode": "some", "rowguids": len(keys), "rows": rows.num_rows}
+            written = [0]
+
+            def parts():  # a chunk of ROWGUIDs at a time here too: up to WHOLE_ABOVE of them can be touched
+                for start in range(0, len(keys), WHOLE_CHUNK):
+                    part = read_model_rows(ledger.cohandling.reconciliation_input_of(keys[start:start + WHOLE_CHUNK], EVER),
+                                           as_of=as_of, refreshed_at=started)
+                    written[0] += part.num_rows
+                    yield part
+
+            ledger.cohandling.write_order_status(parts(), rowguids=keys, today=as_of.date())
+            out = {"mode": "some", "rowguids": len(keys), "rows": written[0]}
     log.info("order_status refreshed: %s", out)
     return out
 

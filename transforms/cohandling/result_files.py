@@ -269,25 +269,47 @@ def parse_handled_at(text: str) -> datetime | None:
 
 
 class KnownWorkOrders:
-    """What results are checked against, built once per collection: delivered versions by key,
-    the latest delivered version per (ROWGUID, utility), and the final results known so far
-    (updated as results are accepted, so a second file in the same run sees the first)."""
+    """What results are checked against: delivered versions by key, the latest delivered version per (ROWGUID, utility),
+    and the final results known so far (updated as results are accepted, so a second file in the same run sees the first).
 
-    def __init__(self, deliveries: pd.DataFrame, outcomes: pd.DataFrame) -> None:
-        self.delivered = {(d.rowguid, d.utility, int(d.version)): d for d in deliveries.itertuples(index=False)}
+    Given whole (`deliveries`, `outcomes` frames), or read as needed: with `fetch` (ROWGUIDs -> those frames for just
+    them, `Ledger.cohandling.known_of`), `check_results` asks for the ROWGUIDs a file or page names, each once per
+    collection — what a run holds grows with the results it reads, not with the ledger (a year of work orders is
+    millions)."""
+
+    def __init__(self, deliveries: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None, *, fetch=None) -> None:
+        self.delivered: dict[tuple[str, str, int], object] = {}
         self.latest: dict[tuple[str, str], int] = {}
-        for rowguid, utility, version in self.delivered:
-            self.latest[(rowguid, utility)] = max(self.latest.get((rowguid, utility), 0), version)
-        self.final = {(o.rowguid, o.utility, int(o.version)): o.result for o in outcomes.itertuples(index=False) if isinstance(o.result, str)}
-        # Versions the receiver already confirmed (an acknowledgement or a final result): a second 0100 is a repeat.
-        self.acknowledged = {(o.rowguid, o.utility, int(o.version)) for o in outcomes.itertuples(index=False)
-                             if "acknowledged_at" in outcomes.columns and pd.notna(o.acknowledged_at)}
-        # Delivered versions whose work order the platform has since withdrawn or a correction cancelled.
-        self.withdrawn: dict[tuple[str, str, int], str] = {}
-        if "order_status" in deliveries.columns:
-            for d in deliveries.itertuples(index=False):
-                if d.order_status in WITHDRAWN_STATUSES and pd.notna(d.order_version) and int(d.order_version) > int(d.version):
-                    self.withdrawn[(d.rowguid, d.utility, int(d.version))] = d.order_status
+        self.final: dict[tuple[str, str, int], str] = {}
+        self.acknowledged: set[tuple[str, str, int]] = set()  # versions the receiver already confirmed: a second 0100 is a repeat
+        self.withdrawn: dict[tuple[str, str, int], str] = {}  # delivered versions whose work order was since withdrawn or cancelled
+        self._fetch, self._asked = fetch, set()
+        if deliveries is not None:
+            self._add(deliveries, outcomes if outcomes is not None else pd.DataFrame(columns=["rowguid", "utility", "version", "result"]))
+
+    def cover(self, rowguids) -> None:
+        """Make sure what the ledger knows of these ROWGUIDs is here (with `fetch`; whole: nothing to do)."""
+        if self._fetch is None:
+            return
+        new = {r.strip() for r in rowguids if isinstance(r, str) and r.strip()} - self._asked
+        if new:
+            self._asked |= new
+            self._add(*self._fetch(sorted(new)))
+
+    def _add(self, deliveries: pd.DataFrame, outcomes: pd.DataFrame) -> None:
+        for d in deliveries.itertuples(index=False):
+            key = (d.rowguid, d.utility, int(d.version))
+            self.delivered[key] = d
+            self.latest[key[:2]] = max(self.latest.get(key[:2], 0), key[2])
+            if getattr(d, "order_status", None) in WITHDRAWN_STATUSES and pd.notna(d.order_version) and int(d.order_version) > key[2]:
+                self.withdrawn[key] = d.order_status
+        acknowledged = "acknowledged_at" in outcomes.columns
+        for o in outcomes.itertuples(index=False):
+            key = (o.rowguid, o.utility, int(o.version))
+            if isinstance(o.result, str):
+                self.final.setdefault(key, o.result)
+            if acknowledged and pd.notna(o.acknowledged_at):
+                self.acknowledged.add(key)
 
 
 def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: KnownWorkOrders | None = None,
@@ -301,6 +323,7 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
     handled_at, handler, row.
     """
     known = known or KnownWorkOrders(deliveries, outcomes)
+    known.cover(_named_rowguids(rows))
     accepted, problems = [], []
     for r in rows.itertuples(index=False):
         row = r.row if isinstance(r.row, int) else (int(r.row) if isinstance(r.row, str) and r.row.isascii() and r.row.isdigit() else None)
@@ -352,6 +375,16 @@ def check_results(rows: pd.DataFrame, *, source: str, as_of: datetime, known: Kn
                          "reason": r.JGSM or (RESULT_CODES[code][1] if result == "rejected" else None),
                          "handled_at": handled, "handler": r.BLR or None, "row": where["row"]})
     return pd.DataFrame(accepted, columns=list(ACCEPTED_COLUMNS), dtype=object), problems
+
+
+def _named_rowguids(rows: pd.DataFrame) -> set[str]:
+    """The ROWGUIDs results rows name: GDBH's (ROWGUID:utility:version) or, without one, ROWGUID's — as `_key` reads them."""
+    named = set()
+    for gdbh, rowguid in zip(rows["GDBH"], rows["ROWGUID"]):
+        gdbh = gdbh.strip() if isinstance(gdbh, str) else ""
+        named.add(gdbh.rsplit(":", 2)[0] if gdbh else rowguid.strip() if isinstance(rowguid, str) else "")
+    named.discard("")
+    return named
 
 
 def _key(gdbh: str, rowguid: str, xblx: str, latest: dict) -> tuple[str, str, int] | None:

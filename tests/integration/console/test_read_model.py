@@ -154,3 +154,25 @@ def test_the_quarantine_page_reads_the_same_lines_as_the_whole_list_a_page_at_a_
     mine = book.quarantine()
     assert n == int(mine["xzqh"].astype(str).str.startswith(xzqh[:4]).sum()) and quarantine_list(area).equals(
         quarantine_list(mine[mine["xzqh"].astype(str).str.startswith(xzqh[:4])].reset_index(drop=True)))
+
+
+def test_a_refresh_in_small_chunks_answers_as_one_chunk_does(book, monkeypatch):
+    """Refreshes reconcile WHOLE_CHUNK ROWGUIDs at a time, whole or touched (issue 18: up to WHOLE_ABOVE touched ROWGUIDs
+    in one frame was the results stage's peak memory): with chunks of 7 the read model and its counts are the same."""
+    from jobs.cohandling import order_status
+
+    monkeypatch.setattr(order_status, "WHOLE_CHUNK", 7)
+    seen, real = [], order_status.read_model_rows
+    monkeypatch.setattr(order_status, "read_model_rows", lambda orders, **kw: seen.append(orders["rowguid"].nunique()) or real(orders, **kw))
+    assert order_status.refresh_order_status(book)["mode"] == "whole"
+    _record(book, _reconciled(book, _now()), "0000", 4)
+    every = book.cohandling.work_order_rowguids()
+    seen.clear()
+    out = order_status.refresh_order_status(book, rowguids=every)
+    assert out["mode"] == "some" and out["rowguids"] == len(every) > 7
+    assert max(seen) <= 7 and sum(seen) == len(every)  # a chunk at a time
+    at = _now() + timedelta(minutes=10)
+    expected = _reconciled(book, at)
+    assert out["rows"] == len(expected) and _read(book, at) == _expected(expected)
+    counts = book.cohandling.console_counts({}, at.date()).groupby("status")["n"].sum().to_dict()
+    assert counts == expected["status"].value_counts().to_dict()

@@ -77,3 +77,37 @@ def test_an_unreadable_feed_is_that_feeds_trouble_only(delivered):
     county.unreachable = True
     out = collect_results(ledger, as_of=utcnow() + timedelta(hours=9), drops=drops, feeds=result_feeds(ledger, channels), run_id="c1")
     assert out.results == 1 and len(out.errors) == 1 and "cannot reach" in out.errors[0] and out.dead_letters == 0
+
+
+def test_a_collection_reads_what_its_files_and_pages_name_not_the_whole_ledger(delivered, monkeypatch):
+    """A year's ledger holds millions of work orders: collecting a day's results must not load them all (issue 18). The
+    whole-ledger readers fail here; what is read is the ROWGUIDs the results name, each once; a result for a work order
+    delivered elsewhere is still told apart from one for a work order never delivered."""
+    ledger, drops, made, channels = delivered
+    store = type(ledger.cohandling)
+    monkeypatch.setattr(store, "delivered_versions", lambda self: pytest.fail("read every delivered version"))
+    monkeypatch.setattr(store, "outcomes", lambda self: pytest.fail("read every outcome"))
+    asked: list[list[str]] = []
+    real = store.known_of
+    monkeypatch.setattr(store, "known_of", lambda self, rowguids: asked.append(list(rowguids)) or real(self, rowguids))
+
+    local_now = utcnow() + timedelta(hours=8)
+    handled = (local_now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    accounts = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
+    drop = accounts[0]["destination"]
+    mine = [d for d in accounts if d["destination"] == drop][:2]
+    elsewhere = next(d for d in accounts if d["destination"] != drop)
+    rows = [f"{_key(d)},0000,,{handled},李娜" for d in mine] + [f"{_key(elsewhere)},0000,,{handled},李娜", f"nobody:water:1,0000,,{handled},李娜"]
+    drops.put_result(drop, "result_1.csv", ("GDBH,JGDM,JGSM,BLSJ,BLR\n" + "\n".join(rows) + "\n").encode(), mtime=time.time() - 3600)
+    grid = made["grid"]
+    published = list(grid.held)[:2]
+    for key in published:
+        grid.publish_result(key, handled_at=handled.replace(" ", "T") + ":00")
+
+    out = collect_results(ledger, as_of=local_now + timedelta(hours=1), drops=drops, feeds=result_feeds(ledger, channels), run_id="c1")
+    assert out.errors == [] and out.results == len(mine) + len(published) and out.exceptions == 2
+    reasons = {e["reason_code"] for e in ledger.cohandling.result_exceptions().to_dict("records")}
+    assert {"RESULT_WRONG_SOURCE", "RESULT_UNKNOWN_WORK_ORDER"} <= reasons
+    named = {d["rowguid"] for d in [*mine, elsewhere]} | {"nobody"} | {key.split(":")[0] for key in published}
+    flat = [r for part in asked for r in part]
+    assert set(flat) == named and len(flat) == len(set(flat))  # what the results named, each once
