@@ -146,8 +146,12 @@ def stage(path: Path, orders: int) -> None:
 
 
 def _ledger(frame):
-    """A stand-in for the Ledger whose reconciliation input is `frame` (all reconcile_now asks of it)."""
-    return SimpleNamespace(frame=frame, cohandling=SimpleNamespace(reconciliation_input=lambda known_by: frame))
+    """A stand-in for the Ledger whose reconciliation input is `frame`, in parts (all reconcile_now asks of it)."""
+    def parts(known_by, rows):  # as the ledger reads it: a part at a time (copies, as a driver's rows would be)
+        for start in range(0, max(len(frame), 1), rows):
+            yield frame.iloc[start:start + rows].reset_index(drop=True).copy()
+
+    return SimpleNamespace(frame=frame, cohandling=SimpleNamespace(reconciliation_input_parts=parts))
 
 
 def measure(path: Path) -> None:

@@ -236,11 +236,30 @@ class ResultStore:
         cancellations and handling results recorded by then (a result counts from its `received_at`, not its `handled_at`)."""
         import pandas as pd
 
+        return pd.concat(list(self.reconciliation_input_parts(known_by)), ignore_index=True)
+
+    def reconciliation_input_parts(self, known_by: datetime | None = None, *, rows: int = 200_000):
+        """`reconciliation_input` as frames of at most `rows` work orders, read as they are used (a server-side cursor on
+        PostgreSQL): what a reconciliation of millions of work orders holds at once is one part, not the statement's whole
+        answer. Each row stands alone (transforms/cohandling/reconcile.py), so any split reconciles the same. At least one
+        frame, empty when there is nothing."""
+        import pandas as pd
+
         with self.engine.connect() as conn:
-            result = conn.execute(statement("select_reconciliation_input"), {"known_by": known_by or EVER})
-            frame = self.unseal(pd.DataFrame(result.fetchall(), columns=list(result.keys())), "received_record", names=BUYER_AS)
-        for column in ("delivered_at",):
-            frame[column] = to_local(pd.to_datetime(frame[column]))
+            result = conn.execution_options(stream_results=True, yield_per=rows).execute(
+                statement("select_reconciliation_input"), {"known_by": known_by or EVER})
+            columns, given = list(result.keys()), False
+            for part in result.partitions(rows):
+                given = True
+                yield self._reconciliation_frame(pd.DataFrame(part, columns=columns))
+            if not given:
+                yield self._reconciliation_frame(pd.DataFrame([], columns=columns))
+
+    def _reconciliation_frame(self, frame):
+        import pandas as pd
+
+        frame = self.unseal(frame, "received_record", names=BUYER_AS)
+        frame["delivered_at"] = to_local(pd.to_datetime(frame["delivered_at"]))
         for column in ("handled_at", "acknowledged_at"):
             frame[column] = pd.to_datetime(frame[column])
         return frame

@@ -409,21 +409,61 @@ def queue_notifications(ledger: Ledger) -> int:
     return ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
 
 
+RECONCILE_PART = 200_000  # work orders reconciled at a time: memory stays a part's (plus the statuses), whatever the ledger's size
+
+
 def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = None):
-    """Every work order's status as of `as_of` (local time), as the ledger knew it then (module docstring), for reports."""
+    """Every work order's status as of `as_of` (local time), as the ledger knew it then (module docstring), for reports.
+
+    Read and reconciled a part at a time (`reconciliation_input_parts`); each part's repeated texts (institution, county,
+    status, the record's fields shared by its work orders…) are made one object each before the parts are joined, so a
+    year's millions of work orders fit the worker (issue 18)."""
     from datetime import timedelta
+
+    import pandas as pd
 
     from jobs.common import reference
     from transforms.cohandling.reconcile import reconcile
     from transforms.reporting.provenance import known_by
 
-    orders = ledger.cohandling.reconciliation_input(known_by(as_of))
-    first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
-    calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
-    if calendar.provisional_years:
+    divisions, provisional, parts = reference.divisions(), set(), []
+    for orders in ledger.cohandling.reconciliation_input_parts(known_by(as_of), rows=RECONCILE_PART):
+        first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
+        calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
+        provisional |= set(calendar.provisional_years)
+        parts.append(_shared_texts(reconcile(orders, as_of=as_of, calendar=calendar, divisions=divisions, deadlines=deadlines)))
+        del orders
+    if provisional:
         log.warning("no holiday arrangement for %s (chinese-calendar nor reference/calendar/): due dates there are provisional (Mon–Fri)",
-                    calendar.provisional_years)
-    return reconcile(orders, as_of=as_of, calendar=calendar, divisions=reference.divisions(), deadlines=deadlines)
+                    sorted(provisional))
+    if len(parts) == 1:
+        return parts[0]
+    out = pd.concat(parts, ignore_index=True)
+    for column in out.columns:  # a part with nothing in a column has it as object: as one frame would type it
+        typed = next((p[column].dtype for p in parts if p[column].dtype != object), None)
+        if out[column].dtype == object and typed is not None:
+            out[column] = out[column].astype(typed)
+    return out
+
+
+def _shared_texts(frame):
+    """The frame with each object column's equal values made one object (missing values kept as they are): a database
+    driver gives every cell a string of its own, and the same institution name two million times is two million strings."""
+    import numpy as np
+    import pandas as pd
+
+    for column in frame.columns:
+        if frame[column].dtype != object or not len(frame):
+            continue
+        values = frame[column].to_numpy()
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if not len(uniques):
+            continue
+        shared = np.asarray(uniques, dtype=object)[codes]
+        missing = codes < 0
+        shared[missing] = values[missing]
+        frame[column] = pd.Series(shared, index=frame.index, dtype=object)  # the type it had (pandas would infer str)
+    return frame
 
 
 def record_balance(ledger: Ledger, known_by: datetime | None = None) -> dict:

@@ -34,7 +34,7 @@ from jobs.common.outcomes import validate_line
 log = logging.getLogger(__name__)
 
 
-PAGE_SIZE = 200_000  # changes validated per transaction: a backlog of millions is worked through page by page, in bounded memory
+PAGE_SIZE = 50_000  # changes validated per transaction: a backlog of millions is worked through page by page, in bounded memory (issue 18: 200,000 peaked at 2.5 GB)
 
 
 @dataclass(frozen=True)
