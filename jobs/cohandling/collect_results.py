@@ -427,22 +427,27 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     from transforms.reporting.provenance import known_by
 
     divisions, provisional, parts = reference.divisions(), set(), []
-    for orders in ledger.cohandling.reconciliation_input_parts(known_by(as_of), rows=RECONCILE_PART):
-        first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
-        calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
-        provisional |= set(calendar.provisional_years)
-        parts.append(_shared_texts(reconcile(orders, as_of=as_of, calendar=calendar, divisions=divisions, deadlines=deadlines)))
-        del orders
+    reading = ledger.cohandling.reconciliation_input_parts(known_by(as_of), rows=RECONCILE_PART)
+    try:
+        for orders in reading:
+            first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
+            calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
+            provisional |= set(calendar.provisional_years)
+            parts.append(_shared_texts(reconcile(orders, as_of=as_of, calendar=calendar, divisions=divisions, deadlines=deadlines)))
+            del orders
+    finally:
+        if hasattr(reading, "close"):
+            reading.close()  # an error part-way gives the connection (and its read transaction) back at once
     if provisional:
         log.warning("no holiday arrangement for %s (chinese-calendar nor reference/calendar/): due dates there are provisional (Mon–Fri)",
                     sorted(provisional))
     if len(parts) == 1:
         return parts[0]
     out = pd.concat(parts, ignore_index=True)
-    for column in out.columns:  # a part with nothing in a column has it as object: as one frame would type it
-        typed = next((p[column].dtype for p in parts if p[column].dtype != object), None)
-        if out[column].dtype == object and typed is not None:
-            out[column] = out[column].astype(typed)
+    for column in out.columns:  # a part with nothing in a column has it as object: as one frame would type it (when the
+        typed = {p[column].dtype for p in parts if p[column].dtype != object}  # typed parts agree; else object stays)
+        if out[column].dtype == object and len(typed) == 1:
+            out[column] = out[column].astype(typed.pop())
     return out
 
 
