@@ -86,6 +86,21 @@ class DeliveryStore(CancelStore):
             rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http")).mappings()]
         return self.unseal(rows, "received_record")
 
+    def pending_http_receivers(self) -> list[dict]:
+        """The HTTP receivers with deliveries not yet confirmed: channel, destination, n — by destination."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(statement("select_pending_http_receivers")).mappings()]
+
+    def pending_http_page(self, channel: str, destination: str, *, after: tuple[str, str, int] | None, limit: int) -> list[dict]:
+        """Up to `limit` of one receiver's HTTP deliveries not yet confirmed, after the work-order key `after` (None: from
+        the first), with their Annex 1 fields, in key order: `pending_http`'s rows a page at a time."""
+        rowguid, utility, version = after or ("", "", -1)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http_page"), {
+                "channel": channel, "destination": destination, "after_rowguid": rowguid, "after_utility": utility,
+                "after_version": version, "page_size": limit}).mappings()]
+        return self.unseal(rows, "received_record")
+
     def fix_batch_hash(self, batch_id: int, sha256: str) -> str:
         """The batch's manifest hash: set at its first render, returned unchanged after."""
         with self.engine.begin() as conn:

@@ -229,38 +229,63 @@ def _publish(drops, batches: list[dict], *, render, fix_hash, record, label: str
     return outcomes
 
 
+HTTP_PAGE = 20_000  # work orders read, sent and recorded at a time per receiver: a backlog of a million stays a page in memory
+
+
 def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receiver_for, after_send) -> None:
-    pending = ledger.cohandling.pending_http()
-    if pending and receiver_for is None:
-        result.errors.append(f"{len(pending)} HTTP work orders wait: no receiver configured")
-        result.http_pending += len(pending)
+    receivers = ledger.cohandling.pending_http_receivers()
+    if receivers and receiver_for is None:
+        waiting = sum(int(r["n"]) for r in receivers)
+        result.errors.append(f"{waiting} HTTP work orders wait: no receiver configured")
+        result.http_pending += waiting
         return
-    # destination by destination (the ledger gives them in work-order key order; a stable sort keeps it within each)
-    for (channel, destination), items in sorted(_by_receiver(pending).items(), key=lambda group: group[0][1]):
-        payload = http_items(items)
-        try:
-            receiver = receiver_for(channel, destination)
-            outcomes = receiver.deliver(payload, batch_id=f"{run_id}:{destination}")
-        except Exception as exc:  # noqa: BLE001 - a receiver we cannot even reach: everything stays pending
-            log.warning("deliver %s %s: %s", channel, destination, exc)
-            result.errors.append(f"{channel} {destination}: {type(exc).__name__}: {exc}")
-            result.http_pending += len(items)
-            continue
-        if after_send is not None:
-            after_send(f"{channel}:{destination}")
-        rows = [
-            {"rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]), "status": o.status, "receipt_id": o.receipt_id,
-             "code": o.code, "reason": o.reason, "attempts": o.attempts}
-            for i, o in zip(items, outcomes)
-        ]
-        ledger.cohandling.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=f"{run_id}:{destination}", now=utcnow())
-        for o in outcomes:
-            result.http_delivered += o.status == "delivered"
-            result.http_rejected += o.status == "rejected"
-            result.http_pending += o.status == "pending"
-        waiting = [o for o in outcomes if o.status == "pending"]
-        if waiting:
-            result.errors.append(f"{channel} {destination}: {len(waiting)} pending: {waiting[0].reason}")
+    for r in receivers:  # destination by destination, each in work-order key order, a page at a time
+        channel, destination, left = r["channel"], r["destination"], int(r["n"])
+        after, page = None, 0
+        while True:
+            items = ledger.cohandling.pending_http_page(channel, destination, after=after, limit=HTTP_PAGE)
+            if not items:
+                break
+            page += 1
+            if not _deliver_page(ledger, result, items, channel=channel, destination=destination, run_id=run_id, receiver_for=receiver_for,
+                                 after_send=after_send, batch_id=f"{run_id}:{destination}" + (f":{page}" if page > 1 else ""), left=left):
+                break  # the receiver cannot be reached: the rest of its backlog waits (counted pending)
+            left -= len(items)
+            after = (items[-1]["rowguid"], items[-1]["utility"], int(items[-1]["version"]))
+
+
+def _deliver_page(ledger: Ledger, result: DeliverResult, items: list[dict], *, channel: str, destination: str, run_id: str, receiver_for,
+                  after_send, batch_id: str, left: int) -> bool:
+    """One page of a receiver's pending work orders sent and every answer recorded; False when the receiver could not be
+    reached or halted part-way (what it has pending from this page on, `left`, counted pending: its next pages wait)."""
+    payload = http_items(items)
+    try:
+        receiver = receiver_for(channel, destination)
+        outcomes = receiver.deliver(payload, batch_id=batch_id)
+    except Exception as exc:  # noqa: BLE001 - a receiver we cannot even reach: everything stays pending
+        log.warning("deliver %s %s: %s", channel, destination, exc)
+        result.errors.append(f"{channel} {destination}: {type(exc).__name__}: {exc}")
+        result.http_pending += max(left, len(items))
+        return False
+    if after_send is not None:
+        after_send(f"{channel}:{destination}")
+    rows = [
+        {"rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]), "status": o.status, "receipt_id": o.receipt_id,
+         "code": o.code, "reason": o.reason, "attempts": o.attempts}
+        for i, o in zip(items, outcomes)
+    ]
+    ledger.cohandling.record_http(rows, run_id=run_id, destination=destination, channel=channel, batch_name=batch_id, now=utcnow())
+    for o in outcomes:
+        result.http_delivered += o.status == "delivered"
+        result.http_rejected += o.status == "rejected"
+        result.http_pending += o.status == "pending"
+    waiting = [o for o in outcomes if o.status == "pending"]
+    if waiting:
+        result.errors.append(f"{channel} {destination}: {len(waiting)} pending: {waiting[0].reason}")
+    if outcomes and outcomes[-1].status == "pending" and not outcomes[-1].attempts:  # the receiver halted part-way (signed_http):
+        result.http_pending += left - len(items)  # the rest of its backlog waits for the next run, not tried page by page
+        return False
+    return True
 
 
 def _by_receiver(items: list[dict]) -> dict[tuple[str, str], list[dict]]:

@@ -159,3 +159,47 @@ def test_a_numbered_batch_emptied_by_corrections_before_it_left_goes_out_empty(l
     manifests = [json.loads((tmp_path / "drops" / drop / "outbox" / f / f"{f}.manifest.json").read_text(encoding="utf-8"))
                  for f in sorted(drops.list_outbox(drop))]
     assert [(m["sequence"], m["records"] > 0) for m in manifests] == [(1, False), (2, True)]  # number 1 is there (empty): no gap
+
+
+def test_a_receivers_backlog_goes_a_page_at_a_time_and_a_halt_leaves_the_rest_for_the_next_run(ledger, tmp_path, monkeypatch):
+    """A backfill can leave a million work orders pending for the grid: read, sent and recorded HTTP_PAGE at a time (issue
+    18: all of them in one list was the deliver stage's 6.8 GB at 1,000,000 records), each page its own batch name, in
+    work-order key order; a receiver that halts part-way (a real one gives up after its retries: the rest "not attempted")
+    keeps the rest of its backlog pending, not tried page by page."""
+    from connectors.delivery import ItemOutcome
+    from jobs.cohandling import deliver_orders
+
+    monkeypatch.setattr(deliver_orders, "HTTP_PAGE", 7)
+    made, receiver_for = _receivers()
+    halting = {}
+
+    def flaky(channel, destination):
+        receiver = receiver_for(channel, destination)
+        if destination != "grid":
+            return receiver
+
+        class Halting:  # the grid takes its first page, then gives up on the second half-way
+            def deliver(self, items, *, batch_id=None):
+                halting.setdefault("calls", []).append((batch_id, len(items)))
+                if len(halting["calls"]) == 1:
+                    return receiver.deliver(items, batch_id=batch_id)
+                return ([ItemOutcome(i["idempotency_key"], "pending", None, None, "HTTP 503 after 3 attempts", 3) for i in items[:2]]
+                        + [ItemOutcome(i["idempotency_key"], "pending", None, None, "not attempted: HTTP 503", 0) for i in items[2:]])
+
+        return Halting()
+
+    result = deliver_run(ledger, run_id="r1", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=flaky)
+    pending, grid = len(_http(ledger)), len([d for d in _http(ledger) if d["channel"] == "grid"])
+    assert grid > 14
+    assert [n for _, n in halting["calls"]] == [7, 7]  # the third page never asked for
+    assert [b for b, _ in halting["calls"]] == ["r1:grid", "r1:grid:2"]
+    assert result.http_pending == grid - 7 and result.http_delivered + result.http_rejected == pending - grid + 7
+    for name, receiver in made.items():
+        if name != "grid":
+            assert len(set(receiver.batches)) == len(receiver.batches)  # a name per page
+            assert len(receiver.batches) == -(-len(receiver.received) // 7)
+            keys = [tuple(item["idempotency_key"].rsplit(":", 2)) for item in receiver.received]
+            assert keys == sorted(keys, key=lambda k: (k[0], k[1], int(k[2])))  # work-order key order
+    again = deliver_run(ledger, run_id="r2", day=AS_OF, drops=LocalDrops(tmp_path / "drops"), receiver_for=receiver_for)
+    assert again.http_pending == 0 and again.http_delivered == grid - 7
+    assert {d["status"] for d in _http(ledger)} <= {"delivered", "failed"}
