@@ -69,6 +69,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from connectors.testing import FakeReceiver  # noqa: E402 - after the path
+
 STAGES = ("extract", "validate", "route", "deliver", "results", "reconcile")
 RUN_ID = "scale"
 LATER_DAYS = 20  # results collected and reconciled this many days after delivery (some work orders are then overdue)
@@ -166,6 +168,30 @@ def _as_of(work: Path, *, later: bool = False):
     return at + timedelta(days=LATER_DAYS) if later else at
 
 
+class SlimReceiver(FakeReceiver):
+    """See `_slim_receiver`."""
+
+    def _answer(self, items, batch_id, judge):
+        out = super()._answer(items, batch_id, judge)
+        self.received.clear()
+        return out
+
+    def _accept(self, item):
+        answer = super()._accept(item)
+        held = self.held.get(item["idempotency_key"])
+        if held is not None and held["item"] is item:
+            held["item"] = {k: item.get(k) for k in ("rowguid", "utility", "version")}
+        return answer
+
+
+def _slim_receiver(destination: str, page_size: int):
+    """connectors/testing.py's in-memory receiver keeping of each item only its key (ROWGUID, utility, version): it is
+    the other side, whose memory is not the gateway's — a real receiver is another system —, and the full items of a
+    million work orders it would hold (every record as sent, and every batch it got) were most of the deliver and results
+    stages' peak RSS. (A class of this module's: the receivers are pickled from stage to stage.)"""
+    return SlimReceiver(destination, page_size=page_size)
+
+
 def _receivers(work: Path) -> dict:
     path = work / "receivers.pkl"
     return pickle.loads(path.read_bytes()) if path.exists() else {}
@@ -215,13 +241,15 @@ def route(work: Path) -> dict:
 
 def deliver(work: Path) -> dict:
     from connectors.signed_http import MAX_RESULTS_LIMIT
-    from connectors.testing import FakeReceiver, LocalDrops
+    from connectors.testing import LocalDrops
     from jobs.cohandling.deliver_orders import deliver_run
 
     made: dict = {}
 
     def receiver_for(channel: str, destination: str):
-        return made.setdefault(destination, FakeReceiver(destination, page_size=MAX_RESULTS_LIMIT))
+        if destination not in made:
+            made[destination] = _slim_receiver(destination, MAX_RESULTS_LIMIT)
+        return made[destination]
 
     ledger = _ledger(work)
     result = deliver_run(ledger, run_id=RUN_ID, day=_as_of(work), drops=LocalDrops(work / "drops"), receiver_for=receiver_for)
