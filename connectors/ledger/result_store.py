@@ -243,7 +243,7 @@ class ResultStore:
         PostgreSQL): what a reconciliation of millions of work orders holds at once is one part, not the statement's whole
         answer. Each row stands alone (transforms/cohandling/reconcile.py), so any split reconciles the same. At least one
         frame, empty when there is nothing. The read transaction stays open while the caller works on each part (seconds
-        for a part of 200,000; a report or reminder run, never a DAG's writers' lock): `close()` the generator on error."""
+        for a part of 50,000; a report or reminder run, never a DAG's writers' lock): `close()` the generator on error."""
         import pandas as pd
 
         with self.engine.connect() as conn:
