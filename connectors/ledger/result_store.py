@@ -247,8 +247,8 @@ class ResultStore:
         import pandas as pd
 
         with self.engine.connect() as conn:
-            if self.dialect == "postgresql":  # a cursor is planned for its first rows (cursor_tuple_fraction 0.1): nested
-                conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")  # loops over every group; this one is read whole
+            if self.dialect == "postgresql":  # a cursor is planned for its first rows unless told: this one is read whole
+                conn.execute(statement("set_cursor_whole_answer"))
             result = conn.execution_options(stream_results=True, yield_per=rows).execute(
                 statement("select_reconciliation_input"), {"known_by": known_by or EVER})
             columns, given = list(result.keys()), False

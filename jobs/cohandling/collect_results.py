@@ -420,10 +420,8 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     year's millions of work orders fit the worker (issue 18)."""
     from datetime import timedelta
 
-    import pandas as pd
-
     from jobs.common import reference
-    from transforms.cohandling.reconcile import reconcile
+    from transforms.cohandling.reconcile import joined_parts, reconcile, shared_texts
     from transforms.reporting.provenance import known_by
 
     divisions, provisional, parts = reference.divisions(), set(), []
@@ -433,7 +431,7 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
             first = (orders["delivered_at"].min() if len(orders) and orders["delivered_at"].notna().any() else as_of).date() - timedelta(days=7)
             calendar = reference.workday_calendar(first, as_of.date() + timedelta(days=120))
             provisional |= set(calendar.provisional_years)
-            parts.append(_shared_texts(reconcile(orders, as_of=as_of, calendar=calendar, divisions=divisions, deadlines=deadlines)))
+            parts.append(shared_texts(reconcile(orders, as_of=as_of, calendar=calendar, divisions=divisions, deadlines=deadlines)))
             del orders
     finally:
         if hasattr(reading, "close"):
@@ -441,34 +439,7 @@ def reconcile_now(ledger: Ledger, *, as_of: datetime, deadlines: dict | None = N
     if provisional:
         log.warning("no holiday arrangement for %s (chinese-calendar nor reference/calendar/): due dates there are provisional (Mon–Fri)",
                     sorted(provisional))
-    if len(parts) == 1:
-        return parts[0]
-    out = pd.concat(parts, ignore_index=True)
-    for column in out.columns:  # a part with nothing in a column has it as object: as one frame would type it (when the
-        typed = {p[column].dtype for p in parts if p[column].dtype != object}  # typed parts agree; else object stays)
-        if out[column].dtype == object and len(typed) == 1:
-            out[column] = out[column].astype(typed.pop())
-    return out
-
-
-def _shared_texts(frame):
-    """The frame with each object column's equal values made one object (missing values kept as they are): a database
-    driver gives every cell a string of its own, and the same institution name two million times is two million strings."""
-    import numpy as np
-    import pandas as pd
-
-    for column in frame.columns:
-        if frame[column].dtype != object or not len(frame):
-            continue
-        values = frame[column].to_numpy()
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        if not len(uniques):
-            continue
-        shared = np.asarray(uniques, dtype=object)[codes]
-        missing = codes < 0
-        shared[missing] = values[missing]
-        frame[column] = pd.Series(shared, index=frame.index, dtype=object)  # the type it had (pandas would infer str)
-    return frame
+    return joined_parts(parts)
 
 
 def record_balance(ledger: Ledger, known_by: datetime | None = None) -> dict:

@@ -136,3 +136,34 @@ def daily_counts(statuses: pd.DataFrame, *, first, last) -> pd.DataFrame:
         "rejected": [int(rejected.get(d, 0)) for d in days],
         "overdue": [int(overdue.get(d, 0)) for d in days],
     })
+
+
+def shared_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each object column's equal values made one object (missing values kept as they are): a database
+    driver gives every cell a string of its own, and the same institution name two million times is two million strings
+    (jobs/cohandling/collect_results.py `reconcile_now` keeps its parts so)."""
+    for column in frame.columns:
+        if frame[column].dtype != object or not len(frame):
+            continue
+        values = frame[column].to_numpy()
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if not len(uniques):
+            continue
+        shared = np.asarray(uniques, dtype=object)[codes]
+        missing = codes < 0
+        shared[missing] = values[missing]
+        frame[column] = pd.Series(shared, index=frame.index, dtype=object)  # the type it had (pandas would infer str)
+    return frame
+
+
+def joined_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """`reconcile`'s answers for parts of the work orders as one frame, typed as one part of them all would be: a part
+    with nothing in a column has it as object, which takes the type the typed parts agree on (else object stays)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = pd.concat(parts, ignore_index=True)
+    for column in out.columns:
+        typed = {p[column].dtype for p in parts if p[column].dtype != object}
+        if out[column].dtype == object and len(typed) == 1:
+            out[column] = out[column].astype(typed.pop())
+    return out
