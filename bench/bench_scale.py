@@ -169,7 +169,10 @@ def _as_of(work: Path, *, later: bool = False):
 
 
 class SlimReceiver(FakeReceiver):
-    """See `_slim_receiver`."""
+    """connectors/testing.py's in-memory receiver keeping of each item only its key (ROWGUID, utility, version): it is
+    the other side, whose memory is not the gateway's — a real receiver is another system —, and the full items of a
+    million work orders it would hold (every record as sent, and every batch it got) were most of the deliver and results
+    stages' peak RSS. (A class of this module's: the receivers are pickled from stage to stage.)"""
 
     def _answer(self, items, batch_id, judge):
         out = super()._answer(items, batch_id, judge)
@@ -182,14 +185,6 @@ class SlimReceiver(FakeReceiver):
         if held is not None and held["item"] is item:
             held["item"] = {k: item.get(k) for k in ("rowguid", "utility", "version")}
         return answer
-
-
-def _slim_receiver(destination: str, page_size: int):
-    """connectors/testing.py's in-memory receiver keeping of each item only its key (ROWGUID, utility, version): it is
-    the other side, whose memory is not the gateway's — a real receiver is another system —, and the full items of a
-    million work orders it would hold (every record as sent, and every batch it got) were most of the deliver and results
-    stages' peak RSS. (A class of this module's: the receivers are pickled from stage to stage.)"""
-    return SlimReceiver(destination, page_size=page_size)
 
 
 def _receivers(work: Path) -> dict:
@@ -248,7 +243,7 @@ def deliver(work: Path) -> dict:
 
     def receiver_for(channel: str, destination: str):
         if destination not in made:
-            made[destination] = _slim_receiver(destination, MAX_RESULTS_LIMIT)
+            made[destination] = SlimReceiver(destination, page_size=MAX_RESULTS_LIMIT)
         return made[destination]
 
     ledger = _ledger(work)

@@ -80,12 +80,6 @@ class DeliveryStore(CancelStore):
         table = pa.table({n: pa.array([bool(v) if n == "correction" else v for v in c], types.get(n, pa.string())) for n, c in zip(names, columns)})
         return self.unseal(table, "received_record")  # the receiver gets the clear values it needs
 
-    def pending_http(self):
-        """HTTP deliveries not yet confirmed, with their Annex 1 fields, as a list of dicts in work-order key order."""
-        with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http")).mappings()]
-        return self.unseal(rows, "received_record")
-
     def pending_http_receivers(self) -> list[dict]:
         """The HTTP receivers with deliveries not yet confirmed: channel, destination, n — by destination."""
         with self.engine.connect() as conn:
@@ -93,7 +87,7 @@ class DeliveryStore(CancelStore):
 
     def pending_http_page(self, channel: str, destination: str, *, after: tuple[str, str, int] | None, limit: int) -> list[dict]:
         """Up to `limit` of one receiver's HTTP deliveries not yet confirmed, after the work-order key `after` (None: from
-        the first), with their Annex 1 fields, in key order: `pending_http`'s rows a page at a time."""
+        the first), with their Annex 1 fields, in key order."""
         rowguid, utility, version = after or ("", "", -1)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(nested("select_delivery_orders", "delivery_orders_pending_http_page"), {
