@@ -155,6 +155,7 @@ def _collect_feed(ledger: Ledger, source: str, receiver: Channel, known, as_of: 
         return
     try:
         for page in receiver.feed_pages(cursor):
+            known.forget()  # the pages before are stored: the ledger holds what counts
             good, bad = screen_feed_results(page.entries)
             letters = []
             for i, problem in bad:
@@ -215,6 +216,8 @@ def _collect_drop(ledger, drops, drop: str, known, as_of, out: CollectResult, ru
 
             out.errors.append(f"{source}/{shown(entry.raw)}: {type(exc).__name__}: {exc}")
             log.warning("result file %s/%s: %s", source, shown(entry.raw), exc)
+        finally:
+            known.forget()  # stored, refused or failed: the ledger holds what counts
 
 
 def _collect_entry(ledger, drops, drop, source, entry, marker, known, as_of, out: CollectResult, run_id, *, settle_s, wait_bound_s, clock) -> None:

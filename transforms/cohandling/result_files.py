@@ -273,9 +273,9 @@ class KnownWorkOrders:
     and the final results known so far (updated as results are accepted, so a second file in the same run sees the first).
 
     Given whole (`deliveries`, `outcomes` frames), or read as needed: with `fetch` (ROWGUIDs -> those frames for just
-    them, `Ledger.cohandling.known_of`), `check_results` asks for the ROWGUIDs a file or page names, each once per
-    collection — what a run holds grows with the results it reads, not with the ledger (a year of work orders is
-    millions)."""
+    them, `Ledger.cohandling.known_of`), `check_results` asks for the ROWGUIDs a file or page names, and the collection lets go of them
+    (`forget`) once that unit is stored — what a run holds is a unit's, not the ledger's (a year of work orders is
+    millions) nor the run's."""
 
     def __init__(self, deliveries: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None, *, fetch=None) -> None:
         self.delivered: dict[tuple[str, str, int], object] = {}
@@ -295,6 +295,15 @@ class KnownWorkOrders:
         if new:
             self._asked |= new
             self._add(*self._fetch(sorted(new)))
+
+    def forget(self) -> None:
+        """Let go of what was read (with `fetch`): called when a file or feed page is stored, or given up — the ledger
+        holds what it settled, the next unit reads what it names afresh. So a run holds one unit's work orders, not all
+        it read; and what a unit that failed to store took as final is not taken as final by the next."""
+        if self._fetch is None:
+            return
+        for held in (self.delivered, self.latest, self.final, self.acknowledged, self.withdrawn, self._asked):
+            held.clear()
 
     def _add(self, deliveries: pd.DataFrame, outcomes: pd.DataFrame) -> None:
         for d in deliveries.itertuples(index=False):

@@ -111,3 +111,44 @@ def test_a_collection_reads_what_its_files_and_pages_name_not_the_whole_ledger(d
     named = {d["rowguid"] for d in [*mine, elsewhere]} | {"nobody"} | {key.split(":")[0] for key in published}
     flat = [r for part in asked for r in part]
     assert set(flat) == named and len(flat) == len(set(flat))  # what the results named, each once
+
+
+def test_a_run_holds_one_file_at_a_time_and_a_failed_store_leaves_no_false_duplicate(delivered, monkeypatch):
+    """What a collection reads for a file is let go once the file is stored or given up (issue 18: a day's results at a
+    million work orders are not held at once). So a file whose store failed leaves nothing behind: the next file with
+    the same results is accepted, not called a repeat; a later file repeating results stored earlier in the same run is
+    told a repeat, from the ledger; and a file naming other work orders holds only those."""
+    from transforms.cohandling import result_files
+
+    ledger, drops, _, _ = delivered
+    held: list[set] = []  # at each let-go: the ROWGUIDs held
+    real_forget = result_files.KnownWorkOrders.forget
+    monkeypatch.setattr(result_files.KnownWorkOrders, "forget", lambda self: held.append({k[0] for k in self.delivered}) or real_forget(self))
+    store = type(ledger.cohandling)
+    real_save = store.save_results
+
+    def save(self, **kw):
+        if kw.get("file", {}).get("name") == "result_1.csv":
+            raise OSError("ledger went away")
+        return real_save(self, **kw)
+
+    monkeypatch.setattr(store, "save_results", save)
+    local_now = utcnow() + timedelta(hours=8)
+    handled = (local_now - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    accounts = [d for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
+    drop = max({d["destination"] for d in accounts}, key=lambda x: len({d["rowguid"] for d in accounts if d["destination"] == x}))
+    at_drop = [d for d in accounts if d["destination"] == drop]
+    mine, others = at_drop[:2], [d for d in at_drop if d["rowguid"] not in {m["rowguid"] for m in at_drop[:2]}][:2]
+    assert others
+
+    def body(rows, hand):
+        return ("GDBH,JGDM,JGSM,BLSJ,BLR\n" + "".join(f"{_key(d)},0000,,{handled},{hand}\n" for d in rows)).encode()
+
+    for name, rows, hand in (("result_1.csv", mine, "李娜"), ("result_2.csv", mine, "李娜"), ("result_3.csv", mine, "王强"), ("result_4.csv", others, "李娜")):
+        drops.put_result(drop, name, body(rows, hand), mtime=time.time() - 3600)
+
+    out = collect_results(ledger, as_of=local_now + timedelta(hours=1), drops=drops, run_id="c1")
+    assert len(out.errors) == 1 and "result_1.csv" in out.errors[0] and "ledger went away" in out.errors[0]
+    assert out.files == 3 and out.results == len(mine) + len(others)  # result_2 stored its results, not taken as repeats
+    assert [e["reason_code"] for e in ledger.cohandling.result_exceptions().to_dict("records")] == ["RESULT_DUPLICATE"] * len(mine)  # result_3
+    assert held[:4] == [{d["rowguid"] for d in rows} for rows in (mine, mine, mine, others)]  # one file's work orders at a time
