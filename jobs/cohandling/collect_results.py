@@ -402,14 +402,21 @@ def _empty():
     return pd.DataFrame(columns=list(ACCEPTED_COLUMNS))
 
 
-def queue_notifications(ledger: Ledger) -> int:
-    """An SMS for the buyer when a work order reaches a final state (sending is another system's job)."""
+NOTIFY_PAGE = 50_000  # final outcomes turned into SMS at a time
+
+
+def queue_notifications(ledger: Ledger, *, page: int = NOTIFY_PAGE) -> int:
+    """An SMS for the buyer when a work order reaches a final state (sending is another system's job), a page at a time."""
     from transforms.cohandling.notify import notification_texts
 
-    candidates = ledger.cohandling.notification_candidates()
-    if not len(candidates):
-        return 0
-    return ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
+    queued, after = 0, ("", "", -1)
+    while len(candidates := ledger.cohandling.notification_candidates(after=after, page=page)):
+        queued += ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
+        last = candidates.iloc[-1]
+        after = (last["rowguid"], last["utility"], int(last["version"]))
+        if len(candidates) < page:
+            break
+    return queued
 
 
 RECONCILE_PART = 50_000  # work orders reconciled at a time (100,000 records: 613 MB peak against 1,127 MB with 200,000): memory stays a part's (plus the statuses), whatever the ledger's size

@@ -1,4 +1,4 @@
--- purpose: final outcomes (done / rejected) with no SMS queued yet, with the buyer's phone and what the text names; never for a work order the platform withdrew or a correction cancelled since.
+-- purpose: final outcomes (done / rejected) with no SMS queued yet, with the buyer's phone and what the text names; never for a work order the platform withdrew or a correction cancelled since. A page at a time: the :page after (:rowguid, :utility, :version), in key order.
 SELECT o.rowguid, o.utility, o.version, o.result, o.code, o.reason,
        r.zrflxdh AS buyer_phone, r.bdcqzh AS certificate, r.fwzl AS address,
        i.name AS institution_name, i.service_phone AS institution_phone
@@ -10,3 +10,6 @@ WHERE o.result IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM sms_outbox s WHERE s.rowguid = o.rowguid AND s.utility = o.utility AND s.version = o.version)
   AND NOT EXISTS (SELECT 1 FROM work_order w WHERE w.rowguid = o.rowguid AND w.utility = o.utility AND w.version > o.version
                   AND w.status IN ('withdrawn', 'cancelled', 'cancel_pending', 'cancel_refused'))
+  AND (o.rowguid, o.utility, o.version) > (:rowguid, :utility, :version)
+ORDER BY o.rowguid, o.utility, o.version
+LIMIT :page

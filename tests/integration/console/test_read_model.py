@@ -201,3 +201,33 @@ def test_reconcile_now_read_a_part_at_a_time_gives_the_same_statuses(book, monke
     key = ["rowguid", "utility", "version"]
     pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True), parted.sort_values(key).reset_index(drop=True))
     assert {"done", "overdue"} <= set(parted["status"])
+
+
+def test_sms_are_queued_a_page_at_a_time_as_in_one_page(book, monkeypatch):
+    """queue_notifications reads the final outcomes still without an SMS a page at a time (issue 18: a day's million
+    results were read, with their buyers' phones, in one frame): with pages of 3 the same messages are queued, each once,
+    and a second call finds none left."""
+    from connectors.ledger.schema_cohandling import sms_outbox
+    from jobs.cohandling.collect_results import queue_notifications
+
+    statuses = _reconciled(book, _now())
+    _record(book, statuses, "0000", 8)
+    _record(book, _reconciled(book, _now()), "0002", 3)
+    columns = ["rowguid", "utility", "version", "phone", "text"]
+    whole = pd.DataFrame(book.cohandling.sms())[columns].sort_values(columns[:3]).reset_index(drop=True)
+    assert len(whole) == 11
+    with book.engine.begin() as conn:
+        conn.execute(sms_outbox.delete())
+    sizes, real = [], type(book.cohandling).notification_candidates
+
+    def pages(self, **kw):
+        frame = real(self, **kw)
+        sizes.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(type(book.cohandling), "notification_candidates", pages)
+    assert queue_notifications(book, page=3) == 11
+    assert sizes == [3, 3, 3, 2]
+    paged = pd.DataFrame(book.cohandling.sms())[columns].sort_values(columns[:3]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(whole, paged)
+    assert queue_notifications(book, page=3) == 0
