@@ -29,7 +29,10 @@ PostgreSQL server's memory is not in it), each calling the code the DAG tasks ca
 Between deliver and results, staged and timed apart (`answer`, not in the totals): the institutions answer with the
 simulator's mix (simulators/institutions.py: one result file per drop, uploaded with its completion marker) and the
 receivers publish a result for most of what they hold (done, some rejected, some silent). The in-memory receivers are
-kept between stages in a pickle in the work folder (written after the stage's clock stopped).
+kept from deliver to answer in a pickle in the work folder (written after the stage's clock stopped); what each
+publishes is then written to the work folder, one JSON line an entry (`feeds/<receiver>.jsonl`), and the results
+stage reads each feed from there a page at a time (`FeedOnDisk`, the receiver's paging): the feeds are the other
+side's store, and a million work orders' worth of them held in the results stage's process was most of its memory.
 
 Statistics: this CI server runs with autovacuum off (conf.d/90-ci.conf); a production server has it on. The bench
 does its analyzing (`analyze`: autovacuum's default rule on the rows changed since a table's last analyze) before each
@@ -49,7 +52,7 @@ growth_100x (total wall at 1,000,000 / at 10,000; null when either was not run),
 peak at 1,000,000; null when not run), counts (per size). Targets: growth_100x <= 110 (linear), peak RSS < 2 GB.
 
 Knobs for looking closer: BENCH_SCALE_PROFILE=deliver,results (cProfile those stages into <work>/<stage>.prof),
-BENCH_SCALE_WORK=<dir> with BENCH_KEEP=1 (keep the work folder — drops, receivers — and the databases).
+BENCH_SCALE_WORK=<dir> with BENCH_KEEP=1 (keep the work folder — drops, receivers, feeds — and the databases).
 """
 
 from __future__ import annotations
@@ -187,6 +190,46 @@ class SlimReceiver(FakeReceiver):
         return answer
 
 
+class FeedOnDisk:
+    """A receiver's results feed as the results stage polls it: the entries `answer` published, one JSON line each in
+    `<name>.jsonl` with their offsets in `<name>.idx`, served page by page after a cursor (the last seq read) exactly as
+    `FakeReceiver.feed_pages` serves them from memory — entries as received, `page_size` a page, at most `max_pages`."""
+
+    def __init__(self, path: Path, page_size: int) -> None:
+        from array import array
+
+        self.path, self.page_size = path, page_size
+        self.offsets = array("q")
+        self.offsets.frombytes(path.with_suffix(".idx").read_bytes())
+
+    @staticmethod
+    def write(receiver: FakeReceiver, path: Path) -> None:
+        from array import array
+
+        offsets = array("q")
+        with path.open("wb") as out:
+            for entry in receiver.feed:
+                offsets.append(out.tell())
+                out.write(json.dumps(entry, ensure_ascii=False).encode() + b"\n")
+        path.with_suffix(".idx").write_bytes(offsets.tobytes())
+
+    def feed_pages(self, after: str | None, *, limit: int = 500, max_pages: int = 50):
+        from connectors.delivery import FeedPage
+
+        start, size = int(after or 0), min(limit, self.page_size)  # seq k is line k (seqs run from 1)
+        with self.path.open("rb") as feed:
+            if start < len(self.offsets):
+                feed.seek(self.offsets[start])
+            for number in range(1, max_pages + 1):
+                entries = [json.loads(line) for line in (feed.readline() for _ in range(min(size, len(self.offsets) - start))) if line]
+                start += len(entries)
+                cursor = str(entries[-1]["seq"]) if entries else after
+                yield FeedPage(after=after, entries=entries, next=cursor, more=start < len(self.offsets), number=number)
+                after = cursor
+                if start >= len(self.offsets):
+                    return
+
+
 def _receivers(work: Path) -> dict:
     path = work / "receivers.pkl"
     return pickle.loads(path.read_bytes()) if path.exists() else {}
@@ -284,16 +327,20 @@ def answer(work: Path) -> dict:
             handled = as_of + timedelta(days=rng.randint(0, 8), hours=rng.randint(1, 8))
             receiver.publish_result(key, code=kind, handled_at=handled.strftime("%Y-%m-%dT%H:%M:%S"), reason="户号不存在" if kind != "0000" else None)
             published += 1
-    _keep_receivers(work, made)
+    (work / "feeds").mkdir(exist_ok=True)
+    for name, receiver in made.items():
+        FeedOnDisk.write(receiver, work / "feeds" / f"{name}.jsonl")
     return {"files": len(files), "file_rows": file_rows, "feed_entries": published, "published": file_rows + published}
 
 
 def results(work: Path) -> dict:
+    from connectors.signed_http import MAX_RESULTS_LIMIT
     from connectors.testing import LocalDrops
     from jobs.cohandling.collect_results import collect_results
 
-    ledger, made = _ledger(work), _receivers(work)
-    feeds = {"feed:grid" if name == "grid" else f"feed:county/{name.removeprefix('county_system_')}": r for name, r in made.items()}
+    ledger = _ledger(work)
+    feeds = {"feed:grid" if path.stem == "grid" else f"feed:county/{path.stem.removeprefix('county_system_')}": FeedOnDisk(path, MAX_RESULTS_LIMIT)
+             for path in sorted((work / "feeds").glob("*.jsonl"))}
     total = {"runs": 0, "files": 0, "files_refused": 0, "results": 0, "exceptions": 0, "dead_letters": 0, "notifications": 0, "errors": 0}
     while True:
         out = collect_results(ledger, as_of=_as_of(work, later=True), drops=LocalDrops(work / "drops"), feeds=feeds, run_id=f"{RUN_ID}-{total['runs']}")

@@ -75,3 +75,22 @@ def test_growth_is_the_total_at_1m_over_the_total_at_10k():
     assert out["growth_100x"] == 100.0 and out["growth"]["extract"] == 100.0 and out["growth"]["total"] == 100.0
     assert out["peak_rss_mb_1m"] == 200.0
     assert out["answer_wall_s"]["10000"] == 7.0 and out["total_wall_s"]["10000"] == 21.0  # the simulators' side is not in the total
+
+
+@pytest.mark.parametrize("published", [0, 1, 7, 12, 23])
+def test_a_feed_read_from_disk_pages_as_the_receiver_does(tmp_path, published):
+    """The results stage reads the receivers' feeds from the work folder (`FeedOnDisk`): from every cursor, with any
+    page size and page cap, the same pages — entries, cursors, `more` — as the in-memory receiver serves."""
+    from connectors.http_receiver import make_item
+    from connectors.testing import FakeReceiver
+
+    receiver = FakeReceiver("grid", page_size=5)
+    for i in range(published):
+        item = make_item(rowguid=f"r{i:03d}", utility="electricity", version=1, correction=False, record={})
+        receiver.deliver([item])
+        receiver.publish_result(item["idempotency_key"], code="0002" if i % 4 == 0 else "0000", handled_at="2026-12-01T10:00:00", reason="户号不存在" if i % 4 == 0 else None)
+    bench_scale.FeedOnDisk.write(receiver, tmp_path / "grid.jsonl")
+    disk = bench_scale.FeedOnDisk(tmp_path / "grid.jsonl", page_size=5)
+    for after in [None, *map(str, range(published + 1))]:
+        for limit, max_pages in ((500, 50), (3, 2), (5, 1)):
+            assert list(disk.feed_pages(after, limit=limit, max_pages=max_pages)) == list(receiver.feed_pages(after, limit=limit, max_pages=max_pages))
