@@ -46,10 +46,11 @@ run: $(STAMP)
 console: $(STAMP)
 	$(PY) -m console
 
-## make test: install the test tools and run the whole suite (unit, dags, integration).
+## make test: install the test tools and run the whole suite (unit, dags, integration), one worker per core
+## (pytest-xdist; every test has its own databases, schemas, folders and ports). One test: $(PY) -m pytest PATH.
 test: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 ## make deploy-local: the gateway on a real multi-process Airflow (CeleryExecutor, two workers, PostgreSQL,
 ## Redis, OpenSSH drop host, receiver simulators) under supervisord; idempotent. docs/deployment.md.
