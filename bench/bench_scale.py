@@ -34,14 +34,14 @@ publishes is then written to the work folder, one JSON line an entry (`feeds/<re
 stage reads each feed from there a page at a time (`FeedOnDisk`, the receiver's paging): the feeds are the other
 side's store, and a million work orders' worth of them held in the results stage's process was most of its memory.
 
-Statistics: this CI server runs with autovacuum off (conf.d/90-ci.conf); a production server has it on. The bench
-does its analyzing (`analyze`: autovacuum's default rule on the rows changed since a table's last analyze) before each
-stage (untimed) and, while the stages run, every BENCH_SCALE_NAPTIME seconds (default 10) in a thread of its own
-(`Autovacuum`). Without it, a ledger whose statistics lag its size gets plans that grow with the square of it: at
-10,000 records reconcile's input took 31 s instead of 1 s, and the results stage's first (whole) refresh of the
-console's read model 136 s instead of 2 s when `handling_result` had been analyzed while empty. (At 100,000 the read
-model's refresh statements are quadratic even with current statistics: README "Benchmarks".) BENCH_SCALE_ANALYZE=0 leaves the
-statistics alone.
+Statistics and dead rows: this CI server runs with autovacuum off (conf.d/90-ci.conf); a production server has it on.
+The bench does autovacuum's work (`analyze`: its default rules — vacuum on dead or inserted rows, analyze on rows
+changed since a table's last analyze) before each stage (untimed) and, while the stages run, every BENCH_SCALE_NAPTIME
+seconds (default 10) in a thread of its own (`Autovacuum`). Without the analyzing, a ledger whose statistics lag its
+size gets plans that grow with the square of it: at 10,000 records reconcile's input took 31 s instead of 1 s, and the
+results stage's first (whole) refresh of the console's read model 136 s instead of 2 s when `handling_result` had been
+analyzed while empty. Without the vacuuming, tables rewritten run after run (the read model) carry every dead row
+(docs/benchmarks.md). BENCH_SCALE_ANALYZE=0 leaves both alone.
 
 Every stage's counts are checked against the one before — records extracted = validated = passed + partial +
 quarantined + withdrawn; records routed = records in force (one per ROWGUID); records work-ordered = records with
@@ -104,24 +104,34 @@ def reset_databases(prefix: str) -> None:
 
 
 def analyze(url: str) -> list[str]:
-    """What autovacuum would have done by now on a server where it is on (this one's is off: conf.d/90-ci.conf): ANALYZE
-    every table with more rows changed since its last analyze than autovacuum's rule (autovacuum_analyze_threshold 50 +
-    autovacuum_analyze_scale_factor 0.1 × its rows, PostgreSQL's defaults). A table never changed (an empty one) is
-    left alone, as autovacuum leaves it: the planner then sizes it from its pages. Returns the tables analyzed."""
+    """What autovacuum would have done by now on a server where it is on (this one's is off: conf.d/90-ci.conf), by its
+    rules with PostgreSQL's defaults: VACUUM every table with more dead rows than autovacuum_vacuum_threshold 50 +
+    autovacuum_vacuum_scale_factor 0.2 × its rows, or more rows inserted since its last vacuum than
+    autovacuum_vacuum_insert_threshold 1000 + autovacuum_vacuum_insert_scale_factor 0.2 × its rows; ANALYZE every table
+    with more rows changed since its last analyze than autovacuum_analyze_threshold 50 + autovacuum_analyze_scale_factor
+    0.1 × its rows. A table never changed (an empty one) is left alone, as autovacuum leaves it: the planner then sizes
+    it from its pages. Returns the tables analyzed (those vacuumed are not counted). Without the vacuuming, the console's
+    read model (`order_status`, rewritten by each whole refresh) reached 12 million dead rows beside 2.4 million live
+    ones at 1,000,000 records, and each refresh's COPY slowed with it."""
     import psycopg
 
-    rule = """SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-              WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY s.relname"""
+    reltuples = "GREATEST(c.reltuples, 0)"
+    vacuum_rule = f"""SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                      WHERE s.n_dead_tup > 50 + 0.2 * {reltuples} OR s.n_ins_since_vacuum > 1000 + 0.2 * {reltuples} ORDER BY s.relname"""
+    analyze_rule = f"""SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                       WHERE s.n_mod_since_analyze > 50 + 0.1 * {reltuples} ORDER BY s.relname"""
     with psycopg.connect(url, autocommit=True) as conn:
-        tables = [r[0] for r in conn.execute(rule)]
+        for table in [r[0] for r in conn.execute(vacuum_rule)]:
+            conn.execute(f'VACUUM "{table}"')
+        tables = [r[0] for r in conn.execute(analyze_rule)]
         for table in tables:
             conn.execute(f'ANALYZE "{table}"')
     return tables
 
 
 class Autovacuum:
-    """`analyze(url)` every `naptime` seconds in a thread while the stages run: autovacuum's analyzing as a server with it
-    on does it (PostgreSQL's default naptime is 60 s; 10 s here, a setting a ledger's server can take)."""
+    """`analyze(url)` every `naptime` seconds in a thread while the stages run: autovacuum's vacuuming and analyzing as a
+    server with it on does them (PostgreSQL's default naptime is 60 s; 10 s here, a setting a ledger's server can take)."""
 
     def __init__(self, url: str, naptime: float, *, on: bool = True) -> None:
         import threading

@@ -49,6 +49,11 @@ class ConsoleStore:
             row = conn.execute(statement("console_refreshed_at")).mappings().one()
         return row["refreshed_at"], bool(row["has_orders"])
 
+    def read_model_rowguids(self) -> int:
+        """How many ROWGUIDs the read model holds."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(statement("console_model_rowguids")).scalar_one())
+
     def touched_rowguids(self, since: datetime) -> list[str]:
         """ROWGUIDs whose work orders were routed, delivered, cancelled or had a result or outcome recorded after `since` (UTC)."""
         with self.engine.connect() as conn:

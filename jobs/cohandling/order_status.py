@@ -4,7 +4,9 @@ so that a console page reads only its scope with SQL instead of reconciling the 
 Refreshed
 - by the hourly results run (jobs/cohandling/collect_results.py `collect_results`, after collection): the work orders
   touched since the last refresh (routed, delivered, cancelled, a result or outcome recorded — with a margin), or all of
-  them when the read model is empty or more than `WHOLE_ABOVE` ROWGUIDs were touched;
+  them when the read model is empty, or when more than `WHOLE_ABOVE` ROWGUIDs were touched and they are more than
+  `WHOLE_SHARE` of those the read model holds (a whole refresh rewrites every row: at a million records, 2.4 million
+  rows for a day's 200,000 touched ROWGUIDs was the results stage's largest cost);
 - at once for the work orders a result recorded or uploaded on the console touched (jobs/cohandling/console_results.py);
 - whole, on the console's first request over a ledger whose read model is empty (a ledger migrated from 0015).
 
@@ -29,7 +31,8 @@ from connectors.ledger import Ledger, utcnow
 log = logging.getLogger(__name__)
 LOCK = "cohandling.order_status"
 MARGIN = timedelta(minutes=10)  # a change committed late with an earlier time stamp is still found by the next refresh
-WHOLE_ABOVE = 200_000  # touched ROWGUIDs beyond which one whole refresh is cheaper than IN lists
+WHOLE_ABOVE = 200_000  # touched ROWGUIDs beyond which one whole refresh can be cheaper than IN lists ...
+WHOLE_SHARE = 0.5  # ... when they are also more than this share of the ROWGUIDs the read model holds
 WHOLE_CHUNK = 50_000  # ROWGUIDs reconciled at a time by a whole refresh
 EVER = datetime(9999, 12, 31)
 UTILITY_RANK = {"electricity": 0, "water": 1, "gas": 2, "heat": 3}  # transforms/reporting/cohandling_tables.py UTILITY_ORDER
@@ -51,7 +54,7 @@ def refresh_order_status(ledger: Ledger, *, rowguids=None, whole: bool = False, 
             if last is None:
                 return {"mode": "none", "rowguids": 0, "rows": 0}
             rowguids = ledger.cohandling.touched_rowguids(last - MARGIN)
-            whole = len(rowguids) > WHOLE_ABOVE
+            whole = len(rowguids) > WHOLE_ABOVE and len(rowguids) > WHOLE_SHARE * ledger.cohandling.read_model_rowguids()
         if whole:  # a chunk of ROWGUIDs at a time: memory stays a chunk's, whatever the ledger's size
             every = ledger.cohandling.work_order_rowguids()
             written = [0]
