@@ -206,14 +206,15 @@ class ResultStore:
                 conn.execute(statement("update_dead_letter_reopened"), key)
             return int(conn.execute(statement("select_dead_letter_seen"), key).scalar_one())
 
-    def notification_candidates(self, *, after: tuple[str, str, int] = ("", "", -1), page: int = 50_000):
+    def notification_candidates(self, *, after: tuple[str, str, int] | None = None, page: int = 50_000):
         """Final outcomes with no SMS queued yet, with what the text needs (buyer phone, certificate, institution): the
-        `page` after the key `after` (rowguid, utility, version), in key order — a day's million results are not read
-        at once."""
+        `page` after the key `after` (rowguid, utility, version; None: from the first), in key order — a day's million
+        results are not read at once."""
         import pandas as pd
 
+        rowguid, utility, version = after or ("", "", -1)
         with self.engine.connect() as conn:
-            result = conn.execute(statement("select_notification_candidates"), dict(zip(("rowguid", "utility", "version"), after), page=page))
+            result = conn.execute(statement("select_notification_candidates"), {"rowguid": rowguid, "utility": utility, "version": version, "page": page})
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
         return self.unseal(frame, "received_record", names=BUYER_AS)  # the SMS goes to the buyer's clear number
 

@@ -409,7 +409,7 @@ def queue_notifications(ledger: Ledger, *, page: int = NOTIFY_PAGE) -> int:
     """An SMS for the buyer when a work order reaches a final state (sending is another system's job), a page at a time."""
     from transforms.cohandling.notify import notification_texts
 
-    queued, after = 0, ("", "", -1)
+    queued, after = 0, None
     while len(candidates := ledger.cohandling.notification_candidates(after=after, page=page)):
         queued += ledger.cohandling.queue_sms(notification_texts(candidates), now=utcnow())
         last = candidates.iloc[-1]

@@ -270,7 +270,8 @@ def parse_handled_at(text: str) -> datetime | None:
 
 class KnownWorkOrders:
     """What results are checked against: delivered versions by key, the latest delivered version per (ROWGUID, utility),
-    and the final results known so far (updated as results are accepted, so a second file in the same run sees the first).
+    and the final results known so far (updated as results are accepted, so a later row of the same file or page sees
+    an earlier one; a later file or page sees it in the ledger, once `forget` has let go of what was read).
 
     Given whole (`deliveries`, `outcomes` frames), or read as needed: with `fetch` (ROWGUIDs -> those frames for just
     them, `Ledger.cohandling.known_of`), `check_results` asks for the ROWGUIDs a file or page names, and the collection lets go of them
