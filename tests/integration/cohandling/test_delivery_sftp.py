@@ -206,15 +206,18 @@ def test_the_deliver_task_killed_after_sending_and_before_recording_does_not_dup
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert killed.returncode == 9, killed.stderr[-2000:]
     before = [(drop, b) for drop in drops for b in _published(sshd, drop)]  # batch names are per institution
-    assert len(before) == 1  # the first batch went out; the task died before writing it down
+    # The task died in the first batch's callback, before writing it down. With one worker the pool may already have sent the
+    # next batches while the main thread was on its way to the callback, so one or more are out: none of them is recorded.
+    assert len(before) >= 1
     assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"pending"}
 
     retry = deliver_run(ledger, run_id="r1", day=AS_OF, drops=openssh.drops_for(sshd))
     assert retry.planned == 0 and retry.account_pending == 0
     after = [(drop, b) for drop in drops for b in _published(sshd, drop)]
     assert sorted(after) == sorted(set(after)) and set(before) <= set(after)
-    receipts = [json.loads(d["receipt"]) for d in ledger.cohandling.deliveries() if d["channel"] == "account"]
-    assert sum(1 for r in receipts if r["already_there"]) >= 1  # found, verified by size and hash, not sent again
+    receipts = {d["batch_id"]: json.loads(d["receipt"]) for d in ledger.cohandling.deliveries() if d["channel"] == "account"}
+    found = sorted(r["path"].rsplit("/", 1)[-1] for r in receipts.values() if r["already_there"])
+    assert found == sorted(b for _, b in before)  # each found, verified by size and hash, not sent again
     assert {d["status"] for d in ledger.cohandling.deliveries() if d["channel"] == "account"} == {"delivered"}
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
 
