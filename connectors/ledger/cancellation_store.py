@@ -118,10 +118,19 @@ class CancelStore:
                 return sha256
             return current
 
-    def pending_http_cancels(self) -> list[dict]:
-        """HTTP cancellations not yet answered, by destination."""
+    def pending_http_cancel_receivers(self) -> list[dict]:
+        """The HTTP receivers with cancellations not yet answered: channel, destination, n — by destination."""
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(statement("select_pending_http_cancels")).mappings()]
+            return [dict(r) for r in conn.execute(statement("select_pending_http_cancel_receivers")).mappings()]
+
+    def pending_http_cancels_page(self, channel: str, destination: str, *, after: tuple[str, str, int] | None, limit: int) -> list[dict]:
+        """Up to `limit` of one receiver's HTTP cancellations not yet answered, after the work-order key `after` (None: from
+        the first), in key order."""
+        rowguid, utility, version = after or ("", "", -1)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(statement("select_pending_http_cancels_page"), {
+                "channel": channel, "destination": destination, "after_rowguid": rowguid, "after_utility": utility,
+                "after_version": version, "page_size": limit}).mappings()]
 
     # --- what happened ---------------------------------------------------------------------------
 

@@ -288,14 +288,6 @@ def _deliver_page(ledger: Ledger, result: DeliverResult, items: list[dict], *, c
     return True
 
 
-def _by_receiver(items: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    """`items` grouped by (channel, destination): each group keeps the items' order; groups come in order of first item."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for item in items:
-        groups.setdefault((item["channel"], item["destination"]), []).append(item)
-    return groups
-
-
 def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime, drops, receiver_for, after_send) -> None:
     """Tell each receiver about the work orders it holds that are no longer wanted: planned first (after this run's
     deliveries went out, so a batch published just now is covered), then account-mode cancellation batches (same
@@ -327,29 +319,47 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
             result.cancels_pending += 0 if permanent else batch["records"]
             result.errors.append(f"{batch['name']} → {batch['destination']}: {error}")
 
-    pending = ledger.cohandling.pending_http_cancels()
-    if pending and receiver_for is None:
-        result.errors.append(f"{len(pending)} HTTP cancellations wait: no receiver configured")
-        result.cancels_pending += len(pending)
+    receivers = ledger.cohandling.pending_http_cancel_receivers()
+    if receivers and receiver_for is None:
+        waiting = sum(int(r["n"]) for r in receivers)
+        result.errors.append(f"{waiting} HTTP cancellations wait: no receiver configured")
+        result.cancels_pending += waiting
         return
-    for (channel, destination), items in sorted(_by_receiver(pending).items()):
-        payload = [{"idempotency_key": i["idempotency_key"], "rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]),
-                    "reason_code": i["reason_code"], "reason": i["reason"]} for i in items]
-        try:
-            outcomes = receiver_for(channel, destination).cancel(payload, batch_id=f"{run_id}:cancel:{destination}"[:128])
-        except Exception as exc:  # noqa: BLE001 - a receiver we cannot reach: the cancellations stay pending
-            log.warning("cancel %s %s: %s", channel, destination, exc)
-            result.errors.append(f"{channel} {destination}: cancellations: {type(exc).__name__}: {exc}")
-            result.cancels_pending += len(items)
-            continue
-        if after_send is not None:
-            after_send(f"cancel:{channel}:{destination}")
-        counts = ledger.cohandling.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
-                                              "receipt_id": o.receipt_id, "attempts": o.attempts} for o in outcomes],
-                                            run_id=run_id, destination=destination, now=utcnow())
-        result.cancels_sent += counts["cancelled"]
-        result.cancels_refused += counts["refused"]
-        result.cancels_pending += counts["pending"]
-        for o in outcomes:
-            if o.status == "pending":
-                result.errors.append(f"{channel} {destination}: cancellation {o.idempotency_key} pending: {o.reason}")
+    for r in receivers:  # like work orders: receiver by receiver, in key order, a page at a time
+        channel, destination, left = r["channel"], r["destination"], int(r["n"])
+        after, page = None, 0
+        while items := ledger.cohandling.pending_http_cancels_page(channel, destination, after=after, limit=HTTP_PAGE):
+            page += 1
+            batch_id = f"{run_id}:cancel:{destination}"[:120] + (f":{page}" if page > 1 else "")
+            if not _cancel_page(ledger, result, items, channel=channel, destination=destination, run_id=run_id, receiver_for=receiver_for,
+                                after_send=after_send, batch_id=batch_id, left=left):
+                break  # the receiver cannot be reached: the rest of its cancellations wait (counted pending)
+            left -= len(items)
+            after = (items[-1]["rowguid"], items[-1]["utility"], int(items[-1]["version"]))
+
+
+def _cancel_page(ledger: Ledger, result: DeliverResult, items: list[dict], *, channel: str, destination: str, run_id: str, receiver_for,
+                 after_send, batch_id: str, left: int) -> bool:
+    """One page of a receiver's HTTP cancellations sent and every answer recorded; False when the receiver could not be
+    reached (what it has pending from this page on, `left`, counted pending: its next pages wait)."""
+    payload = [{"idempotency_key": i["idempotency_key"], "rowguid": i["rowguid"], "utility": i["utility"], "version": int(i["version"]),
+                "reason_code": i["reason_code"], "reason": i["reason"]} for i in items]
+    try:
+        outcomes = receiver_for(channel, destination).cancel(payload, batch_id=batch_id)
+    except Exception as exc:  # noqa: BLE001 - a receiver we cannot reach: the cancellations stay pending
+        log.warning("cancel %s %s: %s", channel, destination, exc)
+        result.errors.append(f"{channel} {destination}: cancellations: {type(exc).__name__}: {exc}")
+        result.cancels_pending += max(left, len(items))
+        return False
+    if after_send is not None:
+        after_send(f"cancel:{channel}:{destination}")
+    counts = ledger.cohandling.record_http_cancels([{"idempotency_key": o.idempotency_key, "status": o.status, "code": o.code, "reason": o.reason,
+                                                     "receipt_id": o.receipt_id, "attempts": o.attempts} for o in outcomes],
+                                                   run_id=run_id, destination=destination, now=utcnow())
+    result.cancels_sent += counts["cancelled"]
+    result.cancels_refused += counts["refused"]
+    result.cancels_pending += counts["pending"]
+    waiting = [o for o in outcomes if o.status == "pending"]
+    if waiting:  # one line per receiver and page, not one per cancellation: the ledger keeps each one's reason
+        result.errors.append(f"{channel} {destination}: {len(waiting)} cancellations pending: {waiting[0].idempotency_key}: {waiting[0].reason}")
+    return True

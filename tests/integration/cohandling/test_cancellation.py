@@ -228,3 +228,52 @@ def test_a_receiver_that_already_handled_the_work_order_refuses_and_the_ledger_s
     assert all(now[(w["rowguid"], "electricity")] == "cancel_refused" for w in grid)
     refused = [c for c in ledger.cohandling.cancellations() if c["status"] == "refused"]
     assert refused and all(c["last_error"].startswith("0409") for c in refused)
+
+
+def test_http_cancellations_go_a_page_at_a_time_and_an_unreachable_receiver_is_tried_once_a_run(receivers, tmp_path, monkeypatch):
+    import jobs.cohandling.deliver_orders as deliver_orders
+
+    ledger = routed_ledger(f"sqlite:///{tmp_path / 'ledger.db'}", tmp_path, rows=160, seed=74)
+    deliver_run(ledger, run_id="r1", day=AS_OF, receiver_for=_receiver_for(receivers))
+    grid = sorted({w["rowguid"] for w in ledger.cohandling.work_orders() if w["channel"] == "grid" and w["status"] == "delivered"})[:7]
+    assert len(grid) == 7
+    _platform_write(tmp_path, grid, lambda r: {**r, "OP": "D"})
+    _next_day(ledger, tmp_path, "r2")
+    http_told = sorted((w["rowguid"], w["utility"]) for w in ledger.cohandling.work_orders()
+                       if w["status"] == "cancel_pending" and w["channel"] in ("system", "grid"))
+    assert len(http_told) >= 7
+    monkeypatch.setattr(deliver_orders, "HTTP_PAGE", 2)
+    calls: list[tuple[str, int, str]] = []
+
+    def counting(make):
+        def receiver_for(channel, destination):
+            real = make(channel, destination)
+
+            class Counting:
+                def deliver(self, items, **kw):
+                    return real.deliver(items, **kw)
+
+                def cancel(self, items, *, batch_id):
+                    calls.append((destination, len(items), batch_id))
+                    return real.cancel(items, batch_id=batch_id)
+            return Counting()
+        return receiver_for
+
+    def down(channel, destination):
+        raise ConnectionRefusedError(f"{destination} is down")
+
+    unreachable = deliver_run(ledger, run_id="r2", day=DAY2, receiver_for=counting(down))
+    assert unreachable.cancels_planned == len(http_told) and unreachable.cancels_pending == len(http_told)
+    assert unreachable.cancels_sent == 0 and not calls  # nothing reached a receiver: every cancellation waits
+    per_receiver = [e for e in unreachable.errors if "cancellations:" in e]
+    assert len(per_receiver) == len({c["destination"] for c in ledger.cohandling.cancellations() if c["channel"] in ("system", "grid")})
+
+    sent = deliver_run(ledger, run_id="r3", day=DAY2, receiver_for=counting(_receiver_for(receivers)))
+    assert sent.cancels_sent == len(http_told) and sent.cancels_pending == 0
+    assert calls and max(n for _, n, _ in calls) <= 2 and sum(n for _, n, _ in calls) == len(http_told)
+    assert len({b for _, _, b in calls}) == len(calls)  # each page under its own batch name
+    cancelled = receivers.cancelled()
+    assert sorted((c["rowguid"], c["utility"]) for c in cancelled) == http_told
+    assert all(c["times_submitted"] == 1 for c in cancelled)
+    again = deliver_run(ledger, run_id="r4", day=DAY2, receiver_for=counting(_receiver_for(receivers)))
+    assert again.cancels_sent == again.cancels_pending == 0 and sum(n for _, n, _ in calls) == len(http_told)
