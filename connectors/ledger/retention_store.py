@@ -33,7 +33,7 @@ _DUE = {"records": "select_purge_due_records", "packages": "select_purge_due_pac
         "result_exceptions": "select_purge_due_exceptions", "dead_letters": "select_purge_due_dead_letters"}
 _WINDOW = {"records": "select_purge_window_records", "packages": "select_purge_window_packages",
            "result_exceptions": "select_purge_window_exceptions", "dead_letters": "select_purge_window_dead_letters"}
-_TYPES = (("unrouted_before", sa.DateTime), ("purged_mark", sa.LargeBinary))
+_TYPES = (("unrouted_before", sa.DateTime), ("before_any", sa.DateTime), ("purged_mark", sa.LargeBinary))
 
 
 @dataclass
@@ -69,7 +69,9 @@ class RetentionStore:
             if not n:
                 return batch
             batch.last = upto
-            params = {"before": before, "unrouted_before": unrouted_before or before, "purged_mark": PURGED_BYTES, "after": after, "upto": upto}
+            unrouted_before = unrouted_before or before
+            params = {"before": before, "unrouted_before": unrouted_before, "before_any": max(before, unrouted_before), "purged_mark": PURGED_BYTES,
+                      "after": after, "upto": upto}
             due = conn.execute(statement(_DUE[unit], types=_TYPES), params).all()
             if due:
                 batch.units.update(row[1] if len(row) > 1 else unit for row in due)
