@@ -52,6 +52,24 @@ def test_a_token_that_does_not_decrypt_is_erased_without_index(ring):
     assert (out.changed, out.unindexed) == (2, 1)
 
 
+def test_a_column_of_tokens_is_purged_at_once_and_one_bad_token_among_them_costs_only_itself(ring):
+    from transforms.common.fieldcrypt import BULK_FROM
+
+    ids = [f"3701021990{m:02d}{d:02d}123X" for m in range(1, 4) for d in range(1, 11)]
+    assert len(ids) > BULK_FROM  # the column-at-a-time path
+    tokens = encrypt_column(ids, ring, table="received_record", column="zrfzjhm")
+    whole = purge_values(tokens, ring, table="received_record", column="zrfzjhm")
+    assert whole.values == [purge_values([t], ring, table="received_record", column="zrfzjhm").values[0] for t in tokens]
+    assert (whole.changed, whole.unindexed) == (len(ids), 0)
+
+    other = Keyring([FieldKey("k9", b"\x05" * 16, b"\x06" * 32)], "k9")
+    bad = encrypt_column([ids[0]], other, table="received_record", column="zrfzjhm")[0]
+    altered = tokens[7][:-2] + ("A" if tokens[7][-2] != "A" else "B") + tokens[7][-1]  # tag changed: does not authenticate
+    mixed = purge_values([*tokens[:7], altered, *tokens[8:], bad], ring, table="received_record", column="zrfzjhm")
+    assert mixed.values[7] == mixed.values[-1] == "purged::" and mixed.unindexed == 2 and mixed.changed == len(ids) + 1
+    assert mixed.values[:7] + mixed.values[8:-1] == whole.values[:7] + whole.values[8:]
+
+
 def test_readers_show_the_masked_form_and_masking_it_again_keeps_it(ring):
     purged = purge_values([ID, PHONE, "张三"], ring, table="received_record", column="zrfxm", kind=None).values
     shown = decrypt_column(purged, ring, table="received_record", column="zrfxm")
