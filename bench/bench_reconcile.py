@@ -4,7 +4,7 @@ cancellation), against a plain pyarrow join of the same two tables on the key, s
 
 Staged (not measured): a Parquet table of work orders as the ledger holds them (delivery,
 place, applicant), one of handling results, and the reconciliation input built from the two
-the way `select_reconciliation_input.sql` does (the newest final result per key, "received"
+the way `reconciliation_of_versions.sql` over `reconciliation_in_force_all.sql` does (the newest final result per key, "received"
 alone is no outcome, a result after a cancellation flagged) — the DataFrame the ledger hands
 `reconcile_now`. Measured in a fresh process, compute only (both sides start from memory):
 
@@ -121,7 +121,7 @@ def generate(orders: int, seed: int = 18):
 
 
 def reconciliation_input(work_orders, handling_results):
-    """The ledger's reconciliation input for the staged tables (select_reconciliation_input.sql, everything known)."""
+    """The ledger's reconciliation input for the staged tables (reconciliation_of_versions.sql, everything known)."""
     import pandas as pd
 
     orders = work_orders.to_pandas()

@@ -14,7 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from connectors.ledger.personal import BUYER_AS
-from connectors.ledger.statements import statement
+from connectors.ledger.statements import nested, statement
 
 CHUNK = 1000  # keys per IN list
 FILTERS = ("city_code", "xzqh", "institution_code", "utility")
@@ -71,9 +71,9 @@ class ConsoleStore:
 
         with self.engine.connect() as conn:
             if between is not None:
-                parts = [_frame(conn.execute(statement("console_reconciliation_range"), {"low": between[0], "high": between[1], "known_by": known_by}))]
+                parts = [_frame(conn.execute(nested("reconciliation_of_versions", "reconciliation_in_force_range"), {"low": between[0], "high": between[1], "known_by": known_by}))]
             else:
-                query = statement("trace_reconciliation_input", expanding=("rowguids",))
+                query = nested("reconciliation_of_versions", "reconciliation_in_force_rowguids", expanding=("rowguids",))
                 parts = [_frame(conn.execute(query, {"rowguids": part, "known_by": known_by})) for part in _chunks(list(rowguids)) or [[""]]]
         frame = self.unseal(pd.concat(parts, ignore_index=True), "received_record", names=BUYER_AS)
         frame["delivered_at"] = pd.to_datetime(frame["delivered_at"]) + LOCAL_OFFSET

@@ -33,7 +33,7 @@ PERSONAL_BYTES: dict[str, tuple[str, ...]] = {
     "dead_letter": ("payload",),
     "received_original": ("original",),
 }
-# How reports name received_record's buyer columns (select_reconciliation_input.sql and its kin).
+# How reports name received_record's buyer columns (reconciliation_of_versions.sql).
 BUYER_AS: dict[str, str] = {"buyer_id": "zrfzjhm", "buyer_name": "zrfxm", "buyer_phone": "zrflxdh"}
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from connectors.ledger.personal import BUYER_AS
 from connectors.ledger.schema_cohandling import handling_result, result_exception, sms_outbox, work_order_outcome
-from connectors.ledger.statements import statement
+from connectors.ledger.statements import nested, statement
 from transforms.common.localtime import to_local
 
 EVER = datetime(9999, 12, 31)  # `known_by` when not given: everything the ledger holds
@@ -253,7 +253,7 @@ class ResultStore:
             if self.dialect == "postgresql":  # a cursor is planned for its first rows unless told: this one is read whole
                 conn.execute(statement("set_cursor_whole_answer"))
             result = conn.execution_options(stream_results=True, yield_per=rows).execute(
-                statement("select_reconciliation_input"), {"known_by": known_by or EVER})
+                nested("reconciliation_of_versions", "reconciliation_in_force_all"), {"known_by": known_by or EVER})
             columns, given = list(result.keys()), False
             for part in result.partitions(rows):
                 given = True

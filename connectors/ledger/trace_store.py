@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from connectors.ledger.personal import BUYER_AS
-from connectors.ledger.statements import statement
+from connectors.ledger.statements import nested, statement
 
 # What a lookup of the trace reads without an index (the report and README say so; a migration may add them).
 UNINDEXED: tuple[str, ...] = ("overdue_reminder(items LIKE)",)
@@ -66,7 +66,7 @@ class TraceStore:
             out["failures"] = pd.concat(failures, ignore_index=True) if failures else pd.DataFrame()
             reminders = [_frame(conn.execute(statement("trace_reminders"), {"pattern": f"%{_like(rowguid)}%"})) for rowguid in rowguids]
             out["reminders"] = pd.concat(reminders, ignore_index=True).drop_duplicates(["week", "channel", "destination"]) if reminders else pd.DataFrame()
-            out["reconciliation"] = _frame(conn.execute(statement("trace_reconciliation_input", expanding=("rowguids",)),
+            out["reconciliation"] = _frame(conn.execute(nested("reconciliation_of_versions", "reconciliation_in_force_rowguids", expanding=("rowguids",)),
                                                         {**keys, "known_by": known_by}))
         # clear values for the trail, which masks them (transforms/common/trail.py) — never shown as stored
         for name, table in (("received", "received_record"), ("failures", "rule_failure"), ("exceptions", "result_exception"), ("sms", "sms_outbox")):
