@@ -239,17 +239,24 @@ def _deliver_http(ledger: Ledger, result: DeliverResult, *, run_id: str, receive
         result.errors.append(f"{waiting} HTTP work orders wait: no receiver configured")
         result.http_pending += waiting
         return
-    for r in receivers:  # destination by destination, each in work-order key order, a page at a time
+    _receiver_pages(receivers, ledger.cohandling.pending_http_page, batch_name=lambda destination: f"{run_id}:{destination}",
+                    send=lambda items, **kw: _deliver_page(ledger, result, items, run_id=run_id, receiver_for=receiver_for,
+                                                           after_send=after_send, **kw))
+
+
+def _receiver_pages(receivers: list[dict], read, *, batch_name, send) -> None:
+    """Receiver by receiver (`receivers`: channel, destination, n pending), its backlog a page of HTTP_PAGE at a time in
+    work-order key order: `read(channel, destination, after=, limit=)` gives a page, `send(items, channel=, destination=,
+    batch_id=, left=)` sends and records it — False when the receiver cannot go on (it counted the rest pending: its next
+    pages wait for the next run). Page 1 goes as `batch_name(destination)`, the later ones with `:2`, `:3`, …."""
+    for r in receivers:
         channel, destination, left = r["channel"], r["destination"], int(r["n"])
         after, page = None, 0
-        while True:
-            items = ledger.cohandling.pending_http_page(channel, destination, after=after, limit=HTTP_PAGE)
-            if not items:
-                break
+        while items := read(channel, destination, after=after, limit=HTTP_PAGE):
             page += 1
-            if not _deliver_page(ledger, result, items, channel=channel, destination=destination, run_id=run_id, receiver_for=receiver_for,
-                                 after_send=after_send, batch_id=f"{run_id}:{destination}" + (f":{page}" if page > 1 else ""), left=left):
-                break  # the receiver cannot be reached: the rest of its backlog waits (counted pending)
+            if not send(items, channel=channel, destination=destination, batch_id=batch_name(destination) + (f":{page}" if page > 1 else ""),
+                        left=left):
+                break
             left -= len(items)
             after = (items[-1]["rowguid"], items[-1]["utility"], int(items[-1]["version"]))
 
@@ -325,17 +332,9 @@ def _cancel(ledger: Ledger, result: DeliverResult, *, run_id: str, day: datetime
         result.errors.append(f"{waiting} HTTP cancellations wait: no receiver configured")
         result.cancels_pending += waiting
         return
-    for r in receivers:  # like work orders: receiver by receiver, in key order, a page at a time
-        channel, destination, left = r["channel"], r["destination"], int(r["n"])
-        after, page = None, 0
-        while items := ledger.cohandling.pending_http_cancels_page(channel, destination, after=after, limit=HTTP_PAGE):
-            page += 1
-            batch_id = f"{run_id}:cancel:{destination}"[:120] + (f":{page}" if page > 1 else "")
-            if not _cancel_page(ledger, result, items, channel=channel, destination=destination, run_id=run_id, receiver_for=receiver_for,
-                                after_send=after_send, batch_id=batch_id, left=left):
-                break  # the receiver cannot be reached: the rest of its cancellations wait (counted pending)
-            left -= len(items)
-            after = (items[-1]["rowguid"], items[-1]["utility"], int(items[-1]["version"]))
+    _receiver_pages(receivers, ledger.cohandling.pending_http_cancels_page, batch_name=lambda destination: f"{run_id}:cancel:{destination}"[:120],
+                    send=lambda items, **kw: _cancel_page(ledger, result, items, run_id=run_id, receiver_for=receiver_for,
+                                                          after_send=after_send, **kw))
 
 
 def _cancel_page(ledger: Ledger, result: DeliverResult, items: list[dict], *, channel: str, destination: str, run_id: str, receiver_for,
